@@ -1,0 +1,80 @@
+"""TextGen Studio: fine-tune and use text-generation models from the browser.
+
+Run:  python app.py            (or `bash scripts/run.sh`, which also installs what is needed)
+Also the Hugging Face Spaces entry point (sdk: gradio, app_file: app.py).
+
+The page is a Gradio Blocks app mounted on a FastAPI server that also serves the
+OpenAI-compatible API under /v1. Training runs in separate processes started by the job
+runner; nothing heavy (torch, transformers) is imported while the page is built.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from studio.settings import PROJECT_ROOT, Settings  # noqa: E402
+from studio.store import Store  # noqa: E402
+from studio.ui.layout import build_blocks  # noqa: E402
+
+log = logging.getLogger("studio")
+
+
+def create_server(settings: Settings | None = None, start_runner: bool = True):
+    """Build (fastapi_app, blocks, ctx) without starting to serve."""
+    import fastapi
+
+    from studio.jobs import JobRunner
+    from studio.ui.context import UIContext
+
+    settings = settings or Settings.from_env()
+    settings.ensure_dirs()
+    store = Store(settings.db_path, files_root=settings.apps_dir)
+    runner = JobRunner(store, settings)
+    if start_runner:
+        runner.start()
+    ctx = UIContext(settings=settings, store=store, runner=runner)
+    blocks = build_blocks(ctx)
+    api = fastapi.FastAPI(title="TextGen Studio")
+    try:
+        from studio.generate.openai_api import build_openai_router
+
+        api.include_router(build_openai_router(ctx))
+    except ImportError:  # the API module is optional until it exists
+        log.warning("OpenAI-compatible API not available")
+    app = gr.mount_gradio_app(
+        api,
+        blocks,
+        path="/",
+        max_file_size=f"{settings.max_upload_mb}mb",
+        footer_links=["api", "settings"],
+        allowed_paths=[str(settings.home / "exports")],
+        blocked_paths=[str(settings.db_path)],
+        theme=gr.themes.Soft(primary_hue="indigo"),
+        css_paths=[PROJECT_ROOT / "assets" / "studio.css"],
+        show_error=True,
+    )
+    return app, blocks, ctx
+
+
+def main() -> None:
+    import uvicorn
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.from_env()
+    app, _, ctx = create_server(settings)
+    print(f"TextGen Studio on http://{settings.host}:{settings.port}  (data in {settings.home})")
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        ctx.runner.stop()
+
+
+if __name__ == "__main__":
+    main()

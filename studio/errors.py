@@ -1,0 +1,36 @@
+"""Errors a user can cause. Each message says what was wrong and how to fix it.
+
+The UI shows `str(error)` for a StudioError and never a traceback; anything else is a bug
+and goes to the log.
+"""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """A problem the user can fix; the message says what and how."""
+
+
+class NotFoundError(StudioError):
+    """An app, dataset, model or job that does not exist (or belongs to someone else)."""
+
+
+class DataError(StudioError):
+    """An uploaded file or pasted text that cannot be read at all."""
+
+
+class ConfigError(StudioError):
+    """One or more invalid settings; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        bullet = "\n".join(f"- {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the settings:\n{bullet}")
+
+
+class ModelUnavailableError(StudioError):
+    """Base weights that cannot be loaded here (not cached, no network, needs CUDA...)."""
+
+
+class JobError(StudioError):
+    """A job that cannot be started, cancelled or resumed in its current state."""

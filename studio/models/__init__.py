@@ -1,0 +1,1 @@
+"""Resolve and load base models: a local folder, the packaged SmolLM2, or a Hub id."""

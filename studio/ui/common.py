@@ -1,0 +1,57 @@
+"""Small helpers shared by the tabs: error display and change-counter bumps."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from functools import wraps
+
+import gradio as gr
+
+from studio.errors import StudioError
+
+log = logging.getLogger("studio.ui")
+
+NO_APP = "Choose or create an app in the **Apps** tab first."
+
+
+def bump() -> str:
+    """A new value for a *_changed textbox, so its .change listeners fire."""
+    return str(time.time_ns())
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Show a StudioError's message as a gr.Error; log anything else and show a short note."""
+
+    def translate(exc: Exception) -> gr.Error:
+        if isinstance(exc, StudioError):
+            return gr.Error(str(exc))
+        # A bug: the full traceback goes to the log, a short note to the page.
+        log.exception("unexpected error in %s", fn.__name__)
+        return gr.Error(f"Something went wrong ({type(exc).__name__}); see the server log.")
+
+    if inspect.isgeneratorfunction(fn):  # streaming handlers must stay generators
+
+        @wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:
+                raise translate(exc) from exc
+
+        return gen_wrapper
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    return wrapper

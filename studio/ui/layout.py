@@ -1,0 +1,45 @@
+"""The page: a header, the shared hidden components, and one tab per step of the flow."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.ui.apps_tab import build_apps_tab
+from studio.ui.context import UIContext
+from studio.ui.evaluate_tab import build_evaluate_tab
+from studio.ui.generate_tab import build_generate_tab
+from studio.ui.inputs_tab import build_inputs_tab
+from studio.ui.models_tab import build_models_tab
+from studio.ui.train_tab import build_train_tab
+
+TAB_TITLES = ("Apps", "Inputs", "Models", "Train", "Generate", "Evaluate / Export")
+
+
+def build_blocks(ctx: UIContext) -> gr.Blocks:
+    with gr.Blocks(title="TextGen Studio") as blocks:
+        gr.Markdown(
+            "# TextGen Studio\nFine-tune and use text-generation models: "
+            "**Apps → Inputs → Models → Train → Generate → Evaluate / Export**",
+            elem_classes=["studio-header"],
+        )
+        ctx.browser_app = gr.BrowserState("", storage_key="textgen-studio-app")
+        ctx.app_id = gr.Textbox(visible="hidden", elem_id="current-app-id")
+        ctx.data_changed = gr.Textbox(visible="hidden")
+        ctx.models_changed = gr.Textbox(visible="hidden")
+        ctx.jobs_changed = gr.Textbox(visible="hidden")
+        with gr.Tabs(elem_id="studio-tabs"):
+            build_apps_tab(ctx)
+            build_inputs_tab(ctx)
+            build_models_tab(ctx)
+            build_train_tab(ctx)
+            build_generate_tab(ctx)
+            build_evaluate_tab(ctx)
+
+        def restore_app(saved: str) -> str:
+            # A reload keeps the chosen app, unless it was deleted meanwhile.
+            return saved if ctx.current_app(saved) else ""
+
+        blocks.load(restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id])
+        # Whatever sets app_id also remembers it in the browser.
+        ctx.app_id.change(lambda a: a, inputs=[ctx.app_id], outputs=[ctx.browser_app])
+    return blocks

@@ -1,0 +1,12 @@
+"""The Models tab (being built; see the issue for this step)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.ui.context import UIContext
+
+
+def build_models_tab(ctx: UIContext) -> None:
+    with gr.Tab("Models", id="models"):
+        gr.Markdown("## Models")
