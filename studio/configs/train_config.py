@@ -1,0 +1,147 @@
+"""From a saved model to the training run's config.json, and the checks before training.
+
+check_trainable(store, settings, model_id)      # raises a StudioError naming the reason
+config = build_train_config(store, settings, model_id)
+runner.submit(app_id, model_id, "train", config)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from studio.configs.hardware import Hardware, detect_hardware
+from studio.configs.hyper import DEFAULT_HYPER
+from studio.configs.saving import split_config
+from studio.configs.validate import check
+from studio.errors import DataError, ModelUnavailableError, StudioError
+from studio.models.resolve import _HUB_ID, SCRATCH_PREFIX
+from studio.settings import Settings
+from studio.store import Store
+from studio.templates import get_template
+
+
+def version_dir(store: Store, app_id: str, version_id: str) -> Path:
+    """The dataset version's folder: <apps_dir>/<app_id>/datasets/<version_id>/."""
+    return store.app_dir(app_id) / "datasets" / version_id
+
+
+def _method(template_method: str, base: str, dicts: dict[str, dict]) -> str:
+    # The dicts say what training will really do (a user may drop the adapter or the 4 bits).
+    if template_method == "scratch" or base.startswith(SCRATCH_PREFIX):
+        return "scratch"
+    quant = dicts["quantization"]
+    if quant.get("load_in_4bit") or quant.get("load_in_8bit"):
+        return "qlora"
+    return "lora" if dicts["peft"] else "full"
+
+
+def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[str, Any]:
+    """The RUN_DIR/config.json content for training this saved model (shared contract)."""
+    row = store.get_model(model_id)
+    template = get_template(row["template"])
+    dicts, hyper = split_config(row["config"])
+    hyper = {**DEFAULT_HYPER, **template.default_hyper(), **hyper}
+    if not row["dataset_version_id"]:
+        raise StudioError(
+            f"Model {row['name']} v{row['version']} has no dataset version; clone it in the "
+            "Models tab, choose a dataset version and save."
+        )
+    version = store.get_dataset_version(row["dataset_version_id"])
+    folder = version_dir(store, row["app_id"], version["id"])
+    if not (folder / "train.jsonl").is_file() and version.get("path"):
+        folder = Path(version["path"])  # versions written before the layout was fixed
+    train, valid = folder / "train.jsonl", folder / "valid.jsonl"
+    if not train.is_file():
+        raise DataError(
+            f"The files of dataset version {version['id']} are missing ({train}); add the "
+            "dataset again in the Inputs tab."
+        )
+    base = dicts["model"].get("base_model") or template.base_model
+    resplit = float(hyper["valid_pct"]) != float(version["valid_pct"])
+    data = {
+        "version_id": version["id"],
+        "train": str(train.resolve()),
+        "valid": str(valid.resolve()),
+        "n_rows": int(version["n_rows"]),
+        "n_rejected": int(version["n_rejected"]),
+        "valid_pct": float(hyper["valid_pct"] if resplit else version["valid_pct"]),
+        "seed": int(hyper["seed"] if resplit else version["seed"]),
+        "response_only": bool(hyper["response_only"]),
+        "resplit": resplit,
+    }
+    return {
+        "model_type": row["model_type"],
+        "method": _method(template.method, base, dicts),
+        "template": template.key,
+        "base_model": base,
+        **dicts,
+        "data": data,
+        "invalid_tolerance_pct": float(hyper["invalid_tolerance_pct"]),
+        "studio_home": str(settings.home),
+        "models_dir": str(settings.models_dir),
+        "model_id": row["id"],
+        "model_name": f"{row['name']} v{row['version']}",
+    }
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether huggingface.co answers (False at once when HF_HUB_OFFLINE is set)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    return _probe_hub(timeout)
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_hub(timeout: float) -> bool:
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def rejected_share_problem(version: dict, dataset_name: str, tolerance: float) -> str | None:
+    """The message when more than `tolerance` % of the version's rows were rejected."""
+    total = max(int(version["n_rows"]), int(version["n_accepted"]) + int(version["n_rejected"]))
+    if total == 0:
+        return (
+            f"Dataset {dataset_name} v{version['version']} has no rows; add data in the Inputs tab."
+        )
+    share = 100.0 * int(version["n_rejected"]) / total
+    if share > tolerance:
+        return (
+            f"{share:.0f}% of the rows of dataset {dataset_name} v{version['version']} were "
+            f"rejected, over the {tolerance:g}% tolerance; fix the rows (see rejects in the "
+            "Inputs tab) or raise the tolerance."
+        )
+    return None
+
+
+def check_trainable(store: Store, settings: Settings, model_id: str,
+                    hardware: Hardware | None = None) -> dict[str, Any]:  # fmt: skip
+    """Raise a StudioError naming why this model cannot train here; else its run config."""
+    hw = hardware or detect_hardware()
+    row = store.get_model(model_id)
+    template = get_template(row["template"])
+    dicts, hyper = split_config(row["config"])
+    base = dicts["model"].get("base_model") or template.base_model
+    ok, reason = template.availability(settings, hw, base_model=base)
+    if not ok:
+        # A Hub model that is not cached yet can still be downloaded when the Hub answers.
+        cuda_missing = template.needs_cuda and not hw.cuda
+        if cuda_missing or not (_HUB_ID.match(base) and hub_reachable()):
+            raise ModelUnavailableError(f"{template.title}: {reason}")
+    check(template, hyper, dicts, hw, row["model_type"])
+    config = build_train_config(store, settings, model_id)
+    version = store.get_dataset_version(row["dataset_version_id"])
+    names = {v["id"]: v["dataset_name"] for v in store.list_dataset_versions(row["app_id"])}
+    problem = rejected_share_problem(
+        version, names.get(version["id"], version["dataset_id"]), config["invalid_tolerance_pct"]
+    )
+    if problem:
+        raise DataError(problem)
+    return config

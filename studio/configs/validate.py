@@ -1,0 +1,235 @@
+"""validate(): every problem in a model's settings at once, each naming its key.
+
+    problems = validate(template, hyper, dicts, hardware)   # [] when all is well
+    check(template, hyper, dicts, hardware)                  # raises ConfigError(problems)
+
+The dicts are checked after the form's values are written in (apply_hyperparameters), so
+a bad batch size is reported once, under the key the trainer will read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from typing import Any
+
+from studio.configs.fields import check_value
+from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware
+from studio.configs.hyper import HYPER_FIELDS, HYPER_ONLY, apply_hyperparameters
+from studio.configs.schemas import (
+    ARCHITECTURE,
+    REFUSED,
+    SCHEMAS,
+    SECTIONS,
+    STUDIO_KEYS,
+    library_keys,
+)
+from studio.errors import ConfigError
+from studio.models.resolve import SCRATCH_PREFIX
+from studio.templates.base import MODEL_TYPES, TASK_TYPES, Template
+
+log = logging.getLogger(__name__)
+
+_LIBRARY = {
+    "trainer": "TrainingArguments (transformers)",
+    "peft": "LoraConfig (peft)",
+    "quantization": "BitsAndBytesConfig (transformers)",
+    "model": "from_pretrained (transformers)",
+    "tokenizer": "the tokenizer",
+}
+# Form fields with no key of their own in the dicts: checked here, under "hyper.".
+_UNLINKED = (*HYPER_ONLY, "precision")
+_REVISION = re.compile(r"^[\w.\-/]{1,100}$")
+
+
+def _suggest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _signature_keys() -> dict[str, frozenset[str]] | None:
+    try:
+        return library_keys()
+    except Exception:  # a missing optional library must not block validation itself
+        log.warning("could not read library signatures; checking the allowlist only", exc_info=True)
+        return None
+
+
+def _check_keys(section: str, values: dict, lib: dict | None) -> list[str]:
+    problems = []
+    schema = SCHEMAS[section]
+    for key, value in values.items():
+        name = f"{section}.{key}"
+        if key in REFUSED:
+            problems.append(f"{name}: not allowed: {REFUSED[key]}. Remove it.")
+        elif key not in schema:
+            if lib is not None and key in lib[section]:
+                problems.append(
+                    f"{name}: the studio does not let you set this {_LIBRARY[section]} "
+                    "option (the studio manages it, or it is unsafe); remove it."
+                )
+            else:
+                problems.append(f"{name}: unknown key{_suggest(key, sorted(schema))}")
+        elif (lib is not None and key not in STUDIO_KEYS.get(section, ())
+              and key not in lib[section]):  # fmt: skip
+            problems.append(
+                f"{name}: the installed {_LIBRARY[section]} does not accept this key; remove it."
+            )
+        else:
+            problem = check_value(name, schema[key], value)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def _check_architecture(arch: dict, tokenizer: dict) -> list[str]:
+    problems = []
+    for key, value in arch.items():
+        name = f"model.architecture.{key}"
+        if key not in ARCHITECTURE:
+            problems.append(f"{name}: unknown key{_suggest(key, sorted(ARCHITECTURE))}")
+        elif problem := check_value(name, ARCHITECTURE[key], value):
+            problems.append(problem)
+    ints = {
+        k: v for k, v in arch.items() if isinstance(v, int) and not isinstance(v, bool) and v > 0
+    }
+    hidden, heads = ints.get("hidden_size"), ints.get("num_attention_heads")
+    kv = ints.get("num_key_value_heads")
+    if hidden and heads and hidden % heads:
+        problems.append(
+            f"model.architecture.num_attention_heads: {heads} must divide hidden_size {hidden}"
+        )
+    if heads and kv and heads % kv:
+        problems.append(
+            f"model.architecture.num_key_value_heads: {kv} must divide num_attention_heads {heads}"
+        )
+    positions, length = ints.get("max_position_embeddings"), tokenizer.get("max_length")
+    if positions and isinstance(length, int) and length > positions:
+        problems.append(
+            f"tokenizer.max_length: {length} is longer than the model's "
+            f"max_position_embeddings {positions}; lower it or raise the other"
+        )
+    return problems
+
+
+def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[str, dict],
+                    hw: Hardware) -> list[str]:  # fmt: skip
+    problems = []
+    model, quant, peft, tok, trainer = (d[s] for s in SECTIONS)
+    base = model.get("base_model", template.base_model)
+    scratch = isinstance(base, str) and base.startswith(SCRATCH_PREFIX)
+    if base in ("", None):
+        problems.append(
+            "model.base_model: empty; type a Hugging Face model id (owner/name) or a local "
+            "model folder"
+        )
+    for bits in ("4", "8"):
+        if quant.get(f"load_in_{bits}bit") is True and not hw.cuda:
+            problems.append(
+                f"quantization.load_in_{bits}bit: {bits}-bit loading needs a CUDA GPU; "
+                f"{NO_CUDA} — pick a LoRA template or use a GPU machine"
+            )
+    quantized = quant.get("load_in_4bit") is True or quant.get("load_in_8bit") is True
+    if quant.get("load_in_4bit") is True and quant.get("load_in_8bit") is True:
+        problems.append("quantization.load_in_8bit: choose 4-bit or 8-bit, not both")
+    if quantized and not peft:
+        problems.append(
+            "peft: a 4-bit/8-bit model can only be trained through a LoRA adapter; fill in the "
+            "PEFT config (r, lora_alpha, target_modules) or remove the quantization"
+        )
+    if scratch and peft:
+        problems.append(
+            "peft: a model trained from scratch has no adapter; leave the PEFT config empty ({})"
+        )
+    if scratch and quantized:
+        problems.append(
+            "quantization: a model trained from scratch cannot be quantized; leave it empty ({})"
+        )
+    if "architecture" in model and not scratch:
+        problems.append("model.architecture: only for models built from scratch; remove it")
+    if scratch and isinstance(model.get("architecture", {}), dict):
+        problems += _check_architecture(model.get("architecture", {}), tok)
+    task = peft.get("task_type")
+    if peft and isinstance(task, str) and task != TASK_TYPES.get(model_type, task):
+        problems.append(
+            f"peft.task_type: must be {TASK_TYPES[model_type]!r} for a "
+            f"{MODEL_TYPES[model_type]} model (got {task!r})"
+        )
+    if trainer.get("bf16") is True and not hw.bf16:
+        problems.append("trainer.bf16: this hardware does not support bf16; choose fp32")
+    if trainer.get("fp16") is True and not hw.cuda:
+        problems.append(
+            f"trainer.fp16: fp16 mixed precision needs a CUDA GPU; {NO_CUDA} — choose fp32"
+        )
+    if trainer.get("bf16") is True and trainer.get("fp16") is True:
+        problems.append("trainer.fp16: choose bf16 or fp16, not both")
+    if trainer.get("max_steps") == 0:
+        problems.append("trainer.max_steps: must be -1 (no limit) or at least 1 (got 0)")
+    eval_strategy = trainer.get("eval_strategy", "no")
+    if eval_strategy != "no" and hyper.get("valid_pct") == 0:
+        problems.append(
+            f"trainer.eval_strategy: is {eval_strategy!r} but the validation share is 0; "
+            "set it to 'no' or raise the validation share"
+        )
+    if trainer.get("load_best_model_at_end") is True and (
+        eval_strategy == "no" or trainer.get("save_strategy", "steps") != eval_strategy
+    ):
+        problems.append(
+            "trainer.load_best_model_at_end: needs eval_strategy and save_strategy to be the "
+            "same and not 'no'"
+        )
+    revision = model.get("revision")
+    if isinstance(revision, str) and not _REVISION.match(revision):
+        problems.append(f"model.revision: {revision!r} is not a branch, tag or commit name")
+    return problems
+
+
+def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
+             hardware: Hardware | None = None, model_type: str | None = None) -> list[str]:  # fmt: skip
+    """Every problem in these settings, each naming its key; [] when they are fine."""
+    hw = hardware or detect_hardware()
+    model_type = model_type or template.model_type
+    problems: list[str] = []
+    if model_type not in template.allowed_types:
+        problems.append(
+            f"model_type: the template {template.title!r} builds {template.type_title} models, "
+            f"not {MODEL_TYPES.get(model_type, model_type)}; pick another template"
+        )
+        model_type = template.model_type
+    for key, value in (hyper or {}).items():
+        if key not in HYPER_FIELDS:
+            problems.append(f"hyper.{key}: unknown setting{_suggest(key, sorted(HYPER_FIELDS))}")
+        elif key in _UNLINKED and (p := check_value(f"hyper.{key}", HYPER_FIELDS[key], value)):
+            # Linked fields are checked under the dict key the trainer reads; only once.
+            problems.append(p)
+    unknown = [k for k in dicts if k not in SECTIONS]
+    for key in unknown:
+        problems.append(f"{key}: unknown config; the five are {', '.join(SECTIONS)}")
+    clean: dict[str, dict] = {}
+    for section in SECTIONS:
+        value = dicts.get(section, {})
+        if not isinstance(value, dict):
+            problems.append(
+                f"{section}: must be a JSON object {{...}} (got {type(value).__name__})"
+            )
+            value = {}
+        clean[section] = value
+    try:
+        effective = apply_hyperparameters(clean, hyper or {})
+    except Exception as exc:  # a form value of the wrong shape; reported per key above
+        log.debug("could not apply hyperparameters: %s", exc)
+        effective = clean
+    lib = _signature_keys()
+    for section in SECTIONS:
+        problems += _check_keys(section, effective[section], lib)
+    problems += _contradictions(template, model_type, hyper or {}, effective, hw)
+    return problems
+
+
+def check(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
+          hardware: Hardware | None = None, model_type: str | None = None) -> None:  # fmt: skip
+    """Raise ConfigError listing every problem, or return when the settings are valid."""
+    problems = validate(template, hyper, dicts, hardware, model_type)
+    if problems:
+        raise ConfigError(problems)

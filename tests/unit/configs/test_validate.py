@@ -1,0 +1,217 @@
+"""validate(): every problem at once, each naming its key; dangerous keys refused."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from studio.configs import CPU_ONLY, Hardware, check, validate
+from studio.errors import ConfigError
+from studio.templates import TEMPLATES
+
+GPU_NO_BF16 = Hardware(cuda=True, bf16=False, gpu_name="Fake T4", gpu_mem_gb=16)
+# The module, not the function of the same name that studio.configs exports.
+validate_module = importlib.import_module("studio.configs.validate")
+
+
+def _defaults(key="smollm2-135m-lora"):
+    template = TEMPLATES[key]
+    return template, template.default_hyper(), template.default_dicts()
+
+
+def _problems(section: str, **values) -> list[str]:
+    template, hyper, dicts = _defaults()
+    dicts[section].update(values)
+    # The form must not overwrite the edited keys: drop the linked form values.
+    return validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
+
+
+def test_batch_size_zero_names_the_key():
+    problems = _problems("trainer", per_device_train_batch_size=0)
+    assert "trainer.per_device_train_batch_size: must be at least 1 (got 0)" in problems
+
+
+def test_negative_lora_alpha_names_the_key():
+    assert "peft.lora_alpha: must be > 0 (got -4)" in _problems("peft", lora_alpha=-4)
+
+
+def test_wrong_type_names_the_key_and_the_type():
+    problems = _problems("trainer", learning_rate="fast")
+    assert any(
+        p.startswith("trainer.learning_rate: must be a number (got 'fast'") for p in problems
+    )
+    problems = _problems("peft", r=8.5)
+    assert any(p.startswith("peft.r: must be a whole number") for p in problems)
+
+
+def test_unknown_key_suggests_close_matches():
+    problems = _problems("trainer", learning_rte=1e-4)
+    assert "trainer.learning_rte: unknown key; did you mean 'learning_rate'?" in problems
+
+
+def test_choice_out_of_list():
+    problems = _problems("trainer", lr_scheduler_type="zigzag")
+    assert any(p.startswith("trainer.lr_scheduler_type: must be one of 'linear'") for p in problems)
+
+
+def test_4bit_without_cuda_and_bf16_without_support():
+    template, hyper, dicts = _defaults("llama2-7b-qlora")
+    problems = validate(template, hyper, dicts, CPU_ONLY)
+    assert (
+        "quantization.load_in_4bit: 4-bit loading needs a CUDA GPU; this machine has none — "
+        "pick a LoRA template or use a GPU machine"
+    ) in problems
+    assert "trainer.bf16: this hardware does not support bf16; choose fp32" in problems
+    problems = validate(template, hyper, dicts, GPU_NO_BF16)
+    assert problems == ["trainer.bf16: this hardware does not support bf16; choose fp32"]
+    assert validate(template, {**hyper, "precision": "fp32"}, dicts, GPU_NO_BF16) == []
+
+
+def test_fp16_on_cpu_is_refused_through_the_form():
+    template, hyper, dicts = _defaults()
+    problems = validate(template, {**hyper, "precision": "fp16"}, dicts, CPU_ONLY)
+    assert any(
+        p.startswith("trainer.fp16: fp16 mixed precision needs a CUDA GPU") for p in problems
+    )
+
+
+def test_every_problem_is_reported_at_once():
+    template, hyper, dicts = _defaults()
+    hyper.update(batch_size=0, lora_alpha=-4, invalid_tolerance_pct=150, precision="bf16")
+    dicts["trainer"]["learning_rte"] = 1e-4
+    dicts["model"]["trust_remote_code"] = True
+    dicts["quantization"]["load_in_4bit"] = True
+    problems = validate(template, hyper, dicts, CPU_ONLY)
+    keys = [p.split(":")[0] for p in problems]
+    for key in (
+        "trainer.per_device_train_batch_size", "peft.lora_alpha", "hyper.invalid_tolerance_pct",
+        "trainer.bf16", "trainer.learning_rte", "model.trust_remote_code",
+        "quantization.load_in_4bit",
+    ):  # fmt: skip
+        assert key in keys, (key, problems)
+    with pytest.raises(ConfigError) as err:
+        check(template, hyper, dicts, CPU_ONLY)
+    assert err.value.problems == problems
+    assert "trainer.per_device_train_batch_size" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "section,key,value",
+    [
+        ("model", "trust_remote_code", True),
+        ("model", "cache_dir", "/tmp/elsewhere"),
+        ("model", "device_map", "/etc/device_map.json"),
+        ("model", "token", "hf_abc"),
+        ("tokenizer", "trust_remote_code", True),
+        ("trainer", "output_dir", "/tmp/out"),
+        ("trainer", "logging_dir", "/tmp/logs"),
+        ("trainer", "callbacks", ["os.system"]),
+        ("trainer", "push_to_hub", True),
+        ("trainer", "hub_model_id", "me/model"),
+        ("trainer", "hub_token", "hf_abc"),
+        ("trainer", "deepspeed", "/tmp/ds.json"),
+        ("trainer", "resume_from_checkpoint", "/tmp/ckpt"),
+    ],
+)
+def test_dangerous_keys_are_refused_with_a_reason(section, key, value):
+    problems = _problems(section, **{key: value})
+    hits = [p for p in problems if p.startswith(f"{section}.{key}: not allowed")]
+    assert hits, problems
+
+
+def test_report_to_only_none():
+    assert _problems("trainer", report_to="none") == []
+    problems = _problems("trainer", report_to="wandb")
+    assert any(p.startswith("trainer.report_to: must be one of 'none'") for p in problems)
+
+
+def test_library_option_the_studio_manages_is_refused():
+    problems = _problems("trainer", ddp_timeout=10)
+    assert any(
+        p.startswith("trainer.ddp_timeout: the studio does not let you set") for p in problems
+    )
+
+
+def test_key_the_installed_library_dropped_is_refused(monkeypatch):
+    real = validate_module.library_keys()
+    trimmed = {**real, "trainer": real["trainer"] - {"warmup_steps"}}
+    monkeypatch.setattr(validate_module, "library_keys", lambda: trimmed)
+    problems = _problems("trainer", warmup_steps=5)
+    assert any(
+        p.startswith("trainer.warmup_steps: the installed TrainingArguments") for p in problems
+    ), problems
+
+
+def test_warmup_ratio_is_not_accepted_by_transformers_5():
+    problems = _problems("trainer", warmup_ratio=0.1)
+    assert any(p.startswith("trainer.warmup_ratio:") for p in problems)
+
+
+def test_hyper_only_fields_are_checked():
+    template, hyper, dicts = _defaults()
+    problems = validate(template, {**hyper, "valid_pct": -1, "invalid_tolerance_pct": 101}, dicts,
+                        CPU_ONLY)  # fmt: skip
+    assert "hyper.valid_pct: must be at least 0 (got -1)" in problems
+    assert "hyper.invalid_tolerance_pct: must be at most 100 (got 101)" in problems
+    problems = validate(template, {**hyper, "epocs": 3}, dicts, CPU_ONLY)
+    assert "hyper.epocs: unknown setting; did you mean 'epochs'?" in problems
+
+
+def test_contradictions_between_dicts():
+    template, hyper, dicts = _defaults("tiny-gpt-scratch")
+    dicts["peft"] = {"r": 8, "lora_alpha": 16}
+    dicts["model"]["architecture"]["num_attention_heads"] = 5
+    hyper["max_length"] = 4096
+    problems = validate(template, hyper, dicts, CPU_ONLY)
+    assert any(p.startswith("peft: a model trained from scratch has no adapter") for p in problems)
+    assert any(
+        p.startswith("model.architecture.num_attention_heads: 5 must divide") for p in problems
+    )
+    assert any(p.startswith("tokenizer.max_length: 4096 is longer") for p in problems)
+
+
+def test_task_type_must_match_the_model_type():
+    template, hyper, dicts = _defaults("flan-t5-base-lora")
+    dicts["peft"]["task_type"] = "CAUSAL_LM"
+    problems = validate(template, hyper, dicts, CPU_ONLY)
+    assert (
+        "peft.task_type: must be 'SEQ_2_SEQ_LM' for a Text-to-Text model (got 'CAUSAL_LM')"
+        in problems
+    )
+    problems = validate(template, hyper, template.default_dicts(), CPU_ONLY, model_type="causal")
+    assert any(p.startswith("model_type: the template 'FLAN-T5 base LoRA'") for p in problems)
+
+
+def test_evaluation_without_a_validation_split():
+    template, hyper, dicts = _defaults()
+    problems = validate(template, {**hyper, "valid_pct": 0}, dicts, CPU_ONLY)
+    assert any(p.startswith("trainer.eval_strategy: is 'epoch' but the validation share is 0")
+               for p in problems)  # fmt: skip
+    dicts["trainer"]["eval_strategy"] = "no"
+    dicts["trainer"]["save_strategy"] = "no"
+    assert validate(template, {**hyper, "valid_pct": 0}, dicts, CPU_ONLY) == []
+
+
+def test_sections_must_be_objects_and_known():
+    template, hyper, dicts = _defaults()
+    dicts["trainer"] = [1, 2]
+    dicts["optimizer"] = {}
+    problems = validate(template, hyper, dicts, CPU_ONLY)
+    assert "trainer: must be a JSON object {...} (got list)" in problems
+    assert any(p.startswith("optimizer: unknown config") for p in problems)
+
+
+def test_target_modules_must_be_names():
+    template, hyper, dicts = _defaults()
+    problems = validate(
+        template, {**hyper, "target_modules": ["q_proj", "rm -rf /"]}, dicts, CPU_ONLY
+    )
+    assert any(
+        p.startswith("peft.target_modules: 'rm -rf /' is not a module name") for p in problems
+    )
+    assert validate(template, {**hyper, "target_modules": "all-linear"}, dicts, CPU_ONLY) == []
+    problems = validate(template, {**hyper, "target_modules": "everything"}, dicts, CPU_ONLY)
+    assert any(
+        p.startswith("peft.target_modules: must be a list of module names") for p in problems
+    )
