@@ -36,6 +36,6 @@ class Example:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Example":
+    def from_dict(cls, d: dict) -> Example:
         keys = cls.__dataclass_fields__.keys()
         return cls(**{k: v for k, v in d.items() if k in keys})

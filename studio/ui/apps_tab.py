@@ -1,12 +1,121 @@
-"""The Apps tab (being built; see the issue for this step)."""
+"""The Apps tab: create, list, rename and delete apps, and choose the current one.
+
+The chosen app goes into ctx.app_id (which layout.py mirrors into a gr.BrowserState, so it
+survives a reload); every other tab follows ctx.app_id.change. Deleting asks for a ticked
+"I understand" box and removes the app's datasets, models, jobs and files (store.delete_app).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import gradio as gr
 
+from studio.errors import StudioError
+from studio.ui.common import user_errors
 from studio.ui.context import UIContext
+
+TABLE_HEADERS = ["Name", "Description", "Created", "Id"]
+
+
+def _when(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 def build_apps_tab(ctx: UIContext) -> None:
+    store = ctx.store
+
+    def owned(request: gr.Request | None) -> list[dict]:
+        return store.list_apps(owner=ctx.owner(request))
+
+    def view(app_id: str, request: gr.Request | None):
+        """(table, chooser, current note) for the current app id."""
+        apps = owned(request)
+        rows = [[a["name"], a["description"], _when(a["created_at"]), a["id"]] for a in apps]
+        ids = {a["id"] for a in apps}
+        current = app_id if app_id in ids else None
+        name = next((a["name"] for a in apps if a["id"] == current), "")
+        note = f"Current app: **{name}**" if current else "No app chosen yet: create or choose one."
+        choices = [(a["name"], a["id"]) for a in apps]
+        return (gr.update(value=rows), gr.update(choices=choices, value=current), note)
+
     with gr.Tab("Apps", id="apps"):
-        gr.Markdown("## Apps")
+        gr.Markdown("## Apps\nAn app holds your datasets, models and training jobs.")
+        current_note = gr.Markdown(elem_id="apps-current-note")
+        with gr.Row():
+            chooser = gr.Dropdown(label="Current app", choices=[], elem_id="apps-current",
+                                  interactive=True, scale=3)  # fmt: skip
+        with gr.Row(elem_id="demo-app-row"):
+            pass  # the "Create demo app" button is added here by the demo feature
+        with gr.Accordion("Create an app", open=True):
+            with gr.Row():
+                name = gr.Textbox(label="Name", elem_id="apps-name", max_length=80)
+                description = gr.Textbox(
+                    value="", label="Description (optional)", elem_id="apps-description"
+                )
+            create = gr.Button("Create app", variant="primary", elem_id="apps-create")
+        table = gr.Dataframe(headers=TABLE_HEADERS, label="Your apps", interactive=False,
+                             elem_id="apps-table", wrap=True)  # fmt: skip
+        with gr.Accordion("Rename or delete the current app", open=False):
+            with gr.Row():
+                new_name = gr.Textbox(
+                    value="", label="New name", elem_id="apps-new-name", max_length=80
+                )
+                rename = gr.Button("Rename", elem_id="apps-rename")
+            with gr.Row():
+                confirm = gr.Checkbox(
+                    label="I understand: deleting removes this app's datasets, models, jobs and "
+                    "files for good.",
+                    elem_id="apps-delete-confirm",
+                )
+                delete = gr.Button("Delete app", variant="stop", elem_id="apps-delete")
+        message = gr.Markdown(elem_id="apps-message")
+
+    @user_errors
+    def create_app(app_name: str, app_description: str, request: gr.Request = None):
+        app = store.create_app(app_name, owner=ctx.owner(request),
+                               description=(app_description or "").strip())  # fmt: skip
+        return (app["id"], *view(app["id"], request), "", "",
+                f"Created **{app['name']}**; it is now the current app.")  # fmt: skip
+
+    @user_errors
+    def choose_app(app_id: str, request: gr.Request = None):
+        if app_id and app_id not in {a["id"] for a in owned(request)}:
+            raise StudioError("That app no longer exists; pick another one.")
+        return app_id or "", *view(app_id, request)
+
+    @user_errors
+    def rename_app(app_id: str, new: str, request: gr.Request = None):
+        if not ctx.current_app(app_id):
+            raise StudioError("Choose the app to rename in Current app first.")
+        app = store.rename_app(app_id, new)
+        return *view(app_id, request), "", f"Renamed to **{app['name']}**."
+
+    @user_errors
+    def delete_app(app_id: str, understood: bool, request: gr.Request = None):
+        app = ctx.current_app(app_id)
+        if not app:
+            raise StudioError("Choose the app to delete in Current app first.")
+        if not understood:
+            raise StudioError("Tick 'I understand' to confirm the delete, then click Delete again.")
+        store.delete_app(app_id)
+        return ("", *view("", request), False,
+                f"Deleted **{app['name']}** with its datasets, models and jobs.")  # fmt: skip
+
+    @user_errors
+    def refresh(app_id: str, request: gr.Request = None):
+        return view(app_id, request)
+
+    outs = [table, chooser, current_note]
+    create.click(create_app, [name, description],
+                 [ctx.app_id, *outs, name, description, message], api_name="create_app")  # fmt: skip
+    chooser.input(choose_app, [chooser], [ctx.app_id, *outs], api_name="choose_app")
+    rename.click(rename_app, [ctx.app_id, new_name], [*outs, new_name, message],
+                 api_name="rename_app")  # fmt: skip
+    delete.click(delete_app, [ctx.app_id, confirm], [ctx.app_id, *outs, confirm, message],
+                 api_name="delete_app")  # fmt: skip
+    ctx.app_id.change(refresh, [ctx.app_id], outs, api_name="refresh_apps")
+    # The table must also fill on a fresh page where no app was remembered (no change event).
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(refresh, [ctx.app_id], outs, api_visibility="private")

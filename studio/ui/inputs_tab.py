@@ -1,12 +1,241 @@
-"""The Inputs tab (being built; see the issue for this step)."""
+"""The Inputs tab: upload files or paste examples, map columns, create a dataset version,
+see what was rejected and why, and preview the examples exactly as the model will see them.
+
+The heavy part (the SmolLM2 tokenizer for the token-length histogram) loads lazily on the
+first upload and is cached (studio.data.stats.default_tokenizer); when it cannot load, the
+stats are shown without the histogram and say why.
+"""
 
 from __future__ import annotations
 
-import gradio as gr
+import tempfile
+from pathlib import Path
 
+import gradio as gr
+import pandas as pd
+from gradio.utils import get_upload_folder
+
+from studio.data.preview import (
+    PREVIEW_HEADERS,
+    REJECT_HEADERS,
+    VERSION_HEADERS,
+    counts_markdown,
+    histogram_data,
+    label_data,
+    preview_rows,
+    reject_rows,
+    stats_markdown,
+    version_choices,
+    version_rows,
+)
+from studio.data.readers import ACCEPTED_TEXT, read_bytes, read_path
+from studio.data.shapes import REQUIRED, SHAPES, ColumnMapping, detect_mapping
+from studio.data.stats import default_tokenizer
+from studio.data.versions import create_version, load_examples, pasted_source, version_folder
+from studio.errors import DataError, StudioError
+from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
+
+MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
+_NONE = ("(none)", "")
+
+
+def _paths(files) -> list[str]:
+    if not files:
+        return []
+    files = files if isinstance(files, list) else [files]
+    return [f if isinstance(f, str) else getattr(f, "name", None) or f["path"] for f in files]
+
+
+def _rejects_download(store, version: dict) -> str | None:
+    """A copy of rejects.csv where Gradio may serve it (its upload folder)."""
+    src = version_folder(store, version) / "rejects.csv"
+    if not src.is_file():
+        return None
+    folder = Path(get_upload_folder())
+    folder.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="rejects-", dir=folder)) / f"rejects-{version['id']}.csv"
+    out.write_bytes(src.read_bytes())
+    return str(out)
+
+
+def _bar(labels: list[str], counts: list[int], x: str, title: str):
+    if not labels:
+        return gr.BarPlot(value=None, visible=False)
+    frame = pd.DataFrame({x: labels, "examples": counts})
+    return gr.BarPlot(value=frame, x=x, y="examples", sort=labels, title=title, visible=True)
 
 
 def build_inputs_tab(ctx: UIContext) -> None:
+    store, settings = ctx.store, ctx.settings
+
     with gr.Tab("Inputs", id="inputs"):
-        gr.Markdown("## Inputs")
+        gr.Markdown("## Inputs\nUpload examples; each upload makes a new, immutable dataset "
+                    "version with its own train / validation split.")  # fmt: skip
+        no_app = gr.Markdown(NO_APP, elem_id="inputs-no-app")
+        with gr.Row():
+            files = gr.File(label=f"Files ({ACCEPTED_TEXT})", file_count="multiple",
+                            type="filepath", elem_id="inputs-upload")  # fmt: skip
+            pasted = gr.Textbox(value="", label="…or paste examples (one per line, JSONL, or CSV)",
+                                lines=8, elem_id="inputs-paste")  # fmt: skip
+        with gr.Row():
+            name = gr.Textbox(value="", label="Dataset name", elem_id="inputs-name", max_length=80,
+                              placeholder="defaults to the first file's name")  # fmt: skip
+            valid_pct = gr.Slider(0, 50, value=10, step=1, label="Validation share (%)",
+                                  elem_id="inputs-valid-pct")  # fmt: skip
+            seed = gr.Number(42, precision=0, label="Split seed", elem_id="inputs-seed")
+        with gr.Accordion("Column mapping", open=True, visible=False,
+                          elem_id="inputs-mapping") as mapping_box:  # fmt: skip
+            detected_note = gr.Markdown()
+            shape = gr.Dropdown([(label, key) for key, label in SHAPES.items()], value="text",
+                                label="Shape", elem_id="inputs-shape")  # fmt: skip
+            with gr.Row():
+                columns = {f: gr.Dropdown([_NONE], value="", label=f"{f.title()} column",
+                                          elem_id=f"inputs-col-{f}") for f in MAPPING_FIELDS}  # fmt: skip
+            instruction_text = gr.Textbox(
+                value="",
+                label="Instruction for every row (optional; prompt / sentence shapes)",
+                elem_id="inputs-instruction-text",
+            )
+        detected = gr.State({})
+        submit = gr.Button("Create version", variant="primary", elem_id="inputs-submit")
+        counts = gr.Markdown(elem_id="inputs-counts")
+        rejects = gr.Dataframe(headers=REJECT_HEADERS, label="Rejected rows", wrap=True,
+                               interactive=False, elem_id="inputs-rejects")  # fmt: skip
+        rejects_file = gr.File(label="All rejected rows (rejects.csv)", interactive=False,
+                               elem_id="inputs-rejects-file")  # fmt: skip
+        gr.Markdown("### Versions")
+        versions = gr.Dataframe(headers=VERSION_HEADERS, interactive=False,
+                                elem_id="inputs-versions")  # fmt: skip
+        pick = gr.Dropdown(label="Preview version", choices=[], elem_id="inputs-version")
+        preview = gr.Dataframe(headers=PREVIEW_HEADERS, interactive=False, wrap=True,
+                               label="First examples", elem_id="inputs-preview")  # fmt: skip
+        stats_md = gr.Markdown(elem_id="inputs-stats")
+        with gr.Row():
+            hist = gr.BarPlot(x="tokens", y="examples", visible=False,
+                              label="Token length", elem_id="inputs-histogram")  # fmt: skip
+            label_plot = gr.BarPlot(x="label", y="examples", visible=False,
+                                    label="Labels", elem_id="inputs-labels")  # fmt: skip
+
+    col_list = [columns[f] for f in MAPPING_FIELDS]
+
+    @user_errors
+    def detect_columns(file_list, text: str):
+        """Show the mapping step, pre-filled, when the first source is a table or JSON."""
+        paths = _paths(file_list)
+        if paths:
+            result = read_path(paths[0], settings.max_upload_mb)
+        elif (text or "").strip():
+            result = read_bytes(*pasted_source(text), settings.max_upload_mb)
+        else:
+            return gr.Accordion(visible=False), "", gr.skip(), *[gr.skip()] * 5, {}
+        guess = detect_mapping(result)
+        if result.kind == "lines":
+            return gr.Accordion(visible=False), "", "text", *[gr.skip()] * 5, guess.to_dict()
+        choices = [_NONE, *[(c, c) for c in result.columns]]
+        updates = [gr.Dropdown(choices=choices, value=getattr(guess, f)) for f in MAPPING_FIELDS]
+        note = (f"Detected **{SHAPES[guess.shape]}** in {result.name} "
+                f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
+                "Change the mapping if the guess is wrong.")  # fmt: skip
+        return gr.Accordion(visible=True), note, guess.shape, *updates, guess.to_dict()
+
+    files.change(detect_columns, [files, pasted],
+                 [mapping_box, detected_note, shape, *col_list, detected],
+                 api_name="detect_columns")  # fmt: skip
+    pasted.blur(detect_columns, [files, pasted],
+                [mapping_box, detected_note, shape, *col_list, detected])  # fmt: skip
+
+    def show_version(version_id: str | None):
+        """(preview, stats, histogram, labels) of one version."""
+        if not version_id:
+            return [], "", gr.BarPlot(visible=False), gr.BarPlot(visible=False)
+        version = store.get_dataset_version(version_id)
+        examples = load_examples(store, version_id, "all")
+        note = version.get("stats", {}).get("token_note", "")
+        stats = version.get("stats") or {}
+        return (preview_rows(examples), stats_markdown(version, note),
+                _bar(*histogram_data(stats), "tokens", "Tokens per example"),
+                _bar(*label_data(stats), "label", "Examples per label"))  # fmt: skip
+
+    def listing(app_id: str, chosen: str | None = None):
+        """(no-app note, versions table, version picker, picked id)."""
+        if not ctx.current_app(app_id):
+            return gr.Markdown(visible=True), [], gr.Dropdown(choices=[], value=None), None
+        rows = store.list_dataset_versions(app_id)
+        ids = [v["id"] for v in rows]
+        value = chosen if chosen in ids else (ids[0] if ids else None)
+        return (gr.Markdown(visible=False), version_rows(rows),
+                gr.Dropdown(choices=version_choices(rows), value=value), value)  # fmt: skip
+
+    @user_errors
+    def upload_dataset(app_id, file_list, text, dataset_name, pct, split_seed, shape_key,
+                       text_col, instruction_col, input_col, output_col, messages_col,
+                       fixed_instruction, guess):  # fmt: skip
+        if not ctx.current_app(app_id):
+            raise StudioError(NO_APP)
+        sources: list = list(_paths(file_list))
+        if (text or "").strip():
+            sources.append(pasted_source(text))
+        if not sources:
+            raise DataError(f"Choose one or more files ({ACCEPTED_TEXT}) or paste examples.")
+        dataset_name = (dataset_name or "").strip() or (
+            Path(sources[0]).stem if isinstance(sources[0], str) else "pasted"
+        )
+        chosen = ColumnMapping(shape_key or "text", text_col or "", instruction_col or "",
+                               input_col or "", output_col or "", messages_col or "",
+                               (fixed_instruction or "").strip())  # fmt: skip
+        # Only an edited mapping overrides detection (which runs per file otherwise); without
+        # a detected guess (API calls), a complete mapping is taken as meant.
+        if guess:
+            mapping = None if chosen.to_dict() == guess else chosen
+        else:
+            complete = all(getattr(chosen, f) for f in REQUIRED[chosen.shape])
+            mapping = chosen if complete else None
+        tokenizer, why = default_tokenizer(settings)
+        row, report = create_version(store, settings, app_id, dataset_name, sources, mapping,
+                                     valid_pct=pct or 0, seed=int(split_seed or 0),
+                                     tokenizer=tokenizer, token_note=why)  # fmt: skip
+        listed = listing(app_id, row["id"])
+        return (counts_markdown(report), reject_rows(report["rejects"]),
+                _rejects_download(store, row) if report["rejects"] else None,
+                *listed[1:3], *show_version(row["id"]), bump())  # fmt: skip
+
+    submit.click(
+        upload_dataset,
+        [
+            ctx.app_id,
+            files,
+            pasted,
+            name,
+            valid_pct,
+            seed,
+            shape,
+            *col_list,
+            instruction_text,
+            detected,
+        ],  # fmt: skip
+        [
+            counts,
+            rejects,
+            rejects_file,
+            versions,
+            pick,
+            preview,
+            stats_md,
+            hist,
+            label_plot,
+            ctx.data_changed,
+        ],  # fmt: skip
+        api_name="upload_dataset",
+    )
+
+    @user_errors
+    def on_app(app_id: str):
+        *listed, version_id = listing(app_id)
+        return (*listed, *show_version(version_id), "", [], None)
+
+    ctx.app_id.change(on_app, [ctx.app_id],
+                      [no_app, versions, pick, preview, stats_md, hist, label_plot, counts,
+                       rejects, rejects_file], api_name="refresh_inputs")  # fmt: skip
+    pick.input(user_errors(show_version), [pick], [preview, stats_md, hist, label_plot],
+               api_name="preview_version")  # fmt: skip
