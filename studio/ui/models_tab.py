@@ -2,20 +2,18 @@
 
 A saved model is a named, versioned configuration (the five config dicts + the form's
 values) bound to a dataset version. Saving validates first and shows every problem at once.
-Nothing heavy is imported when the tab is built; the first Validate reads the libraries'
-signatures (a few seconds, once).
+Saved models can be cloned into the form or deleted. Nothing heavy is imported when the tab
+is built; the first Validate reads the libraries' signatures (a few seconds, once).
+Widgets and the pure decisions (which fields apply, version summary) live in models_form.
 """
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 
-from studio.configs import HYPER_FIELDS, SECTIONS, detect_hardware, validate
+from studio.configs import SECTIONS, validate
 from studio.configs.form import (
     FORM_ORDER,
-    LABELS,
     SECTION_TITLES,
     dicts_to_texts,
     form_to_hyper,
@@ -25,80 +23,30 @@ from studio.configs.form import (
 from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
 from studio.configs.saving import save_model, split_config
 from studio.errors import ConfigError
-from studio.templates import (
-    DEFAULT_TEMPLATE,
-    METHODS,
-    MODEL_TYPES,
-    TEMPLATES,
-    get_template,
-    templates_for_type,
-)
+from studio.templates import DEFAULT_TEMPLATE, MODEL_TYPES, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
+from studio.ui.models_form import (
+    ARCH_FORM,
+    SAVED_HEADERS,
+    app_version,
+    arch_to_form,
+    build_arch_widget,
+    build_widget,
+    delete_saved_model,
+    form_layout,
+    form_to_arch,
+    model_dict_from_text,
+    problems_md,
+    saved_table,
+    template_card,
+    template_choices,
+    template_state,
+    version_summary,
+)
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
-ELEM_IDS = {"learning_rate": "models-lr"}
-SAVED_HEADERS = ["Name", "Version", "Template", "Type", "Dataset version", "Created"]
-
-
-def _widget(key: str, value, **extra) -> gr.components.Component:
-    """A form widget built from the field's FieldSpec."""
-    spec = HYPER_FIELDS[key]
-    common = dict(value=value, label=LABELS[key], info=spec.help, **extra,
-                  elem_id=ELEM_IDS.get(key, "models-" + key.replace("_", "-")))  # fmt: skip
-    if spec.kind == "bool":
-        return gr.Checkbox(**common)
-    if spec.kind == "choice":
-        return gr.Dropdown(choices=list(spec.choices), **common)
-    if spec.kind in ("int", "float"):
-        # No minimum/maximum here: validate() reports every out-of-range value at once.
-        return gr.Number(precision=0 if spec.kind == "int" else None, **common)
-    return gr.Textbox(**common)
-
-
-def _template_choices(settings, model_type: str) -> list[tuple[str, str]]:
-    hardware = detect_hardware()
-    choices = []
-    for t in templates_for_type(model_type):
-        ok, _ = t.availability(settings, hardware) if t.base_model else (True, "")
-        note = "" if ok else (" (needs a CUDA GPU)" if t.needs_cuda and not hardware.cuda
-                              else " (weights not on this machine)")  # fmt: skip
-        choices.append((t.title + note, t.key))
-    return choices
-
-
-def _card(settings, key: str, base_model: str = "") -> str:
-    t = get_template(key)
-    base = base_model or t.base_model
-    ok, reason = t.availability(settings, detect_hardware(), base_model=base) if base else (
-        False, "Type a Hugging Face model id (owner/name) or a local model folder below.")  # fmt: skip
-    mark = "Available" if ok else "Not available yet"
-    return (
-        f"### {t.title}\n{t.description}\n\n"
-        f"- **Base model:** `{base or '(you choose)'}`\n"
-        f"- **Type:** {t.type_title}  ·  **Method:** {t.method} ({METHODS[t.method]})\n"
-        f"- **Hardware:** {t.memory_note}; this machine: {detect_hardware().describe()}\n\n"
-        f"**{mark}:** {reason}"
-    )
-
-
-def _template_state(settings, key: str, model_type: str) -> list:
-    """Card, base-model box, form values and JSON texts for a freshly chosen template."""
-    t = get_template(key)
-    hyper = t.default_hyper()
-    base_box = gr.update(value=hyper["base_model"], interactive=not t.base_model)
-    form = hyper_to_form(hyper)[1:]  # base_model has its own update above
-    return [_card(settings, key), base_box, *form, *dicts_to_texts(t.default_dicts(model_type))]
-
-
-def _title(key: str) -> str:
-    return TEMPLATES[key].title if key in TEMPLATES else key
-
-
-def _problems_md(problems: list[str]) -> str:
-    if not problems:
-        return "No problems: these settings can be saved."
-    return f"**{len(problems)} problem(s):**\n" + "\n".join(f"- {p}" for p in problems)
+LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")
 
 
 def _gather(values: tuple) -> tuple[dict, dict, list[str]]:
@@ -120,30 +68,41 @@ def build_models_tab(ctx: UIContext) -> None:
         with gr.Row():
             model_type = gr.Radio(TYPE_CHOICES, value="causal", label="Model type",
                                   elem_id="models-type")  # fmt: skip
-            template = gr.Dropdown(_template_choices(settings, "causal"), value=DEFAULT_TEMPLATE,
+            template = gr.Dropdown(template_choices(settings, "causal"), value=DEFAULT_TEMPLATE,
                                    label="Template", elem_id="models-template")  # fmt: skip
-        card = gr.Markdown(_card(settings, DEFAULT_TEMPLATE), elem_id="models-card")
+        card = gr.Markdown(template_card(settings, DEFAULT_TEMPLATE), elem_id="models-card")
         with gr.Row():
             # Custom values allowed: choices change per app; save_model checks the version.
             version = gr.Dropdown([], label="Dataset version", elem_id="models-dataset",
                                   allow_custom_value=True)  # fmt: skip
             name = gr.Textbox(label="Model name", placeholder="e.g. support-bot",
                               elem_id="models-name")  # fmt: skip
-        start = dict(zip(FORM_ORDER, hyper_to_form(get_template(DEFAULT_TEMPLATE).default_hyper()),
-                         strict=True))  # fmt: skip
+        summary = gr.Markdown(elem_id="models-version-summary")
+        default = get_template(DEFAULT_TEMPLATE)
+        start = dict(zip(FORM_ORDER, hyper_to_form(default.default_hyper()), strict=True))
+        layout = form_layout(DEFAULT_TEMPLATE)
         form: dict[str, gr.components.Component] = {}
         with gr.Accordion("Training settings", open=True):
             # Only Custom lets you type a model; the others show their template's model.
-            form["base_model"] = _widget("base_model", start["base_model"], interactive=False)
-            for row in (FORM_ORDER[1:5], FORM_ORDER[5:9], FORM_ORDER[9:13], FORM_ORDER[13:]):
+            form["base_model"] = build_widget("base_model", start["base_model"], interactive=False)
+            rows = [k for k in FORM_ORDER[1:] if k not in LORA_KEYS]
+            for row in (rows[:4], rows[4:8], rows[8:11], rows[11:]):
                 with gr.Row():
                     for key in row:
-                        form[key] = _widget(key, start[key])
+                        form[key] = build_widget(key, start[key])
+            with gr.Row(visible=layout.adapter) as lora_row:
+                for key in LORA_KEYS:
+                    form[key] = build_widget(key, start[key])
+            lora_note = gr.Markdown(layout.note, visible=not layout.adapter,
+                                    elem_id="models-lora-note")  # fmt: skip
+            with gr.Row(visible=layout.architecture) as arch_row:
+                arch = [build_arch_widget(k, None) for k in ARCH_FORM]
         with gr.Accordion("Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer",
                           open=False):  # fmt: skip
-            texts = dicts_to_texts(get_template(DEFAULT_TEMPLATE).default_dicts())
+            texts = dicts_to_texts(default.default_dicts())
             codes = [gr.Code(text, language="json", label=SECTION_TITLES[s], lines=6,
-                             max_lines=30, elem_id=f"models-json-{s}")
+                             max_lines=30, elem_id=f"models-json-{s}",
+                             visible=layout.adapter or s != "peft")
                      for s, text in zip(SECTIONS, texts, strict=True)]  # fmt: skip
         with gr.Row():
             validate_btn = gr.Button("Validate", elem_id="models-validate")
@@ -156,26 +115,46 @@ def build_models_tab(ctx: UIContext) -> None:
             pick = gr.Dropdown([], label="Saved model", elem_id="models-pick",
                                allow_custom_value=True)  # fmt: skip
             clone_btn = gr.Button("Clone into the form", elem_id="models-clone")
+        with gr.Row():
+            confirm = gr.Checkbox(False, elem_id="models-delete-confirm",
+                                  label="I understand: deleting removes the saved model and the "
+                                  "records of its jobs and evaluations")  # fmt: skip
+            delete_btn = gr.Button("Delete model", variant="stop", elem_id="models-delete")
 
         fields = [form[k] for k in FORM_ORDER]
         template_outputs = [card, *fields, *codes]
+        model_code, peft_code = codes[SECTIONS.index("model")], codes[SECTIONS.index("peft")]
+
+        def on_layout(key: str, base: str, model_text: str):
+            shown = form_layout(key, base)
+            model_dict = model_dict_from_text(model_text)
+            values = arch_to_form(model_dict) if model_dict is not None else [gr.skip()] * len(arch)
+            return [gr.update(visible=shown.adapter), gr.update(value=shown.note,
+                    visible=not shown.adapter), gr.update(visible=shown.adapter),
+                    gr.update(visible=shown.architecture), *values]  # fmt: skip
+
+        layout_io = dict(fn=on_layout, inputs=[template, form["base_model"], model_code],
+                         outputs=[lora_row, lora_note, peft_code, arch_row, *arch],
+                         show_progress="hidden", queue=False)  # fmt: skip
 
         @user_errors
-        def on_type(kind: str):
-            choices = _template_choices(settings, kind)
+        def on_type(kind: str, app_id: str, version_id: str):
+            choices = template_choices(settings, kind)
             key = DEFAULT_TEMPLATE if kind == "causal" else choices[0][1]
             return [
                 gr.update(choices=choices, value=key),
-                *_template_state(settings, key, kind),
+                *template_state(settings, store, key, kind, app_id, version_id),
                 "",
             ]
 
         @user_errors
-        def on_template(key: str, kind: str):
-            return [*_template_state(settings, key, kind), ""]
+        def on_template(key: str, kind: str, app_id: str, version_id: str):
+            return [*template_state(settings, store, key, kind, app_id, version_id), ""]
 
-        model_type.input(on_type, [model_type], [template, *template_outputs, parent])
-        template.input(on_template, [template, model_type], [*template_outputs, parent])
+        model_type.input(on_type, [model_type, ctx.app_id, version],
+                         [template, *template_outputs, parent]).then(**layout_io)  # fmt: skip
+        template.input(on_template, [template, model_type, ctx.app_id, version],
+                       [*template_outputs, parent]).then(**layout_io)  # fmt: skip
 
         def form_to_json(*values):
             n = len(FORM_ORDER)
@@ -190,36 +169,39 @@ def build_models_tab(ctx: UIContext) -> None:
                 return [gr.skip()] * len(fields)
             return hyper_to_form(hyperparameters_from_dicts(dicts, hyper))
 
-        gr.on([f.input for f in fields], form_to_json, [*fields, *codes], codes,
-              show_progress="hidden", queue=False)  # fmt: skip
-        gr.on([c.input for c in codes], json_to_form, [*fields, *codes], fields,
-              show_progress="hidden", queue=False)  # fmt: skip
+        def arch_to_json(model_text: str, *values):
+            model_dict = model_dict_from_text(model_text)
+            if model_dict is None:  # half-typed JSON: Validate will point at it
+                return gr.skip()
+            return dicts_to_texts({"model": form_to_arch(model_dict, list(values))})[0]
+
+        def json_to_arch(model_text: str):
+            model_dict = model_dict_from_text(model_text)
+            return arch_to_form(model_dict) if model_dict is not None else [gr.skip()] * len(arch)
+
+        quiet = dict(show_progress="hidden", queue=False)
+        gr.on([f.input for f in fields], form_to_json, [*fields, *codes], codes, **quiet)
+        gr.on([c.input for c in codes], json_to_form, [*fields, *codes], fields, **quiet)
+        gr.on([a.input for a in arch], arch_to_json, [model_code, *arch], [model_code], **quiet)
+        model_code.input(json_to_arch, [model_code], arch, **quiet)
 
         @user_errors
         def on_base(key: str, base: str):
-            return _card(settings, key, (base or "").strip())
+            return template_card(settings, key, (base or "").strip())
 
-        form["base_model"].blur(on_base, [template, form["base_model"]], [card])
+        form["base_model"].blur(on_base, [template, form["base_model"]], [card]).then(**layout_io)
 
         @user_errors
         def on_validate(key, kind, *values):
             hyper, dicts, bad = _gather(values)
-            return _problems_md(bad + validate(get_template(key), hyper, dicts, None, kind))
+            return problems_md(bad + validate(get_template(key), hyper, dicts, None, kind))
 
         validate_btn.click(on_validate, [template, model_type, *fields, *codes], [problems])
 
         def saved_rows(app_id: str):
             if not ctx.current_app(app_id):
                 return [], gr.update(choices=[], value=None)
-            labels = {v["id"]: f"{v['dataset_name']} v{v['version']}"
-                      for v in store.list_dataset_versions(app_id)}  # fmt: skip
-            models = store.list_models(app_id)
-            rows = [[m["name"], m["version"], _title(m["template"]),
-                     MODEL_TYPES.get(m["model_type"], m["model_type"]),
-                     labels.get(m["dataset_version_id"], "—"),
-                     time.strftime("%Y-%m-%d %H:%M", time.localtime(m["created_at"]))]
-                    for m in models]  # fmt: skip
-            choices = [(f"{m['name']} v{m['version']}", m["id"]) for m in models]
+            rows, choices = saved_table(store, app_id)
             return rows, gr.update(choices=choices, value=choices[0][1] if choices else None)
 
         @user_errors
@@ -228,12 +210,12 @@ def build_models_tab(ctx: UIContext) -> None:
                 raise gr.Error(NO_APP)
             hyper, dicts, bad = _gather(values)
             if bad:
-                return _problems_md(bad), *saved_rows(app_id), gr.skip(), parent_id
+                return problems_md(bad), *saved_rows(app_id), gr.skip(), parent_id
             try:
                 model = save_model(store, app_id, model_name, key, kind, version_id, hyper, dicts,
                                    parent_id=parent_id or None)  # fmt: skip
             except ConfigError as exc:  # shown in place, every problem at once
-                return _problems_md(exc.problems), *saved_rows(app_id), gr.skip(), parent_id
+                return problems_md(exc.problems), *saved_rows(app_id), gr.skip(), parent_id
             note = f"Saved **{model['name']} v{model['version']}** (id `{model['id']}`)."
             return note, *saved_rows(app_id), bump(), ""
 
@@ -241,6 +223,20 @@ def build_models_tab(ctx: UIContext) -> None:
             on_save, [ctx.app_id, model_type, template, version, name, parent, *fields, *codes],
             [problems, saved, pick, ctx.models_changed, parent], api_name="save_model",
         )  # fmt: skip
+
+        @user_errors
+        def on_delete(app_id: str, model_id: str, confirmed: bool, parent_id: str):
+            if not ctx.current_app(app_id):
+                raise gr.Error(NO_APP)
+            row = delete_saved_model(store, app_id, model_id, bool(confirmed))
+            note = f"Deleted **{row['name']} v{row['version']}**."
+            # A form cloned from the deleted model saves as a fresh model, not a child of it.
+            parent_id = "" if parent_id == model_id else parent_id
+            return note, *saved_rows(app_id), bump(), False, parent_id
+
+        delete_btn.click(on_delete, [ctx.app_id, pick, confirm, parent],
+                         [problems, saved, pick, ctx.models_changed, confirm, parent],
+                         api_name="delete_model")  # fmt: skip
 
         @user_errors
         def on_clone(model_id: str):
@@ -253,24 +249,44 @@ def build_models_tab(ctx: UIContext) -> None:
             base = gr.update(value=hyper["base_model"], interactive=not t.base_model)
             return [
                 row["model_type"],
-                gr.update(choices=_template_choices(settings, row["model_type"]), value=t.key),
-                _card(settings, t.key, hyper["base_model"]), base, *hyper_to_form(hyper)[1:],
-                *dicts_to_texts(dicts), row["dataset_version_id"], row["name"], row["id"],
+                gr.update(choices=template_choices(settings, row["model_type"]), value=t.key),
+                template_card(settings, t.key, hyper["base_model"]), base,
+                *hyper_to_form(hyper)[1:], *dicts_to_texts(dicts), row["dataset_version_id"],
+                row["name"], row["id"],
                 f"Loaded **{row['name']} v{row['version']}**: edit and save (same name = new version).",
             ]  # fmt: skip
 
+        def on_version_summary(app_id: str, version_id: str) -> str:
+            row = app_version(store, app_id, version_id)
+            return version_summary(row) if row else ""
+
         clone_btn.click(on_clone, [pick], [model_type, template, *template_outputs, version, name,
-                                           parent, problems])  # fmt: skip
+                                           parent, problems]).then(**layout_io).then(
+            on_version_summary, [ctx.app_id, version], [summary], queue=False)  # fmt: skip
+
+        @user_errors
+        def on_version(app_id: str, version_id: str):
+            """Summary of the picked version, and its validation share into the form."""
+            row = app_version(store, app_id, version_id)
+            if row is None:
+                return "", gr.skip()
+            return version_summary(row), float(row["valid_pct"])
+
+        version.input(on_version, [ctx.app_id, version], [summary, form["valid_pct"]])
 
         def versions(app_id: str):
             if not ctx.current_app(app_id):
-                return gr.update(choices=[], value=None)
+                return gr.update(choices=[], value=None), "", gr.skip()
             rows = store.list_dataset_versions(app_id)
             choices = [(f"{v['dataset_name']} v{v['version']} ({v['n_accepted']} rows)", v["id"])
                        for v in rows]  # fmt: skip
-            return gr.update(choices=choices, value=choices[0][1] if choices else None)
+            if not rows:
+                return gr.update(choices=[], value=None), "", gr.skip()
+            newest = rows[0]
+            return (gr.update(choices=choices, value=newest["id"]), version_summary(newest),
+                    float(newest["valid_pct"]))  # fmt: skip
 
         for trigger in (ctx.app_id, ctx.data_changed):
-            trigger.change(versions, [ctx.app_id], [version])
+            trigger.change(versions, [ctx.app_id], [version, summary, form["valid_pct"]])
         for trigger in (ctx.app_id, ctx.models_changed):
             trigger.change(saved_rows, [ctx.app_id], [saved, pick])

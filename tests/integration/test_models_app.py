@@ -1,4 +1,5 @@
-"""The Models tab through the real app: save validates, stores, lists, and clones."""
+"""The Models tab through the real app: save validates, stores, lists, clones and deletes;
+a picked dataset version pre-fills its validation share."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import json
 
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from studio.configs import model_config, version_dir
+from studio.configs.form import FORM_ORDER
 from studio.templates import TEMPLATES
 from tests.helpers import serve
 
 
-def _version(store, app_id: str) -> dict:
+def _version(store, app_id: str, **fields) -> dict:
+    fields = {"n_rows": 4, "n_accepted": 4, "stats": {"task": "generation"}, **fields}
     with store.transaction() as conn:
         ds = store.get_or_create_dataset(app_id, "greetings", conn=conn)
-        row = store.add_dataset_version(conn, ds["id"], content_hash="h", path="", n_rows=4,
-                                        n_accepted=4, stats={"task": "generation"})  # fmt: skip
+        row = store.add_dataset_version(conn, ds["id"], content_hash="h", path="", **fields)
     folder = version_dir(store, app_id, row["id"])
     folder.mkdir(parents=True)
     line = json.dumps({"instruction": "Greet", "input": "", "output": "hello", "style": "plain"})
@@ -91,3 +94,75 @@ def test_page_has_the_models_components_and_marks_unavailable_templates(served):
     assert "Llama-2 7B QLoRA (needs a CUDA GPU)" in labels
     assert "SmolLM2-135M-Instruct LoRA" in labels
     assert "FLAN-T5 base LoRA" not in " ".join(labels)  # Text-to-Text only
+
+
+def test_delete_needs_confirmation_and_removes_the_model(served):
+    url, ctx = served
+    store = ctx.store
+    studio_app = store.create_app("Bots")
+    version = _version(store, studio_app["id"])
+    client = Client(url, verbose=False)
+    base = dict(app_id=studio_app["id"], kind="causal", key="smollm2-135m-lora",
+                version_id=version["id"])  # fmt: skip
+    client.predict(**base, model_name="keep", api_name="/save_model")
+    client.predict(**base, model_name="drop", api_name="/save_model")
+    drop = next(m for m in store.list_models(studio_app["id"]) if m["name"] == "drop")
+
+    with pytest.raises(AppError, match="Tick 'I understand' to delete drop v1"):
+        client.predict(studio_app["id"], drop["id"], False, api_name="/delete_model")
+    assert len(store.list_models(studio_app["id"])) == 2
+
+    # A queued training job holds the model: refused, with the way out.
+    job = store.create_job(studio_app["id"], drop["id"], "train")
+    with pytest.raises(AppError, match="cancel it in the Train tab"):
+        client.predict(studio_app["id"], drop["id"], True, api_name="/delete_model")
+    store.update_job(job["id"], status="failed")
+
+    note, table, _pick, _bump, confirm = client.predict(
+        studio_app["id"], drop["id"], True, api_name="/delete_model"
+    )
+    assert "Deleted **drop v1**" in note
+    assert [m["name"] for m in store.list_models(studio_app["id"])] == ["keep"]
+    assert [row[0] for row in table["data"]] == ["keep"]
+    assert confirm is False  # the next delete needs a fresh confirmation
+
+    other = store.create_app("Other")
+    theirs = store.create_model(other["id"], "theirs", "smollm2-135m-lora", "causal", None, {})
+    with pytest.raises(AppError, match="belongs to another app"):
+        client.predict(studio_app["id"], theirs["id"], True, api_name="/delete_model")
+    assert store.get_model(theirs["id"])["name"] == "theirs"
+
+
+def test_picking_a_version_prefills_its_split_and_scratch_edits_architecture(served):
+    url, ctx = served
+    store = ctx.store
+    studio_app = store.create_app("Sentiment")
+    stats = {"task": "classification", "labels": ["negative", "positive"],
+             "n_train": 75, "n_valid": 25}  # fmt: skip
+    version = _version(store, studio_app["id"], n_rows=110, n_accepted=100, n_rejected=10,
+                       valid_pct=25.0, stats=stats)  # fmt: skip
+    client = Client(url, verbose=False)
+
+    summary, valid_pct = client.predict(studio_app["id"], version["id"], api_name="/on_version")
+    assert valid_pct == 25.0
+    assert "110 rows, 100 accepted, 10 rejected (9%)" in summary
+    assert "task classification" in summary and "labels negative, positive" in summary
+    assert "validation 25% (75 train / 25 valid)" in summary
+
+    # Switching template keeps the version's share instead of the template default (10%).
+    state = client.predict("tiny-gpt-scratch", "causal", studio_app["id"], version["id"],
+                           api_name="/on_template")  # fmt: skip
+    assert state[1 + FORM_ORDER.index("valid_pct")] == 25.0  # after the card: the form
+    # An unknown id (typed into the dropdown) leaves the form alone.
+    assert client.predict(studio_app["id"], "nope", api_name="/on_version")[0] == ""
+
+    # The scratch template has no adapter; its architecture fields edit model.architecture.
+    model_text, peft_text = state[1 + len(FORM_ORDER)], state[1 + len(FORM_ORDER) + 2]
+    assert json.loads(peft_text) == {}
+    # Editing an architecture field rewrites model.architecture in the JSON editor.
+    new_text = client.predict(model_text, 128, 384, 2, 4, 2, 512, api_name="/arch_to_json")
+    arch = json.loads(new_text)["architecture"]
+    assert (arch["hidden_size"], arch["num_hidden_layers"], arch["num_key_value_heads"]) == (
+        128, 2, 2)  # fmt: skip
+    assert arch["tie_word_embeddings"] is True  # keys without a field are kept
+    assert client.predict(new_text, api_name="/json_to_arch")[:3] == (128, 384, 2)
