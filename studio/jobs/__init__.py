@@ -1,12 +1,24 @@
-"""The job queue and runner (placeholder until the Train issue lands)."""
+"""The job queue and runner (see studio.jobs.runner) and cheap run-folder readers for the page.
 
+Never imports torch or transformers: the page stays fast while a job trains.
+"""
 
-class JobRunner:
-    def __init__(self, store, settings):
-        self.store, self.settings = store, settings
+from studio.jobs.files import (
+    job_progress,
+    last_checkpoint_step,
+    read_metrics,
+    read_status,
+    tail_log,
+)
+from studio.jobs.launch import build_command
+from studio.jobs.runner import JobRunner
 
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
+__all__ = [
+    "JobRunner",
+    "build_command",
+    "job_progress",
+    "last_checkpoint_step",
+    "read_metrics",
+    "read_status",
+    "tail_log",
+]

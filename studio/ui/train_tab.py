@@ -1,12 +1,218 @@
-"""The Train tab (being built; see the issue for this step)."""
+"""The Train tab: pick a saved model configuration, press Train, watch the job live.
+
+The job runs in its own process (studio.jobs); this tab only reads the store and the run
+folder's files on a gr.Timer tick, so a reload, a second browser or a server restart shows
+the same live job. The chosen job id lives in a gr.BrowserState (survives reloads).
+"""
 
 from __future__ import annotations
 
-import gradio as gr
+import html
+import math
+import time
 
+import gradio as gr
+import pandas as pd
+
+from studio.errors import StudioError
+from studio.jobs import job_progress, read_metrics, tail_log
+from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
+
+JOB_HEADERS = ["job", "model", "status", "step", "train loss", "eval loss", "perplexity",
+               "created", "duration"]  # fmt: skip
+LIVE = ("queued", "running")
+TICK_S = 1.5
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float) and math.isinf(x):
+        return "∞"
+    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(max(0, seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}h{rest // 60:02d}m" if h else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def progress_html(p: dict) -> str:
+    """A progress bar with step/total and the estimated time left."""
+    pct = round(100 * p["fraction"], 1)
+    eta = "" if p["status"] != "running" else f" · about {_duration(p['eta_s'])} left"
+    label = f"step {p['step']} / {p['total_steps'] or '?'} ({pct}%){eta}"
+    return (
+        '<div class="train-bar" style="background:#e5e7eb;border-radius:6px;height:18px">'
+        f'<div style="width:{pct}%;background:#6366f1;height:18px;border-radius:6px"></div></div>'
+        f'<div class="train-bar-label">{html.escape(label)}</div>'
+    )
+
+
+def status_markdown(job: dict | None, p: dict | None) -> str:
+    """Status line, the reason if any, and the live numbers."""
+    if not job:
+        return "No training job selected: choose a model configuration and press **Train**."
+    mem = p["memory_mb"]
+    mem_text = (
+        f"{mem:.0f} MiB ({'GPU' if p['memory_kind'] == 'gpu' else 'process'})" if mem else "–"
+    )
+    lines = [
+        f"**Job {job['id']}** — **{job['status']}**"
+        + (f": {job['reason']}" if job["reason"] else ""),
+        f"loss {_fmt(p['loss'])} · eval loss {_fmt(p['eval_loss'])} · perplexity "
+        f"{_fmt(p['perplexity'])} · {_fmt(p['tokens_per_s'])} tokens/s · memory {mem_text}",
+    ]
+    return "\n\n".join(lines)
+
+
+def chart_frame(metrics: list[dict]) -> pd.DataFrame:
+    """Long-format (step, value, series) rows for the loss / eval-loss chart."""
+    rows = [
+        {"step": m["step"], "value": m[key], "series": name}
+        for m in metrics
+        for key, name in (("loss", "train loss"), ("eval_loss", "eval loss"))
+        if key in m and isinstance(m[key], (int, float)) and math.isfinite(m[key])
+    ]
+    return pd.DataFrame(rows, columns=["step", "value", "series"])
+
+
+def jobs_rows(jobs: list[dict], model_names: dict[str, str]) -> list[list]:
+    """One row per train job of the app, newest first."""
+    rows = []
+    for job in jobs:
+        s = job.get("summary") or {}
+        end = job.get("finished_at") or (time.time() if job["status"] == "running" else None)
+        dur = end - job["started_at"] if end and job.get("started_at") else None
+        rows.append([
+            job["id"], model_names.get(job.get("model_id") or "", "–"), job["status"],
+            f"{s.get('steps', '–')}/{s.get('total_steps', '–')}" if s else "–",
+            _fmt(s.get("train_loss")), _fmt(s.get("eval_loss")), _fmt(s.get("perplexity")),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(job["created_at"])), _duration(dur),
+        ])  # fmt: skip
+    return rows
 
 
 def build_train_tab(ctx: UIContext) -> None:
+    store, settings = ctx.store, ctx.settings
     with gr.Tab("Train", id="train"):
-        gr.Markdown("## Train")
+        gr.Markdown("## Train\nChoose a saved model configuration and press **Train**. The job "
+                    "runs in its own process: reload the page or close it, it keeps training.")  # fmt: skip
+        with gr.Row():
+            # Custom values allowed: the choices change per app; start_training checks the id.
+            model = gr.Dropdown([], label="Model configuration", elem_id="train-model", scale=3,
+                                allow_custom_value=True)  # fmt: skip
+            start = gr.Button("Train", variant="primary", elem_id="train-start", scale=1)
+        job_id = gr.Textbox(visible="hidden", elem_id="train-job-id")
+        saved_job = gr.BrowserState("", storage_key="textgen-studio-train-job")
+        status = gr.Markdown(elem_id="train-status")
+        progress = gr.HTML(elem_id="train-progress")
+        with gr.Row():
+            cancel = gr.Button("Cancel", variant="stop", elem_id="train-cancel", interactive=False)
+            resume = gr.Button("Resume", elem_id="train-resume", interactive=False)
+        chart = gr.LinePlot(chart_frame([]), x="step", y="value", color="series", height=260,
+                            label="Loss", elem_id="train-chart", y_title="loss")  # fmt: skip
+        log_box = gr.Textbox(label="train.log (last lines)", lines=10, max_lines=10,
+                             autoscroll=True, interactive=False, elem_id="train-log")  # fmt: skip
+        jobs = gr.Dataframe(headers=JOB_HEADERS, interactive=False, elem_id="train-jobs",
+                            label="Training jobs of this app (click a row to show it)")  # fmt: skip
+        timer = gr.Timer(TICK_S)
+
+    def model_choices(app_id: str) -> list[tuple[str, str]]:
+        if not ctx.current_app(app_id):
+            return []
+        return [(f"{m['name']} v{m['version']} ({m['template']})", m["id"])
+                for m in store.list_models(app_id)]  # fmt: skip
+
+    def refresh_models(app_id: str, current: str | None):
+        choices = model_choices(app_id)
+        ids = [c[1] for c in choices]
+        return gr.Dropdown(
+            choices=choices, value=current if current in ids else (ids[0] if ids else None)
+        )
+
+    def pick_job(app_id: str, saved: str) -> str:
+        # A reload keeps the job the browser was watching, if it belongs to this app.
+        train_jobs = store.list_jobs(app_id, kind="train") if ctx.current_app(app_id) else []
+        if saved and saved in {j["id"] for j in train_jobs}:
+            return saved
+        return train_jobs[0]["id"] if train_jobs else ""
+
+    @user_errors
+    def start_training(app_id: str, model_id: str):
+        if not ctx.current_app(app_id):
+            raise StudioError(NO_APP)
+        if not model_id:
+            raise StudioError("Choose a model configuration to train (save one in the Models tab).")
+        if store.get_model(model_id)["app_id"] != app_id:
+            raise StudioError(
+                "That model configuration belongs to another app; pick one from the list."
+            )
+        from studio.configs import check_trainable
+
+        config = check_trainable(store, settings, model_id)
+        job = ctx.runner.submit(app_id, model_id, "train", config)
+        gr.Info(f"Training job {job['id']} queued.")
+        return job["id"], bump()
+
+    def refresh(current: str, app_id: str):
+        """Cheap: one store read per table, and tails of the run files."""
+        app = ctx.current_app(app_id)
+        names = (
+            {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)}
+            if app
+            else {}
+        )
+        rows = jobs_rows(store.list_jobs(app_id, kind="train"), names) if app else []
+        try:
+            job = store.get_job(current) if current else None
+        except StudioError:
+            job = None
+        if job is None:
+            return (status_markdown(None, None), "", chart_frame([]), "", rows,
+                    gr.Button(interactive=False), gr.Button(interactive=False))  # fmt: skip
+        metrics = read_metrics(job["run_dir"])
+        p = job_progress(job, metrics)
+        resumable = job["status"] in ("cancelled", "failed", "interrupted")
+        return (status_markdown(job, p), progress_html(p), chart_frame(metrics),
+                tail_log(job["run_dir"], 30), rows,
+                gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable))  # fmt: skip
+
+    @user_errors
+    def cancel_job(current: str):
+        if not current:
+            raise StudioError("No job selected to cancel.")
+        job = ctx.runner.cancel(current)
+        gr.Info("Stopping: the job saves a checkpoint and the adapter, then stops."
+                if job["status"] == "running" else "Cancelled.")  # fmt: skip
+
+    @user_errors
+    def resume_job(current: str):
+        if not current:
+            raise StudioError("No job selected to resume.")
+        ctx.runner.resume(current)
+        gr.Info("Resuming from the last checkpoint.")
+        return bump()
+
+    def select_job(evt: gr.SelectData, table: pd.DataFrame):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return str(table.iloc[row, 0]) if table is not None and len(table) > row else gr.skip()
+
+    live_outputs = [status, progress, chart, log_box, jobs, cancel, resume]
+    for trigger in (ctx.app_id.change, ctx.models_changed.change):
+        trigger(refresh_models, [ctx.app_id, model], [model])
+    ctx.app_id.change(pick_job, [ctx.app_id, saved_job], [job_id])
+    start.click(start_training, [ctx.app_id, model], [job_id, ctx.jobs_changed],
+                api_name="start_training")  # fmt: skip
+    job_id.change(lambda j: j, [job_id], [saved_job]).then(
+        refresh, [job_id, ctx.app_id], live_outputs
+    )
+    timer.tick(refresh, [job_id, ctx.app_id], live_outputs, show_progress="hidden",
+               concurrency_limit=None, api_visibility="private")  # fmt: skip
+    cancel.click(cancel_job, [job_id], None, api_name="cancel_training")
+    resume.click(resume_job, [job_id], [ctx.jobs_changed], api_name="resume_training")
+    jobs.select(select_job, [jobs], [job_id])

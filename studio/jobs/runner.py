@@ -1,0 +1,278 @@
+"""The job queue and runner: jobs live in the store, children run in their own processes.
+
+    runner = JobRunner(store, settings); runner.start()       # reconcile, then poll
+    job = runner.submit(app_id, model_id, "train", config)   # queued; started when a slot is free
+    runner.cancel(job["id"]); runner.resume(job["id"])
+
+A daemon thread calls tick() about every half second: it finishes jobs whose process exited
+(copying status.json into the row) and starts queued jobs up to max_concurrent_jobs. The
+truth is the store plus the run folders, so a new runner (after a restart) reconciles:
+a live child is re-attached, a dead one is marked interrupted (resumable) or failed.
+Never imports torch: the page must stay responsive.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from studio.errors import JobError
+from studio.jobs.files import CONFIG_FILE, STATUS_FILE, STOP_FILE, last_checkpoint_step, read_status
+from studio.jobs.launch import build_command, launch
+from studio.settings import Settings
+from studio.store import Store
+from studio.store.store import new_id
+
+log = logging.getLogger("studio.jobs")
+KINDS = ("train", "evaluate")
+RESUMABLE = ("cancelled", "failed", "interrupted")
+
+
+def _killed_reason(signum: int) -> str:
+    name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else "?"
+    why = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
+    return (
+        f"The training process was killed (signal {signum}, {name}){why}. Lower the batch size "
+        "or max length, then press Resume to continue from the last checkpoint, or Train again."
+    )
+
+
+class JobRunner:
+    """Runs queued jobs as child processes and keeps their rows in step with reality."""
+
+    def __init__(self, store: Store, settings: Settings, poll_s: float = 0.5,
+                 term_after_s: float = 60.0, kill_after_s: float = 600.0):  # fmt: skip
+        self.store, self.settings = store, settings
+        self.poll_s = poll_s
+        self.term_after_s, self.kill_after_s = term_after_s, kill_after_s  # after a cancel
+        self._children: dict[str, Any] = {}  # job id -> Popen (ours) or psutil.Process
+        self._cancel_at: dict[str, float] = {}
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._halt = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        """Reconcile with what survived a restart, then poll in a daemon thread."""
+        if self._thread and self._thread.is_alive():
+            return
+        self.reconcile()
+        self._halt.clear()
+        self._thread = threading.Thread(target=self._loop, name="studio-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling. Running children keep training; the next start re-attaches them."""
+        self._halt.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def _loop(self) -> None:
+        while not self._halt.wait(self.poll_s):
+            try:
+                self.tick()
+            except Exception:  # the loop must survive a bad row or a locked database
+                log.exception("job runner tick failed")
+
+    def tick(self) -> None:
+        """One round: finish exited jobs, escalate pending cancels, start queued jobs."""
+        with self._lock:
+            for job in self.store.list_jobs(status=("running",)):
+                self._watch(job)
+            self._start_queued()
+
+    # -- the queue -------------------------------------------------------------------
+    def submit(self, app_id: str, model_id: str | None, kind: str, config: dict[str, Any],
+               params: dict[str, Any] | None = None) -> dict:  # fmt: skip
+        """Queue a job: writes RUN_DIR/config.json and the job row (status queued)."""
+        if kind not in KINDS:
+            raise JobError(f"Unknown job kind {kind!r}; use one of {KINDS}.")
+        job_id = new_id()
+        run_dir = self.store.app_dir(app_id) / "runs" / job_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        full = {**config, "job_id": job_id, "run_dir": str(run_dir), "kind": kind}
+        (run_dir / CONFIG_FILE).write_text(json.dumps(full, indent=2))
+        return self.store.create_job(app_id, model_id, kind, params or {}, str(run_dir), job_id)
+
+    def _claim(self, job_id: str) -> bool:
+        # Another runner on the same store may race us for the same queued job.
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status = 'running', started_at = ?, reason = '' "
+                "WHERE id = ? AND status = 'queued'",
+                (time.time(), job_id),
+            )
+            return cur.rowcount == 1
+
+    def _start_queued(self) -> None:
+        running = len(self.store.list_jobs(status=("running",)))
+        slots = max(0, int(self.settings.max_concurrent_jobs) - running)
+        for job in sorted(self.store.list_jobs(status=("queued",)), key=lambda j: j["created_at"]):
+            if slots <= 0:
+                return
+            if self._claim(job["id"]):
+                self._launch(job)
+                slots -= 1
+
+    def _launch(self, job: dict) -> None:
+        run_dir = Path(job["run_dir"])
+        (run_dir / STOP_FILE).unlink(missing_ok=True)  # a stale stop request from a cancel
+        (run_dir / STATUS_FILE).unlink(missing_ok=True)  # the previous attempt's, if resumed
+        cmd = build_command(job["kind"], run_dir, resume=bool(job["params"].get("resume")))
+        try:
+            proc = launch(cmd, run_dir)
+        except OSError as exc:
+            self._set_final(job["id"], "failed", f"Could not start the job process: {exc}")
+            return
+        self._children[job["id"]] = proc
+        self.store.update_job(job["id"], pid=proc.pid, finished_at=None)
+        log.info("started %s job %s (pid %d): %s", job["kind"], job["id"], proc.pid, cmd)
+
+    # -- watching ----------------------------------------------------------------------
+    def _exit_code(self, job: dict) -> tuple[bool, int | None]:
+        """(exited, return code or None when unknown) for a running job's process."""
+        child = self._children.get(job["id"])
+        if child is None:
+            if not self._is_our_process(job):
+                return True, None
+            child = self._children[job["id"]] = psutil.Process(job["pid"])
+        if isinstance(child, psutil.Process):
+            try:
+                if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
+                    return False, None
+            except psutil.NoSuchProcess:
+                return True, None
+            try:  # a zombie we happen to be the parent of (another runner in this process)
+                _, status = os.waitpid(child.pid, os.WNOHANG)
+                return True, os.waitstatus_to_exitcode(status) if status else None
+            except ChildProcessError:
+                return True, None
+        code = child.poll()
+        return code is not None, code
+
+    def _watch(self, job: dict) -> None:
+        exited, code = self._exit_code(job)
+        if not exited:
+            self._escalate_cancel(job)
+            return
+        self._children.pop(job["id"], None)
+        cancel_asked = self._cancel_at.pop(job["id"], None) is not None
+        status = read_status(job["run_dir"])
+        if status:
+            self._set_final(job["id"], status["status"], status.get("reason", ""),
+                            status.get("summary") or {})  # fmt: skip
+        elif cancel_asked:
+            step = last_checkpoint_step(job["run_dir"])
+            self._set_final(job["id"], "cancelled", "The job did not stop in time and was ended; "
+                            + (f"Resume continues from step {step}." if step else "start it again."))  # fmt: skip
+        elif code is not None and code < 0:
+            self._set_final(job["id"], "failed", _killed_reason(-code))
+        elif code is not None:
+            self._set_final(job["id"], "failed", f"The job process exited with code {code} "
+                            "without writing status.json; see the end of train.log.")  # fmt: skip
+        else:
+            self._set_lost(job)
+
+    def _set_final(
+        self, job_id: str, status: str, reason: str, summary: dict | None = None
+    ) -> None:
+        fields: dict[str, Any] = {"status": status, "reason": reason, "finished_at": time.time()}
+        if summary is not None:
+            fields["summary"] = summary
+        self.store.update_job(job_id, **fields)
+        log.info("job %s %s %s", job_id, status, reason)
+
+    def _set_lost(self, job: dict) -> None:
+        """The process is gone without a status: interrupted if it can resume, else failed."""
+        step = last_checkpoint_step(job["run_dir"]) if job["kind"] == "train" else None
+        if step is not None:
+            self._set_final(job["id"], "interrupted", "The training process stopped while the "
+                            f"studio was not watching; press Resume to continue from step {step}.")  # fmt: skip
+        else:
+            self._set_final(job["id"], "failed", "The job process ended without a status (it "
+                            "was killed or the machine restarted) before any checkpoint; start it again.")  # fmt: skip
+
+    def _is_our_process(self, job: dict) -> bool:
+        # A pid can be reused after a reboot: the process must be running this run folder.
+        if not job.get("pid"):
+            return False
+        try:
+            proc = psutil.Process(int(job["pid"]))
+            return proc.status() != psutil.STATUS_ZOMBIE and job["run_dir"] in proc.cmdline()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
+
+    def reconcile(self) -> None:
+        """After a restart: re-attach live children; settle jobs whose process died."""
+        with self._lock:
+            for job in self.store.list_jobs(status=("running",)):
+                if job["id"] in self._children:
+                    continue
+                if self._is_our_process(job):
+                    self._children[job["id"]] = psutil.Process(int(job["pid"]))
+                    log.info("re-attached job %s (pid %s)", job["id"], job["pid"])
+                else:
+                    self._watch(job)
+
+    # -- cancel / resume ---------------------------------------------------------------
+    def cancel(self, job_id: str) -> dict:
+        """Queued: cancelled at once. Running: ask it to stop (it saves, then exits)."""
+        with self._lock:
+            job = self.store.get_job(job_id)
+            if job["status"] == "queued":
+                return self.store.update_job(job_id, status="cancelled", finished_at=time.time(),
+                                             reason="Cancelled before it started.")  # fmt: skip
+            if job["status"] != "running":
+                raise JobError(
+                    f"Job {job_id} is {job['status']}; only queued or running jobs can be cancelled."
+                )
+            (Path(job["run_dir"]) / STOP_FILE).write_text(str(time.time()))
+            self._cancel_at.setdefault(job_id, time.time())
+            return job
+
+    def _escalate_cancel(self, job: dict) -> None:
+        asked = self._cancel_at.get(job["id"])
+        if asked is None:
+            return
+        waited = time.time() - asked
+        sig = (
+            signal.SIGKILL
+            if waited > self.kill_after_s
+            else signal.SIGTERM
+            if waited > self.term_after_s
+            else None
+        )
+        if sig is not None and job.get("pid"):
+            try:
+                os.kill(int(job["pid"]), sig)
+            except ProcessLookupError:
+                pass
+
+    def resume(self, job_id: str) -> dict:
+        """Queue a stopped train job again; it continues from its last checkpoint."""
+        with self._lock:
+            job = self.store.get_job(job_id)
+            if job["kind"] != "train" or job["status"] not in RESUMABLE:
+                raise JobError(f"Job {job_id} is {job['status']}; only cancelled, failed or "
+                               "interrupted training jobs can be resumed.")  # fmt: skip
+            if last_checkpoint_step(job["run_dir"]) is None:
+                raise JobError(f"Job {job_id} saved no checkpoint, so there is nothing to resume; "
+                               "press Train to start it again.")  # fmt: skip
+            (Path(job["run_dir"]) / STOP_FILE).unlink(missing_ok=True)
+            params = {**(job["params"] or {}), "resume": True}
+            return self.store.update_job(job_id, status="queued", params=params, reason="",
+                                         pid=None, finished_at=None)  # fmt: skip
+
+    def running_pid(self, job_id: str) -> int | None:
+        """The pid of a job this runner is watching (tests and diagnostics)."""
+        child = self._children.get(job_id)
+        return child.pid if child is not None else None

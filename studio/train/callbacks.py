@@ -1,0 +1,150 @@
+"""The TrainerCallback that streams progress to RUN_DIR/metrics.jsonl and obeys stop requests.
+
+One JSON object per line, appended and flushed at once so the page can tail the file:
+  {"type": "train", "step", "total_steps", "epoch", "loss", "learning_rate", "tokens_seen",
+   "tokens_per_s", "elapsed_s", "eta_s", "memory_mb", "memory_kind", "time"}
+  {"type": "eval", "step", "total_steps", "epoch", "eval_loss", "perplexity", "time"}
+A stop request (RUN_DIR/STOP or SIGTERM) is checked after every optimizer step: training
+saves a checkpoint and stops; the entry point then saves the adapter and reports "cancelled".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+METRICS_FILE = "metrics.jsonl"
+STOP_FILE = "STOP"
+
+
+def perplexity(loss: float) -> float:
+    """exp(loss), inf when it overflows (or the loss is not finite)."""
+    try:
+        return math.exp(loss) if math.isfinite(loss) else math.inf
+    except OverflowError:
+        return math.inf
+
+
+def memory_in_use() -> tuple[float, str]:
+    """(MiB, "gpu"|"rss"): CUDA memory allocated if a GPU trains, else this process's RSS."""
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return torch.cuda.memory_allocated() / 2**20, "gpu"
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20, "rss"
+
+
+def _finite(x: Any) -> Any:
+    # JSON has no NaN/inf: write them as strings the page can show.
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return x
+
+
+class StopRequest:
+    """Set by SIGTERM (installed in the main thread) or seen as a STOP file in the run folder."""
+
+    def __init__(self, run_dir: Path, stop_after_step: int | None = None):
+        self.stop_file = Path(run_dir) / STOP_FILE
+        self.signalled = False
+        # config "debug": {"stop_after_step": N} makes a stop land on an exact step (tests).
+        self.stop_after_step = stop_after_step
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:  # noqa: ARG002
+        self.signalled = True
+
+    def requested(self, step: int = 0) -> bool:
+        if self.stop_after_step is not None and step >= self.stop_after_step:
+            return True
+        return self.signalled or self.stop_file.exists()
+
+
+class MetricsCallback(TrainerCallback):
+    """Appends metrics to metrics.jsonl; stops on a stop request or a NaN loss."""
+
+    def __init__(self, run_dir: Path, stop: StopRequest):
+        self.path = Path(run_dir) / METRICS_FILE
+        self.stop = stop
+        self.cancelled = False
+        self.nan_step: int | None = None
+        self.last_train: dict[str, Any] = {}
+        self.last_eval: dict[str, Any] = {}
+        self._t0 = time.time()
+        self._last = (self._t0, 0)  # (time, tokens) at the previous log
+        self._start_step = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps({k: _finite(v) for k, v in record.items()})
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._t0 = time.time()
+        self._last = (self._t0, state.num_input_tokens_seen)
+        self._start_step = state.global_step  # a resumed run counts speed from here
+        self.write({"type": "start", "step": state.global_step, "total_steps": state.max_steps,
+                    "time": time.time()})  # fmt: skip
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.stop.requested(state.global_step) and not self.cancelled:
+            self.cancelled = True
+            control.should_save = True  # the checkpoint a resume continues from
+            control.should_training_stop = True
+        return control
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if self.cancelled:
+            # The stop step's checkpoint is saved already; evaluating now would move the RNG
+            # past the state that checkpoint recorded, and a resume would diverge.
+            control.should_evaluate = False
+            control.should_save = False
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        now = time.time()
+        if "loss" in logs:
+            loss = float(logs["loss"])
+            tokens = int(state.num_input_tokens_seen or 0)
+            dt = max(now - self._last[0], 1e-9)
+            speed = (tokens - self._last[1]) / dt
+            self._last = (now, tokens)
+            elapsed = now - self._t0
+            done = max(state.global_step - self._start_step, 1)
+            eta = elapsed / done * max(state.max_steps - state.global_step, 0)
+            mem, kind = memory_in_use()
+            self.last_train = {
+                "type": "train", "step": state.global_step, "total_steps": state.max_steps,
+                "epoch": round(float(state.epoch or 0), 4), "loss": loss,
+                "learning_rate": float(logs.get("learning_rate", 0.0)),
+                "tokens_seen": tokens, "tokens_per_s": round(speed, 1),
+                "elapsed_s": round(elapsed, 2), "eta_s": round(eta, 1),
+                "memory_mb": round(mem, 1), "memory_kind": kind, "time": now,
+            }  # fmt: skip
+            self.write(self.last_train)
+            if not math.isfinite(loss):
+                self.nan_step = state.global_step
+                control.should_training_stop = True
+        if "eval_loss" in logs:
+            eval_loss = float(logs["eval_loss"])
+            self.last_eval = {
+                "type": "eval", "step": state.global_step, "total_steps": state.max_steps,
+                "epoch": round(float(state.epoch or 0), 4), "eval_loss": eval_loss,
+                "perplexity": perplexity(eval_loss), "time": now,
+            }  # fmt: skip
+            self.write(self.last_eval)
+        return control

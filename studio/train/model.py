@@ -1,0 +1,68 @@
+"""The model a run trains: a LoRA/QLoRA adapter on a base, a full fine-tune, or a fresh model.
+
+Loading goes through studio.models.loading (safetensors only, no remote code), so the base
+a run trains on is the one generation later loads under the same ref.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from studio.models.loading import load_model, load_tokenizer
+from studio.models.resolve import SCRATCH_PREFIX, resolve_model_path
+from studio.settings import Settings
+
+log = logging.getLogger("studio.train")
+
+
+def build_tokenizer(cfg: dict[str, Any], settings: Settings):
+    """The tokenizer for the run (pad token set, padding side as configured)."""
+    return load_tokenizer(cfg["base_model"], settings, cfg["tokenizer"])
+
+
+def _fresh_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
+    """Random weights with the architecture of the base (method "scratch")."""
+    if cfg["base_model"].startswith(SCRATCH_PREFIX):
+        model_cfg = {**cfg["model"], "seed": cfg["trainer"].get("seed", 42)}
+        return load_model(cfg["base_model"], settings, cfg["model_type"], model_cfg,
+                          device="cpu", tokenizer=tokenizer)  # fmt: skip
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    config = AutoConfig.from_pretrained(resolve_model_path(cfg["base_model"], settings))
+    auto = AutoModelForSeq2SeqLM if cfg["model_type"] == "seq2seq" else AutoModelForCausalLM
+    torch.manual_seed(int(cfg["trainer"].get("seed", 42)))
+    return auto.from_config(config, dtype=torch.float32)
+
+
+def build_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
+    """The trainable model for cfg["method"]; raises ModelUnavailableError for missing weights
+    (and for 4-bit loading without CUDA)."""
+    method = cfg["method"]
+    gradient_checkpointing = bool(cfg["trainer"].get("gradient_checkpointing"))
+    if method == "scratch":
+        return _fresh_model(cfg, settings, tokenizer)
+    # load_model refuses 4-bit loading without CUDA with a message saying what to pick instead.
+    quant = cfg["quantization"] if method == "qlora" else None
+    model = load_model(cfg["base_model"], settings, cfg["model_type"], cfg["model"], quant)
+    if method == "full":
+        return model
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    if method == "qlora":
+        model = prepare_model_for_kbit_training(model, gradient_checkpointing)
+    elif gradient_checkpointing:
+        # The frozen embeddings give no grad to checkpointed blocks without this.
+        model.enable_input_require_grads()
+    peft_cfg = dict(cfg["peft"])
+    peft_cfg.setdefault(
+        "task_type", "SEQ_2_SEQ_LM" if cfg["model_type"] == "seq2seq" else "CAUSAL_LM"
+    )
+    return get_peft_model(model, LoraConfig(**peft_cfg))
+
+
+def count_parameters(model: Any) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters())

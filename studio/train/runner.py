@@ -1,0 +1,190 @@
+"""One training run, start to finish: data -> model -> Trainer -> adapter + summary.
+
+`run_training(run_dir, resume)` returns the status.json dict; studio.train.main turns any
+exception into a failed status with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from studio.errors import ModelUnavailableError
+from studio.train.callbacks import MetricsCallback, StopRequest, perplexity
+from studio.train.config import KEEP_CHECKPOINTS, check_rejected_share, read_config, settings_for
+from studio.train.data import load_splits, tokenize_all
+
+log = logging.getLogger("studio.train")
+ADAPTER_DIR, CHECKPOINTS_DIR = "adapter", "checkpoints"
+
+
+class NanLossError(Exception):
+    """The loss stopped being a number."""
+
+
+def last_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint (trainer_state.json is written last), or None."""
+    folder = Path(run_dir) / CHECKPOINTS_DIR
+    done = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+    return max(done, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+
+
+def set_threads() -> None:
+    """Use the cores this process may run on (2 on the reference machine), no more."""
+    import torch
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, cores))
+
+
+def training_arguments(cfg: dict[str, Any], run_dir: Path, has_eval: bool):
+    """TrainingArguments from the trainer dict, with what the studio relies on forced."""
+    import inspect
+
+    import torch
+    from transformers import TrainingArguments
+
+    allowed = set(inspect.signature(TrainingArguments).parameters)
+    kwargs = {k: v for k, v in cfg["trainer"].items() if k in allowed}
+    dropped = sorted(set(cfg["trainer"]) - allowed)
+    if dropped:
+        log.warning("ignoring trainer keys this transformers version does not know: %s", dropped)
+    if not torch.cuda.is_available() and kwargs.get("fp16"):
+        log.warning("fp16 needs CUDA; training in fp32 on this machine")
+        kwargs["fp16"] = False
+    if not has_eval:
+        kwargs["eval_strategy"] = "no"
+        kwargs.pop("load_best_model_at_end", None)
+    kwargs.update(
+        output_dir=str(run_dir / CHECKPOINTS_DIR),
+        report_to="none",
+        save_total_limit=KEEP_CHECKPOINTS,
+        logging_nan_inf_filter=False,  # a NaN must reach the callback, not be averaged away
+        include_num_input_tokens_seen="non_padding",
+        disable_tqdm=True,  # train.log is read by people: no progress-bar carriage returns
+        remove_unused_columns=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
+    )
+    return TrainingArguments(**kwargs)
+
+
+def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batching="grouped"):
+    """A Trainer whose batches are length-grouped and padded per batch ("grouped"), or the
+    plain baseline: random order, everything padded to max_length ("padded")."""
+    from transformers import Trainer
+
+    from studio.train.batching import LengthGroupedSampler, PadCollator, seq2seq_collator
+
+    pad_to = int(cfg["tokenizer"]["max_length"]) if batching == "padded" else None
+    if cfg["model_type"] == "seq2seq":
+        collator = seq2seq_collator(tokenizer, model, pad_to)
+    else:
+        collator = PadCollator(tokenizer.pad_token_id, pad_to)
+    grouped = batching == "grouped" and "train_sampling_strategy" not in cfg["trainer"]
+
+    class StudioTrainer(Trainer):
+        def _get_train_sampler(self, train_dataset=None):
+            if not grouped:
+                return super()._get_train_sampler(train_dataset)
+            data_seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            return LengthGroupedSampler(train_ds.lengths, self.args.train_batch_size, data_seed)
+
+    return StudioTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                         data_collator=collator, processing_class=tokenizer,
+                         callbacks=callbacks)  # fmt: skip
+
+
+def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path:
+    """RUN_DIR/adapter: the adapter (or full model), the tokenizer and studio.json."""
+    out = run_dir / ADAPTER_DIR
+    trainer.save_model(str(out))
+    (out / "training_args.bin").unlink(missing_ok=True)  # a pickle; the run folder has config.json
+    tokenizer.save_pretrained(str(out))
+    meta = {
+        "base_model": cfg["base_model"], "model_type": cfg["model_type"],
+        "method": cfg["method"], "prompt_format": cfg["tokenizer"]["prompt_format"],
+        "max_length": cfg["tokenizer"]["max_length"], "template": cfg.get("template", ""),
+        "job_id": cfg.get("job_id", ""), "model_id": cfg.get("model_id", ""),
+    }  # fmt: skip
+    (out / "studio.json").write_text(json.dumps(meta, indent=2))
+    return out
+
+
+def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
+    """Train per RUN_DIR/config.json; returns {"status", "reason", "summary"}."""
+    import torch
+
+    from studio.train.model import build_model, build_tokenizer, count_parameters
+
+    started = time.time()
+    run_dir = Path(run_dir)
+    stop = StopRequest(run_dir)
+    stop.install()
+    cfg = read_config(run_dir)
+    if not resume:
+        stop.stop_after_step = (cfg.get("debug") or {}).get("stop_after_step")
+    check_rejected_share(cfg)
+    if cfg["method"] == "qlora" and not torch.cuda.is_available():
+        raise ModelUnavailableError(
+            "QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU; "
+            "this machine has none. Pick a LoRA template or run the studio on a GPU machine."
+        )
+    set_threads()
+    settings = settings_for(cfg)
+    seed = int(cfg["trainer"].get("seed", 42))
+    from transformers import set_seed
+
+    set_seed(seed)
+    tokenizer = build_tokenizer(cfg, settings)
+    train_ex, valid_ex = load_splits(cfg["data"])
+    train_ds, eval_ds = (
+        tokenize_all(train_ex, tokenizer, cfg),
+        tokenize_all(valid_ex, tokenizer, cfg),
+    )
+    log.info("data: %d training and %d validation examples", len(train_ds), len(eval_ds))
+    model = build_model(cfg, settings, tokenizer)
+    trainable, total = count_parameters(model)
+    log.info("model: %s (%s), %d of %d parameters trainable", cfg["base_model"], cfg["method"],
+             trainable, total)  # fmt: skip
+    args = training_arguments(cfg, run_dir, has_eval=len(eval_ds) > 0)
+    metrics = MetricsCallback(run_dir, stop)
+    trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds or None, args, [metrics])
+    checkpoint = last_checkpoint(run_dir) if resume else None
+    if resume and checkpoint is None:
+        log.warning("no complete checkpoint in %s: starting from the beginning", run_dir)
+    log.info("training%s", f" (resuming from {checkpoint.name})" if checkpoint else "")
+    output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    if metrics.nan_step is not None:
+        raise NanLossError(
+            f"The loss became NaN at step {metrics.nan_step}; lower the learning rate (e.g. "
+            "divide it by 10), or train in fp32 instead of fp16/bf16."
+        )
+    step = trainer.state.global_step
+    if eval_ds and not metrics.cancelled and metrics.last_eval.get("step") != step:
+        trainer.evaluate()  # the summary's eval loss belongs to the final weights
+    save_trained(trainer, tokenizer, cfg, run_dir)
+    eval_loss = metrics.last_eval.get("eval_loss")
+    summary = {
+        "train_loss": metrics.last_train.get("loss", output.training_loss),
+        "mean_train_loss": output.training_loss,
+        "eval_loss": eval_loss,
+        "perplexity": perplexity(eval_loss) if eval_loss is not None else None,
+        "steps": step, "total_steps": trainer.state.max_steps,
+        "epochs": round(float(trainer.state.epoch or 0), 4),
+        "runtime_s": round(time.time() - started, 2),
+        "tokens_seen": int(trainer.state.num_input_tokens_seen or 0),
+        "trainable_params": trainable, "total_params": total,
+        "n_train": len(train_ds), "n_valid": len(eval_ds),
+        "resumed_from": checkpoint.name if checkpoint else None,
+    }  # fmt: skip
+    if metrics.cancelled:
+        reason = f"Stopped on request at step {step} of {trainer.state.max_steps}; press Resume to continue."
+        return {"status": "cancelled", "reason": reason, "summary": summary}
+    return {"status": "succeeded", "reason": "", "summary": summary}

@@ -1,0 +1,58 @@
+"""Run-folder readers the page polls, and the Train tab's pure views of them."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from studio.jobs import job_progress, read_metrics, tail_log
+from studio.ui.train_tab import chart_frame, jobs_rows, progress_html, status_markdown
+
+
+def _write(run, *records, partial=""):
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records) + partial)
+
+
+def test_metrics_tolerate_a_partial_line_and_keep_the_newest_repeat(tmp_path):
+    _write(tmp_path,
+           {"type": "train", "step": 2, "loss": 3.0, "total_steps": 8},
+           {"type": "train", "step": 4, "loss": 2.0, "total_steps": 8},
+           {"type": "start", "step": 2, "total_steps": 8},
+           {"type": "train", "step": 4, "loss": 1.9, "total_steps": 8, "eta_s": 5.0},
+           {"type": "eval", "step": 4, "eval_loss": 1.5, "perplexity": "inf"},
+           partial='{"type": "train", "step": 6, "lo')  # fmt: skip
+    metrics = read_metrics(tmp_path)
+    assert [(m["type"], m["step"]) for m in metrics] == [
+        ("train", 2),
+        ("start", 2),
+        ("train", 4),
+        ("eval", 4),
+    ]
+    assert metrics[2]["loss"] == 1.9 and metrics[3]["perplexity"] == math.inf
+    p = job_progress({"status": "running", "run_dir": str(tmp_path), "reason": ""}, metrics)
+    assert (p["step"], p["total_steps"], p["fraction"], p["eta_s"]) == (4, 8, 0.5, 5.0)
+    assert p["loss"] == 1.9 and p["eval_loss"] == 1.5 and p["perplexity"] == math.inf
+    frame = chart_frame(metrics)
+    assert set(frame["series"]) == {"train loss", "eval loss"} and len(frame) == 3
+    assert "step 4 / 8 (50.0%)" in progress_html(p)
+    assert "**running**" in status_markdown({"id": "j", "status": "running", "reason": ""}, p)
+    assert read_metrics(tmp_path / "nowhere") == []
+
+
+def test_tail_log_reads_only_the_end_and_resolves_carriage_returns(tmp_path):
+    lines = [f"line {i}" for i in range(5000)] + ["10%\r50%\r100%"]
+    (tmp_path / "train.log").write_text("\n".join(lines))
+    tail = tail_log(tmp_path, n=3, max_bytes=2000).splitlines()
+    assert tail == ["line 4998", "line 4999", "100%"]
+    assert tail_log(tmp_path / "nowhere") == ""
+
+
+def test_finished_job_uses_its_summary():
+    job = {"id": "j1", "status": "succeeded", "reason": "", "run_dir": "", "model_id": "m",
+           "created_at": 0.0, "started_at": 10.0, "finished_at": 70.0,
+           "summary": {"steps": 6, "total_steps": 6, "train_loss": 1.0, "eval_loss": 2.0,
+                       "perplexity": math.exp(2.0)}}  # fmt: skip
+    p = job_progress(job, [])
+    assert p["fraction"] == 1.0 and p["eta_s"] == 0.0 and p["eval_loss"] == 2.0
+    [row] = jobs_rows([job], {"m": "bot v1"})
+    assert row[:6] == ["j1", "bot v1", "succeeded", "6/6", "1", "2"] and row[-1] == "1m00s"

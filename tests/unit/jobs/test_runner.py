@@ -1,0 +1,123 @@
+"""JobRunner logic with stand-in children (plain Python one-liners, no torch)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import studio.jobs.runner as runner_mod
+from studio.errors import JobError
+from studio.jobs import JobRunner, build_command
+
+FAKE = {
+    "ok": "import json,sys,pathlib; p=pathlib.Path(sys.argv[1]); print('hi'); "
+          "(p/'status.json').write_text(json.dumps({'status':'succeeded','reason':'',"
+          "'summary':{'steps':3,'total_steps':3}}))",
+    "crash": "import sys; sys.exit(3)",
+    "sleep": "import time; time.sleep(60)",
+}  # fmt: skip
+
+
+@pytest.fixture
+def app_id(store):
+    return store.create_app("unit")["id"]
+
+
+def _fake(monkeypatch, kind):
+    monkeypatch.setattr(runner_mod, "build_command",
+                        lambda _k, run_dir, resume=False: [sys.executable, "-c", FAKE[kind], str(run_dir)])  # fmt: skip
+
+
+def _until(runner, store, job_id, statuses, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        runner.tick()
+        job = store.get_job(job_id)
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job stayed {store.get_job(job_id)['status']}")
+
+
+def test_build_command_is_an_argument_list():
+    cmd = build_command("train", "/runs/x", resume=True)
+    assert cmd[0] == sys.executable and cmd[1:] == ["-m", "studio.train", "/runs/x", "--resume"]
+
+
+def test_submit_writes_the_config_and_success_is_copied(monkeypatch, store, settings, app_id):
+    _fake(monkeypatch, "ok")
+    runner = JobRunner(store, settings)
+    job = runner.submit(app_id, None, "train", {"base_model": "m"})
+    config = json.loads(open(os.path.join(job["run_dir"], "config.json")).read())
+    assert config == {
+        "base_model": "m",
+        "job_id": job["id"],
+        "run_dir": job["run_dir"],
+        "kind": "train",
+    }
+    assert job["run_dir"].endswith(os.path.join(app_id, "runs", job["id"]))
+    done = _until(runner, store, job["id"], ("succeeded", "failed"))
+    assert done["status"] == "succeeded" and done["summary"]["steps"] == 3 and done["pid"]
+    assert "hi" in open(os.path.join(job["run_dir"], "train.log")).read()
+    with pytest.raises(JobError):
+        runner.submit(app_id, None, "shell", {})
+
+
+def test_exit_without_status_and_kill_are_failures_with_reasons(
+    monkeypatch, store, settings, app_id
+):
+    runner = JobRunner(store, settings)
+    _fake(monkeypatch, "crash")
+    crashed = runner.submit(app_id, None, "train", {})
+    assert "exited with code 3" in _until(runner, store, crashed["id"], ("failed",))["reason"]
+    _fake(monkeypatch, "sleep")
+    killed = runner.submit(app_id, None, "train", {})
+    pid = _until(runner, store, killed["id"], ("running",))["pid"]
+    os.kill(pid, signal.SIGKILL)
+    assert "signal 9" in _until(runner, store, killed["id"], ("failed",))["reason"]
+
+
+def test_cancel_escalates_to_sigterm_when_the_stop_file_is_ignored(
+    monkeypatch, store, settings, app_id
+):
+    _fake(monkeypatch, "sleep")
+    runner = JobRunner(store, settings, term_after_s=0.2)
+    job = runner.submit(app_id, None, "train", {})
+    _until(runner, store, job["id"], ("running",))
+    runner.cancel(job["id"])
+    assert os.path.isfile(os.path.join(job["run_dir"], "STOP"))
+    done = _until(runner, store, job["id"], ("cancelled", "failed"))
+    assert done["status"] == "cancelled"
+    with pytest.raises(JobError, match="saved no checkpoint"):
+        runner.resume(job["id"])
+
+
+def test_reconcile_settles_dead_jobs(store, settings, app_id):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    runner = JobRunner(store, settings)
+    jobs = {}
+    for name in ("with_ckpt", "without", "finished"):
+        job = runner.submit(app_id, None, "train", {})
+        store.update_job(job["id"], status="running", pid=dead.pid, started_at=time.time())
+        jobs[name] = job
+    ckpt = os.path.join(jobs["with_ckpt"]["run_dir"], "checkpoints", "checkpoint-4")
+    os.makedirs(ckpt)
+    open(os.path.join(ckpt, "trainer_state.json"), "w").write("{}")
+    with open(os.path.join(jobs["finished"]["run_dir"], "status.json"), "w") as f:
+        json.dump({"status": "succeeded", "reason": "", "summary": {"steps": 9}}, f)
+    runner.reconcile()
+    interrupted = store.get_job(jobs["with_ckpt"]["id"])
+    assert interrupted["status"] == "interrupted" and "step 4" in interrupted["reason"]
+    assert store.get_job(jobs["without"]["id"])["status"] == "failed"
+    assert store.get_job(jobs["finished"]["id"])["summary"] == {"steps": 9}
+    resumed = runner.resume(jobs["with_ckpt"]["id"])
+    assert resumed["status"] == "queued" and resumed["params"]["resume"] is True
+    with pytest.raises(JobError, match="only queued or running"):
+        runner.cancel(jobs["without"]["id"])

@@ -1,0 +1,79 @@
+"""Test helper: write a RUN_DIR (config.json + small jsonl splits) per the run-config contract.
+
+Used by the train and jobs tests; builds nothing heavy. The data is a small sentiment task
+the tiny model can make progress on in a few steps.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from studio.data.records import Example
+
+WORDS = {"good": "positive", "great": "positive", "fine": "positive",
+         "bad": "negative", "awful": "negative", "poor": "negative"}  # fmt: skip
+
+
+def sentiment_examples(n: int, seed: int = 0) -> list[Example]:
+    """n examples of varied length (1-30 filler words) with a one-word answer."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        word = rng.choice(sorted(WORDS))
+        filler = " ".join(rng.choice(sorted(WORDS)) for _ in range(rng.randint(1, 30)))
+        out.append(Example(instruction="Classify the sentiment of the last word.",
+                           input=f"{filler} {word}", output=WORDS[word]))  # fmt: skip
+    return out
+
+
+def write_jsonl(path: Path, examples: list[Example]) -> Path:
+    path.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in examples))
+    return path
+
+
+def deep_update(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_update(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def run_config(base_model: Path | str, data_dir: Path, settings: Any, n_train: int = 48,
+               n_valid: int = 8, **overrides: Any) -> dict[str, Any]:  # fmt: skip
+    """A LoRA run config on `base_model` with its data files written under data_dir."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    examples = sentiment_examples(n_train + n_valid)
+    train = write_jsonl(data_dir / "train.jsonl", examples[:n_train])
+    valid = write_jsonl(data_dir / "valid.jsonl", examples[n_train:])
+    cfg = {
+        "model_type": "causal", "method": "lora", "template": "test", "base_model": str(base_model),
+        "model": {"dtype": "float32"}, "quantization": {},
+        "peft": {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1, "bias": "none",
+                 "target_modules": ["q_proj", "v_proj"], "task_type": "CAUSAL_LM"},
+        "tokenizer": {"max_length": 64, "padding_side": "right", "prompt_format": "sections",
+                      "add_eos": True},
+        "trainer": {"num_train_epochs": 2, "learning_rate": 5e-3, "per_device_train_batch_size": 8,
+                    "logging_steps": 2, "eval_strategy": "epoch", "save_strategy": "steps",
+                    "save_steps": 4, "seed": 1, "lr_scheduler_type": "linear"},
+        "data": {"version_id": "v1", "train": str(train), "valid": str(valid),
+                 "n_rows": n_train + n_valid, "n_rejected": 0, "valid_pct": 10.0, "seed": 42,
+                 "response_only": True},
+        "invalid_tolerance_pct": 10.0,
+        "studio_home": str(settings.home), "models_dir": str(settings.models_dir),
+    }  # fmt: skip
+    return deep_update(cfg, overrides)
+
+
+def write_run(run_dir: Path, config: dict[str, Any]) -> Path:
+    """RUN_DIR/config.json as the job runner would write it."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    full = {**config, "job_id": run_dir.name, "run_dir": str(run_dir), "kind": "train"}
+    (run_dir / "config.json").write_text(json.dumps(full, indent=2))
+    return run_dir

@@ -1,0 +1,71 @@
+"""Tokenisation for training: response-only labels, truncation that keeps the answer, splits."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.data.records import STYLE_PLAIN, Example
+from studio.errors import ConfigError, DataError
+from studio.train.config import check_rejected_share, read_config
+from studio.train.data import IGNORE, encode, load_splits
+from tests.unit.train.runs import run_config, sentiment_examples, write_jsonl, write_run
+
+
+@pytest.fixture(scope="module")
+def tok(tiny_causal_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_causal_dir)
+
+
+TOK = {"max_length": 64, "prompt_format": "sections", "add_eos": True}
+EX = Example(instruction="Classify.", input="good day", output="positive")
+
+
+def test_response_only_masks_the_prompt_and_ends_with_eos(tok):
+    row = encode(EX, tok, TOK)
+    learned = [t for t, lab in zip(row["input_ids"], row["labels"], strict=True) if lab != IGNORE]
+    assert tok.decode(learned) == " positive" + tok.eos_token
+    assert row["labels"][0] == IGNORE and row["input_ids"][-1] == tok.eos_token_id
+    full = encode(EX, tok, TOK, response_only=False)
+    assert full["labels"] == full["input_ids"]
+
+
+def test_long_prompt_is_cut_in_the_middle_and_the_target_kept(tok):
+    long = Example(instruction="Classify.", input="word " * 300, output="negative")
+    row = encode(long, tok, {**TOK, "max_length": 48})
+    assert len(row["input_ids"]) == 48
+    text = tok.decode(row["input_ids"])
+    assert text.startswith("### Instruction: Classify.") and "### Assistant: negative" in text
+
+
+def test_plain_text_learns_every_token_and_seq2seq_splits_source_and_target(tok):
+    plain = encode(Example(output="bees make honey", style=STYLE_PLAIN), tok, TOK)
+    assert IGNORE not in plain["labels"]
+    s2s = encode(EX, tok, TOK, model_type="seq2seq")
+    assert tok.decode(s2s["labels"]) == " positive" + tok.eos_token
+    assert "### Human: good day" in tok.decode(s2s["input_ids"])
+
+
+def test_resplit_uses_the_seed_and_share(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", sentiment_examples(18))
+    valid = write_jsonl(tmp_path / "valid.jsonl", sentiment_examples(2, seed=1))
+    data = {"train": str(train), "valid": str(valid), "resplit": True, "valid_pct": 25, "seed": 3}
+    a, b = load_splits(data), load_splits(data)
+    assert (len(a[0]), len(a[1])) == (15, 5) and a == b
+    with pytest.raises(DataError, match="no examples"):
+        load_splits({"train": str(tmp_path / "missing.jsonl")})
+
+
+def test_config_problems_are_reported_together(tmp_path, settings):
+    run = write_run(tmp_path / "run", {"model_type": "rnn", "method": "lora", "data": {}})
+    with pytest.raises(ConfigError) as err:
+        read_config(run)
+    assert len(err.value.problems) == 4  # type, base model, data.train, LoRA settings
+
+
+def test_rejected_share_over_tolerance(tmp_path, settings):
+    cfg = run_config("m", tmp_path, settings, data={"n_rows": 50, "n_rejected": 5})
+    check_rejected_share({**cfg, "invalid_tolerance_pct": 10})  # exactly 10%: fine
+    with pytest.raises(DataError, match=r"^12.0% of rows were rejected .* over the 10% tolerance"):
+        check_rejected_share({**cfg, "data": {**cfg["data"], "n_rejected": 6}})
