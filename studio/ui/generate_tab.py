@@ -1,12 +1,239 @@
-"""The Generate tab (being built; see the issue for this step)."""
+"""The Generate tab: try a trained (or base) model with every decoding strategy, streamed.
+
+Modes: Instruction (the training prompt format, rendered live so the user sees exactly what
+is sent), Free text, Chat (the model's chat template with the history). Compare runs the same
+prompt through a tuned model and its real base (or a second model) side by side. Every
+handler is also a Gradio API endpoint: /generate, /compare, /chat (see README).
+No torch import here: the engine loads models on first use.
+"""
 
 from __future__ import annotations
 
+import inspect
+
 import gradio as gr
 
+from studio.generate.forms import (
+    OPTION_FIELDS,
+    STRATEGY_FIELDS,
+    join_sequences,
+    options_from_form,
+    prompt_from_form,
+)
+from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
+from studio.ui.common import user_errors
 from studio.ui.context import UIContext
+
+STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
+_D = GenerationOptions()
+
+
+def _engine(ctx: UIContext):
+    from studio.generate.engine import get_engine
+
+    return get_engine(ctx.settings, ctx.store)
+
+
+def model_choices(ctx: UIContext, app_id: str | None) -> list[tuple[str, str]]:
+    """(label, ref) for the app's succeeded train jobs, then the base models."""
+    from studio.generate.refs import list_models
+
+    app = ctx.current_app(app_id)
+    rows = list_models(ctx.store, ctx.settings, app["id"] if app else "")
+    return [(("Trained: " if r["kind"] == "trained" else "Base: ") + r["name"], r["id"])
+            for r in rows]  # fmt: skip
+
+
+def _param_widgets() -> dict[str, gr.components.Component]:
+    w: dict[str, gr.components.Component] = {}
+    w["max_new_tokens"] = gr.Slider(1, 1024, value=_D.max_new_tokens, step=1,
+                                    label="Max new tokens")  # fmt: skip
+    w["min_new_tokens"] = gr.Slider(0, 512, value=0, step=1, label="Min new tokens")
+    w["temperature"] = gr.Slider(
+        0.05, 2.0, value=_D.temperature, step=0.05, label="Temperature", visible=False
+    )
+    w["top_k"] = gr.Slider(0, 200, value=_D.top_k, step=1, label="Top-k (0 = off)", visible=False)
+    w["top_p"] = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (1 = off)", visible=False)
+    w["typical_p"] = gr.Slider(
+        0.05, 1.0, value=1.0, step=0.05, label="Typical-p (1 = off)", visible=False
+    )
+    w["min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, label="Min-p (0 = off)", visible=False)
+    w["num_beams"] = gr.Slider(2, 16, value=_D.num_beams, step=1, label="Beams", visible=False)
+    w["length_penalty"] = gr.Slider(-2.0, 2.0, value=1.0, step=0.1, label="Length penalty",
+                                    visible=False)  # fmt: skip
+    w["early_stopping"] = gr.Checkbox(value=True, label="Early stopping", visible=False)
+    w["penalty_alpha"] = gr.Slider(0.0, 1.0, value=_D.penalty_alpha, step=0.05,
+                                   label="Degeneration penalty (alpha)", visible=False)  # fmt: skip
+    w["contrastive_top_k"] = gr.Slider(1, 20, value=_D.contrastive_top_k, step=1,
+                                       label="Candidates per step (top-k)", visible=False)  # fmt: skip
+    w["assistant"] = gr.Radio(list(ASSISTANTS), value=_D.assistant, visible=False,
+                              label="Draft: n-grams from the prompt, or the base model")  # fmt: skip
+    w["prompt_lookup_num_tokens"] = gr.Slider(1, 32, value=_D.prompt_lookup_num_tokens, step=1,
+                                              label="Prompt lookup tokens", visible=False)  # fmt: skip
+    w["repetition_penalty"] = gr.Slider(0.5, 2.0, value=1.0, step=0.05,
+                                        label="Repetition penalty (1 = off)")  # fmt: skip
+    w["no_repeat_ngram_size"] = gr.Slider(0, 10, value=0, step=1,
+                                          label="No-repeat n-gram size (0 = off)")  # fmt: skip
+    w["stop"] = gr.Textbox(label="Stop sequences (one per line; \\n for a newline)", lines=2)
+    w["num_return_sequences"] = gr.Slider(1, 8, value=1, step=1, label="Returned sequences")
+    w["seed"] = gr.Number(value=None, precision=0, label="Seed (empty = random)")
+    return w
+
+
+def _visibility(strategy: str) -> list:
+    shown = set(STRATEGY_FIELDS.get(strategy, ()))
+    toggled = ("temperature", "top_k", "top_p", "typical_p", "min_p", "num_beams",
+               "length_penalty", "early_stopping", "penalty_alpha", "contrastive_top_k",
+               "assistant", "prompt_lookup_num_tokens")  # fmt: skip
+    return [gr.update(visible=name in shown) for name in toggled], toggled
+
+
+# None: gradio_client treats a parameter as optional when its default is None.
+_FORM_DEFAULTS = {"mode": "Instruction", "instruction": None, "input_text": None, "text": None,
+                  "compare_with": None, "history": None, "message": None, "stop": None}  # fmt: skip
+
+
+def _named(fn, names: list[str]):
+    """Give a *options handler explicit parameter names and defaults, so the Gradio API (and
+    gradio_client keyword calls) name every option and need only the model and the prompt."""
+    defaults = {**_D.to_dict(), **_FORM_DEFAULTS}
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter(n, kind, default=defaults.get(n, inspect.Parameter.empty))
+              for n in [*names, *OPTION_FIELDS]]  # fmt: skip
+    fn.__signature__ = inspect.Signature(params)
+    return fn
 
 
 def build_generate_tab(ctx: UIContext) -> None:
-    with gr.Tab("Generate", id="generate"):
-        gr.Markdown("## Generate")
+    with gr.Tab("Generate", id="generate") as tab:
+        gr.Markdown("## Generate\nTry a trained model (or a base model) with any decoding "
+                    "strategy. Compare runs the same prompt through the tuned model and its "
+                    "base side by side.")  # fmt: skip
+        with gr.Row():
+            model = gr.Dropdown(
+                label="Model", choices=[], elem_id="gen-model", scale=4, allow_custom_value=True
+            )
+            refresh = gr.Button("Refresh list", size="sm", scale=1)
+            mode = gr.Radio(["Instruction", "Free text", "Chat"], value="Instruction",
+                            label="Mode", elem_id="gen-mode", scale=3)  # fmt: skip
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Group() as inst_box:
+                    instruction = gr.Textbox(label="Instruction", lines=2,
+                                             elem_id="gen-instruction")  # fmt: skip
+                    input_text = gr.Textbox(label="Input", lines=4, elem_id="gen-input")
+                    preview = gr.Textbox(label="Prompt sent to the model (rendered as in "
+                                         "training)", interactive=False, lines=3,
+                                         elem_id="gen-prompt-preview")  # fmt: skip
+                text = gr.Textbox(label="Text to continue", lines=6, visible=False,
+                                  elem_id="gen-text")  # fmt: skip
+                with gr.Group(visible=False) as chat_box:
+                    chatbot = gr.Chatbot(label="Conversation", elem_id="gen-chat", height=320)
+                    message = gr.Textbox(label="Message", elem_id="gen-chat-message")
+                    with gr.Row():
+                        send = gr.Button("Send", variant="primary", elem_id="gen-chat-send")
+                        clear = gr.Button("Clear conversation")
+            with gr.Column(scale=2):
+                strategy = gr.Radio(list(STRATEGIES), value="greedy", label="Decoding strategy",
+                                    elem_id="gen-strategy")  # fmt: skip
+                with gr.Accordion("Parameters", open=False):
+                    params = _param_widgets()
+        with gr.Row():
+            run = gr.Button("Generate", variant="primary", elem_id="gen-run")
+            compare_run = gr.Button("Compare", elem_id="gen-compare-run")
+            compare_with = gr.Dropdown(label="Compare with (empty = the model's own base)",
+                                       choices=[], value=None, elem_id="gen-compare-with",
+                                       allow_custom_value=True)  # fmt: skip
+        stats = gr.Markdown(elem_id="gen-stats")
+        output = gr.Textbox(label="Output", lines=8, elem_id="gen-output")
+        with gr.Row():
+            with gr.Column():
+                left = gr.Textbox(label="Left: chosen model", lines=8,
+                                  elem_id="gen-compare-left")  # fmt: skip
+                left_stats = gr.Markdown(elem_id="gen-compare-left-stats")
+            with gr.Column():
+                right = gr.Textbox(label="Right: its base (or the second model)", lines=8,
+                                   elem_id="gen-compare-right")  # fmt: skip
+                right_stats = gr.Markdown(elem_id="gen-compare-right-stats")
+
+    option_inputs = [strategy] + [params[n] for n in OPTION_FIELDS[1:]]
+
+    def refresh_models(app_id: str, current: str | None):
+        choices = model_choices(ctx, app_id)
+        refs = [ref for _, ref in choices]
+        value = current if current in refs else (refs[0] if refs else None)
+        return gr.update(choices=choices, value=value), gr.update(choices=choices, value=None)
+
+    for trigger in (ctx.app_id.change, ctx.jobs_changed.change, refresh.click, tab.select):
+        trigger(
+            refresh_models, [ctx.app_id, model], [model, compare_with], api_visibility="private"
+        )
+
+    def show_mode(m: str):
+        return (gr.update(visible=m == "Instruction"), gr.update(visible=m == "Free text"),
+                gr.update(visible=m == "Chat"))  # fmt: skip
+
+    mode.change(show_mode, [mode], [inst_box, text, chat_box], api_visibility="private")
+    _, toggled = _visibility("greedy")
+    strategy.change(lambda s: _visibility(s)[0], [strategy], [params[n] for n in toggled],
+                    api_visibility="private")  # fmt: skip
+
+    def render_preview(model_ref: str, instr: str, inp: str) -> str:
+        from studio.errors import StudioError
+
+        if not model_ref or not (instr.strip() or inp.strip()):
+            return ""
+        try:
+            return _engine(ctx).render(model_ref, prompt_from_form("instruction", instr, inp))
+        except StudioError as exc:
+            return f"(cannot render: {exc})"
+
+    for comp in (model, instruction, input_text):
+        comp.change(
+            render_preview, [model, instruction, input_text], [preview], api_visibility="private"
+        )
+
+    @user_errors
+    def generate(model: str, mode: str, instruction: str, input_text: str, text: str,
+                 *options):  # fmt: skip
+        """Stream a generation: yields (output text, stats line)."""
+        opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
+        prompt = prompt_from_form(mode, instruction, input_text, text)
+        for u in _engine(ctx).generate_stream(model, prompt, opts):
+            yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
+
+    run.click(_named(generate, ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
+              [output, stats], api_name="generate", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
+
+    @user_errors
+    def compare(model: str, compare_with: str | None, mode: str, instruction: str,
+                input_text: str, text: str, *options):  # fmt: skip
+        """Stream the same prompt through two models: yields (left, right, left/right stats)."""
+        opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
+        if mode == "Chat":
+            raise gr.Error("Compare works in Instruction or Free text mode.")
+        prompt = prompt_from_form(mode, instruction, input_text, text)
+        for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
+            yield (a.text, b.text, f"**{a.model}** · {a.stats()}", f"**{b.model}** · {b.stats()}")
+
+    compare_run.click(_named(compare, ["model", "compare_with", "mode", "instruction",
+                                       "input_text", "text"]), [model, compare_with, mode, instruction, input_text, text,
+                                *option_inputs], [left, right, left_stats, right_stats],
+                      api_name="compare", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
+
+    @user_errors
+    def chat(model: str, history: list, message: str, *options):
+        """One chat turn: yields (history with the growing reply, cleared message, stats)."""
+        if not message or not message.strip():
+            raise gr.Error("Type a message first.")
+        opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
+        prompt = prompt_from_form("Chat", history=history or [], message=message)
+        turns = list(prompt.messages)
+        for u in _engine(ctx).generate_stream(model, prompt, opts):
+            reply = {"role": "assistant", "content": u.text or ("…" if u.status != "done" else "")}
+            yield turns + [reply], "", u.stats()
+
+    gr.on([send.click, message.submit], _named(chat, ["model", "history", "message"]),
+          [model, chatbot, message, *option_inputs], [chatbot, message, stats],
+          api_name="chat", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
+    clear.click(lambda: ([], ""), None, [chatbot, stats], api_visibility="private")

@@ -1,0 +1,179 @@
+"""A bounded LRU of loaded models for generation, sharing base weights between adapters.
+
+One cache entry per base model (or per fully fine-tuned model). Trained LoRA adapters on the
+same base are loaded into that one entry by name (PeftModel.load_adapter), so five tuned
+versions of SmolLM2 cost one SmolLM2 plus five small adapters. The least recently used entry
+is dropped when more than `size` are loaded.
+
+Thread safety: several requests may generate on one entry at once (a tuned model and its
+base side by side in Compare, two browser tabs, the HTTP API). Each generation declares
+which adapter it wants (`entry.use(name)`, None = the base with every adapter disabled, the
+same switch as PeftModel.disable_adapter()), and a forward pre-hook on the model takes the
+entry's lock and switches the adapter state for that forward pass only; a forward hook
+releases it. Streams on one entry therefore interleave token by token, each seeing exactly
+its own weights.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_wanted = threading.local()  # per thread: {entry id: adapter name or None}
+
+
+@dataclass
+class LoadedModel:
+    """A model in memory: the transformers model (LoRA layers injected when adapters are
+    loaded), its PeftModel wrapper if any, and the lock guarding its adapter state."""
+
+    key: str
+    model: Any  # the transformers model; generate() is called on this
+    model_type: str = "causal"
+    peft: Any = None  # PeftModel wrapping `model` once an adapter is loaded
+    adapters: dict[str, str] = field(default_factory=dict)  # name -> adapter folder
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _current: tuple[bool, str | None] = (True, None)  # (adapters enabled, active name)
+    _hooks: list = field(default_factory=list)
+
+    def install_hooks(self) -> None:
+        """Switch adapters under the lock around every forward pass of `model`."""
+
+        def pre(_module, _args):
+            self.lock.acquire()
+            try:
+                self._apply(getattr(_wanted, "by_entry", {}).get(id(self), None))
+            except BaseException:
+                self.lock.release()
+                raise
+
+        def post(_module, _args, _output):
+            self.lock.release()
+
+        self._hooks = [
+            self.model.register_forward_pre_hook(pre),
+            self.model.register_forward_hook(post, always_call=True),
+        ]
+
+    def _apply(self, adapter: str | None) -> None:
+        if self.peft is None:
+            return
+        want = (adapter is not None, adapter or self._current[1])
+        if want == self._current:
+            return
+        if adapter is None:
+            self.peft.base_model.disable_adapter_layers()
+        else:
+            if not self._current[0]:
+                self.peft.base_model.enable_adapter_layers()
+            if adapter != self._current[1]:
+                self.peft.set_adapter(adapter, inference_mode=True)
+        self._current = want
+
+    @contextmanager
+    def use(self, adapter: str | None) -> Iterator[None]:
+        """Within this block, this thread's forward passes run with `adapter` (None = base)."""
+        if adapter is not None and adapter not in self.adapters:
+            raise KeyError(f"adapter {adapter!r} is not loaded in {self.key}")
+        table = getattr(_wanted, "by_entry", None)
+        if table is None:
+            table = _wanted.by_entry = {}
+        previous = table.get(id(self), None)
+        table[id(self)] = adapter
+        try:
+            yield
+        finally:
+            table[id(self)] = previous
+
+
+class ModelCache:
+    """LRU of LoadedModel entries, at most `size` of them; load functions are injected so the
+    cache itself imports nothing heavy and tests can count loads."""
+
+    def __init__(self, size: int = 2):
+        self.size = max(1, int(size))
+        self._entries: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+        self.loads = 0  # how many times a model was actually loaded (tests, stats)
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._entries)
+
+    def is_loaded(self, key: str, adapter: str | None = None) -> bool:
+        """Whether `key` (and `adapter` in it) is in memory, i.e. no loading wait."""
+        with self._lock:
+            entry = self._entries.get(key)
+        return entry is not None and (adapter is None or adapter in entry.adapters)
+
+    def get(self, key: str, load: Callable[[], Any], model_type: str = "causal") -> LoadedModel:
+        """The entry for `key`, loading it with `load()` (-> model) the first time."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry
+            key_lock = self._loading.setdefault(key, threading.Lock())
+        with key_lock:  # one load per key even when two requests arrive together
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    self._entries.move_to_end(key)
+                    return entry
+            log.info("loading %s", key)
+            model = load()
+            self.loads += 1
+            entry = LoadedModel(key=key, model=model, model_type=model_type)
+            entry.install_hooks()
+            with self._lock:
+                self._entries[key] = entry
+                self._loading.pop(key, None)
+                self._evict()
+            return entry
+
+    def ensure_adapter(self, entry: LoadedModel, name: str, adapter_dir: str) -> None:
+        """Load the LoRA adapter in `adapter_dir` into `entry` under `name` (once)."""
+        if name in entry.adapters:
+            return
+        with entry.lock:
+            if name in entry.adapters:
+                return
+            if entry.peft is None:
+                from peft import PeftModel
+
+                # Wrapping injects LoRA layers into entry.model in place; the hooks stay on it.
+                entry.peft = PeftModel.from_pretrained(entry.model, adapter_dir, adapter_name=name)
+                entry._current = (True, name)
+            else:
+                entry.peft.load_adapter(adapter_dir, adapter_name=name, is_trainable=False)
+                # load_adapter leaves the active adapter as it was; _apply switches per pass.
+                entry.peft.base_model.enable_adapter_layers()
+                entry.peft.set_adapter(entry._current[1] or name, inference_mode=True)
+                entry._current = (True, entry._current[1] or name)
+            entry.peft.eval()
+            entry.adapters[name] = adapter_dir
+
+    def _evict(self) -> None:
+        evicted = False
+        while len(self._entries) > self.size:
+            key, _ = self._entries.popitem(last=False)
+            log.info("unloading %s (model cache holds %d)", key, self.size)
+            evicted = True
+        if evicted:
+            # A generation still running on an evicted entry keeps its own reference and
+            # finishes; the memory goes when it does.
+            gc.collect()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+        gc.collect()

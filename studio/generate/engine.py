@@ -1,0 +1,304 @@
+"""The generation engine: resolve a model ref, build its prompt, generate (streamed or not).
+
+    engine = get_engine(settings, store)
+    for update in engine.generate_stream("job:<id>", PromptInput(instruction=..., input=...),
+                                         GenerationOptions(strategy="sample", seed=1)):
+        print(update.text, update.stats())
+    result = engine.generate("base:smollm2-135m-lora", PromptInput(mode="text", text="Hi"), opts)
+    for left, right in engine.compare_stream("job:<id>", None, prompt, opts): ...  # vs its base
+
+Models come from a shared ModelCache (base weights shared between adapters). Generation is
+blocking CPU/GPU work: callers on an event loop run these in a worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from studio.errors import StudioError
+from studio.generate.cache import LoadedModel, ModelCache
+from studio.generate.options import GenerationOptions, OptionsError
+from studio.generate.prompting import PromptInput, render_input
+from studio.generate.refs import ModelSpec, resolve_spec
+from studio.generate.sampling import SAMPLING_KEYS, seeded_sampler
+from studio.generate.stream import (
+    StreamUpdate,
+    counting_streamer,
+    interleave,
+    run_in_thread,
+    trim_at_stop,
+)
+from studio.generate.tokens import context_length, count_tokens
+from studio.settings import Settings
+
+
+class PromptTooLongError(StudioError):
+    """The prompt (plus the tokens asked for) does not fit the model's context."""
+
+
+@dataclass
+class Prepared:
+    spec: ModelSpec
+    entry: LoadedModel
+    adapter: str | None
+    tokenizer: Any
+    text: str
+    input_ids: Any
+    context_length: int
+
+
+class Engine:
+    def __init__(self, settings: Settings, store, cache: ModelCache | None = None):
+        self.settings = settings
+        self.store = store
+        self.cache = cache or ModelCache(settings.model_cache_size)
+        self._tokenizers: dict[str, Any] = {}
+        self._tok_lock = threading.Lock()
+
+    # -- models -------------------------------------------------------------------------
+    def spec(self, ref: str) -> ModelSpec:
+        return resolve_spec(ref, self.store, self.settings)
+
+    @staticmethod
+    def _key(spec: ModelSpec) -> str:
+        return f"full:{spec.full_dir}" if spec.full_dir else f"model:{spec.base_ref}"
+
+    @staticmethod
+    def _adapter_name(spec: ModelSpec) -> str | None:
+        # Adapter names become module attribute keys in peft: keep them identifier-like.
+        return "job_" + spec.ref.split(":", 1)[1].replace("-", "_") if spec.adapter_dir else None
+
+    def is_loaded(self, spec: ModelSpec) -> bool:
+        return self.cache.is_loaded(self._key(spec), self._adapter_name(spec))
+
+    def load(self, spec: ModelSpec) -> tuple[LoadedModel, str | None]:
+        """The cached model for `spec` and the adapter name to activate (None = base)."""
+        from studio.models.loading import load_model
+
+        source = spec.full_dir or spec.base_ref
+
+        def build():
+            model = load_model(source, self.settings, model_type=spec.model_type)
+            model.eval()
+            return model
+
+        entry = self.cache.get(self._key(spec), build, spec.model_type)
+        name = self._adapter_name(spec)
+        if name:
+            self.cache.ensure_adapter(entry, name, spec.adapter_dir)
+        return entry, name
+
+    def tokenizer(self, spec: ModelSpec):
+        """The tokenizer saved with the trained model, else the base model's."""
+        folder = spec.adapter_dir or spec.full_dir
+        key = folder or spec.base_ref
+        with self._tok_lock:
+            if key not in self._tokenizers:
+                if folder:
+                    from transformers import AutoTokenizer
+
+                    tok = AutoTokenizer.from_pretrained(folder)
+                    if tok.pad_token is None:
+                        tok.pad_token = tok.eos_token
+                else:
+                    from studio.models.loading import load_tokenizer
+
+                    tok = load_tokenizer(spec.base_ref, self.settings)
+                self._tokenizers[key] = tok
+            return self._tokenizers[key]
+
+    def render(self, ref: str, prompt: PromptInput) -> str:
+        """The exact text the model will be sent (the page shows it live)."""
+        spec = self.spec(ref)
+        return render_input(prompt, self.tokenizer(spec), spec.prompt_format, spec.style)
+
+    # -- preparation --------------------------------------------------------------------
+    def prepare(self, spec: ModelSpec, prompt: PromptInput, options: GenerationOptions) -> Prepared:
+        options.validate()
+        entry, adapter = self.load(spec)
+        tok = self.tokenizer(spec)
+        text = render_input(prompt, tok, spec.prompt_format, spec.style)
+        # Chat-formatted text already carries its special tokens.
+        special = not (prompt.mode == "chat" or spec.prompt_format == "chat")
+        ids = tok(text, return_tensors="pt", add_special_tokens=special)["input_ids"]
+        ctx = context_length(entry.model, tok)
+        n = int(ids.shape[1])
+        if n == 0:
+            raise StudioError("The prompt is empty after tokenization; write something to send.")
+        if n >= ctx:
+            raise PromptTooLongError(
+                f"The prompt is {n} tokens but {spec.label} reads at most {ctx}; shorten it."
+            )
+        if spec.model_type != "seq2seq" and n + options.max_new_tokens > ctx:
+            raise OptionsError([("max_new_tokens", f"{options.max_new_tokens} new tokens after "
+                                 f"a {n}-token prompt exceed the context of {ctx} tokens; "
+                                 f"ask for at most {ctx - n}")])  # fmt: skip
+        options.validate(context_length=ctx)
+        return Prepared(spec, entry, adapter, tok, text, ids.to(entry.model.device), ctx)
+
+    def check(self, ref: str, prompt: PromptInput, options: GenerationOptions) -> None:
+        """Raise what generate() would raise for this request (loads the model)."""
+        self.prepare(self.spec(ref), prompt, options)
+
+    def _kwargs(self, p: Prepared, options: GenerationOptions) -> dict[str, Any]:
+        kw = options.to_generate_kwargs()
+        ids = p.input_ids
+        if options.strategy == "sample":
+            # Greedy over scores that a seeded sampler already decided (sampling.py).
+            params = {k: kw.pop(k) for k in SAMPLING_KEYS if k in kw}
+            kw.update(do_sample=False, num_return_sequences=1, temperature=None, top_p=None,
+                      top_k=None)  # fmt: skip
+            kw["logits_processor"] = [seeded_sampler(params, options.seed, ids.device)]
+            ids = ids.repeat(options.num_return_sequences, 1)
+        if options.strategy == "contrastive":
+            if p.spec.model_type == "seq2seq":
+                raise OptionsError([("strategy", "contrastive search here supports text "
+                                     "generators (causal models) only; pick another strategy")])  # fmt: skip
+            from studio.generate.contrastive import contrastive_search
+
+            kw.update(custom_generate=contrastive_search, contrastive_alpha=options.penalty_alpha,
+                      contrastive_top_k=options.contrastive_top_k)  # fmt: skip
+        if options.strategy == "assisted" and options.assistant == "base":
+            if not p.spec.is_tuned:
+                raise OptionsError([("assistant", "the base model can only assist a trained "
+                                     "model; use prompt_lookup for a base model")])  # fmt: skip
+            kw["assistant_model"] = self._draft(p.spec).model
+        if options.stop:
+            kw["tokenizer"] = p.tokenizer  # generate() needs it to match stop strings
+        kw["input_ids"] = ids
+        kw["attention_mask"] = ids.new_ones(ids.shape)
+        kw["pad_token_id"] = p.tokenizer.pad_token_id
+        return kw
+
+    def _draft(self, spec: ModelSpec) -> LoadedModel:
+        """A separate plain copy of the base as the draft model (the shared entry cannot
+        run with and without its adapter inside one generate call)."""
+        from studio.models.loading import load_model
+
+        return self.cache.get(f"draft:{spec.base_ref}",
+                              lambda: load_model(spec.base_ref, self.settings).eval())  # fmt: skip
+
+    def _new_ids(self, p: Prepared, sequences) -> list:
+        # Decoder-only outputs repeat the prompt; encoder-decoder outputs do not.
+        if p.spec.model_type == "seq2seq":
+            return [row for row in sequences]
+        return [row[p.input_ids.shape[1] :] for row in sequences]
+
+    # -- generation ---------------------------------------------------------------------
+    def generate(self, ref: str, prompt: PromptInput, options: GenerationOptions) -> StreamUpdate:
+        """Every returned sequence at once (non-streaming)."""
+        spec = self.spec(ref)
+        p = self.prepare(spec, prompt, options)
+        start = time.perf_counter()
+        with p.entry.use(p.adapter):
+            out = p.entry.model.generate(**self._kwargs(p, options))
+        seconds = time.perf_counter() - start
+        texts, reasons, count = [], [], 0
+        for row in self._new_ids(p, out):
+            n, hit_eos = count_tokens(row, p.tokenizer)
+            count += n
+            text, stopped = trim_at_stop(p.tokenizer.decode(row, skip_special_tokens=True),
+                                         options.stop)  # fmt: skip
+            texts.append(text)
+            reasons.append("stop" if stopped or hit_eos else "length")
+        return StreamUpdate(status="done", text=texts[0], texts=texts, model=spec.label,
+                            prompt=p.text, prompt_tokens=int(p.input_ids.shape[1]),
+                            new_tokens=count, seconds=seconds, finish_reason=reasons[0])  # fmt: skip
+
+    def generate_stream(
+        self, ref: str, prompt: PromptInput, options: GenerationOptions
+    ) -> Iterator[StreamUpdate]:
+        """Yield the growing text (whole text each time) with tokens/s and time to first token.
+
+        Says "Loading <model>…" first when the model is not in memory yet. Beam search and
+        several return sequences cannot stream token by token: they yield once, when done.
+        """
+        spec = self.spec(ref)
+        options.validate()
+        if not self.is_loaded(spec):
+            yield StreamUpdate(status="loading", message=f"Loading {spec.label}…", model=spec.label)
+        if options.strategy == "beam" or options.num_return_sequences > 1:
+            yield self.generate(ref, prompt, options)
+            return
+        p = self.prepare(spec, prompt, options)
+        streamer = counting_streamer(p.tokenizer, timeout=None)
+        errors: list[BaseException] = []
+        kwargs = self._kwargs(p, options)
+
+        if "custom_generate" in kwargs:
+            kwargs["contrastive_streamer"] = streamer
+
+        def work():
+            with p.entry.use(p.adapter):
+                p.entry.model.generate(**kwargs, streamer=streamer)
+            if not streamer.ended:  # never leave the consumer below waiting
+                streamer.end()
+
+        def failed(exc: BaseException):
+            errors.append(exc)
+            streamer.end()  # wake the consumer below
+
+        start = time.perf_counter()
+        thread = run_in_thread(work, failed)
+        state = StreamUpdate(status="generating", model=spec.label, prompt=p.text,
+                             prompt_tokens=int(p.input_ids.shape[1]))  # fmt: skip
+        holdback = max((len(s) for s in options.stop), default=1) - 1
+        text, stopped = "", False
+        for chunk in streamer:
+            text += chunk
+            shown, stopped = trim_at_stop(text, options.stop)
+            if not stopped and holdback:
+                # Hold back what might be the start of a stop sequence.
+                shown = text[: max(0, len(text) - holdback)]
+            self._tick(state, streamer, start, shown)
+            yield replace(state)  # a snapshot: consumers may keep every update
+        thread.join()
+        if errors:
+            raise errors[0]
+        state.text, stopped = trim_at_stop(text, options.stop)
+        self._tick(state, streamer, start, state.text)
+        state.status, state.texts = "done", [state.text]
+        state.finish_reason = "length" if streamer.count >= options.max_new_tokens else "stop"
+        if stopped:
+            state.finish_reason = "stop"
+        yield state
+
+    @staticmethod
+    def _tick(state: StreamUpdate, streamer, start: float, text: str) -> None:
+        state.text = text
+        state.new_tokens = streamer.count
+        state.seconds = time.perf_counter() - start
+        if streamer.first_token_at is not None:
+            state.ttft = streamer.first_token_at - start
+
+    def compare_stream(self, left_ref: str, right_ref: str | None, prompt: PromptInput,
+                       options: GenerationOptions) -> Iterator[tuple[StreamUpdate, StreamUpdate]]:  # fmt: skip
+        """The same prompt through two models at once; right defaults to left's real base."""
+        left = self.spec(left_ref)
+        if not right_ref:
+            if not left.is_tuned:
+                raise StudioError(
+                    "Compare needs a trained model on the left (its base goes on the right), "
+                    "or pick a second model to compare with."
+                )
+            right_ref = left.base_spec_ref
+        options.validate()
+        yield from interleave(lambda: self.generate_stream(left_ref, prompt, options),
+                              lambda: self.generate_stream(right_ref, prompt, options))  # fmt: skip
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(settings: Settings, store) -> Engine:
+    """The process-wide engine for this studio home (the UI and the HTTP API share it)."""
+    key = str(settings.home)
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = Engine(settings, store)
+        return _engines[key]

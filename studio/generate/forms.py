@@ -1,0 +1,84 @@
+"""Glue between the Generate tab's form fields and the engine (no gradio, no torch here).
+
+The tab's handlers take the form values as named parameters, which are also the parameter
+names of the Gradio API endpoints (/generate, /compare, /chat), so gradio_client callers
+can pass just what they need:  client.predict(model="job:…", instruction="…",
+strategy="sample", seed=1, api_name="/generate").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.generate.options import GenerationOptions
+from studio.generate.prompting import PromptInput
+
+MODE_LABELS = {"Instruction": "instruction", "Free text": "text", "Chat": "chat"}
+
+# Form parameter names, in the order the tab passes them (after the prompt fields).
+OPTION_FIELDS = (
+    "strategy", "max_new_tokens", "min_new_tokens", "temperature", "top_k", "top_p",
+    "typical_p", "min_p", "num_beams", "length_penalty", "early_stopping", "penalty_alpha",
+    "contrastive_top_k", "assistant", "prompt_lookup_num_tokens", "repetition_penalty",
+    "no_repeat_ngram_size",
+    "stop", "num_return_sequences", "seed",
+)  # fmt: skip
+_INTS = {"max_new_tokens", "min_new_tokens", "top_k", "num_beams", "prompt_lookup_num_tokens",
+         "no_repeat_ngram_size", "num_return_sequences", "contrastive_top_k"}  # fmt: skip
+
+# Which parameters each strategy uses (the tab shows only these).
+STRATEGY_FIELDS = {
+    "greedy": (),
+    "sample": ("temperature", "top_k", "top_p", "typical_p", "min_p", "seed"),
+    "beam": ("num_beams", "length_penalty", "early_stopping"),
+    "contrastive": ("penalty_alpha", "contrastive_top_k"),
+    "assisted": ("assistant", "prompt_lookup_num_tokens"),
+}
+
+
+def options_from_form(values: dict[str, Any]) -> GenerationOptions:
+    """GenerationOptions from form values (sliders give floats, the stop box is one per line)."""
+    kw: dict[str, Any] = {}
+    for name in OPTION_FIELDS:
+        value = values.get(name)
+        if value is None or value == "":
+            continue
+        if name in _INTS and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if name == "seed":
+            value = int(value) if float(value).is_integer() else value
+        if name == "stop":
+            value = [s.replace("\\n", "\n") for s in str(value).splitlines() if s.strip()]
+        kw[name] = value
+    return GenerationOptions(**kw).validate()
+
+
+def prompt_from_form(mode: str, instruction: str = "", input_text: str = "", text: str = "",
+                     history: list | None = None, message: str = "") -> PromptInput:  # fmt: skip
+    """PromptInput for the chosen mode ("Instruction" | "Free text" | "Chat", or the key)."""
+    key = MODE_LABELS.get(mode, mode)
+    if key == "chat":
+        messages = flatten_history(history or [])
+        if message and message.strip():
+            messages.append({"role": "user", "content": message})
+        return PromptInput(mode="chat", messages=messages)
+    return PromptInput(mode=key, instruction=instruction or "", input=input_text or "",
+                       text=text or "")  # fmt: skip
+
+
+def flatten_history(history: list) -> list[dict[str, str]]:
+    """Gradio 6 chat history (content as a list of parts) -> plain role/content strings."""
+    out = []
+    for m in history:
+        content = m.get("content", "")
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+        out.append({"role": m.get("role", "user"), "content": str(content)})
+    return out
+
+
+def join_sequences(texts: list[str]) -> str:
+    """Several returned sequences in one output box."""
+    if len(texts) <= 1:
+        return texts[0] if texts else ""
+    return "\n\n".join(f"--- sequence {i + 1} ---\n{t}" for i, t in enumerate(texts))

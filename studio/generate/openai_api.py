@@ -1,0 +1,259 @@
+"""An OpenAI-compatible HTTP API on the studio's own server: existing OpenAI clients can
+talk to a tuned model.
+
+    POST /v1/completions        {"model": "job:<id>", "prompt": "...", "max_tokens": 32}
+    POST /v1/chat/completions   {"model": "base:smollm2-135m-lora", "messages": [...]}
+    GET  /v1/models             succeeded train jobs ("job:<id>") and base models ("base:<key>")
+
+Both POSTs stream with "stream": true (server-sent events, `data: {...}` ... `data: [DONE]`).
+OpenAI parameters map onto GenerationOptions (temperature 0 = greedy; n; stop; seed; top_p;
+max_tokens); the studio extensions top_k, min_p, typical_p, repetition_penalty are accepted;
+other unknown fields are ignored. A bad request gets a 4xx JSON error
+{"error": {"message", "type", "param", "code"}} and the server carries on. Generation is
+blocking work and runs in worker threads so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request  # at module level: FastAPI resolves the handlers' annotations here
+
+from studio.errors import NotFoundError, StudioError
+from studio.generate.options import GenerationOptions, OptionsError
+from studio.generate.prompting import PromptInput
+
+log = logging.getLogger(__name__)
+
+# GenerationOptions field -> the OpenAI parameter a client sent.
+_PARAM = {"max_new_tokens": "max_tokens", "num_return_sequences": "n", "stop": "stop"}
+_EXTENSIONS = ("top_k", "min_p", "typical_p", "repetition_penalty", "no_repeat_ngram_size",
+               "min_new_tokens")  # fmt: skip
+
+
+class APIError(Exception):
+    def __init__(self, status: int, message: str, param: str | None = None,
+                 kind: str = "invalid_request_error", code: str | None = None):  # fmt: skip
+        super().__init__(message)
+        self.status, self.message, self.param, self.kind, self.code = (
+            status, message, param, kind, code)  # fmt: skip
+
+    def body(self) -> dict:
+        return {"error": {"message": self.message, "type": self.kind, "param": self.param,
+                          "code": self.code}}  # fmt: skip
+
+
+def _num(body: dict, name: str, kind=float) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise APIError(400, f"{name} must be a number; got {value!r}.", name)
+    if kind is int and float(value) != int(value):
+        raise APIError(400, f"{name} must be a whole number; got {value!r}.", name)
+    return kind(value)
+
+
+def options_from_request(body: dict, default_max: int) -> GenerationOptions:
+    """OpenAI parameters -> GenerationOptions (validated; errors name the OpenAI param)."""
+    opts = GenerationOptions(max_new_tokens=default_max)
+    max_tokens = _num(body, "max_completion_tokens", int) or _num(body, "max_tokens", int)
+    if max_tokens is not None:
+        if max_tokens < 1:
+            raise APIError(400, f"max_tokens must be at least 1; got {max_tokens}.", "max_tokens")
+        opts.max_new_tokens = max_tokens
+    temperature = _num(body, "temperature")
+    if temperature is not None and not 0 <= temperature <= 2:
+        raise APIError(400, f"temperature must be from 0 to 2; got {temperature}.", "temperature")
+    n = _num(body, "n", int) or 1
+    top_p = _num(body, "top_p")
+    # OpenAI's default temperature is 1 (sampling); 0 asks for the deterministic answer.
+    if temperature == 0:
+        opts.strategy = "greedy"
+    else:
+        opts.strategy, opts.temperature = "sample", temperature if temperature else 1.0
+        opts.top_k = 0
+        if top_p is not None:
+            opts.top_p = top_p
+    opts.num_return_sequences = n
+    stop = body.get("stop")
+    if stop is not None:
+        stops = [stop] if isinstance(stop, str) else stop
+        if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+            raise APIError(400, "stop must be a string or a list of strings.", "stop")
+        opts.stop = [s for s in stops if s]
+    seed = _num(body, "seed", int)
+    opts.seed = seed
+    for name in _EXTENSIONS:
+        value = _num(body, name, int if name in ("top_k", "no_repeat_ngram_size",
+                                                 "min_new_tokens") else float)  # fmt: skip
+        if value is not None:
+            setattr(opts, name, value)
+    try:
+        return opts.validate()
+    except OptionsError as exc:
+        field = exc.fields[0] if exc.fields else None
+        raise APIError(400, str(exc), _PARAM.get(field, field)) from exc
+
+
+def _chat_messages(body: dict) -> list[dict[str, str]]:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise APIError(400, "messages must be a non-empty list of {role, content}.", "messages")
+    out = []
+    for m in messages:
+        content = m.get("content") if isinstance(m, dict) else None
+        if isinstance(content, list):  # content parts: keep the text ones
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        role = m.get("role") if isinstance(m, dict) else None
+        out.append({"role": "system" if role == "developer" else role, "content": content})
+    return out
+
+
+def _translate(exc: Exception, prompt_param: str) -> APIError:
+    from studio.generate.engine import PromptTooLongError
+
+    if isinstance(exc, APIError):
+        return exc
+    if isinstance(exc, NotFoundError):
+        return APIError(404, str(exc), "model", code="model_not_found")
+    if isinstance(exc, OptionsError):
+        field = exc.fields[0] if exc.fields else None
+        return APIError(400, str(exc), _PARAM.get(field, field))
+    if isinstance(exc, PromptTooLongError):
+        return APIError(400, str(exc), prompt_param, code="context_length_exceeded")
+    if isinstance(exc, StudioError):
+        return APIError(400, str(exc), None)
+    log.exception("OpenAI API request failed")
+    return APIError(500, f"Internal error ({type(exc).__name__}); see the server log.",
+                    kind="server_error")  # fmt: skip
+
+
+def build_openai_router(ctx):
+    """The /v1 routes, bound to the studio's store and settings (ctx: UIContext)."""
+    from fastapi import APIRouter
+    from fastapi.responses import JSONResponse, StreamingResponse
+    from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+    from studio.generate.engine import get_engine
+    from studio.generate.refs import list_models
+
+    router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+
+    def engine():
+        return get_engine(ctx.settings, ctx.store)
+
+    @router.get("/models")
+    async def models():
+        rows = await run_in_threadpool(list_models, ctx.store, ctx.settings, None)
+        return {"object": "list", "data": [
+            {"id": r["id"], "object": "model", "created": r["created"],
+             "owned_by": "textgen-studio", "name": r["name"], "kind": r["kind"]} for r in rows
+        ]}  # fmt: skip
+
+    async def handle(request: Request, chat: bool):
+        param = "messages" if chat else "prompt"
+        try:
+            try:
+                body = await request.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise APIError(400, "The request body must be JSON.") from None
+            if not isinstance(body, dict):
+                raise APIError(400, "The request body must be a JSON object.")
+            model = body.get("model")
+            if not isinstance(model, str) or not model:
+                raise APIError(400, "model is required (GET /v1/models lists them).", "model")
+            if chat:
+                prompt = PromptInput(mode="chat", messages=_chat_messages(body))
+            else:
+                text = body.get("prompt")
+                if isinstance(text, list) and len(text) == 1 and isinstance(text[0], str):
+                    text = text[0]
+                if not isinstance(text, str) or not text:
+                    raise APIError(400, "prompt must be one non-empty string.", "prompt")
+                prompt = PromptInput(mode="text", text=text)
+            opts = options_from_request(body, default_max=256 if chat else 16)
+            # Load the model and check the prompt against the context before answering, so
+            # errors are a clean 4xx rather than a broken stream.
+            await run_in_threadpool(engine().check, model, prompt, opts)
+            if body.get("stream"):
+                chunks = _sse(engine(), model, prompt, opts, chat)
+                return StreamingResponse(iterate_in_threadpool(chunks),
+                                         media_type="text/event-stream")  # fmt: skip
+            result = await run_in_threadpool(engine().generate, model, prompt, opts)
+            return _full_response(result, model, chat)
+        except Exception as exc:
+            err = _translate(exc, param)
+            return JSONResponse(err.body(), status_code=err.status)
+
+    @router.post("/completions")
+    async def completions(request: Request):
+        return await handle(request, chat=False)
+
+    @router.post("/chat/completions")
+    async def chat_completions(request: Request):
+        return await handle(request, chat=True)
+
+    return router
+
+
+def _full_response(result, model: str, chat: bool) -> dict:
+    reasons = [result.finish_reason or "stop"] * len(result.texts)
+    if chat:
+        choices = [{"index": i, "message": {"role": "assistant", "content": t},
+                    "finish_reason": reasons[i]} for i, t in enumerate(result.texts)]  # fmt: skip
+    else:
+        choices = [{"index": i, "text": t, "logprobs": None, "finish_reason": reasons[i]}
+                   for i, t in enumerate(result.texts)]  # fmt: skip
+    return {
+        "id": ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24],
+        "object": "chat.completion" if chat else "text_completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.new_tokens,
+            "total_tokens": result.prompt_tokens + result.new_tokens,
+        },  # fmt: skip
+    }
+
+
+def _sse(engine, model: str, prompt: PromptInput, opts: GenerationOptions,
+         chat: bool) -> Iterator[str]:  # fmt: skip
+    """Server-sent events: one chunk per new piece of text, then the finish, then [DONE]."""
+    ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
+    created = int(time.time())
+
+    def chunk(index: int, delta: str, finish: str | None, first: bool = False) -> str:
+        if chat:
+            d = {"role": "assistant", "content": delta} if first else {"content": delta}
+            choice = {"index": index, "delta": d, "finish_reason": finish}
+        else:
+            choice = {"index": index, "text": delta, "logprobs": None, "finish_reason": finish}
+        obj = {"id": ident, "object": "chat.completion.chunk" if chat else "text_completion",
+               "created": created, "model": model, "choices": [choice]}  # fmt: skip
+        return f"data: {json.dumps(obj)}\n\n"
+
+    sent = [""] * opts.num_return_sequences
+    try:
+        for update in engine.generate_stream(model, prompt, opts):
+            if update.status == "loading":
+                continue
+            texts = update.texts if update.status == "done" else [update.text]
+            for i, text in enumerate(texts):
+                if len(text) > len(sent[i]) or (update.status == "done" and not sent[i]):
+                    yield chunk(i, text[len(sent[i]) :], None, first=not sent[i])
+                    sent[i] = text
+            if update.status == "done":
+                for i in range(len(texts)):
+                    yield chunk(i, "", update.finish_reason or "stop")
+    except Exception as exc:  # the stream has started: report in-band, then end cleanly
+        err = _translate(exc, "messages" if chat else "prompt")
+        yield f"data: {json.dumps(err.body())}\n\n"
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,177 @@
+"""Model refs for inference: "job:<id>" (a succeeded train job's adapter) and "base:<ref>".
+
+`resolve_spec` turns a ref into a ModelSpec (what to load and how to prompt it) without
+loading anything; `list_models` gives every model a user can generate with (the UI's
+dropdown, the HTTP API's /v1/models). No torch here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.errors import ModelUnavailableError, NotFoundError, StudioError
+from studio.settings import Settings
+
+JOB_PREFIX = "job:"
+BASE_PREFIX = "base:"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    ref: str  # the inference ref ("job:<id>" / "base:<x>")
+    label: str  # readable name for the page
+    model_type: str  # "causal" | "seq2seq"
+    base_ref: str  # ref for studio.models.loading.load_model (base weights)
+    adapter_dir: str = ""  # LoRA adapter folder, when the model is base + adapter
+    full_dir: str = ""  # a fully trained model folder (method full / scratch)
+    prompt_format: str = "sections"  # as in training (studio.json)
+    max_length: int = 0  # the training max_length (0 = unknown)
+    style: str = "human_assistant"  # section names for the Instruction mode
+
+    @property
+    def is_tuned(self) -> bool:
+        return bool(self.adapter_dir or self.full_dir)
+
+    @property
+    def base_spec_ref(self) -> str:
+        """The ref of the untuned base this model was trained from."""
+        return BASE_PREFIX + self.base_ref
+
+
+def _template_base(key: str) -> tuple[str, str, str] | None:
+    """(base_model, model_type, title) of a template key, or None if the registry lacks it."""
+    try:
+        from studio.templates import TEMPLATES
+    except ImportError:  # the registry is optional
+        return None
+    template = TEMPLATES.get(key)
+    if template is None or not template.base_model:
+        return None
+    return template.base_model, template.model_type, template.title
+
+
+def resolve_spec(ref: str, store, settings: Settings) -> ModelSpec:
+    """What `ref` means; NotFoundError / ModelUnavailableError say how to fix a bad one."""
+    ref = (ref or "").strip()
+    if ref.startswith(JOB_PREFIX):
+        return _job_spec(ref[len(JOB_PREFIX) :], store)
+    if ref.startswith(BASE_PREFIX):
+        return _base_spec(ref[len(BASE_PREFIX) :], settings)
+    raise NotFoundError(
+        f"Unknown model {ref!r}: use 'job:<train job id>' for a trained model or "
+        "'base:<template key or model>' for a base model (GET /v1/models lists them)."
+    )
+
+
+def _base_spec(inner: str, settings: Settings) -> ModelSpec:
+    from studio.models.resolve import PACKAGED_REF, model_availability
+
+    inner = inner or PACKAGED_REF
+    model_type, label = "causal", f"{inner} (base)"
+    template = _template_base(inner)
+    if template is not None:
+        inner_ref, model_type, title = template
+        label = f"{title} (base)"
+    else:
+        inner_ref = inner
+        if inner == PACKAGED_REF:
+            label = "SmolLM2-135M-Instruct (base)"
+        elif (Path(inner) / "config.json").is_file():
+            label = f"{Path(inner).name} (base)"
+            config = json.loads((Path(inner) / "config.json").read_text())
+            model_type = "seq2seq" if config.get("is_encoder_decoder") else "causal"
+    ok, reason = model_availability(inner_ref, settings)
+    if not ok:
+        raise ModelUnavailableError(f"Base model {inner!r} cannot be loaded here: {reason}")
+    return ModelSpec(ref=BASE_PREFIX + inner, label=label, model_type=model_type,
+                     base_ref=inner_ref)  # fmt: skip
+
+
+def _job_spec(job_id: str, store) -> ModelSpec:
+    try:
+        job = store.get_job(job_id)
+    except StudioError:
+        job = None
+    except Exception:
+        job = None
+    if job is None or job.get("kind") != "train":
+        raise NotFoundError(f"No train job {job_id!r}; pick a trained model from the list.")
+    if job["status"] != "succeeded":
+        raise NotFoundError(
+            f"Train job {job_id} is {job['status']}, not succeeded: only finished training runs "
+            "can generate. Wait for it to finish or pick another model."
+        )
+    adapter_dir = Path(job["run_dir"]) / "adapter"
+    meta_path = adapter_dir / "studio.json"
+    if not meta_path.is_file():
+        raise ModelUnavailableError(
+            f"Train job {job_id} has no trained model at {adapter_dir} (studio.json missing); "
+            "the run folder was moved or deleted. Train again."
+        )
+    meta = json.loads(meta_path.read_text())
+    is_adapter = (adapter_dir / "adapter_config.json").is_file()
+    return ModelSpec(
+        ref=JOB_PREFIX + job_id,
+        label=job_label(store, job, meta),
+        model_type=meta.get("model_type", "causal"),
+        base_ref=meta.get("base_model", ""),
+        adapter_dir=str(adapter_dir) if is_adapter else "",
+        full_dir="" if is_adapter else str(adapter_dir),
+        prompt_format=meta.get("prompt_format", "sections"),
+        max_length=int(meta.get("max_length") or 0),
+        style=meta.get("style", "human_assistant"),
+    )
+
+
+def job_label(store, job: dict, meta: dict | None = None) -> str:
+    """'<model name> v<version> · job <id8>' when the model row exists."""
+    name = ""
+    if job.get("model_id"):
+        try:
+            model = store.get_model(job["model_id"])
+            name = f"{model['name']} v{model['version']}"
+        except Exception:
+            name = ""
+    if not name:
+        name = (meta or {}).get("template") or "trained model"
+    return f"{name} · job {job['id'][:8]}"
+
+
+def list_models(store, settings: Settings, app_id: str | None = None) -> list[dict]:
+    """[{id, name, kind, created}] for succeeded train jobs (of one app or all) and bases."""
+    rows = []
+    for job in store.list_jobs(app_id=app_id, status=("succeeded",), kind="train"):
+        if not (Path(job["run_dir"]) / "adapter" / "studio.json").is_file():
+            continue
+        rows.append({"id": JOB_PREFIX + job["id"], "name": job_label(store, job),
+                     "kind": "trained", "created": int(job.get("finished_at") or
+                                                       job["created_at"])})  # fmt: skip
+    rows.extend(base_models(settings))
+    return rows
+
+
+def base_models(settings: Settings) -> list[dict]:
+    """The templates' base models that can load here (the packaged default at least)."""
+    from studio.models.resolve import PACKAGED_REF, model_availability
+
+    out, seen = [], set()
+    try:
+        from studio.templates import TEMPLATES
+
+        templates = list(TEMPLATES.values())
+    except ImportError:
+        templates = []
+    for t in templates:
+        if not t.base_model or t.base_model in seen or t.base_model.startswith("scratch:"):
+            continue
+        if t.needs_cuda or not model_availability(t.base_model, settings)[0]:
+            continue
+        seen.add(t.base_model)
+        out.append({"id": BASE_PREFIX + t.key, "name": f"{t.title} (base)", "kind": "base",
+                    "created": 0})  # fmt: skip
+    if not out and model_availability(PACKAGED_REF, settings)[0]:
+        out.append({"id": BASE_PREFIX + PACKAGED_REF, "name": "SmolLM2-135M-Instruct (base)",
+                    "kind": "base", "created": 0})  # fmt: skip
+    return out

@@ -1,0 +1,105 @@
+"""The OpenAI python client talks to a tuned model on the studio's own server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.helpers import serve
+from tests.unit.generate.tuned import add_succeeded_job, build_run_dir
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_causal_dir, models_cache):
+    import app
+    from studio.settings import Settings
+    from studio.store import Store
+
+    home = tmp_path_factory.mktemp("openai-home")
+    settings = Settings.from_env(home=home, models_root=models_cache, port=0)
+    settings.ensure_dirs()
+    run_dir = build_run_dir(home / "run", tiny_causal_dir)
+    _, job_id = add_succeeded_job(Store(settings.db_path, files_root=settings.apps_dir), run_dir)
+    fastapi_app, _, _ = app.create_server(settings, start_runner=False)
+    with serve(fastapi_app) as url:
+        yield url, f"job:{job_id}", f"base:{tiny_causal_dir}"
+
+
+@pytest.fixture
+def client(server):
+    from openai import OpenAI
+
+    return OpenAI(base_url=server[0] + "/v1", api_key="x", max_retries=0, timeout=60)
+
+
+def test_models_lists_the_trained_job(server, client):
+    ids = {m.id for m in client.models.list().data}
+    assert server[1] in ids
+    assert any(i.startswith("base:") for i in ids)
+
+
+def test_completion_streaming_and_not(server, client):
+    url, job, _ = server
+    out = client.completions.create(model=job, prompt="Hello there", max_tokens=5, temperature=0)
+    assert out.choices[0].text and out.usage.completion_tokens <= 5
+    pieces = list(client.completions.create(model=job, prompt="Hello there", max_tokens=8,
+                                            temperature=0, stream=True))  # fmt: skip
+    streamed = "".join(p.choices[0].text for p in pieces)
+    assert len(pieces) >= 3 and pieces[-1].choices[0].finish_reason in ("stop", "length")
+    again = client.completions.create(model=job, prompt="Hello there", max_tokens=8, temperature=0)
+    assert streamed == again.choices[0].text
+    many = client.completions.create(model=job, prompt="Hi", max_tokens=4, n=3, seed=1)
+    assert len(many.choices) == 3
+
+
+def test_chat_completion_streaming_and_not(server, client):
+    _, job, base = server
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi!"}]
+    out = client.chat.completions.create(model=job, messages=messages, max_tokens=6, seed=3)
+    assert out.choices[0].message.role == "assistant" and out.choices[0].message.content
+    stream = client.chat.completions.create(model=base, messages=messages, max_tokens=6,
+                                            temperature=0, stream=True)  # fmt: skip
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text and chunks[0].choices[0].delta.role == "assistant"
+    tuned = client.chat.completions.create(model=job, messages=messages, max_tokens=6,
+                                           temperature=0)  # fmt: skip
+    assert tuned.choices[0].message.content != text  # the adapter is really applied
+
+
+@pytest.mark.parametrize(
+    "path,body,status,param",
+    [
+        ("/v1/completions", {"model": "job:nope", "prompt": "x"}, 404, "model"),
+        ("/v1/completions", {"model": "JOB", "prompt": "x", "max_tokens": -5}, 400, "max_tokens"),
+        ("/v1/completions", {"model": "JOB", "prompt": "x", "temperature": 3}, 400, "temperature"),
+        ("/v1/completions", {"model": "JOB", "prompt": "word " * 600}, 400, "prompt"),
+        ("/v1/completions", {"model": "JOB", "prompt": "x", "max_tokens": 10**6}, 400,
+         "max_tokens"),
+        ("/v1/chat/completions", {"model": "JOB", "messages": []}, 400, "messages"),
+        ("/v1/completions", {"model": "JOB", "prompt": "x", "n": 2, "temperature": 0}, 400, "n"),
+    ],
+)  # fmt: skip
+def test_bad_requests_get_clear_4xx_and_server_survives(server, path, body, status, param):
+    url, job, _ = server
+    body = {k: (job if v == "JOB" else v) for k, v in body.items()}
+    r = httpx.post(url + path, json=body, timeout=60)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["param"] == param and len(error["message"]) > 10
+    ok = httpx.post(url + "/v1/completions", json={"model": job, "prompt": "Hi", "max_tokens": 2},
+                    timeout=60)  # fmt: skip
+    assert ok.status_code == 200
+
+
+def test_openai_client_raises_on_bad_model(client):
+    import openai
+
+    with pytest.raises(openai.NotFoundError, match="Unknown model"):
+        client.completions.create(model="gpt-4", prompt="x")
+
+
+def test_invalid_json_is_400(server):
+    r = httpx.post(server[0] + "/v1/completions", content=b"{not json", timeout=30,
+                   headers={"content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]

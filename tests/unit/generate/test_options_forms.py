@@ -1,0 +1,61 @@
+"""Options validation, form conversion and the OpenAI parameter mapping (no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.generate.forms import options_from_form, prompt_from_form
+from studio.generate.openai_api import APIError, options_from_request
+from studio.generate.options import GenerationOptions, OptionsError
+from studio.generate.stream import trim_at_stop
+
+
+def test_kwargs_per_strategy():
+    greedy = GenerationOptions().to_generate_kwargs()
+    assert greedy["do_sample"] is False and greedy["num_beams"] == 1
+    beam = GenerationOptions(strategy="beam", num_beams=3, length_penalty=0.5).to_generate_kwargs()
+    assert beam["num_beams"] == 3 and beam["length_penalty"] == 0.5
+    sample = GenerationOptions(strategy="sample", min_p=0.1, typical_p=0.9, stop=["\n"])
+    kw = sample.to_generate_kwargs()
+    assert kw["do_sample"] and kw["min_p"] == 0.1 and kw["typical_p"] == 0.9
+    assert kw["stop_strings"] == ["\n"]
+    assisted = GenerationOptions(strategy="assisted", prompt_lookup_num_tokens=5)
+    assert assisted.to_generate_kwargs()["prompt_lookup_num_tokens"] == 5
+
+
+def test_unknown_option_and_every_problem_reported():
+    with pytest.raises(OptionsError, match="temprature"):
+        GenerationOptions.from_dict({"temprature": 1})
+    with pytest.raises(OptionsError) as err:
+        GenerationOptions(strategy="sample", top_p=0, seed=-1, stop=[""]).validate()
+    assert set(err.value.fields) == {"top_p", "seed", "stop"}
+
+
+def test_form_values_convert():
+    opts = options_from_form({"strategy": "sample", "max_new_tokens": 12.0, "seed": 3.0,
+                              "stop": "###\n\\n\\n", "top_k": 5.0})  # fmt: skip
+    assert opts.max_new_tokens == 12 and opts.seed == 3 and opts.top_k == 5
+    assert opts.stop == ["###", "\n\n"]
+    chat = prompt_from_form("Chat", history=[{"role": "user", "content": [{"type": "text",
+                            "text": "hi"}]}, {"role": "assistant", "content": "yo"}],
+                            message="again")  # fmt: skip
+    assert [m["content"] for m in chat.messages] == ["hi", "yo", "again"]
+
+
+def test_openai_mapping():
+    assert options_from_request({"temperature": 0}, 16).strategy == "greedy"
+    sampled = options_from_request({"temperature": 0.5, "top_p": 0.9, "n": 2, "seed": 4,
+                                    "stop": "\n", "presence_penalty": 1}, 16)  # fmt: skip
+    assert (sampled.strategy, sampled.temperature, sampled.top_p) == ("sample", 0.5, 0.9)
+    assert sampled.num_return_sequences == 2 and sampled.stop == ["\n"] and sampled.seed == 4
+    assert options_from_request({}, 16).max_new_tokens == 16
+    for body, param in (({"max_tokens": 0}, "max_tokens"), ({"temperature": -1}, "temperature"),
+                        ({"top_p": 0}, "top_p"), ({"stop": 3}, "stop"), ({"n": "x"}, "n")):  # fmt: skip
+        with pytest.raises(APIError) as err:
+            options_from_request(body, 16)
+        assert err.value.param == param and err.value.status == 400
+
+
+def test_trim_at_stop_takes_the_earliest():
+    assert trim_at_stop("a###b\n\nc", ["\n\n", "###"]) == ("a", True)
+    assert trim_at_stop("abc", ["x"]) == ("abc", False)
