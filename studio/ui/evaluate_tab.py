@@ -1,12 +1,257 @@
-"""The Evaluate / Export tab (being built; see the issue for this step)."""
+"""The Evaluate / Export tab: score a trained model against its base, and take it away.
+
+Evaluations run as jobs (`python -m studio.evaluate RUN_DIR`, submitted through ctx.runner);
+a gr.Timer reads the job row and its progress line, and when it has succeeded the results
+(results.json) are drawn. Exports are written under settings.home/exports/<app_id>/, the
+only folder the page serves files from. Heavy code is imported inside the handlers.
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import gradio as gr
 
+from studio.errors import StudioError
+from studio.evaluate.config import DEFAULT_METRICS
+from studio.evaluate.report import (
+    batch_frame,
+    confusion_html,
+    evaluations_frame,
+    per_label_frame,
+    read_results,
+    roc_frame,
+    summary_markdown,
+)
+from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
+
+TICK_S = 2.0
+METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification", "classification"),
+                 ("ROUGE / BLEU / exact match", "text"), ("Batch comparison", "batch")]  # fmt: skip
+
+
+def _last_progress(run_dir: str) -> dict:
+    path = Path(run_dir) / "metrics.jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    for line in reversed(lines):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return {}
 
 
 def build_evaluate_tab(ctx: UIContext) -> None:
+    store, settings = ctx.store, ctx.settings
     with gr.Tab("Evaluate / Export", id="evaluate"):
-        gr.Markdown("## Evaluate / Export")
+        gr.Markdown("## Evaluate / Export\nScore a trained model against its base, then "
+                    "download it, push it to the Hub, or import an adapter made elsewhere.")  # fmt: skip
+        with gr.Row():
+            model = gr.Dropdown(
+                label="Trained model",
+                choices=[],
+                elem_id="eval-model",
+                scale=2,
+                allow_custom_value=True,
+            )  # checked against the app in handlers
+            version = gr.Dropdown(label="Dataset version (validation split)", choices=[],
+                                  elem_id="eval-version", scale=2, allow_custom_value=True)  # fmt: skip
+            prompts = gr.File(label="…or a prompts file (.txt / .csv / .jsonl)",
+                              file_types=[".txt", ".csv", ".jsonl"], elem_id="eval-prompts")  # fmt: skip
+        with gr.Row():
+            metrics = gr.CheckboxGroup(METRIC_LABELS, value=list(DEFAULT_METRICS), label="Metrics",
+                                       elem_id="eval-metrics", scale=3)  # fmt: skip
+            max_examples = gr.Number(100, label="Max examples", precision=0, minimum=1)
+            max_new = gr.Number(32, label="Max new tokens", precision=0, minimum=1, maximum=512)
+        run = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
+        eval_job = gr.Textbox(visible="hidden", elem_id="eval-job-id")
+        shown = gr.Textbox(visible="hidden")  # the job whose results are drawn
+        status = gr.Markdown(elem_id="eval-status")
+        results_md = gr.Markdown(elem_id="eval-results")
+        with gr.Row():
+            per_label = gr.Dataframe(label="Per label (tuned)", interactive=False)
+            confusion = gr.HTML()
+        roc = gr.LinePlot(roc_frame({}), x="fpr", y="tpr", color="curve", label="ROC curves",
+                          x_title="false positive rate", y_title="true positive rate",
+                          height=300, elem_id="eval-roc")  # fmt: skip
+        batch = gr.Dataframe(label="Batch comparison", interactive=False, wrap=True,
+                             elem_id="eval-batch-table")  # fmt: skip
+        batch_file = gr.File(label="Batch comparison (CSV)", interactive=False,
+                             elem_id="eval-batch-file")  # fmt: skip
+        history = gr.Dataframe(label="Past evaluations of this model (click a row to show it)",
+                               interactive=False, elem_id="eval-history")  # fmt: skip
+        timer = gr.Timer(TICK_S)
+
+        gr.Markdown("### Export")
+        with gr.Row():
+            adapter_btn = gr.Button("Download adapter (.zip)", elem_id="export-adapter")
+            merged_btn = gr.Button("Merge and download full model", elem_id="export-merged")
+        with gr.Row():
+            adapter_file = gr.File(label="Adapter zip", interactive=False,
+                                   elem_id="export-adapter-file")  # fmt: skip
+            merged_file = gr.File(label="Merged model zip", interactive=False,
+                                  elem_id="export-merged-file")  # fmt: skip
+        with gr.Accordion("Push to the Hugging Face Hub", open=False):
+            with gr.Row():
+                repo_id = gr.Textbox(label="Repo id", placeholder="username/model-name",
+                                     elem_id="hub-repo")  # fmt: skip
+                token = gr.Textbox(label="Write token (used once, never stored)",
+                                   type="password", elem_id="hub-token")  # fmt: skip
+                push_merged = gr.Checkbox(label="Push the merged model", value=False)
+            push = gr.Button("Push", elem_id="hub-push")
+            push_msg = gr.Markdown()
+        with gr.Accordion("Import an adapter zip", open=False):
+            import_file = gr.File(label="Adapter zip", file_types=[".zip"],
+                                  elem_id="import-adapter")  # fmt: skip
+            import_base = gr.Textbox(label="Base model (only if the adapter's base is not one "
+                                     "of the studio's: a folder or Hub id on this machine)")  # fmt: skip
+            import_btn = gr.Button("Import", elem_id="import-adapter-run")
+            import_msg = gr.Markdown()
+
+    def _app(app_id: str) -> str:
+        if not ctx.current_app(app_id):
+            raise StudioError(NO_APP)
+        return app_id
+
+    def _job(app_id: str, job_id: str) -> dict:
+        if not job_id:
+            raise StudioError("Choose a trained model first (train one in the Train tab).")
+        job = store.get_job(job_id)
+        if job["app_id"] != app_id:
+            raise StudioError("That model belongs to another app; pick one from the list.")
+        return job
+
+    def model_choices(app_id: str) -> list[tuple[str, str]]:
+        if not ctx.current_app(app_id):
+            return []
+        names = {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)}
+        out = []
+        for job in store.list_jobs(app_id, status=("succeeded",)):
+            if job["kind"] in ("train", "import"):
+                name = names.get(job["model_id"]) or f"imported {job['params'].get('source', '')}"
+                out.append((f"{name} · job {job['id'][:8]}", job["id"]))
+        return out
+
+    def refresh_lists(app_id: str, current: str | None):
+        choices = model_choices(app_id)
+        ids = [c[1] for c in choices]
+        value = current if current in ids else (ids[0] if ids else None)
+        versions = []
+        if ctx.current_app(app_id):
+            versions = [(f"{v['dataset_name']} v{v['version']}", v["id"])
+                        for v in store.list_dataset_versions(app_id)]  # fmt: skip
+        return gr.Dropdown(choices=choices, value=value), gr.Dropdown(choices=versions)
+
+    def on_model(app_id: str, job_id: str):
+        """Default the version to the one the model was trained on; list its evaluations."""
+        from studio.evaluate.config import trained_version_id
+
+        if not job_id or not ctx.current_app(app_id):
+            return gr.skip(), evaluations_frame([])
+        job = store.get_job(job_id)
+        return gr.Dropdown(value=trained_version_id(store, job)), past(app_id, job_id)
+
+    def past(app_id: str, job_id: str):
+        if not job_id or not ctx.current_app(app_id):
+            return evaluations_frame([])
+        evs = [e for e in store.list_evaluations(app_id)
+               if (e.get("results") or {}).get("train_job_id") == job_id]  # fmt: skip
+        return evaluations_frame(evs)
+
+    @user_errors
+    def start(app_id, job_id, version_id, prompts_path, chosen, n, new_tokens):
+        from studio.evaluate import build_eval_config
+
+        job = _job(_app(app_id), job_id)
+        cfg = build_eval_config(store, settings, job["id"], dataset_version_id=version_id or None,
+                                metrics=list(chosen or []), prompts_file=prompts_path or None,
+                                max_examples=int(n or 100), max_new_tokens=int(new_tokens or 32))  # fmt: skip
+        ev = ctx.runner.submit(app_id, job.get("model_id"), "evaluate", cfg,
+                               params={"train_job_id": job["id"]})  # fmt: skip
+        gr.Info(f"Evaluation job {ev['id']} queued.")
+        return ev["id"], bump()
+
+    def tick(ev_id: str, already: str):
+        if not ev_id:
+            return "No evaluation yet: choose a model and press **Evaluate**.", gr.skip()
+        try:
+            job = store.get_job(ev_id)
+        except StudioError:
+            return "That evaluation no longer exists.", gr.skip()
+        if job["status"] in ("queued", "running"):
+            p = _last_progress(job["run_dir"])
+            step = f" — {p.get('phase', '')} {p.get('step', 0)}/{p.get('total', '?')}" if p else ""
+            return f"Evaluation **{job['status']}**{step}", gr.skip()
+        text = f"Evaluation **{job['status']}**: {job.get('reason') or ''}"
+        return text, (ev_id if job["status"] == "succeeded" and already != ev_id else gr.skip())
+
+    def show(ev_id: str, app_id: str):
+        job = store.get_job(ev_id) if ev_id else None
+        results = read_results(job["run_dir"]) if job else None
+        if not results:
+            return "", None, "", roc_frame({}), None, None
+        csv_out = None
+        src = Path(job["run_dir"]) / "batch.csv"
+        if src.is_file() and ctx.current_app(app_id):
+            from studio.export.paths import exports_dir
+
+            csv_out = exports_dir(settings, job["app_id"]) / f"batch-{job['id']}.csv"
+            shutil.copyfile(src, csv_out)  # served from the exports folder only
+        return (summary_markdown(results), per_label_frame(results), confusion_html(results),
+                roc_frame(results), batch_frame(results), str(csv_out) if csv_out else None)  # fmt: skip
+
+    def pick_history(evt: gr.SelectData, table):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return str(table.iloc[row, 0]) if table is not None and len(table) > row else gr.skip()
+
+    @user_errors
+    def export_adapter(app_id: str, job_id: str):
+        from studio.export import export_adapter_zip
+
+        return str(export_adapter_zip(store, settings, _job(_app(app_id), job_id)["id"]))
+
+    @user_errors
+    def export_merged(app_id: str, job_id: str):
+        from studio.export import export_merged_zip
+
+        return str(export_merged_zip(store, settings, _job(_app(app_id), job_id)["id"]))
+
+    @user_errors
+    def push_hub(app_id: str, job_id: str, repo: str, tok: str, merged: bool):
+        from studio.export import push_to_hub
+
+        url = push_to_hub(store, settings, _job(_app(app_id), job_id)["id"], repo, tok, merged)
+        return f"Pushed to [{url}]({url}).", ""  # the token box is emptied after use
+
+    @user_errors
+    def import_zip(app_id: str, path: str | None, base: str):
+        from studio.export import import_adapter_zip
+
+        if not path:
+            raise StudioError("Choose an adapter .zip to import.")
+        job = import_adapter_zip(store, settings, _app(app_id), path, base or None)
+        return f"Imported as job {job['id']}; pick it in **Trained model** or in Generate.", bump()
+
+    outs = [results_md, per_label, confusion, roc, batch, batch_file]
+    for trigger in (ctx.app_id.change, ctx.jobs_changed.change):
+        trigger(refresh_lists, [ctx.app_id, model], [model, version])
+    model.change(on_model, [ctx.app_id, model], [version, history])
+    run.click(start, [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
+              [eval_job, ctx.jobs_changed], api_name="evaluate")  # fmt: skip
+    timer.tick(tick, [eval_job, shown], [status, shown], show_progress="hidden",
+               concurrency_limit=None, api_visibility="private")  # fmt: skip
+    shown.change(show, [shown, ctx.app_id], outs).then(past, [ctx.app_id, model], [history])
+    history.select(pick_history, [history], [eval_job])
+    adapter_btn.click(export_adapter, [ctx.app_id, model], [adapter_file],
+                      api_name="export_adapter")  # fmt: skip
+    merged_btn.click(export_merged, [ctx.app_id, model], [merged_file], api_name="export_merged")
+    push.click(push_hub, [ctx.app_id, model, repo_id, token, push_merged], [push_msg, token],
+               api_name="push_to_hub")  # fmt: skip
+    import_btn.click(import_zip, [ctx.app_id, import_file, import_base],
+                     [import_msg, ctx.jobs_changed], api_name="import_adapter")  # fmt: skip

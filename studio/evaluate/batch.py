@@ -1,0 +1,135 @@
+"""Batch comparison: the same prompts through the tuned model and its base, side by side.
+
+Prompts come from a dataset version's validation split or an uploaded list:
+- .txt: one prompt per line;
+- .csv: a `prompt` (or `input`) column, optional `instruction`, optional expected answer in
+  `expected` / `output` / `answer` / `response`;
+- .jsonl: one object per line, either an Example dict or {"prompt", "expected"}.
+Each row gets a per-row metric: exact match for classification-style answers, else ROUGE-L.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from studio.data.records import Example
+from studio.errors import DataError
+from studio.evaluate.generation import greedy, prompt_text
+from studio.evaluate.pair import ModelPair
+from studio.evaluate.textmetrics import _scorer, exact_match
+
+PROMPT_KEYS = ("prompt", "input", "question", "text")
+EXPECTED_KEYS = ("expected", "output", "answer", "response", "target")
+CSV_COLUMNS = ("prompt", "expected", "base_output", "tuned_output", "metric", "base_score",
+               "tuned_score")  # fmt: skip
+
+
+def _first(row: dict[str, Any], keys: tuple[str, ...]) -> str:
+    lowered = {str(k).strip().lower(): v for k, v in row.items()}
+    for key in keys:
+        value = lowered.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+def _from_mapping(row: dict[str, Any], where: str) -> Example:
+    if "output" in row and ("instruction" in row or "style" in row):
+        return Example.from_dict(row)  # a dataset version line
+    prompt = _first(row, PROMPT_KEYS)
+    if not prompt.strip():
+        raise DataError(f"{where} has no prompt: give a 'prompt' (or 'input') column/key.")
+    instruction = str(row.get("instruction") or "")
+    return Example(instruction=instruction, input=prompt, output=_first(row, EXPECTED_KEYS))
+
+
+def read_prompts(path: str | Path, max_rows: int = 1000) -> list[Example]:
+    """Examples (expected answer in .output, possibly empty) from a .txt / .csv / .jsonl file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path.name} is not UTF-8 text; save it as UTF-8 and upload again."
+        ) from exc
+    if suffix == ".txt":
+        out = [Example(input=line.strip()) for line in text.splitlines() if line.strip()]
+    elif suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        out = [_from_mapping(r, f"{path.name} row {n}") for n, r in enumerate(reader, start=2)]
+    elif suffix in (".jsonl", ".json"):
+        out = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path.name} line {n} is not JSON ({exc.msg}).") from exc
+            if isinstance(obj, str):
+                out.append(Example(input=obj))
+            elif isinstance(obj, dict):
+                out.append(_from_mapping(obj, f"{path.name} line {n}"))
+            else:
+                raise DataError(f"{path.name} line {n} must be an object or a string.")
+    else:
+        raise DataError(f"Prompts file {path.name}: use a .txt, .csv or .jsonl file.")
+    if not out:
+        raise DataError(f"{path.name} holds no prompts.")
+    return out[:max_rows]
+
+
+def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
+            use_exact_match: bool = False,
+            on_row: Callable[[int], None] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per example: prompt, expected, base_output, tuned_output, metric, scores.
+
+    `on_row(n_done)` runs after each row (progress; it may raise to stop).
+    """
+    meta = pair.meta
+    model_type = meta.get("model_type", "causal")
+    kwargs = dict(max_new_tokens=max_new_tokens, model_type=model_type,
+                  max_length=int(meta.get("max_length") or 0),
+                  add_special=meta.get("prompt_format", "sections") != "chat")  # fmt: skip
+    scorer = None if use_exact_match else _scorer()
+    rows = []
+    for n, ex in enumerate(examples, start=1):
+        prompt = prompt_text(ex, pair.tokenizer, meta)
+        tuned = greedy(pair.tuned, pair.tokenizer, prompt, **kwargs)
+        base = ""
+        if pair.has_base:
+            with pair.base() as model:
+                base = greedy(model, pair.tokenizer, prompt, **kwargs)
+        expected = ex.output.strip()
+        row = {"prompt": prompt, "expected": expected, "base_output": base,
+               "tuned_output": tuned, "metric": "", "base_score": None, "tuned_score": None}  # fmt: skip
+        if expected:
+            row["metric"] = "exact_match" if use_exact_match else "rougeL"
+            for key, text in (("base_score", base), ("tuned_score", tuned)):
+                if key == "base_score" and not pair.has_base:
+                    continue
+                if use_exact_match:
+                    row[key] = exact_match(text, expected)
+                else:
+                    row[key] = float(scorer.score(expected, text)["rougeL"].fmeasure)
+        rows.append(row)
+        if on_row is not None:
+            on_row(n)
+    return rows
+
+
+def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """The comparison table as CSV (UTF-8, header row)."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_COLUMNS})
+    return path

@@ -1,0 +1,103 @@
+"""Classification-style evaluation: answers drawn from a small label set.
+
+The model's probability of each label is the softmax, across labels, of the log-likelihood
+of the label's continuation " <label>" after the prompt (sum of its token log-probs): the
+same tokens training taught it to write. Predicted = the most likely label. From those
+probabilities: accuracy, per-label precision / recall / F1, the confusion matrix and
+one-vs-rest ROC curves with AUC (scikit-learn).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from studio.data.records import Example
+from studio.evaluate.scoring import target_logprobs
+
+MAX_LABELS = 20  # more distinct answers than this is generation, not classification
+
+
+def infer_labels(examples: list[Example], max_labels: int = MAX_LABELS) -> list[str]:
+    """The sorted label set when the answers look like classes ([] when they do not)."""
+    answers = [ex.output.strip() for ex in examples if ex.output.strip()]
+    distinct = sorted(set(answers))
+    # Classes repeat: a set nearly as large as the data is free text.
+    if not distinct or len(distinct) > max_labels or len(distinct) > max(2, len(answers) // 2):
+        return []
+    return distinct
+
+
+def _softmax(xs: list[float]) -> list[float]:
+    top = max(xs)
+    if top == -math.inf:
+        return [1.0 / len(xs)] * len(xs)
+    exps = [math.exp(x - top) for x in xs]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def label_probabilities(model: Any, tokenizer: Any, examples: list[Example], labels: list[str],
+                        meta: dict[str, Any], batch_size: int = 8,
+                        on_batch: Callable[[int], None] | None = None) -> list[list[float]]:  # fmt: skip
+    """One row per example: P(label | prompt) for each label, normalised across labels."""
+    from studio.train.data import encode
+
+    tok_cfg = {
+        "prompt_format": meta.get("prompt_format", "sections"),
+        "max_length": int(meta.get("max_length") or 256),
+        "add_eos": False,  # the continuation " <label>" itself, as the brief of the metric says
+    }
+    model_type = meta.get("model_type", "causal")
+    rows = [
+        encode(replace(ex, output=label), tokenizer, tok_cfg, model_type, True)
+        for ex in examples
+        for label in labels
+    ]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    scores = target_logprobs(model, rows, pad, model_type, batch_size, on_batch)
+    k = len(labels)
+    return [_softmax([s for s, _ in scores[i * k : (i + 1) * k]]) for i in range(len(examples))]
+
+
+def classification_metrics(y_true: list[str], probs: list[list[float]],
+                           labels: list[str]) -> dict[str, Any]:  # fmt: skip
+    """accuracy, macro_f1, per_label rows, confusion (rows = true, cols = predicted), roc."""
+    import numpy as np
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        precision_recall_fscore_support,
+        roc_auc_score,
+        roc_curve,
+    )
+
+    p = np.asarray(probs, dtype=float)
+    y_pred = [labels[i] for i in p.argmax(axis=1)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    per_label, roc = [], {}
+    for i, label in enumerate(labels):
+        positive = np.array([t == label for t in y_true])
+        auc = None
+        # One-vs-rest AUC needs both classes present among the true answers.
+        if positive.any() and (~positive).any():
+            fpr, tpr, _ = roc_curve(positive, p[:, i])
+            auc = float(roc_auc_score(positive, p[:, i]))
+            roc[label] = {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "auc": auc}
+        per_label.append({"label": label, "precision": float(precision[i]),
+                          "recall": float(recall[i]), "f1": float(f1[i]),
+                          "support": int(support[i]), "auc": auc})  # fmt: skip
+    return {
+        "labels": list(labels),
+        "n": len(y_true),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(np.mean(f1)) if len(labels) else 0.0,
+        "per_label": per_label,
+        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "roc": roc,
+        "predictions": y_pred,
+    }

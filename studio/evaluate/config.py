@@ -1,0 +1,138 @@
+"""Build and read an evaluation run's config (RUN_DIR/config.json for kind "evaluate").
+
+    cfg = build_eval_config(store, settings, train_job_id, metrics=["perplexity", "batch"])
+    job = runner.submit(app_id, model_id, kind="evaluate", config=cfg)
+
+The config names everything the child needs; it never has to guess from the page:
+{"kind": "evaluate", "model_ref": "job:<id>", "adapter_dir", "train_job_id", "train_run_dir",
+ "app_id", "model_id", "dataset_version_id", "examples": jsonl path or "", "prompts_file",
+ "split", "labels", "metrics", "max_examples", "max_new_tokens", "batch_size",
+ "studio_home", "models_dir", "db_path"}
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from studio.errors import ConfigError, NotFoundError, StudioError
+from studio.settings import Settings
+
+METRICS = ("perplexity", "classification", "text", "batch")
+DEFAULT_METRICS = ("perplexity", "classification", "text", "batch")
+TRAINED_KINDS = ("train", "import")
+MAX_EXAMPLES_LIMIT = 5000
+MAX_NEW_TOKENS_LIMIT = 512
+
+
+def trained_job(store, job_id: str) -> dict:
+    """A succeeded train/import job whose RUN_DIR/adapter exists, or a StudioError saying why."""
+    job = store.get_job(job_id)
+    if job["kind"] not in TRAINED_KINDS:
+        raise NotFoundError(f"Job {job_id} is a {job['kind']} job, not a trained model.")
+    if job["status"] != "succeeded":
+        raise StudioError(
+            f"Training job {job_id} is {job['status']}: only finished (succeeded) runs can be "
+            "evaluated or exported. Wait for it to finish or pick another model."
+        )
+    adapter = Path(job["run_dir"]) / "adapter"
+    if not adapter.is_dir():
+        raise NotFoundError(
+            f"Job {job_id} has no trained model at {adapter}; the run folder was moved or "
+            "deleted. Train again."
+        )
+    return job
+
+
+def _train_config(job: dict) -> dict[str, Any]:
+    try:
+        return json.loads((Path(job["run_dir"]) / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def trained_version_id(store, job: dict) -> str | None:
+    """The dataset version a run was trained on (model row, else the run's config)."""
+    if job.get("model_id"):
+        try:
+            vid = store.get_model(job["model_id"]).get("dataset_version_id")
+            if vid:
+                return vid
+        except StudioError:
+            pass
+    return (_train_config(job).get("data") or {}).get("version_id")
+
+
+def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:
+    """Copy an uploaded prompts file into the app's folder (Gradio's temp copy may vanish)."""
+    src = Path(path)
+    if not src.is_file():
+        raise StudioError(f"The prompts file {src.name} could not be read; upload it again.")
+    limit = settings.max_upload_mb * 1024 * 1024
+    if src.stat().st_size > limit:
+        raise StudioError(
+            f"The prompts file is larger than the {settings.max_upload_mb} MB upload limit."
+        )
+    folder = settings.app_dir(app_id) / "eval_inputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{uuid.uuid4().hex[:12]}{src.suffix.lower()}"
+    shutil.copyfile(src, dest)
+    return str(dest)
+
+
+def build_eval_config(store, settings: Settings, job_id: str,
+                      dataset_version_id: str | None = None,
+                      metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
+                      prompts_file: str | Path | None = None, max_examples: int = 200,
+                      max_new_tokens: int = 32, batch_size: int = 8) -> dict[str, Any]:  # fmt: skip
+    """The config for `runner.submit(app_id, model_id, "evaluate", config)`."""
+    problems = [
+        f"unknown metric {m!r}; use {', '.join(METRICS)}" for m in metrics if m not in METRICS
+    ]
+    if not metrics:
+        problems.append("choose at least one metric")
+    if not 1 <= int(max_examples) <= MAX_EXAMPLES_LIMIT:
+        problems.append(f"max_examples must be between 1 and {MAX_EXAMPLES_LIMIT}")
+    if not 1 <= int(max_new_tokens) <= MAX_NEW_TOKENS_LIMIT:
+        problems.append(f"max_new_tokens must be between 1 and {MAX_NEW_TOKENS_LIMIT}")
+    if problems:
+        raise ConfigError(problems)
+    job = trained_job(store, job_id)
+    cfg: dict[str, Any] = {
+        "kind": "evaluate", "model_ref": f"job:{job_id}", "train_job_id": job_id,
+        "adapter_dir": str(Path(job["run_dir"]) / "adapter"), "train_run_dir": job["run_dir"],
+        "app_id": job["app_id"], "model_id": job.get("model_id"), "dataset_version_id": None,
+        "examples": "", "prompts_file": "", "split": "", "labels": [], "task": "",
+        "metrics": list(dict.fromkeys(metrics)), "max_examples": int(max_examples),
+        "max_new_tokens": int(max_new_tokens), "batch_size": int(batch_size),
+        "studio_home": str(settings.home), "models_dir": str(settings.models_dir),
+        "db_path": str(settings.db_path),
+    }  # fmt: skip
+    if prompts_file:
+        cfg["prompts_file"] = _keep_upload(settings, job["app_id"], prompts_file)
+        return cfg
+    vid = dataset_version_id or trained_version_id(store, job)
+    if not vid:
+        raise StudioError(
+            "This model has no dataset version to evaluate on: pick a dataset version or "
+            "upload a prompts file."
+        )
+    from studio.data.versions import version_folder
+
+    if vid not in {v["id"] for v in store.list_dataset_versions(job["app_id"])}:
+        raise NotFoundError(
+            f"Dataset version {vid} is not part of this app; pick one from the list."
+        )
+    version = store.get_dataset_version(vid)
+    folder = version_folder(store, version)
+    stats = version.get("stats") or {}
+    valid, train = folder / "valid.jsonl", folder / "train.jsonl"
+    has_valid = valid.is_file() and valid.stat().st_size > 0
+    # With no validation split, the training rows are the only data (said so in the results).
+    cfg.update(dataset_version_id=vid, examples=str(valid if has_valid else train),
+               split="valid" if has_valid else "train", task=stats.get("task", ""),
+               labels=list(stats.get("labels") or []))  # fmt: skip
+    return cfg

@@ -1,0 +1,105 @@
+"""Export a trained model as files a user takes away.
+
+- export_adapter_zip: RUN_DIR/adapter zipped (adapter_model.safetensors, adapter_config.json,
+  tokenizer files, studio.json) plus a README.md model card; `PeftModel.from_pretrained`
+  loads the extracted folder as is.
+- export_merged_zip: the adapter merged into a full-precision copy of its base
+  (merge_and_unload, never a 4-bit base), saved as safetensors with the tokenizer,
+  generation_config.json and model card; zipped.
+Both write under settings.home/exports/<app_id>/ and return the zip path.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.evaluate.config import trained_job
+from studio.export.card import model_card
+from studio.export.paths import export_name, exports_dir, zip_folder
+from studio.settings import Settings
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
+def _adapter_dir(job: dict) -> Path:
+    return Path(job["run_dir"]) / "adapter"
+
+
+def _model_title(store, job: dict) -> str:
+    try:
+        model = store.get_model(job["model_id"]) if job.get("model_id") else None
+    except StudioError:
+        model = None
+    return f"{model['name']} v{model['version']}" if model else ""
+
+
+def stage_adapter(store, job: dict, dest: Path) -> Path:
+    """Copy the adapter folder (regular files only) to `dest` and add the model card."""
+    src = _adapter_dir(job)
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in src.iterdir():
+        # Checkpoint leftovers and anything not a plain file stay behind.
+        if path.is_file() and not path.is_symlink() and path.suffix not in (".bin", ".pt", ".pkl"):
+            shutil.copy2(path, dest / path.name)
+    (dest / "README.md").write_text(model_card(store, job, _model_title(store, job)))
+    return dest
+
+
+def export_adapter_zip(store, settings: Settings, job_id: str) -> Path:
+    """The trained model's folder as a zip (LoRA adapter, or full weights for full runs)."""
+    job = trained_job(store, job_id)
+    kind = "adapter" if (_adapter_dir(job) / ADAPTER_FILES[0]).is_file() else "model"
+    out = exports_dir(settings, job["app_id"]) / export_name(job_id, kind)
+    with tempfile.TemporaryDirectory(
+        dir=settings.tmp_dir if settings.tmp_dir.is_dir() else None
+    ) as tmp:
+        zip_folder(stage_adapter(store, job, Path(tmp) / "adapter"), out)
+    return out
+
+
+def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
+    """Merge the adapter into a float32 copy of its base and save the full model to `dest`."""
+    import torch
+    from peft import PeftModel
+
+    from studio.models.loading import load_model, read_meta
+
+    adapter = _adapter_dir(job)
+    if not (adapter / ADAPTER_FILES[0]).is_file():
+        # A full / scratch run already is a full model: copy it as it is.
+        return stage_adapter(store, job, dest)
+    meta = read_meta(adapter)
+    base_ref = meta.get("base_model") or json.loads(
+        (adapter / ADAPTER_FILES[0]).read_text()).get("base_model_name_or_path", "")  # fmt: skip
+    # Full precision on the CPU: merging into 4-bit weights would round the adapter away.
+    base = load_model(base_ref, settings, meta.get("model_type", "causal"),
+                      model_cfg={"dtype": "float32"}, device="cpu")  # fmt: skip
+    model = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+    model.eval()
+    dest.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        model.save_pretrained(dest, safe_serialization=True)
+    if model.generation_config is not None:
+        model.generation_config.save_pretrained(dest)
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(adapter).save_pretrained(dest)
+    meta = {**meta, "method": "merged", "merged_from": meta.get("method", "lora")}
+    (dest / "studio.json").write_text(json.dumps(meta, indent=2))
+    (dest / "README.md").write_text(model_card(store, job, _model_title(store, job), merged=True))
+    return dest
+
+
+def export_merged_zip(store, settings: Settings, job_id: str) -> Path:
+    """The merged full model (safetensors + tokenizer + generation config + card), zipped."""
+    job = trained_job(store, job_id)
+    out = exports_dir(settings, job["app_id"]) / export_name(job_id, "merged")
+    with tempfile.TemporaryDirectory(
+        dir=settings.tmp_dir if settings.tmp_dir.is_dir() else None
+    ) as tmp:
+        zip_folder(merge_to_folder(store, settings, job, Path(tmp) / "merged"), out)
+    return out

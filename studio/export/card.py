@@ -1,0 +1,124 @@
+"""The model card (README.md) written into every export.
+
+Says what the model is and how to use it: base model, dataset version and its size,
+hyperparameters, final metrics from the training job, the prompt format with an example
+rendered by studio.prompts.render_prompt (the exact text the model expects), and how to load.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from studio.data.records import Example
+from studio.errors import StudioError
+from studio.prompts import render_prompt
+
+HYPER_KEYS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size",
+              "gradient_accumulation_steps", "lr_scheduler_type", "warmup_steps",
+              "weight_decay", "seed")  # fmt: skip
+PEFT_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
+    """('name vN: X training / Y validation examples', a sample example) or ('', None)."""
+    vid = (cfg.get("data") or {}).get("version_id")
+    if not vid and job.get("model_id"):
+        try:
+            vid = store.get_model(job["model_id"]).get("dataset_version_id")
+        except StudioError:
+            vid = None
+    if not vid:
+        return "", None
+    try:
+        from studio.data.versions import version_folder
+
+        version = store.get_dataset_version(vid)
+    except StudioError:
+        return f"version {vid} (deleted)", None
+    stats = version.get("stats") or {}
+    name = next((d["name"] for d in store.list_datasets(job["app_id"])
+                 if d["id"] == version["dataset_id"]), "dataset")  # fmt: skip
+    text = (f"{name} v{version['version']}: {stats.get('n_train', '?')} training / "
+            f"{stats.get('n_valid', '?')} validation examples")  # fmt: skip
+    sample = None
+    for split in ("valid.jsonl", "train.jsonl"):
+        path = version_folder(store, version) / split
+        if path.is_file():
+            first = next((ln for ln in path.read_text().splitlines() if ln.strip()), "")
+            if first:
+                sample = Example.from_dict(json.loads(first))
+                break
+    return text, sample
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def model_card(store, job: dict, title: str = "", merged: bool = False) -> str:
+    """README.md text for the trained model of `job` (a succeeded train / import job)."""
+    adapter = Path(job["run_dir"]) / "adapter"
+    meta = _read_json(adapter / "studio.json")
+    cfg = _read_json(Path(job["run_dir"]) / "config.json")
+    base = meta.get("base_model") or _read_json(adapter / "adapter_config.json").get(
+        "base_model_name_or_path", "unknown")  # fmt: skip
+    fmt = meta.get("prompt_format", "sections")
+    dataset, sample = _dataset(store, job, cfg)
+    sample = sample or Example(instruction="What is the sentiment of this news?",
+                               input="Shares jumped after strong results.")  # fmt: skip
+    try:
+        prompt = render_prompt(Example(instruction=sample.instruction, input=sample.input,
+                                       preamble=sample.preamble, style=sample.style), fmt)  # fmt: skip
+    except ValueError:  # chat format needs the tokenizer; show the sections layout instead
+        prompt = render_prompt(sample, "sections")
+    hyper = {**{k: v for k, v in (cfg.get("peft") or {}).items() if k in PEFT_KEYS},
+             **{k: v for k, v in (cfg.get("trainer") or {}).items() if k in HYPER_KEYS}}  # fmt: skip
+    summary = job.get("summary") or {}
+    metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
+    lines = [
+        "---", "library_name: " + ("transformers" if merged else "peft"),
+        f"base_model: {base}" if "/" in str(base) and not str(base).startswith("/") else "",
+        "tags: [textgen-studio, " + ("merged" if merged else "lora") + "]", "---", "",
+        f"# {title or meta.get('template') or 'Fine-tuned model'}", "",
+        "Fine-tuned with TextGen Studio"
+        + (" (LoRA adapter merged into the base weights)." if merged else " (LoRA adapter)."),
+        "", f"- **Base model:** `{base}`", f"- **Model type:** {meta.get('model_type', 'causal')}",
+        f"- **Method:** {meta.get('method', cfg.get('method', 'lora'))}",
+        f"- **Dataset version:** {dataset or 'not recorded'}",
+        f"- **Max length:** {meta.get('max_length', '?')} tokens",
+        f"- **Training job:** {job['id']}", "", "## Hyperparameters", "",
+    ]  # fmt: skip
+    lines += [f"- {k}: {_fmt(v)}" for k, v in hyper.items()] or ["- not recorded"]
+    lines += ["", "## Final metrics", ""]
+    lines += [f"- {k}: {_fmt(v)}" for k, v in metrics.items()] or ["- not recorded"]
+    lines += ["", "## Prompt format", "",
+              f"Format `{fmt}`. Give the model exactly this layout and let it continue; "
+              "it answers after the last marker and ends with the end-of-sequence token.", "",
+              "```text", prompt, "```", "", "## How to load", "", "```python"]  # fmt: skip
+    if merged:
+        lines += ["from transformers import AutoModelForCausalLM, AutoTokenizer",
+                  'model = AutoModelForCausalLM.from_pretrained("path/to/this/folder")',
+                  'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']  # fmt: skip
+    else:
+        lines += ["from peft import PeftModel",
+                  "from transformers import AutoModelForCausalLM, AutoTokenizer",
+                  f'base = AutoModelForCausalLM.from_pretrained("{base}")',
+                  'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
+                  'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']  # fmt: skip
+    lines += [f"inputs = tokenizer({prompt!r}, return_tensors='pt')",
+              "out = model.generate(**inputs, max_new_tokens=64, do_sample=False)",
+              "print(tokenizer.decode(out[0, inputs['input_ids'].shape[1]:], "
+              "skip_special_tokens=True))", "```", ""]  # fmt: skip
+    return "\n".join(line for line in lines if line is not None)
