@@ -203,10 +203,10 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
         run_dir.mkdir(parents=True)
         shutil.move(str(staged), run_dir / "adapter")
     params = {"source": zip_path.name[:200], "base_model": base, "name": name[:100]}
-    store.create_job(app_id, None, "import", params, str(run_dir), job_id)
-    return store.update_job(job_id, status="succeeded", reason="Imported adapter zip.",
-                            started_at=time.time(), finished_at=time.time(),
-                            summary={"imported": True})  # fmt: skip
+    now = time.time()
+    return store.create_job(app_id, None, "import", params, str(run_dir), job_id,
+                            status="succeeded", reason="Imported adapter zip.", started_at=now,
+                            finished_at=now, summary={"imported": True})  # fmt: skip
 
 
 def _check_weights(path: Path) -> None:

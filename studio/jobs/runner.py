@@ -119,11 +119,16 @@ class JobRunner:
         for job in sorted(self.store.list_jobs(status=("queued",)), key=lambda j: j["created_at"]):
             if slots <= 0:
                 return
-            if self._claim(job["id"]):
+            if job["kind"] in KINDS and self._claim(job["id"]):
                 self._launch(job)
                 slots -= 1
 
     def _launch(self, job: dict) -> None:
+        if not job["run_dir"] or not (Path(job["run_dir"]) / CONFIG_FILE).is_file():
+            # Never launch into an unknown folder (an empty path would mean the cwd).
+            self._set_final(job["id"], "failed", "The job has no run folder with a config.json; "
+                            "start it again from the Train or Evaluate tab.")  # fmt: skip
+            return
         run_dir = Path(job["run_dir"])
         (run_dir / STOP_FILE).unlink(missing_ok=True)  # a stale stop request from a cancel
         (run_dir / STATUS_FILE).unlink(missing_ok=True)  # the previous attempt's, if resumed

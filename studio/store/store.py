@@ -256,10 +256,16 @@ class Store:
 
     # -- jobs -------------------------------------------------------------------------
     def create_job(self, app_id: str, model_id: str | None, kind: str, params: dict | None = None,
-                   run_dir: str = "", job_id: str | None = None) -> dict:  # fmt: skip
+                   run_dir: str = "", job_id: str | None = None, status: str = "queued",
+                   **fields: Any) -> dict:  # fmt: skip
+        """A job row. A record of finished work (an import) is created with its final status in
+        the same transaction, so a runner never sees it queued and tries to launch it."""
+        if status not in JOB_STATUSES:
+            raise ValueError(f"unknown job status {status!r}")
         job = dict(id=job_id or new_id(), app_id=app_id, model_id=model_id, kind=kind,
-                   status="queued", run_dir=run_dir, params=params or {}, summary={},
+                   status=status, run_dir=run_dir, params=params or {}, summary={},
                    created_at=time.time())  # fmt: skip
+        job.update(fields)
         with self.transaction() as conn:
             self._insert(conn, "jobs", job)
         return self.get_job(job["id"])

@@ -82,7 +82,7 @@ def make_trained_run(store, settings, base_dir: Path, examples: list[Example] | 
                                             stats=stats)  # fmt: skip
     model = store.create_model(app["id"], "sentiment-lora", "custom", "causal", version["id"],
                                {"peft": {"r": 4}, "trainer": {"learning_rate": 2e-4}})  # fmt: skip
-    job = store.create_job(app["id"], model["id"], "train", {}, "")
+    job = store.create_job(app["id"], model["id"], "train", {}, "", status="running")
     run_dir = store.app_dir(app["id"]) / "runs" / job["id"]
     save_adapter(Path(base_dir), run_dir / "adapter")
     train_cfg = {"base_model": str(base_dir), "method": "lora", "model_type": "causal",

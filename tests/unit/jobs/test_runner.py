@@ -121,3 +121,18 @@ def test_reconcile_settles_dead_jobs(store, settings, app_id):
     assert resumed["status"] == "queued" and resumed["params"]["resume"] is True
     with pytest.raises(JobError, match="only queued or running"):
         runner.cancel(jobs["without"]["id"])
+
+
+def test_runner_never_launches_a_job_without_a_run_folder(store, settings, app_id, monkeypatch):
+    launched = []
+    monkeypatch.setattr(runner_mod, "launch", lambda cmd, run_dir: launched.append(cmd))
+    runner = JobRunner(store, settings)
+    orphan = store.create_job(app_id, None, "train")  # queued, but no run folder / config.json
+    record = store.create_job(app_id, None, "import", {}, "", status="succeeded")
+    runner.tick()
+    assert launched == []
+    failed = store.get_job(orphan["id"])
+    assert failed["status"] == "failed" and "no run folder" in failed["reason"]
+    assert store.get_job(record["id"])["status"] == "succeeded"  # never seen as queued
+    with pytest.raises(ValueError, match="unknown job status"):
+        store.create_job(app_id, None, "train", status="done")
