@@ -3,6 +3,7 @@
 The chosen app goes into ctx.app_id (which layout.py mirrors into a gr.BrowserState, so it
 survives a reload); every other tab follows ctx.app_id.change. Deleting asks for a ticked
 "I understand" box and removes the app's datasets, models, jobs and files (store.delete_app).
+"Create demo app" makes an app from one of sample_data/'s files in one click.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import datetime as dt
 
 import gradio as gr
 
+from studio.data.samples import create_demo_app, sample_choices
 from studio.errors import StudioError
-from studio.ui.common import user_errors
+from studio.ui.common import bump, user_errors
 from studio.ui.context import UIContext
 
 TABLE_HEADERS = ["Name", "Description", "Created", "Id"]
@@ -45,8 +47,13 @@ def build_apps_tab(ctx: UIContext) -> None:
         with gr.Row():
             chooser = gr.Dropdown(label="Current app", choices=[], elem_id="apps-current",
                                   interactive=True, scale=3)  # fmt: skip
-        with gr.Row(elem_id="demo-app-row"):
-            pass  # the "Create demo app" button is added here by the demo feature
+        with gr.Accordion("Start from a sample (one click)", open=True):
+            gr.Markdown("Makes an app with the sample's dataset version and a model "
+                        "configuration small enough to train on a laptop CPU in minutes.")  # fmt: skip
+            with gr.Row(elem_id="demo-app-row"):
+                sample = gr.Dropdown(sample_choices(), value="sentiment", label="Sample",
+                                     elem_id="apps-sample", scale=3)  # fmt: skip
+                demo = gr.Button("Create demo app", elem_id="apps-demo", scale=1)
         with gr.Accordion("Create an app", open=True):
             with gr.Row():
                 name = gr.Textbox(label="Name", elem_id="apps-name", max_length=80)
@@ -79,6 +86,15 @@ def build_apps_tab(ctx: UIContext) -> None:
                 f"Created **{app['name']}**; it is now the current app.")  # fmt: skip
 
     @user_errors
+    def create_demo(key: str, request: gr.Request = None):
+        made = create_demo_app(store, ctx.settings, key or "", owner=ctx.owner(request))
+        app, version, model = made["app"], made["version"], made["model"]
+        note = (f"Created **{app['name']}** with dataset version {version['version']} "
+                f"({version['n_accepted']} examples) and the model configuration "
+                f"**{model['name']}**. Next: press **Train** in the Train tab.")  # fmt: skip
+        return app["id"], *view(app["id"], request), note, bump(), bump()
+
+    @user_errors
     def choose_app(app_id: str, request: gr.Request = None):
         if app_id and app_id not in {a["id"] for a in owned(request)}:
             raise StudioError("That app no longer exists; pick another one.")
@@ -109,6 +125,9 @@ def build_apps_tab(ctx: UIContext) -> None:
     outs = [table, chooser, current_note]
     create.click(create_app, [name, description],
                  [ctx.app_id, *outs, name, description, message], api_name="create_app")  # fmt: skip
+    demo.click(create_demo, [sample],
+               [ctx.app_id, *outs, message, ctx.data_changed, ctx.models_changed],
+               api_name="create_demo_app")  # fmt: skip
     chooser.input(choose_app, [chooser], [ctx.app_id, *outs], api_name="choose_app")
     rename.click(rename_app, [ctx.app_id, new_name], [*outs, new_name, message],
                  api_name="rename_app")  # fmt: skip

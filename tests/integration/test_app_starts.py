@@ -37,3 +37,23 @@ def test_building_the_page_imports_no_torch(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_create_demo_app_through_the_page(settings, tmp_path, monkeypatch):
+    from gradio_client import Client
+
+    import app
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    fastapi_app, _, ctx = app.create_server(settings, start_runner=False)
+    with serve(fastapi_app) as url:
+        client = Client(url, verbose=False)
+        app_id, table, chooser, _current, note, *_bumps = client.predict(
+            "sentiment", api_name="/create_demo_app"
+        )
+    made = ctx.store.get_app(app_id)
+    assert made["name"] == "Demo: Sentiment classification"
+    assert [row[0] for row in table["value"]["data"]] == [made["name"]]
+    assert "72 examples" in note and "sentiment-demo" in note
+    [model] = ctx.store.list_models(app_id)
+    assert model["dataset_version_id"] == ctx.store.list_dataset_versions(app_id)[0]["id"]
