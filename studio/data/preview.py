@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from studio.data.records import Example
-from studio.data.validate import Reject, printable
+from studio.data.validate import REASON_KINDS, Reject, printable
 from studio.prompts.render import render
 
 EXCERPT_CHARS = 160
@@ -35,7 +35,8 @@ def counts_markdown(report: dict) -> str:
     if report.get("n_blank"):
         lines.append(f"{report['n_blank']} blank line(s) skipped.")
     if report.get("reasons"):
-        reasons = ", ".join(f"{k}: {v}" for k, v in report["reasons"].items())
+        words = {kind: words for words, kind in REASON_KINDS}
+        reasons = ", ".join(f"{words.get(k, k)}: {v}" for k, v in report["reasons"].items())
         lines.append(f"Rejected by reason: {reasons}.")
     shapes = {m.get("shape") for m in report.get("mappings", {}).values()}
     if shapes:

@@ -75,12 +75,13 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         status = gr.Markdown(elem_id="eval-status")
         results_md = gr.Markdown(elem_id="eval-results")
         with gr.Row():
-            per_label = gr.Dataframe(label="Per label (tuned)", interactive=False)
+            per_label = gr.Dataframe(per_label_frame({}), label="Per label (tuned)",
+                                     interactive=False, elem_id="eval-per-label")  # fmt: skip
             confusion = gr.HTML()
         roc = gr.LinePlot(roc_frame({}), x="fpr", y="tpr", color="curve", label="ROC curves",
                           x_title="false positive rate", y_title="true positive rate",
                           height=300, elem_id="eval-roc")  # fmt: skip
-        batch = gr.Dataframe(label="Batch comparison", interactive=False, wrap=True,
+        batch = gr.Dataframe(batch_frame({}), label="Batch comparison", interactive=False, wrap=True,
                              elem_id="eval-batch-table")  # fmt: skip
         batch_file = gr.File(label="Batch comparison (CSV)", interactive=False,
                              elem_id="eval-batch-file")  # fmt: skip

@@ -178,9 +178,11 @@ def build_generate_tab(ctx: UIContext) -> None:
     strategy.change(lambda s: _visibility(s)[0], [strategy], [params[n] for n in toggled],
                     api_visibility="private")  # fmt: skip
 
-    def render_preview(model_ref: str, instr: str, inp: str) -> str:
+    @user_errors
+    def render_preview(model_ref: str | None, instr: str | None, inp: str | None) -> str:
         from studio.errors import StudioError
 
+        instr, inp = instr or "", inp or ""  # a textbox nobody typed in yet sends None
         if not model_ref or not (instr.strip() or inp.strip()):
             return ""
         try:

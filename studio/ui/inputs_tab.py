@@ -63,7 +63,10 @@ def _bar(labels: list[str], counts: list[int], x: str, title: str):
     if not labels:
         return gr.BarPlot(value=None, visible=False)
     frame = pd.DataFrame({x: labels, "examples": counts})
-    return gr.BarPlot(value=frame, x=x, y="examples", sort=labels, title=title, visible=True)
+    # An explicit y range from 0: with equal counts the automatic range collapses to one value
+    # and no bar is drawn.
+    return gr.BarPlot(value=frame, x=x, y="examples", sort=labels, title=title, visible=True,
+                      y_lim=[0, max(counts) * 1.1 or 1])  # fmt: skip
 
 
 def build_inputs_tab(ctx: UIContext) -> None:
