@@ -78,7 +78,10 @@ def chart_frame(metrics: list[dict]) -> pd.DataFrame:
         for key, name in (("loss", "train loss"), ("eval_loss", "eval loss"))
         if key in m and isinstance(m[key], (int, float)) and math.isfinite(m[key])
     ]
-    return pd.DataFrame(rows, columns=["step", "value", "series"])
+    # Typed columns even when empty: the page keeps the axis types of the first value it
+    # gets, and an untyped empty frame would make the loss axis categorical for good.
+    frame = pd.DataFrame(rows, columns=["step", "value", "series"])
+    return frame.astype({"step": "int64", "value": "float64", "series": "str"})
 
 
 def jobs_rows(jobs: list[dict], model_names: dict[str, str]) -> list[list]:

@@ -56,3 +56,12 @@ def test_finished_job_uses_its_summary():
     assert p["fraction"] == 1.0 and p["eta_s"] == 0.0 and p["eval_loss"] == 2.0
     [row] = jobs_rows([job], {"m": "bot v1"})
     assert row[:6] == ["j1", "bot v1", "succeeded", "6/6", "1", "2"] and row[-1] == "1m00s"
+
+
+def test_chart_axes_are_numeric_even_before_the_first_step():
+    import gradio as gr
+
+    plot = gr.LinePlot(x="step", y="value", color="series")
+    for metrics in ([], [{"type": "train", "step": 1, "loss": 2.5}]):
+        types = plot.postprocess(chart_frame(metrics)).model_dump()["datatypes"]
+        assert types["step"] == types["value"] == "quantitative", types
