@@ -120,10 +120,9 @@ def create_demo_app(store: Store, settings: Settings, key: str, owner: str = "lo
                                           token_note=why)  # fmt: skip
         hyper = {**template.default_hyper(), **sample.hyper}
         hyper["valid_pct"] = version.get("valid_pct", hyper.get("valid_pct", 10.0))
-        dicts = template.default_dicts(sample.model_type)
-        dicts["trainer"]["logging_steps"] = 1  # a short run: every step on the chart
         model = save_model(store, app["id"], f"{sample.key}-demo", template.key,
-                           sample.model_type, version["id"], hyper, dicts)  # fmt: skip
+                           sample.model_type, version["id"], hyper,
+                           template.default_dicts(sample.model_type))  # fmt: skip
     except BaseException:
         store.delete_app(app["id"])  # nothing half-made is left behind
         raise
