@@ -1,7 +1,8 @@
 """Read uploaded files and pasted text into raw rows, before any meaning is given to them.
 
 Accepted: .csv, .tsv, .jsonl (.ndjson), .json, .txt, .parquet. Text encodings: UTF-8, UTF-8
-with BOM, UTF-16/UTF-32 with BOM (and UTF-16 without BOM when the zero bytes give it away).
+with BOM, UTF-16/UTF-32 with BOM (and UTF-16 without BOM when its zero bytes hint at it
+and it decodes to printable text).
 Line endings may be mixed (\\r\\n, \\r, \\n). Whole-file problems (empty, binary, too large,
 a zip, an unknown extension) raise DataError; problems of one row (a broken JSON line, a
 ragged CSV row, bytes that are not UTF-8) become that row's `error` and are rejected later
@@ -65,6 +66,22 @@ def _too_big(name: str, size: int, max_mb: int) -> None:
         )
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """The UTF-16 byte order `head` decodes cleanly into (mostly printable text), or None."""
+    # Zero bytes hint at UTF-16, but only ASCII characters have them: Japanese text has few,
+    # so decode and judge the result instead of counting zeros.
+    le_first = head[1::2].count(0) >= head[0::2].count(0)
+    for enc in ("utf-16-le", "utf-16-be") if le_first else ("utf-16-be", "utf-16-le"):
+        try:  # incremental: a surrogate pair cut at the end of `head` is not an error
+            text = codecs.getincrementaldecoder(enc)().decode(head)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(1 for c in text if c.isprintable() or c in "\t\n\r")
+        if text and "\x00" not in text and printable >= 0.95 * len(text):
+            return enc
+    return None
+
+
 def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
     """(text with \\n line endings, encoding name); DataError for empty or binary content."""
     if not data.strip(b" \t\r\n\x00"):
@@ -78,13 +95,8 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
     encoding = next((enc for bom, enc in boms if data.startswith(bom)), None)
     head = data[:4096]
     if encoding is None and head.count(b"\x00"):
-        # UTF-16 without a BOM: ASCII text has a zero in every other byte.
-        odd, even = head[1::2].count(0), head[0::2].count(0)
-        if odd > 0.4 * len(head) / 2 and even == 0:
-            encoding = "utf-16-le"
-        elif even > 0.4 * len(head) / 2 and odd == 0:
-            encoding = "utf-16-be"
-        else:
+        encoding = _utf16_without_bom(head)
+        if encoding is None:
             raise DataError(
                 f"{name} looks binary (it holds zero bytes), not text; "
                 f"upload a text file saved as UTF-8 ({ACCEPTED_TEXT})."
@@ -169,6 +181,25 @@ def _columns_of(records: list[Any]) -> list[str]:
     return list(cols)
 
 
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words ("a number", "an array", ...), for rejection reasons."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = ((int | float, "a number"), (list, "an array"), (str, "a string"), (dict, "an object"))
+    return next((k for t, k in kinds if isinstance(value, t)), type(value).__name__)
+
+
+def _objects_only(rows: list[RawRow], columns: list[str]) -> list[RawRow]:
+    """Rows whose JSON value is not an object (a string is one text) get a wrong JSON error."""
+    keys = ", ".join(f'"{c}"' for c in columns[:5])
+    want = f"an object with keys like {keys}" if keys else 'an object such as {"text": "..."}'
+    return [r if r.error or isinstance(r.value, dict | str) else
+            r._replace(error=f"wrong JSON: row {r.row} is {json_kind(r.value)}, expected {want}")
+            for r in rows]  # fmt: skip
+
+
 def read_jsonl(text: str, name: str) -> ReadResult:
     """One JSON value per line; a broken line is that row's error, the rest still count."""
     rows: list[RawRow] = []
@@ -184,7 +215,8 @@ def read_jsonl(text: str, name: str) -> ReadResult:
             rows.append(RawRow(i, None, line, f"wrong JSON: {exc}"))
     if not rows:
         raise DataError(f"{name} has no JSON lines.")
-    return ReadResult(name, "records", _columns_of([r.value for r in rows]), rows, n_blank)
+    columns = _columns_of([r.value for r in rows])
+    return ReadResult(name, "records", columns, _objects_only(rows, columns), n_blank)
 
 
 def read_json(text: str, name: str) -> ReadResult:
@@ -202,7 +234,8 @@ def read_json(text: str, name: str) -> ReadResult:
     if not isinstance(data, list) or not data:
         raise DataError(f"{name} holds no examples: expected a JSON array of objects.")
     rows = [RawRow(i, v, json.dumps(v, ensure_ascii=False)) for i, v in enumerate(data, 1)]
-    return ReadResult(name, "records", _columns_of(data), rows)
+    columns = _columns_of(data)
+    return ReadResult(name, "records", columns, _objects_only(rows, columns))
 
 
 def read_lines(text: str, name: str) -> ReadResult:
@@ -274,26 +307,3 @@ def read_path(path: str | Path, max_upload_mb: int) -> ReadResult:
         raise DataError(f"{path.name} was not found; upload it again.")
     _too_big(path.name, path.stat().st_size, max_upload_mb)
     return read_bytes(path.name, path.read_bytes(), max_upload_mb)
-
-
-def guess_pasted_extension(text: str) -> str:
-    """The reader pasted text needs: JSON, JSONL, CSV (Clarifai header), TSV, or lines."""
-    body = text.strip()
-    first = body.split("\n", 1)[0]
-    if body.startswith("["):
-        return ".json"
-    if body.startswith("{"):
-        return ".jsonl"
-    if "input.data.text.raw" in first:
-        return ".csv"
-    if "\t" in first and "###" not in first:
-        return ".tsv"
-    return ".txt"
-
-
-def read_pasted(text: str, max_upload_mb: int, name: str = "pasted") -> ReadResult:
-    """Read pasted text, guessing its format from how it starts."""
-    if not (text or "").strip():
-        raise DataError("The pasted text is empty; paste at least one example.")
-    ext = guess_pasted_extension(text)
-    return read_bytes(name + ext, text.encode("utf-8", errors="surrogateescape"), max_upload_mb)

@@ -22,6 +22,8 @@ class Example:
     preamble: text before the first ### (e.g. "Below is an instruction that...").
     style: one of STYLES; decides the section names when rendering.
     text: the original text of the example, kept exactly.
+    meta: facts kept beside the example but not trained on, e.g. "label": the concept of a
+        Clarifai row (it is also the output when the row's text has no answer of its own).
     """
 
     instruction: str = ""

@@ -2,7 +2,10 @@
 
 Shapes (`ColumnMapping.shape`):
 - "clarifai": Clarifai's CSV template; `input.data.text.raw` holds the text (### sections, or
-  plain text), the `input.data.concepts[*].id` column is left empty and ignored.
+  plain text). A filled `input.data.concepts[*].id` cell (or the column mapped as output) is
+  the label: plain text becomes "Classify the text." / text / concept; sections without an
+  answer get the concept as their answer; complete sections are kept and the concept is
+  recorded as `meta["label"]`.
 - "text": one text column (### sections, or plain text learned whole).
 - "prompt_completion": prompt -> input, completion -> output. A prompt written in ###
   sections (ending with an empty "### Assistant:") is parsed, the completion fills the answer.
@@ -19,10 +22,10 @@ Shapes (`ColumnMapping.shape`):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from studio.data.readers import ReadResult
+from studio.data.readers import ReadResult, json_kind
 from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
 from studio.data.sections import SectionError, parse_sections, sections_to_example
 from studio.data.sections import text_to_example as _text_to_example
@@ -39,6 +42,7 @@ SHAPES = {
 }
 CLARIFAI_TEXT = "input.data.text.raw"
 CLARIFAI_CONCEPTS = "input.data.concepts[*].id"
+CLASSIFY_INSTRUCTION = "Classify the text."  # for Clarifai rows of plain text with a concept
 # Which mapping fields each shape needs (instruction and input are optional for alpaca).
 REQUIRED = {"clarifai": ("text",), "text": ("text",), "prompt_completion": ("input", "output"),
             "sentence_label": ("input", "output"), "alpaca": ("output",),
@@ -60,7 +64,7 @@ class ColumnMapping:
     text: str = ""  # clarifai / text
     instruction: str = ""  # alpaca
     input: str = ""  # prompt / sentence / alpaca input
-    output: str = ""  # completion / label / alpaca output
+    output: str = ""  # completion / label / alpaca output / clarifai concept (optional)
     messages: str = ""  # messages / conversations
     instruction_text: str = ""  # a fixed instruction for every row of a pair shape
 
@@ -112,6 +116,8 @@ def detect_mapping(result: ReadResult) -> ColumnMapping:
 def _cell(value: Any, column: str) -> str:
     if isinstance(value, str):  # a JSON string or a text line
         return value if column in ("", "text") else ""
+    if not isinstance(value, dict):
+        raise SectionError(f"wrong JSON: the row is {json_kind(value)}, expected an object")
     v = value.get(column) if column else None
     if v is None:
         return ""
@@ -154,10 +160,41 @@ def conversation_to_example(turns: list[tuple[str, str]], text: str) -> Example:
                    style=STYLE_HUMAN_ASSISTANT, text=text)  # fmt: skip
 
 
+def _concept(value: Any, mapping: ColumnMapping) -> str:
+    if not isinstance(value, dict):
+        return ""
+    if mapping.output:
+        return _cell(value, mapping.output).strip()
+    # Detection maps only the text column, so find the template's concepts column by name.
+    return next((str(v or "").strip() for k, v in value.items()
+                 if k.lower().strip() == CLARIFAI_CONCEPTS), "")  # fmt: skip
+
+
+def _clarifai_example(value: Any, raw: str, mapping: ColumnMapping) -> Example:
+    """Clarifai's text cell; a filled concepts cell is the label, so it is never lost."""
+    text = _cell(value, mapping.text).strip()
+    concept = _concept(value, mapping)
+    if not concept:
+        return _text_to_example(text)
+    parsed = parse_sections(text)
+    label = {"label": concept}
+    if not parsed.sections:
+        if not parsed.preamble:
+            raise SectionError(f"empty text: the '{mapping.text}' column is empty")
+        return Example(instruction=mapping.instruction_text.strip() or CLASSIFY_INSTRUCTION,
+                       input=text, output=concept, style=STYLE_HUMAN_ASSISTANT, text=raw,
+                       meta=label)  # fmt: skip
+    if any(n in ("assistant", "response") and body for n, body in parsed.sections):
+        return replace(sections_to_example(parsed, text), meta=label)  # the sections win
+    return replace(sections_to_example(parsed, raw, output=concept), meta=label)
+
+
 def row_to_example(value: Any, raw: str, mapping: ColumnMapping) -> Example:
     """One row as an Example; raises SectionError whose message is the rejection reason."""
     shape = mapping.shape
-    if shape in ("clarifai", "text"):
+    if shape == "clarifai":
+        return _clarifai_example(value, raw, mapping)
+    if shape == "text":
         return _text_to_example(_cell(value, mapping.text).strip())
     if shape in ("messages", "sharegpt"):
         return conversation_to_example(_turns(value, mapping.messages), raw)

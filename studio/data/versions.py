@@ -26,7 +26,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from studio.data.readers import ReadResult, guess_pasted_extension, read_bytes, read_path
+from studio.data.pasted import guess_pasted_extension
+from studio.data.readers import ReadResult, read_bytes, read_path
 from studio.data.records import Example
 from studio.data.shapes import ColumnMapping, detect_mapping
 from studio.data.split import split_examples

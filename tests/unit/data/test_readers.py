@@ -7,12 +7,8 @@ import json
 
 import pytest
 
-from studio.data.readers import (
-    decode_bytes,
-    read_bytes,
-    read_pasted,
-    read_path,
-)
+from studio.data.pasted import read_pasted
+from studio.data.readers import decode_bytes, read_bytes, read_path
 from studio.errors import DataError
 
 LINE = "### Instruction: Sentiment? ### Human: Sales fell. ### Assistant: negative."
@@ -165,3 +161,80 @@ def test_undecodable_bytes_survive_for_the_row_check():
 def test_pasted_text_format_is_guessed(text, kind, n):
     result = read_pasted(text, 5)
     assert (result.kind, len(result.rows)) == (kind, n)
+
+
+@pytest.mark.parametrize(
+    "text,columns,n",
+    [
+        ("prompt,completion\nhi,there\nyo,man", ["prompt", "completion"], 2),
+        (
+            'sentence,label\n"Sales fell, sadly",negative\nUp 5%,positive\n',
+            ["sentence", "label"],
+            2,
+        ),
+        ("文章,ラベル\n良い日,肯定\n", ["文章", "ラベル"], 1),
+    ],
+)
+def test_pasted_csv_with_a_header_is_a_table(text, columns, n):
+    result = read_pasted(text, 5)
+    assert (result.kind, result.columns, len(result.rows)) == ("table", columns, n)
+    assert result.rows[0].row == 2  # the header is line 1, not an example
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, world. I am here.\nAnother, sentence here.\n",
+        "Sales rose, profits fell\nCosts rose, margins fell\n",
+        "We met Anna, Bob and Carl.\nThen we left.\n",
+        "Prices fell.,Shares rose.\nCosts rose.,Margins fell.\n",
+    ],
+)
+def test_pasted_sentences_with_commas_stay_lines(text):
+    result = read_pasted(text, 5)
+    assert (result.kind, len(result.rows)) == ("lines", 2)
+
+
+def test_pasted_multiline_json_object_and_array_are_json():
+    obj = read_pasted(json.dumps({"prompt": "p", "completion": "c"}, indent=2), 5)
+    assert (obj.kind, len(obj.rows), obj.rows[0].error) == ("records", 1, "")
+    assert obj.rows[0].value == {"prompt": "p", "completion": "c"}
+    wrapped = read_pasted(json.dumps({"data": [{"text": "a"}, {"text": "b"}]}, indent=2), 5)
+    assert [r.value for r in wrapped.rows] == [{"text": "a"}, {"text": "b"}]
+    array = read_pasted(json.dumps([{"text": "a"}, {"text": "b"}], indent=4), 5)
+    assert [r.value for r in array.rows] == [{"text": "a"}, {"text": "b"}]
+    assert not any(r.error for r in array.rows)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_of_non_ascii_text(encoding):
+    text = "文章,ラベル\n" + "".join(f"今日は良い天気ですね、散歩に行きましょう{i},肯定\n"
+                                    for i in range(40))  # fmt: skip
+    result = read("ja.csv", text.encode(encoding))
+    assert result.encoding == encoding and result.columns == ["文章", "ラベル"]
+    assert len(result.rows) == 40 and not any(r.error for r in result.rows)
+    assert result.rows[0].value == {
+        "文章": "今日は良い天気ですね、散歩に行きましょう0",
+        "ラベル": "肯定",
+    }
+
+
+def test_zero_bytes_that_are_not_utf16_are_still_binary():
+    with pytest.raises(DataError, match="looks binary"):
+        read("zeros.txt", b"abc\x00\x00\x00\x00def\x00\x01\x02\x03" * 50)
+
+
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("r.jsonl", '{"text": "a"}\n5\n{"text": "b"}'),
+        ("r.json", '[{"text": "a"}, 5, {"text": "b"}]'),
+    ],
+)
+def test_json_row_that_is_not_an_object_is_that_rows_error(name, data):
+    result = read(name, data)
+    assert [bool(r.error) for r in result.rows] == [False, True, False]
+    assert (
+        result.rows[1].error
+        == 'wrong JSON: row 2 is a number, expected an object with keys like "text"'
+    )

@@ -110,3 +110,46 @@ def test_mapping_check_names_missing_columns():
         m.check(["prompt", "completion"], "x.csv")
     with pytest.raises(DataError, match="output \\(none chosen\\)"):
         ColumnMapping("alpaca").check(["a"])
+
+
+CLARIFAI_HEADER = "input.data.text.raw,input.data.concepts[*].id\n"
+
+
+def test_clarifai_concept_is_the_answer_of_plain_text():
+    m, [ex, unlabelled] = examples("c.csv", CLARIFAI_HEADER + "Sales fell 5%.,negative\n"
+                                   "A plain sentence to learn.,\n")  # fmt: skip
+    assert m.shape == "clarifai"
+    assert (ex.instruction, ex.input, ex.output) == ("Classify the text.", "Sales fell 5%.",
+                                                     "negative")  # fmt: skip
+    assert ex.style == STYLE_HUMAN_ASSISTANT and ex.meta == {"label": "negative"}
+    assert (unlabelled.output, unlabelled.style, unlabelled.meta) == (
+        "A plain sentence to learn.", STYLE_PLAIN, {})  # fmt: skip
+
+
+def test_clarifai_sections_win_over_the_concept_which_is_kept_as_label():
+    line = "### Instruction: S? ### Human: up 5% ### Assistant: positive."
+    _, [ex] = examples("c.csv", CLARIFAI_HEADER + f'"{line}",bullish\n')
+    assert (ex.instruction, ex.input, ex.output) == ("S?", "up 5%", "positive.")
+    assert ex.meta == {"label": "bullish"} and ex.text == line
+
+
+def test_clarifai_concept_answers_sections_without_an_answer():
+    _, [open_end, no_target] = examples("c.csv", CLARIFAI_HEADER +
+        '"### Instruction: S? ### Human: down ### Assistant:",negative\n'
+        '"### Instruction: S? ### Human: flat",neutral\n')  # fmt: skip
+    assert (open_end.input, open_end.output) == ("down", "negative")
+    assert (no_target.input, no_target.output) == ("flat", "neutral")
+
+
+def test_clarifai_concept_without_text_is_empty_text():
+    result = read_bytes("c.csv", (CLARIFAI_HEADER + ",negative\n").encode(), 5)
+    with pytest.raises(SectionError, match="empty text: the 'input.data.text.raw' column"):
+        row_to_example(result.rows[0].value, result.rows[0].raw, detect_mapping(result))
+
+
+@pytest.mark.parametrize("value", [5, None, True, [1, 2]])
+def test_row_that_is_not_an_object_is_wrong_json_not_a_crash(value):
+    for mapping in (ColumnMapping("text", text="text"),
+                    ColumnMapping("prompt_completion", input="prompt", output="completion")):  # fmt: skip
+        with pytest.raises(SectionError, match="wrong JSON: the row is"):
+            row_to_example(value, json.dumps(value), mapping)

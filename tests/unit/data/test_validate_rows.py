@@ -79,3 +79,21 @@ def test_duplicates_across_files_are_found():
 def test_blank_lines_are_counted_not_rejected():
     out = check("b.txt", "one\n\n\ntwo\n")
     assert out.n_blank == 2 and out.n_rejected == 0 and out.n_accepted == 2
+
+
+def test_json_rows_that_are_not_objects_are_rejected_not_a_crash():
+    for name, data in (("n.jsonl", '{"text": "a"}\n5\n{"text": "b"}\n[1]\nnull'),
+                       ("n.json", '[{"text": "a"}, 5, {"text": "b"}, [1], null]')):  # fmt: skip
+        out = check(name, data)
+        assert kinds(out) == {2: "wrong_json", 4: "wrong_json", 5: "wrong_json"}
+        assert out.n_accepted == 2 and out.n_rows == 5
+        reasons = [r.reason for r in out.rejects]
+        assert reasons[0].startswith("wrong JSON: row 2 is a number, expected an object")
+        assert "row 4 is an array" in reasons[1] and "row 5 is null" in reasons[2]
+
+
+def test_clarifai_concepts_are_learned_not_dropped():
+    out = check("c.csv", "input.data.text.raw,input.data.concepts[*].id\n"
+                         "Sales fell.,negative\nSales rose.,positive\nSales rose.,positive\n")  # fmt: skip
+    assert [ex.output for ex in out.examples] == ["negative", "positive"]
+    assert kinds(out) == {4: "duplicate"}
