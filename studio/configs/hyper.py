@@ -87,13 +87,14 @@ LINKS: tuple[Link, ...] = (
     Link("batch_size", "trainer", "per_device_train_batch_size"),
     Link("grad_accum", "trainer", "gradient_accumulation_steps"),
     Link("seed", "trainer", "seed"),
-    # The form says 0 = no limit; TrainingArguments says -1.
+    # The form says 0 = no limit; TrainingArguments says -1. Anything else passes through
+    # unchanged, so validation reports a bad value instead of it silently meaning "no limit".
     Link(
         "max_steps",
         "trainer",
         "max_steps",
-        lambda v: v if v and v > 0 else -1,
-        lambda v: v if isinstance(v, int) and v > 0 else 0,
+        lambda v: -1 if v == 0 else v,
+        lambda v: 0 if v == -1 else v,
     ),  # fmt: skip
     Link("max_length", "tokenizer", "max_length"),
     Link("lora_r", "peft", "r", adapter_only=True),

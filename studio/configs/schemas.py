@@ -93,7 +93,6 @@ PEFT = {
 TOKENIZER = {
     "max_length": F("int", "longest example in tokens; longer ones are cut", min=8, max=32768),
     "padding_side": F("choice", "where padding goes", choices=("right", "left")),
-    "truncation_side": F("choice", "which end is cut when too long", choices=("right", "left")),
     "prompt_format": F(
         "choice",
         "sections (### Instruction/Human/Assistant) or the tokenizer's chat template",
@@ -101,7 +100,9 @@ TOKENIZER = {
     ),
     "add_eos": F("bool", "append the end-of-text token to each target"),
     **{
-        f"{name}_token": F("str", f"override the {name} token", max_len=64, nullable=True)
+        f"{name}_token": F(
+            "str", f"override the {name} token (one the tokenizer has)", max_len=64, nullable=True
+        )
         for name in ("bos", "eos", "unk", "pad", "sep", "cls", "mask")
     },
 }
@@ -216,7 +217,18 @@ REFUSED: dict[str, str] = {
     "trackio_space_id": _HUB,
     "logging_strategy": "the studio logs every logging_steps to the run folder",
     "base_model_name_or_path": "set model.base_model instead",
+    "truncation_side": "the studio cuts the middle of a too-long prompt (keeping the "
+    "instruction and the answer cue) and keeps the answer whole; shorten the examples or "
+    "raise tokenizer.max_length",
 }
+
+
+def refused(section: str, values: dict) -> list[str]:
+    """A problem per refused key of one config dict, saying why (run configs and forms alike)."""
+    return [f"{section}.{key}: not allowed: {REFUSED[key]}. Remove it."
+            for key in values if key in REFUSED]  # fmt: skip
+
+
 # Extra from_pretrained kwargs that go through **kwargs (not in its explicit signature).
 _FROM_PRETRAINED_KWARGS = {
     "dtype", "attn_implementation", "low_cpu_mem_usage", "device_map", "trust_remote_code",

@@ -3,8 +3,10 @@
     problems = validate(template, hyper, dicts, hardware)   # [] when all is well
     check(template, hyper, dicts, hardware)                  # raises ConfigError(problems)
 
-The dicts are checked after the form's values are written in (apply_hyperparameters), so
-a bad batch size is reported once, under the key the trainer will read.
+The form's values are checked first against HYPER_FIELDS (a linked field under the dict
+key the trainer will read, e.g. batch_size as trainer.per_device_train_batch_size); only the
+valid ones are written into the dicts (apply_hyperparameters), which are checked next. So a
+bad value is reported once, and one of the wrong type never hides the other problems.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import re
 from typing import Any
 
 from studio.configs.fields import check_value
-from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware
-from studio.configs.hyper import HYPER_FIELDS, HYPER_ONLY, apply_hyperparameters
+from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware, hardware_problems
+from studio.configs.hyper import HYPER_FIELDS, LINKS, apply_hyperparameters
 from studio.configs.schemas import (
     ARCHITECTURE,
     REFUSED,
@@ -24,6 +26,7 @@ from studio.configs.schemas import (
     SECTIONS,
     STUDIO_KEYS,
     library_keys,
+    refused,
 )
 from studio.errors import ConfigError
 from studio.models.resolve import SCRATCH_PREFIX
@@ -38,8 +41,7 @@ _LIBRARY = {
     "model": "from_pretrained (transformers)",
     "tokenizer": "the tokenizer",
 }
-# Form fields with no key of their own in the dicts: checked here, under "hyper.".
-_UNLINKED = (*HYPER_ONLY, "precision")
+_LINKED = {link.hyper: link for link in LINKS}
 _REVISION = re.compile(r"^[\w.\-/]{1,100}$")
 
 
@@ -62,7 +64,7 @@ def _check_keys(section: str, values: dict, lib: dict | None) -> list[str]:
     for key, value in values.items():
         name = f"{section}.{key}"
         if key in REFUSED:
-            problems.append(f"{name}: not allowed: {REFUSED[key]}. Remove it.")
+            problems += refused(section, {key: value})
         elif key not in schema:
             if lib is not None and key in lib[section]:
                 problems.append(
@@ -81,6 +83,55 @@ def _check_keys(section: str, values: dict, lib: dict | None) -> list[str]:
             if problem:
                 problems.append(problem)
     return problems
+
+
+def _check_hyper(hyper: dict[str, Any], has_adapter: bool) -> tuple[list[str], dict[str, Any]]:
+    """(problems, the form values fit to be written into the dicts)."""
+    problems, usable = [], {}
+    for key, value in hyper.items():
+        link = _LINKED.get(key)
+        if key not in HYPER_FIELDS:
+            problems.append(f"hyper.{key}: unknown setting{_suggest(key, sorted(HYPER_FIELDS))}")
+            continue
+        if link is not None and link.adapter_only and not has_adapter:
+            continue  # never written: a model without LoRA has no adapter to configure
+        name = f"{link.section}.{link.key}" if link else f"hyper.{key}"
+        problem = check_value(name, HYPER_FIELDS[key], value)
+        if problem:
+            problems.append(problem)
+        else:
+            usable[key] = value
+    return problems, usable
+
+
+def _steps_multiple(save: Any, every: Any) -> bool:
+    # TrainingArguments: both whole step counts, or both shares (< 1) of the run.
+    if save >= 1 and every >= 1:
+        return save % every == 0
+    return save < 1 and every < 1 and round(save * 1e6) % round(every * 1e6) == 0
+
+
+def _best_model_problems(trainer: dict) -> list[str]:
+    """load_best_model_at_end needs an evaluation right before every checkpoint."""
+    if trainer.get("load_best_model_at_end") is not True:
+        return []
+    eval_strategy = trainer.get("eval_strategy", "no")
+    save_strategy = trainer.get("save_strategy", "steps")
+    if eval_strategy == "no" or save_strategy not in ("best", eval_strategy):
+        return [
+            "trainer.load_best_model_at_end: needs eval_strategy and save_strategy to be the "
+            "same and not 'no' (or save_strategy 'best')"
+        ]
+    save, every = trainer.get("save_steps", 500), trainer.get("eval_steps")
+    every = every if every is not None else trainer.get("logging_steps", 500)
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
+                  for x in (save, every))  # fmt: skip
+    if save_strategy == "steps" and numbers and not _steps_multiple(save, every):
+        return [
+            f"trainer.load_best_model_at_end: needs save_steps ({save:g}) to be a multiple of "
+            f"eval_steps ({every:g}), so every checkpoint has an evaluation; change one of them"
+        ]
+    return []
 
 
 def _check_architecture(arch: dict, tokenizer: dict) -> list[str]:
@@ -172,13 +223,8 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
             f"trainer.eval_strategy: is {eval_strategy!r} but the validation share is 0; "
             "set it to 'no' or raise the validation share"
         )
-    if trainer.get("load_best_model_at_end") is True and (
-        eval_strategy == "no" or trainer.get("save_strategy", "steps") != eval_strategy
-    ):
-        problems.append(
-            "trainer.load_best_model_at_end: needs eval_strategy and save_strategy to be the "
-            "same and not 'no'"
-        )
+    problems += _best_model_problems(trainer)
+    problems += hardware_problems(model, quant, trainer, hw)
     revision = model.get("revision")
     if isinstance(revision, str) and not _REVISION.match(revision):
         problems.append(f"model.revision: {revision!r} is not a branch, tag or commit name")
@@ -197,12 +243,6 @@ def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
             f"not {MODEL_TYPES.get(model_type, model_type)}; pick another template"
         )
         model_type = template.model_type
-    for key, value in (hyper or {}).items():
-        if key not in HYPER_FIELDS:
-            problems.append(f"hyper.{key}: unknown setting{_suggest(key, sorted(HYPER_FIELDS))}")
-        elif key in _UNLINKED and (p := check_value(f"hyper.{key}", HYPER_FIELDS[key], value)):
-            # Linked fields are checked under the dict key the trainer reads; only once.
-            problems.append(p)
     unknown = [k for k in dicts if k not in SECTIONS]
     for key in unknown:
         problems.append(f"{key}: unknown config; the five are {', '.join(SECTIONS)}")
@@ -215,11 +255,9 @@ def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
             )
             value = {}
         clean[section] = value
-    try:
-        effective = apply_hyperparameters(clean, hyper or {})
-    except Exception as exc:  # a form value of the wrong shape; reported per key above
-        log.debug("could not apply hyperparameters: %s", exc)
-        effective = clean
+    hyper_problems, usable = _check_hyper(hyper or {}, has_adapter=bool(clean["peft"]))
+    problems += hyper_problems
+    effective = apply_hyperparameters(clean, usable)
     lib = _signature_keys()
     for section in SECTIONS:
         problems += _check_keys(section, effective[section], lib)

@@ -45,6 +45,18 @@ def _killed_reason(signum: int) -> str:
     )
 
 
+def signal_job(pid: int, sig: int) -> None:
+    """Send `sig` to a job's whole process group (every rank of `accelerate launch`, data
+    loader workers); a process that does not lead its own group gets it alone."""
+    try:
+        if os.getpgid(pid) == pid:  # launched with start_new_session: never our own group
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 class JobRunner:
     """Runs queued jobs as child processes and keeps their rows in step with reality."""
 
@@ -257,10 +269,7 @@ class JobRunner:
             else None
         )
         if sig is not None and job.get("pid"):
-            try:
-                os.kill(int(job["pid"]), sig)
-            except ProcessLookupError:
-                pass
+            signal_job(int(job["pid"]), sig)
 
     def resume(self, job_id: str) -> dict:
         """Queue a stopped train job again; it continues from its last checkpoint."""

@@ -1,8 +1,8 @@
 """Load tokenizers and models for training, generation and evaluation.
 
 Heavy imports (torch, transformers, peft) happen inside the functions so that importing this
-module costs nothing. Weights load from safetensors only; remote code never runs unless a
-model config explicitly sets trust_remote_code (the config validator refuses that key).
+module costs nothing. Weights load from safetensors only; remote code never runs
+(trust_remote_code is always False here, and the config validator refuses the key).
 
 The model dict (one of the five config dicts) may hold from_pretrained options (dtype,
 attn_implementation, revision, low_cpu_mem_usage) and, for "scratch:" refs, an
@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from studio.errors import ModelUnavailableError
+from studio.errors import ConfigError, ModelUnavailableError
 from studio.models.resolve import PACKAGED_REF, SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
 
@@ -30,6 +30,7 @@ SCRATCH_ARCHITECTURE = dict(
     tie_word_embeddings=True,
 )
 _FROM_PRETRAINED_KEYS = {"dtype", "attn_implementation", "revision", "low_cpu_mem_usage"}
+SPECIAL_TOKENS = ("bos", "eos", "unk", "sep", "pad", "cls", "mask")  # tokenizer.<name>_token
 STUDIO_META = "studio.json"
 
 
@@ -55,14 +56,40 @@ def _dtype(name: Any):
     return table[str(name)]
 
 
+def _override_special_tokens(tokenizer: Any, cfg: dict, ref: str) -> None:
+    # Only tokens the vocabulary has: a new one would need new (untrained) embedding rows.
+    vocab = tokenizer.get_vocab()
+    problems = []
+    for name in SPECIAL_TOKENS:
+        token = cfg.get(f"{name}_token")
+        if token is None:
+            continue
+        if token not in vocab:
+            current = getattr(tokenizer, f"{name}_token", None)
+            hint = f" (it has {current!r})" if current else ""
+            problems.append(
+                f"tokenizer.{name}_token: {token!r} is not in the vocabulary of {ref}{hint}; "
+                "use a token it has, or remove the override"
+            )
+        else:
+            setattr(tokenizer, f"{name}_token", token)
+    if problems:
+        raise ConfigError(problems)
+
+
 def load_tokenizer(ref: str, settings: Settings, tokenizer_cfg: dict | None = None):
-    """The tokenizer for a model ref; scratch models borrow the packaged SmolLM2 tokenizer."""
+    """The tokenizer for a model ref; scratch models borrow the packaged SmolLM2 tokenizer.
+
+    `tokenizer_cfg` (the tokenizer dict) may set padding_side and override special tokens
+    (pad_token, eos_token, ...) with tokens the vocabulary already has.
+    """
     from transformers import AutoTokenizer
 
     cfg = tokenizer_cfg or {}
     source = PACKAGED_REF if ref.startswith(SCRATCH_PREFIX) else ref
     path = resolve_model_path(source, settings)
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+    _override_special_tokens(tokenizer, cfg, ref)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     if cfg.get("padding_side"):
@@ -112,8 +139,7 @@ def load_model(ref: str, settings: Settings, model_type: str = "causal",
     auto = AutoModelForSeq2SeqLM if model_type == "seq2seq" else AutoModelForCausalLM
     try:
         model = auto.from_pretrained(
-            path, trust_remote_code=bool(cfg.get("trust_remote_code", False)),
-            use_safetensors=True, **kwargs,
+            path, trust_remote_code=False, use_safetensors=True, **kwargs,
         )  # fmt: skip
     except OSError as exc:
         raise ModelUnavailableError(

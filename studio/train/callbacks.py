@@ -4,8 +4,11 @@ One JSON object per line, appended and flushed at once so the page can tail the 
   {"type": "train", "step", "total_steps", "epoch", "loss", "learning_rate", "tokens_seen",
    "tokens_per_s", "elapsed_s", "eta_s", "memory_mb", "memory_kind", "time"}
   {"type": "eval", "step", "total_steps", "epoch", "eval_loss", "perplexity", "time"}
-A stop request (RUN_DIR/STOP or SIGTERM) is checked after every optimizer step: training
-saves a checkpoint and stops; the entry point then saves the adapter and reports "cancelled".
+A stop request (RUN_DIR/STOP, SIGTERM, or Ctrl-C / SIGINT from a terminal) is checked after
+every optimizer step: training saves a checkpoint and stops; the entry point then saves the
+adapter and reports "cancelled". A second Ctrl-C quits at once (KeyboardInterrupt).
+Under `accelerate launch` every rank runs this callback: the ranks agree on a stop (so they
+all stop on the same step) and only the main process writes metrics.jsonl.
 """
 
 from __future__ import annotations
@@ -50,8 +53,21 @@ def _finite(x: Any) -> Any:
     return x
 
 
+def any_rank(flag: bool, device: Any = None) -> bool:
+    """True when `flag` is set on any process of a distributed run (else just `flag`)."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return flag
+    import torch
+
+    votes = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(votes, op=dist.ReduceOp.MAX)
+    return bool(votes.item())
+
+
 class StopRequest:
-    """Set by SIGTERM (installed in the main thread) or seen as a STOP file in the run folder."""
+    """Set by SIGTERM / SIGINT (installed in the main thread) or a STOP file in the run folder."""
 
     def __init__(self, run_dir: Path, stop_after_step: int | None = None):
         self.stop_file = Path(run_dir) / STOP_FILE
@@ -60,10 +76,17 @@ class StopRequest:
         self.stop_after_step = stop_after_step
 
     def install(self) -> None:
+        """Make SIGTERM and Ctrl-C (SIGINT) cooperative stops."""
         signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
 
     def _on_signal(self, signum, frame) -> None:  # noqa: ARG002
+        if signum == signal.SIGINT and self.signalled:
+            raise KeyboardInterrupt  # Ctrl-C twice: quit now, without the checkpoint
         self.signalled = True
+        # os.write, not logging or print: the handler may have interrupted a write to stdout.
+        os.write(2, b"Stop requested: finishing this step, then saving a checkpoint and the "
+                    b"adapter (Ctrl-C again quits at once, without them).\n")  # fmt: skip
 
     def requested(self, step: int = 0) -> bool:
         if self.stop_after_step is not None and step >= self.stop_after_step:
@@ -84,8 +107,11 @@ class MetricsCallback(TrainerCallback):
         self._t0 = time.time()
         self._last = (self._t0, 0)  # (time, tokens) at the previous log
         self._start_step = 0
+        self.is_main = True  # only the main process of a distributed run writes the file
 
     def write(self, record: dict[str, Any]) -> None:
+        if not self.is_main:
+            return
         line = json.dumps({k: _finite(v) for k, v in record.items()})
         with self.path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")
@@ -93,6 +119,7 @@ class MetricsCallback(TrainerCallback):
             os.fsync(f.fileno())
 
     def on_train_begin(self, args, state, control, **kwargs):
+        self.is_main = bool(getattr(state, "is_world_process_zero", True))
         self._t0 = time.time()
         self._last = (self._t0, state.num_input_tokens_seen)
         self._start_step = state.global_step  # a resumed run counts speed from here
@@ -100,7 +127,9 @@ class MetricsCallback(TrainerCallback):
                     "time": time.time()})  # fmt: skip
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.stop.requested(state.global_step) and not self.cancelled:
+        requested = self.stop.requested(state.global_step)
+        # Every rank must stop on the same step, or the others hang in the next all-reduce.
+        if not self.cancelled and any_rank(requested, getattr(args, "device", None)):
             self.cancelled = True
             control.should_save = True  # the checkpoint a resume continues from
             control.should_training_stop = True

@@ -2,7 +2,9 @@
 
 The config is the shared train-run contract (model_type, method, base_model, the five dicts,
 data, invalid_tolerance_pct, studio_home, models_dir). Every problem is collected into one
-ConfigError so the user fixes them all at once.
+ConfigError so the user fixes them all at once. A hand-written config for the headless
+command gets the same refusals as the page (trust_remote_code, output_dir, callbacks, hub
+keys...: studio.configs.schemas.REFUSED).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from studio.configs.schemas import refused
 from studio.errors import ConfigError, DataError
 from studio.settings import Settings
 
@@ -52,6 +55,8 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     for section in ("model", "quantization", "peft", "tokenizer", "trainer"):
         if not isinstance(cfg.get(section, {}), dict):
             problems.append(f"{section} must be a JSON object")
+        else:
+            problems += refused(section, cfg.get(section) or {})
     if problems:
         raise ConfigError(problems)
     cfg["tokenizer"] = {**TOKENIZER_DEFAULTS, **(cfg.get("tokenizer") or {})}

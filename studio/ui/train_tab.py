@@ -2,14 +2,19 @@
 
 The job runs in its own process (studio.jobs); this tab only reads the store and the run
 folder's files on a gr.Timer tick, so a reload, a second browser or a server restart shows
-the same live job. The chosen job id lives in a gr.BrowserState (survives reloads).
+the same live job. The chosen job id lives in a gr.BrowserState (survives reloads); without
+one the tab shows the app's running (else queued, else newest) job. A tick costs a few store
+reads and two stat() calls: the run files are read, and the page updated, only when the job
+or its files changed (a finished job's display never is re-sent).
 """
 
 from __future__ import annotations
 
 import html
 import math
+import os
 import time
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
@@ -100,6 +105,35 @@ def jobs_rows(jobs: list[dict], model_names: dict[str, str]) -> list[list]:
     return rows
 
 
+def pick_job_id(train_jobs: list[dict], saved: str) -> str:
+    """The job to show: the one this browser watched, else a running, queued or newest job."""
+    if saved and saved in {j["id"] for j in train_jobs}:
+        return saved
+    for status in ("running", "queued"):
+        live = [j for j in train_jobs if j["status"] == status]
+        if live:
+            return live[0]["id"]
+    return train_jobs[0]["id"] if train_jobs else ""
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def display_stamp(job: dict | None) -> tuple:
+    """What the job's display depends on: its row's state and its run files' size and time."""
+    if job is None:
+        return ("no job",)
+    run_dir = Path(job["run_dir"] or ".")
+    return (job["id"], job["status"], job["reason"], job.get("started_at"),
+            job.get("finished_at"), _stat(run_dir / "metrics.jsonl"),
+            _stat(run_dir / "train.log"))  # fmt: skip
+
+
 def build_train_tab(ctx: UIContext) -> None:
     store, settings = ctx.store, ctx.settings
     with gr.Tab("Train", id="train"):
@@ -124,6 +158,7 @@ def build_train_tab(ctx: UIContext) -> None:
         jobs = gr.Dataframe(headers=JOB_HEADERS, interactive=False, elem_id="train-jobs",
                             label="Training jobs of this app (click a row to show it)")  # fmt: skip
         timer = gr.Timer(TICK_S)
+        shown = gr.State(None)  # (display stamp, job table rows) last sent to this page
 
     def model_choices(app_id: str) -> list[tuple[str, str]]:
         if not ctx.current_app(app_id):
@@ -141,9 +176,7 @@ def build_train_tab(ctx: UIContext) -> None:
     def pick_job(app_id: str, saved: str) -> str:
         # A reload keeps the job the browser was watching, if it belongs to this app.
         train_jobs = store.list_jobs(app_id, kind="train") if ctx.current_app(app_id) else []
-        if saved and saved in {j["id"] for j in train_jobs}:
-            return saved
-        return train_jobs[0]["id"] if train_jobs else ""
+        return pick_job_id(train_jobs, saved)
 
     @user_errors
     def start_training(app_id: str, model_id: str):
@@ -162,8 +195,9 @@ def build_train_tab(ctx: UIContext) -> None:
         gr.Info(f"Training job {job['id']} queued.")
         return job["id"], bump()
 
-    def refresh(current: str, app_id: str):
-        """Cheap: one store read per table, and tails of the run files."""
+    def refresh(current: str, app_id: str, last: tuple | None):
+        """Cheap: one store read per table and two stat() calls; the run files are read, and
+        each output sent, only when it changed since the last tick (`last`)."""
         app = ctx.current_app(app_id)
         names = (
             {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)}
@@ -175,15 +209,21 @@ def build_train_tab(ctx: UIContext) -> None:
             job = store.get_job(current) if current else None
         except StudioError:
             job = None
+        stamp = display_stamp(job)
+        last_stamp, last_rows = last or (None, None)
+        table = gr.skip() if rows == last_rows else rows
+        if stamp == last_stamp:
+            return (*[gr.skip()] * 4, table, gr.skip(), gr.skip(), (stamp, rows))
         if job is None:
-            return (status_markdown(None, None), "", chart_frame([]), "", rows,
-                    gr.Button(interactive=False), gr.Button(interactive=False))  # fmt: skip
+            return (status_markdown(None, None), "", chart_frame([]), "", table,
+                    gr.Button(interactive=False), gr.Button(interactive=False), (stamp, rows))  # fmt: skip
         metrics = read_metrics(job["run_dir"])
         p = job_progress(job, metrics)
         resumable = job["status"] in ("cancelled", "failed", "interrupted")
         return (status_markdown(job, p), progress_html(p), chart_frame(metrics),
-                tail_log(job["run_dir"], 30), rows,
-                gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable))  # fmt: skip
+                tail_log(job["run_dir"], 30), table,
+                gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable),
+                (stamp, rows))  # fmt: skip
 
     @user_errors
     def cancel_job(current: str):
@@ -205,16 +245,16 @@ def build_train_tab(ctx: UIContext) -> None:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return str(table.iloc[row, 0]) if table is not None and len(table) > row else gr.skip()
 
-    live_outputs = [status, progress, chart, log_box, jobs, cancel, resume]
+    live_outputs = [status, progress, chart, log_box, jobs, cancel, resume, shown]
     for trigger in (ctx.app_id.change, ctx.models_changed.change):
         trigger(refresh_models, [ctx.app_id, model], [model])
     ctx.app_id.change(pick_job, [ctx.app_id, saved_job], [job_id])
     start.click(start_training, [ctx.app_id, model], [job_id, ctx.jobs_changed],
                 api_name="start_training")  # fmt: skip
     job_id.change(lambda j: j, [job_id], [saved_job]).then(
-        refresh, [job_id, ctx.app_id], live_outputs
+        refresh, [job_id, ctx.app_id, shown], live_outputs
     )
-    timer.tick(refresh, [job_id, ctx.app_id], live_outputs, show_progress="hidden",
+    timer.tick(refresh, [job_id, ctx.app_id, shown], live_outputs, show_progress="hidden",
                concurrency_limit=None, api_visibility="private")  # fmt: skip
     cancel.click(cancel_job, [job_id], None, api_name="cancel_training")
     resume.click(resume_job, [job_id], [ctx.jobs_changed], api_name="resume_training")

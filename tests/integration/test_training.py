@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,42 @@ def test_stop_then_resume_matches_uninterrupted_run(tmp_path, settings, tiny_cau
     for key in a:
         assert float((a[key] - b[key]).abs().max()) < 1e-6, key
     assert resumed["summary"]["train_loss"] == pytest.approx(results[0]["summary"]["train_loss"])
+
+
+def _wait_for_a_train_step(proc: subprocess.Popen, run_dir: Path, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        metrics = run_dir / "metrics.jsonl"
+        if metrics.is_file() and '"type": "train"' in metrics.read_text():
+            return
+        time.sleep(0.2)
+    raise AssertionError((run_dir / "train.log").read_text()[-3000:])
+
+
+def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_adapter(
+    tmp_path, settings, tiny_causal_dir
+):
+    # Checkpoints every 1000 steps: the only one can come from the stop itself.
+    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings,
+                     trainer={"max_steps": 1000, "logging_steps": 1, "save_strategy": "steps",
+                              "save_steps": 1000, "eval_strategy": "no"})  # fmt: skip
+    runs = {sig: write_run(tmp_path / sig.name, cfg) for sig in (signal.SIGTERM, signal.SIGINT)}
+    procs = {sig: _start(run) for sig, run in runs.items()}
+    for sig, proc in procs.items():
+        _wait_for_a_train_step(proc, runs[sig])
+        proc.send_signal(sig)
+    for sig, proc in procs.items():
+        run = runs[sig]
+        status = _finish(proc, run)
+        assert proc.returncode == 0
+        assert status["status"] == "cancelled", (sig, status)
+        step = status["summary"]["steps"]
+        assert (
+            1 <= step < 1000 and f"step {step}" in status["reason"] and "Resume" in status["reason"]
+        )
+        assert (run / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").is_file()
+        assert (run / "adapter" / "adapter_model.safetensors").is_file()
+        assert "Stop requested" in (run / "train.log").read_text()
 
 
 def test_seq2seq_lora_trains(tmp_path, settings, tiny_seq2seq_dir):

@@ -64,7 +64,14 @@ def test_4bit_without_cuda_and_bf16_without_support():
     ) in problems
     assert "trainer.bf16: this hardware does not support bf16; choose fp32" in problems
     problems = validate(template, hyper, dicts, GPU_NO_BF16)
-    assert problems == ["trainer.bf16: this hardware does not support bf16; choose fp32"]
+    assert problems == [
+        "trainer.bf16: this hardware does not support bf16; choose fp32",
+        "model.dtype: is 'bfloat16' but this hardware does not support bf16; choose 'float32'",
+        "quantization.bnb_4bit_compute_dtype: is 'bfloat16' but this hardware does not "
+        "support bf16; choose 'float16'",
+    ]
+    dicts["model"]["dtype"] = "float16"
+    dicts["quantization"]["bnb_4bit_compute_dtype"] = "float16"
     assert validate(template, {**hyper, "precision": "fp32"}, dicts, GPU_NO_BF16) == []
 
 
@@ -104,6 +111,7 @@ def test_every_problem_is_reported_at_once():
         ("model", "device_map", "/etc/device_map.json"),
         ("model", "token", "hf_abc"),
         ("tokenizer", "trust_remote_code", True),
+        ("tokenizer", "truncation_side", "left"),
         ("trainer", "output_dir", "/tmp/out"),
         ("trainer", "logging_dir", "/tmp/logs"),
         ("trainer", "callbacks", ["os.system"]),
@@ -215,3 +223,100 @@ def test_target_modules_must_be_names():
     assert any(
         p.startswith("peft.target_modules: must be a list of module names") for p in problems
     )
+
+
+def test_a_form_value_of_the_wrong_type_hides_no_other_problem():
+    template, hyper, dicts = _defaults()
+    hyper.update(max_steps="abc", batch_size=0, learning_rate=None, valid_pct="ten")
+    problems = validate(template, hyper, dicts, CPU_ONLY)
+    assert any(
+        p.startswith("trainer.max_steps: must be a whole number (got 'abc'") for p in problems
+    )
+    assert "trainer.per_device_train_batch_size: must be at least 1 (got 0)" in problems
+    assert "trainer.learning_rate: must be a number, not null" in problems
+    assert any(p.startswith("hyper.valid_pct: must be a number") for p in problems)
+    assert len(problems) == 4, problems  # each once, under the key the trainer reads
+
+
+def test_negative_max_steps_is_reported_not_turned_into_no_limit():
+    template, hyper, dicts = _defaults()
+    problems = validate(template, {**hyper, "max_steps": -5}, dicts, CPU_ONLY)
+    assert "trainer.max_steps: must be at least 0 (got -5)" in problems
+    dicts["trainer"]["max_steps"] = -5  # a JSON edit read back into the form keeps its value
+    from studio.configs import hyperparameters_from_dicts
+
+    assert hyperparameters_from_dicts(dicts, hyper)["max_steps"] == -5
+    assert validate(template, {**hyper, "max_steps": 0}, dicts, CPU_ONLY) == []  # 0: no limit
+
+
+def test_save_model_reports_a_wrong_type_instead_of_crashing(store, settings):
+    from studio.configs import save_model
+
+    template, hyper, dicts = _defaults()
+    app = store.create_app("a")
+    with store.transaction() as conn:
+        ds = store.get_or_create_dataset(app["id"], "d", conn=conn)
+        version = store.add_dataset_version(conn, ds["id"], content_hash="h", path="", n_rows=4,
+                                            n_accepted=4, stats={})  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        save_model(store, app["id"], "m", template.key, "causal", version["id"],
+                   {**hyper, "max_steps": "abc"}, dicts, CPU_ONLY)  # fmt: skip
+    assert any(p.startswith("trainer.max_steps:") for p in err.value.problems)
+
+
+GPU_AMPERE = Hardware(cuda=True, bf16=True, tf32=True, gpu_name="Fake A100", gpu_mem_gb=80)
+
+
+@pytest.mark.parametrize(
+    "section,values,hardware,expected",
+    [
+        ("trainer", {"tf32": True}, CPU_ONLY, "trainer.tf32: TF32 needs an Ampere or newer"),
+        ("trainer", {"tf32": True}, GPU_NO_BF16, "trainer.tf32: TF32 needs an Ampere or newer"),
+        ("trainer", {"optim": "paged_adamw_8bit"}, CPU_ONLY, "trainer.optim: 'paged_adamw_8bit'"),
+        ("model", {"attn_implementation": "flash_attention_2"}, CPU_ONLY,
+         "model.attn_implementation: 'flash_attention_2' needs a CUDA GPU"),
+        ("model", {"dtype": "bfloat16"}, CPU_ONLY, "model.dtype: is 'bfloat16' but"),
+        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 4,
+                     "save_strategy": "steps", "save_steps": 6}, CPU_ONLY,
+         "trainer.load_best_model_at_end: needs save_steps (6) to be a multiple of eval_steps (4)"),
+        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 4,
+                     "save_strategy": "epoch"}, CPU_ONLY,
+         "trainer.load_best_model_at_end: needs eval_strategy and save_strategy to be the same"),
+    ],
+)  # fmt: skip
+def test_settings_the_hardware_or_trainer_cannot_run(section, values, hardware, expected):
+    template, hyper, dicts = _defaults()
+    dicts[section].update(values)
+    problems = validate(template, {"valid_pct": 10.0}, dicts, hardware)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "section,values,hardware",
+    [
+        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 4,
+                     "save_strategy": "steps", "save_steps": 8}, CPU_ONLY),
+        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 0.1,
+                     "save_strategy": "steps", "save_steps": 0.2}, CPU_ONLY),
+        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "epoch",
+                     "save_strategy": "best"}, CPU_ONLY),
+        ("trainer", {"tf32": False, "optim": "adamw_torch"}, CPU_ONLY),
+        ("trainer", {"tf32": True, "optim": "paged_adamw_8bit"}, GPU_AMPERE),
+        ("model", {"attn_implementation": "sdpa", "dtype": "bfloat16"}, GPU_AMPERE),
+    ],
+)  # fmt: skip
+def test_consistent_settings_pass(section, values, hardware):
+    template, hyper, dicts = _defaults()
+    dicts[section].update(values)
+    assert validate(template, {"valid_pct": 10.0}, dicts, hardware) == []
+
+
+def test_flash_attention_on_a_gpu_needs_the_package(monkeypatch):
+    import studio.configs.hardware as hardware_module
+
+    monkeypatch.setattr(hardware_module, "flash_attn_installed", lambda: False)
+    template, hyper, dicts = _defaults()
+    dicts["model"]["attn_implementation"] = "flash_attention_2"
+    problems = validate(template, {"valid_pct": 10.0}, dicts, GPU_AMPERE)
+    assert any(p.startswith("model.attn_implementation: 'flash_attention_2' needs the "
+                            "flash-attn package") for p in problems), problems  # fmt: skip

@@ -6,7 +6,14 @@ import json
 import math
 
 from studio.jobs import job_progress, read_metrics, tail_log
-from studio.ui.train_tab import chart_frame, jobs_rows, progress_html, status_markdown
+from studio.ui.train_tab import (
+    chart_frame,
+    display_stamp,
+    jobs_rows,
+    pick_job_id,
+    progress_html,
+    status_markdown,
+)
 
 
 def _write(run, *records, partial=""):
@@ -65,3 +72,27 @@ def test_chart_axes_are_numeric_even_before_the_first_step():
     for metrics in ([], [{"type": "train", "step": 1, "loss": 2.5}]):
         types = plot.postprocess(chart_frame(metrics)).model_dump()["datatypes"]
         assert types["step"] == types["value"] == "quantitative", types
+
+
+def test_without_a_saved_job_the_live_one_is_shown():
+    jobs = [{"id": "new", "status": "failed"}, {"id": "q", "status": "queued"},
+            {"id": "run", "status": "running"}, {"id": "old", "status": "succeeded"}]  # fmt: skip
+    assert pick_job_id(jobs, "") == "run"
+    assert pick_job_id(jobs, "old") == "old"  # the job this browser was watching
+    assert pick_job_id(jobs, "gone") == "run"
+    assert pick_job_id([j for j in jobs if j["id"] != "run"], "") == "q"
+    assert pick_job_id(jobs[:1] + jobs[3:], "") == "new"
+    assert pick_job_id([], "") == ""
+
+
+def test_the_display_stamp_changes_only_with_the_job_or_its_files(tmp_path):
+    job = {"id": "j", "status": "succeeded", "reason": "", "started_at": 1.0,
+           "finished_at": 2.0, "run_dir": str(tmp_path)}  # fmt: skip
+    _write(tmp_path, {"type": "train", "step": 2, "loss": 3.0, "total_steps": 8})
+    first = display_stamp(job)
+    assert display_stamp(dict(job)) == first  # a finished job: nothing to re-read or re-send
+    with (tmp_path / "metrics.jsonl").open("a") as f:
+        f.write(json.dumps({"type": "train", "step": 4, "loss": 2.0}) + "\n")
+    assert display_stamp(job) != first
+    assert display_stamp({**job, "status": "running"}) != display_stamp(job)
+    assert display_stamp(None) == display_stamp(None) != display_stamp(job)

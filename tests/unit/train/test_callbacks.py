@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 from types import SimpleNamespace
+
+import pytest
 
 from studio.errors import ModelUnavailableError
 from studio.train.callbacks import MetricsCallback, StopRequest, perplexity
@@ -67,3 +70,61 @@ def test_failure_reasons_are_one_actionable_line():
         == "Weights of x are missing"
     )
     assert failure_reason(ValueError("bad thing\nmore")) == "ValueError: bad thing"
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:121] data. DefaultCPUAllocator: can't "
+            "allocate memory: you tried to allocate 8589934592 bytes. Error code 12 "
+            "(Cannot allocate memory)"
+        ),  # fmt: skip
+        RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 1 bytes."),
+        OSError(12, "Cannot allocate memory"),
+        MemoryError(),
+    ],
+)
+def test_cpu_out_of_memory_gets_the_advice(exc):
+    assert failure_reason(exc) == OOM_ADVICE
+
+
+def test_torch_out_of_memory_error_gets_the_advice():
+    import torch
+
+    assert failure_reason(torch.OutOfMemoryError("Tried to allocate 2.00 GiB")) == OOM_ADVICE
+
+    class Subclass(torch.OutOfMemoryError):
+        pass
+
+    assert failure_reason(Subclass("x")) == OOM_ADVICE
+    assert failure_reason(RuntimeError("shape mismatch")) == "RuntimeError: shape mismatch"
+
+
+def test_first_ctrl_c_asks_to_stop_and_a_second_one_quits(tmp_path):
+    stop = StopRequest(tmp_path)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop.install()
+        assert signal.getsignal(signal.SIGINT) == stop._on_signal
+        assert signal.getsignal(signal.SIGTERM) == stop._on_signal
+        stop._on_signal(signal.SIGINT, None)
+        assert stop.requested() and stop.signalled
+        stop._on_signal(signal.SIGTERM, None)  # a SIGTERM after it changes nothing
+        with pytest.raises(KeyboardInterrupt):
+            stop._on_signal(signal.SIGINT, None)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def test_only_the_main_process_writes_but_every_rank_stops(tmp_path):
+    cb, control = MetricsCallback(tmp_path, StopRequest(tmp_path)), _control()
+    other_rank = SimpleNamespace(**vars(_state(0)), is_world_process_zero=False)
+    cb.on_train_begin(None, other_rank, control)
+    cb.on_log(None, other_rank, control, logs={"loss": 2.5, "eval_loss": 2.0})
+    assert not (tmp_path / "metrics.jsonl").exists()
+    assert cb.last_train["loss"] == 2.5 and cb.last_eval["eval_loss"] == 2.0
+    (tmp_path / "STOP").touch()
+    cb.on_step_end(None, other_rank, control)
+    assert control.should_training_stop and control.should_save

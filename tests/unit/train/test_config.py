@@ -1,0 +1,44 @@
+"""read_config refuses what the page refuses; TrainingArguments honour the user's settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.errors import ConfigError
+from studio.train.config import read_config
+from tests.unit.train.runs import run_config, write_run
+
+
+def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):
+    cfg = run_config("some/model", tmp_path / "data", settings,
+                     model={"trust_remote_code": True},
+                     tokenizer={"trust_remote_code": True},
+                     trainer={"output_dir": "/tmp/elsewhere", "callbacks": ["os.system"],
+                              "push_to_hub": True},
+                     peft={"base_model_name_or_path": "/etc"})  # fmt: skip
+    run = write_run(tmp_path / "run", cfg)
+    with pytest.raises(ConfigError) as err:
+        read_config(run)
+    keys = sorted(p.split(":")[0] for p in err.value.problems)
+    assert keys == [
+        "model.trust_remote_code", "peft.base_model_name_or_path", "tokenizer.trust_remote_code",
+        "trainer.callbacks", "trainer.output_dir", "trainer.push_to_hub",
+    ]  # fmt: skip
+    assert all("not allowed" in p and "Remove it" in p for p in err.value.problems)
+
+
+def test_a_clean_config_is_read_with_defaults(tmp_path, settings):
+    run = write_run(tmp_path / "run", run_config("some/model", tmp_path / "data", settings))
+    cfg = read_config(run)
+    assert cfg["trainer"]["logging_steps"] == 2 and cfg["tokenizer"]["add_eos"] is True
+
+
+def test_save_total_limit_is_the_users_value(tmp_path, settings):
+    from studio.train.runner import training_arguments
+
+    cfg = run_config("some/model", tmp_path / "data", settings)
+    assert training_arguments(cfg, tmp_path, has_eval=True).save_total_limit == 2  # default
+    cfg["trainer"]["save_total_limit"] = 5
+    assert training_arguments(cfg, tmp_path, has_eval=True).save_total_limit == 5
+    cfg["trainer"]["save_total_limit"] = None  # null: keep every checkpoint
+    assert training_arguments(cfg, tmp_path, has_eval=True).save_total_limit is None
