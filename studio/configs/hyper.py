@@ -20,7 +20,11 @@ from studio.configs.schemas import SCHEDULERS
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 HYPER_FIELDS: dict[str, F] = {
-    "base_model": F("str", "Hugging Face model id (owner/name) or a local folder", max_len=500),
+    "base_model": F(
+        "str",
+        "Hugging Face model id (owner/name, or a bare name like gpt2) or a local folder",
+        max_len=500,
+    ),
     "epochs": F("float", "passes over the training data", min=0, min_exclusive=True, max=1000),
     "learning_rate": F("float", "peak learning rate", min=0, min_exclusive=True, max=1),
     "lr_scheduler": F("choice", "learning-rate schedule", choices=SCHEDULERS),

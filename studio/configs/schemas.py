@@ -29,7 +29,7 @@ STRATEGIES = ("no", "steps", "epoch")
 MODEL = {
     "base_model": F(
         "str",
-        "Hugging Face model id (owner/name), a local folder, or the template's model",
+        "Hugging Face model id (owner/name, or a bare name like gpt2), a local folder, or the template's model",
         max_len=500,
     ),
     "architecture": F(

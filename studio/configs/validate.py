@@ -172,7 +172,7 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
     scratch = isinstance(base, str) and base.startswith(SCRATCH_PREFIX)
     if base in ("", None):
         problems.append(
-            "model.base_model: empty; type a Hugging Face model id (owner/name) or a local "
+            "model.base_model: empty; type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local "
             "model folder"
         )
     for bits in ("4", "8"):

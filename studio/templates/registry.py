@@ -163,7 +163,7 @@ _ALL = [
         base_model="",
         model_types=("causal", "seq2seq"),
         memory_note="depends on the model you choose",
-        description="Any Hugging Face model id (owner/name) or a local model folder, with "
+        description="Any Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder, with "
         "a LoRA adapter on every linear layer; choose the model type yourself.",
         hyper={"target_modules": "all-linear"},
         model={"dtype": "float32"},

@@ -2,7 +2,8 @@
 
 The chosen app goes into ctx.app_id (which layout.py mirrors into a gr.BrowserState, so it
 survives a reload); every other tab follows ctx.app_id.change. Deleting asks for a ticked
-"I understand" box and removes the app's datasets, models, jobs and files (store.delete_app).
+"I understand" box; it stops the app's queued and running jobs, then removes its datasets,
+models, jobs, files and exports (studio.jobs.removal.delete_app_and_stop_jobs).
 "Create demo app" makes an app from one of sample_data/'s files in one click.
 """
 
@@ -14,6 +15,7 @@ import gradio as gr
 
 from studio.data.samples import create_demo_app, sample_choices
 from studio.errors import StudioError
+from studio.jobs.removal import delete_app_and_stop_jobs
 from studio.ui.common import bump, user_errors
 from studio.ui.context import UIContext
 
@@ -71,8 +73,8 @@ def build_apps_tab(ctx: UIContext) -> None:
                 rename = gr.Button("Rename", elem_id="apps-rename")
             with gr.Row():
                 confirm = gr.Checkbox(
-                    label="I understand: deleting removes this app's datasets, models, jobs and "
-                    "files for good.",
+                    label="I understand: deleting stops this app's running jobs and removes its "
+                    "datasets, models, jobs and files for good.",
                     elem_id="apps-delete-confirm",
                 )
                 delete = gr.Button("Delete app", variant="stop", elem_id="apps-delete")
@@ -114,9 +116,10 @@ def build_apps_tab(ctx: UIContext) -> None:
             raise StudioError("Choose the app to delete in Current app first.")
         if not understood:
             raise StudioError("Tick 'I understand' to confirm the delete, then click Delete again.")
-        store.delete_app(app_id)
-        return ("", *view("", request), False,
-                f"Deleted **{app['name']}** with its datasets, models and jobs.")  # fmt: skip
+        stopped = delete_app_and_stop_jobs(store, ctx.runner, app_id)
+        also = f" (stopped {len(stopped)} running job(s) first)" if stopped else ""
+        note = f"Deleted **{app['name']}** with its datasets, models, jobs and exports{also}."
+        return "", *view("", request), False, note
 
     @user_errors
     def refresh(app_id: str, request: gr.Request = None):

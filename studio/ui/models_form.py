@@ -23,7 +23,6 @@ from studio.models.resolve import SCRATCH_PREFIX
 from studio.templates import METHODS, MODEL_TYPES, TEMPLATES, get_template, templates_for_type
 
 ELEM_IDS = {"learning_rate": "models-lr"}
-ACTIVE_JOBS = ("queued", "running")
 SAVED_HEADERS = ["Name", "Version", "Template", "Type", "Dataset version", "Created"]
 # The model.architecture keys shown as form fields for a model built from scratch.
 ARCH_FORM: tuple[str, ...] = (
@@ -154,7 +153,7 @@ def template_card(settings, key: str, base_model: str = "") -> str:
     t = get_template(key)
     base = base_model or t.base_model
     ok, reason = t.availability(settings, detect_hardware(), base_model=base) if base else (
-        False, "Type a Hugging Face model id (owner/name) or a local model folder below.")  # fmt: skip
+        False, "Type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder below.")  # fmt: skip
     mark = "Available" if ok else "Not available yet"
     return (
         f"### {t.title}\n{t.description}\n\n"
@@ -203,7 +202,8 @@ def app_version(store, app_id: str, version_id: str | None) -> dict | None:
 
 
 def delete_saved_model(store, app_id: str, model_id: str, confirmed: bool) -> dict:
-    """Delete one of the app's saved models after the user confirmed; returns its row."""
+    """Delete one of the app's saved models after the user confirmed; returns its row with
+    `runs_removed`, the number of its jobs' run folders deleted along with it."""
     if not model_id:
         raise StudioError("Choose the saved model to delete first.")
     row = store.get_model(model_id)
@@ -213,14 +213,8 @@ def delete_saved_model(store, app_id: str, model_id: str, confirmed: bool) -> di
         raise StudioError(
             f"Tick 'I understand' to delete {row['name']} v{row['version']} (this cannot be undone)."
         )
-    active = [j for j in store.list_jobs(app_id, status=ACTIVE_JOBS) if j["model_id"] == model_id]
-    if active:
-        raise StudioError(
-            f"{row['name']} v{row['version']} has a {active[0]['kind']} job {active[0]['status']} "
-            f"(job {active[0]['id']}); cancel it in the Train tab, then delete the model."
-        )
-    store.delete_model(model_id)
-    return row
+    # Refused (JobError, "cancel it in the Train tab") while one of its jobs is queued/running.
+    return {**row, "runs_removed": store.delete_model(model_id)}
 
 
 def template_state(settings, store, key: str, model_type: str, app_id: str,

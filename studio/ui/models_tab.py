@@ -229,7 +229,10 @@ def build_models_tab(ctx: UIContext) -> None:
             if not ctx.current_app(app_id):
                 raise gr.Error(NO_APP)
             row = delete_saved_model(store, app_id, model_id, bool(confirmed))
-            note = f"Deleted **{row['name']} v{row['version']}**."
+            runs = row["runs_removed"]
+            note = f"Deleted **{row['name']} v{row['version']}**" + (
+                f" and the run folders of its {runs} job(s)." if runs else "."
+            )
             # A form cloned from the deleted model saves as a fresh model, not a child of it.
             parent_id = "" if parent_id == model_id else parent_id
             return note, *saved_rows(app_id), bump(), False, parent_id

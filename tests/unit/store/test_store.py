@@ -1,4 +1,4 @@
-"""The SQLite store: CRUD per entity, cascade delete, migrations, atomic writes."""
+"""The SQLite store: CRUD per entity, cascade delete with files, migrations, atomic writes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from studio.errors import NotFoundError, StudioError
+from studio.errors import JobError, NotFoundError, StudioError
 from studio.store import Store
 from studio.store.schema import SCHEMA_VERSION
 
@@ -46,6 +46,12 @@ def test_app_crud_and_owner(store):
     assert store.list_apps(owner="bob") == []
     store.rename_app(app["id"], "Sentiment v2")
     assert store.get_app(app["id"])["name"] == "Sentiment v2"
+    updated = store.update_app(app["id"], description=" reviews ")
+    assert (updated["name"], updated["description"]) == ("Sentiment v2", "reviews")
+    with pytest.raises(StudioError, match="at most 80"):
+        store.update_app(app["id"], name="x" * 81)
+    with pytest.raises(NotFoundError):
+        store.update_app("nope", description="d")
     with pytest.raises(StudioError, match="already have an app"):
         store.create_app("Sentiment v2", owner="alice")
     with pytest.raises(StudioError, match="needs a name"):
@@ -93,31 +99,149 @@ def test_job_lifecycle_and_filters(store):
         store.update_job("nope", status="failed")
 
 
-def test_deleting_an_app_removes_everything_it_owns(store):
+def test_deleting_an_app_removes_everything_it_owns(store, settings):
+    from studio.export.paths import exports_dir
+
     app = store.create_app("a")
     other = store.create_app("b")
     v = _version(store, app["id"])
     m = store.create_model(app["id"], "m", "t", "causal", v["id"], {})
-    j = store.create_job(app["id"], m["id"], "train")
+    j = store.create_job(app["id"], m["id"], "train", status="succeeded")
     store.add_evaluation(app["id"], m["id"], "perplexity", {"ppl": 3.0}, job_id=j["id"])
     _version(store, other["id"])
     folder = store.app_dir(app["id"]) / "datasets"
     folder.mkdir(parents=True)
     (folder / "train.jsonl").write_text("{}\n")
+    exported = exports_dir(settings, app["id"]) / "adapter.zip"
+    exported.write_bytes(b"zip")
+    kept = exports_dir(settings, other["id"]) / "adapter.zip"
+    kept.write_bytes(b"zip")
     store.delete_app(app["id"])
     assert store.counts() == {"apps": 1, "datasets": 1, "dataset_versions": 1, "models": 0,
                               "jobs": 0, "evaluations": 0}  # fmt: skip
     assert not store.app_dir(app["id"]).exists()
+    assert not exported.parent.exists() and kept.is_file()
+
+
+def test_deleting_an_app_with_an_active_job_is_refused(store):
+    # Its process would be orphaned; studio.jobs.removal stops it first, then deletes.
+    app = store.create_app("a")
+    job = store.create_job(app["id"], None, "train", status="running", pid=1)
+    with pytest.raises(JobError, match=f"train job running \\(job {job['id']}\\)"):
+        store.delete_app(app["id"])
+    assert store.get_app(app["id"]) and store.get_job(job["id"])
+    store.update_job(job["id"], status="cancelled")
+    store.delete_app(app["id"])
+    assert store.counts()["jobs"] == 0
+
+
+def test_dataset_crud_and_versions_in_use(store):
+    app = store.create_app("a")
+    v1 = store.create_dataset_version(app["id"], "reviews", content_hash="h", path="p1")
+    v2 = store.create_dataset_version(app["id"], "reviews", content_hash="h", path="p2")
+    assert (v1["version"], v2["version"]) == (1, 2)
+    ds = store.get_dataset(v1["dataset_id"])
+    assert ds["name"] == "reviews" and [d["id"] for d in store.list_datasets(app["id"])] == [
+        ds["id"]
+    ]
+    store.get_or_create_dataset(app["id"], "other")
+    assert store.update_dataset(ds["id"], name=" tweets ")["name"] == "tweets"
+    with pytest.raises(StudioError, match="already has a dataset named 'other'"):
+        store.update_dataset(ds["id"], name="other")
+    with pytest.raises(StudioError, match="name is empty"):
+        store.update_dataset(ds["id"], name=" ")
+    for v in (v1, v2):
+        (store.files_root / v["path"]).mkdir(parents=True)
+    model = store.create_model(app["id"], "m", "t", "causal", v1["id"], {})
+    with pytest.raises(StudioError, match="used by the saved model\\(s\\) m v1"):
+        store.delete_dataset_version(v1["id"])
+    with pytest.raises(StudioError, match="used by the saved model"):
+        store.delete_dataset(ds["id"])
+    assert store.get_model(model["id"]) and (store.files_root / "p1").is_dir()
+    store.delete_dataset_version(v2["id"])
+    assert not (store.files_root / "p2").exists()
+    with pytest.raises(NotFoundError, match="No dataset version"):
+        store.get_dataset_version(v2["id"])
+    store.delete_model(model["id"])
+    store.delete_dataset(ds["id"])
+    assert not (store.files_root / "p1").exists()
+    assert [d["name"] for d in store.list_datasets(app["id"])] == ["other"]
+    assert store.counts()["dataset_versions"] == 0
+    with pytest.raises(NotFoundError, match="No dataset with id"):
+        store.delete_dataset(ds["id"])
+
+
+def test_dataset_versions_are_immutable_and_files_outside_the_store_are_kept(store, tmp_path):
+    assert not hasattr(store, "update_dataset_version")
+    app = store.create_app("a")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    v = store.create_dataset_version(app["id"], "d", content_hash="h", path=str(outside))
+    store.delete_dataset_version(v["id"])  # a damaged path never deletes outside files_root
+    assert outside.is_dir()
+
+
+def test_model_update_and_delete_removes_its_run_folders(store):
+    app = store.create_app("a")
+    m = store.create_model(app["id"], "draft", "t", "causal", None, {"peft": {"r": 8}})
+    other = store.create_model(app["id"], "other", "t", "causal", None, {})
+    assert store.update_model(m["id"], name="final")["name"] == "final"
+    with pytest.raises(StudioError, match="already has other v1"):
+        store.update_model(m["id"], name="other")
+    runs = [store.app_dir(app["id"]) / "runs" / name for name in ("j1", "j2", "j3")]
+    for run in runs:
+        run.mkdir(parents=True)
+        (run / "train.log").write_text("x")
+    j1 = store.create_job(app["id"], m["id"], "train", run_dir=str(runs[0]), status="running")
+    store.create_job(app["id"], m["id"], "evaluate", run_dir=str(runs[1]), status="failed")
+    store.create_job(app["id"], other["id"], "train", run_dir=str(runs[2]), status="succeeded")
+    with pytest.raises(JobError, match="cancel it in the Train tab"):
+        store.delete_model(m["id"])
+    store.update_job(j1["id"], status="cancelled")
+    assert store.delete_model(m["id"]) == 2
+    assert [r.exists() for r in runs] == [False, False, True]
+    assert [j["model_id"] for j in store.list_jobs(app["id"])] == [other["id"]]
+    with pytest.raises(NotFoundError):
+        store.delete_model(m["id"])
+
+
+def test_job_delete_refuses_active_jobs_and_removes_the_run_folder(store):
+    app = store.create_app("a")
+    run = store.app_dir(app["id"]) / "runs" / "j"
+    run.mkdir(parents=True)
+    job = store.create_job(app["id"], None, "train", run_dir=str(run))
+    ev = store.add_evaluation(app["id"], None, "evaluate", {"bleu": 1.0}, job_id=job["id"])
+    with pytest.raises(JobError, match="queued"):
+        store.delete_job(job["id"])
+    store.update_job(job["id"], status="succeeded")
+    store.delete_job(job["id"])
+    assert not run.exists() and store.list_jobs(app["id"]) == []
+    assert store.get_evaluation(ev["id"])["job_id"] is None  # the results are kept
+    with pytest.raises(NotFoundError, match="No job"):
+        store.delete_job(job["id"])
+
+
+def test_evaluation_crud(store):
+    app = store.create_app("a")
+    ev = store.add_evaluation(app["id"], None, "perplexity", {"ppl": 3.0})
+    assert store.get_evaluation(ev["id"])["results"] == {"ppl": 3.0}
+    assert store.update_evaluation(ev["id"], {"ppl": 2.5})["results"] == {"ppl": 2.5}
+    assert [e["id"] for e in store.list_evaluations(app["id"])] == [ev["id"]]
+    store.delete_evaluation(ev["id"])
+    assert store.list_evaluations(app["id"]) == []
+    with pytest.raises(NotFoundError, match="No evaluation"):
+        store.get_evaluation(ev["id"])
+    with pytest.raises(NotFoundError, match="No evaluation"):
+        store.delete_evaluation(ev["id"])
 
 
 def test_a_write_that_fails_half_way_leaves_nothing(store):
+    # create_dataset_version inserts the new dataset, then its version; the version's id
+    # clashes with an existing one, so the second insert fails after the first succeeded.
     app = store.create_app("a")
+    taken = store.create_dataset_version(app["id"], "old", content_hash="h", path="p")
     before = store.counts()
-    ds = store.get_or_create_dataset(app["id"], "d")
-    before = store.counts()
-    with pytest.raises(RuntimeError):
-        with store.transaction() as conn:
-            store.add_dataset_version(conn, ds["id"], content_hash="h", path="/p")
-            raise RuntimeError("disk full while copying files")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.create_dataset_version(app["id"], "new", id=taken["id"], content_hash="h", path="q")
     assert store.counts() == before
-    assert store.list_dataset_versions(app["id"]) == []
+    assert [d["name"] for d in store.list_datasets(app["id"])] == ["old"]

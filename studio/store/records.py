@@ -1,0 +1,120 @@
+"""Job and evaluation rows: the part of the Store that records work done on an app.
+
+A mixin of Store (studio.store.store): it uses the store's transaction(), _query(), _one(),
+_insert() and _update(). Deleting a job also removes its run folder, and is refused while the
+job is queued or running: cancel it first (JobRunner.cancel), or its process would be
+orphaned and could write into the folder again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from studio.errors import JobError, NotFoundError
+from studio.store.rows import new_id, remove_inside
+
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "interrupted")
+ACTIVE_STATUSES = ("queued", "running")
+
+
+def refuse_active(jobs: list[dict[str, Any]], what: str) -> None:
+    """Raise JobError naming the first queued or running job among `jobs`, if any."""
+    for job in jobs:
+        if job["status"] in ACTIVE_STATUSES:
+            raise JobError(
+                f"{what} has a {job['kind']} job {job['status']} (job {job['id']}); cancel it "
+                "in the Train tab (or Evaluate tab), wait until it stops, then delete again."
+            )
+
+
+class RecordsMixin:
+    """Create / read / update / delete for jobs and evaluations."""
+
+    # -- jobs -------------------------------------------------------------------------
+    def create_job(self, app_id: str, model_id: str | None, kind: str, params: dict | None = None,
+                   run_dir: str = "", job_id: str | None = None, status: str = "queued",
+                   **fields: Any) -> dict:  # fmt: skip
+        """A job row. A record of finished work (an import) is created with its final status in
+        the same transaction, so a runner never sees it queued and tries to launch it."""
+        if status not in JOB_STATUSES:
+            raise ValueError(f"unknown job status {status!r}")
+        job = dict(id=job_id or new_id(), app_id=app_id, model_id=model_id, kind=kind,
+                   status=status, run_dir=run_dir, params=params or {}, summary={},
+                   created_at=time.time())  # fmt: skip
+        job.update(fields)
+        with self.transaction() as conn:
+            self._insert(conn, "jobs", job)
+        return self.get_job(job["id"])
+
+    def get_job(self, job_id: str) -> dict:
+        return self._one("jobs", job_id)
+
+    def update_job(self, job_id: str, **fields) -> dict:
+        if "status" in fields and fields["status"] not in JOB_STATUSES:
+            raise ValueError(f"unknown job status {fields['status']!r}")
+        return self._update("jobs", job_id, fields)
+
+    def list_jobs(self, app_id: str | None = None, status: tuple[str, ...] | None = None,
+                  kind: str | None = None) -> list[dict]:  # fmt: skip
+        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        if app_id is not None:
+            sql += " AND app_id = ?"
+            args.append(app_id)
+        if status:
+            sql += f" AND status IN ({', '.join('?' for _ in status)})"
+            args.extend(status)
+        if kind:
+            sql += " AND kind = ?"
+            args.append(kind)
+        return self._query(sql + " ORDER BY created_at DESC", tuple(args))
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job's row and its run folder (its evaluations keep their results).
+
+        Refused (JobError) while the job is queued or running.
+        """
+        with self.transaction() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"No job with id {job_id!r}; it may have been deleted.")
+            refuse_active([dict(row)], f"Job {job_id}")
+            conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        remove_inside(self.files_root, row["run_dir"])
+
+    # -- evaluations ------------------------------------------------------------------
+    def add_evaluation(self, app_id: str, model_id: str | None, kind: str, results: dict,
+                       job_id: str | None = None) -> dict:  # fmt: skip
+        ev = dict(id=new_id(), app_id=app_id, model_id=model_id, job_id=job_id, kind=kind,
+                  results=results, created_at=time.time())  # fmt: skip
+        with self.transaction() as conn:
+            self._insert(conn, "evaluations", ev)
+        return ev
+
+    def get_evaluation(self, evaluation_id: str) -> dict:
+        return self._one("evaluations", evaluation_id)
+
+    def update_evaluation(self, evaluation_id: str, results: dict) -> dict:
+        """Replace an evaluation's results (e.g. after recomputing a metric)."""
+        return self._update("evaluations", evaluation_id, {"results": results})
+
+    def list_evaluations(self, app_id: str, model_id: str | None = None) -> list[dict]:
+        if model_id:
+            return self._query(
+                "SELECT * FROM evaluations WHERE app_id = ? AND model_id = ? "
+                "ORDER BY created_at DESC",
+                (app_id, model_id),
+            )
+        return self._query(
+            "SELECT * FROM evaluations WHERE app_id = ? ORDER BY created_at DESC", (app_id,)
+        )
+
+    def delete_evaluation(self, evaluation_id: str) -> None:
+        """Delete one evaluation row (the job that produced it, if any, is kept)."""
+        with self.transaction() as conn:
+            cur = conn.execute("DELETE FROM evaluations WHERE id = ?", (evaluation_id,))
+            if cur.rowcount == 0:
+                raise NotFoundError(
+                    f"No evaluation with id {evaluation_id!r}; it may have been deleted."
+                )
