@@ -5,6 +5,9 @@ Prompts come from a dataset version's validation split or an uploaded list:
 - .csv: a `prompt` (or `input`) column, optional `instruction`, optional expected answer in
   `expected` / `output` / `answer` / `response`;
 - .jsonl: one object per line, either an Example dict or {"prompt", "expected"}.
+Uploaded prompts carry no section style or preamble of their own: `compare` lays them out as
+the model was trained (studio.prompts.layout, from the run's studio.json), so they read like
+the training prompts. Dataset lines that name their style keep it.
 Each row gets a per-row metric: exact match for classification-style answers, else ROUGE-L.
 """
 
@@ -22,11 +25,28 @@ from studio.errors import DataError
 from studio.evaluate.generation import greedy, prompt_text
 from studio.evaluate.pair import ModelPair
 from studio.evaluate.textmetrics import _scorer, exact_match
+from studio.prompts.layout import PromptLayout, layout_for
 
 PROMPT_KEYS = ("prompt", "input", "question", "text")
 EXPECTED_KEYS = ("expected", "output", "answer", "response", "target")
 CSV_COLUMNS = ("prompt", "expected", "base_output", "tuned_output", "metric", "base_score",
                "tuned_score")  # fmt: skip
+UPLOADED = "prompts_file"  # Example.meta["source"] of a prompt to lay out as the model trained
+
+
+def _uploaded(instruction: str = "", input: str = "", output: str = "",
+              preamble: str | None = None) -> Example:  # fmt: skip
+    """An uploaded prompt; its style (and preamble, unless given) come from the model."""
+    return Example(instruction=instruction, input=input, output=output,
+                   meta={"source": UPLOADED, "preamble": preamble})  # fmt: skip
+
+
+def laid_out(example: Example, layout: PromptLayout) -> Example:
+    """`example` in the model's training layout if it was uploaded without one."""
+    if example.meta.get("source") != UPLOADED:
+        return example
+    return layout.example(example.instruction, example.input, example.meta.get("preamble"),
+                          example.output)  # fmt: skip
 
 
 def _first(row: dict[str, Any], keys: tuple[str, ...]) -> str:
@@ -39,13 +59,17 @@ def _first(row: dict[str, Any], keys: tuple[str, ...]) -> str:
 
 
 def _from_mapping(row: dict[str, Any], where: str) -> Example:
-    if "output" in row and ("instruction" in row or "style" in row):
-        return Example.from_dict(row)  # a dataset version line
+    preamble = str(row["preamble"]) if row.get("preamble") is not None else None
+    if "output" in row and "style" in row:
+        return Example.from_dict(row)  # a dataset version line: its own layout
+    if "output" in row and "instruction" in row:
+        return _uploaded(str(row.get("instruction") or ""), str(row.get("input") or ""),
+                         str(row.get("output") or ""), preamble)  # fmt: skip
     prompt = _first(row, PROMPT_KEYS)
     if not prompt.strip():
         raise DataError(f"{where} has no prompt: give a 'prompt' (or 'input') column/key.")
     instruction = str(row.get("instruction") or "")
-    return Example(instruction=instruction, input=prompt, output=_first(row, EXPECTED_KEYS))
+    return _uploaded(instruction, prompt, _first(row, EXPECTED_KEYS), preamble)
 
 
 def read_prompts(path: str | Path, max_rows: int = 1000) -> list[Example]:
@@ -59,7 +83,7 @@ def read_prompts(path: str | Path, max_rows: int = 1000) -> list[Example]:
             f"{path.name} is not UTF-8 text; save it as UTF-8 and upload again."
         ) from exc
     if suffix == ".txt":
-        out = [Example(input=line.strip()) for line in text.splitlines() if line.strip()]
+        out = [_uploaded(input=line.strip()) for line in text.splitlines() if line.strip()]
     elif suffix == ".csv":
         reader = csv.DictReader(io.StringIO(text))
         out = [_from_mapping(r, f"{path.name} row {n}") for n, r in enumerate(reader, start=2)]
@@ -73,7 +97,7 @@ def read_prompts(path: str | Path, max_rows: int = 1000) -> list[Example]:
             except json.JSONDecodeError as exc:
                 raise DataError(f"{path.name} line {n} is not JSON ({exc.msg}).") from exc
             if isinstance(obj, str):
-                out.append(Example(input=obj))
+                out.append(_uploaded(input=obj))
             elif isinstance(obj, dict):
                 out.append(_from_mapping(obj, f"{path.name} line {n}"))
             else:
@@ -86,13 +110,15 @@ def read_prompts(path: str | Path, max_rows: int = 1000) -> list[Example]:
 
 
 def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
-            use_exact_match: bool = False,
-            on_row: Callable[[int], None] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+            use_exact_match: bool = False, on_row: Callable[[int], None] | None = None,
+            layout: PromptLayout | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """One row per example: prompt, expected, base_output, tuned_output, metric, scores.
 
-    `on_row(n_done)` runs after each row (progress; it may raise to stop).
+    `on_row(n_done)` runs after each row (progress; it may raise to stop). Uploaded prompts
+    are laid out with `layout`, by default the one recorded in the model's studio.json.
     """
     meta = pair.meta
+    layout = layout or layout_for(meta)
     model_type = meta.get("model_type", "causal")
     kwargs = dict(max_new_tokens=max_new_tokens, model_type=model_type,
                   max_length=int(meta.get("max_length") or 0),
@@ -100,6 +126,7 @@ def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
     scorer = None if use_exact_match else _scorer()
     rows = []
     for n, ex in enumerate(examples, start=1):
+        ex = laid_out(ex, layout)
         prompt = prompt_text(ex, pair.tokenizer, meta)
         tuned = greedy(pair.tuned, pair.tokenizer, prompt, **kwargs)
         base = ""

@@ -3,7 +3,10 @@
 One cache entry per base model (or per fully fine-tuned model). Trained LoRA adapters on the
 same base are loaded into that one entry by name (PeftModel.load_adapter), so five tuned
 versions of SmolLM2 cost one SmolLM2 plus five small adapters. The least recently used entry
-is dropped when more than `size` are loaded.
+is dropped when more than `size` are loaded, and the least recently used adapter of an entry
+is unloaded when it holds more than `max_adapters` (an adapter a generation is using stays
+until that generation ends). The plain base copy that assisted decoding drafts with lives on
+the entry it assists (`draft`), so it takes no slot and can never evict its own target.
 
 Thread safety: several requests may generate on one entry at once (a tuned model and its
 base side by side in Compare, two browser tabs, the HTTP API). Each generation declares
@@ -19,15 +22,16 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _wanted = threading.local()  # per thread: {entry id: adapter name or None}
+MAX_ADAPTERS = 4  # LoRA adapters kept loaded per base model; a LoRA is small, not free
 
 
 @dataclass
@@ -39,8 +43,11 @@ class LoadedModel:
     model: Any  # the transformers model; generate() is called on this
     model_type: str = "causal"
     peft: Any = None  # PeftModel wrapping `model` once an adapter is loaded
-    adapters: dict[str, str] = field(default_factory=dict)  # name -> adapter folder
+    adapters: OrderedDict[str, str] = field(default_factory=OrderedDict)  # name -> folder, LRU
     lock: threading.RLock = field(default_factory=threading.RLock)
+    draft: Any = None  # a plain copy of the base for assisted decoding, loaded on demand
+    draft_lock: threading.Lock = field(default_factory=threading.Lock)
+    _users: Counter = field(default_factory=Counter)  # adapter name -> generations using it
     _current: tuple[bool, str | None] = (True, None)  # (adapters enabled, active name)
     _hooks: list = field(default_factory=list)
 
@@ -88,18 +95,33 @@ class LoadedModel:
             table = _wanted.by_entry = {}
         previous = table.get(id(self), None)
         table[id(self)] = adapter
+        with self.lock:
+            self._users[adapter] += 1
         try:
             yield
         finally:
             table[id(self)] = previous
+            with self.lock:
+                self._users[adapter] -= 1
+
+    def unload_adapter(self, name: str) -> None:
+        """Delete adapter `name` from the model (caller holds `lock`; not while in use)."""
+        del self.adapters[name]
+        # Leave peft in a known state first: the most recently used adapter active, enabled.
+        newest = next(reversed(self.adapters))
+        self.peft.base_model.enable_adapter_layers()
+        self.peft.set_adapter(newest, inference_mode=True)
+        self._current = (True, newest)
+        self.peft.delete_adapter(name)
 
 
 class ModelCache:
     """LRU of LoadedModel entries, at most `size` of them; load functions are injected so the
     cache itself imports nothing heavy and tests can count loads."""
 
-    def __init__(self, size: int = 2):
+    def __init__(self, size: int = 2, max_adapters: int = MAX_ADAPTERS):
         self.size = max(1, int(size))
+        self.max_adapters = max(1, int(max_adapters))
         self._entries: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
@@ -140,12 +162,32 @@ class ModelCache:
                 self._evict()
             return entry
 
+    def draft(self, entry: LoadedModel, load: Callable[[], Any]) -> Any:
+        """The draft model assisting `entry` (loaded with `load()` once, dropped with it)."""
+        with entry.draft_lock:
+            if entry.draft is None:
+                log.info("loading the draft model for %s", entry.key)
+                entry.draft = load()
+                self.loads += 1
+            return entry.draft
+
+    @contextmanager
+    def use(self, entry: LoadedModel, name: str | None, adapter_dir: str = "") -> Iterator[None]:
+        """entry.use(name), (re)loading adapter `name` first: loading and marking it in use
+        happen under one lock, so the adapter bound cannot unload it in between."""
+        with ExitStack() as stack:
+            with entry.lock:
+                if name is not None:
+                    self.ensure_adapter(entry, name, adapter_dir)
+                stack.enter_context(entry.use(name))
+            yield
+
     def ensure_adapter(self, entry: LoadedModel, name: str, adapter_dir: str) -> None:
-        """Load the LoRA adapter in `adapter_dir` into `entry` under `name` (once)."""
-        if name in entry.adapters:
-            return
+        """Load the LoRA adapter in `adapter_dir` into `entry` under `name` (once), then unload
+        the least recently used adapters not in use beyond `max_adapters`."""
         with entry.lock:
             if name in entry.adapters:
+                entry.adapters.move_to_end(name)
                 return
             if entry.peft is None:
                 from peft import PeftModel
@@ -161,6 +203,17 @@ class ModelCache:
                 entry._current = (True, entry._current[1] or name)
             entry.peft.eval()
             entry.adapters[name] = adapter_dir
+            self._trim_adapters(entry)
+
+    def _trim_adapters(self, entry: LoadedModel) -> None:
+        for old in list(entry.adapters)[:-1]:  # oldest first; never the one just used
+            if len(entry.adapters) <= self.max_adapters:
+                return
+            if entry._users[old] > 0:
+                continue  # a generation is running with it: it goes on a later load
+            log.info("unloading adapter %s from %s (at most %d per model)", old, entry.key,
+                     self.max_adapters)  # fmt: skip
+            entry.unload_adapter(old)
 
     def _evict(self) -> None:
         evicted = False

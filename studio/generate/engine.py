@@ -22,7 +22,7 @@ from typing import Any
 from studio.errors import StudioError
 from studio.generate.cache import LoadedModel, ModelCache
 from studio.generate.options import GenerationOptions, OptionsError
-from studio.generate.prompting import PromptInput, render_input
+from studio.generate.prompting import PromptInput, Rendered, render_for
 from studio.generate.refs import ModelSpec, resolve_spec
 from studio.generate.sampling import SAMPLING_KEYS, seeded_sampler
 from studio.generate.stream import (
@@ -32,7 +32,7 @@ from studio.generate.stream import (
     run_in_thread,
     trim_at_stop,
 )
-from studio.generate.tokens import context_length, count_tokens
+from studio.generate.tokens import TokenizerCache, context_length, count_tokens
 from studio.settings import Settings
 
 
@@ -56,8 +56,7 @@ class Engine:
         self.settings = settings
         self.store = store
         self.cache = cache or ModelCache(settings.model_cache_size)
-        self._tokenizers: dict[str, Any] = {}
-        self._tok_lock = threading.Lock()
+        self._tokenizers = TokenizerCache()
 
     # -- models -------------------------------------------------------------------------
     def spec(self, ref: str) -> ModelSpec:
@@ -95,36 +94,40 @@ class Engine:
     def tokenizer(self, spec: ModelSpec):
         """The tokenizer saved with the trained model, else the base model's."""
         folder = spec.adapter_dir or spec.full_dir
-        key = folder or spec.base_ref
-        with self._tok_lock:
-            if key not in self._tokenizers:
-                if folder:
-                    from transformers import AutoTokenizer
 
-                    tok = AutoTokenizer.from_pretrained(folder)
-                    if tok.pad_token is None:
-                        tok.pad_token = tok.eos_token
-                else:
-                    from studio.models.loading import load_tokenizer
+        def load():
+            if not folder:
+                from studio.models.loading import load_tokenizer
 
-                    tok = load_tokenizer(spec.base_ref, self.settings)
-                self._tokenizers[key] = tok
-            return self._tokenizers[key]
+                return load_tokenizer(spec.base_ref, self.settings)
+            from transformers import AutoTokenizer
+
+            tok = AutoTokenizer.from_pretrained(folder)
+            if tok.pad_token is None:
+                tok.pad_token = tok.eos_token
+            return tok
+
+        return self._tokenizers.get(folder or spec.base_ref, load)
 
     def render(self, ref: str, prompt: PromptInput) -> str:
         """The exact text the model will be sent (the page shows it live)."""
-        spec = self.spec(ref)
-        return render_input(prompt, self.tokenizer(spec), spec.prompt_format, spec.style)
+        return self.rendered(self.spec(ref), prompt).text
+
+    def rendered(self, spec: ModelSpec, prompt: PromptInput) -> Rendered:
+        """`prompt` as `spec` was trained to read it (format, section style, preamble)."""
+        return render_for(prompt, self.tokenizer(spec), spec.prompt_format, spec.layout)
 
     # -- preparation --------------------------------------------------------------------
-    def prepare(self, spec: ModelSpec, prompt: PromptInput, options: GenerationOptions) -> Prepared:
+    def prepare(self, spec: ModelSpec, prompt: PromptInput, options: GenerationOptions,
+                rendered: Rendered | None = None) -> Prepared:  # fmt: skip
+        """Load the model and tokenize the prompt (`rendered`: text already rendered, e.g. the
+        tuned model's prompt sent unchanged to its base in Compare)."""
         options.validate()
         entry, adapter = self.load(spec)
         tok = self.tokenizer(spec)
-        text = render_input(prompt, tok, spec.prompt_format, spec.style)
-        # Chat-formatted text already carries its special tokens.
-        special = not (prompt.mode == "chat" or spec.prompt_format == "chat")
-        ids = tok(text, return_tensors="pt", add_special_tokens=special)["input_ids"]
+        rendered = rendered or self.rendered(spec, prompt)
+        text = rendered.text
+        ids = tok(text, return_tensors="pt", add_special_tokens=rendered.special)["input_ids"]
         ctx = context_length(entry.model, tok)
         n = int(ids.shape[1])
         if n == 0:
@@ -166,7 +169,7 @@ class Engine:
             if not p.spec.is_tuned:
                 raise OptionsError([("assistant", "the base model can only assist a trained "
                                      "model; use prompt_lookup for a base model")])  # fmt: skip
-            kw["assistant_model"] = self._draft(p.spec).model
+            kw["assistant_model"] = self._draft(p)
         if options.stop:
             kw["tokenizer"] = p.tokenizer  # generate() needs it to match stop strings
         kw["input_ids"] = ids
@@ -174,13 +177,14 @@ class Engine:
         kw["pad_token_id"] = p.tokenizer.pad_token_id
         return kw
 
-    def _draft(self, spec: ModelSpec) -> LoadedModel:
+    def _draft(self, p: Prepared) -> Any:
         """A separate plain copy of the base as the draft model (the shared entry cannot
-        run with and without its adapter inside one generate call)."""
+        run with and without its adapter inside one generate call). It is kept on the entry
+        it assists, so loading it never evicts that entry from the cache."""
         from studio.models.loading import load_model
 
-        return self.cache.get(f"draft:{spec.base_ref}",
-                              lambda: load_model(spec.base_ref, self.settings).eval())  # fmt: skip
+        base_ref = p.spec.base_ref
+        return self.cache.draft(p.entry, lambda: load_model(base_ref, self.settings).eval())
 
     def _new_ids(self, p: Prepared, sequences) -> list:
         # Decoder-only outputs repeat the prompt; encoder-decoder outputs do not.
@@ -189,12 +193,13 @@ class Engine:
         return [row[p.input_ids.shape[1] :] for row in sequences]
 
     # -- generation ---------------------------------------------------------------------
-    def generate(self, ref: str, prompt: PromptInput, options: GenerationOptions) -> StreamUpdate:
+    def generate(self, ref: str, prompt: PromptInput, options: GenerationOptions,
+                 rendered: Rendered | None = None) -> StreamUpdate:  # fmt: skip
         """Every returned sequence at once (non-streaming)."""
         spec = self.spec(ref)
-        p = self.prepare(spec, prompt, options)
+        p = self.prepare(spec, prompt, options, rendered)
         start = time.perf_counter()
-        with p.entry.use(p.adapter):
+        with self._using(p):
             out = p.entry.model.generate(**self._kwargs(p, options))
         seconds = time.perf_counter() - start
         texts, reasons, count = [], [], 0
@@ -207,11 +212,17 @@ class Engine:
             reasons.append("stop" if stopped or hit_eos else "length")
         return StreamUpdate(status="done", text=texts[0], texts=texts, model=spec.label,
                             prompt=p.text, prompt_tokens=int(p.input_ids.shape[1]),
-                            new_tokens=count, seconds=seconds, finish_reason=reasons[0])  # fmt: skip
+                            new_tokens=count, seconds=seconds, finish_reason=reasons[0],
+                            finish_reasons=reasons)  # fmt: skip
+
+    def _using(self, p: Prepared):
+        """Run forward passes with p's adapter (reloaded if the adapter bound unloaded it)."""
+        return self.cache.use(p.entry, p.adapter, p.spec.adapter_dir)
 
     def generate_stream(
-        self, ref: str, prompt: PromptInput, options: GenerationOptions
-    ) -> Iterator[StreamUpdate]:
+        self, ref: str, prompt: PromptInput, options: GenerationOptions,
+        rendered: Rendered | None = None,
+    ) -> Iterator[StreamUpdate]:  # fmt: skip
         """Yield the growing text (whole text each time) with tokens/s and time to first token.
 
         Says "Loading <model>…" first when the model is not in memory yet. Beam search and
@@ -222,9 +233,9 @@ class Engine:
         if not self.is_loaded(spec):
             yield StreamUpdate(status="loading", message=f"Loading {spec.label}…", model=spec.label)
         if options.strategy == "beam" or options.num_return_sequences > 1:
-            yield self.generate(ref, prompt, options)
+            yield self.generate(ref, prompt, options, rendered)
             return
-        p = self.prepare(spec, prompt, options)
+        p = self.prepare(spec, prompt, options, rendered)
         streamer = counting_streamer(p.tokenizer, timeout=None)
         errors: list[BaseException] = []
         kwargs = self._kwargs(p, options)
@@ -233,7 +244,7 @@ class Engine:
             kwargs["contrastive_streamer"] = streamer
 
         def work():
-            with p.entry.use(p.adapter):
+            with self._using(p):
                 p.entry.model.generate(**kwargs, streamer=streamer)
             if not streamer.ended:  # never leave the consumer below waiting
                 streamer.end()
@@ -265,6 +276,7 @@ class Engine:
         state.finish_reason = "length" if streamer.count >= options.max_new_tokens else "stop"
         if stopped:
             state.finish_reason = "stop"
+        state.finish_reasons = [state.finish_reason]
         yield state
 
     @staticmethod
@@ -277,7 +289,11 @@ class Engine:
 
     def compare_stream(self, left_ref: str, right_ref: str | None, prompt: PromptInput,
                        options: GenerationOptions) -> Iterator[tuple[StreamUpdate, StreamUpdate]]:  # fmt: skip
-        """The same prompt through two models at once; right defaults to left's real base."""
+        """The same prompt through two models at once; right defaults to left's real base.
+
+        The prompt is rendered once, as the left (tuned) model was trained to read it, and
+        both sides get exactly that text.
+        """
         left = self.spec(left_ref)
         if not right_ref:
             if not left.is_tuned:
@@ -287,8 +303,9 @@ class Engine:
                 )
             right_ref = left.base_spec_ref
         options.validate()
-        yield from interleave(lambda: self.generate_stream(left_ref, prompt, options),
-                              lambda: self.generate_stream(right_ref, prompt, options))  # fmt: skip
+        rendered = self.rendered(left, prompt)
+        yield from interleave(lambda: self.generate_stream(left_ref, prompt, options, rendered),
+                              lambda: self.generate_stream(right_ref, prompt, options, rendered))  # fmt: skip
 
 
 _engines: dict[str, Engine] = {}

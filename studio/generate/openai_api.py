@@ -62,15 +62,19 @@ def _num(body: dict, name: str, kind=float) -> Any:
 def options_from_request(body: dict, default_max: int) -> GenerationOptions:
     """OpenAI parameters -> GenerationOptions (validated; errors name the OpenAI param)."""
     opts = GenerationOptions(max_new_tokens=default_max)
-    max_tokens = _num(body, "max_completion_tokens", int) or _num(body, "max_tokens", int)
+    # max_completion_tokens (the newer name) wins; 0 is a value to refuse, not "absent".
+    param = "max_completion_tokens" if body.get("max_completion_tokens") is not None else (
+        "max_tokens")  # fmt: skip
+    max_tokens = _num(body, param, int)
     if max_tokens is not None:
         if max_tokens < 1:
-            raise APIError(400, f"max_tokens must be at least 1; got {max_tokens}.", "max_tokens")
+            raise APIError(400, f"{param} must be at least 1; got {max_tokens}.", param)
         opts.max_new_tokens = max_tokens
     temperature = _num(body, "temperature")
     if temperature is not None and not 0 <= temperature <= 2:
         raise APIError(400, f"temperature must be from 0 to 2; got {temperature}.", "temperature")
-    n = _num(body, "n", int) or 1
+    n = _num(body, "n", int)
+    n = 1 if n is None else n  # n: 0 reaches validate() and gets its 400
     top_p = _num(body, "top_p")
     # OpenAI's default temperature is 1 (sampling); 0 asks for the deterministic answer.
     if temperature == 0:
@@ -202,8 +206,15 @@ def build_openai_router(ctx):
     return router
 
 
+def _reasons(result) -> list[str]:
+    """One finish_reason per returned sequence ("stop" / "length"), each its own."""
+    own = list(result.finish_reasons or [])
+    fallback = result.finish_reason or "stop"
+    return [own[i] if i < len(own) and own[i] else fallback for i in range(len(result.texts))]
+
+
 def _full_response(result, model: str, chat: bool) -> dict:
-    reasons = [result.finish_reason or "stop"] * len(result.texts)
+    reasons = _reasons(result)
     if chat:
         choices = [{"index": i, "message": {"role": "assistant", "content": t},
                     "finish_reason": reasons[i]} for i, t in enumerate(result.texts)]  # fmt: skip
@@ -251,8 +262,8 @@ def _sse(engine, model: str, prompt: PromptInput, opts: GenerationOptions,
                     yield chunk(i, text[len(sent[i]) :], None, first=not sent[i])
                     sent[i] = text
             if update.status == "done":
-                for i in range(len(texts)):
-                    yield chunk(i, "", update.finish_reason or "stop")
+                for i, reason in enumerate(_reasons(update)):
+                    yield chunk(i, "", reason)
     except Exception as exc:  # the stream has started: report in-band, then end cleanly
         err = _translate(exc, "messages" if chat else "prompt")
         yield f"data: {json.dumps(err.body())}\n\n"

@@ -1,8 +1,9 @@
 """What the model is sent: the training prompt format, free text, or a chat conversation.
 
 Instruction mode goes through studio.prompts.render_prompt, the same function training
-uses, with the prompt format the run was trained with (studio.json), so the text at
-inference is byte-for-byte the prompt seen in training.
+uses, with the prompt format, section style and preamble the run was trained with
+(studio.json, see studio.prompts.layout), so the text at inference is byte-for-byte the
+prompt seen in training.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.data.records import STYLES, Example
+from studio.data.records import STYLE_PLAIN
 from studio.errors import StudioError
+from studio.prompts.layout import PromptLayout
 
 MODES = ("instruction", "text", "chat")
 
@@ -23,18 +25,39 @@ class PromptInput:
     input: str = ""  # instruction mode: the material (### Human / ### Input)
     text: str = ""  # free text mode: sent as is
     messages: list[dict[str, str]] = field(default_factory=list)  # chat: role/content, in order
+    preamble: str | None = None  # instruction mode: None = the preamble the model trained with
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A prompt rendered to text, and whether tokenizing it adds special tokens."""
+
+    text: str
+    special: bool
+
+
+def render_for(prompt: PromptInput, tokenizer: Any, prompt_format: str = "sections",
+               layout: PromptLayout | None = None) -> Rendered:  # fmt: skip
+    """render_input's text, with how to tokenize it."""
+    text = render_input(prompt, tokenizer, prompt_format, layout)
+    # Chat-formatted text already carries its special tokens.
+    return Rendered(text, not (prompt.mode == "chat" or prompt_format == "chat"))
 
 
 def render_input(prompt: PromptInput, tokenizer: Any, prompt_format: str = "sections",
-                 style: str = "human_assistant") -> str:  # fmt: skip
-    """The exact text handed to the tokenizer for this prompt."""
+                 layout: PromptLayout | None = None) -> str:  # fmt: skip
+    """The exact text handed to the tokenizer for this prompt (`layout`: the model's
+    training layout, ModelSpec.layout; None = Instruction/Human/Assistant, no preamble)."""
     from studio.prompts import render_prompt
 
     if prompt.mode == "instruction":
         if not (prompt.instruction.strip() or prompt.input.strip()):
             raise StudioError("Write an instruction or an input first (both boxes are empty).")
-        example = Example(instruction=prompt.instruction, input=prompt.input,
-                          style=style if style in STYLES else "human_assistant")  # fmt: skip
+        example = (layout or PromptLayout()).example(prompt.instruction, prompt.input,
+                                                     prompt.preamble)  # fmt: skip
+        if example.style == STYLE_PLAIN:
+            # Trained on plain text (no sections): the model continues what it is given.
+            return " ".join(p.strip() for p in (prompt.instruction, prompt.input) if p.strip())
         try:
             return render_prompt(example, prompt_format, tokenizer)
         except ValueError as exc:

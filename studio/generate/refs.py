@@ -1,4 +1,5 @@
-"""Model refs for inference: "job:<id>" (a succeeded train job's adapter) and "base:<ref>".
+"""Model refs for inference: "job:<id>" (a succeeded train or import job's model) and
+"base:<ref>".
 
 `resolve_spec` turns a ref into a ModelSpec (what to load and how to prompt it) without
 loading anything; `list_models` gives every model a user can generate with (the UI's
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.errors import ModelUnavailableError, NotFoundError, StudioError
+from studio.prompts.layout import PromptLayout, layout_for
 from studio.settings import Settings
 
 JOB_PREFIX = "job:"
 BASE_PREFIX = "base:"
+MODEL_JOB_KINDS = ("train", "import")  # jobs whose RUN_DIR/adapter is a model to generate with
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,12 @@ class ModelSpec:
     full_dir: str = ""  # a fully trained model folder (method full / scratch)
     prompt_format: str = "sections"  # as in training (studio.json)
     max_length: int = 0  # the training max_length (0 = unknown)
-    style: str = "human_assistant"  # section names for the Instruction mode
+    layout: PromptLayout = PromptLayout()  # section style + preamble of the training data
+
+    @property
+    def style(self) -> str:
+        """The section style the Instruction mode renders with."""
+        return self.layout.style
 
     @property
     def is_tuned(self) -> bool:
@@ -96,19 +104,22 @@ def _job_spec(job_id: str, store) -> ModelSpec:
         job = None
     except Exception:
         job = None
-    if job is None or job.get("kind") != "train":
-        raise NotFoundError(f"No train job {job_id!r}; pick a trained model from the list.")
+    if job is None or job.get("kind") not in MODEL_JOB_KINDS:
+        raise NotFoundError(
+            f"No train or import job {job_id!r}; pick a trained model from the list."
+        )
+    what = "Import" if job["kind"] == "import" else "Train job"
     if job["status"] != "succeeded":
         raise NotFoundError(
-            f"Train job {job_id} is {job['status']}, not succeeded: only finished training runs "
+            f"{what} {job_id} is {job['status']}, not succeeded: only finished training runs "
             "can generate. Wait for it to finish or pick another model."
         )
     adapter_dir = Path(job["run_dir"]) / "adapter"
     meta_path = adapter_dir / "studio.json"
     if not meta_path.is_file():
         raise ModelUnavailableError(
-            f"Train job {job_id} has no trained model at {adapter_dir} (studio.json missing); "
-            "the run folder was moved or deleted. Train again."
+            f"{what} {job_id} has no model at {adapter_dir} (studio.json missing); the run "
+            "folder was moved or deleted. Train (or import) it again."
         )
     meta = json.loads(meta_path.read_text())
     is_adapter = (adapter_dir / "adapter_config.json").is_file()
@@ -121,7 +132,7 @@ def _job_spec(job_id: str, store) -> ModelSpec:
         full_dir="" if is_adapter else str(adapter_dir),
         prompt_format=meta.get("prompt_format", "sections"),
         max_length=int(meta.get("max_length") or 0),
-        style=meta.get("style", "human_assistant"),
+        layout=layout_for(meta, job["run_dir"]),
     )
 
 
@@ -134,15 +145,21 @@ def job_label(store, job: dict, meta: dict | None = None) -> str:
             name = f"{model['name']} v{model['version']}"
         except Exception:
             name = ""
+    if not name and job.get("kind") == "import":
+        params = job.get("params") or {}
+        name = f"{params.get('name') or params.get('source') or 'adapter'} (imported)"
     if not name:
         name = (meta or {}).get("template") or "trained model"
     return f"{name} · job {job['id'][:8]}"
 
 
 def list_models(store, settings: Settings, app_id: str | None = None) -> list[dict]:
-    """[{id, name, kind, created}] for succeeded train jobs (of one app or all) and bases."""
+    """[{id, name, kind, created}] for succeeded train / import jobs (of one app or all) and
+    bases; imported adapters are listed as "trained" (they generate the same way)."""
     rows = []
-    for job in store.list_jobs(app_id=app_id, status=("succeeded",), kind="train"):
+    for job in store.list_jobs(app_id=app_id, status=("succeeded",)):
+        if job.get("kind") not in MODEL_JOB_KINDS:
+            continue
         if not (Path(job["run_dir"]) / "adapter" / "studio.json").is_file():
             continue
         rows.append({"id": JOB_PREFIX + job["id"], "name": job_label(store, job),

@@ -30,6 +30,7 @@ class StreamUpdate:
     ttft: float | None = None  # seconds from start of generation to the first token
     seconds: float = 0.0  # generation time so far (loading excluded)
     finish_reason: str = ""  # stop (EOS or a stop sequence) | length (max_new_tokens)
+    finish_reasons: list[str] = field(default_factory=list)  # per sequence in texts (when done)
 
     @property
     def tokens_per_s(self) -> float:

@@ -62,10 +62,10 @@ def training_arguments(cfg: dict[str, Any], run_dir: Path, has_eval: bool):
     if not has_eval:
         kwargs["eval_strategy"] = "no"
         kwargs.pop("load_best_model_at_end", None)
+    kwargs.setdefault("save_total_limit", KEEP_CHECKPOINTS)  # the user's value wins (null: all)
     kwargs.update(
         output_dir=str(run_dir / CHECKPOINTS_DIR),
         report_to="none",
-        save_total_limit=KEEP_CHECKPOINTS,
         logging_nan_inf_filter=False,  # a NaN must reach the callback, not be averaged away
         include_num_input_tokens_seen="non_padding",
         disable_tqdm=True,  # train.log is read by people: no progress-bar carriage returns
@@ -113,6 +113,10 @@ def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path
         "max_length": cfg["tokenizer"]["max_length"], "template": cfg.get("template", ""),
         "job_id": cfg.get("job_id", ""), "model_id": cfg.get("model_id", ""),
     }  # fmt: skip
+    # Generation prompts with the section style and preamble the examples were trained with.
+    from studio.prompts.layout import data_layout
+
+    meta.update(data_layout(cfg["data"]).to_meta())
     (out / "studio.json").write_text(json.dumps(meta, indent=2))
     return out
 
@@ -169,7 +173,8 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     step = trainer.state.global_step
     if eval_ds and not metrics.cancelled and metrics.last_eval.get("step") != step:
         trainer.evaluate()  # the summary's eval loss belongs to the final weights
-    save_trained(trainer, tokenizer, cfg, run_dir)
+    if trainer.is_world_process_zero():  # under accelerate launch, one rank writes the adapter
+        save_trained(trainer, tokenizer, cfg, run_dir)
     eval_loss = metrics.last_eval.get("eval_loss")
     summary = {
         "train_loss": metrics.last_train.get("loss", output.training_loss),

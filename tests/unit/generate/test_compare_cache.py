@@ -109,3 +109,81 @@ def test_engine_cache_bounded_by_settings(store, settings, tiny_causal_dir, tmp_
         engine.generate(f"base:{dst}", PROMPT, GenerationOptions(max_new_tokens=1))
     assert len(engine.cache.keys()) == settings.model_cache_size == 2
     assert engine.cache.loads == 3
+
+
+def _job_copy(store, tuned_run_dir, dest, **meta_updates) -> str:
+    """The ref of a copy of the tuned run (its own adapter name), studio.json updated."""
+    import json
+    import shutil
+
+    from tests.unit.generate.tuned import add_succeeded_job
+
+    shutil.copytree(tuned_run_dir, dest)
+    meta_path = dest / "adapter" / "studio.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), **meta_updates}))
+    return "job:" + add_succeeded_job(store, dest, app_name=dest.name)[1]
+
+
+def test_compare_sends_the_tuned_models_prompt_to_both_sides(
+    engine, store, tuned_run_dir, tiny_causal_dir, tmp_path
+):
+    job = _job_copy(store, tuned_run_dir, tmp_path / "alpaca", style="input_response",
+                    preamble="Answer the question.", input_preamble="Use the input.")  # fmt: skip
+    want = ("Use the input. ### Instruction: Say something about foxes. "
+            "### Input: The fox is quick. ### Response:")  # fmt: skip
+    left, right = list(engine.compare_stream(job, None, PROMPT, GenerationOptions(**OPTS)))[-1]
+    assert left.prompt == right.prompt == want  # the base no longer gets its default layout
+    assert right.text == plain_greedy(tiny_causal_dir, want, 10)
+    # A second model chosen by hand also gets the left model's prompt.
+    _, other = list(engine.compare_stream(job, f"base:{tiny_causal_dir}", PROMPT,
+                                          GenerationOptions(**OPTS)))[-1]  # fmt: skip
+    assert other.prompt == want
+
+
+def test_adapters_per_base_are_bounded_lru(store, settings, tuned_run_dir, tmp_path):
+    from studio.generate.engine import Engine
+
+    engine = Engine(settings, store, ModelCache(size=2, max_adapters=2))
+    jobs = [_job_copy(store, tuned_run_dir, tmp_path / f"run{i}") for i in range(3)]
+    first = engine.generate(jobs[0], PROMPT, GenerationOptions(**OPTS)).text
+    engine.generate(jobs[1], PROMPT, GenerationOptions(**OPTS))
+    [key] = engine.cache.keys()
+    entry = engine.cache._entries[key]
+    names = [engine._adapter_name(engine.spec(j)) for j in jobs]
+    assert list(entry.adapters) == names[:2]
+    engine.generate(jobs[2], PROMPT, GenerationOptions(**OPTS))
+    assert list(entry.adapters) == names[1:]  # the least recently used one went
+    assert set(entry.peft.peft_config) == set(names[1:])  # really deleted from the model
+    assert not engine.is_loaded(engine.spec(jobs[0]))
+    # Unloaded and loaded again on demand: same answer as before.
+    assert engine.generate(jobs[0], PROMPT, GenerationOptions(**OPTS)).text == first
+    assert list(entry.adapters) == [names[2], names[0]]
+    # An adapter a generation is using stays, even when least recently used.
+    with entry.use(names[2]):
+        engine.generate(jobs[1], PROMPT, GenerationOptions(**OPTS))
+        assert list(entry.adapters) == [names[2], names[1]]
+    engine.generate(jobs[0], PROMPT, GenerationOptions(**OPTS))
+    assert list(entry.adapters) == [names[1], names[0]]
+
+
+def test_assisted_draft_does_not_evict_its_target(store, settings, tuned_job):
+    from studio.generate.engine import Engine
+
+    engine = Engine(settings, store, ModelCache(size=1))
+    job = f"job:{tuned_job[1]}"
+    opts = GenerationOptions(strategy="assisted", assistant="base", max_new_tokens=6)
+    engine.generate(job, PROMPT, opts)
+    engine.generate(job, PROMPT, opts)
+    assert len(engine.cache.keys()) == 1 and engine.cache.loads == 2  # model + draft, once
+
+
+def test_tokenizers_are_bounded(engine, tiny_causal_dir, tmp_path):
+    import shutil
+
+    from studio.generate.tokens import TokenizerCache
+
+    engine._tokenizers = TokenizerCache(size=2)
+    for i in range(3):
+        shutil.copytree(tiny_causal_dir, tmp_path / f"tok{i}")
+        engine.render(f"base:{tmp_path / f'tok{i}'}", PromptInput(mode="text", text="x"))
+    assert len(engine._tokenizers) == 2

@@ -120,3 +120,69 @@ def test_contrastive_streams(engine, base_ref):
     assert updates[-1].status == "done" and updates[-1].new_tokens == 6
     assert len([u for u in updates if u.status == "generating"]) >= 2
     assert updates[-1].text == engine.generate(base_ref, PROMPT, opts).text
+
+
+def _record_decoding(engine, ref, monkeypatch, method: str) -> list[dict]:
+    """Calls of the model class's decoding `method` (`_sample` for greedy, `_beam_search`):
+    the generation config and logits processors generate() really decoded with."""
+    entry, _ = engine.load(engine.spec(ref))
+    cls, calls = type(entry.model), []
+    original = getattr(cls, method)
+
+    def spy(self, input_ids, logits_processor, stopping_criteria, generation_config, **kw):
+        out = original(self, input_ids, logits_processor, stopping_criteria, generation_config,
+                       **kw)  # fmt: skip
+        calls.append({"config": generation_config, "out": out, "prompt": input_ids.shape[1],
+                      "processors": {type(p).__name__ for p in logits_processor}})  # fmt: skip
+        return out
+
+    monkeypatch.setattr(cls, method, spy)
+    return calls
+
+
+def _bigrams(ids: list[int]) -> list[tuple[int, int]]:
+    return list(zip(ids, ids[1:], strict=False))
+
+
+def test_repetition_options_reach_generation(engine, base_ref, monkeypatch):
+    calls = _record_decoding(engine, base_ref, monkeypatch, "_sample")
+    opts = dict(max_new_tokens=24, min_new_tokens=24)
+    plain = gen(engine, base_ref, **opts)
+    ids = calls[-1]["out"][0].tolist()
+    new = ids[calls[-1]["prompt"] :]
+    # The random tiny model repeats itself, so the checks below can fail.
+    assert len(set(_bigrams(ids))) < len(_bigrams(ids))
+    assert len(set(new)) < len(new) or set(new) & set(ids[: calls[-1]["prompt"]])
+
+    no_repeat = gen(engine, base_ref, no_repeat_ngram_size=2, **opts)
+    assert "NoRepeatNGramLogitsProcessor" in calls[-1]["processors"]
+    ids = calls[-1]["out"][0].tolist()
+    assert len(set(_bigrams(ids))) == len(_bigrams(ids))  # no bigram twice, prompt included
+    assert no_repeat.text != plain.text
+
+    gen(engine, base_ref, repetition_penalty=10.0, **opts)
+    assert "RepetitionPenaltyLogitsProcessor" in calls[-1]["processors"]
+    assert calls[-1]["config"].repetition_penalty == 10.0
+    ids = calls[-1]["out"][0].tolist()
+    n = calls[-1]["prompt"]
+    new = ids[n:]
+    # Every seen token's logit is divided by 10: nothing from the prompt or earlier output.
+    assert len(set(new)) == len(new) and not set(new) & set(ids[:n])
+
+    # The same options reach seeded sampling too.
+    gen(engine, base_ref, strategy="sample", seed=1, no_repeat_ngram_size=2, **opts)
+    ids = calls[-1]["out"][0].tolist()
+    assert len(set(_bigrams(ids))) == len(_bigrams(ids))
+
+
+def test_beam_length_penalty_and_early_stopping_reach_beam_search(engine, base_ref,
+                                                                 monkeypatch):  # fmt: skip
+    calls = _record_decoding(engine, base_ref, monkeypatch, "_beam_search")
+    for penalty, early in ((0.5, False), (2.0, True)):
+        out = gen(engine, base_ref, strategy="beam", num_beams=3, length_penalty=penalty,
+                  early_stopping=early, max_new_tokens=6)  # fmt: skip
+        config = calls[-1]["config"]
+        assert (config.num_beams, config.length_penalty, config.early_stopping) == (3, penalty,
+                                                                                    early)  # fmt: skip
+        assert out.text and 1 <= out.new_tokens <= 6
+    assert len(calls) == 2

@@ -56,6 +56,46 @@ def test_openai_mapping():
         assert err.value.param == param and err.value.status == 400
 
 
+def test_openai_zero_token_limits_are_refused_not_ignored():
+    for body, name in (({"max_completion_tokens": 0, "max_tokens": 5}, "max_completion_tokens"),
+                       ({"max_tokens": 0}, "max_tokens")):  # fmt: skip
+        with pytest.raises(APIError) as err:
+            options_from_request(body, 16)
+        assert (err.value.status, err.value.param) == (400, name)
+        assert "at least 1" in err.value.message
+    assert (
+        options_from_request({"max_completion_tokens": 7, "max_tokens": 3}, 16).max_new_tokens == 7
+    )
+    with pytest.raises(APIError) as err:
+        options_from_request({"n": 0}, 16)
+    assert (err.value.status, err.value.param) == (400, "n")
+
+
+def test_openai_each_choice_has_its_own_finish_reason():
+    import json
+
+    from studio.generate.openai_api import _full_response, _sse
+    from studio.generate.prompting import PromptInput
+    from studio.generate.stream import StreamUpdate
+
+    done = StreamUpdate(status="done", text="a", texts=["a", "bb"], finish_reason="stop",
+                        finish_reasons=["stop", "length"])  # fmt: skip
+    for chat in (False, True):
+        body = _full_response(done, "m", chat)
+        assert [c["finish_reason"] for c in body["choices"]] == ["stop", "length"]
+
+    class FakeEngine:
+        def generate_stream(self, model, prompt, opts):
+            yield done
+
+    opts = options_from_request({"n": 2, "seed": 1}, 16)
+    events = [json.loads(e[6:]) for e in _sse(FakeEngine(), "m", PromptInput(mode="text", text="x"),
+                                               opts, False) if "[DONE]" not in e]  # fmt: skip
+    finals = {c["index"]: c["finish_reason"] for e in events for c in e["choices"]
+              if c["finish_reason"]}  # fmt: skip
+    assert finals == {0: "stop", 1: "length"}
+
+
 def test_trim_at_stop_takes_the_earliest():
     assert trim_at_stop("a###b\n\nc", ["\n\n", "###"]) == ("a", True)
     assert trim_at_stop("abc", ["x"]) == ("abc", False)
