@@ -1,0 +1,68 @@
+"""Print the README's reference of the five config dicts, from the schemas themselves.
+
+    python scripts/config_reference.py            # print the markdown
+    python scripts/config_reference.py --write    # replace the block in README.md
+
+The block sits between `<!-- config-reference:start -->` and `<!-- config-reference:end -->`;
+a test fails when README.md no longer matches what this prints.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from studio.configs.schemas import SCHEMAS  # noqa: E402
+
+START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
+TITLES = {
+    "model": "model: which base model and how it is loaded",
+    "quantization": "quantization: BitsAndBytesConfig (QLoRA; CUDA only)",
+    "peft": "peft: LoraConfig",
+    "tokenizer": "tokenizer: prompt format and lengths",
+    "trainer": "trainer: TrainingArguments",
+}
+
+
+def _allowed(field) -> str:
+    if field.choices and field.kind == "choice":
+        return " / ".join(f"`{c}`" for c in field.choices)
+    low = getattr(field, "min", None)
+    high = getattr(field, "max", None)
+    if low is not None and high is not None:
+        return f"{field.kind}, {low} … {high}"
+    if low is not None:
+        return f"{field.kind} ≥ {low}"
+    if high is not None:
+        return f"{field.kind} ≤ {high}"
+    return field.kind
+
+
+def reference() -> str:
+    """The markdown block: one table per config dict."""
+    parts = [START]
+    for section, fields in SCHEMAS.items():
+        parts += ["", f"**{TITLES[section]}**", "", "| key | what it does | allowed |",
+                  "|---|---|---|"]  # fmt: skip
+        for key, field in fields.items():
+            parts.append(f"| `{key}` | {field.help} | {_allowed(field)} |")
+    parts += ["", END]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    text = reference()
+    if "--write" not in sys.argv:
+        print(text)
+        return
+    readme = ROOT / "README.md"
+    body = readme.read_text(encoding="utf-8")
+    start, end = body.index(START), body.index(END) + len(END)
+    readme.write_text(body[:start] + text + body[end:], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The README tells the truth: its commands and examples are run here, as written.
+
+The Python examples (gradio_client and the OpenAI client) run against a served studio on the
+real embedded SmolLM2; the curl line, the backup one-liner, the headless entry points and
+`scripts/run.sh` itself run as subprocesses. The config reference must match the schemas.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from studio.settings import PROJECT_ROOT
+from tests.helpers import free_port, serve
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+README_URL = "http://127.0.0.1:7860"
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+def _block_with(lang: str, marker: str) -> str:
+    found = [b for b in _blocks(lang) if marker in b]
+    assert len(found) == 1, f"expected one ```{lang} block with {marker!r} in README.md"
+    return found[0]
+
+
+def test_config_reference_matches_the_schemas():
+    sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+    try:
+        from config_reference import END, START, reference
+    finally:
+        sys.path.pop(0)
+    block = README[README.index(START) : README.index(END) + len(END)]
+    assert block == reference(), "run: python scripts/config_reference.py --write"
+
+
+def test_two_commands_and_ci_agree():
+    commands = _block_with("bash", "scripts/run.sh")
+    assert "bash scripts/run.sh" in commands and "bash scripts/test.sh" in commands
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+    assert "exec bash scripts/test.sh" in ci
+
+
+@pytest.fixture(scope="module")
+def served_studio(tmp_path_factory, models_cache, packaged_model_dir):
+    import app
+    from studio.settings import Settings
+
+    home = tmp_path_factory.mktemp("readme-home")
+    settings = Settings.from_env(home=home, models_root=models_cache, port=0)
+    fastapi_app, _, ctx = app.create_server(settings, start_runner=False)
+    with serve(fastapi_app) as url:
+        yield url, home
+
+
+def _run_python(code: str, url: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code.replace(README_URL, url)],
+                         capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+@pytest.mark.slow
+def test_gradio_client_example_answers(served_studio):
+    url, _ = served_studio
+    printed = _run_python(_block_with("python", "gradio_client"), url)
+    answer, stats = printed.splitlines()[-2:]  # after gradio_client's "Loaded as API" line
+    assert "Paris" in answer
+    assert "tokens/s" in stats and "first token after" in stats
+
+
+@pytest.mark.slow
+def test_openai_example_answers_and_streams(served_studio):
+    url, _ = served_studio
+    printed = _run_python(_block_with("python", "from openai import OpenAI"), url)
+    models, *rest = printed.splitlines()
+    assert "base:smollm2-135m-lora" in models
+    assert "Paris" in "\n".join(rest)
+
+
+@pytest.mark.slow
+def test_curl_example_gets_a_chat_completion(served_studio):
+    url, _ = served_studio
+    line = _block_with("bash", "curl").replace("\\\n", " ").replace(README_URL, url)
+    out = subprocess.run(shlex.split(line), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert '"role":"assistant"' in out.stdout.replace(" ", "")
+
+
+def test_backup_one_liner_copies_the_store(tmp_path, store, settings):
+    store.create_app("Backed up")
+    block = _block_with("bash", "backup(")
+    code = shlex.split(block.strip())[2]  # python -c "<code>"
+    code = code.replace("studio_home/studio.db", str(settings.db_path))
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, timeout=60)
+    names = sqlite3.connect(tmp_path / "backup.db").execute("SELECT name FROM apps").fetchall()
+    assert names == [("Backed up",)]
+
+
+def test_headless_entry_points_answer(tmp_path):
+    block = _block_with("bash", "python -m studio.train RUN_DIR")
+    modules = sorted(set(re.findall(r"python -m (studio\.\w+)", block)))
+    assert modules == ["studio.evaluate", "studio.train"]
+    for module in modules:
+        helped = subprocess.run([sys.executable, "-m", module, "--help"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert helped.returncode == 0 and "RUN_DIR" in helped.stdout.upper(), helped.stderr
+    missing = subprocess.run([sys.executable, "-m", "studio.train", str(tmp_path / "nope")],
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert missing.returncode == 2 and "is not a folder" in missing.stderr
+
+
+@pytest.mark.slow
+def test_run_command_starts_the_studio(tmp_path, models_cache, packaged_model_dir):
+    """`bash scripts/run.sh` (set-up already done by the test command) serves the page."""
+    port = free_port()
+    env = dict(os.environ, STUDIO_HOME=str(tmp_path / "home"), STUDIO_PORT=str(port),
+               STUDIO_MODELS_DIR=str(models_cache), GRADIO_ANALYTICS_ENABLED="False")  # fmt: skip
+    log = open(tmp_path / "run.log", "w")
+    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            assert proc.poll() is None, (tmp_path / "run.log").read_text()
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                if page.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise AssertionError(
+                "run.sh did not serve the page:\n" + (tmp_path / "run.log").read_text()
+            )
+        assert "TextGen Studio" in page.text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
