@@ -10,7 +10,6 @@ both the instruction (start) and the answer cue (end, e.g. "### Assistant:") sur
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +38,19 @@ def read_jsonl(path: str | Path) -> list[Example]:
 
 
 def load_splits(data: dict[str, Any]) -> tuple[list[Example], list[Example]]:
-    """(train, valid) examples; re-split with data.valid_pct/seed when data.resplit is set."""
+    """(train, valid) examples; re-split with data.valid_pct/seed when data.resplit is set
+    (the model asked for another validation share than its dataset version has), the same
+    way a version is split: seeded, and stratified by label for classification data."""
     train, valid = read_jsonl(data["train"]), read_jsonl(data.get("valid") or "")
     if data.get("resplit"):
+        from studio.data.split import split_examples
+        from studio.data.stats import basic_stats, example_labels
+
         rows = train + valid
-        random.Random(int(data.get("seed", 42))).shuffle(rows)
-        n_valid = int(round(len(rows) * float(data.get("valid_pct", 10.0)) / 100.0))
-        n_valid = min(n_valid, max(len(rows) - 1, 0))
-        valid, train = rows[:n_valid], rows[n_valid:]
+        labels = basic_stats(rows)["labels"]
+        train, valid = split_examples(rows, float(data.get("valid_pct", 10.0)),
+                                      int(data.get("seed", 42)),
+                                      example_labels(rows, labels) if labels else None)  # fmt: skip
     if not train:
         raise DataError(
             "The training split has no examples; add data in the Inputs tab or lower the "

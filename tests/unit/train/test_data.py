@@ -52,7 +52,8 @@ def test_resplit_uses_the_seed_and_share(tmp_path):
     valid = write_jsonl(tmp_path / "valid.jsonl", sentiment_examples(2, seed=1))
     data = {"train": str(train), "valid": str(valid), "resplit": True, "valid_pct": 25, "seed": 3}
     a, b = load_splits(data), load_splits(data)
-    assert (len(a[0]), len(a[1])) == (15, 5) and a == b
+    # 25 % of 20, rounded per label as a version split is: 5 or 6 held out; repeatable.
+    assert len(a[0]) + len(a[1]) == 20 and len(a[1]) in (5, 6) and a == b
     with pytest.raises(DataError, match="no examples"):
         load_splits({"train": str(tmp_path / "missing.jsonl")})
 
@@ -69,3 +70,19 @@ def test_rejected_share_over_tolerance(tmp_path, settings):
     check_rejected_share({**cfg, "invalid_tolerance_pct": 10})  # exactly 10%: fine
     with pytest.raises(DataError, match=r"^12.0% of rows were rejected .* over the 10% tolerance"):
         check_rejected_share({**cfg, "data": {**cfg["data"], "n_rejected": 6}})
+
+
+def test_resplit_is_stratified_like_a_version_split(tmp_path):
+    from collections import Counter
+
+    from studio.data.stats import normalise_label
+
+    rows = [Example(instruction="Sentiment?", input=f"sentence {i}", output=label)
+            for i, label in enumerate(["positive"] * 12 + ["negative"] * 6 + ["neutral"] * 6)]  # fmt: skip
+    train = write_jsonl(tmp_path / "train.jsonl", rows[:22])
+    valid = write_jsonl(tmp_path / "valid.jsonl", rows[22:])  # both neutral: a skewed split
+    data = {"train": str(train), "valid": str(valid), "resplit": True, "valid_pct": 25, "seed": 0}
+    _, held_out = load_splits(data)
+    counts = Counter(normalise_label(e.output) for e in held_out)
+    # Every label is held out in proportion (3 : 1.5 : 1.5 of 6), not whatever a shuffle gives.
+    assert set(counts) == {"positive", "negative", "neutral"} and counts["positive"] >= 2
