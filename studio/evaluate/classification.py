@@ -1,8 +1,11 @@
 """Classification-style evaluation: answers drawn from a small label set.
 
-The model's probability of each label is the softmax, across labels, of the log-likelihood
-of the label's continuation " <label>" after the prompt (sum of its token log-probs): the
-same tokens training taught it to write. Predicted = the most likely label. From those
+Labels are normalised answers (studio.data.stats.normalise_label: "Neutral." is the label
+"neutral"), the same labels the dataset stats list. The model's probability of each label is
+the softmax, across labels, of the log-likelihood of the label's continuation after the prompt
+(sum of its token log-probs), scored in the label's most common written form in the data
+(" neutral." when the answers read "neutral."): the tokens training taught it to write.
+Predicted = the most likely label. From those
 probabilities: accuracy, per-label precision / recall / F1, the confusion matrix and
 one-vs-rest ROC curves with AUC (scikit-learn).
 """
@@ -10,24 +13,36 @@ one-vs-rest ROC curves with AUC (scikit-learn).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from studio.data.records import Example
+from studio.data.stats import normalise_label
 from studio.evaluate.scoring import target_logprobs
 
 MAX_LABELS = 20  # more distinct answers than this is generation, not classification
 
 
 def infer_labels(examples: list[Example], max_labels: int = MAX_LABELS) -> list[str]:
-    """The sorted label set when the answers look like classes ([] when they do not)."""
-    answers = [ex.output.strip() for ex in examples if ex.output.strip()]
+    """The sorted, normalised label set when the answers look like classes ([] when not)."""
+    answers = [normalise_label(ex.output) for ex in examples if ex.output.strip()]
     distinct = sorted(set(answers))
     # Classes repeat: a set nearly as large as the data is free text.
     if not distinct or len(distinct) > max_labels or len(distinct) > max(2, len(answers) // 2):
         return []
     return distinct
+
+
+def written_forms(examples: list[Example], labels: list[str]) -> list[str]:
+    """Per label, the answer as the data writes it most often ("neutral." for "neutral")."""
+    counts: dict[str, Counter] = {label: Counter() for label in labels}
+    for ex in examples:
+        answer = ex.output.strip()
+        if normalise_label(answer) in counts:
+            counts[normalise_label(answer)][answer] += 1
+    return [counts[label].most_common(1)[0][0] if counts[label] else label for label in labels]
 
 
 def _softmax(xs: list[float]) -> list[float]:
@@ -41,20 +56,25 @@ def _softmax(xs: list[float]) -> list[float]:
 
 def label_probabilities(model: Any, tokenizer: Any, examples: list[Example], labels: list[str],
                         meta: dict[str, Any], batch_size: int = 8,
-                        on_batch: Callable[[int], None] | None = None) -> list[list[float]]:  # fmt: skip
-    """One row per example: P(label | prompt) for each label, normalised across labels."""
+                        on_batch: Callable[[int], None] | None = None,
+                        forms: list[str] | None = None) -> list[list[float]]:  # fmt: skip
+    """One row per example: P(label | prompt) for each label, normalised across labels.
+
+    `forms` are the texts scored for the labels (default: their written forms in `examples`).
+    """
     from studio.train.data import encode
 
     tok_cfg = {
         "prompt_format": meta.get("prompt_format", "sections"),
         "max_length": int(meta.get("max_length") or 256),
-        "add_eos": False,  # the continuation " <label>" itself, as the brief of the metric says
+        "add_eos": False,  # the label's own tokens; all labels are scored the same way
     }
     model_type = meta.get("model_type", "causal")
+    forms = forms or written_forms(examples, labels)
     rows = [
-        encode(replace(ex, output=label), tokenizer, tok_cfg, model_type, True)
+        encode(replace(ex, output=form), tokenizer, tok_cfg, model_type, True)
         for ex in examples
-        for label in labels
+        for form in forms
     ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     scores = target_logprobs(model, rows, pad, model_type, batch_size, on_batch)

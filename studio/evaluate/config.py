@@ -66,6 +66,15 @@ def trained_version_id(store, job: dict) -> str | None:
     return (_train_config(job).get("data") or {}).get("version_id")
 
 
+def latest_evaluation(store, app_id: str, train_job_id: str) -> dict | None:
+    """The evaluate job to show for a trained model after a reload: the newest queued or
+    running one, else the newest finished one (None when it was never evaluated)."""
+    jobs = [j for j in store.list_jobs(app_id, kind="evaluate")  # newest first
+            if (j.get("params") or {}).get("train_job_id") == train_job_id]  # fmt: skip
+    live = [j for j in jobs if j["status"] in ("queued", "running")]
+    return (live or jobs or [None])[0]
+
+
 def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:
     """Copy an uploaded prompts file into the app's folder (Gradio's temp copy may vanish)."""
     src = Path(path)

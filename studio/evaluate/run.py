@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.data.records import Example
+from studio.data.stats import normalise_label
 from studio.errors import ConfigError, DataError
 from studio.settings import Settings
 
@@ -113,8 +114,13 @@ def evaluate(run_dir: Path, cfg: dict[str, Any], on_sigterm=None) -> dict[str, A
                                  models_root=Path(cfg["models_dir"]) if cfg.get("models_dir") else None)  # fmt: skip
     examples = read_examples(cfg)
     labelled = [ex for ex in examples if ex.output.strip()]
-    labels = list(cfg.get("labels") or []) or infer_labels(labelled)
+    # The dataset stats list normalised labels ("neutral"), so answers are normalised alike.
+    labels = list(dict.fromkeys(normalise_label(x) for x in cfg.get("labels") or []))
+    labels = labels or infer_labels(labelled)
     if cfg.get("task") and cfg["task"] != "classification":
+        labels = []
+    # sklearn refuses a label set that none of the true answers belongs to.
+    if not {normalise_label(ex.output) for ex in labelled} & set(labels):
         labels = []
     progress = Progress(run_dir, 1)
     if on_sigterm is not None:
@@ -155,7 +161,7 @@ def evaluate(run_dir: Path, cfg: dict[str, Any], on_sigterm=None) -> dict[str, A
             m, pair.tokenizer, labelled, pair.meta, bs, ticker()))  # fmt: skip
     if plan["classification"]:
         progress.start("classification")
-        y_true = [ex.output.strip() for ex in labelled]
+        y_true = [normalise_label(ex.output) for ex in labelled]
         results["classification"] = each(lambda m, _: classification_metrics(
             y_true, label_probabilities(m, pair.tokenizer, labelled, labels, pair.meta, bs,
                                         ticker()), labels))  # fmt: skip

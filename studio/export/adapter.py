@@ -18,7 +18,7 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.evaluate.config import trained_job
-from studio.export.card import model_card
+from studio.export.card import model_card, public_base
 from studio.export.paths import export_name, exports_dir, zip_folder
 from studio.settings import Settings
 
@@ -37,6 +37,20 @@ def _model_title(store, job: dict) -> str:
     return f"{model['name']} v{model['version']}" if model else ""
 
 
+def _public_base_in_config(folder: Path) -> None:
+    """Name the packaged base by its Hub id in adapter_config.json: training recorded the
+    machine-local folder of the converted model, which exists nowhere else."""
+    cfg_path, meta_path = folder / "adapter_config.json", folder / "studio.json"
+    try:
+        cfg, meta = json.loads(cfg_path.read_text()), json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return
+    public = public_base(str(meta.get("base_model") or ""))
+    if isinstance(cfg, dict) and public != meta.get("base_model"):
+        cfg["base_model_name_or_path"] = public
+        cfg_path.write_text(json.dumps(cfg, indent=2))
+
+
 def stage_adapter(store, job: dict, dest: Path) -> Path:
     """Copy the adapter folder (regular files only) to `dest` and add the model card."""
     src = _adapter_dir(job)
@@ -45,6 +59,7 @@ def stage_adapter(store, job: dict, dest: Path) -> Path:
         # Checkpoint leftovers and anything not a plain file stay behind.
         if path.is_file() and not path.is_symlink() and path.suffix not in (".bin", ".pt", ".pkl"):
             shutil.copy2(path, dest / path.name)
+    _public_base_in_config(dest)
     (dest / "README.md").write_text(model_card(store, job, _model_title(store, job)))
     return dest
 

@@ -2,18 +2,22 @@
 
 Says what the model is and how to use it: base model, dataset version and its size,
 hyperparameters, final metrics from the training job, the prompt format with an example
-rendered by studio.prompts.render_prompt (the exact text the model expects), and how to load.
+rendered by studio.prompts.render_prompt (the exact text the model expects: for the chat
+format, through the tokenizer saved next to the adapter), and how to load. The packaged base
+is named by its public Hub id, so the card's snippet works outside the studio.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from studio.data.records import Example
 from studio.errors import StudioError
 from studio.prompts import render_prompt
+from studio.prompts.render import to_messages
 
 HYPER_KEYS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size",
               "gradient_accumulation_steps", "lr_scheduler_type", "warmup_steps",
@@ -61,6 +65,38 @@ def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
     return text, sample
 
 
+def public_base(ref: str) -> str:
+    """The id a user outside the studio loads the base with (the packaged ref -> its Hub id)."""
+    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
+
+    return PACKAGED_HUB_ID if ref == PACKAGED_REF else ref
+
+
+def _is_hub_id(ref: str) -> bool:
+    return "/" in ref and not ref.startswith(("/", ".", "~")) and ":" not in ref
+
+
+def _tokenizer(adapter: Path) -> Any:
+    """The tokenizer saved next to the adapter (its chat template), or None."""
+    try:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(adapter))
+    except Exception:  # a missing or broken tokenizer only costs the card its chat example
+        logging.getLogger("studio.export").warning("no tokenizer in %s", adapter, exc_info=True)
+        return None
+
+
+def _evaluation(store, job: dict) -> dict[str, Any]:
+    """The numbers of the latest succeeded evaluation of this model ({} when none)."""
+    from studio.evaluate.config import latest_evaluation
+
+    ev = latest_evaluation(store, job["app_id"], job["id"])
+    if not ev or ev["status"] != "succeeded":
+        return {}
+    return {k: v for k, v in (ev.get("summary") or {}).items() if isinstance(v, int | float)}
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -72,24 +108,27 @@ def model_card(store, job: dict, title: str = "", merged: bool = False) -> str:
     adapter = Path(job["run_dir"]) / "adapter"
     meta = _read_json(adapter / "studio.json")
     cfg = _read_json(Path(job["run_dir"]) / "config.json")
-    base = meta.get("base_model") or _read_json(adapter / "adapter_config.json").get(
-        "base_model_name_or_path", "unknown")  # fmt: skip
+    base = public_base(str(meta.get("base_model") or _read_json(
+        adapter / "adapter_config.json").get("base_model_name_or_path", "unknown")))  # fmt: skip
     fmt = meta.get("prompt_format", "sections")
     dataset, sample = _dataset(store, job, cfg)
     sample = sample or Example(instruction="What is the sentiment of this news?",
                                input="Shares jumped after strong results.")  # fmt: skip
+    question = Example(instruction=sample.instruction, input=sample.input,
+                       preamble=sample.preamble, style=sample.style)  # fmt: skip
+    tokenizer = _tokenizer(adapter) if fmt == "chat" else None
     try:
-        prompt = render_prompt(Example(instruction=sample.instruction, input=sample.input,
-                                       preamble=sample.preamble, style=sample.style), fmt)  # fmt: skip
-    except ValueError:  # chat format needs the tokenizer; show the sections layout instead
-        prompt = render_prompt(sample, "sections")
+        prompt = render_prompt(question, fmt, tokenizer)
+    except ValueError:  # no chat template saved with the adapter: the sections layout
+        fmt, prompt = "sections", render_prompt(question, "sections")
     hyper = {**{k: v for k, v in (cfg.get("peft") or {}).items() if k in PEFT_KEYS},
              **{k: v for k, v in (cfg.get("trainer") or {}).items() if k in HYPER_KEYS}}  # fmt: skip
     summary = job.get("summary") or {}
     metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
+    metrics.update({f"evaluation {k}": v for k, v in _evaluation(store, job).items()})
     lines = [
         "---", "library_name: " + ("transformers" if merged else "peft"),
-        f"base_model: {base}" if "/" in str(base) and not str(base).startswith("/") else "",
+        f"base_model: {base}" if _is_hub_id(base) else None,
         "tags: [textgen-studio, " + ("merged" if merged else "lora") + "]", "---", "",
         f"# {title or meta.get('template') or 'Fine-tuned model'}", "",
         "Fine-tuned with TextGen Studio"
@@ -105,20 +144,35 @@ def model_card(store, job: dict, title: str = "", merged: bool = False) -> str:
     lines += [f"- {k}: {_fmt(v)}" for k, v in metrics.items()] or ["- not recorded"]
     lines += ["", "## Prompt format", "",
               f"Format `{fmt}`. Give the model exactly this layout and let it continue; "
-              "it answers after the last marker and ends with the end-of-sequence token.", "",
+              + ("it is the tokenizer's chat template (system = instruction, user = input), "
+                 "with the assistant turn opened." if fmt == "chat" else
+                 "it answers after the last marker and ends with the end-of-sequence token."),
+              "",
               "```text", prompt, "```", "", "## How to load", "", "```python"]  # fmt: skip
+    seq2seq = meta.get("model_type") == "seq2seq"
+    auto = "AutoModelForSeq2SeqLM" if seq2seq else "AutoModelForCausalLM"
     if merged:
-        lines += ["from transformers import AutoModelForCausalLM, AutoTokenizer",
-                  'model = AutoModelForCausalLM.from_pretrained("path/to/this/folder")',
+        lines += [f"from transformers import {auto}, AutoTokenizer",
+                  f'model = {auto}.from_pretrained("path/to/this/folder")',
                   'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']  # fmt: skip
     else:
         lines += ["from peft import PeftModel",
-                  "from transformers import AutoModelForCausalLM, AutoTokenizer",
-                  f'base = AutoModelForCausalLM.from_pretrained("{base}")',
+                  f"from transformers import {auto}, AutoTokenizer",
+                  f'base = {auto}.from_pretrained("{base}")',
                   'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
                   'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']  # fmt: skip
-    lines += [f"inputs = tokenizer({prompt!r}, return_tensors='pt')",
-              "out = model.generate(**inputs, max_new_tokens=64, do_sample=False)",
-              "print(tokenizer.decode(out[0, inputs['input_ids'].shape[1]:], "
-              "skip_special_tokens=True))", "```", ""]  # fmt: skip
+    if fmt == "chat":  # the template adds its own special tokens
+        lines += [f"messages = {to_messages(question, with_answer=False)!r}",
+                  "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, "
+                  "return_tensors='pt', return_dict=True)"]  # fmt: skip
+    else:
+        lines += [f"inputs = tokenizer({prompt!r}, return_tensors='pt')"]
+    # A causal model's output starts with the prompt; a seq2seq model's does not.
+    answer = "out[0]" if seq2seq else "out[0, inputs['input_ids'].shape[1]:]"
+    lines += [
+        "out = model.generate(**inputs, max_new_tokens=64, do_sample=False)",
+        f"print(tokenizer.decode({answer}, skip_special_tokens=True))",
+        "```",
+        "",
+    ]
     return "\n".join(line for line in lines if line is not None)

@@ -7,7 +7,10 @@ Checked before anything is written where the studio reads it:
 - total uncompressed size under max_upload_mb * SIZE_FACTOR, each member's compression
   ratio under MAX_RATIO (zip bombs), sizes checked while extracting, not trusted from headers;
 - adapter_config.json + adapter_model.safetensors present, and the adapter's base model is a
-  known base (a template's or the packaged one) or the base the user confirmed.
+  known base (a template's or the packaged one) or the base the user confirmed. The base is
+  read from adapter_config.json, else from the zip's studio.json (the studio's own exports:
+  training records the converted SmolLM2's machine-local folder in adapter_config.json);
+- the LoRA tensor shapes fit that base's config (studio.export.weights).
 Then it is registered as a succeeded job of kind "import" whose RUN_DIR/adapter holds it.
 """
 
@@ -23,6 +26,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from studio.errors import StudioError
+from studio.prompts.layout import PromptLayout
 from studio.settings import Settings
 
 SIZE_FACTOR = 4  # an adapter zip may expand to 4x the upload limit
@@ -149,11 +153,27 @@ def _read_json(path: Path, what: str) -> dict:
     return data
 
 
-def _base_ref(adapter_base: str, confirmed: str | None, settings: Settings) -> str:
+def _known_ref(ref: str, settings: Settings) -> str | None:
+    """`ref` as a known base ref (the converted SmolLM2 folder -> the packaged ref), or None."""
+    from studio.models.resolve import PACKAGED_REF, packaged_model_dir
+
+    if ref in known_bases(settings):
+        return ref
+    try:
+        if ref and Path(ref).expanduser().resolve() == packaged_model_dir(settings).resolve():
+            return PACKAGED_REF
+    except (OSError, RuntimeError):
+        pass
+    return None
+
+
+def _base_ref(adapter_base: str, confirmed: str | None, settings: Settings,
+              studio_base: str = "") -> str:  # fmt: skip
     from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF, model_availability
 
-    ref = (confirmed or "").strip() or adapter_base
-    if not confirmed and adapter_base not in known_bases(settings):
+    known = _known_ref(adapter_base, settings) or _known_ref(studio_base, settings)
+    ref = (confirmed or "").strip() or known or adapter_base
+    if not confirmed and not known:
         raise ImportRefused(
             f"The adapter was trained on {adapter_base or '(no base_model_name_or_path)'!r}, "
             "which is not one of the studio's base models. If that model is on this machine, "
@@ -180,12 +200,14 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
     with tempfile.TemporaryDirectory(dir=settings.tmp_dir) as tmp:
         staged = Path(tmp) / "adapter"
         _extract(zip_path, infos, root, staged, limit)
+        from studio.export.weights import check_adapter_weights
+
         adapter_cfg = _read_json(staged / "adapter_config.json", "adapter_config.json")
-        base = _base_ref(str(adapter_cfg.get("base_model_name_or_path") or ""), confirmed_base,
-                         settings)  # fmt: skip
-        _check_weights(staged / "adapter_model.safetensors")
         theirs = _read_json(staged / "studio.json", "studio.json") if (
             staged / "studio.json").is_file() else {}  # fmt: skip
+        base = _base_ref(str(adapter_cfg.get("base_model_name_or_path") or ""), confirmed_base,
+                         settings, str(theirs.get("base_model") or ""))  # fmt: skip
+        check_adapter_weights(staged / "adapter_model.safetensors", base, settings)
         seq2seq = str(adapter_cfg.get("task_type", "")).upper() == "SEQ_2_SEQ_LM"
         fmt = theirs.get("prompt_format") if theirs.get("prompt_format") in PROMPT_FORMATS else None
         job_id = new_id()
@@ -194,6 +216,9 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
                 "max_length": int(theirs.get("max_length") or 256)
                 if str(theirs.get("max_length", "")).isdigit() else 256,
                 "template": "imported", "job_id": job_id}  # fmt: skip
+        layout = PromptLayout.from_meta(theirs)  # prompts laid out as the model was trained
+        if layout is not None:
+            meta.update(layout.to_meta())
         (staged / "studio.json").write_text(json.dumps(meta, indent=2))
         if not any((staged / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
             from studio.models.loading import load_tokenizer
@@ -207,18 +232,3 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
     return store.create_job(app_id, None, "import", params, str(run_dir), job_id,
                             status="succeeded", reason="Imported adapter zip.", started_at=now,
                             finished_at=now, summary={"imported": True})  # fmt: skip
-
-
-def _check_weights(path: Path) -> None:
-    """The safetensors file opens and holds LoRA tensors (reads the header only)."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            keys = list(f.keys())
-    except Exception as exc:  # safetensors raises its own error types
-        raise ImportRefused(
-            f"adapter_model.safetensors is not a valid safetensors file ({exc})."
-        ) from None
-    if not any("lora_" in k for k in keys):
-        raise ImportRefused("adapter_model.safetensors holds no LoRA weights (lora_A / lora_B).")

@@ -49,7 +49,7 @@ def _last_progress(run_dir: str) -> dict:
 
 def build_evaluate_tab(ctx: UIContext) -> None:
     store, settings = ctx.store, ctx.settings
-    with gr.Tab("Evaluate / Export", id="evaluate"):
+    with gr.Tab("Evaluate / Export", id="evaluate") as tab:
         gr.Markdown("## Evaluate / Export\nScore a trained model against its base, then "
                     "download it, push it to the Hub, or import an adapter made elsewhere.")  # fmt: skip
         with gr.Row():
@@ -150,13 +150,16 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         return gr.Dropdown(choices=choices, value=value), gr.Dropdown(choices=versions)
 
     def on_model(app_id: str, job_id: str):
-        """Default the version to the one the model was trained on; list its evaluations."""
-        from studio.evaluate.config import trained_version_id
+        """Default the version to the one the model was trained on; list its evaluations and
+        re-attach to its live (else latest) evaluation, so a reload shows the progress."""
+        from studio.evaluate.config import latest_evaluation, trained_version_id
 
         if not job_id or not ctx.current_app(app_id):
-            return gr.skip(), evaluations_frame([])
+            return gr.skip(), evaluations_frame([]), ""
         job = store.get_job(job_id)
-        return gr.Dropdown(value=trained_version_id(store, job)), past(app_id, job_id)
+        ev = latest_evaluation(store, app_id, job_id)
+        return (gr.Dropdown(value=trained_version_id(store, job)), past(app_id, job_id),
+                ev["id"] if ev else "")  # fmt: skip
 
     def past(app_id: str, job_id: str):
         if not job_id or not ctx.current_app(app_id):
@@ -179,8 +182,9 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         return ev["id"], bump()
 
     def tick(ev_id: str, already: str):
-        if not ev_id:
-            return "No evaluation yet: choose a model and press **Evaluate**.", gr.skip()
+        if not ev_id:  # clear results drawn for another model
+            return ("No evaluation yet: choose a model and press **Evaluate**.",
+                    "" if already else gr.skip())  # fmt: skip
         try:
             job = store.get_job(ev_id)
         except StudioError:
@@ -240,9 +244,10 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         return f"Imported as job {job['id']}; pick it in **Trained model** or in Generate.", bump()
 
     outs = [results_md, per_label, confusion, roc, batch, batch_file]
-    for trigger in (ctx.app_id.change, ctx.jobs_changed.change):
+    # A job that finished while the page was elsewhere appears when the tab is opened.
+    for trigger in (ctx.app_id.change, ctx.jobs_changed.change, tab.select):
         trigger(refresh_lists, [ctx.app_id, model], [model, version])
-    model.change(on_model, [ctx.app_id, model], [version, history])
+    model.change(on_model, [ctx.app_id, model], [version, history, eval_job])
     run.click(start, [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
               [eval_job, ctx.jobs_changed], api_name="evaluate")  # fmt: skip
     timer.tick(tick, [eval_job, shown], [status, shown], show_progress="hidden",

@@ -105,6 +105,9 @@ def test_tab_api_evaluate_export_import(settings, tiny_causal_dir, tmp_path, mon
             assert job["status"] == "succeeded", job["reason"]
             assert job["summary"]["n_examples"] == 3
             assert ctx.store.list_evaluations(run["app_id"], run["model_id"])
+            # A reloaded page picks the model again and re-attaches to its evaluation.
+            *_, restored = client.predict(run["app_id"], run["job_id"], api_name="/on_model")
+            assert restored == ev_id
             msg, _ = client.predict(run["app_id"], handle_file(zip_path), str(tiny_causal_dir),
                                     api_name="/import_adapter")  # fmt: skip
             assert "Imported as job" in msg

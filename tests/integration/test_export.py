@@ -66,6 +66,16 @@ def test_adapter_zip_reloads_with_peft(run, store, settings, tiny_causal_dir, st
     tok = AutoTokenizer.from_pretrained(folder)
     prompts, tuned = studio_outputs
     assert [greedy(model, tok, p, N_NEW) for p in prompts] == tuned
+    # The Generate tab's engine (greedy strategy) gives the same prompt and the same text.
+    from studio.generate.engine import Engine
+    from studio.generate.options import GenerationOptions
+    from studio.generate.prompting import PromptInput
+
+    engine = Engine(settings, store)
+    for ex, prompt, text in zip(sentiment_examples()[:3], prompts, tuned, strict=True):
+        out = engine.generate(f"job:{run['job_id']}", PromptInput(instruction=ex.instruction,
+                              input=ex.input), GenerationOptions(max_new_tokens=N_NEW))  # fmt: skip
+        assert (out.prompt, out.text.strip()) == (prompt, text)
 
 
 def test_merged_model_matches_base_plus_adapter(run, store, settings, studio_outputs, tmp_path):

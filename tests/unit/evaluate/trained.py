@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from studio.data.records import Example
+from studio.data.stats import normalise_label
 
 LABELS = ("negative", "neutral", "positive")
 SENTIMENT = [
@@ -23,9 +24,18 @@ SENTIMENT = [
 ]
 
 
-def sentiment_examples() -> list[Example]:
+# As the studio's sample data writes them: trailing period, mixed case.
+WRITTEN = {"negative": "negative.", "neutral": "neutral.", "positive": "Positive."}
+
+
+def sentiment_examples(written: bool = False) -> list[Example]:
+    """The six examples; `written` gives answers as real data has them ("Positive.")."""
     return [
-        Example(instruction="What is the sentiment of this news?", input=text, output=label)
+        Example(
+            instruction="What is the sentiment of this news?",
+            input=text,
+            output=WRITTEN[label] if written else label,
+        )  # fmt: skip
         for text, label in SENTIMENT
     ]
 
@@ -71,7 +81,7 @@ def make_trained_run(store, settings, base_dir: Path, examples: list[Example] | 
     folder = store.files_root / rel
     write_jsonl(folder / "train.jsonl", examples)
     write_jsonl(folder / "valid.jsonl", valid)
-    labels = sorted({ex.output for ex in examples})
+    labels = sorted({normalise_label(ex.output) for ex in examples})  # as the stats list them
     stats = {"task": "classification", "labels": labels, "n_train": len(examples),
              "n_valid": len(valid)}  # fmt: skip
     with store.transaction() as conn:
