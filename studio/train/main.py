@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,11 @@ def _log_to_file_too(run_dir: Path, to_file: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     logging.getLogger("transformers").setLevel(logging.WARNING)
+    # train.log is shown in the page: keep library deprecation notices and the weight-loading
+    # progress bar out of it (they say nothing the user can act on).
+    warnings.filterwarnings("ignore", message=r".*deprecated and will be removed in v\d",
+                            category=FutureWarning)  # fmt: skip
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError):
         pass  # read_config reports a missing or broken config with a clear reason
     try:
+        from transformers.utils import logging as hf_logging
+
         from studio.train.runner import run_training
+
+        hf_logging.disable_progress_bar()
 
         status = run_training(run_dir, resume=resume)
     except BaseException as exc:  # noqa: BLE001 - every failure must end in status.json
