@@ -7,6 +7,7 @@ In CI (CI=true) a missing browser is an error, not a skip: the flow test must re
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,3 +98,16 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fill(page, elem_id: str, value) -> None:
+    """Type into a Gradio textbox or number field (by elem_id) and leave it, as a user does."""
+    box = page.locator(f"#{elem_id} textarea, #{elem_id} input").first
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def pick(page, elem_id: str, option: str) -> None:
+    """Open a Gradio dropdown (by elem_id) and click the first option matching `option`."""
+    page.locator(f"#{elem_id} input").first.click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
