@@ -240,6 +240,9 @@ _FROM_PRETRAINED_KWARGS = {
 @functools.lru_cache(maxsize=1)
 def library_keys() -> dict[str, frozenset[str]]:
     """Keys the installed libraries accept per section (imports transformers/peft: slow once)."""
+    from studio.models.hf import hf_ready
+
+    hf_ready()
     from peft import LoraConfig
     from transformers import BitsAndBytesConfig, PreTrainedModel, TrainingArguments
 

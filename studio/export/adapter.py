@@ -78,6 +78,9 @@ def export_adapter_zip(store, settings: Settings, job_id: str) -> Path:
 
 def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
     """Merge the adapter into a float32 copy of its base and save the full model to `dest`."""
+    from studio.models.hf import hf_ready
+
+    hf_ready()
     import torch
     from peft import PeftModel
 

@@ -79,6 +79,9 @@ def _is_hub_id(ref: str) -> bool:
 def _tokenizer(adapter: Path) -> Any:
     """The tokenizer saved next to the adapter (its chat template), or None."""
     try:
+        from studio.models.hf import hf_ready
+
+        hf_ready()
         from transformers import AutoTokenizer
 
         return AutoTokenizer.from_pretrained(str(adapter))

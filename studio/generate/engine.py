@@ -100,6 +100,9 @@ class Engine:
                 from studio.models.loading import load_tokenizer
 
                 return load_tokenizer(spec.base_ref, self.settings)
+            from studio.models.hf import hf_ready
+
+            hf_ready()
             from transformers import AutoTokenizer
 
             tok = AutoTokenizer.from_pretrained(folder)

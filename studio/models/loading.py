@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ConfigError, ModelUnavailableError
+from studio.models.hf import hf_ready
 from studio.models.resolve import PACKAGED_REF, SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
 
@@ -83,6 +84,7 @@ def load_tokenizer(ref: str, settings: Settings, tokenizer_cfg: dict | None = No
     `tokenizer_cfg` (the tokenizer dict) may set padding_side and override special tokens
     (pad_token, eos_token, ...) with tokens the vocabulary already has.
     """
+    hf_ready()
     from transformers import AutoTokenizer
 
     cfg = tokenizer_cfg or {}
@@ -121,6 +123,7 @@ def load_model(ref: str, settings: Settings, model_type: str = "causal",
                model_cfg: dict | None = None, quant_cfg: dict | None = None,
                device: str | None = None, tokenizer: Any = None):  # fmt: skip
     """A base model ready for training or inference, on `device` (default: pick_device())."""
+    hf_ready()
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
     cfg = dict(model_cfg or {})
@@ -174,6 +177,7 @@ def read_meta(adapter_dir: str | Path) -> dict:
 
 def load_trained(adapter_dir: str | Path, settings: Settings, device: str | None = None):
     """(model, tokenizer, meta) for a finished run's adapter folder (adapter or full model)."""
+    hf_ready()
     from transformers import AutoTokenizer
 
     adapter_dir = Path(adapter_dir)

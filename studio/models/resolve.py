@@ -277,6 +277,9 @@ def _break_lock(lock: Path, seen: str) -> None:
 
 
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:
+    from studio.models.hf import hf_ready
+
+    hf_ready()
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
