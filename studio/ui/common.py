@@ -22,6 +22,15 @@ def bump() -> str:
     return str(time.time_ns())
 
 
+def plot_value(frame):
+    """What to send to a gr.LinePlot: the frame, or None while it has no rows.
+
+    A colored LinePlot (Gradio 6) that once received an empty frame never draws its lines
+    again, though its axes follow later data; starting from None it draws them.
+    """
+    return frame if frame is not None and len(frame) else None
+
+
 def user_errors(fn: Callable) -> Callable:
     """Show a StudioError's message as a gr.Error; log anything else and show a short note."""
 

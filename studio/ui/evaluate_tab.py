@@ -25,7 +25,7 @@ from studio.evaluate.report import (
     roc_frame,
     summary_markdown,
 )
-from studio.ui.common import NO_APP, bump, user_errors
+from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 
 TICK_S = 2.0
@@ -78,10 +78,12 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             per_label = gr.Dataframe(per_label_frame({}), label="Per label (tuned)",
                                      interactive=False, elem_id="eval-per-label")  # fmt: skip
             confusion = gr.HTML()
-        roc = gr.LinePlot(roc_frame({}), x="fpr", y="tpr", color="curve", label="ROC curves",
+        roc = gr.LinePlot(None, x="fpr", y="tpr", color="curve", label="ROC curves",
                           x_title="false positive rate", y_title="true positive rate",
                           height=300, elem_id="eval-roc")  # fmt: skip
+        # prompt, expected, base output, tuned output, metric, base score, tuned score
         batch = gr.Dataframe(batch_frame({}), label="Batch comparison", interactive=False, wrap=True,
+                             column_widths=["34%", "10%", "19%", "19%", "8%", "5%", "5%"],
                              elem_id="eval-batch-table")  # fmt: skip
         batch_file = gr.File(label="Batch comparison (CSV)", interactive=False,
                              elem_id="eval-batch-file")  # fmt: skip
@@ -200,7 +202,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         job = store.get_job(ev_id) if ev_id else None
         results = read_results(job["run_dir"]) if job else None
         if not results:
-            return "", None, "", roc_frame({}), None, None
+            return "", None, "", None, None, None
         csv_out = None
         src = Path(job["run_dir"]) / "batch.csv"
         if src.is_file() and ctx.current_app(app_id):
@@ -209,7 +211,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             csv_out = exports_dir(settings, job["app_id"]) / f"batch-{job['id']}.csv"
             shutil.copyfile(src, csv_out)  # served from the exports folder only
         return (summary_markdown(results), per_label_frame(results), confusion_html(results),
-                roc_frame(results), batch_frame(results), str(csv_out) if csv_out else None)  # fmt: skip
+                plot_value(roc_frame(results)), batch_frame(results), str(csv_out) if csv_out else None)  # fmt: skip
 
     def pick_history(evt: gr.SelectData, table):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index

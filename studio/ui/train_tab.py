@@ -21,7 +21,7 @@ import pandas as pd
 
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
-from studio.ui.common import NO_APP, bump, user_errors
+from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 
 JOB_HEADERS = ["job", "model", "status", "step", "train loss", "eval loss", "perplexity",
@@ -75,14 +75,23 @@ def status_markdown(job: dict | None, p: dict | None) -> str:
     return "\n\n".join(lines)
 
 
+CHART_SERIES = (("loss", "train loss"), ("eval_loss", "eval loss"))
+
+
 def chart_frame(metrics: list[dict]) -> pd.DataFrame:
     """Long-format (step, value, series) rows for the loss / eval-loss chart."""
     rows = [
         {"step": m["step"], "value": m[key], "series": name}
         for m in metrics
-        for key, name in (("loss", "train loss"), ("eval_loss", "eval loss"))
+        for key, name in CHART_SERIES
         if key in m and isinstance(m[key], (int, float)) and math.isfinite(m[key])
     ]
+    # The page fixes its series (colors, legend) at the first data it draws: a series with
+    # no point yet gets an invisible NaN placeholder so it appears when its points come.
+    present = {r["series"] for r in rows}
+    if rows:
+        rows += [{"step": rows[0]["step"], "value": math.nan, "series": name}
+                 for _, name in CHART_SERIES if name not in present]  # fmt: skip
     # Typed columns even when empty: the page keeps the axis types of the first value it
     # gets, and an untyped empty frame would make the loss axis categorical for good.
     frame = pd.DataFrame(rows, columns=["step", "value", "series"])
@@ -151,7 +160,7 @@ def build_train_tab(ctx: UIContext) -> None:
         with gr.Row():
             cancel = gr.Button("Cancel", variant="stop", elem_id="train-cancel", interactive=False)
             resume = gr.Button("Resume", elem_id="train-resume", interactive=False)
-        chart = gr.LinePlot(chart_frame([]), x="step", y="value", color="series", height=260,
+        chart = gr.LinePlot(None, x="step", y="value", color="series", height=260,
                             label="Loss", elem_id="train-chart", y_title="loss")  # fmt: skip
         log_box = gr.Textbox(label="train.log (last lines)", lines=10, max_lines=10,
                              autoscroll=True, interactive=False, elem_id="train-log")  # fmt: skip
@@ -215,12 +224,12 @@ def build_train_tab(ctx: UIContext) -> None:
         if stamp == last_stamp:
             return (*[gr.skip()] * 4, table, gr.skip(), gr.skip(), (stamp, rows))
         if job is None:
-            return (status_markdown(None, None), "", chart_frame([]), "", table,
+            return (status_markdown(None, None), "", None, "", table,
                     gr.Button(interactive=False), gr.Button(interactive=False), (stamp, rows))  # fmt: skip
         metrics = read_metrics(job["run_dir"])
         p = job_progress(job, metrics)
         resumable = job["status"] in ("cancelled", "failed", "interrupted")
-        return (status_markdown(job, p), progress_html(p), chart_frame(metrics),
+        return (status_markdown(job, p), progress_html(p), plot_value(chart_frame(metrics)),
                 tail_log(job["run_dir"], 30), table,
                 gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable),
                 (stamp, rows))  # fmt: skip

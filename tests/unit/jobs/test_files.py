@@ -96,3 +96,12 @@ def test_the_display_stamp_changes_only_with_the_job_or_its_files(tmp_path):
     assert display_stamp(job) != first
     assert display_stamp({**job, "status": "running"}) != display_stamp(job)
     assert display_stamp(None) == display_stamp(None) != display_stamp(job)
+
+
+def test_chart_names_every_series_from_its_first_point():
+    """Before the first evaluation the eval series is a NaN placeholder (the page fixes its
+    series at the first data it draws; a series added later would never be drawn)."""
+    frame = chart_frame([{"type": "train", "step": 1, "loss": 2.5}])
+    assert list(frame["series"]) == ["train loss", "eval loss"]
+    assert frame["value"].iloc[0] == 2.5 and math.isnan(frame["value"].iloc[1])
+    assert chart_frame([]).empty  # nothing at all: the chart gets None (plot_value)
