@@ -83,12 +83,23 @@ def studio_server(tmp_path_factory, models_cache):
     log.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.call_report = report
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg
+    report = getattr(request.node, "call_report", None)
+    if report is not None and report.failed:  # what the page showed when the test failed
+        shot(pg, f"FAILED-{request.node.name}")
     context.close()
 
 

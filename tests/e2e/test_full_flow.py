@@ -51,26 +51,35 @@ def _watch_output(page) -> None:
 def _run_and_wait(page, button: str, stats: str, outputs: tuple[str, ...]) -> str:
     """Click a generate button; wait until that run has finished; return its stats line.
 
-    Gradio shows "processing | 0.2s" over the outputs while an event runs, above the previous
-    (still "finished") line: the run is done once the overlay has come and gone and a
-    finished line stands alone.
+    While an event runs Gradio shows an overlay over its outputs ("0.1s", "queue: 1/1",
+    "processing | 0.2s"), above the previous run's line, which may say "finished" too. The run
+    has started once an overlay or a line without "finished" appears, and is done once a
+    finished line stands alone again.
     """
     page.evaluate(
         """([stats, outputs]) => {
         window.__phase = 'clicked';
+        window.__trace = [];
+        const overlay = /processing|queue:|^\\s*\\d+(\\.\\d+)?s\\b/m;
         clearInterval(window.__phaser);
         window.__phaser = setInterval(() => {
           const texts = [stats, ...outputs].map(s => document.querySelector(s)?.innerText || '');
-          const pending = texts.some(t => t.includes('processing') || t.includes('queue:'));
-          if (pending) window.__phase = 'pending';
-          else if (window.__phase === 'pending' && texts[0].includes('finished'))
-            window.__phase = 'done';
+          const seen = texts.join(' | ');
+          if (window.__trace[window.__trace.length - 1] !== seen) window.__trace.push(seen);
+          const pending = texts.some(t => overlay.test(t));
+          const finished = texts[0].includes('finished');
+          if (window.__phase === 'clicked' && (pending || !finished)) window.__phase = 'started';
+          else if (window.__phase === 'started' && finished && !pending) window.__phase = 'done';
         }, 5);
       }""",
         [stats, list(outputs)],
     )
     page.locator(button).click()
-    page.wait_for_function("() => window.__phase === 'done'", timeout=3 * MINUTE)
+    try:
+        page.wait_for_function("() => window.__phase === 'done'", timeout=3 * MINUTE)
+    except Exception:
+        trace = page.evaluate("() => [window.__phase, ...window.__trace.slice(-15)]")
+        raise AssertionError(f"{button}: the run did not finish; states seen: {trace}") from None
     return page.locator(stats).inner_text()
 
 
