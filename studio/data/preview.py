@@ -97,6 +97,8 @@ def stats_markdown(version: dict, token_note: str = "") -> str:
     tokens = stats.get("token_lengths") or {}
     if tokens:
         sampled = f" (a sample of {tokens['n_measured']})" if tokens.get("sampled") else ""
+        if tokens.get("tokenizer"):
+            sampled += f" with the {tokens['tokenizer']} tokenizer"
         parts.append(f"Tokens per example{sampled}: mean {tokens['mean']}, median "
                      f"{tokens['p50']}, 95th percentile {tokens['p95']}, max {tokens['max']}.")  # fmt: skip
     elif token_note:

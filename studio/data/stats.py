@@ -124,18 +124,26 @@ _TOKENIZERS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
-def default_tokenizer(settings) -> tuple[Any, str]:
-    """(the packaged SmolLM2 tokenizer or None, why not); loaded once per models folder."""
-    key = str(settings.models_dir)
+def stats_tokenizer(settings, ref: str = "") -> tuple[Any, str]:
+    """(the tokenizer of base model `ref`, default the packaged SmolLM2, or None, why not);
+    loaded once per models folder and model."""
+    from studio.models.resolve import PACKAGED_REF
+
+    ref = ref or PACKAGED_REF
+    key = f"{settings.models_dir}::{ref}"
     with _LOCK:
         if key in _TOKENIZERS:
             return _TOKENIZERS[key]
         try:
             from studio.models.loading import load_tokenizer
-            from studio.models.resolve import PACKAGED_REF
 
-            result = (load_tokenizer(PACKAGED_REF, settings), "")
+            result = (load_tokenizer(ref, settings), "")
         except Exception as exc:  # any failure only costs the histogram
-            result = (None, f"the SmolLM2 tokenizer could not be loaded ({exc})")
+            result = (None, f"the tokenizer of {ref} could not be loaded ({exc})")
         _TOKENIZERS[key] = result
         return result
+
+
+def default_tokenizer(settings) -> tuple[Any, str]:
+    """The packaged SmolLM2 tokenizer (see stats_tokenizer)."""
+    return stats_tokenizer(settings)

@@ -116,6 +116,7 @@ def create_version(
     seed: int = 42,
     tokenizer: Any = None,
     token_note: str = "",
+    tokenizer_name: str = "",
 ) -> tuple[dict, dict]:
     """Make the next version of `dataset_name` from files / (name, bytes) sources.
 
@@ -149,6 +150,8 @@ def create_version(
     train, valid = split_examples(checked.examples, float(valid_pct), int(seed), labels)
     if tokenizer is not None:
         stats["token_lengths"] = token_length_stats(checked.examples, tokenizer)
+        if stats["token_lengths"] and tokenizer_name:
+            stats["token_lengths"]["tokenizer"] = tokenizer_name
     elif token_note:
         stats["token_note"] = token_note
     stats.update(n_train=len(train), n_valid=len(valid), n_blank=checked.n_blank,

@@ -1,9 +1,9 @@
 """The Inputs tab: upload files or paste examples, map columns, create a dataset version,
 see what was rejected and why, and preview the examples exactly as the model will see them.
 
-The heavy part (the SmolLM2 tokenizer for the token-length histogram) loads lazily on the
-first upload and is cached (studio.data.stats.default_tokenizer); when it cannot load, the
-stats are shown without the histogram and say why.
+The heavy part (the tokenizer for the token-length histogram: the base model the user picks,
+SmolLM2 by default) loads lazily on the first upload and is cached
+(studio.data.stats.stats_tokenizer); when it cannot load, the stats say why.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from studio.data.preview import (
 )
 from studio.data.readers import ACCEPTED_TEXT, read_bytes, read_path
 from studio.data.shapes import REQUIRED, SHAPES, ColumnMapping, detect_mapping
-from studio.data.stats import default_tokenizer
+from studio.data.stats import stats_tokenizer
 from studio.data.versions import create_version, load_examples, pasted_source, version_folder
 from studio.errors import DataError, StudioError
+from studio.models.resolve import PACKAGED_REF
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
 
@@ -57,6 +58,18 @@ def _rejects_download(store, version: dict) -> str | None:
     out = Path(tempfile.mkdtemp(prefix="rejects-", dir=folder)) / f"rejects-{version['id']}.csv"
     out.write_bytes(src.read_bytes())
     return str(out)
+
+
+def token_models(settings) -> list[tuple[str, str]]:
+    """(label, base model ref) of the templates' base models this machine has, SmolLM2 first."""
+    from studio.templates import TEMPLATES
+
+    out: dict[str, str] = {}
+    for t in TEMPLATES.values():
+        if t.base_model and t.method in ("lora", "qlora") and t.base_model not in out:
+            if t.base_model == PACKAGED_REF or t.availability(settings)[0]:
+                out[t.base_model] = t.title.replace(" LoRA", "").replace(" QLoRA", "")
+    return [(label, ref) for ref, label in out.items()]
 
 
 def _bar(labels: list[str], counts: list[int], x: str, title: str):
@@ -87,6 +100,9 @@ def build_inputs_tab(ctx: UIContext) -> None:
             valid_pct = gr.Slider(0, 50, value=10, step=1, label="Validation share (%)",
                                   elem_id="inputs-valid-pct")  # fmt: skip
             seed = gr.Number(42, precision=0, label="Split seed", elem_id="inputs-seed")
+            count_with = gr.Dropdown(token_models(settings), value=PACKAGED_REF,
+                                     label="Count tokens with (the base model you will train)",
+                                     elem_id="inputs-tokenizer")  # fmt: skip
         with gr.Accordion("Column mapping", open=True, visible=False,
                           elem_id="inputs-mapping") as mapping_box:  # fmt: skip
             detected_note = gr.Markdown()
@@ -173,7 +189,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
     @user_errors
     def upload_dataset(app_id, file_list, text, dataset_name, pct, split_seed, shape_key,
                        text_col, instruction_col, input_col, output_col, messages_col,
-                       fixed_instruction, guess):  # fmt: skip
+                       fixed_instruction, guess, tokenizer_ref=PACKAGED_REF):  # fmt: skip
         if not ctx.current_app(app_id):
             raise StudioError(NO_APP)
         sources: list = list(_paths(file_list))
@@ -194,10 +210,13 @@ def build_inputs_tab(ctx: UIContext) -> None:
         else:
             complete = all(getattr(chosen, f) for f in REQUIRED[chosen.shape])
             mapping = chosen if complete else None
-        tokenizer, why = default_tokenizer(settings)
+        tokenizer_ref = tokenizer_ref or PACKAGED_REF
+        tokenizer, why = stats_tokenizer(settings, tokenizer_ref)
+        names = dict((ref, label) for label, ref in token_models(settings))
         row, report = create_version(store, settings, app_id, dataset_name, sources, mapping,
                                      valid_pct=pct or 0, seed=int(split_seed or 0),
-                                     tokenizer=tokenizer, token_note=why)  # fmt: skip
+                                     tokenizer=tokenizer, token_note=why,
+                                     tokenizer_name=names.get(tokenizer_ref, tokenizer_ref))  # fmt: skip
         listed = listing(app_id, row["id"])
         return (counts_markdown(report), reject_rows(report["rejects"]),
                 _rejects_download(store, row) if report["rejects"] else None,
@@ -216,6 +235,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
             *col_list,
             instruction_text,
             detected,
+            count_with,
         ],  # fmt: skip
         [
             counts,
