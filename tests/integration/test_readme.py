@@ -151,3 +151,10 @@ def test_run_command_starts_the_studio(tmp_path, models_cache, packaged_model_di
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+
+
+def test_every_linked_file_exists():
+    links = re.findall(r"\]\(((?!https?://)[^)#\s]+)\)", README)
+    assert any(link.startswith("assets/screenshots/") for link in links)
+    missing = [link for link in links if not (PROJECT_ROOT / link).exists()]
+    assert not missing, f"README links to files that do not exist: {missing}"
