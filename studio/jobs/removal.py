@@ -20,22 +20,10 @@ from typing import Any
 import psutil
 
 from studio.errors import JobError, NotFoundError
+from studio.jobs.runner import job_process
 from studio.store import ACTIVE_STATUSES, Store
 
 log = logging.getLogger("studio.jobs")
-
-
-def _job_process(job: dict[str, Any]) -> psutil.Process | None:
-    """The live process running this job's run folder (a reused pid is not it), or None."""
-    if not job.get("pid") or not job.get("run_dir"):
-        return None
-    try:
-        proc = psutil.Process(int(job["pid"]))
-        if proc.status() == psutil.STATUS_ZOMBIE or job["run_dir"] not in proc.cmdline():
-            return None
-        return proc
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
 
 
 def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
@@ -97,7 +85,7 @@ def stop_jobs(store: Store, runner: Any, jobs: list[dict[str, Any]], grace_s: fl
             job = store.get_job(job["id"])  # the runner may have launched it just now
         except NotFoundError:
             continue
-        if proc := _job_process(job):
+        if proc := job_process(job):
             try:
                 procs[job["id"]] = [proc, *proc.children(recursive=True)]
             except psutil.NoSuchProcess:

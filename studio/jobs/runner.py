@@ -57,6 +57,20 @@ def signal_job(pid: int, sig: int) -> None:
         pass
 
 
+def job_process(job: dict[str, Any]) -> psutil.Process | None:
+    """The live process running this job's run folder, or None. A pid can be reused (after
+    a reboot, or once the job's own process is gone): the process must name the run folder."""
+    if not job.get("pid") or not job.get("run_dir"):
+        return None
+    try:
+        proc = psutil.Process(int(job["pid"]))
+        if proc.status() == psutil.STATUS_ZOMBIE or job["run_dir"] not in proc.cmdline():
+            return None
+        return proc
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
 class JobRunner:
     """Runs queued jobs as child processes and keeps their rows in step with reality."""
 
@@ -219,14 +233,7 @@ class JobRunner:
                             "was killed or the machine restarted) before any checkpoint; start it again.")  # fmt: skip
 
     def _is_our_process(self, job: dict) -> bool:
-        # A pid can be reused after a reboot: the process must be running this run folder.
-        if not job.get("pid"):
-            return False
-        try:
-            proc = psutil.Process(int(job["pid"]))
-            return proc.status() != psutil.STATUS_ZOMBIE and job["run_dir"] in proc.cmdline()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return False
+        return job_process(job) is not None
 
     def reconcile(self) -> None:
         """After a restart: re-attach live children; settle jobs whose process died."""
