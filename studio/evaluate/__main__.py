@@ -8,15 +8,15 @@ batch.csv and, always, status.json = {"status", "reason", "summary"}. Stop with
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
 from studio.errors import ConfigError, StudioError
 from studio.evaluate.run import Cancelled, evaluate, install_sigterm, store_results, summary_of
+from studio.jobs.child import log_to_run, parse_run_dir, write_status
+from studio.jobs.files import STATUS_FILE
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -30,28 +30,6 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, StudioError):
         return text
     return f"{type(exc).__name__}: {text}"[:500]
-
-
-def write_status(run_dir: Path, status: dict) -> None:
-    """status.json written atomically (the runner reads it the moment the process exits)."""
-    tmp = run_dir / "status.json.tmp"
-    tmp.write_text(json.dumps(status, indent=2))
-    os.replace(tmp, run_dir / "status.json")
-
-
-def _setup_logging(run_dir: Path) -> None:
-    # Launched by the runner, stdout already is train.log; from a terminal, copy it there.
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
-    log_path = run_dir / "train.log"
-    try:
-        same = log_path.exists() and os.path.samestat(os.fstat(1), os.stat(log_path))
-    except OSError:
-        same = False
-    if not same:
-        handlers.append(logging.FileHandler(log_path, encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    logging.getLogger("transformers").setLevel(logging.WARNING)
 
 
 def _status(run_dir: Path) -> dict:
@@ -82,17 +60,10 @@ def _status(run_dir: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m studio.evaluate",
-                                     description=__doc__.split("\n")[0])  # fmt: skip
-    parser.add_argument("run_dir", type=Path, help="folder holding config.json")
-    parser.add_argument("--resume", action="store_true", help="accepted; evaluations restart")
-    opts = parser.parse_args(argv)
-    run_dir = opts.run_dir.resolve()
-    if not run_dir.is_dir():
-        print(f"{run_dir} is not a folder; create it with a config.json first.", file=sys.stderr)
-        return 2
-    _setup_logging(run_dir)
-    (run_dir / "status.json").unlink(missing_ok=True)
+    run_dir, _ = parse_run_dir("python -m studio.evaluate", __doc__.split("\n")[0], argv,
+                               resume_help="accepted; evaluations restart")  # fmt: skip
+    log_to_run(run_dir)
+    (run_dir / STATUS_FILE).unlink(missing_ok=True)
     status = _status(run_dir)
     write_status(run_dir, status)
     logging.getLogger("studio.evaluate").info("finished: %s %s", status["status"], status["reason"])

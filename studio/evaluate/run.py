@@ -17,11 +17,11 @@ from typing import Any
 from studio.data.records import Example
 from studio.data.stats import normalise_label
 from studio.errors import ConfigError, DataError
+from studio.jobs.files import METRICS_FILE, STOP_FILE
 from studio.settings import Settings
 
 log = logging.getLogger("studio.evaluate")
-RESULTS_FILE, BATCH_CSV, METRICS_FILE, STOP_FILE = (
-    "results.json", "batch.csv", "metrics.jsonl", "STOP")  # fmt: skip
+RESULTS_FILE, BATCH_CSV = "results.json", "batch.csv"
 
 
 class Cancelled(Exception):

@@ -23,8 +23,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-METRICS_FILE = "metrics.jsonl"
-STOP_FILE = "STOP"
+from studio.jobs.files import METRICS_FILE, STOP_FILE
 
 
 def perplexity(loss: float) -> float:

@@ -15,9 +15,9 @@ from typing import Any
 
 from studio.configs.schemas import refused
 from studio.errors import ConfigError, DataError
+from studio.jobs.files import CONFIG_FILE
 from studio.settings import Settings
 
-CONFIG_FILE = "config.json"
 MODEL_TYPES = ("causal", "seq2seq")
 METHODS = ("lora", "qlora", "full", "scratch")
 TOKENIZER_DEFAULTS = {"max_length": 256, "padding_side": "right", "prompt_format": "sections",

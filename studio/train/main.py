@@ -17,18 +17,16 @@ succeeded/cancelled, 1 for failed.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import sys
-import warnings
 from pathlib import Path
-from typing import Any
 
 from studio.errors import ConfigError, StudioError
+from studio.jobs.child import log_to_run, parse_run_dir, write_status
+from studio.jobs.files import CONFIG_FILE, STATUS_FILE, last_checkpoint_step
 
-STATUS_FILE, LOG_FILE = "status.json", "train.log"
 OOM_ADVICE = (
     "Out of memory: lower the batch size (raise gradient accumulation to keep the same "
     "effective batch), lower the max length, turn on gradient checkpointing, or load the "
@@ -36,13 +34,6 @@ OOM_ADVICE = (
 )
 OOM_MARKERS = ("out of memory", "defaultcpuallocator", "can't allocate memory",
                "cannot allocate memory", "not enough memory")  # fmt: skip
-
-
-def write_status(run_dir: Path, status: dict[str, Any]) -> None:
-    """Write status.json atomically (the runner may read it the moment the process exits)."""
-    tmp = run_dir / (STATUS_FILE + ".tmp")
-    tmp.write_text(json.dumps(status, indent=2))
-    os.replace(tmp, run_dir / STATUS_FILE)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -76,53 +67,22 @@ def is_main_process() -> bool:
 
 def _interrupted_reason(run_dir: Path) -> str:
     # A KeyboardInterrupt means the cooperative stop was cut short (Ctrl-C twice).
-    steps = [int(p.name.rsplit("-", 1)[1]) for p in (run_dir / "checkpoints").glob("checkpoint-*")
-             if (p / "trainer_state.json").is_file() and p.name.rsplit("-", 1)[1].isdigit()]  # fmt: skip
-    if steps:
+    step = last_checkpoint_step(run_dir)
+    if step is not None:
         return (f"Interrupted from the terminal before the stop finished; press Resume (or add "
-                f"--resume) to continue from step {max(steps)}.")  # fmt: skip
+                f"--resume) to continue from step {step}.")  # fmt: skip
     return "Interrupted from the terminal before any checkpoint was saved; train it again."
 
 
-def _log_to_file_too(run_dir: Path, to_file: bool = True) -> None:
-    # Launched by the runner, stdout already is train.log; from a terminal, copy it there.
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
-    log_path = run_dir / LOG_FILE
-    try:
-        same = log_path.exists() and os.path.samestat(os.fstat(1), os.stat(log_path))
-    except OSError:
-        same = False
-    if to_file and not same:
-        handlers.append(logging.FileHandler(log_path, encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    logging.getLogger("transformers").setLevel(logging.WARNING)
-    # train.log is shown in the page: keep library deprecation notices and the weight-loading
-    # progress bar out of it (they say nothing the user can act on).
-    warnings.filterwarnings("ignore", message=r".*deprecated and will be removed in v\d",
-                            category=FutureWarning)  # fmt: skip
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m studio.train", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("run_dir", type=Path, help="folder holding config.json")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    opts = parser.parse_args(argv)
-    run_dir = opts.run_dir.resolve()
-    if not run_dir.is_dir():
-        print(f"{run_dir} is not a folder; create it with a config.json first.", file=sys.stderr)
-        return 2
+    run_dir, resume = parse_run_dir("python -m studio.train", __doc__.split("\n")[0], argv)
     main_process = is_main_process()
-    _log_to_file_too(run_dir, to_file=main_process)
+    log_to_run(run_dir, to_file=main_process)
     log = logging.getLogger("studio.train")
     if main_process:
         (run_dir / STATUS_FILE).unlink(missing_ok=True)
-    resume = opts.resume
     try:
-        resume = resume or bool(json.loads((run_dir / "config.json").read_text()).get("resume"))
+        resume = resume or bool(json.loads((run_dir / CONFIG_FILE).read_text()).get("resume"))
     except (OSError, ValueError):
         pass  # read_config reports a missing or broken config with a clear reason
     try:

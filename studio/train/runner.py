@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ModelUnavailableError
+from studio.jobs.files import ADAPTER_DIR, CHECKPOINTS_DIR
 from studio.train.callbacks import MetricsCallback, StopRequest, perplexity
 from studio.train.config import KEEP_CHECKPOINTS, check_rejected_share, read_config, settings_for
 from studio.train.data import load_splits, tokenize_all
 
 log = logging.getLogger("studio.train")
-ADAPTER_DIR, CHECKPOINTS_DIR = "adapter", "checkpoints"
 
 
 class NanLossError(Exception):

@@ -25,6 +25,7 @@ from studio.evaluate.report import (
     roc_frame,
     summary_markdown,
 )
+from studio.jobs.files import METRICS_FILE
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 
@@ -34,7 +35,7 @@ METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification"
 
 
 def _last_progress(run_dir: str) -> dict:
-    path = Path(run_dir) / "metrics.jsonl"
+    path = Path(run_dir) / METRICS_FILE
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
+from studio.jobs.files import LOG_FILE, METRICS_FILE
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 
@@ -139,8 +140,8 @@ def display_stamp(job: dict | None) -> tuple:
         return ("no job",)
     run_dir = Path(job["run_dir"] or ".")
     return (job["id"], job["status"], job["reason"], job.get("started_at"),
-            job.get("finished_at"), _stat(run_dir / "metrics.jsonl"),
-            _stat(run_dir / "train.log"))  # fmt: skip
+            job.get("finished_at"), _stat(run_dir / METRICS_FILE),
+            _stat(run_dir / LOG_FILE))  # fmt: skip
 
 
 def build_train_tab(ctx: UIContext) -> None:
