@@ -103,6 +103,7 @@ def create_demo_app(store: Store, settings: Settings, key: str, owner: str = "lo
     from studio.configs.saving import save_model
     from studio.data.stats import default_tokenizer
     from studio.data.versions import create_version
+    from studio.models.resolve import PACKAGED_HUB_ID
     from studio.templates import get_template
 
     sample = SAMPLES.get(key)
@@ -117,7 +118,8 @@ def create_demo_app(store: Store, settings: Settings, key: str, owner: str = "lo
         tokenizer, why = default_tokenizer(settings)
         version, _report = create_version(store, settings, app["id"], Path(sample.file).stem,
                                           [str(sample.path)], tokenizer=tokenizer,
-                                          token_note=why)  # fmt: skip
+                                          token_note=why,
+                                          tokenizer_name=PACKAGED_HUB_ID.split("/")[-1])  # fmt: skip
         hyper = {**template.default_hyper(), **sample.hyper}
         hyper["valid_pct"] = version.get("valid_pct", hyper.get("valid_pct", 10.0))
         model = save_model(store, app["id"], f"{sample.key}-demo", template.key,

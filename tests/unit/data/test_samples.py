@@ -32,6 +32,7 @@ def test_sentiment_demo_is_classification_with_three_labels(store, settings):
     stats = version["stats"]
     assert stats["task"] == "classification"
     assert sorted(stats["labels"]) == ["negative", "neutral", "positive"]
+    assert stats["token_lengths"]["tokenizer"] == "SmolLM2-135M-Instruct"
 
 
 def test_a_second_demo_gets_a_new_name(store, settings):
