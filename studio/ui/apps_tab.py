@@ -127,16 +127,25 @@ def build_apps_tab(ctx: UIContext) -> None:
 
     outs = [table, chooser, current_note]
     create.click(create_app, [name, description],
-                 [ctx.app_id, *outs, name, description, message], api_name="create_app")  # fmt: skip
+                 [ctx.app_id, *outs, name, description, message], api_name="create_app",
+                 show_progress_on=[message])  # fmt: skip
     demo.click(create_demo, [sample],
                [ctx.app_id, *outs, message, ctx.data_changed, ctx.models_changed],
-               api_name="create_demo_app")  # fmt: skip
-    chooser.input(choose_app, [chooser], [ctx.app_id, *outs], api_name="choose_app")
+               api_name="create_demo_app", show_progress_on=[message])  # fmt: skip
+    chooser.input(
+        choose_app,
+        [chooser],
+        [ctx.app_id, *outs],
+        api_name="choose_app",
+        show_progress_on=[current_note],
+    )
     rename.click(rename_app, [ctx.app_id, new_name], [*outs, new_name, message],
-                 api_name="rename_app")  # fmt: skip
+                 api_name="rename_app", show_progress_on=[message])  # fmt: skip
     delete.click(delete_app, [ctx.app_id, confirm], [ctx.app_id, *outs, confirm, message],
-                 api_name="delete_app")  # fmt: skip
-    ctx.app_id.change(refresh, [ctx.app_id], outs, api_name="refresh_apps")
+                 api_name="delete_app", show_progress_on=[message])  # fmt: skip
+    ctx.app_id.change(
+        refresh, [ctx.app_id], outs, api_name="refresh_apps", show_progress_on=[current_note]
+    )
     # The table must also fill on a fresh page where no app was remembered (no change event).
     root = gr.context.Context.root_block
     if root is not None:

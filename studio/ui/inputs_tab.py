@@ -160,9 +160,10 @@ def build_inputs_tab(ctx: UIContext) -> None:
 
     files.change(detect_columns, [files, pasted],
                  [mapping_box, detected_note, shape, *col_list, detected],
-                 api_name="detect_columns")  # fmt: skip
+                 api_name="detect_columns", show_progress_on=[counts])  # fmt: skip
     pasted.blur(detect_columns, [files, pasted],
-                [mapping_box, detected_note, shape, *col_list, detected])  # fmt: skip
+                [mapping_box, detected_note, shape, *col_list, detected],
+                show_progress_on=[counts])  # fmt: skip
 
     def show_version(version_id: str | None):
         """(preview, stats, histogram, labels) of one version."""
@@ -250,6 +251,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
             ctx.data_changed,
         ],  # fmt: skip
         api_name="upload_dataset",
+        show_progress_on=[counts],
     )
 
     @user_errors
@@ -259,6 +261,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
 
     ctx.app_id.change(on_app, [ctx.app_id],
                       [no_app, versions, pick, preview, stats_md, hist, label_plot, counts,
-                       rejects, rejects_file], api_name="refresh_inputs")  # fmt: skip
+                       rejects, rejects_file], api_name="refresh_inputs",
+                      show_progress_on=[counts])  # fmt: skip
     pick.input(user_errors(show_version), [pick], [preview, stats_md, hist, label_plot],
-               api_name="preview_version")  # fmt: skip
+               api_name="preview_version", show_progress_on=[stats_md])  # fmt: skip

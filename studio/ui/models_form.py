@@ -129,13 +129,6 @@ def title(key: str) -> str:
     return TEMPLATES[key].title if key in TEMPLATES else key
 
 
-def problems_md(problems: list[str]) -> str:
-    """The Validate / Save message: every problem as a bullet, or an all-clear."""
-    if not problems:
-        return "No problems: these settings can be saved."
-    return f"**{len(problems)} problem(s):**\n" + "\n".join(f"- {p}" for p in problems)
-
-
 def template_choices(settings, model_type: str) -> list[tuple[str, str]]:
     """(label, key) per template of this type; unavailable ones say why in a few words."""
     hardware = detect_hardware()

@@ -37,13 +37,13 @@ from studio.ui.models_form import (
     form_layout,
     form_to_arch,
     model_dict_from_text,
-    problems_md,
     saved_table,
     template_card,
     template_choices,
     template_state,
     version_summary,
 )
+from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")
@@ -109,6 +109,9 @@ def build_models_tab(ctx: UIContext) -> None:
             save_btn = gr.Button("Save model", variant="primary", elem_id="models-save")
         problems = gr.Markdown(elem_id="models-problems")
         parent = gr.State("")
+        # The template the form was last filled from: a dropdown that opens and closes without
+        # a new choice still fires .input, and must not put the user's settings back.
+        shown_template = gr.State(DEFAULT_TEMPLATE)
         gr.Markdown("### Saved models")
         saved = gr.Dataframe(headers=SAVED_HEADERS, interactive=False, elem_id="models-saved")
         with gr.Row():
@@ -145,16 +148,27 @@ def build_models_tab(ctx: UIContext) -> None:
                 gr.update(choices=choices, value=key),
                 *template_state(settings, store, key, kind, app_id, version_id),
                 "",
+                key,
+                _reset_note(key),
             ]
 
+        def _reset_note(key: str) -> str:
+            return (f"Template changed to **{get_template(key).title}**: the training settings "
+                    "and config dicts were reset to its defaults.")  # fmt: skip
+
         @user_errors
-        def on_template(key: str, kind: str, app_id: str, version_id: str):
-            return [*template_state(settings, store, key, kind, app_id, version_id), ""]
+        def on_template(key: str, kind: str, app_id: str, version_id: str, before: str):
+            if not key or key == before:  # opened and closed without a new choice
+                return gr.skip()
+            state = template_state(settings, store, key, kind, app_id, version_id)
+            return [*state, "", key, _reset_note(key)]
 
         model_type.input(on_type, [model_type, ctx.app_id, version],
-                         [template, *template_outputs, parent]).then(**layout_io)  # fmt: skip
-        template.input(on_template, [template, model_type, ctx.app_id, version],
-                       [*template_outputs, parent]).then(**layout_io)  # fmt: skip
+                         [template, *template_outputs, parent, shown_template, problems],
+                         show_progress_on=[card]).then(**layout_io)  # fmt: skip
+        template.input(on_template, [template, model_type, ctx.app_id, version, shown_template],
+                       [*template_outputs, parent, shown_template, problems],
+                       show_progress_on=[card]).then(**layout_io)  # fmt: skip
 
         def form_to_json(*values):
             n = len(FORM_ORDER)
@@ -191,12 +205,19 @@ def build_models_tab(ctx: UIContext) -> None:
 
         form["base_model"].blur(on_base, [template, form["base_model"]], [card]).then(**layout_io)
 
-        @user_errors
-        def on_validate(key, kind, *values):
-            hyper, dicts, bad = _gather(values)
-            return problems_md(bad + validate(get_template(key), hyper, dicts, None, kind))
+        flagged = gr.State([])  # the form fields the last Validate / Save named
+        marking = dict(fn=mark_fields, inputs=[flagged], outputs=fields, queue=False,
+                       show_progress="hidden")  # fmt: skip
 
-        validate_btn.click(on_validate, [template, model_type, *fields, *codes], [problems])
+        @user_errors
+        def on_validate(key, kind, model_name, *values):
+            hyper, dicts, bad = _gather(values)
+            found = bad + validate(get_template(key), hyper, dicts, None, kind)
+            lines, marked = form_problems(found, model_name)
+            return problems_text(lines), marked
+
+        validate_btn.click(on_validate, [template, model_type, name, *fields, *codes],
+                           [problems, flagged], show_progress_on=[problems]).then(**marking)  # fmt: skip
 
         def saved_rows(app_id: str):
             if not ctx.current_app(app_id):
@@ -209,20 +230,27 @@ def build_models_tab(ctx: UIContext) -> None:
             if not ctx.current_app(app_id):
                 raise gr.Error(NO_APP)
             hyper, dicts, bad = _gather(values)
-            if bad:
-                return problems_md(bad), *saved_rows(app_id), gr.skip(), parent_id
-            try:
-                model = save_model(store, app_id, model_name, key, kind, version_id, hyper, dicts,
-                                   parent_id=parent_id or None)  # fmt: skip
-            except ConfigError as exc:  # shown in place, every problem at once
-                return problems_md(exc.problems), *saved_rows(app_id), gr.skip(), parent_id
-            note = f"Saved **{model['name']} v{model['version']}** (id `{model['id']}`)."
-            return note, *saved_rows(app_id), bump(), ""
+            # Missing name or version: listed with the settings' problems, not as an error.
+            found = bad + ([] if version_id else [VERSION_PROBLEM])
+            if not bad and (found or not (model_name or "").strip()):
+                found += validate(get_template(key), hyper, dicts, None, kind)
+            elif not bad:
+                try:
+                    model = save_model(store, app_id, model_name, key, kind, version_id,
+                                       hyper, dicts, parent_id=parent_id or None)  # fmt: skip
+                except ConfigError as exc:  # shown in place, every problem at once
+                    found = exc.problems
+            lines, marked = form_problems(found, model_name)
+            if lines:
+                return problems_text(lines), *saved_rows(app_id), gr.skip(), parent_id, marked
+            note = f"Saved **{model['name']} v{model['version']}**."
+            return note, *saved_rows(app_id), bump(), "", []
 
         save_btn.click(
             on_save, [ctx.app_id, model_type, template, version, name, parent, *fields, *codes],
-            [problems, saved, pick, ctx.models_changed, parent], api_name="save_model",
-        )  # fmt: skip
+            [problems, saved, pick, ctx.models_changed, parent, flagged], api_name="save_model",
+            show_progress_on=[problems],
+        ).then(**marking)  # fmt: skip
 
         @user_errors
         def on_delete(app_id: str, model_id: str, confirmed: bool, parent_id: str):
@@ -239,7 +267,7 @@ def build_models_tab(ctx: UIContext) -> None:
 
         delete_btn.click(on_delete, [ctx.app_id, pick, confirm, parent],
                          [problems, saved, pick, ctx.models_changed, confirm, parent],
-                         api_name="delete_model")  # fmt: skip
+                         api_name="delete_model", show_progress_on=[problems])  # fmt: skip
 
         @user_errors
         def on_clone(model_id: str):
@@ -257,6 +285,7 @@ def build_models_tab(ctx: UIContext) -> None:
                 *hyper_to_form(hyper)[1:], *dicts_to_texts(dicts), row["dataset_version_id"],
                 row["name"], row["id"],
                 f"Loaded **{row['name']} v{row['version']}**: edit and save (same name = new version).",
+                t.key,
             ]  # fmt: skip
 
         def on_version_summary(app_id: str, version_id: str) -> str:
@@ -264,7 +293,8 @@ def build_models_tab(ctx: UIContext) -> None:
             return version_summary(row) if row else ""
 
         clone_btn.click(on_clone, [pick], [model_type, template, *template_outputs, version, name,
-                                           parent, problems]).then(**layout_io).then(
+                                           parent, problems, shown_template],
+                        show_progress_on=[problems]).then(**layout_io).then(
             on_version_summary, [ctx.app_id, version], [summary], queue=False)  # fmt: skip
 
         @user_errors
