@@ -11,6 +11,7 @@
 | STUDIO_MODEL_CACHE_SIZE     | 2 (models kept loaded for generation)     |
 | STUDIO_OWNER                | local (owner recorded when sign-in is off)|
 | STUDIO_MODELS_DIR           | STUDIO_HOME/models (converted base models; may be shared) |
+| STUDIO_TRAIN_THREADS        | 0 = all cores but one (when there are 2+), so the page stays quick |
 """
 
 from __future__ import annotations
@@ -37,6 +38,25 @@ def _int_env(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"Environment variable {name}={raw!r} must be a whole number") from exc
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def training_threads(cores: int | None = None, requested: int | None = None) -> int:
+    """Torch threads for a training process: STUDIO_TRAIN_THREADS when set (> 0), else every
+    core but one when there are two or more, so the page and generation keep a core."""
+    cores = cores or available_cores()
+    if requested is None:
+        requested = _int_env("STUDIO_TRAIN_THREADS", 0)
+    if requested > 0:
+        return min(requested, cores)
+    return max(1, cores - 1) if cores >= 2 else 1
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from studio.data.records import Example
+from studio.data.shapes import SHAPES
 from studio.data.validate import REASON_KINDS, Reject, printable
 from studio.prompts.render import render
 
@@ -40,7 +41,8 @@ def counts_markdown(report: dict) -> str:
         lines.append(f"Rejected by reason: {reasons}.")
     shapes = {m.get("shape") for m in report.get("mappings", {}).values()}
     if shapes:
-        lines.append(f"Read as: {', '.join(sorted(s for s in shapes if s))}.")
+        read_as = sorted(SHAPES.get(s, s) for s in shapes if s)  # the names the form shows
+        lines.append(f"Read as: {', '.join(read_as)}.")
     lines.extend(report.get("notes", []))
     return "\n\n".join(lines)
 

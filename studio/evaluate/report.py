@@ -56,8 +56,13 @@ def summary_markdown(results: dict[str, Any]) -> str:
             )
         )
     cls = results.get("classification") or {}
+    base_line = majority_baseline(cls.get("tuned") or {})
     if cls:
         rows.append(("Accuracy", [_num(cls.get(v, {}).get("accuracy")) for v in variants]))
+        if base_line:
+            label, share = base_line
+            name = f"Majority-class baseline (always “{label}”)"
+            rows.append((name, [_num(share)] * len(variants)))
         rows.append(("Macro F1", [_num(cls.get(v, {}).get("macro_f1")) for v in variants]))
     text = results.get("text") or {}
     if text:
@@ -71,7 +76,41 @@ def summary_markdown(results: dict[str, Any]) -> str:
     lines = [head, "", "| metric | " + " | ".join(variants) + " |",
              "|---|" + "---|" * len(variants)]  # fmt: skip
     lines += [f"| {name} | " + " | ".join(vals) + " |" for name, vals in rows]
+    warnings = classification_warnings(cls.get("tuned") or {})
+    for warning in warnings:  # one quote block each, so they read as two points
+        lines += ["", f"> ⚠️ **{warning}**"]
     return "\n".join(lines)
+
+
+def majority_baseline(cls: dict[str, Any]) -> tuple[str, float] | None:
+    """(most common true label, its share): the accuracy of always answering that label."""
+    rows = [r for r in cls.get("per_label") or [] if r.get("support")]
+    total = sum(int(r["support"]) for r in rows)
+    if not rows or not total:
+        return None
+    top = max(rows, key=lambda r: int(r["support"]))
+    return str(top["label"]), int(top["support"]) / total
+
+
+def classification_warnings(cls: dict[str, Any]) -> list[str]:
+    """Plain warnings when a classifier only looks successful: it answers one label only, or
+    it is no more accurate than always answering the most common label."""
+    out: list[str] = []
+    predicted = sorted(set(cls.get("predictions") or []))
+    if len(predicted) == 1 and len(cls.get("labels") or []) > 1:
+        out.append(
+            f"The model answers “{predicted[0]}” for every example: it has not learned to tell "
+            "the labels apart. Train longer (more steps or epochs), check the instruction names "
+            "the labels, or balance the data."
+        )
+    base = majority_baseline(cls)
+    accuracy = cls.get("accuracy")
+    if base and isinstance(accuracy, (int, float)) and accuracy <= base[1] + 1e-9:
+        out.append(
+            f"Accuracy {accuracy:.2f} is no better than always answering “{base[0]}” "
+            f"({base[1]:.2f}): the model adds nothing over the majority class yet."
+        )
+    return out
 
 
 def per_label_frame(results: dict[str, Any], variant: str = "tuned") -> pd.DataFrame:

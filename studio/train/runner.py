@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,12 @@ def last_checkpoint(run_dir: Path) -> Path | None:
 
 
 def set_threads() -> None:
-    """Use the cores this process may run on (2 on the reference machine), no more."""
+    """Leave the page a core: every core but one (STUDIO_TRAIN_THREADS overrides it)."""
     import torch
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, cores))
+    from studio.settings import training_threads
+
+    torch.set_num_threads(training_threads())
 
 
 def training_arguments(cfg: dict[str, Any], run_dir: Path, has_eval: bool):

@@ -34,6 +34,17 @@ METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification"
                  ("ROUGE / BLEU / exact match", "text"), ("Batch comparison", "batch")]  # fmt: skip
 
 
+def metrics_for_task(task: str | None) -> list[str]:
+    """The metrics that mean something for a dataset's task (the user may tick others).
+
+    Classification answers are scored by label (accuracy, F1, baseline); BLEU / ROUGE on a
+    one-word answer read as noise ("BLEU 0.00 vs 0.02") and are left out by default.
+    """
+    if task == "classification":
+        return ["perplexity", "classification", "batch"]
+    return ["perplexity", "text", "batch"]
+
+
 def _last_progress(run_dir: str) -> dict:
     path = Path(run_dir) / METRICS_FILE
     try:
@@ -158,11 +169,18 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         from studio.evaluate.config import latest_evaluation, trained_version_id
 
         if not job_id or not ctx.current_app(app_id):
-            return gr.skip(), evaluations_frame([]), ""
+            return gr.skip(), evaluations_frame([]), "", gr.skip()
         job = store.get_job(job_id)
         ev = latest_evaluation(store, app_id, job_id)
-        return (gr.Dropdown(value=trained_version_id(store, job)), past(app_id, job_id),
-                ev["id"] if ev else "")  # fmt: skip
+        version_id = trained_version_id(store, job)
+        task = None
+        if version_id:
+            try:
+                task = (store.get_dataset_version(version_id).get("stats") or {}).get("task")
+            except StudioError:
+                task = None
+        return (gr.Dropdown(value=version_id), past(app_id, job_id), ev["id"] if ev else "",
+                metrics_for_task(task))  # fmt: skip
 
     def past(app_id: str, job_id: str):
         if not job_id or not ctx.current_app(app_id):
@@ -250,7 +268,8 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     # A job that finished while the page was elsewhere appears when the tab is opened.
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, tab.select):
         trigger(refresh_lists, [ctx.app_id, model], [model, version])
-    model.change(on_model, [ctx.app_id, model], [version, history, eval_job])
+    model.change(on_model, [ctx.app_id, model], [version, history, eval_job, metrics],
+                 show_progress_on=[status])  # fmt: skip
     run.click(start, [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
               [eval_job, ctx.jobs_changed], api_name="evaluate")  # fmt: skip
     timer.tick(tick, [eval_job, shown], [status, shown], show_progress="hidden",

@@ -23,6 +23,7 @@ from studio.generate.forms import (
 from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
 from studio.ui.common import user_errors
 from studio.ui.context import UIContext
+from studio.ui.generate_notes import cpu_note, trained_instruction
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
 _D = GenerationOptions()
@@ -138,7 +139,8 @@ def build_generate_tab(ctx: UIContext) -> None:
                                     elem_id="gen-strategy")  # fmt: skip
                 with gr.Accordion("Parameters", open=False):
                     params = _param_widgets()
-        with gr.Row():
+        busy = gr.Markdown(elem_id="gen-cpu-note")
+        with gr.Row(elem_id="gen-actions") as actions:
             run = gr.Button("Generate", variant="primary", elem_id="gen-run")
             compare_run = gr.Button("Compare", elem_id="gen-compare-run")
             compare_with = gr.Dropdown(label="Compare with (empty = the model's own base)",
@@ -168,12 +170,33 @@ def build_generate_tab(ctx: UIContext) -> None:
         trigger(
             refresh_models, [ctx.app_id, model], [model, compare_with], api_visibility="private"
         )
+    tab.select(lambda: cpu_note(ctx.store), None, [busy], api_visibility="private",
+               show_progress="hidden")  # fmt: skip
+
+    stale = [output, stats, left, right, left_stats, right_stats]
 
     def show_mode(m: str):
+        # A new mode starts clean: the last output answered another kind of prompt.
         return (gr.update(visible=m == "Instruction"), gr.update(visible=m == "Free text"),
-                gr.update(visible=m == "Chat"))  # fmt: skip
+                gr.update(visible=m == "Chat"), gr.update(visible=m != "Chat"),
+                *[""] * len(stale))  # fmt: skip
 
-    mode.change(show_mode, [mode], [inst_box, text, chat_box], api_visibility="private")
+    mode.change(show_mode, [mode], [inst_box, text, chat_box, actions, *stale],
+                api_visibility="private")  # fmt: skip
+
+    prefilled = gr.State("")  # the instruction this tab last filled in for a model
+
+    def on_model(ref: str | None, current: str | None, last: str):
+        """Clear the last model's output; offer the instruction the new model was trained on
+        (unless the user typed their own)."""
+        learned = trained_instruction(ctx.store, ref)
+        keep = (current or "").strip() and current != last
+        return (*[""] * len(stale), gr.skip() if keep or not learned else learned,
+                learned or last, cpu_note(ctx.store))  # fmt: skip
+
+    model.change(on_model, [model, instruction, prefilled],
+                 [*stale, instruction, prefilled, busy], api_visibility="private",
+                 show_progress="hidden")  # fmt: skip
     _, toggled = _visibility("greedy")
     strategy.change(lambda s: _visibility(s)[0], [strategy], [params[n] for n in toggled],
                     api_visibility="private")  # fmt: skip
@@ -204,7 +227,7 @@ def build_generate_tab(ctx: UIContext) -> None:
         for u in _engine(ctx).generate_stream(model, prompt, opts):
             yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
 
-    run.click(_named(generate, ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
+    gen_event = run.click(_named(generate, ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
               [output, stats], api_name="generate", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
 
     @user_errors
@@ -218,10 +241,14 @@ def build_generate_tab(ctx: UIContext) -> None:
         for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
             yield (a.text, b.text, f"**{a.model}** · {a.stats()}", f"**{b.model}** · {b.stats()}")
 
-    compare_run.click(_named(compare, ["model", "compare_with", "mode", "instruction",
+    compare_event = compare_run.click(_named(compare, ["model", "compare_with", "mode", "instruction",
                                        "input_text", "text"]), [model, compare_with, mode, instruction, input_text, text,
                                 *option_inputs], [left, right, left_stats, right_stats],
-                      api_name="compare", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
+                      api_name="compare", concurrency_limit=STREAM_CONCURRENCY,
+                      show_progress_on=[left_stats, right_stats])  # fmt: skip
+    # A click on the other button while one streams: stop that stream, start the new one.
+    run.click(None, None, None, cancels=[compare_event], queue=False)
+    compare_run.click(None, None, None, cancels=[gen_event], queue=False)
 
     @user_errors
     def chat(model: str, history: list, message: str, *options):
@@ -237,5 +264,6 @@ def build_generate_tab(ctx: UIContext) -> None:
 
     gr.on([send.click, message.submit], _named(chat, ["model", "history", "message"]),
           [model, chatbot, message, *option_inputs], [chatbot, message, stats],
-          api_name="chat", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
+          api_name="chat", concurrency_limit=STREAM_CONCURRENCY,
+          show_progress_on=[chatbot])  # fmt: skip
     clear.click(lambda: ([], ""), None, [chatbot, stats], api_visibility="private")

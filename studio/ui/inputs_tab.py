@@ -8,6 +8,7 @@ SmolLM2 by default) loads lazily on the first upload and is cached
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -46,6 +47,12 @@ def _paths(files) -> list[str]:
         return []
     files = files if isinstance(files, list) else [files]
     return [f if isinstance(f, str) else getattr(f, "name", None) or f["path"] for f in files]
+
+
+def _source_key(file_list, text: str) -> str:
+    """What a detected mapping was guessed from: the files and the pasted text."""
+    raw = "\n".join([*_paths(file_list), "--", (text or "").strip()])
+    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def _rejects_download(store, version: dict) -> str | None:
@@ -149,21 +156,24 @@ def build_inputs_tab(ctx: UIContext) -> None:
         else:
             return gr.Accordion(visible=False), "", gr.skip(), *[gr.skip()] * 5, {}
         guess = detect_mapping(result)
+        seen = {**guess.to_dict(), "source": _source_key(file_list, text)}
         if result.kind == "lines":
-            return gr.Accordion(visible=False), "", "text", *[gr.skip()] * 5, guess.to_dict()
+            return gr.Accordion(visible=False), "", "text", *[gr.skip()] * 5, seen
         choices = [_NONE, *[(c, c) for c in result.columns]]
         updates = [gr.Dropdown(choices=choices, value=getattr(guess, f)) for f in MAPPING_FIELDS]
         note = (f"Detected **{SHAPES[guess.shape]}** in {result.name} "
                 f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
                 "Change the mapping if the guess is wrong.")  # fmt: skip
-        return gr.Accordion(visible=True), note, guess.shape, *updates, guess.to_dict()
+        return gr.Accordion(visible=True), note, guess.shape, *updates, seen
 
     files.change(detect_columns, [files, pasted],
                  [mapping_box, detected_note, shape, *col_list, detected],
-                 api_name="detect_columns", show_progress_on=[counts])  # fmt: skip
-    pasted.blur(detect_columns, [files, pasted],
-                [mapping_box, detected_note, shape, *col_list, detected],
-                show_progress_on=[counts])  # fmt: skip
+                 api_name="detect_columns", show_progress_on=[detected_note])  # fmt: skip
+    # On input (the last one wins), not on blur: detection on blur showed the mapping while
+    # the user was clicking Create version, moving the button away from under the pointer.
+    pasted.input(detect_columns, [files, pasted],
+                 [mapping_box, detected_note, shape, *col_list, detected],
+                 show_progress_on=[detected_note], trigger_mode="always_last")  # fmt: skip  # fmt: skip
 
     def show_version(version_id: str | None):
         """(preview, stats, histogram, labels) of one version."""
@@ -205,8 +215,14 @@ def build_inputs_tab(ctx: UIContext) -> None:
                                input_col or "", output_col or "", messages_col or "",
                                (fixed_instruction or "").strip())  # fmt: skip
         # Only an edited mapping overrides detection (which runs per file otherwise); without
-        # a detected guess (API calls), a complete mapping is taken as meant.
-        if guess:
+        # a detected guess (API calls), a complete mapping is taken as meant. A guess made
+        # for other data (a paste edited, then Create clicked before the box lost focus) is
+        # stale: the shape is detected now, from what is being created.
+        guess = dict(guess or {})
+        source = guess.pop("source", None)
+        if source is not None and source != _source_key(file_list, text):
+            mapping = None
+        elif guess:
             mapping = None if chosen.to_dict() == guess else chosen
         else:
             complete = all(getattr(chosen, f) for f in REQUIRED[chosen.shape])

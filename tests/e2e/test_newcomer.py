@@ -6,8 +6,6 @@ No training here (see test_honest_results.py for runs): each test takes seconds.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -139,10 +137,16 @@ def test_paste_then_create_on_the_first_click(studio_server, page):
     ]
     box = page.locator("#inputs-paste textarea")
     box.fill("\n".join(rows))
-    # No blur first: the click on Create version is the first thing after typing.
-    page.locator("#inputs-submit").click()
-    expect(page.locator("#inputs-counts")).to_contain_text("12", timeout=30_000)
-    expect(page.locator("#inputs-versions")).to_contain_text(re.compile("label", re.I))
+    page.wait_for_timeout(700)  # the time a hand takes to reach the button
+    # A human click: the box loses focus on mouse down, the click lands on mouse up.
+    button = page.locator("#inputs-submit").bounding_box()
+    x, y = button["x"] + button["width"] / 2, button["y"] + button["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.wait_for_timeout(400)
+    page.mouse.up()
+    expect(page.locator("#inputs-counts")).to_contain_text("12 accepted", timeout=180_000)
+    expect(page.locator("#inputs-counts")).to_contain_text("Sentence + label")
     preview = page.locator("#inputs-preview")
     expect(preview).to_contain_text("positive")
     expect(preview).not_to_contain_text("sentence,label")

@@ -1,0 +1,40 @@
+"""What the Generate tab tells the user beside the output: the instruction a trained model
+learned (to pre-fill the form), and whether a training job is using the CPU right now."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from studio.errors import StudioError
+from studio.generate.refs import JOB_PREFIX
+from studio.settings import available_cores, training_threads
+
+
+def trained_instruction(store, model_ref: str | None) -> str:
+    """The instruction a trained model saw most often in training ("" for base models)."""
+    if not model_ref or not model_ref.startswith(JOB_PREFIX):
+        return ""
+    from studio.data.versions import load_examples
+    from studio.evaluate.config import trained_version_id
+
+    try:
+        job = store.get_job(model_ref[len(JOB_PREFIX) :])
+        version_id = trained_version_id(store, job)
+        examples = load_examples(store, version_id, "train")[:200] if version_id else []
+    except (StudioError, OSError, ValueError):
+        return ""
+    counts = Counter(ex.instruction.strip() for ex in examples if ex.instruction.strip())
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def cpu_note(store) -> str:
+    """A line for the Generate tab while a training job runs on this machine's CPU."""
+    running = [j for j in store.list_jobs(status=("running",)) if j.get("kind") == "train"]
+    if not running:
+        return ""
+    cores = available_cores()
+    used = training_threads(cores)
+    return (
+        f"⏳ A training job is running on this machine and uses {used} of its {cores} CPU "
+        "cores: answers come slower until it finishes (or cancel it in the Train tab)."
+    )

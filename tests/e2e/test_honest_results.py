@@ -1,0 +1,64 @@
+"""Honest results in a real browser: a classifier that answers one label is called out
+against the majority-class baseline.
+
+The evaluation is made deterministic: its results.json is written by the real metrics code
+(studio.evaluate.classification) from label probabilities that always favour "neutral", and
+recorded as a finished evaluation of an imported model, so the test needs no model run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from studio.evaluate.classification import classification_metrics
+from studio.store import Store
+from tests.e2e.conftest import fill, shot
+
+pytestmark = [pytest.mark.e2e]
+
+LABELS = ["negative", "neutral", "positive"]
+TRUTH = ["neutral"] * 6 + ["positive"] * 2 + ["negative"] * 2  # majority 0.6
+
+
+def _one_label_results() -> dict:
+    always_neutral = [[0.2, 0.6, 0.2]] * len(TRUTH)
+    balanced = [[1.0 if lab == t else 0.0 for lab in LABELS] for t in TRUTH]  # the base: right
+    return {
+        "n_examples": len(TRUTH),
+        "split": "validation",
+        "has_base": True,
+        "classification": {
+            "tuned": classification_metrics(TRUTH, always_neutral, LABELS),
+            "base": classification_metrics(TRUTH, balanced, LABELS),
+        },
+    }
+
+
+def test_one_label_model_is_called_out_against_the_majority_baseline(studio_server, page):
+    url, home = studio_server
+    page.goto(url)
+    fill(page, "apps-name", "Baseline check")
+    page.locator("#apps-create").click()
+    expect(page.locator("#apps-current-note")).to_contain_text("Baseline check")
+    app_id = page.locator("#current-app-id textarea, #current-app-id input").first.input_value()
+    assert app_id
+
+    store = Store(home / "studio.db", files_root=home / "apps")
+    trained = store.create_job(app_id, None, "import", params={"source": "one-label.zip"},
+                               status="succeeded")  # fmt: skip
+    run_dir = home / "apps" / app_id / "runs" / "eval-one-label"
+    run_dir.mkdir(parents=True)
+    (run_dir / "results.json").write_text(json.dumps(_one_label_results()))
+    store.create_job(app_id, None, "evaluate", params={"train_job_id": trained["id"]},
+                     run_dir=str(run_dir), status="succeeded")  # fmt: skip
+
+    page.get_by_role("tab", name="Evaluate / Export", exact=True).click()
+    results = page.locator("#eval-results")
+    expect(results).to_contain_text("Majority-class baseline", timeout=60_000)
+    expect(results).to_contain_text("always “neutral”")
+    expect(results).to_contain_text("answers “neutral” for every example")
+    expect(results).to_contain_text("no better than always answering “neutral”")
+    shot(page, "honest-one-label-warning")
