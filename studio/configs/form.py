@@ -17,6 +17,7 @@ FORM_ORDER: tuple[str, ...] = (
     "base_model", "epochs", "learning_rate", "lr_scheduler", "warmup_steps", "batch_size",
     "grad_accum", "max_length", "max_steps", "lora_r", "lora_alpha", "lora_dropout",
     "target_modules", "valid_pct", "seed", "precision", "invalid_tolerance_pct", "response_only",
+    "eval_every",
 )  # fmt: skip
 LABELS = {
     "base_model": "Base model (Hugging Face id or local folder)",
@@ -37,6 +38,7 @@ LABELS = {
     "precision": "Precision",
     "invalid_tolerance_pct": "Invalid data tolerance (%)",
     "response_only": "Loss on the response only",
+    "eval_every": "Evaluate every N steps",
 }
 SECTION_TITLES = {
     "model": "Model config",

@@ -44,6 +44,7 @@ HYPER_FIELDS: dict[str, F] = {
     ),
     "max_steps": F("int", "stop after this many steps (0 = no limit)", min=0),
     "response_only": F("bool", "learn from the response only (off: the whole text)"),
+    "eval_every": F("int", "on the validation split; 0 = five times per run", min=0),
 }
 
 DEFAULT_HYPER: dict[str, Any] = {
@@ -65,7 +66,11 @@ DEFAULT_HYPER: dict[str, Any] = {
     "invalid_tolerance_pct": 10.0,
     "max_steps": 0,
     "response_only": True,
+    "eval_every": 0,
 }
+# eval_every 0: this share of the run's steps between evaluations (Trainer reads an
+# eval_steps below 1 as a ratio), so even a run shorter than an epoch draws an eval curve.
+EVAL_RATIO = 0.2
 
 _MISSING = object()
 
@@ -140,7 +145,27 @@ def apply_hyperparameters(dicts: dict[str, dict], hyper: dict[str, Any]) -> dict
         out[link.section][link.key] = link.to_dict(copy.deepcopy(hyper[link.hyper]))
     if "precision" in hyper:
         _write_precision(out["trainer"], hyper["precision"])
+    if "eval_every" in hyper:
+        _write_eval_every(out["trainer"], hyper["eval_every"])
     return out
+
+
+def _write_eval_every(trainer: dict, every: Any) -> None:
+    """N > 0: evaluate every N steps. 0: a few times per run when evaluating by steps (a
+    trainer dict set to evaluate by epoch, or never, keeps that)."""
+    if isinstance(every, (int, float)) and not isinstance(every, bool) and every > 0:
+        trainer["eval_strategy"], trainer["eval_steps"] = "steps", every
+    elif every == 0 and trainer.get("eval_strategy") == "steps":
+        trainer["eval_steps"] = EVAL_RATIO
+    elif every not in (0, None):  # a bad value: let validation name it
+        trainer["eval_steps"] = every
+
+
+def _read_eval_every(trainer: dict) -> Any:
+    steps = trainer.get("eval_steps")
+    if trainer.get("eval_strategy") == "steps" and isinstance(steps, (int, float)) and steps >= 1:
+        return int(steps) if float(steps).is_integer() else steps
+    return 0
 
 
 def hyperparameters_from_dicts(dicts: dict[str, dict], hyper: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +176,7 @@ def hyperparameters_from_dicts(dicts: dict[str, dict], hyper: dict[str, Any]) ->
         if value is not _MISSING:
             out[link.hyper] = link.from_dict(copy.deepcopy(value))
     out["precision"] = _read_precision(dicts.get("trainer") or {})
+    out["eval_every"] = _read_eval_every(dicts.get("trainer") or {})
     return out
 
 

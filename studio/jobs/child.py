@@ -51,6 +51,9 @@ def log_to_run(run_dir: Path, to_file: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     logging.getLogger("transformers").setLevel(logging.WARNING)
+    # bitsandbytes warns on import that its optional CPU 4-bit kernels ('kernels' package) are
+    # missing: noise on a LoRA run, and the first thing a user would read in train.log.
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=r".*deprecated and will be removed in v\d",
                             category=FutureWarning)  # fmt: skip
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

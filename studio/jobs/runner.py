@@ -290,6 +290,11 @@ class JobRunner:
                                "press Train to start it again.")  # fmt: skip
             (Path(job["run_dir"]) / STOP_FILE).unlink(missing_ok=True)
             params = {**(job["params"] or {}), "resume": True}
+            # The next start resets started_at: keep the time already spent, so the job's
+            # total duration survives a resume.
+            if job.get("started_at") and job.get("finished_at"):
+                spent = float(job["finished_at"]) - float(job["started_at"])
+                params["earlier_run_s"] = float(params.get("earlier_run_s") or 0) + max(0, spent)
             return self.store.update_job(job_id, status="queued", params=params, reason="",
                                          pid=None, finished_at=None)  # fmt: skip
 

@@ -18,7 +18,7 @@ _TOKENIZER = {
 # CPU-friendly Trainer defaults: log every step so the Train tab's chart moves (a CPU step
 # takes seconds; a JSON line per step costs nothing next to it).
 _TRAINER_CPU = {
-    "logging_steps": 1, "eval_strategy": "epoch", "save_strategy": "epoch",
+    "logging_steps": 1, "eval_strategy": "steps", "eval_steps": 0.2, "save_strategy": "epoch",
     "save_total_limit": 2, "weight_decay": 0.0, "optim": "adamw_torch",
     "report_to": "none", "gradient_checkpointing": False,
 }  # fmt: skip

@@ -47,6 +47,13 @@ from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_field
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")
+# The form's rows (LoRA keys have their own row); every FORM_ORDER key but base_model once.
+FORM_ROWS = (
+    ("epochs", "learning_rate", "lr_scheduler", "warmup_steps"),
+    ("batch_size", "grad_accum", "max_length", "max_steps"),
+    ("valid_pct", "eval_every", "seed", "precision"),
+    ("invalid_tolerance_pct", "response_only"),
+)
 
 
 def _gather(values: tuple) -> tuple[dict, dict, list[str]]:
@@ -85,8 +92,7 @@ def build_models_tab(ctx: UIContext) -> None:
         with gr.Accordion("Training settings", open=True):
             # Only Custom lets you type a model; the others show their template's model.
             form["base_model"] = build_widget("base_model", start["base_model"], interactive=False)
-            rows = [k for k in FORM_ORDER[1:] if k not in LORA_KEYS]
-            for row in (rows[:4], rows[4:8], rows[8:11], rows[11:]):
+            for row in FORM_ROWS:
                 with gr.Row():
                     for key in row:
                         form[key] = build_widget(key, start[key])

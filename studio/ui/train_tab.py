@@ -24,11 +24,13 @@ from studio.jobs import job_progress, read_metrics, tail_log
 from studio.jobs.files import LOG_FILE, METRICS_FILE
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
+from studio.ui.train_plan import plan_markdown
 
 JOB_HEADERS = ["job", "model", "status", "step", "train loss", "eval loss", "perplexity",
                "created", "duration"]  # fmt: skip
 LIVE = ("queued", "running")
 TICK_S = 1.5
+LOG_LINES = 12  # as many as the box shows, so the newest line is in view without scrolling
 
 
 def _fmt(x, digits: int = 4) -> str:
@@ -52,6 +54,9 @@ def progress_html(p: dict) -> str:
     pct = round(100 * p["fraction"], 1)
     eta = "" if p["status"] != "running" else f" · about {_duration(p['eta_s'])} left"
     label = f"step {p['step']} / {p['total_steps'] or '?'} ({pct}%){eta}"
+    if p["status"] == "running" and p["total_steps"] and p["step"] >= p["total_steps"]:
+        # The last step is done; the final evaluation and the adapter save still run.
+        label = f"step {p['step']} / {p['total_steps']} · evaluating and saving the adapter…"
     return (
         '<div class="train-bar" style="background:#e5e7eb;border-radius:6px;height:18px">'
         f'<div style="width:{pct}%;background:#6366f1;height:18px;border-radius:6px"></div></div>'
@@ -99,18 +104,34 @@ def chart_frame(metrics: list[dict]) -> pd.DataFrame:
     return frame.astype({"step": "int64", "value": "float64", "series": "str"})
 
 
-def jobs_rows(jobs: list[dict], model_names: dict[str, str]) -> list[list]:
-    """One row per train job of the app, newest first."""
+def job_duration(job: dict, now: float | None = None) -> float | None:
+    """Seconds the job has run, over all its starts (a resume does not reset it)."""
+    end = job.get("finished_at") or ((now or time.time()) if job["status"] == "running" else None)
+    earlier = float((job.get("params") or {}).get("earlier_run_s") or 0)
+    if end and job.get("started_at"):
+        return earlier + max(0.0, end - job["started_at"])
+    return earlier or None
+
+
+def jobs_rows(jobs: list[dict], model_names: dict[str, str],
+              live: dict[str, dict] | None = None) -> list[list]:  # fmt: skip
+    """One row per train job of the app, newest first; `live` holds job_progress() of the
+    running jobs, whose summary is written only at the end."""
     rows = []
     for job in jobs:
         s = job.get("summary") or {}
-        end = job.get("finished_at") or (time.time() if job["status"] == "running" else None)
-        dur = end - job["started_at"] if end and job.get("started_at") else None
+        p = (live or {}).get(job["id"])
+        if p and not s:
+            step = f"{p['step']}/{p['total_steps'] or '–'}"
+            numbers = (_fmt(p["loss"]), _fmt(p["eval_loss"]), _fmt(p["perplexity"]))
+        else:
+            step = f"{s.get('steps', '–')}/{s.get('total_steps', '–')}" if s else "–"
+            numbers = (_fmt(s.get("train_loss")), _fmt(s.get("eval_loss")),
+                       _fmt(s.get("perplexity")))  # fmt: skip
         rows.append([
-            job["id"], model_names.get(job.get("model_id") or "", "–"), job["status"],
-            f"{s.get('steps', '–')}/{s.get('total_steps', '–')}" if s else "–",
-            _fmt(s.get("train_loss")), _fmt(s.get("eval_loss")), _fmt(s.get("perplexity")),
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(job["created_at"])), _duration(dur),
+            job["id"], model_names.get(job.get("model_id") or "", "–"), job["status"], step,
+            *numbers, time.strftime("%Y-%m-%d %H:%M", time.localtime(job["created_at"])),
+            _duration(job_duration(job)),
         ])  # fmt: skip
     return rows
 
@@ -154,6 +175,7 @@ def build_train_tab(ctx: UIContext) -> None:
             model = gr.Dropdown([], label="Model configuration", elem_id="train-model", scale=3,
                                 allow_custom_value=True)  # fmt: skip
             start = gr.Button("Train", variant="primary", elem_id="train-start", scale=1)
+        plan = gr.Markdown(elem_id="train-plan")
         job_id = gr.Textbox(visible="hidden", elem_id="train-job-id")
         saved_job = gr.BrowserState("", storage_key="textgen-studio-train-job")
         status = gr.Markdown(elem_id="train-status")
@@ -161,9 +183,15 @@ def build_train_tab(ctx: UIContext) -> None:
         with gr.Row():
             cancel = gr.Button("Cancel", variant="stop", elem_id="train-cancel", interactive=False)
             resume = gr.Button("Resume", elem_id="train-resume", interactive=False)
+        # A fixed color per series gives a legend from the first point; "d" keeps the step
+        # axis to whole numbers.
         chart = gr.LinePlot(None, x="step", y="value", color="series", height=260,
-                            label="Loss", elem_id="train-chart", y_title="loss")  # fmt: skip
-        log_box = gr.Textbox(label="train.log (last lines)", lines=10, max_lines=10,
+                            label="Loss", elem_id="train-chart", y_title="loss",
+                            color_title="series", x_axis_format="d",
+                            color_map={"train loss": "#6366f1", "eval loss": "#f59e0b"},
+                            colors_in_legend=["train loss", "eval loss"])  # fmt: skip
+        log_box = gr.Textbox(label=f"train.log (last {LOG_LINES} lines)", lines=LOG_LINES,
+                             max_lines=LOG_LINES,
                              autoscroll=True, interactive=False, elem_id="train-log")  # fmt: skip
         jobs = gr.Dataframe(headers=JOB_HEADERS, interactive=False, elem_id="train-jobs",
                             label="Training jobs of this app (click a row to show it)")  # fmt: skip
@@ -214,7 +242,9 @@ def build_train_tab(ctx: UIContext) -> None:
             if app
             else {}
         )
-        rows = jobs_rows(store.list_jobs(app_id, kind="train"), names) if app else []
+        train_jobs = store.list_jobs(app_id, kind="train") if app else []
+        live = {j["id"]: job_progress(j) for j in train_jobs if j["status"] == "running"}
+        rows = jobs_rows(train_jobs, names, live)
         try:
             job = store.get_job(current) if current else None
         except StudioError:
@@ -231,7 +261,7 @@ def build_train_tab(ctx: UIContext) -> None:
         p = job_progress(job, metrics)
         resumable = job["status"] in ("cancelled", "failed", "interrupted")
         return (status_markdown(job, p), progress_html(p), plot_value(chart_frame(metrics)),
-                tail_log(job["run_dir"], 30), table,
+                tail_log(job["run_dir"], LOG_LINES), table,
                 gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable),
                 (stamp, rows))  # fmt: skip
 
@@ -258,9 +288,16 @@ def build_train_tab(ctx: UIContext) -> None:
     live_outputs = [status, progress, chart, log_box, jobs, cancel, resume, shown]
     for trigger in (ctx.app_id.change, ctx.models_changed.change):
         trigger(refresh_models, [ctx.app_id, model], [model])
+
+    def show_plan(app_id: str, model_id: str | None) -> str:
+        if not ctx.current_app(app_id):
+            return ""
+        return plan_markdown(store, model_id, store.list_jobs(app_id, kind="train"))
+
+    model.change(show_plan, [ctx.app_id, model], [plan], show_progress="hidden")
     ctx.app_id.change(pick_job, [ctx.app_id, saved_job], [job_id])
     start.click(start_training, [ctx.app_id, model], [job_id, ctx.jobs_changed],
-                api_name="start_training")  # fmt: skip
+                api_name="start_training", show_progress_on=[status])  # fmt: skip
     job_id.change(lambda j: j, [job_id], [saved_job]).then(
         refresh, [job_id, ctx.app_id, shown], live_outputs
     )

@@ -47,13 +47,15 @@ def test_one_label_model_is_called_out_against_the_majority_baseline(studio_serv
     assert app_id
 
     store = Store(home / "studio.db", files_root=home / "apps")
-    trained = store.create_job(app_id, None, "import", params={"source": "one-label.zip"},
-                               status="succeeded")  # fmt: skip
     run_dir = home / "apps" / app_id / "runs" / "eval-one-label"
     run_dir.mkdir(parents=True)
     (run_dir / "results.json").write_text(json.dumps(_one_label_results()))
-    store.create_job(app_id, None, "evaluate", params={"train_job_id": trained["id"]},
+    # The evaluation first: the page may list the model the moment its row exists.
+    trained_id = "onelabel0001"
+    store.create_job(app_id, None, "evaluate", params={"train_job_id": trained_id},
                      run_dir=str(run_dir), status="succeeded")  # fmt: skip
+    store.create_job(app_id, None, "import", params={"source": "one-label.zip"},
+                     job_id=trained_id, status="succeeded")  # fmt: skip
 
     page.get_by_role("tab", name="Evaluate / Export", exact=True).click()
     results = page.locator("#eval-results")
