@@ -8,7 +8,6 @@ SmolLM2 by default) loads lazily on the first upload and is cached
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from studio.errors import DataError, StudioError
 from studio.models.resolve import PACKAGED_REF
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
+from studio.ui.inputs_mapping import propose_instruction, source_key
 
 MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
 _NONE = ("(none)", "")
@@ -47,12 +47,6 @@ def _paths(files) -> list[str]:
         return []
     files = files if isinstance(files, list) else [files]
     return [f if isinstance(f, str) else getattr(f, "name", None) or f["path"] for f in files]
-
-
-def _source_key(file_list, text: str) -> str:
-    """What a detected mapping was guessed from: the files and the pasted text."""
-    raw = "\n".join([*_paths(file_list), "--", (text or "").strip()])
-    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def _rejects_download(store, version: dict) -> str | None:
@@ -146,33 +140,42 @@ def build_inputs_tab(ctx: UIContext) -> None:
     col_list = [columns[f] for f in MAPPING_FIELDS]
 
     @user_errors
-    def detect_columns(file_list, text: str):
-        """Show the mapping step, pre-filled, when the first source is a table or JSON."""
+    def detect_columns(file_list, text: str, typed: str | None = None, before: dict | None = None):
+        """Show the mapping step, pre-filled, when the first source is a table or JSON; for a
+        sentence + label table, propose an instruction naming the labels (unless typed)."""
         paths = _paths(file_list)
         if paths:
             result = read_path(paths[0], settings.max_upload_mb)
         elif (text or "").strip():
             result = read_bytes(*pasted_source(text), settings.max_upload_mb)
         else:
-            return gr.Accordion(visible=False), "", gr.skip(), *[gr.skip()] * 5, {}
+            return gr.Accordion(visible=False), "", gr.skip(), *[gr.skip()] * 5, {}, gr.skip()
         guess = detect_mapping(result)
-        seen = {**guess.to_dict(), "source": _source_key(file_list, text)}
+        seen = {**guess.to_dict(), "source": source_key(_paths(file_list), text)}
         if result.kind == "lines":
-            return gr.Accordion(visible=False), "", "text", *[gr.skip()] * 5, seen
+            return gr.Accordion(visible=False), "", "text", *[gr.skip()] * 5, seen, gr.skip()
+        proposal = propose_instruction(result, guess)
+        # Replace only an empty box or this tab's own earlier proposal, never the user's words.
+        ours = not (typed or "").strip() or typed == (before or {}).get("proposed")
+        instruction = proposal if proposal and ours else gr.skip()
+        if proposal:
+            seen["proposed"] = proposal
         choices = [_NONE, *[(c, c) for c in result.columns]]
         updates = [gr.Dropdown(choices=choices, value=getattr(guess, f)) for f in MAPPING_FIELDS]
         note = (f"Detected **{SHAPES[guess.shape]}** in {result.name} "
                 f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
                 "Change the mapping if the guess is wrong.")  # fmt: skip
-        return gr.Accordion(visible=True), note, guess.shape, *updates, seen
+        if proposal:
+            note += " An instruction naming the labels is proposed below: edit it as you like."
+        return gr.Accordion(visible=True), note, guess.shape, *updates, seen, instruction
 
-    files.change(detect_columns, [files, pasted],
-                 [mapping_box, detected_note, shape, *col_list, detected],
+    files.change(detect_columns, [files, pasted, instruction_text, detected],
+                 [mapping_box, detected_note, shape, *col_list, detected, instruction_text],
                  api_name="detect_columns", show_progress_on=[detected_note])  # fmt: skip
     # On input (the last one wins), not on blur: detection on blur showed the mapping while
     # the user was clicking Create version, moving the button away from under the pointer.
-    pasted.input(detect_columns, [files, pasted],
-                 [mapping_box, detected_note, shape, *col_list, detected],
+    pasted.input(detect_columns, [files, pasted, instruction_text, detected],
+                 [mapping_box, detected_note, shape, *col_list, detected, instruction_text],
                  show_progress_on=[detected_note], trigger_mode="always_last")  # fmt: skip  # fmt: skip
 
     def show_version(version_id: str | None):
@@ -220,7 +223,8 @@ def build_inputs_tab(ctx: UIContext) -> None:
         # stale: the shape is detected now, from what is being created.
         guess = dict(guess or {})
         source = guess.pop("source", None)
-        if source is not None and source != _source_key(file_list, text):
+        guess.pop("proposed", None)
+        if source is not None and source != source_key(_paths(file_list), text):
             mapping = None
         elif guess:
             mapping = None if chosen.to_dict() == guess else chosen

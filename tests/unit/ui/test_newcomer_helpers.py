@@ -1,0 +1,108 @@
+"""The Models / Inputs / Train / Evaluate helpers behind the newcomer's path (no browser)."""
+
+from __future__ import annotations
+
+from studio.configs.hyper import EVAL_RATIO, apply_hyperparameters, hyperparameters_from_dicts
+from studio.data.readers import read_delimited
+from studio.data.shapes import detect_mapping
+from studio.evaluate.report import classification_warnings, majority_baseline
+from studio.settings import training_threads
+from studio.ui.inputs_mapping import propose_instruction, source_key
+from studio.ui.models_problems import NAME_PROBLEM, form_problems
+from studio.ui.train_plan import plan_markdown
+from studio.ui.train_tab import job_duration, progress_html
+
+
+def test_problems_name_the_form_field_once_and_mark_it():
+    lines, fields = form_problems(
+        ["trainer.learning_rate: must be > 0 (got -1)",
+         "trainer.learning_rate: must be > 0 (got -1)",
+         "peft.r: must be at least 1 (got 0)",
+         "trainer.adam_beta1: must be < 1"],
+        "",
+    )  # fmt: skip
+    assert lines[0] == NAME_PROBLEM
+    assert lines[1:] == ["**Learning rate**: must be > 0 (got -1)",
+                         "**LoRA r**: must be at least 1 (got 0)",
+                         "**Trainer config → adam_beta1**: must be < 1"]  # fmt: skip
+    assert fields == ["learning_rate", "lora_r"]
+    assert form_problems([], "my-model") == ([], [])
+    assert form_problems([], None) == ([], [])  # the name is not checked
+
+
+def test_sentence_label_tables_get_an_instruction_naming_the_labels():
+    table = read_delimited("sentence,label\nUp 5%,positive\nDown,negative\nFlat,neutral\n", "t.csv")
+    text = propose_instruction(table, detect_mapping(table))
+    assert (
+        text == "Read the sentence and answer with its label: one of negative, neutral, positive."
+    )
+    qa = read_delimited("prompt,completion\nHi,Hello\n", "qa.csv")
+    assert propose_instruction(qa, detect_mapping(qa)) == ""
+
+
+def test_a_guess_knows_what_it_was_made_from():
+    assert source_key([], "a,b\n1,2") == source_key([], "a,b\n1,2 ")
+    assert source_key([], "a,b\n1,2") != source_key([], "a,b\n1,3")
+    assert source_key(["x.csv"], "") != source_key(["y.csv"], "")
+
+
+def test_evaluate_every_n_steps_round_trips_through_the_trainer_dict():
+    dicts = {"trainer": {"eval_strategy": "steps", "eval_steps": EVAL_RATIO}}
+    out = apply_hyperparameters(dicts, {"eval_every": 5})
+    assert out["trainer"]["eval_strategy"] == "steps" and out["trainer"]["eval_steps"] == 5
+    assert hyperparameters_from_dicts(out, {})["eval_every"] == 5
+    back = apply_hyperparameters(out, {"eval_every": 0})
+    assert back["trainer"]["eval_steps"] == EVAL_RATIO
+    assert hyperparameters_from_dicts(back, {})["eval_every"] == 0
+    by_epoch = apply_hyperparameters({"trainer": {"eval_strategy": "epoch"}}, {"eval_every": 0})
+    assert by_epoch["trainer"] == {"eval_strategy": "epoch"}
+
+
+def test_majority_baseline_and_one_label_warnings():
+    cls = {"labels": ["neg", "neu"], "accuracy": 0.75, "predictions": ["neu"] * 4,
+           "per_label": [{"label": "neg", "support": 1}, {"label": "neu", "support": 3}]}  # fmt: skip
+    assert majority_baseline(cls) == ("neu", 0.75)
+    warnings = classification_warnings(cls)
+    assert len(warnings) == 2 and "every example" in warnings[0] and "no better" in warnings[1]
+    good = {**cls, "accuracy": 1.0, "predictions": ["neg", "neu", "neu", "neu"]}
+    assert classification_warnings(good) == []
+
+
+def test_training_leaves_a_core_for_the_page():
+    assert training_threads(cores=2, requested=0) == 1
+    assert training_threads(cores=8, requested=0) == 7
+    assert training_threads(cores=1, requested=0) == 1
+    assert training_threads(cores=4, requested=2) == 2
+    assert training_threads(cores=4, requested=9) == 4
+
+
+def test_progress_says_evaluating_after_the_last_step_and_duration_survives_resume():
+    p = {"status": "running", "fraction": 1.0, "eta_s": 0, "step": 20, "total_steps": 20}
+    assert "evaluating" in progress_html(p)
+    assert "evaluating" not in progress_html({**p, "step": 19, "fraction": 0.95})
+    job = {"status": "succeeded", "started_at": 100.0, "finished_at": 160.0,
+           "params": {"earlier_run_s": 40.0}}  # fmt: skip
+    assert job_duration(job) == 100.0
+
+
+class _Store:
+    def __init__(self, n_train: int, hyper: dict):
+        self.n_train, self.hyper = n_train, hyper
+
+    def get_model(self, model_id):
+        return {"dataset_version_id": "v", "config": {"hyper": self.hyper}}
+
+    def get_dataset_version(self, version_id):
+        return {"stats": {"n_train": self.n_train}}
+
+
+def test_plan_says_how_much_of_an_epoch_and_how_long():
+    store = _Store(400, {"batch_size": 8, "grad_accum": 1, "max_steps": 20, "epochs": 3})
+    text = plan_markdown(store, "m", [])
+    assert "20 steps of 8 examples" in text and "0.40 of an epoch" in text
+    done = [{"status": "succeeded", "summary": {"epochs": 1.0, "n_train": 100, "runtime_s": 50}}]
+    assert "About **1 min**" in plan_markdown(store, "m", done)  # 160 examples at 2 / s
+    full = _Store(400, {"batch_size": 8, "grad_accum": 2, "max_steps": 0, "epochs": 3})
+    assert "75 steps of 16 examples" in plan_markdown(
+        full, "m", []
+    ) and "3.0 epochs" in plan_markdown(full, "m", [])
