@@ -8,7 +8,6 @@ only folder the page serves files from. Heavy code is imported inside the handle
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -25,38 +24,13 @@ from studio.evaluate.report import (
     roc_frame,
     summary_markdown,
 )
-from studio.jobs.files import METRICS_FILE
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
+from studio.ui.evaluate_progress import eval_progress, metrics_for_task, progress_lines
 
 TICK_S = 2.0
 METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification", "classification"),
                  ("ROUGE / BLEU / exact match", "text"), ("Batch comparison", "batch")]  # fmt: skip
-
-
-def metrics_for_task(task: str | None) -> list[str]:
-    """The metrics that mean something for a dataset's task (the user may tick others).
-
-    Classification answers are scored by label (accuracy, F1, baseline); BLEU / ROUGE on a
-    one-word answer read as noise ("BLEU 0.00 vs 0.02") and are left out by default.
-    """
-    if task == "classification":
-        return ["perplexity", "classification", "batch"]
-    return ["perplexity", "text", "batch"]
-
-
-def _last_progress(run_dir: str) -> dict:
-    path = Path(run_dir) / METRICS_FILE
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return {}
-    for line in reversed(lines):
-        try:
-            return json.loads(line)
-        except ValueError:
-            continue
-    return {}
 
 
 def build_evaluate_tab(ctx: UIContext) -> None:
@@ -81,7 +55,10 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                                        elem_id="eval-metrics", scale=3)  # fmt: skip
             max_examples = gr.Number(100, label="Max examples", precision=0, minimum=1)
             max_new = gr.Number(32, label="Max new tokens", precision=0, minimum=1, maximum=512)
-        run = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
+        with gr.Row():
+            run = gr.Button("Evaluate", variant="primary", elem_id="eval-run", scale=3)
+            cancel = gr.Button("Cancel evaluation", variant="stop", elem_id="eval-cancel",
+                               scale=1)  # fmt: skip
         eval_job = gr.Textbox(visible="hidden", elem_id="eval-job-id")
         shown = gr.Textbox(visible="hidden")  # the job whose results are drawn
         status = gr.Markdown(elem_id="eval-status")
@@ -211,9 +188,8 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         except StudioError:
             return "That evaluation no longer exists.", gr.skip()
         if job["status"] in ("queued", "running"):
-            p = _last_progress(job["run_dir"])
-            step = f" — {p.get('phase', '')} {p.get('step', 0)}/{p.get('total', '?')}" if p else ""
-            return f"Evaluation **{job['status']}**{step}", gr.skip()
+            where = eval_progress(progress_lines(job["run_dir"])) if job["run_dir"] else ""
+            return f"Evaluation **{job['status']}** — {where}", gr.skip()
         text = f"Evaluation **{job['status']}**: {job.get('reason') or ''}"
         return text, (ev_id if job["status"] == "succeeded" and already != ev_id else gr.skip())
 
@@ -231,6 +207,13 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             shutil.copyfile(src, csv_out)  # served from the exports folder only
         return (summary_markdown(results), per_label_frame(results), confusion_html(results),
                 plot_value(roc_frame(results)), batch_frame(results), str(csv_out) if csv_out else None)  # fmt: skip
+
+    @user_errors
+    def cancel_eval(ev_id: str):
+        if not ev_id:
+            raise StudioError("No evaluation to cancel: start one with Evaluate.")
+        job = ctx.runner.cancel(ev_id)
+        gr.Info("Stopping the evaluation." if job["status"] == "running" else "Cancelled.")
 
     def pick_history(evt: gr.SelectData, table):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -276,6 +259,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                concurrency_limit=None, api_visibility="private")  # fmt: skip
     shown.change(show, [shown, ctx.app_id], outs).then(past, [ctx.app_id, model], [history])
     history.select(pick_history, [history], [eval_job])
+    cancel.click(cancel_eval, [eval_job], None, api_name="cancel_evaluation")
     adapter_btn.click(export_adapter, [ctx.app_id, model], [adapter_file],
                       api_name="export_adapter")  # fmt: skip
     merged_btn.click(export_merged, [ctx.app_id, model], [merged_file], api_name="export_merged")

@@ -194,7 +194,7 @@ def test_task_type_must_match_the_model_type():
 def test_evaluation_without_a_validation_split():
     template, hyper, dicts = _defaults()
     problems = validate(template, {**hyper, "valid_pct": 0}, dicts, CPU_ONLY)
-    assert any(p.startswith("trainer.eval_strategy: is 'epoch' but the validation share is 0")
+    assert any(p.startswith("trainer.eval_strategy: is 'steps' but the validation share is 0")
                for p in problems)  # fmt: skip
     dicts["trainer"]["eval_strategy"] = "no"
     dicts["trainer"]["save_strategy"] = "no"

@@ -106,3 +106,16 @@ def test_plan_says_how_much_of_an_epoch_and_how_long():
     assert "75 steps of 16 examples" in plan_markdown(
         full, "m", []
     ) and "3.0 epochs" in plan_markdown(full, "m", [])
+
+
+def test_evaluation_progress_is_a_share_with_time_left_and_metrics_follow_the_task():
+    from studio.ui.evaluate_progress import eval_progress, metrics_for_task
+
+    lines = [{"phase": "loading model", "step": 0, "total": 900, "time": 0.0},
+             {"phase": "classification", "step": 0, "total": 900, "time": 10.0},
+             {"phase": "classification", "step": 300, "total": 900, "time": 40.0}]  # fmt: skip
+    text = eval_progress(lines)
+    assert "classification · 33%" in text and "about 1m00s left" in text
+    assert "/900" not in text
+    assert "text" not in metrics_for_task("classification")
+    assert "classification" not in metrics_for_task("generation")
