@@ -1,5 +1,5 @@
 """Honest results in a real browser: a classifier that answers one label is called out
-against the majority-class baseline.
+against the majority-class baseline, and a run shorter than an epoch still evaluates.
 
 The evaluation is made deterministic: its results.json is written by the real metrics code
 (studio.evaluate.classification) from label probabilities that always favour "neutral", and
@@ -9,13 +9,15 @@ recorded as a finished evaluation of an imported model, so the test needs no mod
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from studio.evaluate.classification import classification_metrics
 from studio.store import Store
-from tests.e2e.conftest import fill, shot
+from tests.e2e.conftest import fill, pick, shot
 
 pytestmark = [pytest.mark.e2e]
 
@@ -64,3 +66,39 @@ def test_one_label_model_is_called_out_against_the_majority_baseline(studio_serv
     expect(results).to_contain_text("answers “neutral” for every example")
     expect(results).to_contain_text("no better than always answering “neutral”")
     shot(page, "honest-one-label-warning")
+
+
+def test_a_run_shorter_than_an_epoch_draws_an_eval_curve(studio_server, page):
+    """Tiny from-scratch model: the demo's configuration cloned with 10 steps (part of an
+    epoch) and an evaluation every 3 steps, trained from the page."""
+    url, home = studio_server
+    page.goto(url)
+    pick(page, "apps-sample", "Domain text")
+    page.locator("#apps-demo").click()
+    expect(page.locator("#apps-message")).to_contain_text("Created", timeout=120_000)
+    page.get_by_role("tab", name="Models", exact=True).click()
+    expect(page.locator("#models-pick input")).not_to_have_value("", timeout=30_000)
+    page.locator("#models-clone").click()
+    expect(page.locator("#models-problems")).to_contain_text("Loaded", timeout=30_000)
+    fill(page, "models-max-steps", "10")
+    fill(page, "models-eval-every", "3")
+    page.locator("#models-save").click()
+    expect(page.locator("#models-problems")).to_contain_text("v2", timeout=120_000)
+
+    page.get_by_role("tab", name="Train", exact=True).click()
+    pick(page, "train-model", "v2")
+    expect(page.locator("#train-plan")).to_contain_text("of an epoch")
+    page.locator("#train-start").click()
+    status = page.locator("#train-status")
+    expect(status).to_contain_text("succeeded", timeout=10 * 60_000)
+    expect(status).to_contain_text(re.compile(r"eval loss \d"))
+    shot(page, "honest-short-run-eval-curve")
+
+    job_id = page.locator("#train-job-id textarea, #train-job-id input").first.input_value()
+    store = Store(home / "studio.db", files_root=home / "apps")
+    job = store.get_job(job_id)
+    assert job["summary"]["steps"] == 10 and job["summary"]["epochs"] < 1
+    lines = (Path(job["run_dir"]) / "metrics.jsonl").read_text().splitlines()
+    evals = [json.loads(x) for x in lines if '"eval_loss"' in x]
+    assert len({e["step"] for e in evals}) >= 3  # steps 3, 6, 9 and the final one
+    assert min(e["step"] for e in evals) < 10
