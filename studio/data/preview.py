@@ -14,8 +14,8 @@ from studio.data.validate import REASON_KINDS, Reject, printable
 from studio.prompts.render import render
 
 EXCERPT_CHARS = 160
-VERSION_HEADERS = ["Dataset", "Version", "Hash", "Accepted", "Rejected", "Duplicates",
-                   "Train", "Valid", "Task", "Created", "Id"]  # fmt: skip
+VERSION_HEADERS = ["Dataset", "Version", "Read as", "Accepted", "Rejected", "Duplicates",
+                   "Train", "Valid", "Task", "Created", "Hash"]  # fmt: skip
 REJECT_HEADERS = ["File", "Row", "Reason", "Text"]
 PREVIEW_HEADERS = ["#", "Prompt (exactly as the model sees it)", "Target (what it learns)"]
 
@@ -64,11 +64,26 @@ def version_rows(versions: Sequence[dict]) -> list[list]:
     for v in versions:
         stats = v.get("stats") or {}
         created = dt.datetime.fromtimestamp(v["created_at"]).strftime("%Y-%m-%d %H:%M")
-        rows.append([v.get("dataset_name", ""), v["version"], v["content_hash"][:12],
+        rows.append([v.get("dataset_name", ""), v["version"], mapping_text(stats),
                      v["n_accepted"], v["n_rejected"], v["n_duplicates"],
                      stats.get("n_train", ""), stats.get("n_valid", ""),
-                     stats.get("task", ""), created, v["id"]])  # fmt: skip
+                     stats.get("task", ""), created, v["content_hash"][:12]])  # fmt: skip
     return rows
+
+
+def mapping_text(stats: dict) -> str:
+    """How a version's sources were read, in the form's words: shape, columns, instruction
+    (so two versions of the same file with different mappings tell apart)."""
+    parts = []
+    for m in (stats.get("mappings") or {}).values():
+        cols = " → ".join(m[k] for k in ("text", "instruction", "input", "output", "messages")
+                          if m.get(k))  # fmt: skip
+        text = SHAPES.get(m.get("shape", ""), m.get("shape", ""))
+        text += f" ({cols})" if cols else ""
+        if m.get("instruction_text"):
+            text += f"; instruction: “{excerpt(m['instruction_text'], 60)}”"
+        parts.append(text)
+    return " | ".join(dict.fromkeys(parts))
 
 
 def version_choices(versions: Sequence[dict]) -> list[tuple[str, str]]:

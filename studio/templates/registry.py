@@ -50,7 +50,7 @@ _ALL = [
         model_type="causal",
         method="lora",
         base_model=PACKAGED_REF,
-        memory_note="CPU is enough (about 1 GB of memory)",
+        memory_note="CPU is enough (2–4 GB of memory while training at the default batch size)",
         description="The embedded default: a small instruction-tuned model that ships with the "
         "studio, runs offline and trains on a CPU in minutes.",
         hyper={"target_modules": list(_LLAMA_ALL)},
@@ -65,7 +65,7 @@ _ALL = [
         model_type="causal",
         method="lora",
         base_model="EleutherAI/gpt-neo-125m",
-        memory_note="CPU is enough (about 1.5 GB)",
+        memory_note="CPU is enough (about 2–4 GB while training)",
         description="EleutherAI's small GPT-3-style model (English, trained on the Pile).",
         hyper={"target_modules": list(_NEO)},
         model={"dtype": "float32"},
@@ -115,7 +115,7 @@ _ALL = [
         model_type="seq2seq",
         method="lora",
         base_model="google/flan-t5-base",
-        memory_note="CPU is enough (about 2 GB)",
+        memory_note="CPU is enough (about 4–6 GB while training)",
         description="Google's instruction-tuned encoder-decoder (250M): maps the input "
         "sections to the output section.",
         hyper={"target_modules": ["q", "v"], "learning_rate": 3e-4},

@@ -19,7 +19,7 @@ from studio.jobs.removal import delete_app_and_stop_jobs
 from studio.ui.common import bump, user_errors
 from studio.ui.context import UIContext
 
-TABLE_HEADERS = ["Name", "Description", "Created", "Id"]
+TABLE_HEADERS = ["Name", "Description", "Created"]
 
 
 def _when(ts: float) -> str:
@@ -35,7 +35,7 @@ def build_apps_tab(ctx: UIContext) -> None:
     def view(app_id: str, request: gr.Request | None):
         """(table, chooser, current note) for the current app id."""
         apps = owned(request)
-        rows = [[a["name"], a["description"], _when(a["created_at"]), a["id"]] for a in apps]
+        rows = [[a["name"], a["description"], _when(a["created_at"])] for a in apps]
         ids = {a["id"] for a in apps}
         current = app_id if app_id in ids else None
         name = next((a["name"] for a in apps if a["id"] == current), "")

@@ -128,8 +128,10 @@ def build_inputs_tab(ctx: UIContext) -> None:
         versions = gr.Dataframe(headers=VERSION_HEADERS, interactive=False,
                                 elem_id="inputs-versions")  # fmt: skip
         pick = gr.Dropdown(label="Preview version", choices=[], elem_id="inputs-version")
+        # Fixed widths: the target column stays in view beside a long prompt.
         preview = gr.Dataframe(headers=PREVIEW_HEADERS, interactive=False, wrap=True,
-                               label="First examples", elem_id="inputs-preview")  # fmt: skip
+                               label="First examples", elem_id="inputs-preview",
+                               column_widths=["5%", "65%", "30%"])  # fmt: skip
         stats_md = gr.Markdown(elem_id="inputs-stats")
         with gr.Row():
             hist = gr.BarPlot(x="tokens", y="examples", visible=False,

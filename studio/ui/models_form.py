@@ -23,6 +23,27 @@ from studio.models.resolve import SCRATCH_PREFIX
 from studio.templates import METHODS, MODEL_TYPES, TEMPLATES, get_template, templates_for_type
 
 ELEM_IDS = {"learning_rate": "models-lr"}
+# Help under a field says what the label does not: what the value changes, and typical values.
+HELP = {
+    "epochs": "passes over the training data; Max steps, when set, stops earlier",
+    "learning_rate": "size of each update: 1e-4 to 1e-3 suits LoRA; too high and the loss jumps",
+    "lr_scheduler": "how the learning rate changes over the run",
+    "warmup_steps": "steps during which the learning rate ramps up from 0",
+    "batch_size": "examples per step: more is steadier but needs more memory",
+    "grad_accum": "steps added up before each update (a larger batch without the memory)",
+    "max_length": "longer examples are cut to this many tokens",
+    "max_steps": "0 = run all the epochs; a number stops there, even mid-epoch",
+    "lora_r": "adapter size: higher can learn more, and trains a little slower",
+    "lora_alpha": "scales the adapter's updates; often twice r",
+    "lora_dropout": "share of adapter inputs dropped while training, against overfitting",
+    "target_modules": "which layers get an adapter",
+    "valid_pct": "rows held out to measure eval loss (set by the dataset version)",
+    "seed": "the same seed, data and settings give the same run",
+    "precision": "fp32 on a CPU; bf16 or fp16 on a GPU",
+    "invalid_tolerance_pct": "the job stops when more rows than this are rejected",
+    "response_only": "off: the model also learns to write the prompt",
+    "eval_every": "on the validation split; 0 = five times per run",
+}
 SAVED_HEADERS = ["Name", "Version", "Template", "Type", "Dataset version", "Created"]
 # The model.architecture keys shown as form fields for a model built from scratch.
 ARCH_FORM: tuple[str, ...] = (
@@ -141,6 +162,13 @@ def template_choices(settings, model_type: str) -> list[tuple[str, str]]:
     return choices
 
 
+def _base_name(ref: str) -> str:
+    """A base model as a person names it (the packaged one is not a Hub id to look up)."""
+    if ref.startswith("packaged:"):
+        return f"{ref.split(':', 1)[1]} (ships with the studio, works offline)"
+    return f"`{ref}`"
+
+
 def template_card(settings, key: str, base_model: str = "") -> str:
     """The Markdown card describing a template and whether it can train here."""
     t = get_template(key)
@@ -150,7 +178,7 @@ def template_card(settings, key: str, base_model: str = "") -> str:
     mark = "Available" if ok else "Not available yet"
     return (
         f"### {t.title}\n{t.description}\n\n"
-        f"- **Base model:** `{base or '(you choose)'}`\n"
+        f"- **Base model:** {_base_name(base) if base else '(you choose)'}\n"
         f"- **Type:** {t.type_title}  ·  **Method:** {t.method} ({METHODS[t.method]})\n"
         f"- **Hardware:** {t.memory_note}; this machine: {detect_hardware().describe()}\n\n"
         f"**{mark}:** {reason}"
@@ -160,7 +188,7 @@ def template_card(settings, key: str, base_model: str = "") -> str:
 def build_widget(key: str, value, **extra) -> gr.components.Component:
     """A form widget built from the hyperparameter's FieldSpec."""
     spec = HYPER_FIELDS[key]
-    common = dict(value=value, label=LABELS[key], info=spec.help, **extra,
+    common = dict(value=value, label=LABELS[key], info=HELP.get(key, spec.help), **extra,
                   elem_id=ELEM_IDS.get(key, "models-" + key.replace("_", "-")))  # fmt: skip
     if spec.kind == "bool":
         return gr.Checkbox(**common)

@@ -24,6 +24,7 @@ from studio.jobs import job_progress, read_metrics, tail_log
 from studio.jobs.files import LOG_FILE, METRICS_FILE
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
+from studio.ui.models_form import title as template_title
 from studio.ui.train_plan import plan_markdown
 
 JOB_HEADERS = ["job", "model", "status", "step", "train loss", "eval loss", "perplexity",
@@ -201,7 +202,7 @@ def build_train_tab(ctx: UIContext) -> None:
     def model_choices(app_id: str) -> list[tuple[str, str]]:
         if not ctx.current_app(app_id):
             return []
-        return [(f"{m['name']} v{m['version']} ({m['template']})", m["id"])
+        return [(f"{m['name']} v{m['version']} ({template_title(m['template'])})", m["id"])
                 for m in store.list_models(app_id)]  # fmt: skip
 
     def refresh_models(app_id: str, current: str | None):
