@@ -9,7 +9,11 @@ and the ratio training / idle. Not a test: timings depend on the machine and its
 
     python bench/bench_ui_latency.py [--rounds 12] [--train-threads 0]
 
---train-threads sets STUDIO_TRAIN_THREADS for the server (0 = the default: all cores but one).
+Set STUDIO_MODELS_DIR to a folder that already holds the converted base model, or the first
+run converts it (a minute or two).
+
+--train-threads sets STUDIO_TRAIN_THREADS for the server (0 = the default: all cores but one);
+--root runs another checkout's app.py (a baseline before a change).
 """
 
 from __future__ import annotations
@@ -36,12 +40,12 @@ TAB_MARK = {"Apps": "#apps-create", "Inputs": "#inputs-submit", "Models": "#mode
             "Train": "#train-start", "Generate": "#gen-run", "Evaluate / Export": "#eval-run"}  # fmt: skip
 
 
-def _server(home: Path, train_threads: int) -> tuple[subprocess.Popen, str]:
+def _server(home: Path, train_threads: int, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, STUDIO_HOME=str(home), STUDIO_PORT=str(port),
                GRADIO_ANALYTICS_ENABLED="False", STUDIO_TRAIN_THREADS=str(train_threads))  # fmt: skip
     log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=env, stdout=log,
                             stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -137,11 +141,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--train-threads", type=int, default=0)
+    ap.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose app.py to run (e.g. an older one, as a baseline)",
+    )
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="studio-bench-"))
-    proc, url = _server(home, args.train_threads)
+    proc, url = _server(home, args.train_threads, args.root)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM",

@@ -264,6 +264,6 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                       api_name="export_adapter")  # fmt: skip
     merged_btn.click(export_merged, [ctx.app_id, model], [merged_file], api_name="export_merged")
     push.click(push_hub, [ctx.app_id, model, repo_id, token, push_merged], [push_msg, token],
-               api_name="push_to_hub")  # fmt: skip
+               api_name="push_to_hub", show_progress_on=[push_msg])  # fmt: skip
     import_btn.click(import_zip, [ctx.app_id, import_file, import_base],
                      [import_msg, ctx.jobs_changed], api_name="import_adapter")  # fmt: skip

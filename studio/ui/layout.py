@@ -41,5 +41,5 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
 
         blocks.load(restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id])
         # Whatever sets app_id also remembers it in the browser.
-        ctx.app_id.change(lambda a: a, inputs=[ctx.app_id], outputs=[ctx.browser_app])
+        ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     return blocks

@@ -311,7 +311,8 @@ def build_models_tab(ctx: UIContext) -> None:
                 return "", gr.skip()
             return version_summary(row), float(row["valid_pct"])
 
-        version.input(on_version, [ctx.app_id, version], [summary, form["valid_pct"]])
+        version.input(on_version, [ctx.app_id, version], [summary, form["valid_pct"]],
+                      show_progress_on=[summary])  # fmt: skip
 
         def versions(app_id: str):
             if not ctx.current_app(app_id):

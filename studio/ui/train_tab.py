@@ -187,7 +187,8 @@ def build_train_tab(ctx: UIContext) -> None:
         # A fixed color per series gives a legend from the first point; "d" keeps the step
         # axis to whole numbers.
         chart = gr.LinePlot(None, x="step", y="value", color="series", height=260,
-                            label="Loss", elem_id="train-chart", y_title="loss",
+                            label="Loss: train (blue), eval (orange)", elem_id="train-chart",
+                            y_title="loss",
                             color_title="series", x_axis_format="d",
                             color_map={"train loss": "#6366f1", "eval loss": "#f59e0b"},
                             colors_in_legend=["train loss", "eval loss"])  # fmt: skip
@@ -299,11 +300,13 @@ def build_train_tab(ctx: UIContext) -> None:
     ctx.app_id.change(pick_job, [ctx.app_id, saved_job], [job_id])
     start.click(start_training, [ctx.app_id, model], [job_id, ctx.jobs_changed],
                 api_name="start_training", show_progress_on=[status])  # fmt: skip
-    job_id.change(lambda j: j, [job_id], [saved_job]).then(
-        refresh, [job_id, ctx.app_id, shown], live_outputs
-    )
+    # Choosing a job must feel instant: remembering it happens in the browser, and the two
+    # server calls skip the queue (both are a few store reads).
+    job_id.change(None, [job_id], [saved_job], js="(j) => j")
+    job_id.change(refresh, [job_id, ctx.app_id, shown], live_outputs, queue=False,
+                  show_progress="hidden")  # fmt: skip
     timer.tick(refresh, [job_id, ctx.app_id, shown], live_outputs, show_progress="hidden",
                concurrency_limit=None, api_visibility="private")  # fmt: skip
     cancel.click(cancel_job, [job_id], None, api_name="cancel_training")
     resume.click(resume_job, [job_id], [ctx.jobs_changed], api_name="resume_training")
-    jobs.select(select_job, [jobs], [job_id])
+    jobs.select(select_job, [jobs], [job_id], queue=False, show_progress="hidden")
