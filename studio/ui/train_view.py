@@ -1,0 +1,150 @@
+"""What the Train tab shows for a job: status line, progress bar, loss chart data, the jobs
+table, and the stamp that says whether anything changed since the last tick. Plain
+functions (no Gradio), so they are tested without a page."""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from studio.jobs.files import LOG_FILE, METRICS_FILE
+
+JOB_HEADERS = ["job", "model", "status", "step", "train loss", "eval loss", "perplexity",
+               "created", "duration"]  # fmt: skip
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float) and math.isinf(x):
+        return "∞"
+    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(max(0, seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}h{rest // 60:02d}m" if h else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def progress_html(p: dict) -> str:
+    """A progress bar with step/total and the estimated time left."""
+    pct = round(100 * p["fraction"], 1)
+    eta = "" if p["status"] != "running" else f" · about {_duration(p['eta_s'])} left"
+    label = f"step {p['step']} / {p['total_steps'] or '?'} ({pct}%){eta}"
+    if p["status"] == "running" and p["total_steps"] and p["step"] >= p["total_steps"]:
+        # The last step is done; the final evaluation and the adapter save still run.
+        label = f"step {p['step']} / {p['total_steps']} · evaluating and saving the adapter…"
+    return (
+        '<div class="train-bar" style="background:#e5e7eb;border-radius:6px;height:18px">'
+        f'<div style="width:{pct}%;background:#6366f1;height:18px;border-radius:6px"></div></div>'
+        f'<div class="train-bar-label">{html.escape(label)}</div>'
+    )
+
+
+def status_markdown(job: dict | None, p: dict | None) -> str:
+    """Status line, the reason if any, and the live numbers."""
+    if not job:
+        return "No training job selected: choose a model configuration and press **Train**."
+    mem = p["memory_mb"]
+    mem_text = (
+        f"{mem:.0f} MiB ({'GPU' if p['memory_kind'] == 'gpu' else 'process'})" if mem else "–"
+    )
+    lines = [
+        f"**Job {job['id']}** — **{job['status']}**"
+        + (f": {job['reason']}" if job["reason"] else ""),
+        f"loss {_fmt(p['loss'])} · eval loss {_fmt(p['eval_loss'])} · perplexity "
+        f"{_fmt(p['perplexity'])} · {_fmt(p['tokens_per_s'])} tokens/s · memory {mem_text}",
+    ]
+    return "\n\n".join(lines)
+
+
+CHART_SERIES = (("loss", "train loss"), ("eval_loss", "eval loss"))
+
+
+def chart_frame(metrics: list[dict]) -> pd.DataFrame:
+    """Long-format (step, value, series) rows for the loss / eval-loss chart."""
+    rows = [
+        {"step": m["step"], "value": m[key], "series": name}
+        for m in metrics
+        for key, name in CHART_SERIES
+        if key in m and isinstance(m[key], (int, float)) and math.isfinite(m[key])
+    ]
+    # The page fixes its series (colors, legend) at the first data it draws: a series with
+    # no point yet gets an invisible NaN placeholder so it appears when its points come.
+    present = {r["series"] for r in rows}
+    if rows:
+        rows += [{"step": rows[0]["step"], "value": math.nan, "series": name}
+                 for _, name in CHART_SERIES if name not in present]  # fmt: skip
+    # Typed columns even when empty: the page keeps the axis types of the first value it
+    # gets, and an untyped empty frame would make the loss axis categorical for good.
+    frame = pd.DataFrame(rows, columns=["step", "value", "series"])
+    return frame.astype({"step": "int64", "value": "float64", "series": "str"})
+
+
+def job_duration(job: dict, now: float | None = None) -> float | None:
+    """Seconds the job has run, over all its starts (a resume does not reset it)."""
+    end = job.get("finished_at") or ((now or time.time()) if job["status"] == "running" else None)
+    earlier = float((job.get("params") or {}).get("earlier_run_s") or 0)
+    if end and job.get("started_at"):
+        return earlier + max(0.0, end - job["started_at"])
+    return earlier or None
+
+
+def jobs_rows(jobs: list[dict], model_names: dict[str, str],
+              live: dict[str, dict] | None = None) -> list[list]:  # fmt: skip
+    """One row per train job of the app, newest first; `live` holds job_progress() of the
+    running jobs, whose summary is written only at the end."""
+    rows = []
+    for job in jobs:
+        s = job.get("summary") or {}
+        p = (live or {}).get(job["id"])
+        if p and not s:
+            step = f"{p['step']}/{p['total_steps'] or '–'}"
+            numbers = (_fmt(p["loss"]), _fmt(p["eval_loss"]), _fmt(p["perplexity"]))
+        else:
+            step = f"{s.get('steps', '–')}/{s.get('total_steps', '–')}" if s else "–"
+            numbers = (_fmt(s.get("train_loss")), _fmt(s.get("eval_loss")),
+                       _fmt(s.get("perplexity")))  # fmt: skip
+        rows.append([
+            job["id"], model_names.get(job.get("model_id") or "", "–"), job["status"], step,
+            *numbers, time.strftime("%Y-%m-%d %H:%M", time.localtime(job["created_at"])),
+            _duration(job_duration(job)),
+        ])  # fmt: skip
+    return rows
+
+
+def pick_job_id(train_jobs: list[dict], saved: str) -> str:
+    """The job to show: the one this browser watched, else a running, queued or newest job."""
+    if saved and saved in {j["id"] for j in train_jobs}:
+        return saved
+    for status in ("running", "queued"):
+        live = [j for j in train_jobs if j["status"] == status]
+        if live:
+            return live[0]["id"]
+    return train_jobs[0]["id"] if train_jobs else ""
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def display_stamp(job: dict | None) -> tuple:
+    """What the job's display depends on: its row's state and its run files' size and time."""
+    if job is None:
+        return ("no job",)
+    run_dir = Path(job["run_dir"] or ".")
+    return (job["id"], job["status"], job["reason"], job.get("started_at"),
+            job.get("finished_at"), _stat(run_dir / METRICS_FILE),
+            _stat(run_dir / LOG_FILE))  # fmt: skip
