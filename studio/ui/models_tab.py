@@ -16,11 +16,8 @@ from studio.configs.form import (
     FORM_ORDER,
     SECTION_TITLES,
     dicts_to_texts,
-    form_to_hyper,
     hyper_to_form,
-    texts_to_dicts,
 )
-from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
 from studio.configs.saving import save_model, split_config
 from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, MODEL_TYPES, get_template
@@ -35,7 +32,6 @@ from studio.ui.models_form import (
     build_widget,
     delete_saved_model,
     form_layout,
-    form_to_arch,
     model_dict_from_text,
     saved_table,
     template_card,
@@ -44,6 +40,7 @@ from studio.ui.models_form import (
     version_summary,
 )
 from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
+from studio.ui.models_sync import gather, wire_form_sync
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")
@@ -54,17 +51,6 @@ FORM_ROWS = (
     ("valid_pct", "eval_every", "seed", "precision"),
     ("invalid_tolerance_pct", "response_only"),
 )
-
-
-def _gather(values: tuple) -> tuple[dict, dict, list[str]]:
-    """(hyper, dicts, json problems) from the form values + the five JSON texts.
-
-    The form wins for the keys it maps (apply_hyperparameters writes it over the dicts); the
-    two stay in step anyway because each edit of one rewrites the other at once.
-    """
-    n = len(FORM_ORDER)
-    dicts, problems = texts_to_dicts(list(values[n : n + len(SECTIONS)]))
-    return form_to_hyper(values[:n]), dicts, problems
 
 
 def build_models_tab(ctx: UIContext) -> None:
@@ -176,34 +162,7 @@ def build_models_tab(ctx: UIContext) -> None:
                        [*template_outputs, parent, shown_template, problems],
                        show_progress_on=[card]).then(**layout_io)  # fmt: skip
 
-        def form_to_json(*values):
-            n = len(FORM_ORDER)
-            dicts, bad = texts_to_dicts(list(values[n:]))
-            if bad:  # keep the user's half-typed JSON; Validate will point at it
-                return [gr.skip()] * len(SECTIONS)
-            return dicts_to_texts(apply_hyperparameters(dicts, form_to_hyper(values[:n])))
-
-        def json_to_form(*values):
-            hyper, dicts, bad = _gather(values)
-            if bad:  # half-typed JSON: leave the form as it is
-                return [gr.skip()] * len(fields)
-            return hyper_to_form(hyperparameters_from_dicts(dicts, hyper))
-
-        def arch_to_json(model_text: str, *values):
-            model_dict = model_dict_from_text(model_text)
-            if model_dict is None:  # half-typed JSON: Validate will point at it
-                return gr.skip()
-            return dicts_to_texts({"model": form_to_arch(model_dict, list(values))})[0]
-
-        def json_to_arch(model_text: str):
-            model_dict = model_dict_from_text(model_text)
-            return arch_to_form(model_dict) if model_dict is not None else [gr.skip()] * len(arch)
-
-        quiet = dict(show_progress="hidden", queue=False)
-        gr.on([f.input for f in fields], form_to_json, [*fields, *codes], codes, **quiet)
-        gr.on([c.input for c in codes], json_to_form, [*fields, *codes], fields, **quiet)
-        gr.on([a.input for a in arch], arch_to_json, [model_code, *arch], [model_code], **quiet)
-        model_code.input(json_to_arch, [model_code], arch, **quiet)
+        wire_form_sync(fields, codes, arch, model_code)
 
         @user_errors
         def on_base(key: str, base: str):
@@ -217,7 +176,7 @@ def build_models_tab(ctx: UIContext) -> None:
 
         @user_errors
         def on_validate(key, kind, model_name, *values):
-            hyper, dicts, bad = _gather(values)
+            hyper, dicts, bad = gather(values)
             found = bad + validate(get_template(key), hyper, dicts, None, kind)
             lines, marked = form_problems(found, model_name)
             return problems_text(lines), marked
@@ -235,7 +194,7 @@ def build_models_tab(ctx: UIContext) -> None:
         def on_save(app_id, kind, key, version_id, model_name, parent_id, *values):
             if not ctx.current_app(app_id):
                 raise gr.Error(NO_APP)
-            hyper, dicts, bad = _gather(values)
+            hyper, dicts, bad = gather(values)
             # Missing name or version: listed with the settings' problems, not as an error.
             found = bad + ([] if version_id else [VERSION_PROBLEM])
             if not bad and (found or not (model_name or "").strip()):

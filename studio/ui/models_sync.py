@@ -1,0 +1,61 @@
+"""The Models form and its five JSON editors kept in step: an edit of either rewrites the
+other at once (half-typed JSON is left alone; Validate points at it)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.configs import SECTIONS
+from studio.configs.form import (
+    FORM_ORDER,
+    dicts_to_texts,
+    form_to_hyper,
+    hyper_to_form,
+    texts_to_dicts,
+)
+from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
+from studio.ui.models_form import arch_to_form, form_to_arch, model_dict_from_text
+
+
+def gather(values: tuple) -> tuple[dict, dict, list[str]]:
+    """(hyper, dicts, json problems) from the form values + the five JSON texts.
+
+    The form wins for the keys it maps (apply_hyperparameters writes it over the dicts); the
+    two stay in step anyway because each edit of one rewrites the other at once.
+    """
+    n = len(FORM_ORDER)
+    dicts, problems = texts_to_dicts(list(values[n : n + len(SECTIONS)]))
+    return form_to_hyper(values[:n]), dicts, problems
+
+
+def wire_form_sync(fields: list, codes: list, arch: list, model_code) -> None:
+    """Listeners that copy form edits into the JSON and JSON edits into the form."""
+
+    def form_to_json(*values):
+        n = len(FORM_ORDER)
+        dicts, bad = texts_to_dicts(list(values[n:]))
+        if bad:  # keep the user's half-typed JSON; Validate will point at it
+            return [gr.skip()] * len(SECTIONS)
+        return dicts_to_texts(apply_hyperparameters(dicts, form_to_hyper(values[:n])))
+
+    def json_to_form(*values):
+        hyper, dicts, bad = gather(values)
+        if bad:  # half-typed JSON: leave the form as it is
+            return [gr.skip()] * len(fields)
+        return hyper_to_form(hyperparameters_from_dicts(dicts, hyper))
+
+    def arch_to_json(model_text: str, *values):
+        model_dict = model_dict_from_text(model_text)
+        if model_dict is None:  # half-typed JSON: Validate will point at it
+            return gr.skip()
+        return dicts_to_texts({"model": form_to_arch(model_dict, list(values))})[0]
+
+    def json_to_arch(model_text: str):
+        model_dict = model_dict_from_text(model_text)
+        return arch_to_form(model_dict) if model_dict is not None else [gr.skip()] * len(arch)
+
+    quiet = dict(show_progress="hidden", queue=False)
+    gr.on([f.input for f in fields], form_to_json, [*fields, *codes], codes, **quiet)
+    gr.on([c.input for c in codes], json_to_form, [*fields, *codes], fields, **quiet)
+    gr.on([a.input for a in arch], arch_to_json, [model_code, *arch], [model_code], **quiet)
+    model_code.input(json_to_arch, [model_code], arch, **quiet)
