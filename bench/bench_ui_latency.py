@@ -69,7 +69,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure(page, rounds: int) -> dict[str, list[float]]:
+def measure(page, rounds: int, job_ids: list[str]) -> dict[str, list[float]]:
     """Milliseconds per interaction kind."""
     out: dict[str, list[float]] = {"tab switch": [], "dropdown": [], "validate": [],
                                    "job selection": []}  # fmt: skip
@@ -101,27 +101,17 @@ def measure(page, rounds: int) -> dict[str, list[float]]:
 
         out["validate"].append(_timed(validate))
         page.get_by_role("tab", name="Train", exact=True).click()
-        rows = page.locator("#train-jobs tbody tr")
-        if rows.count() >= 1:
-            row = rows.nth(i % rows.count())
-            job = row.locator("td").first.inner_text().strip()
+        table = page.locator("#train-jobs")
+        # Select another job first so that each timed click changes the selection.
+        job, other = job_ids[i % len(job_ids)], job_ids[(i + 1) % len(job_ids)]
+        table.get_by_text(other, exact=True).first.click()
+        page.locator("#train-status").filter(has_text=other).wait_for()
 
-            def select(row=row, job=job):
-                row.locator("td").nth(2).click()
-                page.locator("#train-status").filter(has_text=job).wait_for()
-                page.wait_for_function(
-                    "(job) => (document.querySelector('#train-job-id textarea, "
-                    "#train-job-id input')?.value || '') === job",
-                    arg=job,
-                )
+        def select(job=job, table=table):
+            table.get_by_text(job, exact=True).first.click()
+            page.locator("#train-status").filter(has_text=job).wait_for()
 
-            # Select another job first so that each timed click changes the selection.
-            others = [r for r in range(rows.count()) if rows.nth(r).locator("td").first
-                      .inner_text().strip() != job]  # fmt: skip
-            if others:
-                rows.nth(others[0]).locator("td").nth(2).click()
-                page.wait_for_timeout(300)
-            out["job selection"].append(_timed(select))
+        out["job selection"].append(_timed(select))
     return out
 
 
@@ -172,12 +162,16 @@ def main() -> None:
             page.locator("#train-status").filter(has_text="running").wait_for(timeout=300_000)
             page.locator("#train-cancel").click()
             page.locator("#train-status").filter(has_text="cancelled").wait_for(timeout=300_000)
-            idle = measure(page, args.rounds)
+            from studio.store import Store
+
+            store = Store(home / "studio.db", files_root=home / "apps")
+            job_ids = [j["id"] for j in store.list_jobs(kind="train")]
+            idle = measure(page, args.rounds, job_ids)
             # Now a job that trains for the whole second measurement.
             page.get_by_role("tab", name="Train", exact=True).click()
             page.locator("#train-start").click()
             page.locator("#train-progress").filter(has_text="left").wait_for(timeout=300_000)
-            busy = measure(page, args.rounds)
+            busy = measure(page, args.rounds, job_ids)
             still = "running" in page.locator("#train-status").inner_text()
             browser.close()
     finally:
