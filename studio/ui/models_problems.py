@@ -43,6 +43,8 @@ def form_problems(problems: list[str], model_name: str | None = "") -> tuple[lis
         if field:
             name = _label(field)
             fields.append(field)
+        elif where in SECTION_TITLES:  # a whole JSON editor (e.g. not valid JSON)
+            name = SECTION_TITLES[where].split(" (")[0]
         elif "." in where and where.split(".")[0] in SECTION_TITLES:
             section, key = where.split(".", 1)
             name = f"{SECTION_TITLES[section].split(' (')[0]} → {key}"
