@@ -146,7 +146,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         from studio.evaluate.config import latest_evaluation, trained_version_id
 
         if not job_id or not ctx.current_app(app_id):
-            return gr.skip(), evaluations_frame([]), "", gr.skip()
+            return gr.skip(), evaluations_frame([]), gr.skip(), ""
         job = store.get_job(job_id)
         ev = latest_evaluation(store, app_id, job_id)
         version_id = trained_version_id(store, job)
@@ -156,8 +156,9 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 task = (store.get_dataset_version(version_id).get("stats") or {}).get("task")
             except StudioError:
                 task = None
-        return (gr.Dropdown(value=version_id), past(app_id, job_id), ev["id"] if ev else "",
-                metrics_for_task(task))  # fmt: skip
+        # The evaluation id stays the last output (API callers unpack it so).
+        return (gr.Dropdown(value=version_id), past(app_id, job_id), metrics_for_task(task),
+                ev["id"] if ev else "")  # fmt: skip
 
     def past(app_id: str, job_id: str):
         if not job_id or not ctx.current_app(app_id):
@@ -251,7 +252,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     # A job that finished while the page was elsewhere appears when the tab is opened.
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, tab.select):
         trigger(refresh_lists, [ctx.app_id, model], [model, version])
-    model.change(on_model, [ctx.app_id, model], [version, history, eval_job, metrics],
+    model.change(on_model, [ctx.app_id, model], [version, history, metrics, eval_job],
                  show_progress_on=[status])  # fmt: skip
     run.click(start, [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
               [eval_job, ctx.jobs_changed], api_name="evaluate")  # fmt: skip
