@@ -186,7 +186,7 @@ def build_generate_tab(ctx: UIContext) -> None:
 
     prefilled = gr.State("")  # the instruction this tab last filled in for a model
 
-    def on_model(ref: str | None, current: str | None, last: str):
+    def follow_model(ref: str | None, current: str | None, last: str):
         """Clear the last model's output; offer the instruction the new model was trained on
         (unless the user typed their own)."""
         learned = trained_instruction(ctx.store, ref)
@@ -194,7 +194,7 @@ def build_generate_tab(ctx: UIContext) -> None:
         return (*[""] * len(stale), gr.skip() if keep or not learned else learned,
                 learned or last, cpu_note(ctx.store))  # fmt: skip
 
-    model.change(on_model, [model, instruction, prefilled],
+    model.change(follow_model, [model, instruction, prefilled],
                  [*stale, instruction, prefilled, busy], api_visibility="private",
                  show_progress="hidden")  # fmt: skip
     _, toggled = _visibility("greedy")
