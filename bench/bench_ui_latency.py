@@ -77,8 +77,9 @@ def measure(page, rounds: int, job_ids: list[str]) -> dict[str, list[float]]:
         for tab in TABS:
             mark = page.locator(TAB_MARK[tab])
             out["tab switch"].append(_timed(lambda t=tab, m=mark: (
-                page.get_by_role("tab", name=t, exact=True).click(), m.wait_for())))  # fmt: skip
-        page.get_by_role("tab", name="Models", exact=True).click()
+                page.get_by_role("tab", name=t, exact=True).filter(visible=True).first.click(),
+                m.wait_for())))  # fmt: skip
+        page.get_by_role("tab", name="Models", exact=True).filter(visible=True).first.click()
 
         def open_dropdown():
             page.locator("#models-template input").first.click()
@@ -100,15 +101,15 @@ def measure(page, rounds: int, job_ids: list[str]) -> dict[str, list[float]]:
             page.locator("#models-problems").filter(has_text=expected).wait_for()
 
         out["validate"].append(_timed(validate))
-        page.get_by_role("tab", name="Train", exact=True).click()
+        page.get_by_role("tab", name="Train", exact=True).filter(visible=True).first.click()
         table = page.locator("#train-jobs")
         # Select another job first so that each timed click changes the selection.
         job, other = job_ids[i % len(job_ids)], job_ids[(i + 1) % len(job_ids)]
-        table.get_by_text(other, exact=True).first.click()
+        table.get_by_text(other, exact=True).filter(visible=True).first.click()
         page.locator("#train-status").filter(has_text=other).wait_for()
 
         def select(job=job, table=table):
-            table.get_by_text(job, exact=True).first.click()
+            table.get_by_text(job, exact=True).filter(visible=True).first.click()
             page.locator("#train-status").filter(has_text=job).wait_for()
 
         out["job selection"].append(_timed(select))
@@ -153,7 +154,7 @@ def main() -> None:
             page.locator("#apps-demo").click()
             page.locator("#apps-message").filter(has_text="Created").wait_for()
             # Two finished-looking rows to select between: two jobs, the first cancelled.
-            page.get_by_role("tab", name="Train", exact=True).click()
+            page.get_by_role("tab", name="Train", exact=True).filter(visible=True).first.click()
             page.locator("#train-start").click()
             page.locator("#train-status").filter(has_text="running").wait_for()
             page.locator("#train-cancel").click()
@@ -168,7 +169,7 @@ def main() -> None:
             job_ids = [j["id"] for j in store.list_jobs(kind="train")]
             idle = measure(page, args.rounds, job_ids)
             # Now a job that trains for the whole second measurement.
-            page.get_by_role("tab", name="Train", exact=True).click()
+            page.get_by_role("tab", name="Train", exact=True).filter(visible=True).first.click()
             page.locator("#train-start").click()
             page.locator("#train-progress").filter(has_text="left").wait_for(timeout=300_000)
             busy = measure(page, args.rounds, job_ids)
