@@ -60,16 +60,24 @@ def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     return []
 
 
-def _meta_model(cfg: dict[str, Any], model_type: str):
+def meta_model(cfg: dict[str, Any], model_type: str):
+    """The base's architecture on the meta device, from its config.json dict (no weights,
+    no memory); None when this transformers cannot build it."""
+    from studio.models.hf import hf_ready
+
+    hf_ready()
+    import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    kind = cfg.get("model_type")
-    config = AutoConfig.for_model(kind, **{k: v for k, v in cfg.items() if k != "model_type"})
-    auto = AutoModelForSeq2SeqLM if model_type == "seq2seq" else AutoModelForCausalLM
-    import torch
-
-    with torch.device("meta"):
-        return auto.from_config(config, trust_remote_code=False)
+    try:
+        kind = cfg.get("model_type")
+        config = AutoConfig.for_model(kind, **{k: v for k, v in cfg.items() if k != "model_type"})
+        auto = AutoModelForSeq2SeqLM if model_type == "seq2seq" else AutoModelForCausalLM
+        with torch.device("meta"):
+            return auto.from_config(config, trust_remote_code=False)
+    except Exception as exc:  # an architecture this transformers does not know
+        log.info("cannot build %s on the meta device (%s)", cfg.get("model_type"), exc)
+        return None
 
 
 def _layer_count(cfg: dict[str, Any]) -> int | None:
@@ -99,13 +107,8 @@ def lora_problems(peft: dict[str, Any], base: str, model_type: str,
                             f"has layers 0 to {n_layers - 1}")  # fmt: skip
     if problems:
         return problems
-    from studio.models.hf import hf_ready
-
-    hf_ready()
-    try:
-        model = _meta_model(cfg, model_type)
-    except Exception as exc:  # an architecture this transformers does not know
-        log.info("cannot build %s on the meta device (%s); LoRA not checked", base, exc)
+    model = meta_model(cfg, model_type)
+    if model is None:
         return []
     import torch
     from peft import LoraConfig, get_peft_model

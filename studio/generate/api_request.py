@@ -19,13 +19,11 @@ import re
 from typing import Any
 
 from studio import jsonsafe
+from studio.errors import redact_paths
 from studio.generate.prompting import PromptInput
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a prompt is text; 8 MB is far past any context length
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-# An absolute path of two or more parts (POSIX or Windows), as it would leak from an OSError.
-# The HTTP API's own routes (/v1/...) and URLs (scheme://host/...) are not server paths.
-_PATH = re.compile(r"(?<![\w:/])(?!/v1/)(?:[A-Za-z]:)?(?:[/\\][\w.~@+-]+){2,}[/\\]?")
 
 
 class APIError(Exception):
@@ -35,16 +33,11 @@ class APIError(Exception):
                  kind: str = "invalid_request_error", code: str | None = None):  # fmt: skip
         super().__init__(message)
         self.status, self.message, self.param, self.kind, self.code = (
-            status, redact(message), param, kind, code)  # fmt: skip
+            status, redact_paths(message), param, kind, code)  # fmt: skip
 
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": self.kind, "param": self.param,
                           "code": self.code}}  # fmt: skip
-
-
-def redact(message: str) -> str:
-    """`message` with server paths replaced by <path>: clients never learn the layout."""
-    return _PATH.sub("<path>", str(message))
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
