@@ -155,8 +155,14 @@ def create_version(
         raise DataError("A dataset needs a name of 1 to 80 characters: type one in Dataset name.")
     if not sources:
         raise DataError("Nothing to upload: choose one or more files or paste examples.")
-    if not 0 <= float(valid_pct) <= 50:
+    try:
+        valid_pct, seed = float(valid_pct), int(seed)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError("The validation share and the split seed must be numbers.") from None
+    if not 0 <= valid_pct <= 50:  # NaN fails this too
         raise DataError(f"The validation share must be between 0 and 50 %, got {valid_pct}.")
+    if not 0 <= seed < 2**32:
+        raise DataError(f"The split seed must be a whole number from 0 to {2**32 - 1}.")
     override = _as_mapping(mapping)
     read, originals, mappings = [], [], {}
     for source in sources:
