@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.data.decoding import ACCEPTED_EXTENSIONS, ACCEPTED_TEXT, UNDECODABLE, decode_bytes
-from studio.data.json_rows import json_kind, lines, read_json, read_jsonl
+from studio.data.json_rows import iter_lines, json_kind, lines, read_json, read_jsonl
 from studio.data.raw import DEFAULT_MAX_ROWS, RawRow, ReadResult, RowCounter, too_big
 from studio.errors import DataError
 
@@ -50,7 +50,7 @@ def _looks_like_data(first: list[str]) -> bool:
 
 def _line_iter(text: str, taken: list[str]) -> Iterator[str]:
     """The lines of `text` one at a time (no list of them all), each also kept in `taken`."""
-    for line in io.StringIO(text, newline="\n"):
+    for line in iter_lines(text):
         taken.append(line)
         yield line
 
