@@ -1,6 +1,8 @@
 """Build at Validate what training will build, so a setting that would crash the job at start
 fails here instead, naming its key.
 
+- TrainingArguments, with the same function training uses (studio.train.runner), so its own
+  cross-checks (strategies, steps, precision) run here;
 - the learning-rate scheduler, with lr_scheduler_kwargs, on a one-parameter optimizer, stepped
   a few times (a schedule's options are only read when it steps);
 - the LoRA adapter on the base model's architecture built on the meta device from its
@@ -28,11 +30,34 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
+def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list[str]:
+    """Build TrainingArguments as the training process will (lazily imported: validation
+    runs in the page's process, which never imports the trainer at module level)."""
+    import tempfile
+    from pathlib import Path
+
+    from studio.train.config import TRAINER_DEFAULTS
+    from studio.train.runner import training_arguments
+
+    # Precision depends on the machine that will train, which Validate checks against the
+    # chosen hardware (hardware_problems); TrainingArguments would check this machine instead.
+    hardware_keys = ("bf16", "fp16", "tf32")
+    cfg = {"trainer": {k: v for k, v in {**TRAINER_DEFAULTS, **trainer}.items()
+                       if k not in hardware_keys}}  # fmt: skip
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            training_arguments(cfg, Path(tmp), has_eval)
+    except Exception as exc:  # ValueError from TrainingArguments' own cross-checks
+        message = _short(exc).replace("--", "")
+        named = next((k for k in sorted(trainer, key=len, reverse=True) if k in message), None)
+        return [f"trainer{'.' + named if named else ''}: the trainer refuses these settings "
+                f"({message})"]  # fmt: skip
+    return []
+
+
 def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     """Construct (and step) the scheduler the trainer will build from these settings."""
-    kwargs = trainer.get("lr_scheduler_kwargs")
-    if not kwargs:
-        return []
+    kwargs = trainer.get("lr_scheduler_kwargs") or {}
     from studio.models.hf import hf_ready
 
     hf_ready()
@@ -52,6 +77,9 @@ def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
             scheduler.step()
         lrs = scheduler.get_last_lr()
     except Exception as exc:  # TypeError / ValueError / ZeroDivisionError from the schedule
+        if not kwargs:  # the schedule needs options it was not given
+            return [f"trainer.lr_scheduler_type: the {name!r} schedule needs options in "
+                    f"trainer.lr_scheduler_kwargs ({_short(exc)})"]  # fmt: skip
         return [f"trainer.lr_scheduler_kwargs: the {name!r} schedule does not accept these "
                 f"options ({_short(exc)}); remove or fix them"]  # fmt: skip
     if not all(isinstance(lr, float) and lr == lr and abs(lr) != float("inf") for lr in lrs):

@@ -228,14 +228,19 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
 
 
 def _construction(template: Template, model_type: str, d: dict[str, dict], problems: list[str],
-                  settings: Settings | None) -> list[str]:  # fmt: skip
+                  settings: Settings | None, has_eval: bool) -> list[str]:  # fmt: skip
     """Build what training builds, for the sections whose keys passed the checks above."""
-    from studio.configs.construct import lora_problems, scheduler_problems
+    from studio.configs.construct import (
+        lora_problems,
+        scheduler_problems,
+        training_arguments_problems,
+    )
 
     out: list[str] = []
     clean = {s for s in SECTIONS if not any(p.startswith((s + ".", s + ":")) for p in problems)}
     try:
         if "trainer" in clean:
+            out += training_arguments_problems(d["trainer"], has_eval)
             out += scheduler_problems(d["trainer"])
         base = d["model"].get("base_model") or template.base_model
         if {"peft", "model"} <= clean and isinstance(base, str) and base and not (
@@ -281,7 +286,9 @@ def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
     for section in SECTIONS:
         problems += _check_keys(section, effective[section], lib)
     problems += _contradictions(template, model_type, hyper or {}, effective, hw)
-    problems += _construction(template, model_type, effective, problems, settings)
+    valid_pct = (hyper or {}).get("valid_pct", 10)
+    has_eval = not isinstance(valid_pct, int | float) or valid_pct > 0
+    problems += _construction(template, model_type, effective, problems, settings, has_eval)
     return list(dict.fromkeys(problems))  # one problem reached two ways is listed once
 
 

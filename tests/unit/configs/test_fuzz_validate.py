@@ -131,3 +131,13 @@ def test_a_refused_save_stores_nothing(store, settings):
         save_model(store, app, "m", TEMPLATE.key, "causal", version["id"], {}, dicts,
                    CPU_ONLY)  # fmt: skip
     assert store.counts() == before
+
+
+@pytest.mark.parametrize("schedule", ["cosine_with_min_lr", "warmup_stable_decay"])
+def test_a_schedule_missing_its_options_fails_at_validate_not_at_train_start(no_base, schedule):
+    problems = _problems("trainer", no_base, lr_scheduler_type=schedule)
+    assert any(p.startswith("trainer.lr_scheduler_type: the") for p in problems)
+    fixed = {"cosine_with_min_lr": {"min_lr_rate": 0.1},
+             "warmup_stable_decay": {"num_decay_steps": 2}}[schedule]  # fmt: skip
+    ok = _problems("trainer", no_base, lr_scheduler_type=schedule, lr_scheduler_kwargs=fixed)
+    assert not any("lr_scheduler" in p for p in ok)
