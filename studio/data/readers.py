@@ -1,12 +1,13 @@
 """Read uploaded files and pasted text into raw rows, before any meaning is given to them.
 
 Accepted: .csv, .tsv, .jsonl (.ndjson), .json, .txt, .parquet. Text encodings: UTF-8, UTF-8
-with BOM, UTF-16/UTF-32 with BOM (and UTF-16 without BOM when its zero bytes hint at it
-and it decodes to printable text).
-Line endings may be mixed (\\r\\n, \\r, \\n). Whole-file problems (empty, binary, too large,
-a zip, an unknown extension) raise DataError; problems of one row (a broken JSON line, a
-ragged CSV row, bytes that are not UTF-8) become that row's `error` and are rejected later
-with the row number, so the other rows still count.
+with BOM, UTF-16/UTF-32 with BOM (and UTF-16 without BOM only when its zero bytes really say
+so: studio.data.decoding). Line endings may be mixed (\\r\\n, \\r, \\n). Whole-file problems
+(empty, binary, too large, a zip, an unknown extension, more than `max_rows` rows) raise
+DataError; problems of one row (a broken, too deep or non-finite JSON value, a ragged CSV
+row, bytes that are not UTF-8) become that row's `error` and are rejected later with the row
+number, so the other rows still count. Lines are read one at a time without copying the
+text, Parquet a batch at a time after its row count and decoded size are checked.
 
 Row numbers are what a user sees in an editor: the file line where the row starts for
 csv/tsv/jsonl/txt (the CSV header is line 1), the 1-based item for json and parquet.
