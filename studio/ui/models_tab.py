@@ -177,7 +177,7 @@ def build_models_tab(ctx: UIContext) -> None:
         @user_errors
         def on_validate(key, kind, model_name, *values):
             hyper, dicts, bad = gather(values)
-            found = bad + validate(get_template(key), hyper, dicts, None, kind)
+            found = bad + validate(get_template(key), hyper, dicts, None, kind, settings)
             lines, marked = form_problems(found, model_name)
             return problems_text(lines), marked
 
@@ -198,7 +198,7 @@ def build_models_tab(ctx: UIContext) -> None:
             # Missing name or version: listed with the settings' problems, not as an error.
             found = bad + ([] if version_id else [VERSION_PROBLEM])
             if not bad and (found or not (model_name or "").strip()):
-                found += validate(get_template(key), hyper, dicts, None, kind)
+                found += validate(get_template(key), hyper, dicts, None, kind, settings)
             elif not bad:
                 try:
                     model = save_model(store, app_id, model_name, key, kind, version_id,
