@@ -19,6 +19,7 @@ from typing import Any
 from studio.configs.fields import check_value
 from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware, hardware_problems
 from studio.configs.hyper import HYPER_FIELDS, LINKS, apply_hyperparameters
+from studio.configs.launch import launch_problems
 from studio.configs.schemas import (
     ARCHITECTURE,
     REFUSED,
@@ -225,6 +226,7 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
         )
     problems += _best_model_problems(trainer)
     problems += hardware_problems(model, quant, trainer, hw)
+    problems += launch_problems(trainer, hw)
     revision = model.get("revision")
     if isinstance(revision, str) and not _REVISION.match(revision):
         problems.append(f"model.revision: {revision!r} is not a branch, tag or commit name")
