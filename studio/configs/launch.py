@@ -86,7 +86,7 @@ def launch_problems(trainer: dict[str, Any], hw: Hardware) -> list[str]:
             f"({ls.num_machines}); machines are numbered from 0"
         )
     address = trainer.get("main_address")
-    if isinstance(address, str) and not is_host(address):
+    if isinstance(address, str) and address and not is_host(address):
         problems.append(f"trainer.main_address: {address!r} is not a host name or IP address")
     if ls.num_machines > 1 and not address:
         problems.append(

@@ -21,7 +21,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from studio.configs.launch import LaunchSettings, launch_settings
+from studio.configs.launch import DEFAULT_PORT, LaunchSettings, launch_settings
 from studio.jobs.files import CONFIG_FILE, LOG_FILE
 from studio.settings import PROJECT_ROOT
 
@@ -66,8 +66,8 @@ def build_command(kind: str, run_dir: str | Path, resume: bool = False,
     tail = ["-m", f"studio.{kind}", str(run_dir)] + (["--resume"] if resume else [])
     if not ls.distributed:
         return [sys.executable, *tail]
-    if ls.main_port is None:
-        ls = replace(ls, main_port=free_port())
+    if ls.main_port is None:  # the other machines must know the port: only one picks freely
+        ls = replace(ls, main_port=free_port() if ls.num_machines == 1 else DEFAULT_PORT)
     return [sys.executable, "-m", "accelerate.commands.launch", *accelerate_args(ls), *tail]
 
 
@@ -76,7 +76,7 @@ def machine_commands(run_dir: str | Path, ls: LaunchSettings, resume: bool = Fal
     sees the same run folder, e.g. on a shared file system)."""
     from shlex import join
 
-    ls = ls if ls.main_port is not None else replace(ls, main_port=29500)
+    ls = ls if ls.main_port is not None else replace(ls, main_port=DEFAULT_PORT)
     tail = ["-m", "studio.train", str(run_dir)] + (["--resume"] if resume else [])
     return [join(["accelerate", "launch", *accelerate_args(replace(ls, machine_rank=r)), *tail])
             for r in range(ls.num_machines)]  # fmt: skip
@@ -89,7 +89,7 @@ def accelerate_config(ls: LaunchSettings, machine_rank: int | None = None) -> st
     lines = {"compute_environment": "LOCAL_MACHINE", "distributed_type": "MULTI_GPU",
              "num_processes": ls.world_size, "num_machines": ls.num_machines,
              "machine_rank": rank, "main_process_ip": ls.main_address,
-             "main_process_port": ls.main_port or 29500, "mixed_precision": "no",
+             "main_process_port": ls.main_port or DEFAULT_PORT, "mixed_precision": "no",
              "rdzv_backend": "static", "same_network": True, "use_cpu": False}  # fmt: skip
     return "".join(f"{k}: {json.dumps(v)}\n" for k, v in lines.items())
 
@@ -115,3 +115,22 @@ def launch(cmd: list[str], run_dir: str | Path) -> subprocess.Popen:
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=str(PROJECT_ROOT), env=child_env(), start_new_session=True,
         )  # fmt: skip
+
+
+def launch_export(run_dir: str | Path) -> str:
+    """What to run where for this run folder: the accelerate config file and the command
+    of each machine (shown by the Train tab; every machine must see RUN_DIR at this path)."""
+    ls = run_launch_settings(run_dir)
+    if not ls.distributed:
+        return ("# One process trains this run (set Processes / GPUs or Machines in the "
+                f"Models tab for more).\npython -m studio.train {run_dir}\n")  # fmt: skip
+    lines = [f"# accelerate config file (machine 0; on machine r set machine_rank: r), use it "
+             f"with: accelerate launch --config_file FILE -m studio.train {run_dir}",
+             *accelerate_config(ls, 0).splitlines(), ""]  # fmt: skip
+    for rank, cmd in enumerate(machine_commands(run_dir, ls)):
+        who = (
+            " (the studio starts this one when you press Train)" if rank == ls.machine_rank else ""
+        )
+        lines += [f"# machine {rank}{who}", cmd]
+    lines += ["# add --resume to continue from the last checkpoint"]
+    return "\n".join(lines) + "\n"
