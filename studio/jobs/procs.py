@@ -25,6 +25,17 @@ def killed_reason(signum: int) -> str:
     )
 
 
+def broken_group_reason(alive: int, expected: int, step: int | None) -> str:
+    """Part of a multi-process group died, so the rest could not go on (they would wait
+    forever for the missing ranks) and were stopped; resumable from its checkpoint."""
+    what = ("its launcher had died" if alive == 0 else
+            f"only {alive} of its {expected} training processes were still running")  # fmt: skip
+    then = (f"press Resume to continue from step {step}." if step is not None
+            else "no checkpoint was saved, so train it again.")  # fmt: skip
+    return (f"The training process group was broken ({what}); the remaining processes were "
+            f"stopped. {then}")  # fmt: skip
+
+
 def job_process(job: dict[str, Any]) -> psutil.Process | None:
     """The live process running this job's run folder, or None. A pid can be reused (after
     a reboot, or once the job's own process is gone): the process must name the run folder."""

@@ -28,6 +28,7 @@ from studio.errors import JobError
 from studio.jobs.files import CONFIG_FILE, STATUS_FILE, STOP_FILE, last_checkpoint_step, read_status
 from studio.jobs.launch import build_command, launch, run_launch_settings
 from studio.jobs.procs import (
+    broken_group_reason,
     end_processes,
     job_process,
     killed_reason,
@@ -211,15 +212,8 @@ class JobRunner:
                             "was killed or the machine restarted) before any checkpoint; start it again.")  # fmt: skip
 
     def _set_half_dead(self, job: dict, alive: int, expected: int) -> None:
-        """Part of a multi-process group died: the rest cannot go on (they would wait
-        forever for the missing ranks), so it was ended; resumable from its checkpoint."""
         step = last_checkpoint_step(job["run_dir"])
-        what = ("its launcher had died" if alive == 0 else
-                f"only {alive} of its {expected} training processes were still running")  # fmt: skip
-        then = (f"press Resume to continue from step {step}." if step is not None
-                else "no checkpoint was saved, so train it again.")  # fmt: skip
-        self._set_final(job["id"], "interrupted", f"The training process group was broken "
-                        f"({what}); the remaining processes were stopped. {then}")  # fmt: skip
+        self._set_final(job["id"], "interrupted", broken_group_reason(alive, expected, step))
 
     def _check_group(self, job: dict, leader: psutil.Process) -> bool:
         """True when every rank of a multi-process run is alive; else end it (interrupted)."""
