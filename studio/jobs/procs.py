@@ -15,14 +15,14 @@ from typing import Any
 import psutil
 
 
-def killed_reason(signum: int) -> str:
+def killed_reason(signum: int, step: int | None = None) -> str:
     """The reason shown for a job whose process died of signal `signum`."""
     name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else "?"
     why = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
-    return (
-        f"The training process was killed (signal {signum}, {name}){why}. Lower the batch size "
-        "or max length, then press Resume to continue from the last checkpoint, or Train again."
-    )
+    then = (f"press Resume to continue from step {step}, or Train again" if step is not None
+            else "Train again (it saved no checkpoint to resume from)")  # fmt: skip
+    return (f"The training process was killed (signal {signum}, {name}){why}. Lower the batch "
+            f"size or max length, then {then}.")  # fmt: skip
 
 
 def broken_group_reason(alive: int, expected: int, step: int | None) -> str:

@@ -45,6 +45,12 @@ RESUMABLE = ("cancelled", "failed", "interrupted")
 STARTUP_S = 60.0  # a multi-process launcher may take this long to start all its ranks
 
 
+def can_resume(job: dict[str, Any]) -> bool:
+    """Whether Resume can continue this job: a stopped train job with a complete checkpoint."""
+    return (job.get("kind") == "train" and job.get("status") in RESUMABLE
+            and last_checkpoint_step(job["run_dir"]) is not None)  # fmt: skip
+
+
 class JobRunner:
     """Runs queued jobs as child processes and keeps their rows in step with reality."""
 
@@ -185,7 +191,8 @@ class JobRunner:
             self._set_final(job["id"], "cancelled", "The job did not stop in time and was ended; "
                             + (f"Resume continues from step {step}." if step else "start it again."))  # fmt: skip
         elif code is not None and code < 0:
-            self._set_final(job["id"], "failed", killed_reason(-code))
+            step = last_checkpoint_step(job["run_dir"]) if job["kind"] == "train" else None
+            self._set_final(job["id"], "failed", killed_reason(-code, step))
         elif code is not None:
             self._set_final(job["id"], "failed", f"The job process exited with code {code} "
                             "without writing status.json; see the end of train.log.")  # fmt: skip
