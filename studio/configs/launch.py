@@ -46,7 +46,13 @@ def default_processes(hw: Hardware) -> int:
 
 
 def _int(value: Any, default: int) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    # Any JSON may reach here (validation reports a wrong type or range by itself).
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (ValueError, OverflowError):  # NaN, infinity
+        return default
 
 
 def launch_settings(trainer: dict[str, Any], hw: Hardware | None = None) -> LaunchSettings:
