@@ -14,6 +14,7 @@ import gradio as gr
 from studio.configs import SECTIONS, validate
 from studio.configs.form import (
     FORM_ORDER,
+    MACHINE_KEYS,
     SECTION_TITLES,
     dicts_to_texts,
     hyper_to_form,
@@ -44,12 +45,13 @@ from studio.ui.models_sync import gather, wire_form_sync
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")
-# The form's rows (LoRA keys have their own row); every FORM_ORDER key but base_model once.
+# The form's rows (LoRA keys and the several-machines keys have their own); every other
+# FORM_ORDER key but base_model once.
 FORM_ROWS = (
     ("epochs", "learning_rate", "lr_scheduler", "warmup_steps"),
     ("batch_size", "grad_accum", "max_length", "max_steps"),
     ("valid_pct", "eval_every", "seed", "precision"),
-    ("invalid_tolerance_pct", "response_only"),
+    ("invalid_tolerance_pct", "response_only", "processes"),
 )
 
 
@@ -89,6 +91,12 @@ def build_models_tab(ctx: UIContext) -> None:
                                     elem_id="models-lora-note")  # fmt: skip
             with gr.Row(visible=layout.architecture) as arch_row:
                 arch = [build_arch_widget(k, None) for k in ARCH_FORM]
+        with gr.Accordion("Several machines (multi-node training)", open=False):
+            gr.Markdown("Train on several machines that share the run folder: the Train tab "
+                        "starts machine 0 and shows the command each other machine runs.")  # fmt: skip
+            with gr.Row():
+                for key in MACHINE_KEYS:
+                    form[key] = build_widget(key, start[key])
         with gr.Accordion("Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer",
                           open=False):  # fmt: skip
             texts = dicts_to_texts(default.default_dicts())
