@@ -66,7 +66,9 @@ def test_models_tab_saves_lists_and_clones(served):
     rank = client.predict(**base, param_26=3, param_34='{"fsdp": "full_shard auto_wrap"}',
                           api_name="/save_model")[0]  # fmt: skip
     assert "**This machine's rank**: 3 must be below num_machines (1)" in rank
-    assert "**Trainer config → fsdp**: 'full_shard auto_wrap' shards the model over CUDA GPUs" in rank
+    assert (
+        "**Trainer config → fsdp**: 'full_shard auto_wrap' shards the model over CUDA GPUs" in rank
+    )
     broken = client.predict(**base, param_34="{oops", api_name="/save_model")[0]
     assert "**Trainer config**: not valid JSON" in broken
     assert len(store.list_models(studio_app["id"])) == 1
