@@ -145,16 +145,36 @@ def build_openai_router(ctx):
     from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
     from studio.generate.engine import get_engine
-    from studio.generate.refs import list_models
+    from studio.generate.refs import ensure_reachable, list_models
+    from studio.signin import bearer_key
 
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+    settings = ctx.settings
 
     def engine():
         return get_engine(ctx.settings, ctx.store)
 
+    def caller(request: Request) -> tuple[str | None, bool]:
+        """(owner scope, may use server folders) of a request; APIError 401 without a valid
+        key while sign-in is on. With sign-in off every model is reachable, as before."""
+        if not settings.signed_in:
+            return None, True
+        key = bearer_key(request)
+        user = ctx.store.user_for_key(key) if key else None
+        if user is None:
+            raise APIError(401, "A valid API key is required: send 'Authorization: Bearer "
+                           "<key>' (create one in the Settings panel of the page).",
+                           kind="invalid_request_error", code="invalid_api_key")  # fmt: skip
+        admin = user in settings.admins
+        return (None if admin else user), admin
+
     @router.get("/models")
-    async def models():
-        rows = await run_in_threadpool(list_models, ctx.store, ctx.settings, None)
+    async def models(request: Request):
+        try:
+            user, _ = await run_in_threadpool(caller, request)
+        except APIError as err:
+            return JSONResponse(err.body(), status_code=err.status)
+        rows = await run_in_threadpool(list_models, ctx.store, ctx.settings, None, user)
         return {"object": "list", "data": [
             {"id": r["id"], "object": "model", "created": r["created"],
              "owned_by": "textgen-studio", "name": r["name"], "kind": r["kind"]} for r in rows
@@ -169,9 +189,11 @@ def build_openai_router(ctx):
                 raise APIError(400, "The request body must be JSON.") from None
             if not isinstance(body, dict):
                 raise APIError(400, "The request body must be a JSON object.")
+            user, allow_folders = await run_in_threadpool(caller, request)
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise APIError(400, "model is required (GET /v1/models lists them).", "model")
+            await run_in_threadpool(ensure_reachable, model, ctx.store, user, allow_folders)
             if chat:
                 prompt = PromptInput(mode="chat", messages=_chat_messages(body))
             else:

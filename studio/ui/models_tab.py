@@ -245,7 +245,7 @@ def build_models_tab(ctx: UIContext) -> None:
         def on_clone(model_id: str):
             if not model_id:
                 raise gr.Error("Choose a saved model to clone first.")
-            row = store.get_model(model_id)
+            row = ctx.model(model_id)
             dicts, hyper = split_config(row["config"])
             t = get_template(row["template"])
             hyper = {**t.default_hyper(), **hyper}
