@@ -121,6 +121,7 @@ def _chat_messages(body: dict) -> list[dict[str, str]]:
 
 def _translate(exc: Exception, prompt_param: str) -> APIError:
     from studio.generate.engine import PromptTooLongError
+    from studio.generate.slots import GenerationBusyError
 
     if isinstance(exc, APIError):
         return exc
@@ -129,6 +130,8 @@ def _translate(exc: Exception, prompt_param: str) -> APIError:
     if isinstance(exc, OptionsError):
         field = exc.fields[0] if exc.fields else None
         return APIError(400, str(exc), _PARAM.get(field, field))
+    if isinstance(exc, GenerationBusyError):
+        return APIError(429, str(exc), None, code="rate_limit_exceeded")
     if isinstance(exc, PromptTooLongError):
         return APIError(400, str(exc), prompt_param, code="context_length_exceeded")
     if isinstance(exc, StudioError):
@@ -154,11 +157,11 @@ def build_openai_router(ctx):
     def engine():
         return get_engine(ctx.settings, ctx.store)
 
-    def caller(request: Request) -> tuple[str | None, bool]:
-        """(owner scope, may use server folders) of a request; APIError 401 without a valid
-        key while sign-in is on. With sign-in off every model is reachable, as before."""
+    def caller(request: Request) -> tuple[str, str | None, bool]:
+        """(user, owner scope, may use server folders) of a request; APIError 401 without a
+        valid key while sign-in is on. With sign-in off every model is reachable, as before."""
         if not settings.signed_in:
-            return None, True
+            return settings.owner, None, True
         key = bearer_key(request)
         user = ctx.store.user_for_key(key) if key else None
         if user is None:
@@ -166,15 +169,15 @@ def build_openai_router(ctx):
                            "<key>' (create one in the Settings panel of the page).",
                            kind="invalid_request_error", code="invalid_api_key")  # fmt: skip
         admin = user in settings.admins
-        return (None if admin else user), admin
+        return user, (None if admin else user), admin
 
     @router.get("/models")
     async def models(request: Request):
         try:
-            user, _ = await run_in_threadpool(caller, request)
+            _, scope, _ = await run_in_threadpool(caller, request)
         except APIError as err:
             return JSONResponse(err.body(), status_code=err.status)
-        rows = await run_in_threadpool(list_models, ctx.store, ctx.settings, None, user)
+        rows = await run_in_threadpool(list_models, ctx.store, ctx.settings, None, scope)
         return {"object": "list", "data": [
             {"id": r["id"], "object": "model", "created": r["created"],
              "owned_by": "textgen-studio", "name": r["name"], "kind": r["kind"]} for r in rows
@@ -189,11 +192,11 @@ def build_openai_router(ctx):
                 raise APIError(400, "The request body must be JSON.") from None
             if not isinstance(body, dict):
                 raise APIError(400, "The request body must be a JSON object.")
-            user, allow_folders = await run_in_threadpool(caller, request)
+            who, scope, allow_folders = await run_in_threadpool(caller, request)
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise APIError(400, "model is required (GET /v1/models lists them).", "model")
-            await run_in_threadpool(ensure_reachable, model, ctx.store, user, allow_folders)
+            await run_in_threadpool(ensure_reachable, model, ctx.store, scope, allow_folders)
             if chat:
                 prompt = PromptInput(mode="chat", messages=_chat_messages(body))
             else:
@@ -208,10 +211,11 @@ def build_openai_router(ctx):
             # errors are a clean 4xx rather than a broken stream.
             await run_in_threadpool(engine().check, model, prompt, opts)
             if body.get("stream"):
-                chunks = _sse(engine(), model, prompt, opts, chat)
+                chunks = _held(ctx.slots, who, _sse(engine(), model, prompt, opts, chat))
                 return StreamingResponse(iterate_in_threadpool(chunks),
                                          media_type="text/event-stream")  # fmt: skip
-            result = await run_in_threadpool(engine().generate, model, prompt, opts)
+            result = await run_in_threadpool(_generate_held, ctx.slots, who, engine(), model,
+                                             prompt, opts)  # fmt: skip
             return _full_response(result, model, chat)
         except Exception as exc:
             err = _translate(exc, param)
@@ -226,6 +230,26 @@ def build_openai_router(ctx):
         return await handle(request, chat=True)
 
     return router
+
+
+def _generate_held(slots, user: str, engine, model, prompt, opts):
+    with slots.hold(user):
+        return engine.generate(model, prompt, opts)
+
+
+def _held(slots, user: str, chunks: Iterator[str]) -> Iterator[str]:
+    """A stream that holds one generation slot while it runs (released on disconnect)."""
+    try:
+        hold = slots.hold(user)
+        hold.__enter__()
+    except StudioError as exc:
+        yield f"data: {json.dumps(APIError(429, str(exc), code='rate_limit_exceeded').body())}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    try:
+        yield from chunks
+    finally:
+        hold.__exit__(None, None, None)
 
 
 def _reasons(result) -> list[str]:

@@ -43,10 +43,7 @@ def build_apps_tab(ctx: UIContext) -> None:
         name = next((a["name"] for a in apps if a["id"] == current), "")
         note = f"Current app: **{name}**" if current else "No app chosen yet: create or choose one."
         choices = [(a["name"], a["id"]) for a in apps]
-        activity = [[_when(e["created_at"]), e["user"], e["action"], e["detail"]]
-                    for e in store.list_activity(current)] if current else []  # fmt: skip
-        return (gr.update(value=rows), gr.update(choices=choices, value=current), note,
-                gr.update(value=activity))  # fmt: skip
+        return (gr.update(value=rows), gr.update(choices=choices, value=current), note)
 
     with gr.Tab("Apps", id="apps"):
         gr.Markdown("## Apps\nAn app holds your datasets, models and training jobs.")
@@ -138,7 +135,7 @@ def build_apps_tab(ctx: UIContext) -> None:
     def refresh(app_id: str, request: gr.Request = None):
         return view(app_id, request)
 
-    outs = [table, chooser, current_note, activity]
+    outs = [table, chooser, current_note]
     create.click(create_app, [name, description],
                  [ctx.app_id, *outs, name, description, message], api_name="create_app")  # fmt: skip
     demo.click(create_demo, [sample],
@@ -150,6 +147,18 @@ def build_apps_tab(ctx: UIContext) -> None:
     delete.click(delete_app, [ctx.app_id, confirm], [ctx.app_id, *outs, confirm, message],
                  api_name="delete_app")  # fmt: skip
     ctx.app_id.change(refresh, [ctx.app_id], outs, api_name="refresh_apps")
+
+    @user_errors
+    def activity_rows(app_id: str, request: gr.Request = None):
+        """The current app's activity log, newest first (own apps only)."""
+        if not ctx.current_app(app_id, request):
+            return []
+        return [[_when(e["created_at"]), e["user"], e["action"], e["detail"]]
+                for e in store.list_activity(app_id)]  # fmt: skip
+
+    for trigger in (ctx.app_id.change, rename.click, ctx.data_changed.change,
+                    ctx.jobs_changed.change):  # fmt: skip
+        trigger(activity_rows, [ctx.app_id], [activity], api_visibility="private")
     # The table must also fill on a fresh page where no app was remembered (no change event).
     root = gr.context.Context.root_block
     if root is not None:

@@ -34,6 +34,13 @@ class UIContext:
     extra: dict = field(default_factory=dict)
 
     blocks: Any = None  # the gr.Blocks, once built
+    slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1
+
+    def __post_init__(self):
+        if self.slots is None:
+            from studio.generate.slots import GenerationSlots
+
+            self.slots = GenerationSlots(self.settings.generate_workers, self.settings.signed_in)
 
     # -- who is asking: every handler's ownership goes through these -----------------
     def owner(self, request: Any = None) -> str:
@@ -82,6 +89,12 @@ class UIContext:
 
     def version(self, version_id: str | None, request: Any = None) -> dict:
         return self.store.version_of(self.scope(request), version_id)
+
+    def check_storage(self, request: Any = None) -> None:
+        """Refuse (LimitError) when the current user is at their storage limit."""
+        from studio.jobs.limits import check_storage
+
+        check_storage(self.store, self.settings, self.owner(request))
 
     def audit(self, app_id: str, action: str, detail: str = "", request: Any = None) -> None:
         """Record in the app's activity log that the current user did `action`."""

@@ -213,8 +213,9 @@ def build_generate_tab(ctx: UIContext) -> None:
         opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
         prompt = prompt_from_form(mode, instruction, input_text, text)
         _reach(ctx, model)
-        for u in _engine(ctx).generate_stream(model, prompt, opts):
-            yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
+        with ctx.slots.hold(ctx.owner()):
+            for u in _engine(ctx).generate_stream(model, prompt, opts):
+                yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
 
     run.click(_named(generate, ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
               [output, stats], api_name="generate", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
@@ -228,8 +229,14 @@ def build_generate_tab(ctx: UIContext) -> None:
             raise gr.Error("Compare works in Instruction or Free text mode.")
         prompt = prompt_from_form(mode, instruction, input_text, text)
         _reach(ctx, model, compare_with)
-        for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
-            yield (a.text, b.text, f"**{a.model}** · {a.stats()}", f"**{b.model}** · {b.stats()}")
+        with ctx.slots.hold(ctx.owner()):
+            for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
+                yield (
+                    a.text,
+                    b.text,
+                    f"**{a.model}** · {a.stats()}",
+                    f"**{b.model}** · {b.stats()}",
+                )
 
     compare_run.click(_named(compare, ["model", "compare_with", "mode", "instruction",
                                        "input_text", "text"]), [model, compare_with, mode, instruction, input_text, text,
@@ -245,9 +252,11 @@ def build_generate_tab(ctx: UIContext) -> None:
         prompt = prompt_from_form("Chat", history=history or [], message=message)
         turns = list(prompt.messages)
         _reach(ctx, model)
-        for u in _engine(ctx).generate_stream(model, prompt, opts):
-            reply = {"role": "assistant", "content": u.text or ("…" if u.status != "done" else "")}
-            yield turns + [reply], "", u.stats()
+        with ctx.slots.hold(ctx.owner()):
+            for u in _engine(ctx).generate_stream(model, prompt, opts):
+                reply = {"role": "assistant",
+                         "content": u.text or ("…" if u.status != "done" else "")}  # fmt: skip
+                yield turns + [reply], "", u.stats()
 
     gr.on([send.click, message.submit], _named(chat, ["model", "history", "message"]),
           [model, chatbot, message, *option_inputs], [chatbot, message, stats],

@@ -186,6 +186,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
                        fixed_instruction, guess, tokenizer_ref=PACKAGED_REF):  # fmt: skip
         if not ctx.current_app(app_id):
             raise StudioError(NO_APP)
+        ctx.check_storage()
         sources: list = list(trusted_uploads(file_list))
         if (text or "").strip():
             sources.append(pasted_source(text))

@@ -201,6 +201,7 @@ def build_train_tab(ctx: UIContext) -> None:
         from studio.configs import check_trainable
 
         config = check_trainable(store, settings, model_id)
+        ctx.check_storage()
         job = ctx.runner.submit(app_id, model_id, "train", config)
         ctx.audit(app_id, "trained", f"job {job['id']} of model {model_id}")
         gr.Info(f"Training job {job['id']} queued.")
