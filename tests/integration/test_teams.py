@@ -253,3 +253,27 @@ def test_revoked_key_stops_working(studio):
 
     with pytest.raises(NotFoundError):  # someone else's key id is "not found"
         ctx.store.revoke_api_key("ann", ctx.store.list_api_keys("bob")[0]["id"])
+
+
+def test_others_jobs_cannot_be_trained_generated_cancelled_or_downloaded(studio, ann_app):
+    _, ctx, _, clients = studio
+    app_id, version = ann_app
+    bob = clients["bob"]
+    model = ctx.store.create_model(app_id, "m", "smollm2-135m-lora", "causal", version["id"], {})
+    job = ctx.store.create_job(app_id, model["id"], "train")  # queued: cancellable by its owner
+    with pytest.raises(AppError, match="Choose or create an app"):
+        bob.predict(app_id, model["id"], api_name="/start_training")
+    bob_app = bob.predict("Bob's trainer", "", api_name="/create_app")[0]
+    with pytest.raises(AppError, match="No model with id"):
+        bob.predict(bob_app, model["id"], api_name="/start_training")
+    with pytest.raises(AppError, match="No job with id"):
+        bob.predict(job["id"], api_name="/cancel_training")
+    assert ctx.store.get_job(job["id"])["status"] == "queued"
+    with pytest.raises(AppError, match="No train or import job"):
+        bob.predict(model=f"job:{job['id']}", instruction="x", api_name="/generate")
+    with pytest.raises(AppError, match="No job with id"):
+        bob.predict(bob_app, job["id"], api_name="/export_adapter")
+    # The administrator may stop anyone's job.
+    clients["root"].predict(job["id"], api_name="/cancel_training")
+    assert ctx.store.get_job(job["id"])["status"] == "cancelled"
+    assert not ctx.store.list_jobs(bob_app)
