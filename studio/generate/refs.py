@@ -88,14 +88,15 @@ def ensure_reachable(ref: str, store, user: str | None, allow_folders: bool = Tr
             ) from None
     elif ref.startswith(BASE_PREFIX) and not allow_folders:
         inner = ref[len(BASE_PREFIX) :]
-        if inner and _template_base(inner) is None and _looks_like_folder(inner):
+        if inner and _template_base(inner) is None and names_server_folder(inner):
             raise NotFoundError(
                 f"Base model {inner!r} is a folder on the server; with sign-in on only the "
                 "studio's base models and Hub ids can be used (GET /v1/models lists them)."
             )
 
 
-def _looks_like_folder(name: str) -> bool:
+def names_server_folder(name: str) -> bool:
+    """True when a model name is (or looks like) a path on this server, not a Hub id."""
     if name.startswith(("/", ".", "~", "\\")) or ".." in name:
         return True
     try:

@@ -90,6 +90,17 @@ class UIContext:
     def version(self, version_id: str | None, request: Any = None) -> dict:
         return self.store.version_of(self.scope(request), version_id)
 
+    def refuse_server_folder(self, name: str | None, what: str = "Base model") -> None:
+        """With sign-in on, only administrators may name a folder on the server as a model."""
+        from studio.generate.refs import names_server_folder
+
+        if name and self.settings.signed_in and not self.is_admin():
+            if names_server_folder(name.strip()):
+                raise StudioError(
+                    f"{what} {name.strip()!r} is a folder on the server; with sign-in on, use "
+                    "a template's model or a Hugging Face id (an administrator can add folders)."
+                )
+
     def check_storage(self, request: Any = None) -> None:
         """Refuse (LimitError) when the current user is at their storage limit."""
         from studio.jobs.limits import check_storage

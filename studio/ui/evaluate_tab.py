@@ -252,6 +252,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         if not path:
             raise StudioError("Choose an adapter .zip to import.")
         ctx.check_storage()
+        ctx.refuse_server_folder(base)
         job = import_adapter_zip(store, settings, _app(app_id), trusted_upload(path), base or None)
         ctx.audit(app_id, "imported", f"adapter as job {job['id']}")
         return f"Imported as job {job['id']}; pick it in **Trained model** or in Generate.", bump()

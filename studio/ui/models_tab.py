@@ -209,6 +209,7 @@ def build_models_tab(ctx: UIContext) -> None:
             if not ctx.current_app(app_id):
                 raise gr.Error(NO_APP)
             hyper, dicts, bad = _gather(values)
+            ctx.refuse_server_folder(hyper.get("base_model"))
             if bad:
                 return problems_md(bad), *saved_rows(app_id), gr.skip(), parent_id
             try:
