@@ -1,6 +1,8 @@
 """Two users in two browser contexts on a studio with sign-in: each signs in on the login
 page and neither can see, open, rename or delete the other's app through the page, even
-with the other's app id planted in the browser's storage."""
+with the other's app id planted in the browser's storage. (Training, generating with,
+cancelling and downloading another user's jobs are refused through the same handlers; see
+tests/integration/test_teams.py, which calls them with the other user's ids.)"""
 
 from __future__ import annotations
 
@@ -103,6 +105,9 @@ def test_two_users_cannot_reach_each_others_apps(team_server, browser):
         fill(bob, "apps-new-name", "taken over")
         bob.click("#apps-rename")
         expect(bob.get_by_text("Choose the app to rename in Current app first")).to_be_visible()
+        bob.locator("#apps-delete-confirm input").check()
+        bob.click("#apps-delete")
+        expect(bob.get_by_text("Choose the app to delete in Current app first")).to_be_visible()
         # The Inputs tab shows bob no app to upload into.
         bob.get_by_role("tab", name="Inputs").click()
         expect(bob.locator("#inputs-no-app")).to_be_visible()
