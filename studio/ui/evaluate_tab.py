@@ -177,8 +177,9 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         from studio.evaluate import build_eval_config
 
         job = _job(_app(app_id), job_id)
+        prompts_file = trusted_upload(prompts_path) if prompts_path else None
         cfg = build_eval_config(store, settings, job["id"], dataset_version_id=version_id or None,
-                                metrics=list(chosen or []), prompts_file=trusted_upload(prompts_path) if prompts_path else None,
+                                metrics=list(chosen or []), prompts_file=prompts_file,
                                 max_examples=int(n or 100), max_new_tokens=int(new_tokens or 32))  # fmt: skip
         ev = ctx.runner.submit(app_id, job.get("model_id"), "evaluate", cfg,
                                params={"train_job_id": job["id"]})  # fmt: skip
@@ -243,6 +244,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         from studio.export import push_to_hub
 
         url = push_to_hub(store, settings, _job(_app(app_id), job_id)["id"], repo, tok, merged)
+        ctx.audit(app_id, "exported", f"job {job_id} pushed to {url}")
         return f"Pushed to [{url}]({url}).", ""  # the token box is emptied after use
 
     @user_errors
