@@ -90,6 +90,9 @@ def install_sign_in(api, store, settings: Settings):
     """
     if not settings.signed_in:
         return None
+    if settings.sign_in == "users" and not settings.users_file:
+        raise ValueError("STUDIO_SIGN_IN=users needs STUDIO_USERS, the users file "
+                         "(python -m studio.users add NAME creates it)")  # fmt: skip
     from starlette.middleware.sessions import SessionMiddleware
 
     def auth_dependency(request) -> str | None:
