@@ -97,7 +97,7 @@ class UIContext:
         if name and self.settings.signed_in and not self.is_admin():
             if names_server_folder(name.strip()):
                 raise StudioError(
-                    f"{what} {name.strip()!r} is a folder on the server; with sign-in on, use "
+                    f"{what}: that name is a folder on the server; with sign-in on, use "
                     "a template's model or a Hugging Face id (an administrator can add folders)."
                 )
 

@@ -58,9 +58,9 @@ def test_server_folders_as_base_models_are_for_admins(team, tmp_path):
         try:
             team.refuse_server_folder("HuggingFaceTB/SmolLM2-135M-Instruct")  # a Hub id
             if user == "bob":
-                with pytest.raises(StudioError, match="is a folder on the server"):
+                with pytest.raises(StudioError, match="name is a folder on the server"):
                     team.refuse_server_folder(str(tmp_path))
-                with pytest.raises(StudioError, match="is a folder on the server"):
+                with pytest.raises(StudioError, match="name is a folder on the server"):
                     team.refuse_server_folder("../other/app")
             else:
                 team.refuse_server_folder(str(tmp_path))
