@@ -10,15 +10,17 @@ from studio.generate.refs import JOB_PREFIX
 from studio.settings import available_cores, training_threads
 
 
-def trained_instruction(store, model_ref: str | None) -> str:
-    """The instruction a trained model saw most often in training ("" for base models)."""
+def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
+    """The instruction a trained model saw most often in training ("" for base models).
+
+    `get_job` reads the job row for the caller (the page passes its ownership check)."""
     if not model_ref or not model_ref.startswith(JOB_PREFIX):
         return ""
     from studio.data.versions import load_examples
     from studio.evaluate.config import trained_version_id
 
     try:
-        job = store.get_job(model_ref[len(JOB_PREFIX) :])
+        job = (get_job or store.get_job)(model_ref[len(JOB_PREFIX) :])
         version_id = trained_version_id(store, job)
         examples = load_examples(store, version_id, "train")[:200] if version_id else []
     except (StudioError, OSError, ValueError):

@@ -37,16 +37,10 @@ from studio.models.resolve import PACKAGED_REF
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
 from studio.ui.inputs_mapping import propose_instruction, source_key
+from studio.ui.uploads import trusted_uploads
 
 MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
 _NONE = ("(none)", "")
-
-
-def _paths(files) -> list[str]:
-    if not files:
-        return []
-    files = files if isinstance(files, list) else [files]
-    return [f if isinstance(f, str) else getattr(f, "name", None) or f["path"] for f in files]
 
 
 def _rejects_download(store, version: dict) -> str | None:
@@ -145,7 +139,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
     def detect_columns(file_list, text: str, typed: str | None = None, before: dict | None = None):
         """Show the mapping step, pre-filled, when the first source is a table or JSON; for a
         sentence + label table, propose an instruction naming the labels (unless typed)."""
-        paths = _paths(file_list)
+        paths = trusted_uploads(file_list)
         if paths:
             result = read_path(paths[0], settings.max_upload_mb, settings.max_rows)
         elif (text or "").strip():
@@ -153,7 +147,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
         else:
             return gr.Accordion(visible=False), "", gr.skip(), *[gr.skip()] * 5, {}, gr.skip()
         guess = detect_mapping(result)
-        seen = {**guess.to_dict(), "source": source_key(_paths(file_list), text)}
+        seen = {**guess.to_dict(), "source": source_key(list(paths), text)}
         if result.kind == "lines":
             return gr.Accordion(visible=False), "", "text", *[gr.skip()] * 5, seen, gr.skip()
         proposal = propose_instruction(result, guess)
@@ -188,7 +182,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
         """(preview, stats, histogram, labels) of one version."""
         if not version_id:
             return [], "", gr.BarPlot(visible=False), gr.BarPlot(visible=False)
-        version = store.get_dataset_version(version_id)
+        version = ctx.version(version_id)
         examples = load_examples(store, version_id, "all")
         note = version.get("stats", {}).get("token_note", "")
         stats = version.get("stats") or {}
@@ -212,7 +206,8 @@ def build_inputs_tab(ctx: UIContext) -> None:
                        fixed_instruction, guess, tokenizer_ref=PACKAGED_REF):  # fmt: skip
         if not ctx.current_app(app_id):
             raise StudioError(NO_APP)
-        sources: list = list(_paths(file_list))
+        ctx.check_storage()
+        sources: list = list(trusted_uploads(file_list))
         if (text or "").strip():
             sources.append(pasted_source(text))
         if not sources:
@@ -230,7 +225,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
         guess = dict(guess or {})
         source = guess.pop("source", None)
         guess.pop("proposed", None)
-        if source is not None and source != source_key(_paths(file_list), text):
+        if source is not None and source != source_key(list(trusted_uploads(file_list)), text):
             mapping = None
         elif guess:
             mapping = None if chosen.to_dict() == guess else chosen
@@ -244,6 +239,11 @@ def build_inputs_tab(ctx: UIContext) -> None:
                                      valid_pct=pct or 0, seed=int(split_seed or 0),
                                      tokenizer=tokenizer, token_note=why,
                                      tokenizer_name=names.get(tokenizer_ref, tokenizer_ref))  # fmt: skip
+        ctx.audit(
+            app_id,
+            "uploaded",
+            f"{dataset_name} v{row['version']} ({report['n_accepted']} examples)",
+        )
         listed = listing(app_id, row["id"])
         return (counts_markdown(report), reject_rows(report["rejects"]),
                 _rejects_download(store, row) if report["rejects"] else None,

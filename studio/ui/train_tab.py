@@ -98,14 +98,16 @@ def build_train_tab(ctx: UIContext) -> None:
             raise StudioError(NO_APP)
         if not model_id:
             raise StudioError("Choose a model configuration to train (save one in the Models tab).")
-        if store.get_model(model_id)["app_id"] != app_id:
+        if ctx.model(model_id)["app_id"] != app_id:
             raise StudioError(
                 "That model configuration belongs to another app; pick one from the list."
             )
         from studio.configs import check_trainable
 
         config = check_trainable(store, settings, model_id)
+        ctx.check_storage()
         job = ctx.runner.submit(app_id, model_id, "train", config)
+        ctx.audit(app_id, "trained", f"job {job['id']} of model {model_id}")
         gr.Info(f"Training job {job['id']} queued.")
         return job["id"], bump()
 
@@ -122,7 +124,7 @@ def build_train_tab(ctx: UIContext) -> None:
         live = {j["id"]: job_progress(j) for j in train_jobs if j["status"] == "running"}
         rows = jobs_rows(train_jobs, names, live)
         try:
-            job = store.get_job(current) if current else None
+            job = ctx.job(current) if current else None
         except StudioError:
             job = None
         stamp = display_stamp(job)
@@ -145,6 +147,7 @@ def build_train_tab(ctx: UIContext) -> None:
     def cancel_job(current: str):
         if not current:
             raise StudioError("No job selected to cancel.")
+        ctx.job(current)  # someone else's job is "not found" (an admin may stop any)
         job = ctx.runner.cancel(current)
         gr.Info("Stopping: the job saves a checkpoint and the adapter, then stops."
                 if job["status"] == "running" else "Cancelled.")  # fmt: skip
@@ -153,6 +156,7 @@ def build_train_tab(ctx: UIContext) -> None:
     def resume_job(current: str):
         if not current:
             raise StudioError("No job selected to resume.")
+        ctx.job(current)
         ctx.runner.resume(current)
         gr.Info("Resuming from the last checkpoint.")
         return bump()
@@ -173,8 +177,8 @@ def build_train_tab(ctx: UIContext) -> None:
     for trigger in (ctx.app_id.change, ctx.models_changed.change):
         trigger(refresh_models, [ctx.app_id, model], [model])
 
-    def show_plan(app_id: str, model_id: str | None) -> str:
-        if not ctx.current_app(app_id):
+    def show_plan(app_id: str, model_id: str | None, request: gr.Request = None) -> str:
+        if not ctx.current_app(app_id, request):
             return ""
         return plan_markdown(store, model_id, store.list_jobs(app_id, kind="train"))
 
