@@ -150,11 +150,11 @@ class BatchScheduler:
             request._finish()
             return
         ids = torch.tensor([request.prompt], dtype=torch.long, device=self.model.device)
-        out = self._forward(input_ids=ids, attention_mask=torch.ones_like(ids))
+        out = self._forward(input_ids=ids, attention_mask=torch.ones_like(ids), logits_to_keep=1)
         if request._emit(self._choose(request, out.logits[0, -1])):
             request._finish()
             return
-        cache = out.past_key_values
+        cache = out.cache
         layers = [(layer.keys, layer.values) for layer in cache.layers]
         self._join([k for k, _ in layers], [v for _, v in layers], ids.shape[1])
         self._active.append(request)
@@ -168,8 +168,10 @@ class BatchScheduler:
             return
         width = max(self._mask.shape[1], length)
         pad_old, pad_new = width - self._mask.shape[1], width - length
-        self._keys = [torch.cat([_lpad(a, pad_old), _lpad(b, pad_new)]) for a, b in zip(self._keys, keys)]  # noqa: E501
-        self._values = [torch.cat([_lpad(a, pad_old), _lpad(b, pad_new)]) for a, b in zip(self._values, values)]  # noqa: E501
+        pairs = zip(self._keys, keys, strict=True)
+        self._keys = [torch.cat([_lpad(a, pad_old), _lpad(b, pad_new)]) for a, b in pairs]
+        pairs = zip(self._values, values, strict=True)
+        self._values = [torch.cat([_lpad(a, pad_old), _lpad(b, pad_new)]) for a, b in pairs]
         self._mask = torch.cat([_lpad_mask(self._mask, pad_old), _lpad_mask(row_mask, pad_new)])
 
     def _step(self) -> None:
@@ -181,11 +183,11 @@ class BatchScheduler:
         last = torch.tensor([[r.generated[-1]] for r in self._active], device=device)
         positions = self._mask.sum(dim=1, keepdim=True)  # each row's own next position
         mask = torch.cat([self._mask, torch.ones(batch, 1, dtype=torch.long, device=device)], 1)
-        cache = DynamicCache(ddp_cache_data=list(zip(self._keys, self._values)))
+        cache = DynamicCache(ddp_cache_data=list(zip(self._keys, self._values, strict=True)))
         out = self._forward(input_ids=last, attention_mask=mask, position_ids=positions,
-                            past_key_values=cache)  # fmt: skip
-        self._keys = [layer.keys for layer in out.past_key_values.layers]
-        self._values = [layer.values for layer in out.past_key_values.layers]
+                            cache=cache)  # fmt: skip
+        self._keys = [layer.keys for layer in out.cache.layers]
+        self._values = [layer.values for layer in out.cache.layers]
         self._mask = mask
         for row, request in enumerate(self._active):
             if request._emit(self._choose(request, out.logits[row, -1])):
@@ -195,7 +197,7 @@ class BatchScheduler:
         keep = [i for i, r in enumerate(self._active) if not r.cancelled]
         if len(keep) == len(self._active):
             return
-        for i, request in enumerate(self._active):
+        for request in self._active:
             if request.cancelled:
                 request._finish()
         self._active = [self._active[i] for i in keep]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from studio.errors import StudioError
+from studio.generate import serving
 from studio.generate.cache import LoadedModel, ModelCache
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput, Rendered, render_for
@@ -57,6 +58,7 @@ class Engine:
         self.store = store
         self.cache = cache or ModelCache(settings.model_cache_size)
         self._tokenizers = TokenizerCache()
+        self._fast = None  # FastModels, created on first "fast" request (imports torch)
 
     # -- models -------------------------------------------------------------------------
     def spec(self, ref: str) -> ModelSpec:
@@ -195,12 +197,48 @@ class Engine:
             return [row for row in sequences]
         return [row[p.input_ids.shape[1] :] for row in sequences]
 
+    def _served(self, p: Prepared, options: GenerationOptions) -> tuple[Any, str] | None:
+        """(batch scheduler, which model answers) when this request can be batched.
+
+        "fast" on a CPU is the int8 copy (adapter merged in); on a GPU, or where no copy can
+        be made, the exact model answers and the label says so.
+        """
+        if not serving.batchable(p.spec.model_type, p.entry.model, options):
+            return None
+        if options.precision == "fast" and p.entry.model.device.type == "cpu":
+            from studio.generate.fast import FastModels
+            from studio.models.loading import load_model
+
+            if self._fast is None:
+                self._fast = FastModels()
+            source, kind = p.spec.full_dir or p.spec.base_ref, p.spec.model_type
+
+            def base():
+                return load_model(source, self.settings, model_type=kind).eval()
+
+            served = self._fast.get(self._key(p.spec), p.spec.adapter_dir, base)
+            return served.scheduler, serving.FAST_LABEL
+        scheduler = self.cache.scheduler(p.entry, p.adapter, p.spec.adapter_dir)
+        return scheduler, serving.EXACT_LABEL
+
+    def _batched(self, p: Prepared, options: GenerationOptions) -> Iterator[StreamUpdate] | None:
+        served = self._served(p, options)
+        if served is None:
+            return None
+        state = StreamUpdate(status="generating", model=p.spec.label, prompt=p.text,
+                             prompt_tokens=int(p.input_ids.shape[1]), engine=served[1])  # fmt: skip
+        return serving.stream_batched(served[0], p, options, state)
+
     # -- generation ---------------------------------------------------------------------
     def generate(self, ref: str, prompt: PromptInput, options: GenerationOptions,
                  rendered: Rendered | None = None) -> StreamUpdate:  # fmt: skip
         """Every returned sequence at once (non-streaming)."""
         spec = self.spec(ref)
         p = self.prepare(spec, prompt, options, rendered)
+        batched = self._batched(p, options)
+        if batched is not None:
+            *_, last = batched
+            return last
         start = time.perf_counter()
         with self._using(p):
             out = p.entry.model.generate(**self._kwargs(p, options))
@@ -216,7 +254,7 @@ class Engine:
         return StreamUpdate(status="done", text=texts[0], texts=texts, model=spec.label,
                             prompt=p.text, prompt_tokens=int(p.input_ids.shape[1]),
                             new_tokens=count, seconds=seconds, finish_reason=reasons[0],
-                            finish_reasons=reasons)  # fmt: skip
+                            finish_reasons=reasons, engine=serving.EXACT_LABEL)  # fmt: skip
 
     def _using(self, p: Prepared):
         """Run forward passes with p's adapter (reloaded if the adapter bound unloaded it)."""
@@ -239,6 +277,10 @@ class Engine:
             yield self.generate(ref, prompt, options, rendered)
             return
         p = self.prepare(spec, prompt, options, rendered)
+        batched = self._batched(p, options)
+        if batched is not None:
+            yield from batched
+            return
         streamer = counting_streamer(p.tokenizer, timeout=None)
         errors: list[BaseException] = []
         kwargs = self._kwargs(p, options)
@@ -259,7 +301,8 @@ class Engine:
         start = time.perf_counter()
         thread = run_in_thread(work, failed)
         state = StreamUpdate(status="generating", model=spec.label, prompt=p.text,
-                             prompt_tokens=int(p.input_ids.shape[1]))  # fmt: skip
+                             prompt_tokens=int(p.input_ids.shape[1]),
+                             engine=serving.EXACT_LABEL)  # fmt: skip
         holdback = max((len(s) for s in options.stop), default=1) - 1
         text, stopped = "", False
         for chunk in streamer:

@@ -19,17 +19,16 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-log = logging.getLogger(__name__)
+from studio.generate.batcher import BatchScheduler
 
-FAST = "fast"
-EXACT = "exact"
-PRECISIONS = (FAST, EXACT)
+log = logging.getLogger(__name__)
 
 
 class Int8Linear(nn.Module):
@@ -91,6 +90,14 @@ def adapter_stamp(adapter_dir: str) -> tuple:
                         for p in folder.iterdir() if p.is_file()))  # fmt: skip
 
 
+@dataclass
+class Served:
+    """A model ready to serve and the batch scheduler that owns its forward passes."""
+
+    model: Any
+    scheduler: BatchScheduler
+
+
 class FastModels:
     """Cached int8 copies: one per (base model key, adapter), rebuilt when the adapter's
     files change. Bounded LRU; `builds` counts real builds (tests)."""
@@ -101,8 +108,9 @@ class FastModels:
         self._lock = threading.Lock()
         self.builds = 0
 
-    def get(self, key: str, adapter_dir: str, base: Callable[[], nn.Module]) -> Any:
-        """The int8 copy of `base()` (+ the adapter in `adapter_dir`, merged first)."""
+    def get(self, key: str, adapter_dir: str, base: Callable[[], nn.Module]) -> Served:
+        """The int8 copy of `base()` (+ the adapter in `adapter_dir`, merged first) with the
+        scheduler that serves it."""
         stamp = adapter_stamp(adapter_dir) if adapter_dir else ()
         with self._lock:
             cached = self._copies.get((key, adapter_dir))
@@ -115,7 +123,8 @@ class FastModels:
                 plain = merged_copy(model, adapter_dir) if adapter_dir else model
                 fast = fast_copy(plain)
             self.builds += 1
-            self._copies[(key, adapter_dir)] = (stamp, fast)
+            served = Served(fast, BatchScheduler(fast))
+            self._copies[(key, adapter_dir)] = (stamp, served)
             while len(self._copies) > self.size:
                 self._copies.popitem(last=False)
-            return fast
+            return served

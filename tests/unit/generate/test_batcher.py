@@ -67,7 +67,8 @@ def test_eos_and_cancel_end_a_request(tiny):
     ids = tok(PROMPTS[0])["input_ids"]
     expected = plain_greedy(model, ids, 8)
     scheduler = BatchScheduler(model)
-    assert list(scheduler.submit(ids, 8, eos_ids={expected[2]})) == expected[: expected.index(expected[2]) + 1]  # noqa: E501
+    stop_at = expected.index(expected[2]) + 1
+    assert list(scheduler.submit(ids, 8, eos_ids={expected[2]})) == expected[:stop_at]
     request = scheduler.submit(ids, 400)
     got = []
     for token in request:
