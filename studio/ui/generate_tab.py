@@ -77,6 +77,11 @@ def _param_widgets() -> dict[str, gr.components.Component]:
     w["stop"] = gr.Textbox(label="Stop sequences (one per line; \\n for a newline)", lines=2)
     w["num_return_sequences"] = gr.Slider(1, 8, value=1, step=1, label="Returned sequences")
     w["seed"] = gr.Number(value=None, precision=0, label="Seed (empty = random)")
+    w["precision"] = gr.Radio(
+        [("Fast (int8 weights, about 2x faster on a CPU)", "fast"), ("Exact (fp32)", "exact")],
+        value="fast", elem_id="gen-precision",
+        label="Speed: the stats line says which one answered",
+    )  # fmt: skip
     return w
 
 
