@@ -1,11 +1,13 @@
-"""The "fast" CPU path: a copy of a model with int8 weights, 4x fewer bytes read per token.
+"""The "fast" CPU path: a copy of a model with int8 Linear layers, 4x fewer bytes per token.
 
 Decoding on a CPU is bound by memory bandwidth (every new token reads every weight), so the
-studio serves a copy whose Linear layers (the tied output head included) hold int8 weights
-with one fp32 scale per output row, multiplied by torch's own weight-only int8 kernel
-(`aten._weight_int8pack_mm`); activations stay fp32. Embeddings and norms stay fp32.
-`torch.ao.quantization.quantize_dynamic` (int8 activations too) is deprecated in torch 2.x and
-measured slower here; bench/bench_generate.py compares them.
+studio serves a copy whose Linear layers (the output head included) are int8 with dynamic
+int8 activations (torch's fbgemm kernels, `quantize_dynamic`); embeddings and norms stay
+fp32. bench/bench_generate.py chose it by measurement: torch's weight-only int8 kernel
+(`aten._weight_int8pack_mm`) and bf16 weights were slower than fp32 on this kind of CPU,
+torchao is not installable here, and llama.cpp needs a long source build. The
+`torch.ao.quantization` API is deprecated in torch 2.x but still ships in 2.13; its
+deprecation warnings are silenced here because the studio pins the behaviour by tests.
 
 A tuned model's LoRA adapter is merged into the copy before quantizing (FastModels), so
 the fast path runs one plain model per tuned version; the copy is rebuilt when the adapter
@@ -17,6 +19,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,46 +34,14 @@ from studio.generate.batcher import BatchScheduler
 log = logging.getLogger(__name__)
 
 
-class Int8Linear(nn.Module):
-    """A Linear layer with int8 weights (per output row scale) and fp32 activations."""
-
-    def __init__(self, linear: nn.Linear):
-        super().__init__()
-        weight = linear.weight.detach().float()
-        scales = weight.abs().amax(dim=1).clamp(min=1e-8) / 127.0
-        q = torch.round(weight / scales[:, None]).clamp(-128, 127).to(torch.int8)
-        self.register_buffer("weight", q.contiguous())
-        self.register_buffer("scales", scales.contiguous())
-        bias = linear.bias.detach().float().clone() if linear.bias is not None else None
-        self.register_buffer("bias", bias)
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.reshape(-1, x.shape[-1]).float()
-        out = torch.ops.aten._weight_int8pack_mm(flat, self.weight, self.scales)
-        if self.bias is not None:
-            out = out + self.bias
-        return out.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
-
-
-def quantize_int8(model: nn.Module) -> nn.Module:
-    """`model` with every nn.Linear replaced by Int8Linear, in place (returns it)."""
-    for name, child in list(model.named_children()):
-        if isinstance(child, nn.Linear):
-            setattr(model, name, Int8Linear(child))
-        else:
-            quantize_int8(child)
-    return model
-
-
 def fast_copy(model: nn.Module) -> nn.Module:
     """An int8 copy of a plain (non-peft) fp32 model for CPU serving; `model` is untouched."""
-    clone = copy.deepcopy(model)
-    # Untie the output head from the embedding: the head becomes int8, the embedding stays.
-    head = clone.get_output_embeddings() if hasattr(clone, "get_output_embeddings") else None
-    if head is not None and head.weight is clone.get_input_embeddings().weight:
-        head.weight = nn.Parameter(head.weight.detach().clone())
-    return quantize_int8(clone).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecation notice of torch.ao.quantization
+        from torch.ao.quantization import quantize_dynamic
+
+        clone = copy.deepcopy(model)
+        return quantize_dynamic(clone, {nn.Linear}, dtype=torch.qint8, inplace=True).eval()
 
 
 def merged_copy(model: nn.Module, adapter_dir: str) -> nn.Module:
