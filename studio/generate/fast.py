@@ -1,9 +1,9 @@
 """The "fast" CPU path: a copy of a model with int8 Linear layers, 4x fewer bytes per token.
 
 Decoding on a CPU is bound by memory bandwidth (every new token reads every weight), so the
-studio serves a copy whose Linear layers (the output head included) are int8 with dynamic
-int8 activations (torch's fbgemm kernels, `quantize_dynamic`); embeddings and norms stay
-fp32. bench/bench_generate.py chose it by measurement: torch's weight-only int8 kernel
+studio serves a copy whose Linear layers (the output head included) are int8, one scale per
+output row, with dynamic int8 activations (torch's fbgemm kernels, `quantize_dynamic`);
+embeddings and norms stay fp32. bench/bench_generate.py chose it by measurement: torch's weight-only int8 kernel
 (`aten._weight_int8pack_mm`) and bf16 weights were slower than fp32 on this kind of CPU,
 torchao is not installable here, and llama.cpp needs a long source build. The
 `torch.ao.quantization` API is deprecated in torch 2.x but still ships in 2.13; its
@@ -38,10 +38,13 @@ def fast_copy(model: nn.Module) -> nn.Module:
     """An int8 copy of a plain (non-peft) fp32 model for CPU serving; `model` is untouched."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the deprecation notice of torch.ao.quantization
-        from torch.ao.quantization import quantize_dynamic
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
         clone = copy.deepcopy(model)
-        return quantize_dynamic(clone, {nn.Linear}, dtype=torch.qint8, inplace=True).eval()
+        # One scale per output row: a single per-tensor scale moved SmolLM2's logits by ~12
+        # and changed most greedy answers; per row they stay close to fp32.
+        spec = {nn.Linear: per_channel_dynamic_qconfig}
+        return quantize_dynamic(clone, spec, dtype=torch.qint8, inplace=True).eval()
 
 
 def merged_copy(model: nn.Module, adapter_dir: str) -> nn.Module:
