@@ -9,12 +9,11 @@ import zipfile
 import pytest
 import torch
 
-from studio.evaluate.generation import greedy
+from studio.evaluate.generation import greedy, prompt_text
+from studio.evaluate.pair import load_pair
 from studio.export import export_adapter_zip, export_merged_zip
 from studio.export.gguf import GGUFRefused, export_gguf_zip
 from studio.export.gguf_writer import check_gguf_support
-from studio.evaluate.generation import prompt_text
-from studio.evaluate.pair import load_pair
 from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
 
 N_NEW = 8
