@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from studio import jsonsafe
 from studio.configs.hyper import HYPER_FIELDS, parse_target_modules
 from studio.configs.schemas import SECTIONS
 
@@ -81,10 +82,8 @@ def texts_to_dicts(texts: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], 
     problems = []
     for section, text in zip(SECTIONS, texts, strict=True):
         try:
-            dicts[section] = json.loads(text) if (text or "").strip() else {}
-        except json.JSONDecodeError as exc:
-            problems.append(
-                f"{section}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-            )
+            dicts[section] = jsonsafe.loads(text) if (text or "").strip() else {}
+        except ValueError as exc:  # syntax, nesting, Infinity / NaN: said in words
+            problems.append(f"{section}: not valid JSON ({exc})")
             dicts[section] = {}
     return dicts, problems

@@ -39,7 +39,6 @@ MODEL = {
     "attn_implementation": F(
         "choice", "attention kernel", choices=("eager", "sdpa", "flash_attention_2"), nullable=True
     ),
-    "revision": F("str", "branch, tag or commit of a Hub model", max_len=100),
     "low_cpu_mem_usage": F("bool", "load weights lazily to save memory"),
 }
 ARCHITECTURE = {
@@ -187,6 +186,9 @@ _CODE = "it would run code shipped with the model; the studio only loads safeten
 REFUSED: dict[str, str] = {
     "trust_remote_code": _CODE,
     "code_revision": _CODE,
+    "revision": "the studio loads the copy of the model that is on this machine (converted "
+    "or cached), whatever revision is named; to train another revision, download it and type "
+    "its folder as the base model",
     "output_dir": _FILES,
     "logging_dir": _FILES,
     "cache_dir": _FILES,

@@ -36,13 +36,19 @@ KINDS = ("train", "evaluate")
 RESUMABLE = ("cancelled", "failed", "interrupted")
 
 
-def _killed_reason(signum: int) -> str:
+def can_resume(job: dict[str, Any]) -> bool:
+    """Whether Resume can continue this job: a stopped train job with a complete checkpoint."""
+    return (job.get("kind") == "train" and job.get("status") in RESUMABLE
+            and last_checkpoint_step(job["run_dir"]) is not None)  # fmt: skip
+
+
+def _killed_reason(signum: int, step: int | None = None) -> str:
     name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else "?"
     why = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
-    return (
-        f"The training process was killed (signal {signum}, {name}){why}. Lower the batch size "
-        "or max length, then press Resume to continue from the last checkpoint, or Train again."
-    )
+    then = (f"press Resume to continue from step {step}, or Train again" if step is not None
+            else "Train again (it saved no checkpoint to resume from)")  # fmt: skip
+    return (f"The training process was killed (signal {signum}, {name}){why}. Lower the batch "
+            f"size or max length, then {then}.")  # fmt: skip
 
 
 def signal_job(pid: int, sig: int) -> None:
@@ -206,7 +212,8 @@ class JobRunner:
             self._set_final(job["id"], "cancelled", "The job did not stop in time and was ended; "
                             + (f"Resume continues from step {step}." if step else "start it again."))  # fmt: skip
         elif code is not None and code < 0:
-            self._set_final(job["id"], "failed", _killed_reason(-code))
+            step = last_checkpoint_step(job["run_dir"]) if job["kind"] == "train" else None
+            self._set_final(job["id"], "failed", _killed_reason(-code, step))
         elif code is not None:
             self._set_final(job["id"], "failed", f"The job process exited with code {code} "
                             "without writing status.json; see the end of train.log.")  # fmt: skip

@@ -194,7 +194,9 @@ def build_models_tab(ctx: UIContext) -> None:
         @user_errors
         def on_validate(key, kind, *values):
             hyper, dicts, bad = _gather(values)
-            return problems_md(bad + validate(get_template(key), hyper, dicts, None, kind))
+            return problems_md(
+                bad + validate(get_template(key), hyper, dicts, None, kind, settings)
+            )
 
         validate_btn.click(on_validate, [template, model_type, *fields, *codes], [problems])
 

@@ -22,6 +22,7 @@ import pandas as pd
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
 from studio.jobs.files import LOG_FILE, METRICS_FILE
+from studio.jobs.runner import can_resume
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 
@@ -229,7 +230,7 @@ def build_train_tab(ctx: UIContext) -> None:
                     gr.Button(interactive=False), gr.Button(interactive=False), (stamp, rows))  # fmt: skip
         metrics = read_metrics(job["run_dir"])
         p = job_progress(job, metrics)
-        resumable = job["status"] in ("cancelled", "failed", "interrupted")
+        resumable = can_resume(job)  # never offered without a checkpoint to continue from
         return (status_markdown(job, p), progress_html(p), plot_value(chart_frame(metrics)),
                 tail_log(job["run_dir"], 30), table,
                 gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable),
