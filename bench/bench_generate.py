@@ -106,6 +106,15 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {args.model}, "
           f"{args.tokens} new tokens, {args.rounds} rounds", flush=True)  # fmt: skip
 
+    same, total = agreement(engine, ref, 16)
+    print(f"\nGreedy agreement, fast vs exact: {same}/{total} prompts identical for the first "
+          "16 tokens", flush=True)  # fmt: skip
+    cref = args.classify_model or ref
+    acc = {p: accuracy(engine, cref, p, args.classify_rows) for p in ("exact", "fast")}
+    print(f"Classification accuracy ({cref}, {args.classify_rows} held-out Financial "
+          f"PhraseBank rows): exact {acc['exact'] * 100:.1f}%, fast {acc['fast'] * 100:.1f}% "
+          f"(difference {abs(acc['exact'] - acc['fast']) * 100:.1f} points)")  # fmt: skip
+
     # Warm up: loads the model, builds the fast copy, and runs each path once.
     timed_engine(engine, ref, prompt, 4, "exact")
     timed_engine(engine, ref, prompt, 4, "fast")
@@ -151,15 +160,6 @@ def main() -> None:
             print(f"\n20 concurrent /v1 requests of 8 tokens ({precision}): all "
                   f"{lat['ok']}/20 ok in {lat['wall']:.1f} s; latency median "
                   f"{lat['median']:.2f} s, max {lat['max']:.2f} s", flush=True)  # fmt: skip
-
-    same, total = agreement(engine, ref, 16)
-    print(f"\nGreedy agreement, fast vs exact: {same}/{total} prompts identical for the first "
-          "16 tokens", flush=True)  # fmt: skip
-    cref = args.classify_model or ref
-    acc = {p: accuracy(engine, cref, p, args.classify_rows) for p in ("exact", "fast")}
-    print(f"Classification accuracy ({cref}, {args.classify_rows} held-out Financial "
-          f"PhraseBank rows): exact {acc['exact'] * 100:.1f}%, fast {acc['fast'] * 100:.1f}% "
-          f"(difference {abs(acc['exact'] - acc['fast']) * 100:.1f} points)")  # fmt: skip
 
 
 if __name__ == "__main__":
