@@ -16,7 +16,7 @@ def engine(settings, store, packaged_model_dir):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: dynamic int8 activations keep only 3/12 "
+    reason="known gap: dynamic int8 activations keep at most 3/12 "
     "prompts identical for 16 tokens (bench/README.md); passing means fixed",
 )
 def test_fast_greedy_matches_fp32_for_16_tokens_on_most_prompts(engine):
