@@ -197,32 +197,8 @@ class Engine:
             return [row for row in sequences]
         return [row[p.input_ids.shape[1] :] for row in sequences]
 
-    def _served(self, p: Prepared, options: GenerationOptions) -> tuple[Any, str] | None:
-        """(batch scheduler, which model answers) when this request can be batched.
-
-        "fast" on a CPU is the int8 copy (adapter merged in); on a GPU, or where no copy can
-        be made, the exact model answers and the label says so.
-        """
-        if not serving.batchable(p.spec.model_type, p.entry.model, options):
-            return None
-        if options.precision == "fast" and p.entry.model.device.type == "cpu":
-            from studio.generate.fast import FastModels
-            from studio.models.loading import load_model
-
-            if self._fast is None:
-                self._fast = FastModels()
-            source, kind = p.spec.full_dir or p.spec.base_ref, p.spec.model_type
-
-            def base():
-                return load_model(source, self.settings, model_type=kind).eval()
-
-            served = self._fast.get(self._key(p.spec), p.spec.adapter_dir, base)
-            return served.scheduler, serving.FAST_LABEL
-        scheduler = self.cache.scheduler(p.entry, p.adapter, p.spec.adapter_dir)
-        return scheduler, serving.EXACT_LABEL
-
     def _batched(self, p: Prepared, options: GenerationOptions) -> Iterator[StreamUpdate] | None:
-        served = self._served(p, options)
+        served = serving.scheduler_for(self, p, options)
         if served is None:
             return None
         state = StreamUpdate(status="generating", model=p.spec.label, prompt=p.text,

@@ -33,6 +33,28 @@ def batchable(model_type: str, model: Any, options: GenerationOptions) -> bool:
             and options.strategy in BATCHED_STRATEGIES and options.num_return_sequences == 1)  # fmt: skip
 
 
+def scheduler_for(engine, p, options: GenerationOptions) -> tuple[Any, str] | None:
+    """(batch scheduler, which model answers) for a prepared request, None when it cannot
+    be batched. "fast" on a CPU is the int8 copy (adapter merged in); on a GPU the exact
+    model answers, and the label says so."""
+    if not batchable(p.spec.model_type, p.entry.model, options):
+        return None
+    if options.precision == "fast" and p.entry.model.device.type == "cpu":
+        from studio.generate.fast import FastModels
+        from studio.models.loading import load_model
+
+        if engine._fast is None:
+            engine._fast = FastModels()
+        source, kind = p.spec.full_dir or p.spec.base_ref, p.spec.model_type
+
+        def base():
+            return load_model(source, engine.settings, model_type=kind).eval()
+
+        served = engine._fast.get(engine._key(p.spec), p.spec.adapter_dir, base)
+        return served.scheduler, FAST_LABEL
+    return engine.cache.scheduler(p.entry, p.adapter, p.spec.adapter_dir), EXACT_LABEL
+
+
 def eos_ids(model: Any, tokenizer: Any) -> set[int]:
     """Every end-of-sequence id the model's generation config or tokenizer names."""
     ids: set[int] = set()
