@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from studio.models.architecture import base_config, layer_count, meta_model
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,46 +89,18 @@ def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     return []
 
 
-def meta_model(cfg: dict[str, Any], model_type: str):
-    """The base's architecture on the meta device, from its config.json dict (no weights,
-    no memory); None when this transformers cannot build it."""
-    from studio.models.hf import hf_ready
-
-    hf_ready()
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
-
-    try:
-        kind = cfg.get("model_type")
-        config = AutoConfig.for_model(kind, **{k: v for k, v in cfg.items() if k != "model_type"})
-        auto = AutoModelForSeq2SeqLM if model_type == "seq2seq" else AutoModelForCausalLM
-        with torch.device("meta"):
-            return auto.from_config(config, trust_remote_code=False)
-    except Exception as exc:  # an architecture this transformers does not know
-        log.info("cannot build %s on the meta device (%s)", cfg.get("model_type"), exc)
-        return None
-
-
-def _layer_count(cfg: dict[str, Any]) -> int | None:
-    from studio.export.weights import _layer_count as layers
-
-    return layers(cfg)
-
-
 def lora_problems(peft: dict[str, Any], base: str, model_type: str,
                   settings: Settings) -> list[str]:  # fmt: skip
     """Construct the LoRA adapter on the base's architecture (meta device, no weights)."""
     if not peft:
         return []
-    from studio.export.weights import base_config
-
     cfg = base_config(base, settings)
     if cfg is None or not isinstance(cfg.get("model_type"), str):
         log.info("no config.json for %s here; LoRA targets not checked at Validate", base)
         return []
     problems = []
     layers = peft.get("layers_to_transform")
-    n_layers = _layer_count(cfg)
+    n_layers = layer_count(cfg)
     if isinstance(layers, list) and n_layers:
         bad = [i for i in layers if isinstance(i, int) and not 0 <= i < n_layers]
         if bad:

@@ -18,7 +18,10 @@ FORM_ORDER: tuple[str, ...] = (
     "base_model", "epochs", "learning_rate", "lr_scheduler", "warmup_steps", "batch_size",
     "grad_accum", "max_length", "max_steps", "lora_r", "lora_alpha", "lora_dropout",
     "target_modules", "valid_pct", "seed", "precision", "invalid_tolerance_pct", "response_only",
+    "processes", "num_machines", "machine_rank", "main_address", "main_port",
 )  # fmt: skip
+# Shown in their own "Several machines" section of the form.
+MACHINE_KEYS = ("num_machines", "machine_rank", "main_address", "main_port")
 LABELS = {
     "base_model": "Base model (Hugging Face id or local folder)",
     "epochs": "Epochs",
@@ -38,6 +41,11 @@ LABELS = {
     "precision": "Precision",
     "invalid_tolerance_pct": "Invalid data tolerance (%)",
     "response_only": "Loss on the response only",
+    "processes": "Processes / GPUs (per machine)",
+    "num_machines": "Machines",
+    "machine_rank": "This machine's rank",
+    "main_address": "Main machine address (host or IP)",
+    "main_port": "Main machine port",
 }
 SECTION_TITLES = {
     "model": "Model config",

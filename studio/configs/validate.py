@@ -18,6 +18,7 @@ from typing import Any
 from studio.configs.fields import check_value
 from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware, hardware_problems
 from studio.configs.hyper import HYPER_FIELDS, LINKS, apply_hyperparameters
+from studio.configs.launch import launch_problems
 from studio.configs.schemas import (
     ARCHITECTURE,
     REFUSED,
@@ -224,6 +225,7 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
         )
     problems += _best_model_problems(trainer)
     problems += hardware_problems(model, quant, trainer, hw)
+    problems += launch_problems(trainer, hw)
     return problems
 
 

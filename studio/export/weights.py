@@ -17,69 +17,18 @@ When the base's config.json is not on this machine the base checks are skipped (
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
 from typing import Any
 
 from studio.export.importer import ImportRefused
+from studio.models.architecture import HIDDEN_KEYS, base_config, first_int, layer_count, meta_model
 from studio.settings import Settings
 
 log = logging.getLogger("studio.export")
 _LAYER = re.compile(r"\.(?:layers|h|layer|block|blocks)\.(\d+)\.")
 _LORA = re.compile(r"^(.*)\.lora_(?:embedding_)?([AB])(?:\.[^.]+)?(?:\.weight)?$")
-HIDDEN_KEYS = ("hidden_size", "n_embd", "d_model", "dim")
-LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
-
-
-def base_config(ref: str, settings: Settings) -> dict[str, Any] | None:
-    """The base model's config.json as a dict, if it is on this machine (no download)."""
-    from studio.models.resolve import (
-        PACKAGED_HUB_ID,
-        PACKAGED_REF,
-        is_local_ref,
-        packaged_model_dir,
-    )
-
-    if ref == PACKAGED_REF:
-        paths = [packaged_model_dir(settings) / "config.json", _cached_config(PACKAGED_HUB_ID)]
-    elif is_local_ref(ref):
-        paths = [Path(ref).expanduser() / "config.json"]
-    else:
-        paths = [_cached_config(ref)]
-    for path in paths:
-        if path is not None and path.is_file():
-            try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError):
-                return None
-            return data if isinstance(data, dict) else None
-    return None
-
-
-def _cached_config(repo_id: str) -> Path | None:
-    """config.json of a Hub model in the local cache (never downloads)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        found = try_to_load_from_cache(repo_id, "config.json")
-    except Exception:  # an id the Hub library rejects has no cached config either
-        return None
-    return Path(found) if isinstance(found, str) else None
-
-
-def _first(cfg: dict[str, Any], keys: tuple[str, ...]) -> int | None:
-    for key in keys:
-        if isinstance(cfg.get(key), int):
-            return cfg[key]
-    return None
-
-
-def _layer_count(cfg: dict[str, Any]) -> int | None:
-    n = _first(cfg, LAYER_KEYS)
-    decoder = cfg.get("num_decoder_layers")  # encoder-decoder models (T5)
-    return max(n, decoder) if n and isinstance(decoder, int) else n
 
 
 def read_shapes(path: Path) -> dict[str, list[int]]:
@@ -97,7 +46,7 @@ def read_shapes(path: Path) -> dict[str, list[int]]:
 
 def check_shapes(shapes: dict[str, list[int]], cfg: dict[str, Any], base: str) -> None:
     """Refuse LoRA tensors whose sizes or layers do not fit the base config `cfg`."""
-    hidden, layers = _first(cfg, HIDDEN_KEYS), _layer_count(cfg)
+    hidden, layers = first_int(cfg, HIDDEN_KEYS), layer_count(cfg)
     pairs: dict[str, dict[str, list[int]]] = {}
     for key, shape in shapes.items():
         match = _LORA.match(key)
@@ -168,8 +117,6 @@ def check_modules(
     shapes: dict[str, list[int]], cfg: dict[str, Any], base: str, model_type: str
 ) -> None:
     """Each adapted module exists in the base with the lora tensors' exact in/out features."""
-    from studio.configs.construct import meta_model
-
     model = meta_model(cfg, model_type)
     if model is None:
         return

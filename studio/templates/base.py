@@ -53,9 +53,12 @@ class Template:
 
     def default_hyper(self) -> dict[str, Any]:
         """The form's starting values: the studio defaults with this template's overrides."""
+        from studio.configs.hardware import detect_hardware
         from studio.configs.hyper import DEFAULT_HYPER
+        from studio.configs.launch import default_processes
 
         hyper = copy.deepcopy(DEFAULT_HYPER)
+        hyper["processes"] = default_processes(detect_hardware())
         hyper.update(copy.deepcopy(self.hyper))
         hyper["base_model"] = self.base_model
         return hyper

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 
-from studio.jobs.runner import _killed_reason, can_resume
+from studio.jobs.procs import killed_reason as _killed_reason
+from studio.jobs.runner import can_resume
 
 
 def _job(tmp_path, status="failed", kind="train"):
