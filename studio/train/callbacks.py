@@ -4,6 +4,9 @@ One JSON object per line, appended and flushed at once so the page can tail the 
   {"type": "train", "step", "total_steps", "epoch", "loss", "learning_rate", "tokens_seen",
    "tokens_per_s", "elapsed_s", "eta_s", "memory_mb", "memory_kind", "time"}
   {"type": "eval", "step", "total_steps", "epoch", "eval_loss", "perplexity", "time"}
+     (+ "accuracy" for classification data, studio.train.accuracy)
+  {"type": "budget", "total_steps", "planned_steps", "examples", "epochs", "deadline", ...}
+     (a time-budgeted run's plan, studio.train.budget)
 A stop request (RUN_DIR/STOP, SIGTERM, or Ctrl-C / SIGINT from a terminal) is checked after
 every optimizer step: training saves a checkpoint and stops; the entry point then saves the
 adapter and reports "cancelled". A second Ctrl-C quits at once (KeyboardInterrupt).
@@ -174,5 +177,7 @@ class MetricsCallback(TrainerCallback):
                 "epoch": round(float(state.epoch or 0), 4), "eval_loss": eval_loss,
                 "perplexity": perplexity(eval_loss), "time": now,
             }  # fmt: skip
+            if "eval_accuracy" in logs:  # classification data: scored by label probabilities
+                self.last_eval["accuracy"] = float(logs["eval_accuracy"])
             self.write(self.last_eval)
         return control
