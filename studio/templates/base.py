@@ -53,9 +53,12 @@ class Template:
 
     def default_hyper(self) -> dict[str, Any]:
         """The form's starting values: the studio defaults with this template's overrides."""
+        from studio.configs.hardware import detect_hardware
         from studio.configs.hyper import DEFAULT_HYPER
 
         hyper = copy.deepcopy(DEFAULT_HYPER)
+        if detect_hardware().cuda:
+            hyper["time_budget_min"] = 0.0  # a GPU run is fast: the budget is opt-in there
         hyper.update(copy.deepcopy(self.hyper))
         hyper["base_model"] = self.base_model
         return hyper

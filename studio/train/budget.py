@@ -29,7 +29,8 @@ log = logging.getLogger("studio.train")
 BUDGET_FILE = "budget.json"
 MEASURE_STEPS = 3  # steps timed before the first plan
 WARMUP_CAP = 0.1  # at most this share of a shortened run warms up
-MARGIN = 0.97  # plan for 97% of the time left: the step time wanders on a busy machine
+MARGIN = 0.97
+EVAL_COST = 0.35  # one scored row vs one trained row, until an evaluation is timed  # plan for 97% of the time left: the step time wanders on a busy machine
 
 
 class TimeBudget(TrainerCallback):
@@ -42,6 +43,7 @@ class TimeBudget(TrainerCallback):
         self.write = write or (lambda record: None)
         self.examples_per_step, self.n_train = max(1, examples_per_step), max(1, n_train)
         self.trainer: Any = None  # set by the runner once the Trainer exists
+        self.eval_rows = 0  # rows one evaluation scores (eval loss + label scoring)
         self.planned: int | None = None  # the steps the epochs asked for
         self.total: int | None = None  # the steps chosen to fit the budget
         self.step_s: float | None = None
@@ -52,6 +54,10 @@ class TimeBudget(TrainerCallback):
     def _fit(self, now: float, step: int) -> int:
         """The total steps that end by the deadline at the measured pace."""
         reserve = float(getattr(self.trainer, "last_eval_s", 0.0) or 0.0)
+        if not reserve and self.eval_rows and self.step_s:
+            # No evaluation timed yet: a forward pass over a row costs about a third of a
+            # training step's forward + backward per row.
+            reserve = EVAL_COST * self.step_s * self.eval_rows / self.examples_per_step
         left = (self.deadline - now) * MARGIN - reserve
         return step + max(0, math.floor(left / self.step_s)) if self.step_s else self.planned
 

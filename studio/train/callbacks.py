@@ -110,6 +110,7 @@ class MetricsCallback(TrainerCallback):
         self._last = (self._t0, 0)  # (time, tokens) at the previous log
         self._start_step = 0
         self.is_main = True  # only the main process of a distributed run writes the file
+        self.reports_accuracy = False  # evaluations will carry "accuracy" (classification data)
 
     def write(self, record: dict[str, Any]) -> None:
         if not self.is_main:
@@ -126,7 +127,7 @@ class MetricsCallback(TrainerCallback):
         self._last = (self._t0, state.num_input_tokens_seen)
         self._start_step = state.global_step  # a resumed run counts speed from here
         self.write({"type": "start", "step": state.global_step, "total_steps": state.max_steps,
-                    "time": time.time()})  # fmt: skip
+                    "time": time.time(), "reports_accuracy": self.reports_accuracy})  # fmt: skip
 
     def on_step_end(self, args, state, control, **kwargs):
         requested = self.stop.requested(state.global_step)

@@ -59,6 +59,9 @@ def configure_extras(trainer: Any, cfg: dict[str, Any], model: Any, budget: Any,
     trainer.accuracy = accuracy
     if budget is not None:
         budget.trainer = trainer
+        n_eval = len(trainer.eval_dataset) if trainer.eval_dataset is not None else 0
+        n_scored = len(accuracy.examples) * len(accuracy.labels) if accuracy is not None else 0
+        budget.eval_rows = n_eval + n_scored
     best = str(cfg["trainer"].get("metric_for_best_model") or "")
     if best.removeprefix("eval_") == "accuracy" and accuracy is None:
         raise ConfigError(

@@ -166,13 +166,9 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds))
     callbacks = [metrics] + ([budget] if budget else [])
     trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds or None, args, callbacks)
-    configure_extras(
-        trainer,
-        cfg,
-        model,
-        budget,
-        LabelAccuracy.for_run(train_ex, valid_ex, tokenizer, cfg) if eval_ds else None,
-    )
+    accuracy = LabelAccuracy.for_run(train_ex, valid_ex, tokenizer, cfg) if eval_ds else None
+    configure_extras(trainer, cfg, model, budget, accuracy)
+    metrics.reports_accuracy = accuracy is not None
     checkpoint = last_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
         log.warning("no complete checkpoint in %s: starting from the beginning", run_dir)
