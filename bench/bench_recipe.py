@@ -159,6 +159,8 @@ def main() -> None:
     parser.add_argument("--heldout-pct", type=float, default=15.0)
     parser.add_argument("--heldout-max", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--base-model", default="", help="another base (a quick check of the "
+                        "bench itself on a tiny model); default: the template's")  # fmt: skip
     parser.add_argument("--home", default=str(RESULTS / "recipe_home"))
     opts = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -189,7 +191,11 @@ def main() -> None:
     for name in opts.recipes.split(","):
         t0 = time.time()
         load0 = os.getloadavg()[0]
-        job = train(store, settings, runner, app["id"], tune_v["id"], name, RECIPES[name],
+        overrides = {
+            **RECIPES[name],
+            **({"base_model": opts.base_model} if opts.base_model else {}),
+        }
+        job = train(store, settings, runner, app["id"], tune_v["id"], name, overrides,
                     opts.budget_min, opts.max_steps)  # fmt: skip
         wall = time.time() - t0
         s = job["summary"] or {}

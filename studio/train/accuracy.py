@@ -43,6 +43,10 @@ class LabelAccuracy:
         bs = int(cfg["trainer"].get("per_device_eval_batch_size") or 8)
         return cls(scored, labels, tokenizer, cfg, bs)
 
+    def limit(self, n: int) -> None:
+        """Score only the first n examples from now on."""
+        self.examples, self.y_true = self.examples[:n], self.y_true[:n]
+
     def score(self, model: Any) -> float:
         """Accuracy of the model's most likely label (leaves the model in eval mode)."""
         from studio.evaluate.classification import classification_metrics, label_probabilities

@@ -1,16 +1,19 @@
 """Train for at most N minutes: fit the whole learning-rate schedule into a time budget.
 
-The callback measures the time per optimizer step (from the end of the first step, so loading
-and the first step's warm-up do not count; evaluations and checkpoints in between do) and,
-after every step from the MEASURE_STEPS-th on, works out how many steps still fit before the
-deadline, keeping back the time of the last evaluation for the final one. When fewer steps fit
-than planned it shrinks the run: `state.max_steps` becomes the chosen total (so the Trainer
-ends there normally: stopping at the budget is a success) and the scheduler is recreated for
-that total (its warm-up capped at a tenth of it), and moved to the current step, so warm-up
-and decay both complete by the deadline. It only ever shrinks: a run that fits its budget is
-left alone. Every new plan is written to metrics.jsonl as a "budget" record and to
-RUN_DIR/budget.json, which a resumed run applies again (the checkpoint's scheduler state does
-not carry its total). The plan is independent of how batches are drawn or sharded.
+The deadline counts from the start of the run (loading included: it is the user's wait).
+After every optimizer step the callback measures the time per step (the first step alone at
+first, a pessimistic guess that includes one-off costs, then the mean since the first step,
+evaluations and checkpoints included) and works out how many steps fit before the deadline,
+keeping back the time of one evaluation for the final one. It makes that number the run's
+total: `state.max_steps` becomes the chosen total (so the Trainer ends there normally:
+stopping at the budget is a success) and the scheduler is recreated for that total (its
+warm-up capped at a tenth of it) and moved to the current step, so warm-up and decay both
+complete by the deadline. The total never exceeds what the epochs asked for; it shrinks as
+soon as the deadline needs it and grows back only by a clear margin. On a machine so slow
+that one evaluation would take more than a tenth of the budget, evaluations use a matching
+share of the validation rows. Every new plan is written to metrics.jsonl as a "budget" record
+and to RUN_DIR/budget.json, which a resumed run applies again (the checkpoint's scheduler
+state does not carry its total). The plan is independent of how batches are drawn or sharded.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from transformers import TrainerCallback
 
 log = logging.getLogger("studio.train")
 BUDGET_FILE = "budget.json"
-MEASURE_STEPS = 3  # steps timed before the first plan
+MEASURE_STEPS = 3  # steps timed before the evaluation is fitted to the budget
+REPLAN_UP = 1.05  # a plan grows back only when 5% more steps fit
 WARMUP_CAP = 0.1  # at most this share of a shortened run warms up
 MARGIN = 0.97
-EVAL_COST = 0.35  # one scored row vs one trained row, until an evaluation is timed  # plan for 97% of the time left: the step time wanders on a busy machine
+EVAL_COST = 0.35  # one scored row vs one trained row, until an evaluation is timed
+EVAL_SHARE = 0.1  # the most of the budget one evaluation may take  # plan for 97% of the time left: the step time wanders on a busy machine
 
 
 class TimeBudget(TrainerCallback):
@@ -43,23 +48,38 @@ class TimeBudget(TrainerCallback):
         self.write = write or (lambda record: None)
         self.examples_per_step, self.n_train = max(1, examples_per_step), max(1, n_train)
         self.trainer: Any = None  # set by the runner once the Trainer exists
-        self.eval_rows = 0  # rows one evaluation scores (eval loss + label scoring)
         self.planned: int | None = None  # the steps the epochs asked for
         self.total: int | None = None  # the steps chosen to fit the budget
         self.step_s: float | None = None
         self._mark: tuple[float, int] | None = None  # (time, step) at the end of the first step
         self._warmup0 = 0
+        self._begin = time.time()
+        self._eval_fitted = False
 
     # -- the plan ---------------------------------------------------------------------------
     def _fit(self, now: float, step: int) -> int:
         """The total steps that end by the deadline at the measured pace."""
         reserve = float(getattr(self.trainer, "last_eval_s", 0.0) or 0.0)
-        if not reserve and self.eval_rows and self.step_s:
-            # No evaluation timed yet: a forward pass over a row costs about a third of a
-            # training step's forward + backward per row.
-            reserve = EVAL_COST * self.step_s * self.eval_rows / self.examples_per_step
+        if not reserve and self.step_s:
+            reserve = self.eval_estimate()
         left = (self.deadline - now) * MARGIN - reserve
         return step + max(0, math.floor(left / self.step_s)) if self.step_s else self.planned
+
+    def eval_estimate(self) -> float:
+        """Seconds one evaluation should take, before one was timed: scoring a row (forward
+        only) costs about EVAL_COST of training on it (forward and backward)."""
+        rows = self.trainer.eval_rows() if hasattr(self.trainer, "eval_rows") else 0
+        return EVAL_COST * (self.step_s or 0.0) * rows / self.examples_per_step
+
+    def fit_evaluation(self) -> None:
+        """On a slow machine, validate on fewer rows so that one evaluation takes at most
+        EVAL_SHARE of the budget (else the final one alone could eat the training time)."""
+        cost = self.eval_estimate()
+        if cost > EVAL_SHARE * self.seconds and hasattr(self.trainer, "limit_eval"):
+            before = self.trainer.eval_rows()
+            self.trainer.limit_eval(EVAL_SHARE * self.seconds / cost)
+            log.info("time budget: evaluating on %d of %d validation rows (one evaluation "
+                     "would take about %.0fs)", self.trainer.eval_rows(), before, cost)  # fmt: skip
 
     def warmup_for(self, total: int) -> int:
         """Warm-up steps for a run cut to `total`: a ratio stays a ratio; a number of steps
@@ -104,12 +124,13 @@ class TimeBudget(TrainerCallback):
 
     def summary(self) -> dict[str, Any]:
         """What the run's summary says about the budget."""
-        return {"budget_s": self.seconds, "planned_steps": self.planned,
-                "chosen_steps": self.total or self.planned, "step_s": self.step_s,
-                "shrunk": self.total is not None and self.total < (self.planned or 0)}  # fmt: skip
+        total = self.total or self.planned
+        return {"budget_s": self.seconds, "planned_steps": self.planned, "chosen_steps": total,
+                "step_s": self.step_s, "shrunk": (total or 0) < (self.planned or 0)}  # fmt: skip
 
     # -- callback hooks ---------------------------------------------------------------------
     def on_train_begin(self, args, state, control, **kwargs):
+        self._begin = time.time()
         self.planned = int(state.max_steps)
         self._warmup0 = int(args.get_warmup_steps(self.planned))
         saved = self.run_dir / BUDGET_FILE
@@ -124,15 +145,21 @@ class TimeBudget(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         now, step = time.time(), state.global_step
         if self._mark is None:
+            # The first step (with its one-off costs) gives a pessimistic first plan, so that
+            # on a very slow machine the schedule is fitted before the deadline is near.
+            self.step_s = now - self._begin
             self._mark = (now, step)
-            return control
-        t0, s0 = self._mark
-        if step - s0 < MEASURE_STEPS and now < self.deadline:
-            return control
-        self.step_s = (now - t0) / max(step - s0, 1)
+        else:
+            t0, s0 = self._mark
+            self.step_s = (now - t0) / max(step - s0, 1)
+            if step - s0 == MEASURE_STEPS or (now >= self.deadline and not self._eval_fitted):
+                self._eval_fitted = True
+                self.fit_evaluation()
         current = self.total or self.planned or state.max_steps
-        fit = self._fit(now, step)
-        if fit < current:
+        fit = min(self._fit(now, step), self.planned or current)
+        # Shrink whenever the deadline needs it; grow back (up to the plan the epochs asked
+        # for) only by a clear margin, so the schedule does not twitch with every step.
+        if self.total is None or fit < current or fit > current * REPLAN_UP + 1:
             self.apply(max(fit, step), step)
         if step >= (self.total or current):
             control.should_training_stop = True

@@ -39,6 +39,22 @@ class StudioTrainerMixin:
             output.metrics[f"{metric_key_prefix}_accuracy"] = self.accuracy.score(self.model)
         return output
 
+    def eval_rows(self) -> int:
+        """Rows one evaluation scores: the eval-loss rows plus one per example and label."""
+        n_eval = len(self.eval_dataset) if self.eval_dataset is not None else 0
+        acc = self.accuracy
+        return n_eval + (len(acc.examples) * len(acc.labels) if acc is not None else 0)
+
+    def limit_eval(self, share: float) -> None:
+        """Evaluate on the first `share` of the validation rows (a time budget's choice)."""
+        from studio.train.data import TokenizedDataset
+
+        if self.eval_dataset is not None:
+            rows = self.eval_dataset.rows
+            self.eval_dataset = TokenizedDataset(rows[: max(1, int(len(rows) * share))])
+        if self.accuracy is not None:
+            self.accuracy.limit(max(1, int(len(self.accuracy.examples) * share)))
+
     def evaluate(self, *args, **kwargs):
         started = time.time()
         try:
@@ -59,9 +75,6 @@ def configure_extras(trainer: Any, cfg: dict[str, Any], model: Any, budget: Any,
     trainer.accuracy = accuracy
     if budget is not None:
         budget.trainer = trainer
-        n_eval = len(trainer.eval_dataset) if trainer.eval_dataset is not None else 0
-        n_scored = len(accuracy.examples) * len(accuracy.labels) if accuracy is not None else 0
-        budget.eval_rows = n_eval + n_scored
     best = str(cfg["trainer"].get("metric_for_best_model") or "")
     if best.removeprefix("eval_") == "accuracy" and accuracy is None:
         raise ConfigError(

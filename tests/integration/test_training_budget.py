@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from studio.settings import PROJECT_ROOT
 from tests.unit.train.runs import run_config, write_run
 
 
-def _train(run_dir: Path, timeout: int = 240) -> dict:
+def _train(run_dir: Path, timeout: int = 900) -> dict:
     with (run_dir / "train.log").open("ab") as log:
         subprocess.run([sys.executable, "-m", "studio.train", str(run_dir)], stdout=log,
                        stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, timeout=timeout)  # fmt: skip
@@ -31,7 +32,7 @@ def _metrics(run_dir: Path, kind: str) -> list[dict]:
 def test_a_short_budget_ends_on_time_with_the_schedule_complete(tmp_path, settings,
                                                                  tiny_causal_dir):  # fmt: skip
     cfg = run_config(tiny_causal_dir, tmp_path / "data", settings, time_budget_min=0.2,
-                     trainer={"num_train_epochs": 2000, "logging_steps": 1, "warmup_steps": 30,
+                     trainer={"num_train_epochs": 2000, "logging_steps": 1, "warmup_steps": 5000,
                               "save_strategy": "no", "eval_strategy": "steps",
                               "eval_steps": 40, "learning_rate": 1e-3})  # fmt: skip
     run = write_run(tmp_path / "run", cfg)
@@ -42,18 +43,20 @@ def test_a_short_budget_ends_on_time_with_the_schedule_complete(tmp_path, settin
     plans = _metrics(run, "budget")
     budget = summary["time_budget"]
     assert plans and budget["shrunk"] and summary["steps"] < budget["planned_steps"]
-    # Ends by the deadline, give or take one step.
-    step_s = max(p["step_s"] for p in plans)
-    assert train[-1]["time"] <= plans[-1]["deadline"] + step_s
+    # Ends by the deadline, give or take one step (the longest one seen: a busy machine's
+    # steps vary a lot).
+    one_step = max(b["time"] - a["time"] for a, b in zip(train, train[1:], strict=False))
+    assert train[-1]["time"] <= plans[-1]["deadline"] + one_step
     assert (
         train[-1]["step"] == summary["steps"] == summary["total_steps"] == plans[-1]["total_steps"]
     )
-    # The schedule reached its end: linear decay to 0 after the last step, and the last
-    # update used the schedule's last non-zero value, peak / (total - warm-up).
+    # The schedule reached its end (linear decay: 0 after the last step) and the updates
+    # decayed towards it; the epochs' 12000-step schedule would still be near its peak.
     total, warmup = plans[-1]["total_steps"], plans[-1]["warmup_steps"]
-    assert 0 < warmup < 30  # the warm-up shrank with the run
+    assert warmup == math.ceil(0.1 * total)  # the warm-up shrank with the run
     assert summary["final_learning_rate"] == pytest.approx(0.0, abs=1e-12)
-    assert train[-1]["learning_rate"] == pytest.approx(1e-3 / (total - warmup), rel=1e-3)
+    assert train[-1]["learning_rate"] <= 0.25 * 1e-3
+    assert max(m["learning_rate"] for m in train) > 0.5 * 1e-3  # the warm-up reached the peak
     assert summary["head_only"] is True
 
 
