@@ -115,6 +115,8 @@ def train(store, settings, runner, app_id: str, version_id: str, name: str, over
 
     template = get_template(DEFAULT_TEMPLATE)
     hyper = {**template.default_hyper(), **overrides}
+    # The form takes the validation share from the chosen version (no re-split).
+    hyper["valid_pct"] = float(store.get_dataset_version(version_id)["valid_pct"])
     if budget_min is not None:
         hyper["time_budget_min"] = budget_min
     if max_steps:
@@ -157,6 +159,9 @@ def main() -> None:
                         help="a fixed number of steps instead of the budget (fair sweep "
                         "on a machine whose load changes)")  # fmt: skip
     parser.add_argument("--heldout-pct", type=float, default=15.0)
+    parser.add_argument("--valid-pct", type=float, default=10.0,
+                        help="validation share of the tuning version (the in-training "
+                        "evaluation; smaller = cheaper on a slow machine)")  # fmt: skip
     parser.add_argument("--heldout-max", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--base-model", default="", help="another base (a quick check of the "
@@ -172,7 +177,7 @@ def main() -> None:
     if opts.task == "fpb":
         tuning, heldout = split_fpb(opts.heldout_pct, opts.seed)
         tune_v = upload(store, settings, app["id"], "fpb-tuning",
-                        write_csv(data_dir / "fpb_tuning.csv", tuning), 10.0)  # fmt: skip
+                        write_csv(data_dir / "fpb_tuning.csv", tuning), opts.valid_pct)  # fmt: skip
         held_v = upload(store, settings, app["id"], "fpb-heldout",
                         write_csv(data_dir / "fpb_heldout.csv", heldout), 0.0)  # fmt: skip
         metrics = ["classification"]
@@ -183,7 +188,7 @@ def main() -> None:
         tune_path, held_path = data_dir / "sum_tuning.jsonl", data_dir / "sum_heldout.jsonl"
         tune_path.write_text("".join(json.dumps(r) + "\n" for r in rows[cut:]))
         held_path.write_text("".join(json.dumps(r) + "\n" for r in rows[:cut]))
-        tune_v = upload(store, settings, app["id"], "sum-tuning", tune_path, 10.0)
+        tune_v = upload(store, settings, app["id"], "sum-tuning", tune_path, opts.valid_pct)
         held_v = upload(store, settings, app["id"], "sum-heldout", held_path, 0.0)
         metrics = ["text"]
     print(f"{opts.task}: {tune_v['n_accepted']} tuning rows, {held_v['n_accepted']} held out; "
