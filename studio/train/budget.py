@@ -13,7 +13,8 @@ soon as the deadline needs it and grows back only by a clear margin. On a machin
 that one evaluation would take more than a tenth of the budget, evaluations use a matching
 share of the validation rows. Every new plan is written to metrics.jsonl as a "budget" record
 and to RUN_DIR/budget.json, which a resumed run applies again (the checkpoint's scheduler
-state does not carry its total). The plan is independent of how batches are drawn or sharded.
+state does not carry its total) and then re-plans against a fresh budget. In a distributed run
+the processes agree on the smallest total, so they all stop on the same step. The plan is independent of how batches are drawn or sharded.
 """
 
 from __future__ import annotations
@@ -116,8 +117,9 @@ class TimeBudget(TrainerCallback):
                   "examples": total * self.examples_per_step,
                   "epochs": round(total * self.examples_per_step / self.n_train, 3),
                   "time": time.time()}  # fmt: skip
-        self.write(record)
-        (self.run_dir / BUDGET_FILE).write_text(json.dumps(record, indent=2))
+        self.write(record)  # the metrics callback writes on the main process only
+        if getattr(trainer.state, "is_world_process_zero", True):
+            (self.run_dir / BUDGET_FILE).write_text(json.dumps(record, indent=2))
         log.info("time budget %.0fs: %d of %d planned steps (%d examples, %.2f epochs), "
                  "%.2fs per step", self.seconds, total, self.planned, record["examples"],
                  record["epochs"], self.step_s or 0.0)  # fmt: skip
@@ -156,7 +158,7 @@ class TimeBudget(TrainerCallback):
                 self._eval_fitted = True
                 self.fit_evaluation()
         current = self.total or self.planned or state.max_steps
-        fit = min(self._fit(now, step), self.planned or current)
+        fit = agree_on_fewest(min(self._fit(now, step), self.planned or current), args)
         # Shrink whenever the deadline needs it; grow back (up to the plan the epochs asked
         # for) only by a clear margin, so the schedule does not twitch with every step.
         if self.total is None or fit < current or fit > current * REPLAN_UP + 1:
@@ -164,6 +166,20 @@ class TimeBudget(TrainerCallback):
         if step >= (self.total or current):
             control.should_training_stop = True
         return control
+
+
+def agree_on_fewest(steps: int, args: Any = None) -> int:
+    """The smallest `steps` over the processes of a distributed run (each has its own clock;
+    they must all stop on the same step)."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return steps
+    import torch
+
+    value = torch.tensor([steps], dtype=torch.long, device=getattr(args, "device", None))
+    dist.all_reduce(value, op=dist.ReduceOp.MIN)
+    return int(value.item())
 
 
 def time_budget(cfg: dict[str, Any], run_dir: Path, started: float, metrics: Any, args: Any,
