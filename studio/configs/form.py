@@ -15,8 +15,9 @@ from studio.configs.schemas import SECTIONS
 
 FORM_ORDER: tuple[str, ...] = (
     "base_model", "epochs", "learning_rate", "lr_scheduler", "warmup_steps", "batch_size",
-    "grad_accum", "max_length", "max_steps", "time_budget_min", "lora_r", "lora_alpha", "lora_dropout",
+    "grad_accum", "max_length", "max_steps", "lora_r", "lora_alpha", "lora_dropout",
     "target_modules", "valid_pct", "seed", "precision", "invalid_tolerance_pct", "response_only",
+    "time_budget_min",
 )  # fmt: skip
 LABELS = {
     "base_model": "Base model (Hugging Face id or local folder)",

@@ -59,9 +59,9 @@ def test_models_tab_saves_lists_and_clones(served):
     assert "trainer.per_device_train_batch_size: must be at least 1 (got 0)" in bad
     assert "peft.lora_alpha: must be > 0 (got -4" in bad
     # A 4-bit load typed into the JSON editor, on this CPU-only machine.
-    quant = client.predict(**base, param_25='{"load_in_4bit": true}', api_name="/save_model")[0]
+    quant = client.predict(**base, param_26='{"load_in_4bit": true}', api_name="/save_model")[0]
     assert "quantization.load_in_4bit: 4-bit loading needs a CUDA GPU" in quant
-    broken = client.predict(**base, param_28="{oops", api_name="/save_model")[0]
+    broken = client.predict(**base, param_29="{oops", api_name="/save_model")[0]
     assert "trainer: not valid JSON" in broken
     assert len(store.list_models(studio_app["id"])) == 1
 
