@@ -150,13 +150,15 @@ class TimeBudget(TrainerCallback):
             # The first step (with its one-off costs) gives a pessimistic first plan, so that
             # on a very slow machine the schedule is fitted before the deadline is near.
             self.step_s = now - self._begin
-            self._mark = (now, step)
+            self._mark, measured = (now, step), 0
         else:
             t0, s0 = self._mark
             self.step_s = (now - t0) / max(step - s0, 1)
-            if step - s0 == MEASURE_STEPS or (now >= self.deadline and not self._eval_fitted):
-                self._eval_fitted = True
-                self.fit_evaluation()
+            measured = step - s0
+        # Fit the evaluation once the pace is known, or at once when the run must end soon.
+        if not self._eval_fitted and (measured >= MEASURE_STEPS or self._fit(now, step) <= step):
+            self._eval_fitted = True
+            self.fit_evaluation()
         current = self.total or self.planned or state.max_steps
         fit = agree_on_fewest(min(self._fit(now, step), self.planned or current), args)
         # Shrink whenever the deadline needs it; grow back (up to the plan the epochs asked

@@ -23,7 +23,7 @@ class Clock:
 
 
 def _simulate(tmp_path, monkeypatch, step_times, budget_s=60.0, planned=1000, warmup=50,
-              lr=1e-3, load_s=5.0):  # fmt: skip
+              lr=1e-3, load_s=5.0, setup=None):  # fmt: skip
     clock = Clock()
     monkeypatch.setattr(budget_mod, "time", types.SimpleNamespace(time=clock.time))
     args = TrainingArguments(output_dir=str(tmp_path / "out"), warmup_steps=warmup,
@@ -35,6 +35,8 @@ def _simulate(tmp_path, monkeypatch, step_times, budget_s=60.0, planned=1000, wa
         lr_scheduler=get_scheduler("linear", optimizer, num_warmup_steps=warmup,
                                    num_training_steps=planned),
     )  # fmt: skip
+    if setup is not None:
+        setup(trainer)
     records = []
     budget = TimeBudget(tmp_path, budget_s, clock.now, records.append, 8, 2000)
     budget.trainer = trainer
@@ -98,3 +100,21 @@ def test_a_resume_applies_the_saved_plan(tmp_path, monkeypatch):
     # The schedule continues where the first part left it: the chosen total, at step 30.
     assert resumed.lr_scheduler.last_epoch == 30
     assert resumed.lr_scheduler.get_last_lr() == pytest.approx(trainer.lr_scheduler.get_last_lr())
+
+
+def test_a_machine_too_slow_for_the_budget_stops_at_once_with_a_small_evaluation(
+    tmp_path, monkeypatch
+):
+    limited = []
+
+    def fake(trainer):
+        trainer.eval_rows = lambda: 500
+        trainer.limit_eval = limited.append
+
+    budget, trainer, records, used, end = _simulate(
+        tmp_path, monkeypatch, [50.0] * 10, budget_s=60.0, load_s=5.0, setup=fake
+    )
+    assert trainer.state.global_step == 1 and records[-1]["total_steps"] == 1
+    assert trainer.lr_scheduler.get_last_lr()[0] == pytest.approx(0.0, abs=1e-15)
+    # One evaluation of 500 rows at this pace would take far more than a tenth of the budget.
+    assert limited and 0 < limited[0] < 0.01
