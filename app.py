@@ -33,6 +33,8 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
 
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
+    if removed := settings.clean_tmp():
+        log.info("removed %d leftover folder(s) from %s", removed, settings.tmp_dir)
     store = Store(settings.db_path, files_root=settings.apps_dir)
     runner = JobRunner(store, settings)
     if start_runner:

@@ -6,6 +6,17 @@ and goes to the log.
 
 from __future__ import annotations
 
+import re
+
+# An absolute path of two or more parts (POSIX or Windows), as an OSError would show it; the
+# HTTP API's own routes (/v1/...) and URLs (scheme://host/...) are not server paths.
+_PATH = re.compile(r"(?<![\w:/])(?!/v1/)(?:[A-Za-z]:)?(?:[/\\][\w.~@+-]+){2,}[/\\]?")
+
+
+def redact_paths(message: str) -> str:
+    """`message` with server paths replaced by <path>, for whoever must not learn them."""
+    return _PATH.sub("<path>", str(message))
+
 
 class StudioError(Exception):
     """A problem the user can fix; the message says what and how."""

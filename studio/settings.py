@@ -7,6 +7,8 @@
 | STUDIO_PORT                 | 7860                                      |
 | STUDIO_MAX_UPLOAD_MB        | 50                                        |
 | STUDIO_MAX_EXAMPLE_CHARS    | 20000                                     |
+| STUDIO_MAX_ROWS             | 200000 (rows one uploaded file may hold)  |
+| STUDIO_MAX_REJECTS_LISTED   | 10000 (rejected rows listed with their text; the rest counted) |
 | STUDIO_MAX_CONCURRENT_JOBS  | 1                                         |
 | STUDIO_MODEL_CACHE_SIZE     | 2 (models kept loaded for generation)     |
 | STUDIO_OWNER                | local (owner recorded when sign-in is off)|
@@ -48,6 +50,11 @@ class Settings:
     port: int = 7860
     max_upload_mb: int = 50  # largest file the Inputs tab accepts
     max_example_chars: int = 20000  # longer examples are rejected with a reason
+    # Bounds on work, not bytes: a small file of very short lines (or a Parquet file that
+    # compresses a million rows into kilobytes) is refused past max_rows; past
+    # max_rejects_listed rejected rows are counted by reason but not listed one by one.
+    max_rows: int = 200_000
+    max_rejects_listed: int = 10_000
     max_concurrent_jobs: int = 1  # jobs the queue runs at once
     model_cache_size: int = 2  # loaded models kept for generation
     owner: str = "local"  # recorded on every app; the signed-in user when sign-in is on
@@ -63,6 +70,8 @@ class Settings:
             port=_int_env("STUDIO_PORT", 7860),
             max_upload_mb=_int_env("STUDIO_MAX_UPLOAD_MB", 50),
             max_example_chars=_int_env("STUDIO_MAX_EXAMPLE_CHARS", 20000),
+            max_rows=_int_env("STUDIO_MAX_ROWS", 200_000),
+            max_rejects_listed=_int_env("STUDIO_MAX_REJECTS_LISTED", 10_000),
             max_concurrent_jobs=_int_env("STUDIO_MAX_CONCURRENT_JOBS", 1),
             model_cache_size=_int_env("STUDIO_MODEL_CACHE_SIZE", 2),
             owner=os.environ.get("STUDIO_OWNER") or "local",
@@ -97,3 +106,28 @@ class Settings:
     def ensure_dirs(self) -> None:
         for p in (self.home, self.apps_dir, self.models_dir, self.tmp_dir):
             p.mkdir(parents=True, exist_ok=True)
+
+    def clean_tmp(self, older_than_s: float = 600) -> int:
+        """Remove what a crash left in tmp/ (half-written versions, imports); returns how many.
+
+        Only entries untouched for `older_than_s` go, so a second process sharing this
+        STUDIO_HOME keeps the folder it is writing right now.
+        """
+        import shutil
+        import time
+
+        if not self.tmp_dir.is_dir():
+            return 0
+        removed, cutoff = 0, time.time() - older_than_s
+        for entry in self.tmp_dir.iterdir():
+            try:
+                if entry.lstat().st_mtime > cutoff:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+                removed += 1
+            except OSError:  # gone already, or not ours to remove: leave it
+                continue
+        return removed

@@ -6,6 +6,7 @@ names the key, or None when the value is fine.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,9 @@ def check_value(name: str, spec: FieldSpec, value: Any) -> str | None:
     if spec.kind == "choice" and value not in spec.choices:
         return f"{name}: must be {spec.describe()} (got {_fmt(value)})"
     if spec.kind in ("int", "float"):
+        # NaN compares false with every bound, so the range checks below cannot see it.
+        if not math.isfinite(value):
+            return f"{name}: must be a finite number (got {_fmt(value)})"
         if spec.min is not None:
             if spec.min_exclusive and not value > spec.min:
                 return f"{name}: must be > {_fmt(spec.min)} (got {_fmt(value)})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from studio import jsonsafe
 from studio.configs.hyper import HYPER_FIELDS, parse_target_modules
 from studio.configs.schemas import SECTIONS
 
@@ -17,8 +18,10 @@ FORM_ORDER: tuple[str, ...] = (
     "base_model", "epochs", "learning_rate", "lr_scheduler", "warmup_steps", "batch_size",
     "grad_accum", "max_length", "max_steps", "lora_r", "lora_alpha", "lora_dropout",
     "target_modules", "valid_pct", "seed", "precision", "invalid_tolerance_pct", "response_only",
-    "time_budget_min",
+    "processes", "num_machines", "machine_rank", "main_address", "main_port", "time_budget_min",
 )  # fmt: skip
+# Shown in their own "Several machines" section of the form.
+MACHINE_KEYS = ("num_machines", "machine_rank", "main_address", "main_port")
 LABELS = {
     "base_model": "Base model (Hugging Face id or local folder)",
     "epochs": "Epochs",
@@ -39,6 +42,11 @@ LABELS = {
     "precision": "Precision",
     "invalid_tolerance_pct": "Invalid data tolerance (%)",
     "response_only": "Loss on the response only",
+    "processes": "Processes / GPUs (per machine)",
+    "num_machines": "Machines",
+    "machine_rank": "This machine's rank",
+    "main_address": "Main machine address (host or IP)",
+    "main_port": "Main machine port",
 }
 SECTION_TITLES = {
     "model": "Model config",
@@ -83,10 +91,8 @@ def texts_to_dicts(texts: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], 
     problems = []
     for section, text in zip(SECTIONS, texts, strict=True):
         try:
-            dicts[section] = json.loads(text) if (text or "").strip() else {}
-        except json.JSONDecodeError as exc:
-            problems.append(
-                f"{section}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-            )
+            dicts[section] = jsonsafe.loads(text) if (text or "").strip() else {}
+        except ValueError as exc:  # syntax, nesting, Infinity / NaN: said in words
+            problems.append(f"{section}: not valid JSON ({exc})")
             dicts[section] = {}
     return dicts, problems

@@ -22,11 +22,13 @@ class Hardware:
     tf32: bool = False  # TF32 matmuls: compute capability 8.0+ (Ampere or newer)
     gpu_name: str = ""
     gpu_mem_gb: float = 0.0
+    gpu_count: int = 0  # CUDA devices this process sees (CUDA_VISIBLE_DEVICES applies)
 
     def describe(self) -> str:
         if not self.cuda:
             return "CPU only (no CUDA GPU)"
-        return f"{self.gpu_name or 'CUDA GPU'} ({self.gpu_mem_gb:.0f} GB)"
+        many = f"{self.gpu_count} x " if self.gpu_count > 1 else ""
+        return f"{many}{self.gpu_name or 'CUDA GPU'} ({self.gpu_mem_gb:.0f} GB)"
 
 
 CPU_ONLY = Hardware()
@@ -54,6 +56,7 @@ def detect_hardware() -> Hardware:
         tf32=props.major >= 8,
         gpu_name=props.name,
         gpu_mem_gb=round(props.total_memory / 2**30, 1),
+        gpu_count=int(torch.cuda.device_count()),
     )
 
 

@@ -51,6 +51,13 @@ HYPER_FIELDS: dict[str, F] = {
         max=7 * 24 * 60,
     ),
     "response_only": F("bool", "learn from the response only (off: the whole text)"),
+    "processes": F("int", "training processes on each machine, one per GPU", min=1, max=64),
+    "num_machines": F("int", "machines training together (1: this one only)", min=1, max=1024),
+    "machine_rank": F("int", "this machine's number (0: the main machine)", min=0, max=1023),
+    "main_address": F("str", "host name or IP of machine 0 (several machines only)", max_len=253),
+    "main_port": F(
+        "int", "free TCP port on machine 0 where the processes meet", min=1024, max=65535
+    ),  # fmt: skip
 }
 
 DEFAULT_HYPER: dict[str, Any] = {
@@ -73,6 +80,11 @@ DEFAULT_HYPER: dict[str, Any] = {
     "max_steps": 0,
     "time_budget_min": 10.0,  # on a GPU the template default is 0 (studio.templates.base)
     "response_only": True,
+    "processes": 1,  # Template.default_hyper: the visible GPUs
+    "num_machines": 1,
+    "machine_rank": 0,
+    "main_address": "",
+    "main_port": 29500,
 }
 
 _MISSING = object()
@@ -109,6 +121,12 @@ LINKS: tuple[Link, ...] = (
         lambda v: 0 if v == -1 else v,
     ),  # fmt: skip
     Link("max_length", "tokenizer", "max_length"),
+    # Launch settings: read by the job runner (studio.configs.launch), not TrainingArguments.
+    Link("processes", "trainer", "processes"),
+    Link("num_machines", "trainer", "num_machines"),
+    Link("machine_rank", "trainer", "machine_rank"),
+    Link("main_address", "trainer", "main_address"),
+    Link("main_port", "trainer", "main_port"),
     Link("lora_r", "peft", "r", adapter_only=True),
     Link("lora_alpha", "peft", "lora_alpha", adapter_only=True),
     Link("lora_dropout", "peft", "lora_dropout", adapter_only=True),

@@ -25,6 +25,8 @@ SCHEDULERS = (
     "constant_with_warmup", "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay",
 )  # fmt: skip
 STRATEGIES = ("no", "steps", "epoch")
+FSDP_CHOICES = ("", "full_shard auto_wrap", "shard_grad_op auto_wrap", "hybrid_shard auto_wrap",
+                "full_shard offload auto_wrap")  # fmt: skip
 
 MODEL = {
     "base_model": F(
@@ -39,7 +41,6 @@ MODEL = {
     "attn_implementation": F(
         "choice", "attention kernel", choices=("eager", "sdpa", "flash_attention_2"), nullable=True
     ),
-    "revision": F("str", "branch, tag or commit of a Hub model", max_len=100),
     "low_cpu_mem_usage": F("bool", "load weights lazily to save memory"),
 }
 ARCHITECTURE = {
@@ -172,12 +173,40 @@ TRAINER = {
     "auto_find_batch_size": F("bool", "halve the batch size on out-of-memory"),
     "full_determinism": F("bool", "deterministic kernels (slower)"),
     "use_cpu": F("bool", "train on the CPU even when a GPU exists"),
+    "fsdp": F(
+        "choice",
+        "shard the model over the GPUs with FSDP ('' = plain data parallel; CUDA only)",
+        choices=FSDP_CHOICES,
+    ),  # fmt: skip
     "report_to": F(
         "choice",
         "experiment trackers: only 'none' (metrics go to the run folder)",
         choices=("none",),
     ),
 }
+# How many processes train and where: the studio's launcher reads these (studio.jobs.launch),
+# TrainingArguments never sees them.
+LAUNCH = {
+    "processes": F(
+        "int",
+        "training processes per machine, one per GPU (default: the visible "
+        "GPUs, 1 on a CPU machine)",
+        min=1,
+        max=64,
+    ),  # fmt: skip
+    "num_machines": F(
+        "int", "machines training together, each with `processes` processes", min=1, max=1024
+    ),  # fmt: skip
+    "machine_rank": F("int", "this machine's number: 0 for the main machine", min=0, max=1023),
+    "main_address": F(
+        "str", "host name or IP of machine 0, reachable from the others", max_len=253
+    ),  # fmt: skip
+    "main_port": F(
+        "int", "a free TCP port on machine 0 where the ranks meet", min=1024, max=65535
+    ),  # fmt: skip
+}
+LAUNCH_KEYS = frozenset(LAUNCH)
+TRAINER.update(LAUNCH)
 SCHEMAS: dict[str, dict[str, F]] = {
     "model": MODEL, "quantization": QUANTIZATION, "peft": PEFT,
     "tokenizer": TOKENIZER, "trainer": TRAINER,
@@ -186,6 +215,7 @@ SCHEMAS: dict[str, dict[str, F]] = {
 STUDIO_KEYS = {
     "model": {"base_model", "architecture"},
     "tokenizer": set(TOKENIZER),
+    "trainer": set(LAUNCH),
 }
 
 _FILES = "the studio keeps every file of a run in its run folder under STUDIO_HOME"
@@ -194,6 +224,9 @@ _CODE = "it would run code shipped with the model; the studio only loads safeten
 REFUSED: dict[str, str] = {
     "trust_remote_code": _CODE,
     "code_revision": _CODE,
+    "revision": "the studio loads the copy of the model that is on this machine (converted "
+    "or cached), whatever revision is named; to train another revision, download it and type "
+    "its folder as the base model",
     "output_dir": _FILES,
     "logging_dir": _FILES,
     "cache_dir": _FILES,

@@ -113,7 +113,7 @@ def rejected_share_problem(version: dict, dataset_name: str, tolerance: float) -
             f"Dataset {dataset_name} v{version['version']} has no rows; add data in the Inputs tab."
         )
     share = 100.0 * int(version["n_rejected"]) / total
-    if share > tolerance:
+    if not share <= tolerance:  # a NaN tolerance refuses, it never opens the gate
         return (
             f"{share:.0f}% of the rows of dataset {dataset_name} v{version['version']} were "
             f"rejected, over the {tolerance:g}% tolerance; fix the rows (see rejects in the "
@@ -139,7 +139,7 @@ def check_trainable(store: Store, settings: Settings, model_id: str,
         downloadable = _HUB_ID.match(base) or base == PACKAGED_REF
         if cuda_missing or not (downloadable and hub_reachable()):
             raise ModelUnavailableError(f"{template.title}: {reason}")
-    check(template, hyper, dicts, hw, row["model_type"])
+    check(template, hyper, dicts, hw, row["model_type"], settings)
     config = build_train_config(store, settings, model_id)
     version = store.get_dataset_version(row["dataset_version_id"])
     names = {v["id"]: v["dataset_name"] for v in store.list_dataset_versions(row["app_id"])}

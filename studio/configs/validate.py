@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import difflib
 import logging
-import re
 from typing import Any
 
 from studio.configs.fields import check_value
 from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware, hardware_problems
 from studio.configs.hyper import HYPER_FIELDS, LINKS, apply_hyperparameters
+from studio.configs.launch import launch_problems
 from studio.configs.schemas import (
     ARCHITECTURE,
     REFUSED,
@@ -30,6 +30,7 @@ from studio.configs.schemas import (
 )
 from studio.errors import ConfigError
 from studio.models.resolve import SCRATCH_PREFIX
+from studio.settings import Settings
 from studio.templates.base import MODEL_TYPES, TASK_TYPES, Template
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ _LIBRARY = {
     "tokenizer": "the tokenizer",
 }
 _LINKED = {link.hyper: link for link in LINKS}
-_REVISION = re.compile(r"^[\w.\-/]{1,100}$")
 
 
 def _suggest(key: str, known: list[str]) -> str:
@@ -225,15 +225,41 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
         )
     problems += _best_model_problems(trainer)
     problems += hardware_problems(model, quant, trainer, hw)
-    revision = model.get("revision")
-    if isinstance(revision, str) and not _REVISION.match(revision):
-        problems.append(f"model.revision: {revision!r} is not a branch, tag or commit name")
+    problems += launch_problems(trainer, hw)
     return problems
 
 
+def _construction(template: Template, model_type: str, d: dict[str, dict], problems: list[str],
+                  settings: Settings | None, has_eval: bool) -> list[str]:  # fmt: skip
+    """Build what training builds, for the sections whose keys passed the checks above."""
+    from studio.configs.construct import (
+        lora_problems,
+        scheduler_problems,
+        training_arguments_problems,
+    )
+
+    out: list[str] = []
+    clean = {s for s in SECTIONS if not any(p.startswith((s + ".", s + ":")) for p in problems)}
+    try:
+        if "trainer" in clean:
+            out += training_arguments_problems(d["trainer"], has_eval)
+            out += scheduler_problems(d["trainer"])
+        base = d["model"].get("base_model") or template.base_model
+        if {"peft", "model"} <= clean and isinstance(base, str) and base and not (
+            base.startswith(SCRATCH_PREFIX)):  # fmt: skip
+            out += lora_problems(d["peft"], base, model_type, settings or Settings.from_env())
+    except ImportError:  # a missing optional library must not block validation itself
+        log.warning("could not construct the scheduler / adapter at Validate", exc_info=True)
+    return out
+
+
 def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
-             hardware: Hardware | None = None, model_type: str | None = None) -> list[str]:  # fmt: skip
-    """Every problem in these settings, each naming its key; [] when they are fine."""
+             hardware: Hardware | None = None, model_type: str | None = None,
+             settings: Settings | None = None) -> list[str]:  # fmt: skip
+    """Every problem in these settings, each naming its key, each once; [] when they are fine.
+
+    When the keys themselves are fine, the scheduler and the LoRA adapter are constructed
+    (studio.configs.construct), so what would fail at train start fails here."""
     hw = hardware or detect_hardware()
     model_type = model_type or template.model_type
     problems: list[str] = []
@@ -262,12 +288,16 @@ def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
     for section in SECTIONS:
         problems += _check_keys(section, effective[section], lib)
     problems += _contradictions(template, model_type, hyper or {}, effective, hw)
-    return problems
+    valid_pct = (hyper or {}).get("valid_pct", 10)
+    has_eval = not isinstance(valid_pct, int | float) or valid_pct > 0
+    problems += _construction(template, model_type, effective, problems, settings, has_eval)
+    return list(dict.fromkeys(problems))  # one problem reached two ways is listed once
 
 
 def check(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
-          hardware: Hardware | None = None, model_type: str | None = None) -> None:  # fmt: skip
+          hardware: Hardware | None = None, model_type: str | None = None,
+          settings: Settings | None = None) -> None:  # fmt: skip
     """Raise ConfigError listing every problem, or return when the settings are valid."""
-    problems = validate(template, hyper, dicts, hardware, model_type)
+    problems = validate(template, hyper, dicts, hardware, model_type, settings)
     if problems:
         raise ConfigError(problems)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 import re
 
+from studio import jsonsafe
 from studio.data.readers import ReadResult, read_bytes
 from studio.errors import DataError
 
@@ -23,7 +23,7 @@ _LABEL = re.compile(r"[^\W\d][\w.\[\]*()-]*(?: [\w.\[\]*()-]+)?(?<!\.)")
 
 def _is_one_json_value(body: str) -> bool:
     try:
-        json.loads(body)
+        jsonsafe.parse(body)
     except ValueError:
         return False
     return True

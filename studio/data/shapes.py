@@ -16,15 +16,20 @@ Shapes (`ColumnMapping.shape`):
   single user turn as it is, or several rendered one per line as "User: …" / "Assistant: …".
   A conversation must end with an assistant turn.
 
-`detect_mapping` guesses from column names; the user can override it in the Inputs tab.
+`detect_mapping` guesses from column names, and asks rather than guesses: when no name
+fits and no column holds ### sections, it returns a mapping with no text column chosen,
+which `ColumnMapping.check` refuses with a message asking the user to map the columns (a
+one-column table is its text). A cell that must be text but holds a list or an object is
+that row's rejection ("non-text cell"), never its Python repr.
 """
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+from studio import jsonsafe
 from studio.data.readers import ReadResult, json_kind
 from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
 from studio.data.sections import SectionError, parse_sections, sections_to_example
@@ -76,6 +81,13 @@ class ColumnMapping:
         if self.shape not in SHAPES:
             raise DataError(f"Unknown shape {self.shape!r}; choose one of {', '.join(SHAPES)}.")
         missing = [f"{f} (none chosen)" for f in REQUIRED[self.shape] if not getattr(self, f)]
+        if self.shape == "text" and not self.text and len(columns) > 0:
+            raise DataError(
+                f"Which column of {name} holds the examples? None of its columns "
+                f"({', '.join(columns[:20])}) has a name the studio knows (text, prompt / "
+                "completion, instruction / output, messages, ...). Choose the shape and the "
+                "columns under Column mapping, then create the version again."
+            )
         fields = ("text", "instruction", "input", "output", "messages")
         used = [getattr(self, f) for f in fields if getattr(self, f)]
         missing += [f"'{c}'" for c in used if columns and c not in columns]
@@ -105,12 +117,16 @@ def detect_mapping(result: ReadResult) -> ColumnMapping:
                 return ColumnMapping(shape, input=lower[a], output=lower[b])
     if "text" in lower:
         return ColumnMapping("text", text=lower["text"])
-    # Otherwise: the column whose cells hold ### sections, else the first column.
+    # Otherwise: the column whose cells hold ### sections; a lone text column; else ask.
     sample = [r.value for r in result.rows[:50] if isinstance(r.value, dict)]
     for c in cols:
-        if any("###" in str(v.get(c, "")) for v in sample):
+        if any(isinstance(v.get(c), str) and "###" in v[c] for v in sample):
             return ColumnMapping("text", text=c)
-    return ColumnMapping("text", text=cols[0] if cols else "")
+    if len(cols) == 1 and all(isinstance(v.get(cols[0], ""), str) for v in sample):
+        return ColumnMapping("text", text=cols[0])
+    if not cols and any(isinstance(r.value, str) for r in result.rows[:50]):
+        return ColumnMapping("text", text="text")  # a JSON list of strings: each is a text
+    return ColumnMapping("text", text="")  # ask: check() names the columns to choose from
 
 
 def _cell(value: Any, column: str) -> str:
@@ -121,14 +137,22 @@ def _cell(value: Any, column: str) -> str:
     v = value.get(column) if column else None
     if v is None:
         return ""
-    return v if isinstance(v, str) else str(v)
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list | dict):
+        raise SectionError(f"non-text cell: column '{column}' holds {json_kind(v)}, not text; "
+                           "map a text column, or choose the messages shape for a list of "
+                           "turns")  # fmt: skip
+    if isinstance(v, float) and not math.isfinite(v):
+        raise SectionError(f"non-text cell: column '{column}' holds {v}, not text")
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def _turns(value: Any, column: str) -> list[tuple[str, str]]:
     raw = value.get(column) if isinstance(value, dict) else None
     if isinstance(raw, str):  # a CSV cell holding JSON
         try:
-            raw = json.loads(raw)
+            raw = jsonsafe.loads(raw)
         except ValueError as exc:
             raise SectionError(f"wrong JSON in column '{column}': {exc}") from exc
     if not isinstance(raw, list) or not raw:
@@ -166,7 +190,7 @@ def _concept(value: Any, mapping: ColumnMapping) -> str:
     if mapping.output:
         return _cell(value, mapping.output).strip()
     # Detection maps only the text column, so find the template's concepts column by name.
-    return next((str(v or "").strip() for k, v in value.items()
+    return next((_cell(value, k).strip() for k in value
                  if k.lower().strip() == CLARIFAI_CONCEPTS), "")  # fmt: skip
 
 

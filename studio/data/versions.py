@@ -21,11 +21,13 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
+from studio.csvsafe import write_csv
 from studio.data.pasted import guess_pasted_extension
 from studio.data.readers import ReadResult, read_bytes, read_path
 from studio.data.records import Example
@@ -53,8 +55,26 @@ def read_source(source: Source, settings: Settings) -> tuple[ReadResult, bytes |
     if isinstance(source, tuple):
         name, data = source
         data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-        return read_bytes(Path(name).name, data, settings.max_upload_mb), data
-    return read_path(source, settings.max_upload_mb), Path(source)
+        return read_bytes(display_name(name), data, settings.max_upload_mb,
+                          settings.max_rows), data  # fmt: skip
+    return read_path(source, settings.max_upload_mb, settings.max_rows), Path(source)
+
+
+def display_name(name: str) -> str:
+    """An upload's own name as shown to the user: its last part, at most 200 characters."""
+    name = Path(str(name).replace("\\", "/")).name or "upload"
+    if len(name) <= 200:
+        return name
+    suffix = Path(name).suffix[:16]
+    return name[: 199 - len(suffix)] + "…" + suffix
+
+
+def stored_name(index: int, name: str) -> str:
+    """The generated file name an upload is kept under (safe characters, short), e.g.
+    '01-sentiment.csv'; the original name stays in version.json for display."""
+    suffix = "".join(c for c in Path(name).suffix.lower() if c.isalnum() or c == ".")[:10]
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).stem).strip("._")[:60] or "upload"
+    return f"{index:02d}-{stem}{suffix}"
 
 
 def content_hash(examples: list[Example]) -> str:
@@ -81,6 +101,12 @@ def _no_examples(result: ValidationResult) -> DataError:
                      f"First reasons: {first}. Fix the file or the column mapping.")  # fmt: skip
 
 
+def unlisted_note(checked: ValidationResult) -> str:
+    """One sentence for the rejected rows counted but not listed (past the cap)."""
+    return (f"{checked.n_unlisted} more rejected rows are not listed (only the first "
+            f"{len(checked.rejects)} are); the counts by reason cover all of them")  # fmt: skip
+
+
 def _write_jsonl(path: Path, examples: list[Example]) -> None:
     with path.open("w", encoding="utf-8") as f:
         for ex in examples:
@@ -91,13 +117,12 @@ def _write_folder(folder: Path, train, valid, checked: ValidationResult, origina
     (folder / "sources").mkdir(parents=True)
     _write_jsonl(folder / "train.jsonl", train)
     _write_jsonl(folder / "valid.jsonl", valid)
-    with (folder / "rejects.csv").open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["source", "row", "reason", "text"])
-        for r in checked.rejects:
-            writer.writerow([r.source, r.row, r.reason, printable(r.text)])
+    rows = [[r.source, r.row, r.reason, printable(r.text)] for r in checked.rejects]
+    if checked.n_unlisted:  # bounded: the rest are summarised, not listed
+        rows.append(["", "", unlisted_note(checked), ""])
+    write_csv(folder / "rejects.csv", ["source", "row", "reason", "text"], rows)
     for i, (name, original) in enumerate(originals):
-        target = folder / "sources" / f"{i + 1:02d}-{Path(name).name}"
+        target = folder / "sources" / stored_name(i + 1, name)
         if isinstance(original, Path):
             shutil.copyfile(original, target)
         else:
@@ -130,8 +155,14 @@ def create_version(
         raise DataError("A dataset needs a name of 1 to 80 characters: type one in Dataset name.")
     if not sources:
         raise DataError("Nothing to upload: choose one or more files or paste examples.")
-    if not 0 <= float(valid_pct) <= 50:
+    try:
+        valid_pct, seed = float(valid_pct), int(seed)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError("The validation share and the split seed must be numbers.") from None
+    if not 0 <= valid_pct <= 50:  # NaN fails this too
         raise DataError(f"The validation share must be between 0 and 50 %, got {valid_pct}.")
+    if not 0 <= seed < 2**32:
+        raise DataError(f"The split seed must be a whole number from 0 to {2**32 - 1}.")
     override = _as_mapping(mapping)
     read, originals, mappings = [], [], {}
     for source in sources:
@@ -141,7 +172,7 @@ def create_version(
         read.append((result, m))
         originals.append((result.name, original))
         mappings[result.name] = m.to_dict()
-    checked = validate_sources(read, settings.max_example_chars)
+    checked = validate_sources(read, settings.max_example_chars, settings.max_rejects_listed)
     if not checked.examples:
         raise _no_examples(checked)
 
@@ -187,7 +218,8 @@ def create_version(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     row["dataset_name"], row["app_id"] = name, app_id
-    notes = []
+    notes = [unlisted_note(checked) + " (rejects.csv lists the same)."] if (
+        checked.n_unlisted) else []  # fmt: skip
     if same:
         notes.append(f"Same examples as {name} v{same[0]} (content hash {digest[:12]}); "
                      "a new version was made anyway.")  # fmt: skip
@@ -220,4 +252,4 @@ def load_rejects(store: Store, version_id: str) -> list[dict[str, str]]:
     """The rejected rows of a version, as written to rejects.csv."""
     folder = version_folder(store, store.get_dataset_version(version_id))
     with (folder / "rejects.csv").open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+        return [r for r in csv.DictReader(f) if r.get("row")]  # the summary line has none

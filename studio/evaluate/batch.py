@@ -152,11 +152,9 @@ def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
 
 
 def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
-    """The comparison table as CSV (UTF-8, header row)."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_COLUMNS})
-    return path
+    """The comparison table as CSV (UTF-8, header row; formula-like cells neutralised)."""
+    from studio.csvsafe import write_csv as safe_write
+
+    table = ([None if row.get(k) is None else row.get(k) for k in CSV_COLUMNS] for row in rows)
+    return safe_write(path, list(CSV_COLUMNS),
+                      ([("" if v is None else v) for v in r] for r in table))  # fmt: skip

@@ -23,9 +23,11 @@ import stat
 import tempfile
 import time
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
-from studio.errors import StudioError
+from studio import jsonsafe
+from studio.errors import StudioError, redact_paths
 from studio.prompts.layout import PromptLayout
 from studio.settings import Settings
 
@@ -70,6 +72,24 @@ def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     return path
 
 
+def _check_declared_sizes(infos: list[zipfile.ZipInfo], archive_size: int) -> None:
+    """Refuse, before extracting, a zip whose headers claim what its bytes cannot hold."""
+    for info in infos:
+        if info.compress_size < 0 or info.file_size < 0 or (
+            info.header_offset + info.compress_size > archive_size):  # fmt: skip
+            raise ImportRefused(
+                f"The zip's entry {info.filename[:100]} declares {info.compress_size} bytes "
+                f"that the {archive_size}-byte archive cannot hold: its declared sizes are "
+                "wrong (a damaged or crafted zip). Zip the adapter folder again."
+            )
+        if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+            raise ImportRefused(
+                f"The zip's entry {info.filename[:100]} is stored uncompressed but declares "
+                f"{info.file_size} bytes for {info.compress_size} stored: its declared sizes "
+                "are wrong (a damaged or crafted zip). Zip the adapter folder again."
+            )
+
+
 def check_zip(
     zip_path: str | Path, settings: Settings
 ) -> tuple[list[zipfile.ZipInfo], PurePosixPath]:
@@ -77,8 +97,13 @@ def check_zip(
     if not zipfile.is_zipfile(zip_path):
         raise ImportRefused("The uploaded file is not a zip archive; upload the adapter .zip.")
     limit = settings.max_upload_mb * SIZE_FACTOR * 1024 * 1024
-    with zipfile.ZipFile(zip_path) as zf:
-        infos = zf.infolist()
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ImportRefused("The zip archive is damaged and cannot be read; zip the adapter "
+                            "folder again.") from None  # fmt: skip
+    _check_declared_sizes(infos, Path(zip_path).stat().st_size)
     if len(infos) > MAX_MEMBERS:
         raise ImportRefused(f"The zip holds {len(infos)} entries; an adapter has a handful.")
     files, total = [], 0
@@ -135,19 +160,39 @@ def _extract(zip_path: Path, infos: list[zipfile.ZipInfo], root: PurePosixPath, 
             if not target.is_relative_to(dest.resolve()):
                 raise ImportRefused(f"{info.filename} would be written outside the folder.")
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, target.open("wb") as out:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > limit:  # headers can lie about sizes
-                        raise ImportRefused("The zip expands beyond the size limit; refused.")
-                    out.write(chunk)
+            member = 0
+            try:
+                with zf.open(info) as src, target.open("wb") as out:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        member += len(chunk)
+                        if written > limit:  # headers can lie about sizes
+                            raise ImportRefused("The zip expands beyond the size limit; refused.")
+                        out.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                    NotImplementedError) as exc:  # fmt: skip
+                raise ImportRefused(
+                    f"The zip's entry {info.filename[:100]} does not hold what its header "
+                    f"declares ({_reason(exc)}): a damaged or crafted zip. Zip the adapter "
+                    "folder again."
+                ) from None
+            if member != info.file_size:
+                raise ImportRefused(
+                    f"The zip's entry {info.filename[:100]} declares {info.file_size} bytes "
+                    f"but holds {member}: a damaged or crafted zip. Zip the adapter folder again."
+                )
+
+
+def _reason(exc: BaseException) -> str:
+    """An error's own words without server paths."""
+    return redact_paths(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:200]
 
 
 def _read_json(path: Path, what: str) -> dict:
     try:
-        data = json.loads(path.read_text())
+        data = jsonsafe.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise ImportRefused(f"{what} is not valid JSON ({exc}).") from None
+        raise ImportRefused(f"{what} is not valid JSON ({_reason(exc)}).") from None
     if not isinstance(data, dict):
         raise ImportRefused(f"{what} must hold a JSON object.")
     return data
@@ -207,8 +252,9 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
             staged / "studio.json").is_file() else {}  # fmt: skip
         base = _base_ref(str(adapter_cfg.get("base_model_name_or_path") or ""), confirmed_base,
                          settings, str(theirs.get("base_model") or ""))  # fmt: skip
-        check_adapter_weights(staged / "adapter_model.safetensors", base, settings)
         seq2seq = str(adapter_cfg.get("task_type", "")).upper() == "SEQ_2_SEQ_LM"
+        check_adapter_weights(staged / "adapter_model.safetensors", base, settings, adapter_cfg,
+                              "seq2seq" if seq2seq else "causal")  # fmt: skip
         fmt = theirs.get("prompt_format") if theirs.get("prompt_format") in PROMPT_FORMATS else None
         job_id = new_id()
         meta = {"base_model": base, "model_type": "seq2seq" if seq2seq else "causal",

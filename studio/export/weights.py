@@ -7,74 +7,28 @@ The safetensors header gives every LoRA tensor's shape without loading it; the b
 config.json gives its hidden size and number of layers. Every module a LoRA adapter wraps in a
 transformer reads from or writes to the hidden state, so each lora_A (rank x in) / lora_B
 (out x rank) pair has the hidden size on one side; its layer index must exist in the base.
-When the base's config.json is not on this machine the shape check is skipped (logged).
+Every declared shape is checked too: the rank `r` (and any rank_pattern) in adapter_config.json
+must be the rank the tensors really have, so a config saying r=1000000 over r=4 weights is
+refused before anything allocates by it; and, where the base's architecture can be built on
+the meta device from its config.json (no weights), each adapted module must exist in the base
+with exactly the in / out features of its lora_A / lora_B.
+When the base's config.json is not on this machine the base checks are skipped (logged).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
 from typing import Any
 
 from studio.export.importer import ImportRefused
+from studio.models.architecture import HIDDEN_KEYS, base_config, first_int, layer_count, meta_model
 from studio.settings import Settings
 
 log = logging.getLogger("studio.export")
 _LAYER = re.compile(r"\.(?:layers|h|layer|block|blocks)\.(\d+)\.")
 _LORA = re.compile(r"^(.*)\.lora_(?:embedding_)?([AB])(?:\.[^.]+)?(?:\.weight)?$")
-HIDDEN_KEYS = ("hidden_size", "n_embd", "d_model", "dim")
-LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
-
-
-def base_config(ref: str, settings: Settings) -> dict[str, Any] | None:
-    """The base model's config.json as a dict, if it is on this machine (no download)."""
-    from studio.models.resolve import (
-        PACKAGED_HUB_ID,
-        PACKAGED_REF,
-        is_local_ref,
-        packaged_model_dir,
-    )
-
-    if ref == PACKAGED_REF:
-        paths = [packaged_model_dir(settings) / "config.json", _cached_config(PACKAGED_HUB_ID)]
-    elif is_local_ref(ref):
-        paths = [Path(ref).expanduser() / "config.json"]
-    else:
-        paths = [_cached_config(ref)]
-    for path in paths:
-        if path is not None and path.is_file():
-            try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError):
-                return None
-            return data if isinstance(data, dict) else None
-    return None
-
-
-def _cached_config(repo_id: str) -> Path | None:
-    """config.json of a Hub model in the local cache (never downloads)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        found = try_to_load_from_cache(repo_id, "config.json")
-    except Exception:  # an id the Hub library rejects has no cached config either
-        return None
-    return Path(found) if isinstance(found, str) else None
-
-
-def _first(cfg: dict[str, Any], keys: tuple[str, ...]) -> int | None:
-    for key in keys:
-        if isinstance(cfg.get(key), int):
-            return cfg[key]
-    return None
-
-
-def _layer_count(cfg: dict[str, Any]) -> int | None:
-    n = _first(cfg, LAYER_KEYS)
-    decoder = cfg.get("num_decoder_layers")  # encoder-decoder models (T5)
-    return max(n, decoder) if n and isinstance(decoder, int) else n
 
 
 def read_shapes(path: Path) -> dict[str, list[int]]:
@@ -92,7 +46,7 @@ def read_shapes(path: Path) -> dict[str, list[int]]:
 
 def check_shapes(shapes: dict[str, list[int]], cfg: dict[str, Any], base: str) -> None:
     """Refuse LoRA tensors whose sizes or layers do not fit the base config `cfg`."""
-    hidden, layers = _first(cfg, HIDDEN_KEYS), _layer_count(cfg)
+    hidden, layers = first_int(cfg, HIDDEN_KEYS), layer_count(cfg)
     pairs: dict[str, dict[str, list[int]]] = {}
     for key, shape in shapes.items():
         match = _LORA.match(key)
@@ -115,16 +69,91 @@ def check_shapes(shapes: dict[str, list[int]], cfg: dict[str, Any], base: str) -
             )
 
 
-def check_adapter_weights(path: Path, base: str, settings: Settings) -> None:
-    """The file is safetensors, holds LoRA tensors, and their shapes fit the base model."""
+MAX_RANK = 1024  # as the studio's own PEFT settings allow
+
+
+def lora_pairs(shapes: dict[str, list[int]]) -> dict[str, dict[str, list[int]]]:
+    """{module: {"A": shape, "B": shape}} of the LoRA tensors (2-D ones)."""
+    pairs: dict[str, dict[str, list[int]]] = {}
+    for key, shape in shapes.items():
+        match = _LORA.match(key)
+        if match and len(shape) == 2:
+            pairs.setdefault(match.group(1), {})[match.group(2)] = shape
+    return pairs
+
+
+def _rank(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RANK:
+        raise ImportRefused(f"adapter_config.json: {what} must be a whole number from 1 to "
+                            f"{MAX_RANK} (got {str(value)[:40]}).")  # fmt: skip
+    return value
+
+
+def check_ranks(shapes: dict[str, list[int]], adapter_cfg: dict[str, Any]) -> None:
+    """The declared rank(s) are the weights' real ranks; every lora_A has its lora_B."""
+    r = _rank(adapter_cfg.get("r", 8), "r")
+    pattern = adapter_cfg.get("rank_pattern") or {}
+    if not isinstance(pattern, dict):
+        raise ImportRefused("adapter_config.json: rank_pattern must be an object.")
+    allowed = {r} | {_rank(v, f"rank_pattern[{k!r}]") for k, v in pattern.items()}
+    for module, pair in lora_pairs(shapes).items():
+        a, b = pair.get("A"), pair.get("B")
+        if a is None or b is None:
+            raise ImportRefused(f"The adapter's {module} has lora_{'A' if a else 'B'} but no "
+                                f"lora_{'B' if a else 'A'}; export the adapter again.")  # fmt: skip
+        if a[0] != b[1]:
+            raise ImportRefused(f"The adapter's {module} has lora_A of rank {a[0]} but lora_B "
+                                f"of rank {b[1]}: the weights are damaged.")  # fmt: skip
+        if a[0] not in allowed:
+            declared = f"r={r}" if not pattern else f"r={r} or a rank_pattern rank"
+            raise ImportRefused(
+                f"adapter_config.json says {declared}, but the weights of {module} have rank "
+                f"{a[0]}: the config does not describe these weights. Export the adapter "
+                "again (save_pretrained writes both)."
+            )
+
+
+def check_modules(
+    shapes: dict[str, list[int]], cfg: dict[str, Any], base: str, model_type: str
+) -> None:
+    """Each adapted module exists in the base with the lora tensors' exact in/out features."""
+    model = meta_model(cfg, model_type)
+    if model is None:
+        return
+    modules = dict(model.named_modules())
+    for module, pair in lora_pairs(shapes).items():
+        name = module.removeprefix("base_model.model.")
+        found = modules.get(name)
+        if found is None:
+            raise ImportRefused(f"The adapter adapts {name}, which the base model {base!r} "
+                                "does not have: it was trained on another model. Type that "
+                                "model's folder or Hub id in 'Base model' and import again.")  # fmt: skip
+        want_in = getattr(found, "in_features", getattr(found, "num_embeddings", None))
+        want_out = getattr(found, "out_features", getattr(found, "embedding_dim", None))
+        a, b = pair["A"], pair["B"]
+        if want_in is not None and want_out is not None and (a[1], b[0]) != (want_in, want_out):
+            raise ImportRefused(
+                f"The adapter's {module} maps {a[1]} -> {b[0]} features, but in the base model "
+                f"{base!r} it maps {want_in} -> {want_out}: it was trained on another model. "
+                "Type that model's folder or Hub id in 'Base model' and import again."
+            )
+
+
+def check_adapter_weights(path: Path, base: str, settings: Settings,
+                          adapter_cfg: dict[str, Any] | None = None,
+                          model_type: str = "causal") -> None:  # fmt: skip
+    """The file is safetensors, holds LoRA tensors, their ranks are the declared ones, and
+    their shapes fit the base model."""
     shapes = read_shapes(path)
     if not any("lora_" in k for k in shapes):
         raise ImportRefused(
             "adapter_model.safetensors holds no LoRA weights (lora_A / lora_B); export the "
             "adapter again with PEFT's save_pretrained."
         )
+    check_ranks(shapes, adapter_cfg or {})
     cfg = base_config(base, settings)
     if cfg is None:
         log.info("no config.json for %s on this machine; adapter shapes not checked", base)
         return
     check_shapes(shapes, cfg, base)
+    check_modules(shapes, cfg, base, model_type)

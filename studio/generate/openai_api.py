@@ -3,6 +3,7 @@ talk to a tuned model.
 
     POST /v1/completions        {"model": "job:<id>", "prompt": "...", "max_tokens": 32}
     POST /v1/chat/completions   {"model": "base:smollm2-135m-lora", "messages": [...]}
+    (only models GET /v1/models lists may be named; see studio.generate.api_request)
     GET  /v1/models             succeeded train jobs ("job:<id>") and base models ("base:<key>")
 
 Both POSTs stream with "stream": true (server-sent events, `data: {...}` ... `data: [DONE]`).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +27,13 @@ from typing import Any
 from fastapi import Request  # at module level: FastAPI resolves the handlers' annotations here
 
 from studio.errors import NotFoundError, StudioError
+from studio.generate.api_request import (
+    APIError,
+    known_model,
+    model_name,
+    parse_body,
+    prompt_input,
+)
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput
 
@@ -36,24 +45,12 @@ _EXTENSIONS = ("top_k", "min_p", "typical_p", "repetition_penalty", "no_repeat_n
                "min_new_tokens")  # fmt: skip
 
 
-class APIError(Exception):
-    def __init__(self, status: int, message: str, param: str | None = None,
-                 kind: str = "invalid_request_error", code: str | None = None):  # fmt: skip
-        super().__init__(message)
-        self.status, self.message, self.param, self.kind, self.code = (
-            status, message, param, kind, code)  # fmt: skip
-
-    def body(self) -> dict:
-        return {"error": {"message": self.message, "type": self.kind, "param": self.param,
-                          "code": self.code}}  # fmt: skip
-
-
 def _num(body: dict, name: str, kind=float) -> Any:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise APIError(400, f"{name} must be a number; got {value!r}.", name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise APIError(400, f"{name} must be a finite number; got {str(value)[:40]}.", name)
     if kind is int and float(value) != int(value):
         raise APIError(400, f"{name} must be a whole number; got {value!r}.", name)
     return kind(value)
@@ -105,20 +102,6 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
         raise APIError(400, str(exc), _PARAM.get(field, field)) from exc
 
 
-def _chat_messages(body: dict) -> list[dict[str, str]]:
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise APIError(400, "messages must be a non-empty list of {role, content}.", "messages")
-    out = []
-    for m in messages:
-        content = m.get("content") if isinstance(m, dict) else None
-        if isinstance(content, list):  # content parts: keep the text ones
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        role = m.get("role") if isinstance(m, dict) else None
-        out.append({"role": "system" if role == "developer" else role, "content": content})
-    return out
-
-
 def _translate(exc: Exception, prompt_param: str) -> APIError:
     from studio.generate.engine import PromptTooLongError
 
@@ -163,25 +146,13 @@ def build_openai_router(ctx):
     async def handle(request: Request, chat: bool):
         param = "messages" if chat else "prompt"
         try:
-            try:
-                body = await request.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise APIError(400, "The request body must be JSON.") from None
-            if not isinstance(body, dict):
-                raise APIError(400, "The request body must be a JSON object.")
-            model = body.get("model")
-            if not isinstance(model, str) or not model:
-                raise APIError(400, "model is required (GET /v1/models lists them).", "model")
-            if chat:
-                prompt = PromptInput(mode="chat", messages=_chat_messages(body))
-            else:
-                text = body.get("prompt")
-                if isinstance(text, list) and len(text) == 1 and isinstance(text[0], str):
-                    text = text[0]
-                if not isinstance(text, str) or not text:
-                    raise APIError(400, "prompt must be one non-empty string.", "prompt")
-                prompt = PromptInput(mode="text", text=text)
+            # The request-validation layer: body, prompt, options and model name are all
+            # checked before any model is touched (studio.generate.api_request).
+            body = parse_body(await request.body())
+            model = model_name(body)
+            prompt = prompt_input(body, chat)
             opts = options_from_request(body, default_max=256 if chat else 16)
+            await run_in_threadpool(known_model, model, ctx.store, ctx.settings)
             # Load the model and check the prompt against the context before answering, so
             # errors are a clean 4xx rather than a broken stream.
             await run_in_threadpool(engine().check, model, prompt, opts)

@@ -60,8 +60,42 @@ def _template_base(key: str) -> tuple[str, str, str] | None:
     return template.base_model, template.model_type, template.title
 
 
+def known_base_refs(settings: Settings) -> set[str]:
+    """What may follow "base:" in any ref: template keys, their base models, the packaged one."""
+    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
+
+    known = {PACKAGED_REF, PACKAGED_HUB_ID}
+    try:
+        from studio.templates import TEMPLATES
+    except ImportError:
+        return known
+    for t in TEMPLATES.values():
+        if t.base_model and not t.base_model.startswith("scratch:"):
+            known |= {t.key, t.base_model}
+    return known
+
+
+def trained_bases(store) -> set[str]:
+    """The bases the studio's own trained and imported models were made from."""
+    bases = set()
+    for job in store.list_jobs(status=("succeeded",)):
+        meta = Path(job["run_dir"]) / "adapter" / "studio.json"
+        if job.get("kind") in MODEL_JOB_KINDS and meta.is_file():
+            try:
+                base = json.loads(meta.read_text()).get("base_model")
+            except (OSError, ValueError):
+                continue
+            if isinstance(base, str) and base:
+                bases.add(base)
+    return bases
+
+
 def resolve_spec(ref: str, store, settings: Settings) -> ModelSpec:
-    """What `ref` means; NotFoundError / ModelUnavailableError say how to fix a bad one."""
+    """What `ref` means; NotFoundError / ModelUnavailableError say how to fix a bad one.
+
+    Any loadable base is resolved here (the page compares a tuned model with its own base);
+    what a client may name over HTTP is narrowed by studio.generate.api_request.known_model.
+    """
     ref = (ref or "").strip()
     if ref.startswith(JOB_PREFIX):
         return _job_spec(ref[len(JOB_PREFIX) :], store)
@@ -118,7 +152,7 @@ def _job_spec(job_id: str, store) -> ModelSpec:
     meta_path = adapter_dir / "studio.json"
     if not meta_path.is_file():
         raise ModelUnavailableError(
-            f"{what} {job_id} has no model at {adapter_dir} (studio.json missing); the run "
+            f"{what} {job_id} has no model in its run folder (studio.json missing); the run "
             "folder was moved or deleted. Train (or import) it again."
         )
     meta = json.loads(meta_path.read_text())

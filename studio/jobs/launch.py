@@ -1,32 +1,97 @@
 """Start a job's child process: one small piece so another launcher can drop in.
 
-Today: `python -m studio.<kind> RUN_DIR [--resume]`. Several GPUs or machines later:
-change build_command to return ["accelerate", "launch", "--num_processes", N, "-m",
-f"studio.{kind}", RUN_DIR] (the Trainer already runs on accelerate); nothing else changes.
-The child gets its own session (a Ctrl-C or restart of the server does not kill it; a
-cancel can signal its whole process group, every rank included), runs a little below the
+One process: `python -m studio.<kind> RUN_DIR [--resume]`. When the run config's trainer
+dict asks for more (processes x num_machines > 1, studio.configs.launch): `accelerate launch
+--multi_gpu --num_processes N ... -m studio.train RUN_DIR`, whose launcher (torchrun, in the
+same process) starts one process per rank, each in a session of its own. The child gets its
+own session (a Ctrl-C or restart of the server does not kill it), runs a little below the
 page's CPU priority (`nice`, so the page stays responsive while it trains) and writes its
-stdout/stderr to RUN_DIR/train.log. Never a shell.
+stdout/stderr to RUN_DIR/train.log. Never a shell. `machine_commands` gives the command each
+machine of a multi-machine run types (machine 0 is the one the page launches).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from studio.jobs.files import LOG_FILE
+from studio.configs.launch import DEFAULT_PORT, LaunchSettings, launch_settings
+from studio.jobs.files import CONFIG_FILE, LOG_FILE
 from studio.settings import PROJECT_ROOT
 
 CHILD_NICENESS = 5  # a little below the page; `nice` execs the command (same pid)
 
 
-def build_command(kind: str, run_dir: str | Path, resume: bool = False) -> list[str]:
-    """The argument list that runs a job of `kind` ("train", "evaluate") on RUN_DIR."""
-    cmd = [sys.executable, "-m", f"studio.{kind}", str(run_dir)]
-    return cmd + ["--resume"] if resume else cmd
+def run_launch_settings(run_dir: str | Path) -> LaunchSettings:
+    """The launch settings in RUN_DIR/config.json (one process when it has none)."""
+    try:
+        cfg = json.loads((Path(run_dir) / CONFIG_FILE).read_text())
+        trainer = cfg.get("trainer") if cfg.get("kind", "train") == "train" else {}
+    except (OSError, ValueError):
+        trainer = {}
+    return launch_settings(trainer if isinstance(trainer, dict) else {})
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (the ranks of a one-machine run meet there)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def accelerate_args(ls: LaunchSettings) -> list[str]:
+    """`accelerate launch` options for these settings (all given: no config file is read).
+
+    --multi_gpu, never --cpu: with --cpu accelerate starts a single process whatever
+    --num_processes says. On a machine without CUDA the training child itself selects the
+    CPU process group (gloo)."""
+    args = ["--multi_gpu", "--num_processes", str(ls.world_size),
+            "--num_machines", str(ls.num_machines), "--machine_rank", str(ls.machine_rank),
+            "--main_process_ip", ls.main_address, "--main_process_port", str(ls.main_port),
+            "--mixed_precision", "no", "--dynamo_backend", "no"]  # fmt: skip
+    return args
+
+
+def build_command(kind: str, run_dir: str | Path, resume: bool = False,
+                  launch: LaunchSettings | None = None) -> list[str]:  # fmt: skip
+    """The argument list that runs a job of `kind` ("train", "evaluate") on RUN_DIR; a
+    training run whose config asks for several processes goes through accelerate launch."""
+    ls = launch or (run_launch_settings(run_dir) if kind == "train" else LaunchSettings())
+    tail = ["-m", f"studio.{kind}", str(run_dir)] + (["--resume"] if resume else [])
+    if not ls.distributed:
+        return [sys.executable, *tail]
+    if ls.main_port is None:  # the other machines must know the port: only one picks freely
+        ls = replace(ls, main_port=free_port() if ls.num_machines == 1 else DEFAULT_PORT)
+    return [sys.executable, "-m", "accelerate.commands.launch", *accelerate_args(ls), *tail]
+
+
+def machine_commands(run_dir: str | Path, ls: LaunchSettings, resume: bool = False) -> list[str]:
+    """The command each machine runs, in machine-rank order, as text to copy (every machine
+    sees the same run folder, e.g. on a shared file system)."""
+    from shlex import join
+
+    ls = ls if ls.main_port is not None else replace(ls, main_port=DEFAULT_PORT)
+    tail = ["-m", "studio.train", str(run_dir)] + (["--resume"] if resume else [])
+    return [join(["accelerate", "launch", *accelerate_args(replace(ls, machine_rank=r)), *tail])
+            for r in range(ls.num_machines)]  # fmt: skip
+
+
+def accelerate_config(ls: LaunchSettings, machine_rank: int | None = None) -> str:
+    """An accelerate config file (YAML) for these settings: `accelerate launch --config_file
+    FILE -m studio.train RUN_DIR` on each machine, with its own machine_rank."""
+    rank = ls.machine_rank if machine_rank is None else machine_rank
+    lines = {"compute_environment": "LOCAL_MACHINE", "distributed_type": "MULTI_GPU",
+             "num_processes": ls.world_size, "num_machines": ls.num_machines,
+             "machine_rank": rank, "main_process_ip": ls.main_address,
+             "main_process_port": ls.main_port or DEFAULT_PORT, "mixed_precision": "no",
+             "rdzv_backend": "static", "same_network": True, "use_cpu": False}  # fmt: skip
+    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in lines.items())
 
 
 def child_env() -> dict[str, str]:
@@ -50,3 +115,22 @@ def launch(cmd: list[str], run_dir: str | Path) -> subprocess.Popen:
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=str(PROJECT_ROOT), env=child_env(), start_new_session=True,
         )  # fmt: skip
+
+
+def launch_export(run_dir: str | Path) -> str:
+    """What to run where for this run folder: the accelerate config file and the command
+    of each machine (shown by the Train tab; every machine must see RUN_DIR at this path)."""
+    ls = run_launch_settings(run_dir)
+    if not ls.distributed:
+        return ("# One process trains this run (set Processes / GPUs or Machines in the "
+                f"Models tab for more).\npython -m studio.train {run_dir}\n")  # fmt: skip
+    lines = [f"# accelerate config file (machine 0; on machine r set machine_rank: r), use it "
+             f"with: accelerate launch --config_file FILE -m studio.train {run_dir}",
+             *accelerate_config(ls, 0).splitlines(), ""]  # fmt: skip
+    for rank, cmd in enumerate(machine_commands(run_dir, ls)):
+        who = (
+            " (the studio starts this one when you press Train)" if rank == ls.machine_rank else ""
+        )
+        lines += [f"# machine {rank}{who}", cmd]
+    lines += ["# add --resume to continue from the last checkpoint"]
+    return "\n".join(lines) + "\n"

@@ -26,7 +26,15 @@ import psutil
 
 from studio.errors import JobError
 from studio.jobs.files import CONFIG_FILE, STATUS_FILE, STOP_FILE, last_checkpoint_step, read_status
-from studio.jobs.launch import build_command, launch
+from studio.jobs.launch import build_command, launch, run_launch_settings
+from studio.jobs.procs import (
+    broken_group_reason,
+    end_processes,
+    job_process,
+    killed_reason,
+    rank_processes,
+    signal_job,
+)
 from studio.settings import Settings
 from studio.store import Store
 from studio.store.store import new_id
@@ -34,41 +42,13 @@ from studio.store.store import new_id
 log = logging.getLogger("studio.jobs")
 KINDS = ("train", "evaluate")
 RESUMABLE = ("cancelled", "failed", "interrupted")
+STARTUP_S = 60.0  # a multi-process launcher may take this long to start all its ranks
 
 
-def _killed_reason(signum: int) -> str:
-    name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else "?"
-    why = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
-    return (
-        f"The training process was killed (signal {signum}, {name}){why}. Lower the batch size "
-        "or max length, then press Resume to continue from the last checkpoint, or Train again."
-    )
-
-
-def signal_job(pid: int, sig: int) -> None:
-    """Send `sig` to a job's whole process group (every rank of `accelerate launch`, data
-    loader workers); a process that does not lead its own group gets it alone."""
-    try:
-        if os.getpgid(pid) == pid:  # launched with start_new_session: never our own group
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def job_process(job: dict[str, Any]) -> psutil.Process | None:
-    """The live process running this job's run folder, or None. A pid can be reused (after
-    a reboot, or once the job's own process is gone): the process must name the run folder."""
-    if not job.get("pid") or not job.get("run_dir"):
-        return None
-    try:
-        proc = psutil.Process(int(job["pid"]))
-        if proc.status() == psutil.STATUS_ZOMBIE or job["run_dir"] not in proc.cmdline():
-            return None
-        return proc
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
+def can_resume(job: dict[str, Any]) -> bool:
+    """Whether Resume can continue this job: a stopped train job with a complete checkpoint."""
+    return (job.get("kind") == "train" and job.get("status") in RESUMABLE
+            and last_checkpoint_step(job["run_dir"]) is not None)  # fmt: skip
 
 
 class JobRunner:
@@ -196,6 +176,11 @@ class JobRunner:
             self._escalate_cancel(job)
             return
         self._children.pop(job["id"], None)
+        leftover = rank_processes(job) if job["kind"] == "train" else []
+        if leftover:  # ranks whose launcher died: stopped (they save a checkpoint first)
+            end_processes(leftover)
+            self._set_half_dead(job, 0, len(leftover))
+            return
         cancel_asked = self._cancel_at.pop(job["id"], None) is not None
         status = read_status(job["run_dir"])
         if status:
@@ -206,7 +191,8 @@ class JobRunner:
             self._set_final(job["id"], "cancelled", "The job did not stop in time and was ended; "
                             + (f"Resume continues from step {step}." if step else "start it again."))  # fmt: skip
         elif code is not None and code < 0:
-            self._set_final(job["id"], "failed", _killed_reason(-code))
+            step = last_checkpoint_step(job["run_dir"]) if job["kind"] == "train" else None
+            self._set_final(job["id"], "failed", killed_reason(-code, step))
         elif code is not None:
             self._set_final(job["id"], "failed", f"The job process exited with code {code} "
                             "without writing status.json; see the end of train.log.")  # fmt: skip
@@ -232,6 +218,24 @@ class JobRunner:
             self._set_final(job["id"], "failed", "The job process ended without a status (it "
                             "was killed or the machine restarted) before any checkpoint; start it again.")  # fmt: skip
 
+    def _set_half_dead(self, job: dict, alive: int, expected: int) -> None:
+        step = last_checkpoint_step(job["run_dir"])
+        self._set_final(job["id"], "interrupted", broken_group_reason(alive, expected, step))
+
+    def _check_group(self, job: dict, leader: psutil.Process) -> bool:
+        """True when every rank of a multi-process run is alive; else end it (interrupted)."""
+        if job["kind"] != "train":
+            return True
+        expected = run_launch_settings(job["run_dir"]).processes
+        if expected <= 1 or time.time() - leader.create_time() < STARTUP_S:
+            return True  # still starting its ranks
+        ranks = rank_processes(job)
+        if len(ranks) >= expected:
+            return True
+        end_processes([leader, *ranks])
+        self._set_half_dead(job, len(ranks), expected)
+        return False
+
     def _is_our_process(self, job: dict) -> bool:
         return job_process(job) is not None
 
@@ -241,7 +245,10 @@ class JobRunner:
             for job in self.store.list_jobs(status=("running",)):
                 if job["id"] in self._children:
                     continue
-                if self._is_our_process(job):
+                leader = job_process(job)
+                if leader is not None:
+                    if not self._check_group(job, leader):
+                        continue
                     self._children[job["id"]] = psutil.Process(int(job["pid"]))
                     log.info("re-attached job %s (pid %s)", job["id"], job["pid"])
                 else:
@@ -276,7 +283,7 @@ class JobRunner:
             else None
         )
         if sig is not None and job.get("pid"):
-            signal_job(int(job["pid"]), sig)
+            signal_job(int(job["pid"]), sig, job)
 
     def resume(self, job_id: str) -> dict:
         """Queue a stopped train job again; it continues from its last checkpoint."""

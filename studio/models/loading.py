@@ -5,7 +5,7 @@ module costs nothing. Weights load from safetensors only; remote code never runs
 (trust_remote_code is always False here, and the config validator refuses the key).
 
 The model dict (one of the five config dicts) may hold from_pretrained options (dtype,
-attn_implementation, revision, low_cpu_mem_usage) and, for "scratch:" refs, an
+attn_implementation, low_cpu_mem_usage; a revision is refused by validation) and, for "scratch:" refs, an
 "architecture" dict of LlamaConfig fields (hidden_size, num_hidden_layers, ...).
 """
 
@@ -30,7 +30,7 @@ SCRATCH_ARCHITECTURE = dict(
     max_position_embeddings=1024,
     tie_word_embeddings=True,
 )
-_FROM_PRETRAINED_KEYS = {"dtype", "attn_implementation", "revision", "low_cpu_mem_usage"}
+_FROM_PRETRAINED_KEYS = {"dtype", "attn_implementation", "low_cpu_mem_usage"}
 SPECIAL_TOKENS = ("bos", "eos", "unk", "sep", "pad", "cls", "mask")  # tokenizer.<name>_token
 STUDIO_META = "studio.json"
 

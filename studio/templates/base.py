@@ -55,8 +55,10 @@ class Template:
         """The form's starting values: the studio defaults with this template's overrides."""
         from studio.configs.hardware import detect_hardware
         from studio.configs.hyper import DEFAULT_HYPER
+        from studio.configs.launch import default_processes
 
         hyper = copy.deepcopy(DEFAULT_HYPER)
+        hyper["processes"] = default_processes(detect_hardware())
         if detect_hardware().cuda:
             hyper["time_budget_min"] = 0.0  # a GPU run is fast: the budget is opt-in there
         hyper.update(copy.deepcopy(self.hyper))

@@ -5,6 +5,12 @@ the studio groups examples of similar length into the same batch and pads each b
 its own longest example. The order is a pure function of (seed, epoch), so a resumed run sees
 exactly the batches an uninterrupted run would have seen. bench/bench_batching.py measures it
 against padding everything to max_length.
+
+Several processes (`accelerate launch`, data parallel): every rank builds the same global
+batches of per_device x processes examples for (seed, epoch) and keeps its own slice of each
+(`RankBatchSampler`), so the ranks see disjoint examples whose union is the epoch, every rank
+takes the same number of steps, and the examples of one step match a single process with a
+batch `processes` times larger.
 """
 
 from __future__ import annotations
@@ -54,6 +60,56 @@ class LengthGroupedSampler:
     def __iter__(self) -> Iterator[int]:
         for batch in self.batches():
             yield from batch
+
+
+def rank_slices(batch: list[int], num_replicas: int) -> list[list[int]]:
+    """One global batch cut into `num_replicas` per-rank batches of similar length.
+
+    Strided (rank r takes every num_replicas-th example of the length-sorted batch) so every
+    rank of a step gets the same mix of lengths and none waits for another. A short last
+    batch with fewer examples than ranks is topped up from its own start: a rank with no
+    batch would leave the others waiting in the gradient all-reduce.
+    """
+    if len(batch) < num_replicas:
+        batch = (batch * num_replicas)[:num_replicas]
+    return [batch[r::num_replicas] for r in range(num_replicas)]
+
+
+class RankBatchSampler:
+    """This rank's batches of a LengthGroupedSampler whose batch size is the global one.
+
+    A batch sampler (it yields lists of indices) that is already sharded: the Trainer's
+    accelerate wrapper must pass it through rather than shard it again (see
+    studio.train.runner.StudioTrainer.get_train_dataloader).
+    """
+
+    def __init__(self, grouped: LengthGroupedSampler, num_replicas: int = 1, rank: int = 0,
+                 drop_last: bool = False):  # fmt: skip
+        if not 0 <= rank < max(1, num_replicas):
+            raise ValueError(f"rank {rank} is outside 0..{num_replicas - 1}")
+        self.grouped, self.num_replicas, self.rank = grouped, max(1, num_replicas), rank
+        self.drop_last = drop_last
+        self.on_batch = None  # called with each batch this rank takes (config debug.log_batches)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.grouped.set_epoch(epoch)
+
+    def _global(self) -> list[list[int]]:
+        batches = self.grouped.batches()
+        if self.drop_last and batches and len(batches[-1]) < self.grouped.batch_size:
+            batches = batches[:-1]
+        return batches
+
+    def __len__(self) -> int:
+        n, size = len(self.grouped.lengths), self.grouped.batch_size
+        return n // size if self.drop_last else -(-n // size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for batch in self._global():
+            mine = rank_slices(batch, self.num_replicas)[self.rank]
+            if self.on_batch is not None:
+                self.on_batch(mine)
+            yield mine
 
 
 class PadCollator:

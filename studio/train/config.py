@@ -77,7 +77,7 @@ def check_rejected_share(cfg: dict[str, Any]) -> None:
         return
     share = 100.0 * n_rejected / n_rows
     tolerance = float(cfg.get("invalid_tolerance_pct", 10.0))
-    if share > tolerance:
+    if not share <= tolerance:  # a NaN tolerance refuses, it never opens the gate
         raise DataError(
             f"{share:.1f}% of rows were rejected ({n_rejected} of {n_rows}), over the "
             f"{tolerance:g}% tolerance; fix the rejected rows in the Inputs tab or raise the "

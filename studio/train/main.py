@@ -5,7 +5,7 @@ Run headless from a terminal the same way the job runner does:
     python -m studio.train studio_home/apps/<app>/runs/<job>            # train
     touch studio_home/apps/<app>/runs/<job>/STOP                        # stop with a checkpoint
     python -m studio.train studio_home/apps/<app>/runs/<job> --resume   # continue
-    accelerate launch --num_processes 2 -m studio.train RUN_DIR         # several GPUs (DDP)
+    accelerate launch --multi_gpu --num_processes 2 -m studio.train RUN_DIR   # 2 GPUs (DDP)
 
 Ctrl-C (SIGINT) and SIGTERM stop like the STOP file: after the current step, with a checkpoint
 and the adapter saved; a second Ctrl-C quits at once. Under accelerate / torchrun only the
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     main_process = is_main_process()
     log_to_run(run_dir, to_file=main_process)
     log = logging.getLogger("studio.train")
+    if not main_process:  # the other ranks share train.log: their warnings and errors only
+        logging.getLogger().setLevel(logging.WARNING)
     if main_process:
         (run_dir / STATUS_FILE).unlink(missing_ok=True)
     try:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.errors import ModelUnavailableError
+from studio.errors import ConfigError, ModelUnavailableError
 from studio.jobs.files import ADAPTER_DIR, CHECKPOINTS_DIR
 from studio.train.accuracy import LabelAccuracy
 from studio.train.budget import budget_reason, time_budget
@@ -37,14 +37,31 @@ def last_checkpoint(run_dir: Path) -> Path | None:
 
 
 def set_threads() -> None:
-    """Use the cores this process may run on (2 on the reference machine), no more."""
+    """Use the cores this process may run on (2 on the reference machine), no more; the
+    processes of one machine under `accelerate launch` share them."""
     import torch
 
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, cores))
+    local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
+    torch.set_num_threads(max(1, cores // local))
+
+
+def world_size() -> int:
+    """Processes training together (WORLD_SIZE, set by accelerate launch / torchrun)."""
+    return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
+
+
+def check_strategy(cfg: dict[str, Any], cuda: bool) -> None:
+    """Refuse FSDP without CUDA GPUs, with the reason (a hand-written config gets it too)."""
+    fsdp = cfg["trainer"].get("fsdp")
+    if fsdp and not cuda:
+        raise ConfigError(
+            f"trainer.fsdp: {fsdp!r} shards the model over CUDA GPUs and this machine has none; "
+            "remove it (several CPU processes train data-parallel without it) or train on GPUs."
+        )
 
 
 def training_arguments(cfg: dict[str, Any], run_dir: Path, has_eval: bool):
@@ -55,13 +72,23 @@ def training_arguments(cfg: dict[str, Any], run_dir: Path, has_eval: bool):
     from transformers import TrainingArguments
 
     allowed = set(inspect.signature(TrainingArguments).parameters)
+    from studio.configs.schemas import LAUNCH_KEYS
+
     kwargs = {k: v for k, v in cfg["trainer"].items() if k in allowed}
-    dropped = sorted(set(cfg["trainer"]) - allowed)
+    dropped = sorted(set(cfg["trainer"]) - allowed - LAUNCH_KEYS)
     if dropped:
         log.warning("ignoring trainer keys this transformers version does not know: %s", dropped)
     if not torch.cuda.is_available() and kwargs.get("fp16"):
         log.warning("fp16 needs CUDA; training in fp32 on this machine")
         kwargs["fp16"] = False
+    if not torch.cuda.is_available() and world_size() > 1:
+        # Without CUDA accelerate only builds a CPU process group (gloo) when told it runs on
+        # the CPU; otherwise each rank would train alone on the same batches.
+        kwargs["use_cpu"], kwargs["ddp_backend"] = True, "gloo"
+    if world_size() > 1 and cfg.get("method") in ("lora", "qlora"):
+        # Every adapter weight takes part in each forward: skip DDP's search for unused ones
+        # (the Trainer turns it on for any model that is not a plain PreTrainedModel).
+        kwargs["ddp_find_unused_parameters"] = False
     if not has_eval:
         kwargs["eval_strategy"] = "no"
         kwargs.pop("load_best_model_at_end", None)
@@ -83,7 +110,12 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
     plain baseline: random order, everything padded to max_length ("padded")."""
     from transformers import Trainer
 
-    from studio.train.batching import LengthGroupedSampler, PadCollator, seq2seq_collator
+    from studio.train.batching import (
+        LengthGroupedSampler,
+        PadCollator,
+        RankBatchSampler,
+        seq2seq_collator,
+    )
     from studio.train.extras import StudioTrainerMixin
 
     pad_to = int(cfg["tokenizer"]["max_length"]) if batching == "padded" else None
@@ -94,11 +126,42 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
     grouped = batching == "grouped" and "train_sampling_strategy" not in cfg["trainer"]
 
     class StudioTrainer(StudioTrainerMixin, Trainer):
-        def _get_train_sampler(self, train_dataset=None):
+        def get_train_dataloader(self):
             if not grouped:
-                return super()._get_train_sampler(train_dataset)
-            data_seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
-            return LengthGroupedSampler(train_ds.lengths, self.args.train_batch_size, data_seed)
+                return super().get_train_dataloader()
+            from functools import partial
+
+            from torch.utils.data import DataLoader
+            from transformers.trainer_utils import seed_worker
+
+            a = self.args
+            data_seed = a.data_seed if a.data_seed is not None else a.seed
+            world = a.world_size
+            # Every rank builds the same global batches (per_device x processes) from
+            # (seed, epoch) and keeps its own slice of each.
+            grouped_sampler = LengthGroupedSampler(train_ds.lengths, a.train_batch_size * world,
+                                                   data_seed)  # fmt: skip
+            sampler = RankBatchSampler(grouped_sampler, world, a.process_index,
+                                       drop_last=a.dataloader_drop_last)  # fmt: skip
+            if (cfg.get("debug") or {}).get("log_batches"):  # tests: which rank saw what
+                rank = a.process_index
+                sampler.on_batch = lambda b: log.warning("rank %d epoch %d batch %s", rank,
+                                                         grouped_sampler.epoch, b)  # fmt: skip
+            params = dict(batch_sampler=sampler, collate_fn=self.data_collator,
+                          num_workers=a.dataloader_num_workers, pin_memory=a.dataloader_pin_memory,
+                          worker_init_fn=partial(seed_worker, num_workers=a.dataloader_num_workers,
+                                                 rank=a.process_index))  # fmt: skip
+            if a.dataloader_num_workers > 0:
+                params.update(persistent_workers=a.dataloader_persistent_workers,
+                              prefetch_factor=a.dataloader_prefetch_factor)  # fmt: skip
+            loader = self.accelerator.prepare(DataLoader(train_ds, **params))
+            # accelerate wraps a batch sampler in a BatchSamplerShard that deals batches out
+            # round-robin; ours is sharded already, so that wrapper must pass it through (as
+            # the Trainer does for its own rank-aware BatchRebalanceSampler).
+            wrapper = getattr(loader, "batch_sampler", None)
+            if wrapper is not None and getattr(wrapper, "batch_sampler", None) is sampler:
+                wrapper.num_processes, wrapper.process_index = 1, 0
+            return loader
 
     return StudioTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                          data_collator=collator, processing_class=tokenizer,
@@ -139,6 +202,7 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     if not resume:
         stop.stop_after_step = (cfg.get("debug") or {}).get("stop_after_step")
     check_rejected_share(cfg)
+    check_strategy(cfg, torch.cuda.is_available())
     if cfg["method"] == "qlora" and not torch.cuda.is_available():
         raise ModelUnavailableError(
             "QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU; "
@@ -198,6 +262,9 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         "trainable_params": trainable, "total_params": total,
         "n_train": len(train_ds), "n_valid": len(eval_ds),
         "resumed_from": checkpoint.name if checkpoint else None,
+        "processes": args.world_size,
+        "global_batch": args.per_device_train_batch_size * args.world_size
+        * args.gradient_accumulation_steps,
         "eval_accuracy": metrics.last_eval.get("accuracy"), "final_learning_rate": final_lr,
         "head_only": trainer.head_only,
         "time_budget": budget.summary() if budget else None,

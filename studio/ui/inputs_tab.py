@@ -143,7 +143,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
         """Show the mapping step, pre-filled, when the first source is a table or JSON."""
         paths = _paths(file_list)
         if paths:
-            result = read_path(paths[0], settings.max_upload_mb)
+            result = read_path(paths[0], settings.max_upload_mb, settings.max_rows)
         elif (text or "").strip():
             result = read_bytes(*pasted_source(text), settings.max_upload_mb)
         else:
@@ -156,6 +156,10 @@ def build_inputs_tab(ctx: UIContext) -> None:
         note = (f"Detected **{SHAPES[guess.shape]}** in {result.name} "
                 f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
                 "Change the mapping if the guess is wrong.")  # fmt: skip
+        if guess.shape == "text" and not guess.text:
+            note = (f"Which column of {result.name} holds the examples? ({len(result.rows)} "
+                    f"rows; columns: {', '.join(result.columns)}.) None has a name the studio "
+                    "knows: **choose the shape and the columns** below.")  # fmt: skip
         return gr.Accordion(visible=True), note, guess.shape, *updates, guess.to_dict()
 
     files.change(detect_columns, [files, pasted],
@@ -198,7 +202,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
         if not sources:
             raise DataError(f"Choose one or more files ({ACCEPTED_TEXT}) or paste examples.")
         dataset_name = (dataset_name or "").strip() or (
-            Path(sources[0]).stem if isinstance(sources[0], str) else "pasted"
+            Path(sources[0]).stem[:80] if isinstance(sources[0], str) else "pasted"
         )
         chosen = ColumnMapping(shape_key or "text", text_col or "", instruction_col or "",
                                input_col or "", output_col or "", messages_col or "",

@@ -8,13 +8,13 @@ from `build_models_tab`.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
+from studio import jsonsafe
 from studio.configs import HYPER_FIELDS, detect_hardware
 from studio.configs.form import LABELS, dicts_to_texts, hyper_to_form
 from studio.configs.schemas import ARCHITECTURE
@@ -188,8 +188,8 @@ def build_arch_widget(key: str, value) -> gr.Number:
 def model_dict_from_text(text: str) -> dict[str, Any] | None:
     """The model config editor's dict, or None while its JSON is half-typed."""
     try:
-        value = json.loads(text) if (text or "").strip() else {}
-    except json.JSONDecodeError:
+        value = jsonsafe.loads(text) if (text or "").strip() else {}
+    except ValueError:
         return None
     return value if isinstance(value, dict) else None
 

@@ -14,6 +14,7 @@ import gradio as gr
 from studio.configs import SECTIONS, validate
 from studio.configs.form import (
     FORM_ORDER,
+    MACHINE_KEYS,
     SECTION_TITLES,
     dicts_to_texts,
     form_to_hyper,
@@ -85,7 +86,7 @@ def build_models_tab(ctx: UIContext) -> None:
         with gr.Accordion("Training settings", open=True):
             # Only Custom lets you type a model; the others show their template's model.
             form["base_model"] = build_widget("base_model", start["base_model"], interactive=False)
-            rows = [k for k in FORM_ORDER[1:] if k not in LORA_KEYS]
+            rows = [k for k in FORM_ORDER[1:] if k not in LORA_KEYS and k not in MACHINE_KEYS]
             for row in (rows[:4], rows[4:8], rows[8:11], rows[11:]):
                 with gr.Row():
                     for key in row:
@@ -97,6 +98,12 @@ def build_models_tab(ctx: UIContext) -> None:
                                     elem_id="models-lora-note")  # fmt: skip
             with gr.Row(visible=layout.architecture) as arch_row:
                 arch = [build_arch_widget(k, None) for k in ARCH_FORM]
+        with gr.Accordion("Several machines (multi-node training)", open=False):
+            gr.Markdown("Train on several machines that share the run folder: the Train tab "
+                        "starts machine 0 and shows the command each other machine runs.")  # fmt: skip
+            with gr.Row():
+                for key in MACHINE_KEYS:
+                    form[key] = build_widget(key, start[key])
         with gr.Accordion("Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer",
                           open=False):  # fmt: skip
             texts = dicts_to_texts(default.default_dicts())
@@ -194,7 +201,9 @@ def build_models_tab(ctx: UIContext) -> None:
         @user_errors
         def on_validate(key, kind, *values):
             hyper, dicts, bad = _gather(values)
-            return problems_md(bad + validate(get_template(key), hyper, dicts, None, kind))
+            return problems_md(
+                bad + validate(get_template(key), hyper, dicts, None, kind, settings)
+            )
 
         validate_btn.click(on_validate, [template, model_type, *fields, *codes], [problems])
 

@@ -22,6 +22,7 @@ import pandas as pd
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
 from studio.jobs.files import LOG_FILE, METRICS_FILE
+from studio.jobs.runner import can_resume
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 
@@ -185,6 +186,10 @@ def build_train_tab(ctx: UIContext) -> None:
                             label="Loss", elem_id="train-chart", y_title="loss")  # fmt: skip
         log_box = gr.Textbox(label="train.log (last lines)", lines=10, max_lines=10,
                              autoscroll=True, interactive=False, elem_id="train-log")  # fmt: skip
+        with gr.Accordion("Launch commands (several GPUs or machines)", open=False):
+            export = gr.Button("Show this job's accelerate config and commands",
+                               elem_id="train-export")  # fmt: skip
+            export_box = gr.Code(language="shell", interactive=False, elem_id="train-commands")
         jobs = gr.Dataframe(headers=JOB_HEADERS, interactive=False, elem_id="train-jobs",
                             label="Training jobs of this app (click a row to show it)")  # fmt: skip
         timer = gr.Timer(TICK_S)
@@ -249,7 +254,7 @@ def build_train_tab(ctx: UIContext) -> None:
                     gr.Button(interactive=False), gr.Button(interactive=False), (stamp, rows))  # fmt: skip
         metrics = read_metrics(job["run_dir"])
         p = job_progress(job, metrics)
-        resumable = job["status"] in ("cancelled", "failed", "interrupted")
+        resumable = can_resume(job)  # never offered without a checkpoint to continue from
         return (status_markdown(job, p), progress_html(p), plot_value(chart_frame(metrics)),
                 tail_log(job["run_dir"], 30), table,
                 gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable),
@@ -271,6 +276,14 @@ def build_train_tab(ctx: UIContext) -> None:
         gr.Info("Resuming from the last checkpoint.")
         return bump()
 
+    @user_errors
+    def export_job(current: str):
+        if not current:
+            raise StudioError("No job selected: pick one in the table or press Train.")
+        from studio.jobs.launch import launch_export
+
+        return launch_export(store.get_job(current)["run_dir"])
+
     def select_job(evt: gr.SelectData, table: pd.DataFrame):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return str(table.iloc[row, 0]) if table is not None and len(table) > row else gr.skip()
@@ -289,3 +302,4 @@ def build_train_tab(ctx: UIContext) -> None:
     cancel.click(cancel_job, [job_id], None, api_name="cancel_training")
     resume.click(resume_job, [job_id], [ctx.jobs_changed], api_name="resume_training")
     jobs.select(select_job, [jobs], [job_id])
+    export.click(export_job, [job_id], [export_box], api_name="launch_commands")

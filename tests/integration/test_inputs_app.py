@@ -115,8 +115,8 @@ def test_mapping_step_is_prefilled_then_an_edited_mapping_is_used(served, tmp_pa
     table.write_text("question_text,answer_text\nWho?,Me\nWhy?,Because\n")
     out = client.predict([handle_file(str(table))], "", api_name="/detect_columns")
     note, shape, text_col = out[0], out[1], out[2]  # (the accordion is not an API output)
-    assert "columns: question_text, answer_text" in note
-    assert shape == "text" and text_col["value"] == "question_text"  # guess: first column
+    assert "columns: question_text, answer_text" in note and "choose the shape" in note
+    assert shape == "text" and text_col["value"] == ""  # no guess: the user is asked
     assert ["answer_text", "answer_text"] in text_col["choices"]
     result = client.predict(
         app_id=app_id, file_list=[handle_file(str(table))], shape_key="prompt_completion",

@@ -59,21 +59,27 @@ def test_models_tab_saves_lists_and_clones(served):
     assert "trainer.per_device_train_batch_size: must be at least 1 (got 0)" in bad
     assert "peft.lora_alpha: must be > 0 (got -4" in bad
     # A 4-bit load typed into the JSON editor, on this CPU-only machine.
-    quant = client.predict(**base, param_26='{"load_in_4bit": true}', api_name="/save_model")[0]
+    quant = client.predict(**base, param_31='{"load_in_4bit": true}', api_name="/save_model")[0]
     assert "quantization.load_in_4bit: 4-bit loading needs a CUDA GPU" in quant
-    broken = client.predict(**base, param_29="{oops", api_name="/save_model")[0]
+    # Machine rank 3 of one machine, and FSDP on this CPU-only machine.
+    rank = client.predict(**base, param_26=3, param_34='{"fsdp": "full_shard auto_wrap"}',
+                          api_name="/save_model")[0]  # fmt: skip
+    assert "trainer.machine_rank: 3 must be below num_machines (1)" in rank
+    assert "trainer.fsdp: 'full_shard auto_wrap' shards the model over CUDA GPUs" in rank
+    broken = client.predict(**base, param_34="{oops", api_name="/save_model")[0]
     assert "trainer: not valid JSON" in broken
     assert len(store.list_models(studio_app["id"])) == 1
 
     # An edited form value lands in the stored dicts.
-    note = client.predict(**base, param_7=1.0, param_14=20, api_name="/save_model")[0]
+    note = client.predict(**base, param_7=1.0, param_14=20, param_24=2, api_name="/save_model")[0]
     assert "greeter v2" in note
     latest = store.list_models(studio_app["id"])[0]
     assert latest["config"]["trainer"]["num_train_epochs"] == 1.0
     assert latest["config"]["trainer"]["max_steps"] == 20
+    assert latest["config"]["trainer"]["processes"] == 2  # Processes / GPUs
 
     cloned = client.predict(latest["id"], api_name="/on_clone")
-    # type, template, card, 18 form fields, 5 editors, dataset version, name, message
+    # type, template, card, 23 form fields, 5 editors, dataset version, name, message
     assert cloned[0] == "causal" and cloned[-3:-1] == (version["id"], "greeter")
     assert json.loads(cloned[-4])["max_steps"] == 20  # the trainer editor
     assert cloned[3 + 8] == 20  # the Max steps field

@@ -103,3 +103,37 @@ def test_invalid_json_is_400(server):
     r = httpx.post(server[0] + "/v1/completions", content=b"{not json", timeout=30,
                    headers={"content-type": "application/json"})  # fmt: skip
     assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"model": "JOB", "prompt": "x", "a": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"model": "JOB", "prompt": "x", "max_tokens": Infinity}',
+        b'{"model": "JOB", "prompt": "x", "temperature": NaN}',
+        b'{"model": "JOB", "prompt": "x", "seed": ' + b"9" * 5000 + b"}",
+        b'{"model": "JOB", "prompt": "\\ud800"}',
+        b'{"model": "JOB", "messages": [{"role": {"x": 1}, "content": "hi"}]}',
+        b"\xff\xfe\x00",
+    ],
+)  # fmt: skip
+def test_hostile_bodies_are_400_with_a_message_never_500(server, raw):
+    url, job, _ = server
+    path = "/v1/chat/completions" if b"messages" in raw else "/v1/completions"
+    r = httpx.post(url + path, content=raw.replace(b"JOB", job.encode()), timeout=60,
+                   headers={"content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 400, r.text
+    message = r.json()["error"]["message"]
+    assert len(message) > 10 and "set_int_max_str_digits" not in message
+
+
+def test_only_models_the_studio_knows_can_be_named(server, tmp_path):
+    url, job, base = server
+    for ref in (f"base:{tmp_path}", "base:/etc", "base:gpt2", "job:../../etc"):
+        r = httpx.post(url + "/v1/completions", json={"model": ref, "prompt": "x"}, timeout=60)
+        assert r.status_code == 404, r.text
+        assert str(tmp_path) not in r.text and "/etc" not in r.json()["error"]["message"]
+    # The base a studio model was tuned from stays nameable (to compare with it).
+    r = httpx.post(url + "/v1/completions", json={"model": base, "prompt": "Hi", "max_tokens": 2},
+                   timeout=60)  # fmt: skip
+    assert r.status_code == 200, r.text

@@ -96,8 +96,10 @@ def test_sentence_label_with_fixed_instruction():
 
 def test_user_mapping_override_for_unknown_columns():
     result = read_bytes("q.csv", b"question_text,answer_text\nWho?,Me\n", 5)
-    guess = detect_mapping(result)
-    assert guess.shape == "text" and guess.text == "question_text"
+    guess = detect_mapping(result)  # no known name: the user is asked, nothing is guessed
+    assert guess.shape == "text" and guess.text == ""
+    with pytest.raises(DataError, match="Column mapping"):
+        guess.check(result.columns, "q.csv")
     m = ColumnMapping("prompt_completion", input="question_text", output="answer_text")
     m.check(result.columns)
     ex = row_to_example(result.rows[0].value, result.rows[0].raw, m)

@@ -1,0 +1,129 @@
+"""Build at Validate what training will build, so a setting that would crash the job at start
+fails here instead, naming its key.
+
+- TrainingArguments, with the same function training uses (studio.train.runner), so its own
+  cross-checks (strategies, steps, precision) run here;
+- the learning-rate scheduler, with lr_scheduler_kwargs, on a one-parameter optimizer, stepped
+  a few times (a schedule's options are only read when it steps);
+- the LoRA adapter on the base model's architecture built on the meta device from its
+  config.json alone (no weights are read or allocated): target_modules must name modules
+  the model has, layers_to_transform must name layers it has.
+
+The base model's config.json must be on this machine (the packaged model, a local folder, or
+the Hub cache); when it is not, the LoRA check is skipped, as training would first download
+the model anyway. transformers / peft / torch are imported here, only when validating.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from studio.models.architecture import base_config, layer_count, meta_model
+from studio.settings import Settings
+
+log = logging.getLogger(__name__)
+_SCHEDULE_STEPS = 20  # a short run: enough for every schedule to read all of its options
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list[str]:
+    """Build TrainingArguments as the training process will (lazily imported: validation
+    runs in the page's process, which never imports the trainer at module level)."""
+    import tempfile
+    from pathlib import Path
+
+    from studio.train.config import TRAINER_DEFAULTS
+    from studio.train.runner import training_arguments
+
+    # Precision depends on the machine that will train, which Validate checks against the
+    # chosen hardware (hardware_problems); TrainingArguments would check this machine instead.
+    hardware_keys = ("bf16", "fp16", "tf32")
+    cfg = {"trainer": {k: v for k, v in {**TRAINER_DEFAULTS, **trainer}.items()
+                       if k not in hardware_keys}}  # fmt: skip
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            training_arguments(cfg, Path(tmp), has_eval)
+    except Exception as exc:  # ValueError from TrainingArguments' own cross-checks
+        message = _short(exc).replace("--", "")
+        named = next((k for k in sorted(trainer, key=len, reverse=True) if k in message), None)
+        return [f"trainer{'.' + named if named else ''}: the trainer refuses these settings "
+                f"({message})"]  # fmt: skip
+    return []
+
+
+def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
+    """Construct (and step) the scheduler the trainer will build from these settings."""
+    kwargs = trainer.get("lr_scheduler_kwargs") or {}
+    from studio.models.hf import hf_ready
+
+    hf_ready()
+    import torch
+    from transformers import get_scheduler
+
+    name = trainer.get("lr_scheduler_type", "linear")
+    warmup = trainer.get("warmup_steps", 0)
+    warmup = int(warmup * _SCHEDULE_STEPS) if isinstance(warmup, float) and warmup < 1 else warmup
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    try:
+        scheduler = get_scheduler(name, optimizer, num_warmup_steps=int(warmup or 0),
+                                  num_training_steps=_SCHEDULE_STEPS,
+                                  scheduler_specific_kwargs=dict(kwargs))  # fmt: skip
+        for _ in range(_SCHEDULE_STEPS):
+            optimizer.step()
+            scheduler.step()
+        lrs = scheduler.get_last_lr()
+    except Exception as exc:  # TypeError / ValueError / ZeroDivisionError from the schedule
+        if not kwargs:  # the schedule needs options it was not given
+            return [f"trainer.lr_scheduler_type: the {name!r} schedule needs options in "
+                    f"trainer.lr_scheduler_kwargs ({_short(exc)})"]  # fmt: skip
+        return [f"trainer.lr_scheduler_kwargs: the {name!r} schedule does not accept these "
+                f"options ({_short(exc)}); remove or fix them"]  # fmt: skip
+    if not all(isinstance(lr, float) and lr == lr and abs(lr) != float("inf") for lr in lrs):
+        return [f"trainer.lr_scheduler_kwargs: the {name!r} schedule gives a learning rate "
+                "that is not a finite number with these options; fix them"]  # fmt: skip
+    return []
+
+
+def lora_problems(peft: dict[str, Any], base: str, model_type: str,
+                  settings: Settings) -> list[str]:  # fmt: skip
+    """Construct the LoRA adapter on the base's architecture (meta device, no weights)."""
+    if not peft:
+        return []
+    cfg = base_config(base, settings)
+    if cfg is None or not isinstance(cfg.get("model_type"), str):
+        log.info("no config.json for %s here; LoRA targets not checked at Validate", base)
+        return []
+    problems = []
+    layers = peft.get("layers_to_transform")
+    n_layers = layer_count(cfg)
+    if isinstance(layers, list) and n_layers:
+        bad = [i for i in layers if isinstance(i, int) and not 0 <= i < n_layers]
+        if bad:
+            problems.append(f"peft.layers_to_transform: layer {bad[0]} does not exist; {base} "
+                            f"has layers 0 to {n_layers - 1}")  # fmt: skip
+    if problems:
+        return problems
+    model = meta_model(cfg, model_type)
+    if model is None:
+        return []
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    kwargs = dict(peft)
+    kwargs.setdefault("task_type", "SEQ_2_SEQ_LM" if model_type == "seq2seq" else "CAUSAL_LM")
+    try:
+        with torch.device("meta"):
+            get_peft_model(model, LoraConfig(**kwargs))
+    except Exception as exc:  # peft says which target is missing, in its own words
+        key = "target_modules" if "target" in str(exc).lower() else "lora"
+        modules = sorted({n.rsplit(".", 1)[-1] for n, m in model.named_modules()
+                          if isinstance(m, torch.nn.Linear)})  # fmt: skip
+        hint = f"; its linear modules are {', '.join(modules[:12])}" if modules else ""
+        name = f"peft.{key}" if key != "lora" else "peft"
+        problems.append(f"{name}: the adapter cannot be built on {base} ({_short(exc)}){hint}")
+    return problems

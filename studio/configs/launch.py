@@ -1,0 +1,108 @@
+"""How many processes train a model and on which machines (the trainer dict's launch keys).
+
+    ls = launch_settings(trainer, hardware)   # processes per machine, machines, rank, address
+    launch_problems(trainer, hardware)        # what is wrong with them, each naming its key
+
+One process trains in the job's own process; more go through `accelerate launch`
+(studio.jobs.launch builds that command and the per-machine commands to export). The
+global batch is per_device_train_batch_size x processes x machines x accumulation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from studio.configs.hardware import NO_CUDA, Hardware
+
+_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")  # fmt: skip
+DEFAULT_PORT = 29500
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    processes: int = 1  # per machine
+    num_machines: int = 1
+    machine_rank: int = 0
+    main_address: str = "127.0.0.1"
+    main_port: int | None = None  # None: a free port is picked when one machine trains
+
+    @property
+    def world_size(self) -> int:
+        """Processes over all machines (accelerate's --num_processes)."""
+        return self.processes * self.num_machines
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def default_processes(hw: Hardware) -> int:
+    """One process per visible GPU; 1 on a CPU machine."""
+    return max(1, hw.gpu_count) if hw.cuda else 1
+
+
+def _int(value: Any, default: int) -> int:
+    # Any JSON may reach here (validation reports a wrong type or range by itself).
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (ValueError, OverflowError):  # NaN, infinity
+        return default
+
+
+def launch_settings(trainer: dict[str, Any], hw: Hardware | None = None) -> LaunchSettings:
+    """The launch keys of a trainer dict with defaults (processes: the visible GPUs)."""
+    default = default_processes(hw) if hw is not None else 1
+    port = trainer.get("main_port")
+    return LaunchSettings(
+        processes=max(1, _int(trainer.get("processes"), default)),
+        num_machines=max(1, _int(trainer.get("num_machines"), 1)),
+        machine_rank=max(0, _int(trainer.get("machine_rank"), 0)),
+        main_address=str(trainer.get("main_address") or "127.0.0.1"),
+        main_port=_int(port, DEFAULT_PORT) if port is not None else None,
+    )
+
+
+def is_host(text: str) -> bool:
+    """An IP address or a DNS host name (nothing a command line could misread)."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return bool(_HOST.match(text))
+
+
+def launch_problems(trainer: dict[str, Any], hw: Hardware) -> list[str]:
+    """Launch settings this machine cannot run or that contradict each other."""
+    problems = []
+    ls = launch_settings(trainer, hw)
+    if "processes" in trainer and hw.cuda and ls.processes > max(1, hw.gpu_count):
+        problems.append(
+            f"trainer.processes: {ls.processes} processes but this machine has "
+            f"{hw.gpu_count} GPU(s); use at most {hw.gpu_count} (one process per GPU)"
+        )
+    if ls.machine_rank >= ls.num_machines:
+        problems.append(
+            f"trainer.machine_rank: {ls.machine_rank} must be below num_machines "
+            f"({ls.num_machines}); machines are numbered from 0"
+        )
+    address = trainer.get("main_address")
+    if isinstance(address, str) and address and not is_host(address):
+        problems.append(f"trainer.main_address: {address!r} is not a host name or IP address")
+    if ls.num_machines > 1 and not address:
+        problems.append(
+            "trainer.main_address: several machines need the address of machine 0 (a host "
+            "name or IP the others can reach); set it"
+        )
+    fsdp = trainer.get("fsdp")
+    if fsdp and not hw.cuda:
+        problems.append(
+            f"trainer.fsdp: {fsdp!r} shards the model over CUDA GPUs; {NO_CUDA} — remove it "
+            "(several CPU processes still train data-parallel) or use a GPU machine"
+        )
+    return problems

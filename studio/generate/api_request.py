@@ -1,0 +1,123 @@
+"""The /v1 request-validation layer: a client's body is checked here, before any model is
+touched, so a bad request is a 400 with a message and never a 500.
+
+    body = parse_body(await request.body())          # APIError(400) for anything but a JSON object
+    prompt = prompt_input(body, chat=True)            # PromptInput, or APIError naming the param
+    known_model(body["model"], store, settings)       # only models the studio lists
+
+Bodies are parsed with studio.jsonsafe (bounded nesting; Infinity / NaN / 5,000-digit numbers
+refused in words). Model names are only those GET /v1/models could list: "job:<id>" of a
+succeeded train or import job, "base:<template key>" (or the packaged model, or the base one
+of the studio's trained / imported models was made from); a folder or a Hub id the studio
+does not know is refused, so a client cannot make the server load an
+arbitrary folder. Messages that reach a client never hold server paths (`redact`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from studio import jsonsafe
+from studio.errors import redact_paths
+from studio.generate.prompting import PromptInput
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a prompt is text; 8 MB is far past any context length
+_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+
+
+class APIError(Exception):
+    """An HTTP error with OpenAI's error body."""
+
+    def __init__(self, status: int, message: str, param: str | None = None,
+                 kind: str = "invalid_request_error", code: str | None = None):  # fmt: skip
+        super().__init__(message)
+        self.status, self.message, self.param, self.kind, self.code = (
+            status, redact_paths(message), param, kind, code)  # fmt: skip
+
+    def body(self) -> dict:
+        return {"error": {"message": self.message, "type": self.kind, "param": self.param,
+                          "code": self.code}}  # fmt: skip
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """The request body as a dict; APIError(400) for size, encoding, syntax, depth, numbers."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise APIError(413, f"The request body is over {MAX_BODY_BYTES // 2**20} MB.")
+    try:
+        body = jsonsafe.loads(raw)
+    except ValueError as exc:
+        raise APIError(400, f"The request body must be JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise APIError(400, "The request body must be a JSON object.")
+    return body
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # content parts: keep the text ones
+        parts = [p.get("text") for p in value if isinstance(p, dict) and p.get("type", "text")
+                 == "text"]  # fmt: skip
+        if all(isinstance(p, str) for p in parts):
+            return "".join(parts)
+    return None
+
+
+def chat_messages(body: dict) -> list[dict[str, str]]:
+    """messages as [{role, content}] with known roles and text content, or APIError(400)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise APIError(400, "messages must be a non-empty list of {role, content}.", "messages")
+    out = []
+    for i, m in enumerate(messages):
+        role = m.get("role") if isinstance(m, dict) else None
+        content = _text(m.get("content")) if isinstance(m, dict) else None
+        if not isinstance(role, str) or role not in _ROLES:
+            raise APIError(400, f"messages[{i}].role must be one of system, user, assistant.",
+                           "messages")  # fmt: skip
+        if content is None:
+            raise APIError(400, f"messages[{i}].content must be text (or a list of text "
+                           "parts).", "messages")  # fmt: skip
+        out.append({"role": _ROLES[role], "content": content})
+    return out
+
+
+def prompt_input(body: dict, chat: bool) -> PromptInput:
+    """The prompt of a chat or text completion request, checked."""
+    if chat:
+        return PromptInput(mode="chat", messages=chat_messages(body))
+    text = body.get("prompt")
+    if isinstance(text, list) and len(text) == 1 and isinstance(text[0], str):
+        text = text[0]
+    if not isinstance(text, str) or not text:
+        raise APIError(400, "prompt must be one non-empty string.", "prompt")
+    return PromptInput(mode="text", text=text)
+
+
+def model_name(body: dict) -> str:
+    """The model field, present and a short string."""
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip() or len(model) > 300:
+        raise APIError(400, "model is required (GET /v1/models lists them).", "model")
+    return model.strip()
+
+
+def known_model(ref: str, store, settings) -> str:
+    """`ref` when it names a model GET /v1/models lists; APIError(404) otherwise."""
+    from studio.generate.refs import list_models
+
+    known = {m["id"] for m in list_models(store, settings, None)}
+    if ref in known:
+        return ref
+    from studio.generate.refs import BASE_PREFIX, JOB_PREFIX, known_base_refs, trained_bases
+
+    inner = ref[len(BASE_PREFIX) :] if ref.startswith(BASE_PREFIX) else None
+    if inner is not None and (inner in known_base_refs(settings) or inner in trained_bases(store)):
+        return ref  # a template's base, or the base one of the studio's models was tuned from
+    what = "trained model" if ref.startswith(JOB_PREFIX) else "model"
+    # A refused folder is not echoed: the answer says nothing about the server's files.
+    shown = f" {ref[:80]!r}" if not re.search(r"[/\\~]|\.\.", ref) else ""
+    raise APIError(404, f"Unknown {what}{shown}: name one that GET /v1/models lists (a "
+                   "template's base, or a trained or imported model).", "model",
+                   code="model_not_found")  # fmt: skip
