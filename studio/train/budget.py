@@ -145,6 +145,8 @@ class TimeBudget(TrainerCallback):
         return control
 
     def on_step_end(self, args, state, control, **kwargs):
+        if control.should_training_stop:
+            return control  # the chosen total is reached (or a stop was asked): no re-plan
         now, step = time.time(), state.global_step
         if self._mark is None:
             # The first step (with its one-off costs) gives a pessimistic first plan, so that
