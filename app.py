@@ -40,8 +40,17 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     if start_runner:
         runner.start()
     ctx = UIContext(settings=settings, store=store, runner=runner)
-    blocks = build_blocks(ctx)
+    blocks = ctx.blocks = build_blocks(ctx)
     api = fastapi.FastAPI(title="TextGen Studio")
+    from studio.signin import install_sign_in
+
+    auth_dependency = install_sign_in(api, store, settings)
+    if not settings.signed_in and not settings.loopback:
+        log.warning(
+            "SIGN-IN IS OFF while listening on %s: anyone who reaches this port can see, "
+            "change and delete every app. Set STUDIO_USERS (or hf_oauth on a Space).",
+            settings.host,
+        )
     try:
         from studio.generate.openai_api import build_openai_router
 
@@ -59,7 +68,13 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
         theme=gr.themes.Soft(primary_hue="indigo"),
         css_paths=[PROJECT_ROOT / "assets" / "studio.css"],
         show_error=True,
+        auth_dependency=auth_dependency,
     )
+    # mount_gradio_app never marks the Blocks launched, and Gradio skips its own "was this
+    # file uploaded?" check (processing_utils._check_allowed) until it is: without this, a
+    # path sent through the API is copied into the cache before any handler runs. Handlers
+    # still check every file themselves (studio.ui.uploads.trusted_upload).
+    blocks.has_launched = True
     return app, blocks, ctx
 
 

@@ -13,6 +13,13 @@
 | STUDIO_MODEL_CACHE_SIZE     | 2 (models kept loaded for generation)     |
 | STUDIO_OWNER                | local (owner recorded when sign-in is off)|
 | STUDIO_MODELS_DIR           | STUDIO_HOME/models (converted base models; may be shared) |
+| STUDIO_SIGN_IN              | auto: `users` when STUDIO_USERS is set, `hf` on a Space with hf_oauth, else `off` |
+| STUDIO_USERS                | users file (name + scrypt hash a line; `python -m studio.users add NAME`) |
+| STUDIO_ADMINS               | comma-separated user names who see every app and can cancel any job |
+| STUDIO_USER_MAX_RUNNING     | 1 (jobs one user may have running at once)  |
+| STUDIO_USER_MAX_QUEUED      | 5 (jobs one user may have waiting)          |
+| STUDIO_USER_MAX_STORAGE_MB  | 5000 (one user's apps + exports under STUDIO_HOME) |
+| STUDIO_GENERATE_WORKERS     | 2 (generations served at once, page and /v1 together) |
 """
 
 from __future__ import annotations
@@ -41,6 +48,20 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"Environment variable {name}={raw!r} must be a whole number") from exc
 
 
+def _sign_in_mode(has_users_file: bool, on_space: bool) -> str:
+    mode = (os.environ.get("STUDIO_SIGN_IN") or "").strip().lower()
+    if mode:
+        if mode not in ("off", "users", "hf"):
+            raise ValueError(f"STUDIO_SIGN_IN={mode!r} must be off, users or hf")
+        return mode
+    if has_users_file:
+        return "users"
+    # A Space with `hf_oauth: true` in its README gets OAUTH_CLIENT_ID from Hugging Face.
+    if on_space and os.environ.get("OAUTH_CLIENT_ID"):
+        return "hf"
+    return "off"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with `Settings.from_env()` (or pass values in tests)."""
@@ -59,6 +80,13 @@ class Settings:
     model_cache_size: int = 2  # loaded models kept for generation
     owner: str = "local"  # recorded on every app; the signed-in user when sign-in is on
     models_root: Path | None = None  # where converted base models live; default home/models
+    sign_in: str = "off"  # off | users (STUDIO_USERS file) | hf (Sign in with Hugging Face)
+    users_file: Path | None = None
+    admins: tuple[str, ...] = ()
+    user_max_running: int = 1  # per-user limits, enforced only when sign-in is on
+    user_max_queued: int = 5
+    user_max_storage_mb: int = 5000
+    generate_workers: int = 2  # bounded pool shared by the page and /v1
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -79,8 +107,29 @@ class Settings:
             if os.environ.get("STUDIO_MODELS_DIR")
             else None,
         )
+        users = os.environ.get("STUDIO_USERS")
+        values.update(
+            users_file=Path(users).expanduser().resolve() if users else None,
+            sign_in=_sign_in_mode(bool(users), on_space),
+            admins=tuple(
+                a.strip() for a in os.environ.get("STUDIO_ADMINS", "").split(",") if a.strip()
+            ),
+            user_max_running=_int_env("STUDIO_USER_MAX_RUNNING", 1),
+            user_max_queued=_int_env("STUDIO_USER_MAX_QUEUED", 5),
+            user_max_storage_mb=_int_env("STUDIO_USER_MAX_STORAGE_MB", 5000),
+            generate_workers=_int_env("STUDIO_GENERATE_WORKERS", 2),
+        )
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def signed_in(self) -> bool:
+        """True when every request must name a user (sign-in page or API key)."""
+        return self.sign_in != "off"
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1")
 
     # Folders under STUDIO_HOME. Everything the studio writes lives under `home`.
     @property

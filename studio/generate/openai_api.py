@@ -104,6 +104,7 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
 
 def _translate(exc: Exception, prompt_param: str) -> APIError:
     from studio.generate.engine import PromptTooLongError
+    from studio.generate.slots import GenerationBusyError
 
     if isinstance(exc, APIError):
         return exc
@@ -112,6 +113,8 @@ def _translate(exc: Exception, prompt_param: str) -> APIError:
     if isinstance(exc, OptionsError):
         field = exc.fields[0] if exc.fields else None
         return APIError(400, str(exc), _PARAM.get(field, field))
+    if isinstance(exc, GenerationBusyError):
+        return APIError(429, str(exc), None, code="rate_limit_exceeded")
     if isinstance(exc, PromptTooLongError):
         return APIError(400, str(exc), prompt_param, code="context_length_exceeded")
     if isinstance(exc, StudioError):
@@ -128,16 +131,36 @@ def build_openai_router(ctx):
     from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
     from studio.generate.engine import get_engine
-    from studio.generate.refs import list_models
+    from studio.generate.refs import ensure_reachable, list_models
+    from studio.signin import bearer_key
 
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+    settings = ctx.settings
 
     def engine():
         return get_engine(ctx.settings, ctx.store)
 
+    def caller(request: Request) -> tuple[str, str | None, bool]:
+        """(user, owner scope, may use server folders) of a request; APIError 401 without a
+        valid key while sign-in is on. With sign-in off every model is reachable, as before."""
+        if not settings.signed_in:
+            return settings.owner, None, True
+        key = bearer_key(request)
+        user = ctx.store.user_for_key(key) if key else None
+        if user is None:
+            raise APIError(401, "A valid API key is required: send 'Authorization: Bearer "
+                           "<key>' (create one in the Settings panel of the page).",
+                           kind="invalid_request_error", code="invalid_api_key")  # fmt: skip
+        admin = user in settings.admins
+        return user, (None if admin else user), admin
+
     @router.get("/models")
-    async def models():
-        rows = await run_in_threadpool(list_models, ctx.store, ctx.settings, None)
+    async def models(request: Request):
+        try:
+            _, scope, _ = await run_in_threadpool(caller, request)
+        except APIError as err:
+            return JSONResponse(err.body(), status_code=err.status)
+        rows = await run_in_threadpool(list_models, ctx.store, ctx.settings, None, scope)
         return {"object": "list", "data": [
             {"id": r["id"], "object": "model", "created": r["created"],
              "owned_by": "textgen-studio", "name": r["name"], "kind": r["kind"]} for r in rows
@@ -146,21 +169,25 @@ def build_openai_router(ctx):
     async def handle(request: Request, chat: bool):
         param = "messages" if chat else "prompt"
         try:
+            # Who is asking first: without a valid key (sign-in on) nothing else is read.
+            who, scope, allow_folders = await run_in_threadpool(caller, request)
             # The request-validation layer: body, prompt, options and model name are all
             # checked before any model is touched (studio.generate.api_request).
             body = parse_body(await request.body())
             model = model_name(body)
             prompt = prompt_input(body, chat)
+            await run_in_threadpool(ensure_reachable, model, ctx.store, scope, allow_folders)
             opts = options_from_request(body, default_max=256 if chat else 16)
             await run_in_threadpool(known_model, model, ctx.store, ctx.settings)
             # Load the model and check the prompt against the context before answering, so
             # errors are a clean 4xx rather than a broken stream.
             await run_in_threadpool(engine().check, model, prompt, opts)
             if body.get("stream"):
-                chunks = _sse(engine(), model, prompt, opts, chat)
+                chunks = _held(ctx.slots, who, _sse(engine(), model, prompt, opts, chat))
                 return StreamingResponse(iterate_in_threadpool(chunks),
                                          media_type="text/event-stream")  # fmt: skip
-            result = await run_in_threadpool(engine().generate, model, prompt, opts)
+            result = await run_in_threadpool(_generate_held, ctx.slots, who, engine(), model,
+                                             prompt, opts)  # fmt: skip
             return _full_response(result, model, chat)
         except Exception as exc:
             err = _translate(exc, param)
@@ -175,6 +202,26 @@ def build_openai_router(ctx):
         return await handle(request, chat=True)
 
     return router
+
+
+def _generate_held(slots, user: str, engine, model, prompt, opts):
+    with slots.hold(user):
+        return engine.generate(model, prompt, opts)
+
+
+def _held(slots, user: str, chunks: Iterator[str]) -> Iterator[str]:
+    """A stream that holds one generation slot while it runs (released on disconnect)."""
+    try:
+        hold = slots.hold(user)
+        hold.__enter__()
+    except StudioError as exc:
+        yield f"data: {json.dumps(APIError(429, str(exc), code='rate_limit_exceeded').body())}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    try:
+        yield from chunks
+    finally:
+        hold.__exit__(None, None, None)
 
 
 def _reasons(result) -> list[str]:

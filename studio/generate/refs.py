@@ -107,6 +107,38 @@ def resolve_spec(ref: str, store, settings: Settings) -> ModelSpec:
     )
 
 
+def ensure_reachable(ref: str, store, user: str | None, allow_folders: bool = True) -> None:
+    """Refuse a model `user` may not use: someone else's trained model reads as "not found"
+    (user=None: any), and with `allow_folders` False a base model named by a server folder
+    is refused (sign-in on: users name templates or Hub ids, never paths on the server)."""
+    ref = (ref or "").strip()
+    if ref.startswith(JOB_PREFIX):
+        job_id = ref[len(JOB_PREFIX) :]
+        try:
+            store.job_of(user, job_id)
+        except NotFoundError:
+            raise NotFoundError(
+                f"No train or import job {job_id!r}; pick a trained model from the list."
+            ) from None
+    elif ref.startswith(BASE_PREFIX) and not allow_folders:
+        inner = ref[len(BASE_PREFIX) :]
+        if inner and _template_base(inner) is None and names_server_folder(inner):
+            raise NotFoundError(
+                "That base model names a folder on the server; with sign-in on only the "
+                "studio's base models and Hub ids can be used (GET /v1/models lists them)."
+            )
+
+
+def names_server_folder(name: str) -> bool:
+    """True when a model name is (or looks like) a path on this server, not a Hub id."""
+    if name.startswith(("/", ".", "~", "\\")) or ".." in name:
+        return True
+    try:
+        return Path(name).expanduser().exists()
+    except OSError:
+        return True
+
+
 def _base_spec(inner: str, settings: Settings) -> ModelSpec:
     from studio.models.resolve import PACKAGED_REF, model_availability
 
@@ -187,12 +219,17 @@ def job_label(store, job: dict, meta: dict | None = None) -> str:
     return f"{name} · job {job['id'][:8]}"
 
 
-def list_models(store, settings: Settings, app_id: str | None = None) -> list[dict]:
-    """[{id, name, kind, created}] for succeeded train / import jobs (of one app or all) and
-    bases; imported adapters are listed as "trained" (they generate the same way)."""
+def list_models(store, settings: Settings, app_id: str | None = None,
+                owner: str | None = None) -> list[dict]:  # fmt: skip
+    """[{id, name, kind, created}] for succeeded train / import jobs (of one app or all; of
+    `owner`'s apps when given) and bases; imported adapters are listed as "trained" (they
+    generate the same way)."""
     rows = []
+    own = {a["id"] for a in store.list_apps(owner=owner)} if owner is not None else None
     for job in store.list_jobs(app_id=app_id, status=("succeeded",)):
         if job.get("kind") not in MODEL_JOB_KINDS:
+            continue
+        if own is not None and job["app_id"] not in own:
             continue
         if not (Path(job["run_dir"]) / "adapter" / "studio.json").is_file():
             continue

@@ -27,6 +27,7 @@ import psutil
 from studio.errors import JobError
 from studio.jobs.files import CONFIG_FILE, STATUS_FILE, STOP_FILE, last_checkpoint_step, read_status
 from studio.jobs.launch import build_command, launch, run_launch_settings
+from studio.jobs.limits import check_queue_room
 from studio.jobs.procs import (
     broken_group_reason,
     end_processes,
@@ -102,6 +103,7 @@ class JobRunner:
         """Queue a job: writes RUN_DIR/config.json and the job row (status queued)."""
         if kind not in KINDS:
             raise JobError(f"Unknown job kind {kind!r}; use one of {KINDS}.")
+        check_queue_room(self.store, self.settings, app_id)
         job_id = new_id()
         run_dir = self.store.app_dir(app_id) / "runs" / job_id
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -122,7 +124,9 @@ class JobRunner:
     def _start_queued(self) -> None:
         running = len(self.store.list_jobs(status=("running",)))
         slots = max(0, int(self.settings.max_concurrent_jobs) - running)
-        for job in sorted(self.store.list_jobs(status=("queued",)), key=lambda j: j["created_at"]):
+        # Round-robin across users; with sign-in on each user also has a running-jobs cap.
+        cap = self.settings.user_max_running if self.settings.signed_in else None
+        for job in self.store.fair_queue(cap):
             if slots <= 0:
                 return
             if job["kind"] in KINDS and self._claim(job["id"]):

@@ -80,6 +80,29 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     """,
+    # 1 -> 2: teams: API keys (stored hashed) and a per-app activity log. Activity rows keep
+    # no foreign key so the record of a deletion outlives the app.
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        prefix TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        last_used_at REAL
+    );
+    CREATE INDEX api_keys_owner ON api_keys (owner);
+    CREATE TABLE activity (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        app_id TEXT NOT NULL,
+        user TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX activity_app ON activity (app_id, created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import NotFoundError, StudioError
+from studio.store.access import AccessMixin
 from studio.store.datasets import DatasetsMixin
+from studio.store.owners import OwnershipMixin
+from studio.store.queue import QueueMixin
 from studio.store.records import (
     ACTIVE_STATUSES,
     JOB_STATUSES,
@@ -40,7 +43,7 @@ __all__ = ["ACTIVE_STATUSES", "JOB_STATUSES", "TERMINAL_STATUSES", "Store", "new
 _TABLES = ("apps", "datasets", "dataset_versions", "models", "jobs", "evaluations")
 
 
-class Store(DatasetsMixin, RecordsMixin):
+class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin):
     """Data access for the whole studio.
 
     `files_root` is where app folders live (settings.apps_dir); `exports_root` is where

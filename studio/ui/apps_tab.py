@@ -20,6 +20,7 @@ from studio.ui.common import bump, user_errors
 from studio.ui.context import UIContext
 
 TABLE_HEADERS = ["Name", "Description", "Created", "Id"]
+ACTIVITY_HEADERS = ["When", "Who", "What", "Details"]
 
 
 def _when(ts: float) -> str:
@@ -30,7 +31,8 @@ def build_apps_tab(ctx: UIContext) -> None:
     store = ctx.store
 
     def owned(request: gr.Request | None) -> list[dict]:
-        return store.list_apps(owner=ctx.owner(request))
+        # An admin sees every app; everyone else (and `local` with sign-in off) their own.
+        return store.list_apps(owner=None if ctx.is_admin(request) else ctx.owner(request))
 
     def view(app_id: str, request: gr.Request | None):
         """(table, chooser, current note) for the current app id."""
@@ -79,11 +81,15 @@ def build_apps_tab(ctx: UIContext) -> None:
                 )
                 delete = gr.Button("Delete app", variant="stop", elem_id="apps-delete")
         message = gr.Markdown(elem_id="apps-message")
+        with gr.Accordion("Activity of the current app", open=False):
+            activity = gr.Dataframe(headers=ACTIVITY_HEADERS, interactive=False, wrap=True,
+                                    elem_id="apps-activity")  # fmt: skip
 
     @user_errors
     def create_app(app_name: str, app_description: str, request: gr.Request = None):
         app = store.create_app(app_name, owner=ctx.owner(request),
                                description=(app_description or "").strip())  # fmt: skip
+        ctx.audit(app["id"], "created", f"app {app['name']}", request)
         return (app["id"], *view(app["id"], request), "", "",
                 f"Created **{app['name']}**; it is now the current app.")  # fmt: skip
 
@@ -91,6 +97,7 @@ def build_apps_tab(ctx: UIContext) -> None:
     def create_demo(key: str, request: gr.Request = None):
         made = create_demo_app(store, ctx.settings, key or "", owner=ctx.owner(request))
         app, version, model = made["app"], made["version"], made["model"]
+        ctx.audit(app["id"], "created", f"demo app {app['name']} from sample {key}", request)
         note = (f"Created **{app['name']}** with dataset version {version['version']} "
                 f"({version['n_accepted']} examples) and the model configuration "
                 f"**{model['name']}**. Next: press **Train** in the Train tab.")  # fmt: skip
@@ -104,19 +111,22 @@ def build_apps_tab(ctx: UIContext) -> None:
 
     @user_errors
     def rename_app(app_id: str, new: str, request: gr.Request = None):
-        if not ctx.current_app(app_id):
+        old = ctx.current_app(app_id, request)
+        if not old:
             raise StudioError("Choose the app to rename in Current app first.")
         app = store.rename_app(app_id, new)
+        ctx.audit(app_id, "renamed", f"{old['name']} → {app['name']}", request)
         return *view(app_id, request), "", f"Renamed to **{app['name']}**."
 
     @user_errors
     def delete_app(app_id: str, understood: bool, request: gr.Request = None):
-        app = ctx.current_app(app_id)
+        app = ctx.current_app(app_id, request)
         if not app:
             raise StudioError("Choose the app to delete in Current app first.")
         if not understood:
             raise StudioError("Tick 'I understand' to confirm the delete, then click Delete again.")
         stopped = delete_app_and_stop_jobs(store, ctx.runner, app_id)
+        ctx.audit(app_id, "deleted", f"app {app['name']}", request)
         also = f" (stopped {len(stopped)} running job(s) first)" if stopped else ""
         note = f"Deleted **{app['name']}** with its datasets, models, jobs and exports{also}."
         return "", *view("", request), False, note
@@ -137,6 +147,18 @@ def build_apps_tab(ctx: UIContext) -> None:
     delete.click(delete_app, [ctx.app_id, confirm], [ctx.app_id, *outs, confirm, message],
                  api_name="delete_app")  # fmt: skip
     ctx.app_id.change(refresh, [ctx.app_id], outs, api_name="refresh_apps")
+
+    @user_errors
+    def activity_rows(app_id: str, request: gr.Request = None):
+        """The current app's activity log, newest first (own apps only)."""
+        if not ctx.current_app(app_id, request):
+            return []
+        return [[_when(e["created_at"]), e["user"], e["action"], e["detail"]]
+                for e in store.list_activity(app_id)]  # fmt: skip
+
+    for trigger in (ctx.app_id.change, rename.click, ctx.data_changed.change,
+                    ctx.jobs_changed.change):  # fmt: skip
+        trigger(activity_rows, [ctx.app_id], [activity], api_visibility="private")
     # The table must also fill on a fresh page where no app was remembered (no change event).
     root = gr.context.Context.root_block
     if root is not None:

@@ -10,8 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gradio.context import LocalContext
+
+from studio.errors import NotFoundError, StudioError
 from studio.settings import Settings
 from studio.store import Store
+
+
+class NotSignedInError(StudioError):
+    """A request without a user while sign-in is on (normally refused before a handler)."""
 
 
 @dataclass
@@ -26,16 +33,80 @@ class UIContext:
     jobs_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a job is created
     extra: dict = field(default_factory=dict)
 
-    def owner(self, request: Any = None) -> str:
-        """The signed-in user's name, or the configured local owner when sign-in is off."""
-        user = getattr(request, "username", None) if request is not None else None
-        return user or self.settings.owner
+    blocks: Any = None  # the gr.Blocks, once built
+    slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1
 
-    def current_app(self, app_id: str | None) -> dict | None:
-        """The app row for an id from the page, or None when nothing (valid) is chosen."""
+    def __post_init__(self):
+        if self.slots is None:
+            from studio.generate.slots import GenerationSlots
+
+            self.slots = GenerationSlots(self.settings.generate_workers, self.settings.signed_in)
+
+    # -- who is asking: every handler's ownership goes through these -----------------
+    def owner(self, request: Any = None) -> str:
+        """The signed-in user's name, or the configured local owner when sign-in is off.
+
+        Without `request`, the request of the Gradio event being handled is used, so helpers
+        deep in a tab see the same user as its handler.
+        """
+        if request is None:
+            request = LocalContext.request.get(None)
+        user = getattr(request, "username", None) if request is not None else None
+        if not self.settings.signed_in:
+            return user or self.settings.owner
+        if not user:  # fail closed: never fall back to a shared owner
+            raise NotSignedInError("Sign in first (reload the page to reach the login).")
+        return user
+
+    def is_admin(self, request: Any = None) -> bool:
+        return self.settings.signed_in and self.owner(request) in self.settings.admins
+
+    def scope(self, request: Any = None) -> str | None:
+        """The owner whose rows this request may touch; None = all (admin, or sign-in off,
+        where the single local owner sees everything as before)."""
+        if not self.settings.signed_in or self.is_admin(request):
+            return None
+        return self.owner(request)
+
+    def current_app(self, app_id: str | None, request: Any = None) -> dict | None:
+        """The app row for an id from the page, or None when nothing (valid, own) is chosen."""
         if not app_id:
             return None
         try:
-            return self.store.get_app(app_id)
-        except Exception:
+            return self.store.app_of(self.scope(request), app_id)
+        except NotFoundError:
             return None
+
+    def app(self, app_id: str | None, request: Any = None) -> dict:
+        """The app row, or NotFoundError (missing and not-yours read the same)."""
+        return self.store.app_of(self.scope(request), app_id)
+
+    def job(self, job_id: str | None, request: Any = None) -> dict:
+        return self.store.job_of(self.scope(request), job_id)
+
+    def model(self, model_id: str | None, request: Any = None) -> dict:
+        return self.store.model_of(self.scope(request), model_id)
+
+    def version(self, version_id: str | None, request: Any = None) -> dict:
+        return self.store.version_of(self.scope(request), version_id)
+
+    def refuse_server_folder(self, name: str | None, what: str = "Base model") -> None:
+        """With sign-in on, only administrators may name a folder on the server as a model."""
+        from studio.generate.refs import names_server_folder
+
+        if name and self.settings.signed_in and not self.is_admin():
+            if names_server_folder(name.strip()):
+                raise StudioError(
+                    f"{what}: that name is a folder on the server; with sign-in on, use "
+                    "a template's model or a Hugging Face id (an administrator can add folders)."
+                )
+
+    def check_storage(self, request: Any = None) -> None:
+        """Refuse (LimitError) when the current user is at their storage limit."""
+        from studio.jobs.limits import check_storage
+
+        check_storage(self.store, self.settings, self.owner(request))
+
+    def audit(self, app_id: str, action: str, detail: str = "", request: Any = None) -> None:
+        """Record in the app's activity log that the current user did `action`."""
+        self.store.log_activity(app_id, self.owner(request), action, detail)

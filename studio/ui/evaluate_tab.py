@@ -28,6 +28,7 @@ from studio.evaluate.report import (
 from studio.jobs.files import METRICS_FILE
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
+from studio.ui.uploads import trusted_upload
 
 TICK_S = 2.0
 METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification", "classification"),
@@ -126,7 +127,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     def _job(app_id: str, job_id: str) -> dict:
         if not job_id:
             raise StudioError("Choose a trained model first (train one in the Train tab).")
-        job = store.get_job(job_id)
+        job = ctx.job(job_id)
         if job["app_id"] != app_id:
             raise StudioError("That model belongs to another app; pick one from the list.")
         return job
@@ -159,7 +160,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
 
         if not job_id or not ctx.current_app(app_id):
             return gr.skip(), evaluations_frame([]), ""
-        job = store.get_job(job_id)
+        job = ctx.job(job_id)
         ev = latest_evaluation(store, app_id, job_id)
         return (gr.Dropdown(value=trained_version_id(store, job)), past(app_id, job_id),
                 ev["id"] if ev else "")  # fmt: skip
@@ -176,8 +177,9 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         from studio.evaluate import build_eval_config
 
         job = _job(_app(app_id), job_id)
+        prompts_file = trusted_upload(prompts_path) if prompts_path else None
         cfg = build_eval_config(store, settings, job["id"], dataset_version_id=version_id or None,
-                                metrics=list(chosen or []), prompts_file=prompts_path or None,
+                                metrics=list(chosen or []), prompts_file=prompts_file,
                                 max_examples=int(n or 100), max_new_tokens=int(new_tokens or 32))  # fmt: skip
         ev = ctx.runner.submit(app_id, job.get("model_id"), "evaluate", cfg,
                                params={"train_job_id": job["id"]})  # fmt: skip
@@ -189,7 +191,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             return ("No evaluation yet: choose a model and press **Evaluate**.",
                     "" if already else gr.skip())  # fmt: skip
         try:
-            job = store.get_job(ev_id)
+            job = ctx.job(ev_id)
         except StudioError:
             return "That evaluation no longer exists.", gr.skip()
         if job["status"] in ("queued", "running"):
@@ -200,7 +202,10 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         return text, (ev_id if job["status"] == "succeeded" and already != ev_id else gr.skip())
 
     def show(ev_id: str, app_id: str):
-        job = store.get_job(ev_id) if ev_id else None
+        try:
+            job = ctx.job(ev_id) if ev_id else None
+        except StudioError:
+            job = None
         results = read_results(job["run_dir"]) if job else None
         if not results:
             return "", None, "", None, None, None
@@ -222,19 +227,24 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     def export_adapter(app_id: str, job_id: str):
         from studio.export import export_adapter_zip
 
-        return str(export_adapter_zip(store, settings, _job(_app(app_id), job_id)["id"]))
+        path = export_adapter_zip(store, settings, _job(_app(app_id), job_id)["id"])
+        ctx.audit(app_id, "exported", f"adapter of job {job_id}")
+        return str(path)
 
     @user_errors
     def export_merged(app_id: str, job_id: str):
         from studio.export import export_merged_zip
 
-        return str(export_merged_zip(store, settings, _job(_app(app_id), job_id)["id"]))
+        path = export_merged_zip(store, settings, _job(_app(app_id), job_id)["id"])
+        ctx.audit(app_id, "exported", f"merged model of job {job_id}")
+        return str(path)
 
     @user_errors
     def push_hub(app_id: str, job_id: str, repo: str, tok: str, merged: bool):
         from studio.export import push_to_hub
 
         url = push_to_hub(store, settings, _job(_app(app_id), job_id)["id"], repo, tok, merged)
+        ctx.audit(app_id, "exported", f"job {job_id} pushed to {url}")
         return f"Pushed to [{url}]({url}).", ""  # the token box is emptied after use
 
     @user_errors
@@ -243,7 +253,10 @@ def build_evaluate_tab(ctx: UIContext) -> None:
 
         if not path:
             raise StudioError("Choose an adapter .zip to import.")
-        job = import_adapter_zip(store, settings, _app(app_id), path, base or None)
+        ctx.check_storage()
+        ctx.refuse_server_folder(base)
+        job = import_adapter_zip(store, settings, _app(app_id), trusted_upload(path), base or None)
+        ctx.audit(app_id, "imported", f"adapter as job {job['id']}")
         return f"Imported as job {job['id']}; pick it in **Trained model** or in Generate.", bump()
 
     outs = [results_md, per_label, confusion, roc, batch, batch_file]

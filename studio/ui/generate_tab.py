@@ -34,6 +34,16 @@ def _engine(ctx: UIContext):
     return get_engine(ctx.settings, ctx.store)
 
 
+def _reach(ctx: UIContext, *refs: str | None) -> None:
+    """Refuse (as "not found") a model the current user may not use."""
+    from studio.generate.refs import ensure_reachable
+
+    allow = not ctx.settings.signed_in or ctx.is_admin()
+    for ref in refs:
+        if ref:
+            ensure_reachable(ref, ctx.store, ctx.scope(), allow_folders=allow)
+
+
 def model_choices(ctx: UIContext, app_id: str | None) -> list[tuple[str, str]]:
     """(label, ref) for the app's succeeded train jobs, then the base models."""
     from studio.generate.refs import list_models
@@ -186,6 +196,7 @@ def build_generate_tab(ctx: UIContext) -> None:
         if not model_ref or not (instr.strip() or inp.strip()):
             return ""
         try:
+            _reach(ctx, model_ref)
             return _engine(ctx).render(model_ref, prompt_from_form("instruction", instr, inp))
         except StudioError as exc:
             return f"(cannot render: {exc})"
@@ -201,8 +212,10 @@ def build_generate_tab(ctx: UIContext) -> None:
         """Stream a generation: yields (output text, stats line)."""
         opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
         prompt = prompt_from_form(mode, instruction, input_text, text)
-        for u in _engine(ctx).generate_stream(model, prompt, opts):
-            yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
+        _reach(ctx, model)
+        with ctx.slots.hold(ctx.owner()):
+            for u in _engine(ctx).generate_stream(model, prompt, opts):
+                yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
 
     run.click(_named(generate, ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
               [output, stats], api_name="generate", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
@@ -215,8 +228,15 @@ def build_generate_tab(ctx: UIContext) -> None:
         if mode == "Chat":
             raise gr.Error("Compare works in Instruction or Free text mode.")
         prompt = prompt_from_form(mode, instruction, input_text, text)
-        for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
-            yield (a.text, b.text, f"**{a.model}** · {a.stats()}", f"**{b.model}** · {b.stats()}")
+        _reach(ctx, model, compare_with)
+        with ctx.slots.hold(ctx.owner()):
+            for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
+                yield (
+                    a.text,
+                    b.text,
+                    f"**{a.model}** · {a.stats()}",
+                    f"**{b.model}** · {b.stats()}",
+                )
 
     compare_run.click(_named(compare, ["model", "compare_with", "mode", "instruction",
                                        "input_text", "text"]), [model, compare_with, mode, instruction, input_text, text,
@@ -231,9 +251,12 @@ def build_generate_tab(ctx: UIContext) -> None:
         opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
         prompt = prompt_from_form("Chat", history=history or [], message=message)
         turns = list(prompt.messages)
-        for u in _engine(ctx).generate_stream(model, prompt, opts):
-            reply = {"role": "assistant", "content": u.text or ("…" if u.status != "done" else "")}
-            yield turns + [reply], "", u.stats()
+        _reach(ctx, model)
+        with ctx.slots.hold(ctx.owner()):
+            for u in _engine(ctx).generate_stream(model, prompt, opts):
+                reply = {"role": "assistant",
+                         "content": u.text or ("…" if u.status != "done" else "")}  # fmt: skip
+                yield turns + [reply], "", u.stats()
 
     gr.on([send.click, message.submit], _named(chat, ["model", "history", "message"]),
           [model, chatbot, message, *option_inputs], [chatbot, message, stats],

@@ -36,16 +36,10 @@ from studio.errors import DataError, StudioError
 from studio.models.resolve import PACKAGED_REF
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
+from studio.ui.uploads import trusted_uploads
 
 MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
 _NONE = ("(none)", "")
-
-
-def _paths(files) -> list[str]:
-    if not files:
-        return []
-    files = files if isinstance(files, list) else [files]
-    return [f if isinstance(f, str) else getattr(f, "name", None) or f["path"] for f in files]
 
 
 def _rejects_download(store, version: dict) -> str | None:
@@ -141,7 +135,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
     @user_errors
     def detect_columns(file_list, text: str):
         """Show the mapping step, pre-filled, when the first source is a table or JSON."""
-        paths = _paths(file_list)
+        paths = trusted_uploads(file_list)
         if paths:
             result = read_path(paths[0], settings.max_upload_mb, settings.max_rows)
         elif (text or "").strip():
@@ -172,7 +166,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
         """(preview, stats, histogram, labels) of one version."""
         if not version_id:
             return [], "", gr.BarPlot(visible=False), gr.BarPlot(visible=False)
-        version = store.get_dataset_version(version_id)
+        version = ctx.version(version_id)
         examples = load_examples(store, version_id, "all")
         note = version.get("stats", {}).get("token_note", "")
         stats = version.get("stats") or {}
@@ -196,7 +190,8 @@ def build_inputs_tab(ctx: UIContext) -> None:
                        fixed_instruction, guess, tokenizer_ref=PACKAGED_REF):  # fmt: skip
         if not ctx.current_app(app_id):
             raise StudioError(NO_APP)
-        sources: list = list(_paths(file_list))
+        ctx.check_storage()
+        sources: list = list(trusted_uploads(file_list))
         if (text or "").strip():
             sources.append(pasted_source(text))
         if not sources:
@@ -221,6 +216,11 @@ def build_inputs_tab(ctx: UIContext) -> None:
                                      valid_pct=pct or 0, seed=int(split_seed or 0),
                                      tokenizer=tokenizer, token_note=why,
                                      tokenizer_name=names.get(tokenizer_ref, tokenizer_ref))  # fmt: skip
+        ctx.audit(
+            app_id,
+            "uploaded",
+            f"{dataset_name} v{row['version']} ({report['n_accepted']} examples)",
+        )
         listed = listing(app_id, row["id"])
         return (counts_markdown(report), reject_rows(report["rejects"]),
                 _rejects_download(store, row) if report["rejects"] else None,

@@ -10,6 +10,7 @@ from studio.ui.evaluate_tab import build_evaluate_tab
 from studio.ui.generate_tab import build_generate_tab
 from studio.ui.inputs_tab import build_inputs_tab
 from studio.ui.models_tab import build_models_tab
+from studio.ui.settings_panel import build_settings_panel, sign_in_banner
 from studio.ui.train_tab import build_train_tab
 
 TAB_TITLES = ("Apps", "Inputs", "Models", "Train", "Generate", "Evaluate / Export")
@@ -22,6 +23,10 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
             "**Apps → Inputs → Models → Train → Generate → Evaluate / Export**",
             elem_classes=["studio-header"],
         )
+        warning = sign_in_banner(ctx)
+        if warning:
+            gr.Markdown(warning, elem_id="signin-warning")
+        build_settings_panel(ctx)
         ctx.browser_app = gr.BrowserState("", storage_key="textgen-studio-app")
         ctx.app_id = gr.Textbox(visible="hidden", elem_id="current-app-id")
         ctx.data_changed = gr.Textbox(visible="hidden")

@@ -62,6 +62,11 @@ def _gather(values: tuple) -> tuple[dict, dict, list[str]]:
 
 
 def build_models_tab(ctx: UIContext) -> None:
+
+    def own(app_id: str) -> str:
+        """The app id if the current user may see the app, else "" (nothing to show)."""
+        return app_id if ctx.current_app(app_id) else ""
+
     settings, store = ctx.settings, ctx.store
     with gr.Tab("Models", id="models"):
         gr.Markdown("## Models\nAdd a model: pick a model type and a template, adjust the "
@@ -150,13 +155,13 @@ def build_models_tab(ctx: UIContext) -> None:
             key = DEFAULT_TEMPLATE if kind == "causal" else choices[0][1]
             return [
                 gr.update(choices=choices, value=key),
-                *template_state(settings, store, key, kind, app_id, version_id),
+                *template_state(settings, store, key, kind, own(app_id), version_id),
                 "",
             ]
 
         @user_errors
         def on_template(key: str, kind: str, app_id: str, version_id: str):
-            return [*template_state(settings, store, key, kind, app_id, version_id), ""]
+            return [*template_state(settings, store, key, kind, own(app_id), version_id), ""]
 
         model_type.input(on_type, [model_type, ctx.app_id, version],
                          [template, *template_outputs, parent]).then(**layout_io)  # fmt: skip
@@ -218,6 +223,7 @@ def build_models_tab(ctx: UIContext) -> None:
             if not ctx.current_app(app_id):
                 raise gr.Error(NO_APP)
             hyper, dicts, bad = _gather(values)
+            ctx.refuse_server_folder(hyper.get("base_model"))
             if bad:
                 return problems_md(bad), *saved_rows(app_id), gr.skip(), parent_id
             try:
@@ -254,7 +260,7 @@ def build_models_tab(ctx: UIContext) -> None:
         def on_clone(model_id: str):
             if not model_id:
                 raise gr.Error("Choose a saved model to clone first.")
-            row = store.get_model(model_id)
+            row = ctx.model(model_id)
             dicts, hyper = split_config(row["config"])
             t = get_template(row["template"])
             hyper = {**t.default_hyper(), **hyper}
@@ -269,7 +275,7 @@ def build_models_tab(ctx: UIContext) -> None:
             ]  # fmt: skip
 
         def on_version_summary(app_id: str, version_id: str) -> str:
-            row = app_version(store, app_id, version_id)
+            row = app_version(store, own(app_id), version_id)
             return version_summary(row) if row else ""
 
         clone_btn.click(on_clone, [pick], [model_type, template, *template_outputs, version, name,
@@ -279,7 +285,7 @@ def build_models_tab(ctx: UIContext) -> None:
         @user_errors
         def on_version(app_id: str, version_id: str):
             """Summary of the picked version, and its validation share into the form."""
-            row = app_version(store, app_id, version_id)
+            row = app_version(store, own(app_id), version_id)
             if row is None:
                 return "", gr.skip()
             return version_summary(row), float(row["valid_pct"])

@@ -219,14 +219,16 @@ def build_train_tab(ctx: UIContext) -> None:
             raise StudioError(NO_APP)
         if not model_id:
             raise StudioError("Choose a model configuration to train (save one in the Models tab).")
-        if store.get_model(model_id)["app_id"] != app_id:
+        if ctx.model(model_id)["app_id"] != app_id:
             raise StudioError(
                 "That model configuration belongs to another app; pick one from the list."
             )
         from studio.configs import check_trainable
 
         config = check_trainable(store, settings, model_id)
+        ctx.check_storage()
         job = ctx.runner.submit(app_id, model_id, "train", config)
+        ctx.audit(app_id, "trained", f"job {job['id']} of model {model_id}")
         gr.Info(f"Training job {job['id']} queued.")
         return job["id"], bump()
 
@@ -241,7 +243,7 @@ def build_train_tab(ctx: UIContext) -> None:
         )
         rows = jobs_rows(store.list_jobs(app_id, kind="train"), names) if app else []
         try:
-            job = store.get_job(current) if current else None
+            job = ctx.job(current) if current else None
         except StudioError:
             job = None
         stamp = display_stamp(job)
@@ -264,6 +266,7 @@ def build_train_tab(ctx: UIContext) -> None:
     def cancel_job(current: str):
         if not current:
             raise StudioError("No job selected to cancel.")
+        ctx.job(current)  # someone else's job is "not found" (an admin may stop any)
         job = ctx.runner.cancel(current)
         gr.Info("Stopping: the job saves a checkpoint and the adapter, then stops."
                 if job["status"] == "running" else "Cancelled.")  # fmt: skip
@@ -272,6 +275,7 @@ def build_train_tab(ctx: UIContext) -> None:
     def resume_job(current: str):
         if not current:
             raise StudioError("No job selected to resume.")
+        ctx.job(current)
         ctx.runner.resume(current)
         gr.Info("Resuming from the last checkpoint.")
         return bump()

@@ -158,3 +158,23 @@ def test_every_linked_file_exists():
     assert any(link.startswith("assets/screenshots/") for link in links)
     missing = [link for link in links if not (PROJECT_ROOT / link).exists()]
     assert not missing, f"README links to files that do not exist: {missing}"
+
+
+def test_users_file_commands_add_and_list_a_user(tmp_path):
+    block = _block_with("bash", "python -m studio.users add")
+    users = tmp_path / "users.txt"
+    env = dict(os.environ, STUDIO_USERS=str(users))
+    lines = [ln.split("#")[0].strip() for ln in block.splitlines()]
+    add = next(ln for ln in lines if ln.startswith("python -m studio.users add"))
+    out = subprocess.run([sys.executable, *shlex.split(add)[1:], "--password-stdin"], input="s3cret-password\n",
+                         capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    listed = next(ln for ln in lines if ln.startswith("python -m studio.users list"))
+    out = subprocess.run([sys.executable, *shlex.split(listed)[1:]], capture_output=True, text=True, env=env,
+                         cwd=PROJECT_ROOT)  # fmt: skip
+    assert out.stdout.split() == ["alice"]
+    from studio.users import check_login
+
+    assert check_login(users, "alice", "s3cret-password")
+    assert not check_login(users, "alice", "wrong-password")
+    assert "s3cret-password" not in users.read_text()

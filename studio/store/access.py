@@ -1,0 +1,88 @@
+"""API keys and the per-app activity log: the part of the Store that records who did what.
+
+A mixin of Store (studio.store.store). Keys are random 256-bit secrets shown once at
+creation; only their SHA-256 is stored (a slow password hash buys nothing for a secret this
+long), so a copy of the database does not let anyone call the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from studio.errors import NotFoundError, StudioError
+from studio.store.rows import new_id
+
+KEY_PREFIX = "tgs-"
+MAX_KEYS_PER_USER = 20
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class AccessMixin:
+    """API keys (create, list, revoke, look up) and activity rows (log, list)."""
+
+    # -- API keys ---------------------------------------------------------------------
+    def create_api_key(self, owner: str, name: str = "") -> tuple[dict, str]:
+        """A new key for `owner`: (row without the secret, the secret to show once)."""
+        if not owner:
+            raise StudioError("Sign in to create an API key.")
+        if len(self.list_api_keys(owner)) >= MAX_KEYS_PER_USER:
+            raise StudioError(
+                f"You already have {MAX_KEYS_PER_USER} API keys (the limit); revoke one first."
+            )
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        row = dict(id=new_id(), owner=owner, name=(name or "").strip()[:80],
+                   prefix=secret[: len(KEY_PREFIX) + 6], key_hash=_digest(secret),
+                   created_at=time.time())  # fmt: skip
+        with self.transaction() as conn:
+            self._insert(conn, "api_keys", row)
+        return {k: v for k, v in row.items() if k != "key_hash"}, secret
+
+    def list_api_keys(self, owner: str) -> list[dict]:
+        return self._query(
+            "SELECT id, owner, name, prefix, created_at, last_used_at FROM api_keys "
+            "WHERE owner = ? ORDER BY created_at",
+            (owner,),
+        )
+
+    def revoke_api_key(self, owner: str, key_id: str) -> None:
+        """Delete one of `owner`'s keys; someone else's key id is 'not found'."""
+        with self.transaction() as conn:
+            cur = conn.execute("DELETE FROM api_keys WHERE id = ? AND owner = ?", (key_id, owner))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"No API key with id {key_id!r}; it may have been revoked.")
+
+    def user_for_key(self, secret: str | None) -> str | None:
+        """The owner of an API key, or None for an unknown (or revoked) key."""
+        if not secret or not secret.startswith(KEY_PREFIX):
+            return None
+        digest = _digest(secret)
+        rows = self._query("SELECT id, owner FROM api_keys WHERE key_hash = ?", (digest,))
+        if not rows:
+            return None
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (time.time(), rows[0]["id"])
+            )
+        return rows[0]["owner"]
+
+    # -- activity ---------------------------------------------------------------------
+    def log_activity(self, app_id: str, user: str, action: str, detail: str = "") -> None:
+        """Record that `user` did `action` (created, trained, deleted, exported...) on an app."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO activity (app_id, user, action, detail, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (app_id, user or "", action, detail, time.time()),
+            )
+
+    def list_activity(self, app_id: str, limit: int = 200) -> list[dict]:
+        """The app's activity, newest first."""
+        return self._query(
+            "SELECT * FROM activity WHERE app_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (app_id, limit),
+        )

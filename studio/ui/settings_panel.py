@@ -1,0 +1,84 @@
+"""The Settings panel: who you are, sign out, and your API keys (create, list, revoke).
+
+A key is shown once, when it is made; the store keeps only its hash. Keys are what
+/v1 and gradio_client calls send (`Authorization: Bearer tgs-...`) when sign-in is on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import gradio as gr
+
+from studio.ui.common import user_errors
+from studio.ui.context import UIContext
+
+KEY_HEADERS = ["Id", "Name", "Starts with", "Created", "Last used"]
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "never"
+
+
+def sign_in_banner(ctx: UIContext) -> str:
+    """The line under the title: the loud warning when the studio is open to a network."""
+    s = ctx.settings
+    if not s.signed_in and not s.loopback:
+        return (f"⚠️ **Sign-in is off and the studio listens on {s.host}**: anyone who reaches "
+                "it can see, change and delete every app. Set `STUDIO_USERS` (or `hf_oauth` "
+                "on a Space) — see the README, *Running a private team studio*.")  # fmt: skip
+    return ""
+
+
+def build_settings_panel(ctx: UIContext) -> None:
+    store = ctx.store
+    with gr.Accordion("Settings: account and API keys", open=False, elem_id="settings-panel"):
+        who = gr.Markdown(elem_id="settings-who")
+        if ctx.settings.sign_in == "hf":
+            gr.LoginButton()
+        with gr.Row():
+            key_name = gr.Textbox(label="New key name (optional)", elem_id="settings-key-name",
+                                  max_length=80, scale=3)  # fmt: skip
+            create = gr.Button("Create API key", elem_id="settings-key-create", scale=1)
+        shown = gr.Textbox(label="Your new key (copy it now: it is not shown again)",
+                           interactive=False, elem_id="settings-key-secret",
+                           buttons=["copy"], visible=False)  # fmt: skip
+        keys = gr.Dataframe(headers=KEY_HEADERS, interactive=False, elem_id="settings-keys")
+        with gr.Row():
+            revoke_id = gr.Textbox(label="Key id to revoke", elem_id="settings-key-revoke-id",
+                                   scale=3)  # fmt: skip
+            revoke = gr.Button("Revoke", variant="stop", elem_id="settings-key-revoke", scale=1)
+        note = gr.Markdown(elem_id="settings-message")
+
+    def rows(request: gr.Request | None):
+        return [[k["id"], k["name"], k["prefix"] + "…", _when(k["created_at"]),
+                 _when(k["last_used_at"])] for k in store.list_api_keys(ctx.owner(request))]  # fmt: skip
+
+    @user_errors
+    def show(request: gr.Request = None):
+        user = ctx.owner(request)
+        line = f"Signed in as **{user}**" if ctx.settings.signed_in else (
+            f"Sign-in is off: everything belongs to **{user}**; keys are not needed.")  # fmt: skip
+        if ctx.settings.sign_in == "users":
+            line += " · [Sign out](/logout)"
+        if ctx.is_admin(request):
+            line += " · administrator (sees every app)"
+        return line, rows(request)
+
+    @user_errors
+    def create_key(name: str, request: gr.Request = None):
+        row, secret = store.create_api_key(ctx.owner(request), name)
+        return (gr.Textbox(value=secret, visible=True), rows(request), "",
+                f"Created key **{row['id']}**. Send it as `Authorization: Bearer <key>`.")  # fmt: skip
+
+    @user_errors
+    def revoke_key(key_id: str, request: gr.Request = None):
+        store.revoke_api_key(ctx.owner(request), (key_id or "").strip())
+        return rows(request), "", gr.Textbox(value="", visible=False), f"Revoked {key_id}."
+
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(show, None, [who, keys], api_visibility="private")
+    create.click(create_key, [key_name], [shown, keys, key_name, note], api_visibility="private")
+    revoke.click(revoke_key, [revoke_id], [keys, revoke_id, shown, note],
+                 api_visibility="private")  # fmt: skip

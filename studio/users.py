@@ -1,0 +1,133 @@
+"""The users file for sign-in off a Space: one `name:scrypt$...` line per user.
+
+    python -m studio.users add alice            # asks for a password twice
+    python -m studio.users add alice --password-stdin < pw.txt
+    python -m studio.users list | remove alice
+
+The file is named by STUDIO_USERS (or --file). Passwords are hashed with hashlib.scrypt
+(n=2**14, r=8, p=1, a random 16-byte salt); the plain password is never written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import sys
+from pathlib import Path
+
+from studio.errors import StudioError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    """An scrypt hash string: scrypt$n$r$p$salt_hex$hash_hex."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when `password` matches a hash_password() string (constant-time compare)."""
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt),
+                             n=int(n), r=int(r), p=int(p))  # fmt: skip
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def read_users(path: Path) -> dict[str, str]:
+    """{name: hash} from a users file ('#' lines and blank lines ignored)."""
+    users: dict[str, str] = {}
+    if not path.is_file():
+        return users
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and ":" in line:
+            name, stored = line.split(":", 1)
+            users[name.strip()] = stored.strip()
+    return users
+
+
+def write_users(path: Path, users: dict[str, str]) -> None:
+    """Write the file atomically, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(f"{n}:{h}\n" for n, h in sorted(users.items())), encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def add_user(path: Path, name: str, password: str) -> None:
+    """Add `name` (or change their password)."""
+    if not NAME.match(name or ""):
+        raise StudioError(
+            f"User name {name!r} is not allowed: use letters, digits and _ . @ - (at most 64)."
+        )
+    if len(password) < 8:
+        raise StudioError("Passwords need at least 8 characters.")
+    users = read_users(path)
+    users[name] = hash_password(password)
+    write_users(path, users)
+
+
+def check_login(path: Path, name: str, password: str) -> bool:
+    """True when `name` is in the users file and `password` is theirs."""
+    stored = read_users(path).get((name or "").strip())
+    if stored is None:
+        verify_password(password or "", hash_password("timing"))  # same cost either way
+        return False
+    return verify_password(password or "", stored)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m studio.users", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("command", choices=["add", "remove", "list"])
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--file", default=os.environ.get("STUDIO_USERS"))
+    parser.add_argument("--password-stdin", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.file:
+        parser.error("set STUDIO_USERS or pass --file")
+    path = Path(args.file).expanduser()
+    if args.command == "list":
+        print("\n".join(read_users(path)))
+        return 0
+    if not args.name:
+        parser.error(f"{args.command} needs a NAME")
+    if args.command == "remove":
+        users = read_users(path)
+        if users.pop(args.name, None) is None:
+            print(f"No user {args.name!r} in {path}", file=sys.stderr)
+            return 1
+        write_users(path, users)
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("Again: ") != password:
+            print("The passwords differ; nothing changed.", file=sys.stderr)
+            return 1
+    try:
+        add_user(path, args.name, password)
+    except StudioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Added {args.name} to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Who a request is: API key, users-file session, or Hugging Face OAuth session."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+from studio.signin import SESSION_KEY, user_from_request
+from studio.users import add_user, check_login, hash_password, read_users, verify_password
+
+
+def _request(headers=None, session=None):
+    return SimpleNamespace(headers=headers or {}, scope={"session": session or {}})
+
+
+def test_passwords_are_salted_scrypt_hashes(tmp_path):
+    a, b = hash_password("same-password"), hash_password("same-password")
+    assert a != b and a.startswith("scrypt$") and "same-password" not in a
+    assert verify_password("same-password", a) and not verify_password("other", a)
+    users = tmp_path / "users.txt"
+    add_user(users, "ann", "ann-password")
+    assert list(read_users(users)) == ["ann"] and (users.stat().st_mode & 0o777) == 0o600
+    assert check_login(users, "ann", "ann-password") and not check_login(users, "bob", "x")
+
+
+def test_users_mode_reads_the_session_and_drops_removed_users(tmp_path, store, settings):
+    users = tmp_path / "users.txt"
+    add_user(users, "ann", "ann-password")
+    s = dataclasses.replace(settings, sign_in="users", users_file=users)
+    assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) == "ann"
+    assert user_from_request(_request(session={SESSION_KEY: "ghost"}), store, s) is None
+    assert user_from_request(_request(), store, s) is None
+
+
+def test_hf_mode_reads_gradios_oauth_session(store, settings):
+    s = dataclasses.replace(settings, sign_in="hf")
+    session = {"oauth_info": {"userinfo": {"preferred_username": "hf-user"}}}
+    assert user_from_request(_request(session=session), store, s) == "hf-user"
+    assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) is None
+
+
+def test_a_bearer_key_wins_and_a_wrong_one_is_nobody(store, settings):
+    s = dataclasses.replace(settings, sign_in="users")
+    _, secret = store.create_api_key("bob", "ci")
+    assert user_from_request(_request({"authorization": f"Bearer {secret}"}), store, s) == "bob"
+    wrong = _request({"authorization": "Bearer tgs-wrong"}, session={SESSION_KEY: "bob"})
+    assert user_from_request(wrong, store, s) is None  # never falls back to the session
+    assert store.list_api_keys("bob")[0]["last_used_at"] is not None
+    assert secret not in str(store._query("SELECT * FROM api_keys"))
