@@ -59,14 +59,14 @@ def test_models_tab_saves_lists_and_clones(served):
     assert "trainer.per_device_train_batch_size: must be at least 1 (got 0)" in bad
     assert "peft.lora_alpha: must be > 0 (got -4" in bad
     # A 4-bit load typed into the JSON editor, on this CPU-only machine.
-    quant = client.predict(**base, param_30='{"load_in_4bit": true}', api_name="/save_model")[0]
+    quant = client.predict(**base, param_31='{"load_in_4bit": true}', api_name="/save_model")[0]
     assert "quantization.load_in_4bit: 4-bit loading needs a CUDA GPU" in quant
     # Machine rank 3 of one machine, and FSDP on this CPU-only machine.
-    rank = client.predict(**base, param_26=3, param_33='{"fsdp": "full_shard auto_wrap"}',
+    rank = client.predict(**base, param_26=3, param_34='{"fsdp": "full_shard auto_wrap"}',
                           api_name="/save_model")[0]  # fmt: skip
     assert "trainer.machine_rank: 3 must be below num_machines (1)" in rank
     assert "trainer.fsdp: 'full_shard auto_wrap' shards the model over CUDA GPUs" in rank
-    broken = client.predict(**base, param_33="{oops", api_name="/save_model")[0]
+    broken = client.predict(**base, param_34="{oops", api_name="/save_model")[0]
     assert "trainer: not valid JSON" in broken
     assert len(store.list_models(studio_app["id"])) == 1
 
