@@ -18,7 +18,7 @@ FORM_ORDER: tuple[str, ...] = (
     "base_model", "epochs", "learning_rate", "lr_scheduler", "warmup_steps", "batch_size",
     "grad_accum", "max_length", "max_steps", "lora_r", "lora_alpha", "lora_dropout",
     "target_modules", "valid_pct", "seed", "precision", "invalid_tolerance_pct", "response_only",
-    "processes", "num_machines", "machine_rank", "main_address", "main_port",
+    "processes", "num_machines", "machine_rank", "main_address", "main_port", "time_budget_min",
     "eval_every",
 )  # fmt: skip
 # Shown in their own "Several machines" section of the form.
@@ -33,6 +33,7 @@ LABELS = {
     "grad_accum": "Gradient accumulation steps",
     "max_length": "Max sequence length (tokens)",
     "max_steps": "Max steps (0 = no limit)",
+    "time_budget_min": "Train for at most N minutes (0 = no limit)",
     "lora_r": "LoRA r",
     "lora_alpha": "LoRA alpha",
     "lora_dropout": "LoRA dropout",

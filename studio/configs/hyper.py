@@ -3,8 +3,8 @@
 One table (`LINKS`) says where each form field lives in the dicts, so the form and the JSON
 editors always agree: `apply_hyperparameters` writes form values into the dicts and
 `hyperparameters_from_dicts` reads them back after a JSON edit. Form fields with no place in
-the dicts (validation share, invalid-data tolerance, response-only loss) stay in `hyper` and
-go to the run config's "data" part.
+the dicts (validation share, invalid-data tolerance, response-only loss, time budget) stay in
+`hyper` and go to the run config outside the dicts.
 """
 
 from __future__ import annotations
@@ -43,6 +43,13 @@ HYPER_FIELDS: dict[str, F] = {
         "float", "stop when more than this % of rows were rejected", min=0, max=100
     ),
     "max_steps": F("int", "stop after this many steps (0 = no limit)", min=0),
+    "time_budget_min": F(
+        "float",
+        "train for at most this many minutes: steps and learning-rate schedule are fitted to "
+        "it (0 = no limit)",
+        min=0,
+        max=7 * 24 * 60,
+    ),
     "response_only": F("bool", "learn from the response only (off: the whole text)"),
     "processes": F("int", "training processes on each machine, one per GPU", min=1, max=64),
     "num_machines": F("int", "machines training together (1: this one only)", min=1, max=1024),
@@ -72,6 +79,7 @@ DEFAULT_HYPER: dict[str, Any] = {
     "precision": "fp32",
     "invalid_tolerance_pct": 10.0,
     "max_steps": 0,
+    "time_budget_min": 10.0,  # on a GPU the template default is 0 (studio.templates.base)
     "response_only": True,
     "processes": 1,  # Template.default_hyper: the visible GPUs
     "num_machines": 1,
@@ -130,7 +138,7 @@ LINKS: tuple[Link, ...] = (
     Link("target_modules", "peft", "target_modules", adapter_only=True),
 )
 # Hyper fields that live outside the five dicts (they go to the run config's data part).
-HYPER_ONLY = ("valid_pct", "invalid_tolerance_pct", "response_only")
+HYPER_ONLY = ("valid_pct", "invalid_tolerance_pct", "response_only", "time_budget_min")
 
 
 def _write_precision(trainer: dict, precision: Any) -> None:

@@ -151,8 +151,15 @@ TRAINER = {
     "save_steps": F("float", "checkpoint every N steps", min=0, min_exclusive=True),
     "save_total_limit": F("int", "checkpoints kept", min=1, nullable=True),
     "save_only_model": F("bool", "checkpoints without optimizer state (cannot resume exactly)"),
-    "load_best_model_at_end": F("bool", "keep the best checkpoint by eval loss"),
-    "metric_for_best_model": F("str", "metric for the best checkpoint", max_len=64, nullable=True),
+    "load_best_model_at_end": F(
+        "bool", "keep the best checkpoint (by metric_for_best_model: eval_loss, or accuracy)"
+    ),
+    "metric_for_best_model": F(
+        "str",
+        "metric for the best checkpoint: eval_loss, or accuracy (classification data)",
+        max_len=64,
+        nullable=True,
+    ),
     "greater_is_better": F("bool", "whether a larger metric is better", nullable=True),
     "seed": F("int", "random seed", min=0, max=2**32 - 1),
     "data_seed": F("int", "seed of the data order", min=0, max=2**32 - 1, nullable=True),

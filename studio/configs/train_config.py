@@ -81,6 +81,7 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
         **dicts,
         "data": data,
         "invalid_tolerance_pct": float(hyper["invalid_tolerance_pct"]),
+        "time_budget_min": float(hyper.get("time_budget_min") or 0),
         "studio_home": str(settings.home),
         "models_dir": str(settings.models_dir),
         "model_id": row["id"],

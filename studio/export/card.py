@@ -16,6 +16,7 @@ from typing import Any
 
 from studio.data.records import Example
 from studio.errors import StudioError
+from studio.export.serving_card import serving_section
 from studio.prompts import render_prompt
 from studio.prompts.render import to_messages
 
@@ -106,8 +107,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def model_card(store, job: dict, title: str = "", merged: bool = False) -> str:
-    """README.md text for the trained model of `job` (a succeeded train / import job)."""
+def model_card(store, job: dict, title: str = "", merged: bool = False,
+               gguf_file: str = "") -> str:  # fmt: skip
+    """README.md text for the trained model of `job` (a succeeded train / import job); with
+    `gguf_file`, the card of a GGUF export of its merged model."""
     adapter = Path(job["run_dir"]) / "adapter"
     meta = _read_json(adapter / "studio.json")
     cfg = _read_json(Path(job["run_dir"]) / "config.json")
@@ -176,6 +179,7 @@ def model_card(store, job: dict, title: str = "", merged: bool = False) -> str:
         "out = model.generate(**inputs, max_new_tokens=64, do_sample=False)",
         f"print(tokenizer.decode({answer}, skip_special_tokens=True))",
         "```",
-        "",
     ]
+    kind = "gguf" if gguf_file else ("merged" if merged else "adapter")
+    lines += serving_section(kind, base, fmt == "chat", gguf_file) + [""]
     return "\n".join(line for line in lines if line is not None)

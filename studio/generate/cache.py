@@ -47,6 +47,7 @@ class LoadedModel:
     lock: threading.RLock = field(default_factory=threading.RLock)
     draft: Any = None  # a plain copy of the base for assisted decoding, loaded on demand
     draft_lock: threading.Lock = field(default_factory=threading.Lock)
+    schedulers: dict = field(default_factory=dict)  # adapter name -> BatchScheduler
     _users: Counter = field(default_factory=Counter)  # adapter name -> generations using it
     _current: tuple[bool, str | None] = (True, None)  # (adapters enabled, active name)
     _hooks: list = field(default_factory=list)
@@ -181,6 +182,18 @@ class ModelCache:
                     self.ensure_adapter(entry, name, adapter_dir)
                 stack.enter_context(entry.use(name))
             yield
+
+    def scheduler(self, entry: LoadedModel, name: str | None, adapter_dir: str = ""):
+        """The batch scheduler serving `entry` with adapter `name` (None = the base): its
+        forward passes run inside use(), so they see exactly that adapter."""
+        from studio.generate.batcher import BatchScheduler
+
+        with entry.lock:
+            if name not in entry.schedulers:
+                entry.schedulers[name] = BatchScheduler(
+                    entry.model, context=lambda: self.use(entry, name, adapter_dir)
+                )
+            return entry.schedulers[name]
 
     def ensure_adapter(self, entry: LoadedModel, name: str, adapter_dir: str) -> None:
         """Load the LoRA adapter in `adapter_dir` into `entry` under `name` (once), then unload

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from studio.errors import StudioError
+from studio.generate import serving
 from studio.generate.cache import LoadedModel, ModelCache
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput, Rendered, render_for
@@ -57,6 +58,7 @@ class Engine:
         self.store = store
         self.cache = cache or ModelCache(settings.model_cache_size)
         self._tokenizers = TokenizerCache()
+        self._fast = None  # FastModels, created on first "fast" request (imports torch)
 
     # -- models -------------------------------------------------------------------------
     def spec(self, ref: str) -> ModelSpec:
@@ -195,12 +197,24 @@ class Engine:
             return [row for row in sequences]
         return [row[p.input_ids.shape[1] :] for row in sequences]
 
+    def _batched(self, p: Prepared, options: GenerationOptions) -> Iterator[StreamUpdate] | None:
+        served = serving.scheduler_for(self, p, options)
+        if served is None:
+            return None
+        state = StreamUpdate(status="generating", model=p.spec.label, prompt=p.text,
+                             prompt_tokens=int(p.input_ids.shape[1]), engine=served[1])  # fmt: skip
+        return serving.stream_batched(served[0], p, options, state)
+
     # -- generation ---------------------------------------------------------------------
     def generate(self, ref: str, prompt: PromptInput, options: GenerationOptions,
                  rendered: Rendered | None = None) -> StreamUpdate:  # fmt: skip
         """Every returned sequence at once (non-streaming)."""
         spec = self.spec(ref)
         p = self.prepare(spec, prompt, options, rendered)
+        batched = self._batched(p, options)
+        if batched is not None:
+            *_, last = batched
+            return last
         start = time.perf_counter()
         with self._using(p):
             out = p.entry.model.generate(**self._kwargs(p, options))
@@ -216,7 +230,7 @@ class Engine:
         return StreamUpdate(status="done", text=texts[0], texts=texts, model=spec.label,
                             prompt=p.text, prompt_tokens=int(p.input_ids.shape[1]),
                             new_tokens=count, seconds=seconds, finish_reason=reasons[0],
-                            finish_reasons=reasons)  # fmt: skip
+                            finish_reasons=reasons, engine=serving.EXACT_LABEL)  # fmt: skip
 
     def _using(self, p: Prepared):
         """Run forward passes with p's adapter (reloaded if the adapter bound unloaded it)."""
@@ -239,6 +253,10 @@ class Engine:
             yield self.generate(ref, prompt, options, rendered)
             return
         p = self.prepare(spec, prompt, options, rendered)
+        batched = self._batched(p, options)
+        if batched is not None:
+            yield from batched
+            return
         streamer = counting_streamer(p.tokenizer, timeout=None)
         errors: list[BaseException] = []
         kwargs = self._kwargs(p, options)
@@ -259,7 +277,8 @@ class Engine:
         start = time.perf_counter()
         thread = run_in_thread(work, failed)
         state = StreamUpdate(status="generating", model=spec.label, prompt=p.text,
-                             prompt_tokens=int(p.input_ids.shape[1]))  # fmt: skip
+                             prompt_tokens=int(p.input_ids.shape[1]),
+                             engine=serving.EXACT_LABEL)  # fmt: skip
         holdback = max((len(s) for s in options.stop), default=1) - 1
         text, stopped = "", False
         for chunk in streamer:

@@ -21,7 +21,7 @@ OPTION_FIELDS = (
     "typical_p", "min_p", "num_beams", "length_penalty", "early_stopping", "penalty_alpha",
     "contrastive_top_k", "assistant", "prompt_lookup_num_tokens", "repetition_penalty",
     "no_repeat_ngram_size",
-    "stop", "num_return_sequences", "seed",
+    "stop", "num_return_sequences", "seed", "precision",
 )  # fmt: skip
 _INTS = {"max_new_tokens", "min_new_tokens", "top_k", "num_beams", "prompt_lookup_num_tokens",
          "no_repeat_ngram_size", "num_return_sequences", "contrastive_top_k"}  # fmt: skip

@@ -34,7 +34,7 @@ from studio.generate.api_request import (
     parse_body,
     prompt_input,
 )
-from studio.generate.options import GenerationOptions, OptionsError
+from studio.generate.options import PRECISIONS, GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,12 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
                                                  "min_new_tokens") else float)  # fmt: skip
         if value is not None:
             setattr(opts, name, value)
+    precision = body.get("precision")  # extension: "fast" (int8 on a CPU) or "exact" (default)
+    if precision is not None:
+        if precision not in PRECISIONS:
+            raise APIError(400, f'precision must be "fast" or "exact"; got {precision!r}.',
+                           "precision")  # fmt: skip
+        opts.precision = precision
     try:
         return opts.validate()
     except OptionsError as exc:
@@ -244,6 +250,7 @@ def _full_response(result, model: str, chat: bool) -> dict:
         "object": "chat.completion" if chat else "text_completion",
         "created": int(time.time()),
         "model": model,
+        "system_fingerprint": result.engine,  # which weights answered: fast (int8) / exact
         "choices": choices,
         "usage": {
             "prompt_tokens": result.prompt_tokens,

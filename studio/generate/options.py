@@ -23,6 +23,7 @@ from typing import Any
 from studio.errors import ConfigError
 
 STRATEGIES = ("greedy", "sample", "beam", "contrastive", "assisted")
+PRECISIONS = ("fast", "exact")
 ASSISTANTS = ("prompt_lookup", "base")
 MAX_STOP_SEQUENCES = 8
 MAX_RETURN_SEQUENCES = 8
@@ -63,6 +64,7 @@ class GenerationOptions:
     stop: list[str] = field(default_factory=list)  # stop at (and cut) any of these strings
     num_return_sequences: int = 1  # sample: independent samples; beam: best beams (<= num_beams)
     seed: int | None = None  # makes sampling repeatable
+    precision: str = "exact"  # "fast": int8 weights on a CPU; "exact": the fp32 model
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> GenerationOptions:
@@ -97,6 +99,8 @@ class GenerationOptions:
 
         check("strategy", self.strategy in STRATEGIES,
               f"{self.strategy!r} is not a strategy; choose one of {', '.join(STRATEGIES)}")  # fmt: skip
+        check("precision", self.precision in PRECISIONS,
+              f"{self.precision!r} is not a precision; choose fast or exact")  # fmt: skip
         limit = context_length or 1_000_000
         max_ok = is_int(self.max_new_tokens) and 1 <= self.max_new_tokens <= limit
         check("max_new_tokens", max_ok,

@@ -31,6 +31,7 @@ class StreamUpdate:
     seconds: float = 0.0  # generation time so far (loading excluded)
     finish_reason: str = ""  # stop (EOS or a stop sequence) | length (max_new_tokens)
     finish_reasons: list[str] = field(default_factory=list)  # per sequence in texts (when done)
+    engine: str = ""  # which weights answered: "fast (int8)" or "exact (fp32)"
 
     @property
     def tokens_per_s(self) -> float:
@@ -45,6 +46,8 @@ class StreamUpdate:
         ttft = f"{self.ttft * 1000:.0f} ms" if self.ttft is not None else "-"
         line = (f"{self.new_tokens} tokens · {self.tokens_per_s:.1f} tokens/s · "
                 f"first token after {ttft} · prompt {self.prompt_tokens} tokens")  # fmt: skip
+        if self.engine:
+            line += f" · {self.engine}"
         if self.status == "done" and self.finish_reason:
             line += f" · finished: {self.finish_reason}"
         return line

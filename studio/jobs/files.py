@@ -98,6 +98,7 @@ def job_progress(
     train = next((m for m in reversed(metrics) if m.get("type") == "train"), {})
     ev = next((m for m in reversed(metrics) if m.get("type") == "eval"), {})
     start = next((m for m in reversed(metrics) if m.get("type") == "start"), {})
+    budget = next((m for m in reversed(metrics) if m.get("type") == "budget"), None)
     summary = job.get("summary") or {}
     total = summary.get("total_steps") or train.get("total_steps") or start.get("total_steps") or 0
     step = summary.get("steps") or train.get("step") or start.get("step") or 0
@@ -114,6 +115,8 @@ def job_progress(
         "loss": _finite(summary.get("train_loss", train.get("loss"))),
         "eval_loss": _finite(eval_loss),
         "perplexity": _finite(summary.get("perplexity", ev.get("perplexity"))),
+        "accuracy": _finite(summary.get("eval_accuracy", ev.get("accuracy"))),
+        "budget": budget,  # the time budget's latest plan (studio.train.budget), or None
         "tokens_per_s": train.get("tokens_per_s"),
         "memory_mb": train.get("memory_mb"),
         "memory_kind": train.get("memory_kind"),

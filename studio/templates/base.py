@@ -59,6 +59,8 @@ class Template:
 
         hyper = copy.deepcopy(DEFAULT_HYPER)
         hyper["processes"] = default_processes(detect_hardware())
+        if detect_hardware().cuda:
+            hyper["time_budget_min"] = 0.0  # a GPU run is fast: the budget is opt-in there
         hyper.update(copy.deepcopy(self.hyper))
         hyper["base_model"] = self.base_model
         return hyper

@@ -4,6 +4,9 @@ One JSON object per line, appended and flushed at once so the page can tail the 
   {"type": "train", "step", "total_steps", "epoch", "loss", "learning_rate", "tokens_seen",
    "tokens_per_s", "elapsed_s", "eta_s", "memory_mb", "memory_kind", "time"}
   {"type": "eval", "step", "total_steps", "epoch", "eval_loss", "perplexity", "time"}
+     (+ "accuracy" for classification data, studio.train.accuracy)
+  {"type": "budget", "total_steps", "planned_steps", "examples", "epochs", "deadline", ...}
+     (a time-budgeted run's plan, studio.train.budget)
 A stop request (RUN_DIR/STOP, SIGTERM, or Ctrl-C / SIGINT from a terminal) is checked after
 every optimizer step: training saves a checkpoint and stops; the entry point then saves the
 adapter and reports "cancelled". A second Ctrl-C quits at once (KeyboardInterrupt).
@@ -107,6 +110,7 @@ class MetricsCallback(TrainerCallback):
         self._last = (self._t0, 0)  # (time, tokens) at the previous log
         self._start_step = 0
         self.is_main = True  # only the main process of a distributed run writes the file
+        self.reports_accuracy = False  # evaluations will carry "accuracy" (classification data)
 
     def write(self, record: dict[str, Any]) -> None:
         if not self.is_main:
@@ -123,7 +127,7 @@ class MetricsCallback(TrainerCallback):
         self._last = (self._t0, state.num_input_tokens_seen)
         self._start_step = state.global_step  # a resumed run counts speed from here
         self.write({"type": "start", "step": state.global_step, "total_steps": state.max_steps,
-                    "time": time.time()})  # fmt: skip
+                    "time": time.time(), "reports_accuracy": self.reports_accuracy})  # fmt: skip
 
     def on_step_end(self, args, state, control, **kwargs):
         requested = self.stop.requested(state.global_step)
@@ -174,5 +178,7 @@ class MetricsCallback(TrainerCallback):
                 "epoch": round(float(state.epoch or 0), 4), "eval_loss": eval_loss,
                 "perplexity": perplexity(eval_loss), "time": now,
             }  # fmt: skip
+            if "eval_accuracy" in logs:  # classification data: scored by label probabilities
+                self.last_eval["accuracy"] = float(logs["eval_accuracy"])
             self.write(self.last_eval)
         return control

@@ -15,9 +15,12 @@ from typing import Any
 
 from studio.errors import ConfigError, ModelUnavailableError
 from studio.jobs.files import ADAPTER_DIR, CHECKPOINTS_DIR
+from studio.train.accuracy import LabelAccuracy
+from studio.train.budget import budget_reason, time_budget
 from studio.train.callbacks import MetricsCallback, StopRequest, perplexity
 from studio.train.config import KEEP_CHECKPOINTS, check_rejected_share, read_config, settings_for
 from studio.train.data import load_splits, tokenize_all
+from studio.train.extras import configure_extras
 
 log = logging.getLogger("studio.train")
 
@@ -111,6 +114,7 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
         RankBatchSampler,
         seq2seq_collator,
     )
+    from studio.train.extras import StudioTrainerMixin
 
     pad_to = int(cfg["tokenizer"]["max_length"]) if batching == "padded" else None
     if cfg["model_type"] == "seq2seq":
@@ -119,7 +123,7 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
         collator = PadCollator(tokenizer.pad_token_id, pad_to)
     grouped = batching == "grouped" and "train_sampling_strategy" not in cfg["trainer"]
 
-    class StudioTrainer(Trainer):
+    class StudioTrainer(StudioTrainerMixin, Trainer):
         def get_train_dataloader(self):
             if not grouped:
                 return super().get_train_dataloader()
@@ -221,12 +225,18 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
              trainable, total)  # fmt: skip
     args = training_arguments(cfg, run_dir, has_eval=len(eval_ds) > 0)
     metrics = MetricsCallback(run_dir, stop)
-    trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds or None, args, [metrics])
+    budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds))
+    callbacks = [metrics] + ([budget] if budget else [])
+    trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds or None, args, callbacks)
+    accuracy = LabelAccuracy.for_run(train_ex, valid_ex, tokenizer, cfg) if eval_ds else None
+    configure_extras(trainer, cfg, model, budget, accuracy)
+    metrics.reports_accuracy = accuracy is not None
     checkpoint = last_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
         log.warning("no complete checkpoint in %s: starting from the beginning", run_dir)
     log.info("training%s", f" (resuming from {checkpoint.name})" if checkpoint else "")
     output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    final_lr = trainer.lr_scheduler.get_last_lr()[0] if trainer.lr_scheduler else None
     if metrics.nan_step is not None:
         raise NanLossError(
             f"The loss became NaN at step {metrics.nan_step}; lower the learning rate (e.g. "
@@ -253,8 +263,11 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         "processes": args.world_size,
         "global_batch": args.per_device_train_batch_size * args.world_size
         * args.gradient_accumulation_steps,
+        "eval_accuracy": metrics.last_eval.get("accuracy"), "final_learning_rate": final_lr,
+        "head_only": trainer.head_only,
+        "time_budget": budget.summary() if budget else None,
     }  # fmt: skip
     if metrics.cancelled:
         reason = f"Stopped on request at step {step} of {trainer.state.max_steps}; press Resume to continue."
         return {"status": "cancelled", "reason": reason, "summary": summary}
-    return {"status": "succeeded", "reason": "", "summary": summary}
+    return {"status": "succeeded", "reason": budget_reason(budget, step), "summary": summary}

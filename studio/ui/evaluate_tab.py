@@ -86,6 +86,16 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             adapter_btn = gr.Button("Download adapter (.zip)", elem_id="export-adapter")
             merged_btn = gr.Button("Merge and download full model", elem_id="export-merged")
         with gr.Row():
+            gguf_type = gr.Dropdown(
+                [("Q8_0 (8-bit, close to the original)", "Q8_0"), ("F16 (exact)", "F16"),
+                 ("Q4_1 (4-bit, smallest; nearest to Q4_K_M)", "Q4_1")],
+                value="Q8_0", label="GGUF type (llama.cpp, Ollama, LM Studio)",
+                elem_id="export-gguf-type",
+            )  # fmt: skip
+            gguf_btn = gr.Button("Merge and download GGUF", elem_id="export-gguf")
+            gguf_file = gr.File(label="GGUF zip (model, Modelfile, card)", interactive=False,
+                                elem_id="export-gguf-file")  # fmt: skip
+        with gr.Row():
             adapter_file = gr.File(label="Adapter zip", interactive=False,
                                    elem_id="export-adapter-file")  # fmt: skip
             merged_file = gr.File(label="Merged model zip", interactive=False,
@@ -242,6 +252,12 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         return str(path)
 
     @user_errors
+    def export_gguf(app_id: str, job_id: str, qtype: str):
+        from studio.export.gguf import export_gguf_zip
+
+        return str(export_gguf_zip(store, settings, _job(_app(app_id), job_id)["id"], qtype))
+
+    @user_errors
     def push_hub(app_id: str, job_id: str, repo: str, tok: str, merged: bool):
         from studio.export import push_to_hub
 
@@ -277,6 +293,8 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     adapter_btn.click(export_adapter, [ctx.app_id, model], [adapter_file],
                       api_name="export_adapter")  # fmt: skip
     merged_btn.click(export_merged, [ctx.app_id, model], [merged_file], api_name="export_merged")
+    gguf_btn.click(export_gguf, [ctx.app_id, model, gguf_type], [gguf_file],
+                   api_name="export_gguf")  # fmt: skip
     push.click(push_hub, [ctx.app_id, model, repo_id, token, push_merged], [push_msg, token],
                api_name="push_to_hub", show_progress_on=[push_msg])  # fmt: skip
     import_btn.click(import_zip, [ctx.app_id, import_file, import_base],

@@ -88,6 +88,12 @@ def _param_widgets() -> dict[str, gr.components.Component]:
     w["stop"] = gr.Textbox(label="Stop sequences (one per line; \\n for a newline)", lines=2)
     w["num_return_sequences"] = gr.Slider(1, 8, value=1, step=1, label="Returned sequences")
     w["seed"] = gr.Number(value=None, precision=0, label="Seed (empty = random)")
+    w["precision"] = gr.Radio(
+        [("Exact (fp32)", "exact"), ("Fast (int8, 2-3x faster on a CPU; answers may differ)",
+                                      "fast")],
+        value="exact", elem_id="gen-precision",
+        label="Speed: the stats line says which one answered",
+    )  # fmt: skip
     return w
 
 

@@ -51,7 +51,7 @@ FORM_ROWS = (
     ("epochs", "learning_rate", "lr_scheduler", "warmup_steps"),
     ("batch_size", "grad_accum", "max_length", "max_steps"),
     ("valid_pct", "eval_every", "seed", "precision"),
-    ("invalid_tolerance_pct", "response_only", "processes"),
+    ("invalid_tolerance_pct", "response_only", "processes", "time_budget_min"),
 )
 
 

@@ -22,6 +22,7 @@ from studio.ui.models_form import title as template_title
 from studio.ui.train_plan import plan_markdown
 from studio.ui.train_view import (  # noqa: F401  (re-exported: the tab's display helpers)
     JOB_HEADERS,
+    budget_text,
     chart_frame,
     display_stamp,
     job_duration,
@@ -57,11 +58,11 @@ def build_train_tab(ctx: UIContext) -> None:
         # A fixed color per series gives a legend from the first point; "d" keeps the step
         # axis to whole numbers.
         chart = gr.LinePlot(None, x="step", y="value", color="series", height=260,
-                            label="Loss: train (blue), eval (orange)", elem_id="train-chart",
-                            y_title="loss",
+                            label="Loss: train (blue), eval (orange); accuracy (green)",
+                            elem_id="train-chart", y_title="loss",
                             color_title="series", x_axis_format="d",
-                            color_map={"train loss": "#6366f1", "eval loss": "#f59e0b"},
-                            colors_in_legend=["train loss", "eval loss"])  # fmt: skip
+                            color_map={"train loss": "#6366f1", "eval loss": "#f59e0b",
+                                       "validation accuracy": "#10b981"})  # fmt: skip
         log_box = gr.Textbox(label=f"train.log (last {LOG_LINES} lines)", lines=LOG_LINES,
                              max_lines=LOG_LINES,
                              autoscroll=True, interactive=False, elem_id="train-log")  # fmt: skip

@@ -57,20 +57,37 @@ def status_markdown(job: dict | None, p: dict | None) -> str:
     mem_text = (
         f"{mem:.0f} MiB ({'GPU' if p['memory_kind'] == 'gpu' else 'process'})" if mem else "–"
     )
+    accuracy = (
+        f" · validation accuracy {p['accuracy']:.3f}" if p.get("accuracy") is not None else ""
+    )
     lines = [
         f"**Job {job['id']}** — **{job['status']}**"
         + (f": {job['reason']}" if job["reason"] else ""),
         f"loss {_fmt(p['loss'])} · eval loss {_fmt(p['eval_loss'])} · perplexity "
-        f"{_fmt(p['perplexity'])} · {_fmt(p['tokens_per_s'])} tokens/s · memory {mem_text}",
+        f"{_fmt(p['perplexity'])}{accuracy} · {_fmt(p['tokens_per_s'])} tokens/s · memory {mem_text}",
     ]
+    if p.get("budget"):
+        lines.append(budget_text(p["budget"], running=job["status"] == "running"))
     return "\n\n".join(lines)
 
 
-CHART_SERIES = (("loss", "train loss"), ("eval_loss", "eval loss"))
+def budget_text(plan: dict, running: bool, now: float | None = None) -> str:
+    """The time budget's plan: chosen steps, the examples and epochs they cover, time left."""
+    minutes = float(plan.get("budget_s") or 0) / 60
+    text = (f"Time budget {minutes:g} min: {plan['total_steps']} steps chosen (of "
+            f"{plan.get('planned_steps') or '?'} planned), covering {plan.get('examples', 0)} "
+            f"examples = {_fmt(plan.get('epochs'), 3)} epochs")  # fmt: skip
+    if running and plan.get("deadline"):
+        text += f" · {_duration(plan['deadline'] - (now or time.time()))} left"
+    return text
+
+
+CHART_SERIES = (("loss", "train loss"), ("eval_loss", "eval loss"),
+                ("accuracy", "validation accuracy"))  # fmt: skip
 
 
 def chart_frame(metrics: list[dict]) -> pd.DataFrame:
-    """Long-format (step, value, series) rows for the loss / eval-loss chart."""
+    """Long-format (step, value, series) rows for the loss / eval-loss / accuracy chart."""
     rows = [
         {"step": m["step"], "value": m[key], "series": name}
         for m in metrics
@@ -80,9 +97,12 @@ def chart_frame(metrics: list[dict]) -> pd.DataFrame:
     # The page fixes its series (colors, legend) at the first data it draws: a series with
     # no point yet gets an invisible NaN placeholder so it appears when its points come.
     present = {r["series"] for r in rows}
+    # Accuracy is charted for classification data only (the start record says it will come).
+    accuracy = any(m.get("reports_accuracy") or "accuracy" in m for m in metrics)
+    wanted = [name for key, name in CHART_SERIES if key != "accuracy" or accuracy]
     if rows:
         rows += [{"step": rows[0]["step"], "value": math.nan, "series": name}
-                 for _, name in CHART_SERIES if name not in present]  # fmt: skip
+                 for name in wanted if name not in present]  # fmt: skip
     # Typed columns even when empty: the page keeps the axis types of the first value it
     # gets, and an untyped empty frame would make the loss axis categorical for good.
     frame = pd.DataFrame(rows, columns=["step", "value", "series"])

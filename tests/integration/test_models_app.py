@@ -59,17 +59,17 @@ def test_models_tab_saves_lists_and_clones(served):
     assert "**Batch size**: must be at least 1 (got 0)" in bad  # named as in the form
     assert "**LoRA alpha**: must be > 0 (got -4" in bad
     # A 4-bit load typed into the JSON editor, on this CPU-only machine.
-    # (Evaluate every N steps is the last form field: the JSON editors come one later.)
-    quant = client.predict(**base, param_31='{"load_in_4bit": true}', api_name="/save_model")[0]
+    # (Evaluate every N steps is the last form field: the JSON editors come one later than without it.)
+    quant = client.predict(**base, param_32='{"load_in_4bit": true}', api_name="/save_model")[0]
     assert "**Quantization config → load_in_4bit**: 4-bit loading needs a CUDA GPU" in quant
     # Machine rank 3 of one machine, and FSDP on this CPU-only machine.
-    rank = client.predict(**base, param_26=3, param_34='{"fsdp": "full_shard auto_wrap"}',
+    rank = client.predict(**base, param_26=3, param_35='{"fsdp": "full_shard auto_wrap"}',
                           api_name="/save_model")[0]  # fmt: skip
     assert "**This machine's rank**: 3 must be below num_machines (1)" in rank
     assert (
         "**Trainer config → fsdp**: 'full_shard auto_wrap' shards the model over CUDA GPUs" in rank
     )
-    broken = client.predict(**base, param_34="{oops", api_name="/save_model")[0]
+    broken = client.predict(**base, param_35="{oops", api_name="/save_model")[0]
     assert "**Trainer config**: not valid JSON" in broken
     assert len(store.list_models(studio_app["id"])) == 1
 

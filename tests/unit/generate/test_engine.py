@@ -144,26 +144,48 @@ def _bigrams(ids: list[int]) -> list[tuple[int, int]]:
     return list(zip(ids, ids[1:], strict=False))
 
 
+def _record_batched(monkeypatch) -> list[dict]:
+    """Requests the batch scheduler served (greedy and sample go through it): the ids it
+    decoded after and the logits processors it applied."""
+    from studio.generate.batcher import BatchScheduler
+
+    original, calls = BatchScheduler.submit, []
+
+    def spy(self, prompt, max_new_tokens, eos_ids=(), processors=None):
+        request = original(self, prompt, max_new_tokens, eos_ids, processors)
+        calls.append({"request": request, "prompt": len(prompt),
+                      "processors": {type(p).__name__ for p in processors or []}})  # fmt: skip
+        return request
+
+    monkeypatch.setattr(BatchScheduler, "submit", spy)
+    return calls
+
+
+def _ids(call: dict) -> list[int]:
+    return call["request"].prompt + call["request"].generated
+
+
 def test_repetition_options_reach_generation(engine, base_ref, monkeypatch):
-    calls = _record_decoding(engine, base_ref, monkeypatch, "_sample")
+    calls = _record_batched(monkeypatch)
     opts = dict(max_new_tokens=24, min_new_tokens=24)
     plain = gen(engine, base_ref, **opts)
-    ids = calls[-1]["out"][0].tolist()
+    assert "MinNewTokensLengthLogitsProcessor" in calls[-1]["processors"]
+    ids = _ids(calls[-1])
     new = ids[calls[-1]["prompt"] :]
+    assert len(new) == 24
     # The random tiny model repeats itself, so the checks below can fail.
     assert len(set(_bigrams(ids))) < len(_bigrams(ids))
     assert len(set(new)) < len(new) or set(new) & set(ids[: calls[-1]["prompt"]])
 
     no_repeat = gen(engine, base_ref, no_repeat_ngram_size=2, **opts)
     assert "NoRepeatNGramLogitsProcessor" in calls[-1]["processors"]
-    ids = calls[-1]["out"][0].tolist()
+    ids = _ids(calls[-1])
     assert len(set(_bigrams(ids))) == len(_bigrams(ids))  # no bigram twice, prompt included
     assert no_repeat.text != plain.text
 
     gen(engine, base_ref, repetition_penalty=10.0, **opts)
     assert "RepetitionPenaltyLogitsProcessor" in calls[-1]["processors"]
-    assert calls[-1]["config"].repetition_penalty == 10.0
-    ids = calls[-1]["out"][0].tolist()
+    ids = _ids(calls[-1])
     n = calls[-1]["prompt"]
     new = ids[n:]
     # Every seen token's logit is divided by 10: nothing from the prompt or earlier output.
@@ -171,7 +193,7 @@ def test_repetition_options_reach_generation(engine, base_ref, monkeypatch):
 
     # The same options reach seeded sampling too.
     gen(engine, base_ref, strategy="sample", seed=1, no_repeat_ngram_size=2, **opts)
-    ids = calls[-1]["out"][0].tolist()
+    ids = _ids(calls[-1])
     assert len(set(_bigrams(ids))) == len(_bigrams(ids))
 
 

@@ -7,6 +7,7 @@ import math
 
 from studio.jobs import job_progress, read_metrics, tail_log
 from studio.ui.train_tab import (
+    budget_text,
     chart_frame,
     display_stamp,
     jobs_rows,
@@ -105,3 +106,23 @@ def test_chart_names_every_series_from_its_first_point():
     assert list(frame["series"]) == ["train loss", "eval loss"]
     assert frame["value"].iloc[0] == 2.5 and math.isnan(frame["value"].iloc[1])
     assert chart_frame([]).empty  # nothing at all: the chart gets None (plot_value)
+
+
+def test_classification_runs_chart_accuracy_and_show_the_time_budget():
+    metrics = [{"type": "start", "step": 0, "total_steps": 90, "reports_accuracy": True},
+               {"type": "budget", "step": 4, "total_steps": 40, "planned_steps": 90,
+                "examples": 320, "epochs": 0.5, "budget_s": 600, "deadline": 1000.0},
+               {"type": "train", "step": 4, "loss": 2.5, "total_steps": 40}]  # fmt: skip
+    frame = chart_frame(metrics)
+    assert list(frame["series"]) == ["train loss", "eval loss", "validation accuracy"]
+    assert "validation accuracy" not in set(chart_frame(metrics[2:])["series"])
+    metrics.append({"type": "eval", "step": 4, "eval_loss": 1.0, "accuracy": 0.75})
+    assert chart_frame(metrics).query("series == 'validation accuracy'")["value"].tolist() == [0.75]
+    p = job_progress({"status": "running", "run_dir": "", "reason": ""}, metrics)
+    assert p["accuracy"] == 0.75 and p["budget"]["total_steps"] == 40
+    text = budget_text(p["budget"], running=True, now=880.0)
+    assert "40 steps chosen (of 90 planned)" in text and "320 examples" in text
+    assert "0.5 epochs" in text and "2m00s left" in text
+    assert "validation accuracy 0.750" in status_markdown(
+        {"id": "j", "status": "running", "reason": ""}, p
+    )

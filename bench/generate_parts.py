@@ -1,0 +1,129 @@
+"""Pieces of bench_generate.py: concurrency, the HTTP API under load, quality checks."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from studio.generate.options import GenerationOptions
+from studio.generate.prompting import PromptInput
+
+# A fixed prompt set (also used by the fast-path agreement test).
+PROMPTS = [
+    "The history of the honey bee begins",
+    "Write a short poem about the sea.",
+    "What is the capital of France?",
+    "Explain photosynthesis to a child.",
+    "List three uses of a paperclip:",
+    "The quarterly report shows that revenue",
+    "Translate 'good morning' into Spanish.",
+    "Once upon a time, in a small village,",
+    "Give one tip for writing clean code.",
+    "The main causes of inflation are",
+    "How do I boil an egg?",
+    "Summarise: the meeting was moved to Friday because the room was booked.",
+]
+DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / (
+    "financial_phrasebank_75agree_train.csv")  # fmt: skip
+LABELS = ("negative", "neutral", "positive")
+
+
+def concurrent(engine, ref: str, streams: int, tokens: int, precision: str) -> dict:
+    """`streams` generations at once, each `tokens` long: aggregate tokens/s, slowest TTFT."""
+    opts = GenerationOptions(max_new_tokens=tokens, min_new_tokens=tokens, precision=precision)
+    counts, ttfts = [0] * streams, [0.0] * streams
+
+    def one(i: int) -> None:
+        prompt = PromptInput(mode="text", text=f"Story number {i}: once upon a time")
+        for update in engine.generate_stream(ref, prompt, opts):
+            counts[i], ttfts[i] = update.new_tokens, update.ttft or 0.0
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(streams)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"tok_s": sum(counts) / (time.perf_counter() - start), "max_ttft": max(ttfts)}
+
+
+def api_latency(settings, ref: str, n: int, tokens: int, precision: str) -> dict:
+    """`n` concurrent /v1/completions requests against the real server: latencies."""
+    import httpx
+
+    import app
+    from tests.helpers import serve
+
+    fastapi_app, _, _ = app.create_server(settings, start_runner=False)
+    latencies: list[float] = []
+    ok = [0]
+
+    def call(url: str, i: int) -> None:
+        body = {"model": ref, "prompt": f"Request {i}: the weather today is",
+                "max_tokens": tokens, "temperature": 0, "precision": precision}  # fmt: skip
+        start = time.perf_counter()
+        r = httpx.post(url + "/v1/completions", json=body, timeout=300)
+        latencies.append(time.perf_counter() - start)
+        ok[0] += r.status_code == 200
+
+    with serve(fastapi_app) as url:
+        threads = [threading.Thread(target=call, args=(url, i)) for i in range(n)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+    return {"ok": ok[0], "wall": wall, "median": statistics.median(latencies),
+            "max": max(latencies)}  # fmt: skip
+
+
+def greedy_ids(engine, ref: str, text: str, n: int, precision: str) -> list[int]:
+    """The first `n` greedy token ids (through the scheduler) for a free-text prompt."""
+    from studio.generate.batcher import BatchScheduler
+
+    seen: list = []
+    original = BatchScheduler.submit
+
+    def spy(self, *a, **k):
+        request = original(self, *a, **k)
+        seen.append(request)
+        return request
+
+    BatchScheduler.submit = spy
+    try:
+        engine.generate(ref, PromptInput(mode="text", text=text),
+                        GenerationOptions(max_new_tokens=n, precision=precision))  # fmt: skip
+    finally:
+        BatchScheduler.submit = original
+    return list(seen[-1].generated)
+
+
+def agreement(engine, ref: str, n: int) -> tuple[int, int]:
+    """(prompts whose first `n` greedy tokens are identical fast vs exact, prompts)."""
+    same = sum(greedy_ids(engine, ref, p, n, "fast") == greedy_ids(engine, ref, p, n, "exact")
+               for p in PROMPTS)  # fmt: skip
+    return same, len(PROMPTS)
+
+
+def accuracy(engine, ref: str, precision: str, rows: int) -> float:
+    """Label accuracy on the last `rows` rows of Financial PhraseBank (held out)."""
+    with DATASET.open(newline="") as f:
+        data = list(csv.DictReader(f))[-rows:]
+    right = 0
+    for row in data:
+        prompt = PromptInput(
+            mode="instruction",
+            instruction="Classify the sentiment of this financial news sentence as negative, "
+            "neutral or positive. Answer with one word.",
+            input=row["sentence"],
+        )  # fmt: skip
+        out = engine.generate(ref, prompt, GenerationOptions(max_new_tokens=4,
+                                                             precision=precision))  # fmt: skip
+        words = out.text.strip().lower()
+        guess = next((label for label in LABELS if words.startswith(label)), "")
+        right += guess == row["label"]
+    return right / len(data)

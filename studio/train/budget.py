@@ -1,0 +1,206 @@
+"""Train for at most N minutes: fit the whole learning-rate schedule into a time budget.
+
+The deadline counts from the start of the run (loading included: it is the user's wait).
+After every optimizer step the callback measures the time per step (the first step alone at
+first, a pessimistic guess that includes one-off costs, then the mean since the first step,
+evaluations and checkpoints included) and works out how many steps fit before the deadline,
+keeping back the time of one evaluation for the final one. It makes that number the run's
+total: `state.max_steps` becomes the chosen total (so the Trainer ends there normally:
+stopping at the budget is a success) and the scheduler is recreated for that total (its
+warm-up capped at a tenth of it) and moved to the current step, so warm-up and decay both
+complete by the deadline. The total never exceeds what the epochs asked for; it shrinks as
+soon as the deadline needs it and grows back only by a clear margin. On a machine so slow
+that one evaluation would take more than a tenth of the budget, evaluations use a matching
+share of the validation rows. Every new plan is written to metrics.jsonl as a "budget" record
+and to RUN_DIR/budget.json, which a resumed run applies again (the checkpoint's scheduler
+state does not carry its total) and then re-plans against a fresh budget. In a distributed run
+the processes agree on the smallest total, so they all stop on the same step. The plan is independent of how batches are drawn or sharded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+log = logging.getLogger("studio.train")
+BUDGET_FILE = "budget.json"
+MEASURE_STEPS = 3  # steps timed before the evaluation is fitted to the budget
+REPLAN_UP = 1.05  # a plan grows back only when 5% more steps fit
+WARMUP_CAP = 0.1  # at most this share of a shortened run warms up
+MARGIN = 0.97
+EVAL_COST = 0.35  # one scored row vs one trained row, until an evaluation is timed
+EVAL_SHARE = 0.1  # the most of the budget one evaluation may take  # plan for 97% of the time left: the step time wanders on a busy machine
+
+
+class TimeBudget(TrainerCallback):
+    """Shrinks the run (steps and LR schedule) to end by `started + seconds`."""
+
+    def __init__(self, run_dir: Path, seconds: float, started: float, write=None,
+                 examples_per_step: int = 1, n_train: int = 1):  # fmt: skip
+        self.run_dir, self.seconds = Path(run_dir), float(seconds)
+        self.deadline = started + self.seconds
+        self.write = write or (lambda record: None)
+        self.examples_per_step, self.n_train = max(1, examples_per_step), max(1, n_train)
+        self.trainer: Any = None  # set by the runner once the Trainer exists
+        self.planned: int | None = None  # the steps the epochs asked for
+        self.total: int | None = None  # the steps chosen to fit the budget
+        self.step_s: float | None = None
+        self._mark: tuple[float, int] | None = None  # (time, step) at the end of the first step
+        self._warmup0 = 0
+        self._begin = time.time()
+        self._eval_fitted = False
+
+    # -- the plan ---------------------------------------------------------------------------
+    def _fit(self, now: float, step: int) -> int:
+        """The total steps that end by the deadline at the measured pace."""
+        reserve = float(getattr(self.trainer, "last_eval_s", 0.0) or 0.0)
+        if not reserve and self.step_s:
+            reserve = self.eval_estimate()
+        left = (self.deadline - now) * MARGIN - reserve
+        return step + max(0, math.floor(left / self.step_s)) if self.step_s else self.planned
+
+    def eval_estimate(self) -> float:
+        """Seconds one evaluation should take, before one was timed: scoring a row (forward
+        only) costs about EVAL_COST of training on it (forward and backward)."""
+        rows = self.trainer.eval_rows() if hasattr(self.trainer, "eval_rows") else 0
+        return EVAL_COST * (self.step_s or 0.0) * rows / self.examples_per_step
+
+    def fit_evaluation(self) -> None:
+        """On a slow machine, validate on fewer rows so that one evaluation takes at most
+        EVAL_SHARE of the budget (else the final one alone could eat the training time)."""
+        cost = self.eval_estimate()
+        if cost > EVAL_SHARE * self.seconds and hasattr(self.trainer, "limit_eval"):
+            before = self.trainer.eval_rows()
+            self.trainer.limit_eval(EVAL_SHARE * self.seconds / cost)
+            log.info("time budget: evaluating on %d of %d validation rows (one evaluation "
+                     "would take about %.0fs)", self.trainer.eval_rows(), before, cost)  # fmt: skip
+
+    def warmup_for(self, total: int) -> int:
+        """Warm-up steps for a run cut to `total`: a ratio stays a ratio; a number of steps
+        stays as it is unless it would take more than WARMUP_CAP of the shorter run."""
+        args = self.trainer.args
+        if 0 < args.warmup_steps < 1:
+            return min(int(args.get_warmup_steps(total)), total)
+        return min(self._warmup0, math.ceil(WARMUP_CAP * total))
+
+    def apply(self, total: int, step: int) -> None:
+        """Make `total` the last step: state.max_steps and a scheduler rebuilt for it."""
+        from transformers import get_scheduler
+
+        trainer = self.trainer
+        args = trainer.args
+        warmup = self.warmup_for(total)
+        optimizer = getattr(trainer.optimizer, "optimizer", trainer.optimizer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "scheduler.step() before optimizer.step()"
+            scheduler = get_scheduler(
+                args.lr_scheduler_type, optimizer, num_warmup_steps=warmup,
+                num_training_steps=total, scheduler_specific_kwargs=args.lr_scheduler_kwargs,
+            )  # fmt: skip
+            # LambdaLR computes lr from base_lrs (the peak, kept in group["initial_lr"]) and
+            # last_epoch alone: put it where the old one was.
+            scheduler.last_epoch = step - 1
+            scheduler.step()
+        trainer.lr_scheduler = scheduler
+        trainer.state.max_steps = total
+        self.total = total
+        record = {"type": "budget", "budget_s": self.seconds, "deadline": self.deadline,
+                  "step": step, "total_steps": total, "planned_steps": self.planned,
+                  "warmup_steps": warmup, "step_s": self.step_s,
+                  "examples": total * self.examples_per_step,
+                  "epochs": round(total * self.examples_per_step / self.n_train, 3),
+                  "time": time.time()}  # fmt: skip
+        self.write(record)  # the metrics callback writes on the main process only
+        if getattr(trainer.state, "is_world_process_zero", True):
+            (self.run_dir / BUDGET_FILE).write_text(json.dumps(record, indent=2))
+        log.info("time budget %.0fs: %d of %d planned steps (%d examples, %.2f epochs), "
+                 "%.2fs per step", self.seconds, total, self.planned, record["examples"],
+                 record["epochs"], self.step_s or 0.0)  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        """What the run's summary says about the budget."""
+        total = self.total or self.planned
+        return {"budget_s": self.seconds, "planned_steps": self.planned, "chosen_steps": total,
+                "step_s": self.step_s, "shrunk": (total or 0) < (self.planned or 0)}  # fmt: skip
+
+    # -- callback hooks ---------------------------------------------------------------------
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._begin = time.time()
+        self.planned = int(state.max_steps)
+        self._warmup0 = int(args.get_warmup_steps(self.planned))
+        saved = self.run_dir / BUDGET_FILE
+        if state.global_step > 0 and saved.is_file():
+            # A resume: continue the plan the first part chose (its scheduler state has no total).
+            plan = json.loads(saved.read_text())
+            self.planned = int(plan.get("planned_steps") or self.planned)
+            self.step_s = plan.get("step_s")
+            self.apply(max(int(plan["total_steps"]), state.global_step), state.global_step)
+        return control
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if control.should_training_stop:
+            return control  # the chosen total is reached (or a stop was asked): no re-plan
+        now, step = time.time(), state.global_step
+        if self._mark is None:
+            # The first step (with its one-off costs) gives a pessimistic first plan, so that
+            # on a very slow machine the schedule is fitted before the deadline is near.
+            self.step_s = now - self._begin
+            self._mark, measured = (now, step), 0
+        else:
+            t0, s0 = self._mark
+            self.step_s = (now - t0) / max(step - s0, 1)
+            measured = step - s0
+        # Fit the evaluation once the pace is known, or at once when the run must end soon.
+        if not self._eval_fitted and (measured >= MEASURE_STEPS or self._fit(now, step) <= step):
+            self._eval_fitted = True
+            self.fit_evaluation()
+        current = self.total or self.planned or state.max_steps
+        fit = agree_on_fewest(min(self._fit(now, step), self.planned or current), args)
+        # Shrink whenever the deadline needs it; grow back (up to the plan the epochs asked
+        # for) only by a clear margin, so the schedule does not twitch with every step.
+        if self.total is None or fit < current or fit > current * REPLAN_UP + 1:
+            self.apply(max(fit, step), step)
+        if step >= (self.total or current):
+            control.should_training_stop = True
+        return control
+
+
+def agree_on_fewest(steps: int, args: Any = None) -> int:
+    """The smallest `steps` over the processes of a distributed run (each has its own clock;
+    they must all stop on the same step)."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return steps
+    import torch
+
+    value = torch.tensor([steps], dtype=torch.long, device=getattr(args, "device", None))
+    dist.all_reduce(value, op=dist.ReduceOp.MIN)
+    return int(value.item())
+
+
+def time_budget(cfg: dict[str, Any], run_dir: Path, started: float, metrics: Any, args: Any,
+                n_train: int) -> TimeBudget | None:  # fmt: skip
+    """The TimeBudget for cfg["time_budget_min"] (None when it is 0 or absent)."""
+    minutes = float(cfg.get("time_budget_min") or 0)
+    if minutes <= 0:
+        return None
+    per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
+    return TimeBudget(run_dir, minutes * 60, started, metrics.write,
+                      per_step * max(1, args.world_size), n_train)  # fmt: skip
+
+
+def budget_reason(budget: TimeBudget | None, step: int) -> str:
+    """The succeeded run's note when the budget shortened it (else "")."""
+    if budget is None or not budget.summary()["shrunk"]:
+        return ""
+    epochs = step * budget.examples_per_step / budget.n_train
+    return (f"Finished within the {budget.seconds / 60:g}-minute time budget: {step} of "
+            f"{budget.planned} planned steps ({epochs:.2f} epochs).")  # fmt: skip

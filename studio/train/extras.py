@@ -1,0 +1,83 @@
+"""What the studio's Trainer adds to transformers' Trainer, as a mixin.
+
+- the LM head and loss only at labelled positions (studio.train.headonly) for training steps;
+- validation accuracy by label probabilities in every evaluation's metrics ("eval_accuracy"),
+  so it reaches metrics.jsonl, the chart and `metric_for_best_model: "accuracy"`;
+- the duration of the last evaluation, which the time budget keeps back for the final one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from studio.train.headonly import head_only_loss
+
+
+class StudioTrainerMixin:
+    """Mix in before transformers.Trainer; set `head_only` and `accuracy` after construction."""
+
+    head_only: bool = False
+    accuracy: Any = None  # a studio.train.accuracy.LabelAccuracy, for classification data
+    last_eval_s: float = 0.0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if not self.head_only or return_outputs or "labels" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        given = num_items_in_batch if self.model_accepts_loss_kwargs else None
+        loss = head_only_loss(model, inputs, given)
+        # The same rescaling transformers applies when the loss is averaged over all devices.
+        if self.args.average_tokens_across_devices and given is not None:
+            loss = loss * self.accelerator.num_processes
+        return loss
+
+    def evaluation_loop(self, dataloader, description, prediction_loss_only=None,
+                        ignore_keys=None, metric_key_prefix="eval"):  # fmt: skip
+        output = super().evaluation_loop(dataloader, description, prediction_loss_only,
+                                         ignore_keys, metric_key_prefix)  # fmt: skip
+        if self.accuracy is not None:
+            output.metrics[f"{metric_key_prefix}_accuracy"] = self.accuracy.score(self.model)
+        return output
+
+    def eval_rows(self) -> int:
+        """Rows one evaluation scores: the eval-loss rows plus one per example and label."""
+        n_eval = len(self.eval_dataset) if self.eval_dataset is not None else 0
+        acc = self.accuracy
+        return n_eval + (len(acc.examples) * len(acc.labels) if acc is not None else 0)
+
+    def limit_eval(self, share: float) -> None:
+        """Evaluate on the first `share` of the validation rows (a time budget's choice)."""
+        from studio.train.data import TokenizedDataset
+
+        if self.eval_dataset is not None:
+            rows = self.eval_dataset.rows
+            self.eval_dataset = TokenizedDataset(rows[: max(1, int(len(rows) * share))])
+        if self.accuracy is not None:
+            self.accuracy.limit(max(1, int(len(self.accuracy.examples) * share)))
+
+    def evaluate(self, *args, **kwargs):
+        started = time.time()
+        try:
+            return super().evaluate(*args, **kwargs)
+        finally:
+            self.last_eval_s = time.time() - started
+
+
+def configure_extras(trainer: Any, cfg: dict[str, Any], model: Any, budget: Any,
+                     accuracy: Any) -> None:  # fmt: skip
+    """Switch on what applies to this run (cfg["head_only"] false turns the head trick off)."""
+    from studio.errors import ConfigError
+    from studio.train.headonly import supports_head_only
+
+    trainer.head_only = bool(cfg.get("head_only", True)) and supports_head_only(
+        model, cfg["model_type"]
+    )
+    trainer.accuracy = accuracy
+    if budget is not None:
+        budget.trainer = trainer
+    best = str(cfg["trainer"].get("metric_for_best_model") or "")
+    if best.removeprefix("eval_") == "accuracy" and accuracy is None:
+        raise ConfigError(
+            "trainer.metric_for_best_model is 'accuracy', but this dataset version is not "
+            "classification-style (or has no validation rows): use 'eval_loss' instead."
+        )

@@ -1,0 +1,62 @@
+"""The language-model head and the loss only at the positions that have a label.
+
+With loss on the response only, a short answer (FPB: one word + EOS) labels 2-3 of ~60
+positions; projecting every position onto a 49k vocabulary is wasted compute on both the
+forward and the backward pass. transformers 5 causal models take `logits_to_keep` as a boolean
+(batch, seq) mask and return logits for the True positions only, flattened; position t predicts
+token t+1, so the mask is "the next token has a label". The loss is the same token-summed cross
+entropy the model's own loss computes (divided by `num_items_in_batch` when the Trainer gives
+it, else averaged), so the two agree to float precision: tests/unit/train/test_headonly.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from studio.train.data import IGNORE
+
+
+def _causal_forward(model: Any):
+    # A PEFT wrapper forwards keyword arguments to the transformers model it wraps.
+    get_base = getattr(model, "get_base_model", None)
+    inner = get_base() if callable(get_base) else model
+    return getattr(inner, "forward", None)
+
+
+def supports_head_only(model: Any, model_type: str) -> bool:
+    """Whether this causal model accepts a boolean `logits_to_keep` mask (transformers 5)."""
+    if model_type != "causal":
+        return False
+    forward = _causal_forward(model)
+    try:
+        return forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def labelled_positions(labels: Any) -> tuple[Any, Any]:
+    """(keep mask over positions, their target ids): position t is kept when label t+1 is set."""
+    import torch
+
+    nxt = labels[:, 1:]
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = nxt != IGNORE
+    return keep, nxt[nxt != IGNORE]
+
+
+def head_only_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
+    """Summed token cross entropy over the labelled positions / num_items_in_batch (or mean)."""
+    import torch.nn.functional as F
+
+    labels = inputs["labels"]
+    keep, targets = labelled_positions(labels)
+    kwargs = {k: v for k, v in inputs.items() if k != "labels"}
+    logits = model(**kwargs, logits_to_keep=keep, use_cache=False).logits
+    logits = logits.reshape(-1, logits.shape[-1]).float()  # (n_labelled, vocab)
+    loss = F.cross_entropy(logits, targets, reduction="sum")
+    if num_items_in_batch is None:
+        return loss / max(int(targets.numel()), 1)
+    if hasattr(num_items_in_batch, "to"):
+        num_items_in_batch = num_items_in_batch.to(loss.device)
+    return loss / num_items_in_batch

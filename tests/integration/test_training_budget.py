@@ -1,0 +1,78 @@
+"""Time budget, validation accuracy and the head-only loss through the real entry point
+(`python -m studio.train RUN_DIR`) on a tiny model."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio.settings import PROJECT_ROOT
+from tests.unit.train.runs import run_config, write_run
+
+
+def _train(run_dir: Path, timeout: int = 900) -> dict:
+    with (run_dir / "train.log").open("ab") as log:
+        subprocess.run([sys.executable, "-m", "studio.train", str(run_dir)], stdout=log,
+                       stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, timeout=timeout)  # fmt: skip
+    status = run_dir / "status.json"
+    assert status.is_file(), (run_dir / "train.log").read_text()[-3000:]
+    return json.loads(status.read_text())
+
+
+def _metrics(run_dir: Path, kind: str) -> list[dict]:
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return [m for m in map(json.loads, lines) if m["type"] == kind]
+
+
+def test_a_short_budget_ends_on_time_with_the_schedule_complete(tmp_path, settings,
+                                                                 tiny_causal_dir):  # fmt: skip
+    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings, time_budget_min=0.2,
+                     trainer={"num_train_epochs": 2000, "logging_steps": 1, "warmup_steps": 5000,
+                              "save_strategy": "no", "eval_strategy": "steps",
+                              "eval_steps": 40, "learning_rate": 1e-3})  # fmt: skip
+    run = write_run(tmp_path / "run", cfg)
+    status = _train(run)
+    assert status["status"] == "succeeded", status
+    assert "time budget" in status["reason"]
+    summary, train = status["summary"], _metrics(run, "train")
+    plans = _metrics(run, "budget")
+    budget = summary["time_budget"]
+    assert plans and budget["shrunk"] and summary["steps"] < budget["planned_steps"]
+    # Ends by the deadline, give or take one step (the longest one seen: a busy machine's
+    # steps vary a lot).
+    one_step = max(b["time"] - a["time"] for a, b in zip(train, train[1:], strict=False))
+    assert train[-1]["time"] <= plans[-1]["deadline"] + one_step
+    assert (
+        train[-1]["step"] == summary["steps"] == summary["total_steps"] == plans[-1]["total_steps"]
+    )
+    # The schedule reached its end (linear decay: 0 after the last step) and the updates
+    # decayed towards it; the epochs' 12000-step schedule would still be near its peak.
+    total, warmup = plans[-1]["total_steps"], plans[-1]["warmup_steps"]
+    assert warmup == math.ceil(0.1 * total)  # the warm-up shrank with the run
+    assert summary["final_learning_rate"] == pytest.approx(0.0, abs=1e-12)
+    assert train[-1]["learning_rate"] <= 0.25 * 1e-3
+    assert max(m["learning_rate"] for m in train) > 0.5 * 1e-3  # the warm-up reached the peak
+    assert summary["head_only"] is True
+
+
+def test_classification_runs_report_accuracy_and_keep_the_best_by_it(tmp_path, settings,
+                                                                     tiny_causal_dir):  # fmt: skip
+    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings,
+                     trainer={"eval_strategy": "steps", "eval_steps": 4, "save_strategy": "steps",
+                              "save_steps": 4, "load_best_model_at_end": True,
+                              "metric_for_best_model": "accuracy"})  # fmt: skip
+    run = write_run(tmp_path / "run", cfg)
+    status = _train(run)
+    assert status["status"] == "succeeded", status
+    evals = _metrics(run, "eval")
+    assert len(evals) >= 3
+    assert all(0.0 <= e["accuracy"] <= 1.0 for e in evals)
+    assert status["summary"]["eval_accuracy"] == evals[-1]["accuracy"]
+    state = json.loads(sorted((run / "checkpoints").glob("checkpoint-*/trainer_state.json"))[-1]
+                       .read_text())  # fmt: skip
+    assert state["best_metric"] == pytest.approx(max(e["accuracy"] for e in evals[:-1]))
