@@ -47,7 +47,7 @@ def studio(tmp_path_factory, models_cache):
     patch.undo()
 
 
-def _ids(table) -> str:
+def _shown(table) -> str:
     """Everything the apps table shows (its update may wrap the frame in 'value')."""
     value = table.get("value", table) if isinstance(table, dict) else table
     return str(value)
@@ -107,7 +107,7 @@ def test_apps_are_private_to_their_owner(studio, ann_app):
     app_id, version = ann_app
     bob = clients["bob"]
     table = bob.predict(app_id, api_name="/refresh_apps")[0]
-    assert app_id not in _ids(table) and "Ann's app" not in _ids(table)
+    assert app_id not in _shown(table) and "Ann's app" not in _shown(table)
     for call, args in [("/choose_app", (app_id,)), ("/rename_app", (app_id, "mine now")),
                        ("/delete_app", (app_id, True))]:  # fmt: skip
         with pytest.raises(AppError):
@@ -122,9 +122,9 @@ def test_apps_are_private_to_their_owner(studio, ann_app):
     assert len(ctx.store.list_dataset_versions(app_id)) == 1
     # The owner and the administrator see it; the activity log names who did what.
     ann_table = clients["ann"].predict(app_id, api_name="/refresh_apps")[0]
-    assert app_id in _ids(ann_table)
+    assert "Ann's app" in _shown(ann_table)  # the table shows names, not internal ids
     root_table = clients["root"].predict(app_id, api_name="/refresh_apps")[0]
-    assert app_id in _ids(root_table)
+    assert "Ann's app" in _shown(root_table)
     actions = [(e["user"], e["action"]) for e in ctx.store.list_activity(app_id)]
     assert ("ann", "created") in actions and ("ann", "uploaded") in actions
 
