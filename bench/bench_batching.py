@@ -67,10 +67,11 @@ def tiny_model_dir(settings: Settings) -> str:
 def run(cfg: dict, settings: Settings, batching: str, examples: list[Example]) -> dict:
     from transformers import set_seed
 
+    from studio.configs.training_args import training_arguments
     from studio.train.batching import LengthGroupedSampler, padding_fraction
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
-    from studio.train.runner import make_trainer, set_threads, training_arguments
+    from studio.train.runner import make_trainer, set_threads
 
     set_threads()
     set_seed(0)

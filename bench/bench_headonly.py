@@ -47,9 +47,10 @@ def fpb_examples(n: int) -> list[Example]:
 def run(cfg: dict, settings: Settings, examples: list[Example], head_only: bool) -> dict:
     from transformers import set_seed
 
+    from studio.configs.training_args import training_arguments
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
-    from studio.train.runner import make_trainer, set_threads, training_arguments
+    from studio.train.runner import make_trainer, set_threads
 
     set_threads()
     if THREADS:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from studio.configs.training_args import TRAINER_DEFAULTS, training_arguments
 from studio.models.architecture import base_config, layer_count, meta_model
 from studio.settings import Settings
 
@@ -36,9 +37,6 @@ def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list
     runs in the page's process, which never imports the trainer at module level)."""
     import tempfile
     from pathlib import Path
-
-    from studio.train.config import TRAINER_DEFAULTS
-    from studio.train.runner import training_arguments
 
     # Precision depends on the machine that will train, which Validate checks against the
     # chosen hardware (hardware_problems); TrainingArguments would check this machine instead.

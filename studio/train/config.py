@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.configs.schemas import refused
+from studio.configs.training_args import KEEP_CHECKPOINTS, TRAINER_DEFAULTS  # noqa: F401
 from studio.errors import ConfigError, DataError
 from studio.jobs.files import CONFIG_FILE
 from studio.settings import Settings
@@ -22,11 +23,6 @@ MODEL_TYPES = ("causal", "seq2seq")
 METHODS = ("lora", "qlora", "full", "scratch")
 TOKENIZER_DEFAULTS = {"max_length": 256, "padding_side": "right", "prompt_format": "sections",
                       "add_eos": True}  # fmt: skip
-# Defaults the run config may leave out; the studio's metrics need logging and a checkpoint.
-TRAINER_DEFAULTS = {"num_train_epochs": 1.0, "learning_rate": 2e-4,
-                    "per_device_train_batch_size": 8, "logging_steps": 5, "seed": 42,
-                    "save_strategy": "epoch", "eval_strategy": "epoch"}  # fmt: skip
-KEEP_CHECKPOINTS = 2
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:

@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from studio.configs.training_args import training_arguments
 from studio.errors import ConfigError, ModelUnavailableError
 from studio.jobs.files import ADAPTER_DIR, CHECKPOINTS_DIR
 from studio.train.accuracy import LabelAccuracy
 from studio.train.budget import budget_reason, time_budget
 from studio.train.callbacks import MetricsCallback, StopRequest, perplexity
-from studio.train.config import KEEP_CHECKPOINTS, check_rejected_share, read_config, settings_for
+from studio.train.config import check_rejected_share, read_config, settings_for
 from studio.train.data import load_splits, tokenize_all
 from studio.train.extras import configure_extras
 
@@ -47,11 +48,6 @@ def set_threads() -> None:
     torch.set_num_threads(max(1, training_threads() // local))
 
 
-def world_size() -> int:
-    """Processes training together (WORLD_SIZE, set by accelerate launch / torchrun)."""
-    return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
-
-
 def check_strategy(cfg: dict[str, Any], cuda: bool) -> None:
     """Refuse FSDP without CUDA GPUs, with the reason (a hand-written config gets it too)."""
     fsdp = cfg["trainer"].get("fsdp")
@@ -60,47 +56,6 @@ def check_strategy(cfg: dict[str, Any], cuda: bool) -> None:
             f"trainer.fsdp: {fsdp!r} shards the model over CUDA GPUs and this machine has none; "
             "remove it (several CPU processes train data-parallel without it) or train on GPUs."
         )
-
-
-def training_arguments(cfg: dict[str, Any], run_dir: Path, has_eval: bool):
-    """TrainingArguments from the trainer dict, with what the studio relies on forced."""
-    import inspect
-
-    import torch
-    from transformers import TrainingArguments
-
-    allowed = set(inspect.signature(TrainingArguments).parameters)
-    from studio.configs.schemas import LAUNCH_KEYS
-
-    kwargs = {k: v for k, v in cfg["trainer"].items() if k in allowed}
-    dropped = sorted(set(cfg["trainer"]) - allowed - LAUNCH_KEYS)
-    if dropped:
-        log.warning("ignoring trainer keys this transformers version does not know: %s", dropped)
-    if not torch.cuda.is_available() and kwargs.get("fp16"):
-        log.warning("fp16 needs CUDA; training in fp32 on this machine")
-        kwargs["fp16"] = False
-    if not torch.cuda.is_available() and world_size() > 1:
-        # Without CUDA accelerate only builds a CPU process group (gloo) when told it runs on
-        # the CPU; otherwise each rank would train alone on the same batches.
-        kwargs["use_cpu"], kwargs["ddp_backend"] = True, "gloo"
-    if world_size() > 1 and cfg.get("method") in ("lora", "qlora"):
-        # Every adapter weight takes part in each forward: skip DDP's search for unused ones
-        # (the Trainer turns it on for any model that is not a plain PreTrainedModel).
-        kwargs["ddp_find_unused_parameters"] = False
-    if not has_eval:
-        kwargs["eval_strategy"] = "no"
-        kwargs.pop("load_best_model_at_end", None)
-    kwargs.setdefault("save_total_limit", KEEP_CHECKPOINTS)  # the user's value wins (null: all)
-    kwargs.update(
-        output_dir=str(run_dir / CHECKPOINTS_DIR),
-        report_to="none",
-        logging_nan_inf_filter=False,  # a NaN must reach the callback, not be averaged away
-        include_num_input_tokens_seen="non_padding",
-        disable_tqdm=True,  # train.log is read by people: no progress-bar carriage returns
-        remove_unused_columns=False,
-        dataloader_pin_memory=torch.cuda.is_available(),
-    )
-    return TrainingArguments(**kwargs)
 
 
 def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batching="grouped"):
@@ -223,7 +178,7 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     trainable, total = count_parameters(model)
     log.info("model: %s (%s), %d of %d parameters trainable", cfg["base_model"], cfg["method"],
              trainable, total)  # fmt: skip
-    args = training_arguments(cfg, run_dir, has_eval=len(eval_ds) > 0)
+    args = training_arguments(cfg, run_dir / CHECKPOINTS_DIR, has_eval=len(eval_ds) > 0)
     metrics = MetricsCallback(run_dir, stop)
     budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds))
     callbacks = [metrics] + ([budget] if budget else [])

@@ -34,7 +34,7 @@ def test_a_clean_config_is_read_with_defaults(tmp_path, settings):
 
 
 def test_save_total_limit_is_the_users_value(tmp_path, settings):
-    from studio.train.runner import training_arguments
+    from studio.configs.training_args import training_arguments
 
     cfg = run_config("some/model", tmp_path / "data", settings)
     assert training_arguments(cfg, tmp_path, has_eval=True).save_total_limit == 2  # default

@@ -1,0 +1,68 @@
+"""How a run's trainer dict becomes transformers' TrainingArguments, in one place.
+
+The training process builds its arguments here, and Validate builds the same ones in the
+page's process so that a setting the trainer would refuse fails at Validate, naming the key.
+transformers and torch are imported inside the function only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from studio.configs.schemas import LAUNCH_KEYS
+
+log = logging.getLogger("studio.train")
+
+# Defaults the run config may leave out; the studio's metrics need logging and a checkpoint.
+TRAINER_DEFAULTS = {"num_train_epochs": 1.0, "learning_rate": 2e-4,
+                    "per_device_train_batch_size": 8, "logging_steps": 5, "seed": 42,
+                    "save_strategy": "epoch", "eval_strategy": "epoch"}  # fmt: skip
+KEEP_CHECKPOINTS = 2
+
+
+def world_size() -> int:
+    """Processes training together (WORLD_SIZE, set by accelerate launch / torchrun)."""
+    return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
+
+
+def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
+    """TrainingArguments from the trainer dict, with what the studio relies on forced;
+    checkpoints go to `output_dir` (RUN_DIR/checkpoints in a run)."""
+    import inspect
+
+    import torch
+    from transformers import TrainingArguments
+
+    allowed = set(inspect.signature(TrainingArguments).parameters)
+    kwargs = {k: v for k, v in cfg["trainer"].items() if k in allowed}
+    dropped = sorted(set(cfg["trainer"]) - allowed - LAUNCH_KEYS)
+    if dropped:
+        log.warning("ignoring trainer keys this transformers version does not know: %s", dropped)
+    if not torch.cuda.is_available() and kwargs.get("fp16"):
+        log.warning("fp16 needs CUDA; training in fp32 on this machine")
+        kwargs["fp16"] = False
+    if not torch.cuda.is_available() and world_size() > 1:
+        # Without CUDA accelerate only builds a CPU process group (gloo) when told it runs on
+        # the CPU; otherwise each rank would train alone on the same batches.
+        kwargs["use_cpu"], kwargs["ddp_backend"] = True, "gloo"
+    if world_size() > 1 and cfg.get("method") in ("lora", "qlora"):
+        # Every adapter weight takes part in each forward: skip DDP's search for unused ones
+        # (the Trainer turns it on for any model that is not a plain PreTrainedModel).
+        kwargs["ddp_find_unused_parameters"] = False
+    if not has_eval:
+        kwargs["eval_strategy"] = "no"
+        kwargs.pop("load_best_model_at_end", None)
+    kwargs.setdefault("save_total_limit", KEEP_CHECKPOINTS)  # the user's value wins (null: all)
+    kwargs.update(
+        output_dir=str(output_dir),
+        report_to="none",
+        logging_nan_inf_filter=False,  # a NaN must reach the callback, not be averaged away
+        include_num_input_tokens_seen="non_padding",
+        disable_tqdm=True,  # train.log is read by people: no progress-bar carriage returns
+        remove_unused_columns=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
+    )
+    return TrainingArguments(**kwargs)
