@@ -6,6 +6,7 @@ In CI (CI=true) a missing browser is an error, not a skip: the flow test must re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -50,37 +51,48 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def studio_server(tmp_path_factory, models_cache):
-    """`python app.py` on a free port with its own STUDIO_HOME; yields (url, home)."""
-    home = tmp_path_factory.mktemp("studio-home")
+@contextlib.contextmanager
+def running_studio(home: Path, models_cache: Path, ready_path: str = "/", **env_extra: str):
+    """`python app.py` on a free port with its own STUDIO_HOME; yields its url, then stops it."""
     port = free_port()
     env = dict(os.environ, STUDIO_HOME=str(home), STUDIO_PORT=str(port),
                STUDIO_MODELS_DIR=str(models_cache), GRADIO_ANALYTICS_ENABLED="False",
-               PYTHONUNBUFFERED="1")  # fmt: skip
-    log = open(home / "server.log", "w")
+               PYTHONUNBUFFERED="1", **env_extra)  # fmt: skip
+    log_path = home / "server.log"
+    home.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError((home / "server.log").read_text())
+            raise RuntimeError(log_path.read_text())
         try:
-            if httpx.get(url + "/", timeout=2).status_code == 200:
+            if httpx.get(url + ready_path, timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("studio did not start:\n" + (home / "server.log").read_text())
-    yield url, home
-    proc.terminate()
+        raise RuntimeError("studio did not start:\n" + log_path.read_text())
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def studio_server(tmp_path_factory, models_cache):
+    """`python app.py` on a free port with its own STUDIO_HOME; yields (url, home)."""
+    home = tmp_path_factory.mktemp("studio-home")
+    with running_studio(home, models_cache) as url:
+        yield url, home
 
 
 @pytest.hookimpl(hookwrapper=True)

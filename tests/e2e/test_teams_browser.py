@@ -6,18 +6,11 @@ tests/integration/test_teams.py, which calls them with the other user's ids.)"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from studio.users import add_user
-from tests.e2e.conftest import ROOT, fill, shot
-from tests.helpers import free_port
+from tests.e2e.conftest import fill, running_studio, shot
 
 pytestmark = pytest.mark.e2e
 STORAGE_KEY = "textgen-studio-app"
@@ -29,33 +22,8 @@ def team_server(tmp_path_factory, models_cache):
     users = home / "users.txt"
     add_user(users, "ann", "ann-password")
     add_user(users, "bob", "bob-password")
-    port = free_port()
-    env = dict(os.environ, STUDIO_HOME=str(home / "studio"), STUDIO_PORT=str(port),
-               STUDIO_MODELS_DIR=str(models_cache), STUDIO_USERS=str(users),
-               GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")  # fmt: skip
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((home / "server.log").read_text())
-        try:
-            if httpx.get(url + "/login", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("studio did not start:\n" + (home / "server.log").read_text())
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_studio(home / "studio", models_cache, "/login", STUDIO_USERS=str(users)) as url:
+        yield url
 
 
 def _sign_in(browser, url: str, name: str):
