@@ -12,6 +12,11 @@ fails here instead, naming its key.
 The base model's config.json must be on this machine (the packaged model, a local folder, or
 the Hub cache); when it is not, the LoRA check is skipped, as training would first download
 the model anyway. transformers / peft / torch are imported here, only when validating.
+
+Building the adapter takes about a second, the arguments and the scheduler a little less: each
+answer is remembered (a small LRU, studio.configs.memo) under everything it depends on, the
+settings themselves and the base's config.json content included, so pressing Validate again
+after an unrelated change costs nothing, and a changed setting or base is built afresh.
 """
 
 from __future__ import annotations
@@ -19,12 +24,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from studio.configs.training_args import TRAINER_DEFAULTS, training_arguments
+from studio.configs.memo import Memo, fingerprint
+from studio.configs.training_args import TRAINER_DEFAULTS, training_arguments, world_size
 from studio.models.architecture import base_config, layer_count, meta_model
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)
 _SCHEDULE_STEPS = 20  # a short run: enough for every schedule to read all of its options
+# One entry per distinct settings: a user tries a few at a time, each entry is a short list.
+_ARGS, _SCHEDULES, _ADAPTERS = Memo(32), Memo(32), Memo(16)
+_ARCHITECTURES = Memo(2)  # meta models (module objects, no weights): the bases in use
+_SCHEDULE_KEYS = ("lr_scheduler_type", "warmup_steps", "lr_scheduler_kwargs")
 
 
 def _short(exc: BaseException) -> str:
@@ -35,6 +45,11 @@ def _short(exc: BaseException) -> str:
 def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list[str]:
     """Build TrainingArguments as the training process will (lazily imported: validation
     runs in the page's process, which never imports the trainer at module level)."""
+    key = (fingerprint(trainer), has_eval, world_size())  # the build also reads WORLD_SIZE
+    return list(_ARGS.get(key, lambda: _training_arguments_problems(trainer, has_eval)))
+
+
+def _training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> tuple[str, ...]:
     import tempfile
     from pathlib import Path
 
@@ -49,13 +64,19 @@ def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list
     except Exception as exc:  # ValueError from TrainingArguments' own cross-checks
         message = _short(exc).replace("--", "")
         named = next((k for k in sorted(trainer, key=len, reverse=True) if k in message), None)
-        return [f"trainer{'.' + named if named else ''}: the trainer refuses these settings "
-                f"({message})"]  # fmt: skip
-    return []
+        return (f"trainer{'.' + named if named else ''}: the trainer refuses these settings "
+                f"({message})",)  # fmt: skip
+    return ()
 
 
 def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     """Construct (and step) the scheduler the trainer will build from these settings."""
+    # The schedule reads these three keys only (a missing key and its default differ here).
+    key = fingerprint({k: trainer[k] for k in _SCHEDULE_KEYS if k in trainer})
+    return list(_SCHEDULES.get(key, lambda: tuple(_scheduler_problems(trainer))))
+
+
+def _scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     kwargs = trainer.get("lr_scheduler_kwargs") or {}
     from studio.models.hf import hf_ready
 
@@ -92,10 +113,16 @@ def lora_problems(peft: dict[str, Any], base: str, model_type: str,
     """Construct the LoRA adapter on the base's architecture (meta device, no weights)."""
     if not peft:
         return []
-    cfg = base_config(base, settings)
+    cfg = base_config(base, settings)  # read each time: a changed config.json is a new key
     if cfg is None or not isinstance(cfg.get("model_type"), str):
         log.info("no config.json for %s here; LoRA targets not checked at Validate", base)
         return []
+    key = (base, fingerprint(cfg), fingerprint(peft), model_type)
+    return list(_ADAPTERS.get(key, lambda: tuple(_lora_problems(peft, base, model_type, cfg))))
+
+
+def _lora_problems(peft: dict[str, Any], base: str, model_type: str,
+                   cfg: dict[str, Any]) -> list[str]:  # fmt: skip
     problems = []
     layers = peft.get("layers_to_transform")
     n_layers = layer_count(cfg)
@@ -106,12 +133,18 @@ def lora_problems(peft: dict[str, Any], base: str, model_type: str,
                             f"has layers 0 to {n_layers - 1}")  # fmt: skip
     if problems:
         return problems
-    model = meta_model(cfg, model_type)
-    if model is None:
+    # The meta model is kept per architecture; the adapter is built on a copy of it (building
+    # it changes the model in place), which is a few times cheaper than building it again.
+    architecture = _ARCHITECTURES.get((fingerprint(cfg), model_type),
+                                      lambda: meta_model(cfg, model_type))  # fmt: skip
+    if architecture is None:
         return []
+    import copy
+
     import torch
     from peft import LoraConfig, get_peft_model
 
+    model = copy.deepcopy(architecture)
     kwargs = dict(peft)
     kwargs.setdefault("task_type", "SEQ_2_SEQ_LM" if model_type == "seq2seq" else "CAUSAL_LM")
     try:
