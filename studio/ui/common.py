@@ -22,6 +22,34 @@ def bump() -> str:
     return str(time.time_ns())
 
 
+def changed(new: tuple | list, old: tuple | list | None) -> list[bool]:
+    """Per output, whether `new` differs from what was last sent (`old`, None: nothing yet).
+
+    Handlers send gr.skip() where this is False, so a poll or a repeated click does not make
+    the page re-render a component (a chart, a table, a dropdown) that shows the same thing.
+    """
+    if old is None or len(old) != len(new):
+        return [True] * len(new)
+    return [not _same(a, b) for a, b in zip(new, old, strict=True)]
+
+
+def choices_update(choices: list, value, shown_value, listed: list | None):
+    """A dropdown's new choices and value, or gr.skip() when the page shows both already
+    (`listed`: the choices last sent to this page; `shown_value`: its value now)."""
+    if listed is not None and list(listed) == list(choices) and value == shown_value:
+        return gr.skip()
+    return gr.update(choices=choices, value=value)
+
+
+def _same(a, b) -> bool:
+    if hasattr(a, "equals") or hasattr(b, "equals"):  # pandas frames: compare the data
+        return type(a) is type(b) and a.equals(b)
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):  # values that do not compare to a single truth value
+        return False
+
+
 def plot_value(frame):
     """What to send to a gr.LinePlot: the frame, or None while it has no rows.
 

@@ -24,7 +24,7 @@ from studio.evaluate.report import (
     roc_frame,
     summary_markdown,
 )
-from studio.ui.common import NO_APP, bump, plot_value, user_errors
+from studio.ui.common import NO_APP, bump, choices_update, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.evaluate_progress import eval_progress, metrics_for_task, progress_lines
 from studio.ui.uploads import trusted_upload
@@ -80,6 +80,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         history = gr.Dataframe(label="Past evaluations of this model (click a row to show it)",
                                interactive=False, elem_id="eval-history")  # fmt: skip
         timer = gr.Timer(TICK_S)
+        listed = gr.State(None)  # (model choices, version choices) last sent to this page
 
         gr.Markdown("### Export")
         with gr.Row():
@@ -141,7 +142,8 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 out.append((f"{name} · job {job['id'][:8]}", job["id"]))
         return out
 
-    def refresh_lists(app_id: str, current: str | None):
+    def refresh_lists(app_id: str, current: str | None, shown: tuple | None):
+        """Both lists, each sent only when it differs from what the page shows."""
         choices = model_choices(app_id)
         ids = [c[1] for c in choices]
         value = current if current in ids else (ids[0] if ids else None)
@@ -149,7 +151,10 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         if ctx.current_app(app_id):
             versions = [(f"{v['dataset_name']} v{v['version']}", v["id"])
                         for v in store.list_dataset_versions(app_id)]  # fmt: skip
-        return gr.Dropdown(choices=choices, value=value), gr.Dropdown(choices=versions)
+        last_models, last_versions = shown or (None, None)
+        same = last_versions is not None and list(last_versions) == versions
+        return (choices_update(choices, value, current, last_models),
+                gr.skip() if same else gr.Dropdown(choices=versions), (choices, versions))  # fmt: skip
 
     def on_model(app_id: str, job_id: str):
         """Default the version to the one the model was trained on; list its evaluations and
@@ -192,7 +197,12 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         gr.Info(f"Evaluation job {ev['id']} queued.")
         return ev["id"], bump()
 
-    def tick(ev_id: str, already: str):
+    def tick(ev_id: str, already: str, showing: str | None):
+        """The status line (only when it changed) and the job whose results to draw."""
+        text, results = _tick(ev_id, already)
+        return gr.skip() if text == showing else text, results
+
+    def _tick(ev_id: str, already: str):
         if not ev_id:  # clear results drawn for another model
             return ("No evaluation yet: choose a model and press **Evaluate**.",
                     "" if already else gr.skip())  # fmt: skip
@@ -280,12 +290,12 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     outs = [results_md, per_label, confusion, roc, batch, batch_file]
     # A job that finished while the page was elsewhere appears when the tab is opened.
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, tab.select):
-        trigger(refresh_lists, [ctx.app_id, model], [model, version])
+        trigger(refresh_lists, [ctx.app_id, model, listed], [model, version, listed])
     model.change(on_model, [ctx.app_id, model], [version, history, metrics, eval_job],
                  show_progress_on=[status])  # fmt: skip
     run.click(start, [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
               [eval_job, ctx.jobs_changed], api_name="evaluate")  # fmt: skip
-    timer.tick(tick, [eval_job, shown], [status, shown], show_progress="hidden",
+    timer.tick(tick, [eval_job, shown, status], [status, shown], show_progress="hidden",
                concurrency_limit=None, api_visibility="private")  # fmt: skip
     shown.change(show, [shown, ctx.app_id], outs).then(past, [ctx.app_id, model], [history])
     history.select(pick_history, [history], [eval_job])

@@ -21,7 +21,7 @@ from studio.generate.forms import (
     prompt_from_form,
 )
 from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
-from studio.ui.common import user_errors
+from studio.ui.common import choices_update, user_errors
 from studio.ui.context import UIContext
 from studio.ui.generate_notes import cpu_note, trained_instruction
 
@@ -176,18 +176,26 @@ def build_generate_tab(ctx: UIContext) -> None:
 
     option_inputs = [strategy] + [params[n] for n in OPTION_FIELDS[1:]]
 
-    def refresh_models(app_id: str, current: str | None):
+    listed = gr.State(None)  # the model choices last sent to this page
+
+    def refresh_models(app_id: str, current: str | None, compare: str | None, shown: list | None):
         choices = model_choices(ctx, app_id)
         refs = [ref for _, ref in choices]
         value = current if current in refs else (refs[0] if refs else None)
-        return gr.update(choices=choices, value=value), gr.update(choices=choices, value=None)
+        return (choices_update(choices, value, current, shown),
+                choices_update(choices, None, compare, shown), choices)  # fmt: skip
 
-    for trigger in (ctx.app_id.change, ctx.jobs_changed.change, refresh.click, tab.select):
-        trigger(
-            refresh_models, [ctx.app_id, model], [model, compare_with], api_visibility="private"
-        )
-    tab.select(lambda: cpu_note(ctx.store), None, [busy], api_visibility="private",
-               show_progress="hidden")  # fmt: skip
+    lists = [ctx.app_id, model, compare_with, listed]
+    for trigger in (ctx.app_id.change, ctx.jobs_changed.change, refresh.click):
+        trigger(refresh_models, lists, [model, compare_with, listed], api_visibility="private")
+
+    def on_tab(app_id: str, current: str | None, compare: str | None, shown, note: str | None):
+        # One event per tab switch; each output only when it changed.
+        text = cpu_note(ctx.store)
+        return *refresh_models(app_id, current, compare, shown), gr.skip() if text == note else text
+
+    tab.select(on_tab, [*lists, busy], [model, compare_with, listed, busy],
+               api_visibility="private", show_progress="hidden")  # fmt: skip
 
     stale = [output, stats, left, right, left_stats, right_stats]
 

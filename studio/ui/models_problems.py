@@ -64,7 +64,16 @@ def problems_text(lines: list[str]) -> str:
     return f"**{len(lines)} problem(s):**\n" + "\n".join(f"- {line}" for line in lines)
 
 
-def mark_fields(flagged: list[str] | None) -> list:
-    """Updates for every form field: marked when it has a problem, plain otherwise."""
+def mark_fields(flagged: list[str] | None, marked: list[str] | None = None) -> list:
+    """Updates for every form field: marked when it has a problem, plain otherwise; then the
+    fields now marked. With `marked` (the fields the page shows marked), a field whose mark
+    does not change gets gr.skip(), so Validate re-renders only what it marks or unmarks."""
     flagged = set(flagged or [])
-    return [gr.update(elem_classes=[PROBLEM_CLASS] if key in flagged else []) for key in FORM_ORDER]
+    before = None if marked is None else set(marked)
+    updates = [
+        gr.skip()
+        if before is not None and (key in flagged) == (key in before)
+        else gr.update(elem_classes=[PROBLEM_CLASS] if key in flagged else [])
+        for key in FORM_ORDER
+    ]
+    return [*updates, sorted(flagged)]

@@ -184,8 +184,9 @@ def build_models_tab(ctx: UIContext) -> None:
         form["base_model"].blur(on_base, [template, form["base_model"]], [card]).then(**layout_io)
 
         flagged = gr.State([])  # the form fields the last Validate / Save named
-        marking = dict(fn=mark_fields, inputs=[flagged], outputs=fields, queue=False,
-                       show_progress="hidden")  # fmt: skip
+        marked = gr.State([])  # the form fields the page shows marked
+        marking = dict(fn=mark_fields, inputs=[flagged, marked], outputs=[*fields, marked],
+                       queue=False, show_progress="hidden")  # fmt: skip
 
         @user_errors
         def on_validate(key, kind, model_name, *values):

@@ -16,7 +16,7 @@ import pandas as pd
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
 from studio.jobs.runner import can_resume
-from studio.ui.common import NO_APP, bump, plot_value, user_errors
+from studio.ui.common import NO_APP, bump, changed, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.models_form import title as template_title
 from studio.ui.train_plan import plan_markdown
@@ -73,7 +73,8 @@ def build_train_tab(ctx: UIContext) -> None:
         jobs = gr.Dataframe(headers=JOB_HEADERS, interactive=False, elem_id="train-jobs",
                             label="Training jobs of this app (click a row to show it)")  # fmt: skip
         timer = gr.Timer(TICK_S)
-        shown = gr.State(None)  # (display stamp, job table rows) last sent to this page
+        # (display stamp, job table rows, display values) last sent to this page
+        shown = gr.State(None)
 
     def model_choices(app_id: str) -> list[tuple[str, str]]:
         if not ctx.current_app(app_id):
@@ -113,8 +114,9 @@ def build_train_tab(ctx: UIContext) -> None:
         return job["id"], bump()
 
     def refresh(current: str, app_id: str, last: tuple | None):
-        """Cheap: one store read per table and two stat() calls; the run files are read, and
-        each output sent, only when it changed since the last tick (`last`)."""
+        """Cheap: one store read per table and two stat() calls; the run files are read only
+        when the job or its files changed since the last tick (`last`), and each output is
+        sent only when it differs from what the page shows."""
         app = ctx.current_app(app_id)
         names = (
             {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)}
@@ -129,20 +131,32 @@ def build_train_tab(ctx: UIContext) -> None:
         except StudioError:
             job = None
         stamp = display_stamp(job)
-        last_stamp, last_rows = last or (None, None)
+        last_stamp, last_rows, last_sent = last or (None, None, None)
         table = gr.skip() if rows == last_rows else rows
         if stamp == last_stamp:
-            return (*[gr.skip()] * 4, table, gr.skip(), gr.skip(), (stamp, rows))
+            return (*[gr.skip()] * 4, table, gr.skip(), gr.skip(), (stamp, rows, last_sent))
         if job is None:
-            return (status_markdown(None, None), "", None, "", table,
-                    gr.Button(interactive=False), gr.Button(interactive=False), (stamp, rows))  # fmt: skip
-        metrics = read_metrics(job["run_dir"])
-        p = job_progress(job, metrics)
-        resumable = can_resume(job)  # never offered without a checkpoint to continue from
-        return (status_markdown(job, p), progress_html(p), plot_value(chart_frame(metrics)),
-                tail_log(job["run_dir"], LOG_LINES), table,
-                gr.Button(interactive=job["status"] in LIVE), gr.Button(interactive=resumable),
-                (stamp, rows))  # fmt: skip
+            sent = (status_markdown(None, None), "", None, "", False, False)
+        else:
+            metrics = read_metrics(job["run_dir"])
+            p = job_progress(job, metrics)
+            # Resume is never offered without a checkpoint to continue from.
+            sent = (status_markdown(job, p), progress_html(p), plot_value(chart_frame(metrics)),
+                    tail_log(job["run_dir"], LOG_LINES), job["status"] in LIVE,
+                    can_resume(job))  # fmt: skip
+        new = changed(sent, last_sent)
+        shows = [v if c else gr.skip() for v, c in zip(sent[:4], new[:4], strict=True)]
+        buttons = [gr.Button(interactive=v) if c else gr.skip()
+                   for v, c in zip(sent[4:], new[4:], strict=True)]  # fmt: skip
+        return (*shows, table, *buttons, (stamp, rows, sent))
+
+    def select_job(evt: gr.SelectData, table: pd.DataFrame, app_id: str, last: tuple | None):
+        """The clicked job, and its display in the same answer (one round trip)."""
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if table is None or len(table) <= row:
+            return gr.skip(), *[gr.skip()] * len(live_outputs)
+        job = str(table.iloc[row, 0])
+        return job, *refresh(job, app_id, last)
 
     @user_errors
     def cancel_job(current: str):
@@ -170,10 +184,6 @@ def build_train_tab(ctx: UIContext) -> None:
 
         return launch_export(store.get_job(current)["run_dir"])
 
-    def select_job(evt: gr.SelectData, table: pd.DataFrame):
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return str(table.iloc[row, 0]) if table is not None and len(table) > row else gr.skip()
-
     live_outputs = [status, progress, chart, log_box, jobs, cancel, resume, shown]
     for trigger in (ctx.app_id.change, ctx.models_changed.change):
         trigger(refresh_models, [ctx.app_id, model], [model])
@@ -187,8 +197,8 @@ def build_train_tab(ctx: UIContext) -> None:
     ctx.app_id.change(pick_job, [ctx.app_id, saved_job], [job_id])
     start.click(start_training, [ctx.app_id, model], [job_id, ctx.jobs_changed],
                 api_name="start_training", show_progress_on=[status])  # fmt: skip
-    # Choosing a job must feel instant: remembering it happens in the browser, and the two
-    # server calls skip the queue (both are a few store reads).
+    # Choosing a job must feel instant: remembering it happens in the browser, and the server
+    # calls skip the queue (a few store reads).
     job_id.change(None, [job_id], [saved_job], js="(j) => j")
     job_id.change(refresh, [job_id, ctx.app_id, shown], live_outputs, queue=False,
                   show_progress="hidden")  # fmt: skip
@@ -196,5 +206,8 @@ def build_train_tab(ctx: UIContext) -> None:
                concurrency_limit=None, api_visibility="private")  # fmt: skip
     cancel.click(cancel_job, [job_id], None, api_name="cancel_training")
     resume.click(resume_job, [job_id], [ctx.jobs_changed], api_name="resume_training")
-    jobs.select(select_job, [jobs], [job_id], queue=False, show_progress="hidden")
+    # Selecting a row sends the job and its display at once; the job_id.change refresh that
+    # follows finds nothing changed and sends nothing.
+    jobs.select(select_job, [jobs, ctx.app_id, shown], [job_id, *live_outputs], queue=False,
+                show_progress="hidden")  # fmt: skip
     export.click(export_job, [job_id], [export_box], api_name="launch_commands")
