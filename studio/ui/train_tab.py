@@ -27,6 +27,7 @@ from studio.ui.train_view import (  # noqa: F401  (re-exported: the tab's displa
     display_stamp,
     job_duration,
     jobs_rows,
+    page_shows,
     pick_job_id,
     progress_html,
     status_markdown,
@@ -113,10 +114,13 @@ def build_train_tab(ctx: UIContext) -> None:
         gr.Info(f"Training job {job['id']} queued.")
         return job["id"], bump()
 
-    def refresh(current: str, app_id: str, last: tuple | None):
+    def refresh(current: str, app_id: str, last: tuple | None, showing: str | None = None,
+                table_now: pd.DataFrame | None = None):  # fmt: skip
         """Cheap: one store read per table and two stat() calls; the run files are read only
         when the job or its files changed since the last tick (`last`), and each output is
         sent only when it differs from what the page shows."""
+        if not page_shows(last, showing, table_now):
+            last = None  # answers crossed on the way (a poll and a click): send everything
         app = ctx.current_app(app_id)
         names = (
             {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)}
@@ -150,13 +154,14 @@ def build_train_tab(ctx: UIContext) -> None:
                    for v, c in zip(sent[4:], new[4:], strict=True)]  # fmt: skip
         return (*shows, table, *buttons, (stamp, rows, sent))
 
-    def select_job(evt: gr.SelectData, table: pd.DataFrame, app_id: str, last: tuple | None):
+    def select_job(evt: gr.SelectData, table: pd.DataFrame, app_id: str, last: tuple | None,
+                   showing: str | None):  # fmt: skip
         """The clicked job, and its display in the same answer (one round trip)."""
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         if table is None or len(table) <= row:
             return gr.skip(), *[gr.skip()] * len(live_outputs)
         job = str(table.iloc[row, 0])
-        return job, *refresh(job, app_id, last)
+        return job, *refresh(job, app_id, last, showing, table)
 
     @user_errors
     def cancel_job(current: str):
@@ -200,14 +205,15 @@ def build_train_tab(ctx: UIContext) -> None:
     # Choosing a job must feel instant: remembering it happens in the browser, and the server
     # calls skip the queue (a few store reads).
     job_id.change(None, [job_id], [saved_job], js="(j) => j")
-    job_id.change(refresh, [job_id, ctx.app_id, shown], live_outputs, queue=False,
+    polled = [job_id, ctx.app_id, shown, status, jobs]
+    job_id.change(refresh, polled, live_outputs, queue=False,
                   show_progress="hidden")  # fmt: skip
-    timer.tick(refresh, [job_id, ctx.app_id, shown], live_outputs, show_progress="hidden",
+    timer.tick(refresh, polled, live_outputs, show_progress="hidden",
                concurrency_limit=None, api_visibility="private")  # fmt: skip
     cancel.click(cancel_job, [job_id], None, api_name="cancel_training")
     resume.click(resume_job, [job_id], [ctx.jobs_changed], api_name="resume_training")
     # Selecting a row sends the job and its display at once; the job_id.change refresh that
     # follows finds nothing changed and sends nothing.
-    jobs.select(select_job, [jobs, ctx.app_id, shown], [job_id, *live_outputs], queue=False,
+    jobs.select(select_job, [jobs, ctx.app_id, shown, status], [job_id, *live_outputs], queue=False,
                 show_progress="hidden")  # fmt: skip
     export.click(export_job, [job_id], [export_box], api_name="launch_commands")

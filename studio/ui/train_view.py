@@ -168,3 +168,18 @@ def display_stamp(job: dict | None) -> tuple:
     return (job["id"], job["status"], job["reason"], job.get("started_at"),
             job.get("finished_at"), _stat(run_dir / METRICS_FILE),
             _stat(run_dir / LOG_FILE))  # fmt: skip
+
+
+def page_shows(last: tuple | None, status: str | None, table: pd.DataFrame | None) -> bool:
+    """Whether the page still shows what `last` (display stamp, table rows, display values)
+    says was sent: its status line and jobs table. Answers to a poll and to a click travel on
+    different connections and may arrive in either order; when they crossed, the caller sends
+    everything again rather than skip outputs the page does not show."""
+    if not last or last[2] is None:
+        return False
+    rows, sent_status = last[1], last[2][0]
+    same_status = (status or "").strip() == (sent_status or "").strip()
+    if table is None or rows is None:
+        return same_status
+    shown_rows = [[str(v) for v in row] for row in table.values.tolist()] if len(table) else []
+    return same_status and (shown_rows == [[str(v) for v in row] for row in rows] or not rows)
