@@ -54,3 +54,18 @@ def test_mark_fields_touches_only_fields_whose_mark_changes():
     assert all(u == SKIP for u in mark_fields([b], [b])[:-1])
     # Not knowing what the page shows: every field gets its mark.
     assert all(u != SKIP for u in mark_fields([a])[:-1])
+
+
+def test_page_shows_detects_crossed_answers():
+    from studio.ui.train_view import page_shows
+
+    rows = [["job-b", "m v1", "cancelled", "1/18", "–", "–", "–", "2026-12-01 10:00", "0m05s"]]
+    last = (("job-b",), rows, ("**Job job-b** — **cancelled**", "", None, "", False, True))
+    table = pd.DataFrame(rows)
+    assert page_shows(last, "**Job job-b** — **cancelled**\n", table)
+    # A late poll answer drew another job, or an older table: not what was last sent.
+    assert not page_shows(last, "**Job job-a** — **running**", table)
+    older = pd.DataFrame([[*rows[0][:2], "running", *rows[0][3:]]])
+    assert not page_shows(last, "**Job job-b** — **cancelled**", older)
+    assert not page_shows(None, "anything", table)  # nothing sent yet
+    assert page_shows(last, "**Job job-b** — **cancelled**", None)  # table not asked
