@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from studio.data.records import STYLE_PLAIN, Example
+from studio.vocab.examples import STYLE_PLAIN, Example
 
 MAX_LABELS = 20
 MAX_LABEL_CHARS = 40

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.data.records import STYLE_PLAIN
 from studio.errors import StudioError
 from studio.prompts.layout import PromptLayout
+from studio.vocab.examples import STYLE_PLAIN
 
 MODES = ("instruction", "text", "chat")
 

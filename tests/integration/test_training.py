@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.data.records import STYLE_INPUT_RESPONSE, Example
 from studio.settings import PROJECT_ROOT
+from studio.vocab.examples import STYLE_INPUT_RESPONSE, Example
 from tests.unit.train.runs import run_config, write_jsonl, write_run
 
 

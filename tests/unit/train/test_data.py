@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from studio.data.records import STYLE_PLAIN, Example
 from studio.errors import ConfigError, DataError
 from studio.train.config import check_rejected_share, read_config
 from studio.train.data import IGNORE, encode, load_splits
+from studio.vocab.examples import STYLE_PLAIN, Example
 from tests.unit.train.runs import run_config, sentiment_examples, write_jsonl, write_run
 
 
