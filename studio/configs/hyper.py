@@ -81,7 +81,7 @@ DEFAULT_HYPER: dict[str, Any] = {
     "max_steps": 0,
     "time_budget_min": 10.0,  # on a GPU the template default is 0 (studio.templates.base)
     "response_only": True,
-    "processes": 1,  # Template.default_hyper: the visible GPUs
+    "processes": 1,  # configs.defaults.default_hyper: the visible GPUs
     "num_machines": 1,
     "machine_rank": 0,
     "main_address": "",

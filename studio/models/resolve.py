@@ -14,6 +14,7 @@ say so before the user presses Train; `resolve_model_path` does the work.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import logging
@@ -28,6 +29,7 @@ from pathlib import Path
 import psutil
 
 from studio.errors import ModelUnavailableError
+from studio.models.hf import hf_ready
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,10 +42,32 @@ PACKAGED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SCRATCH_PREFIX = "scratch:"
 # "owner/name" or a bare name ("gpt2", "t5-small", "distilgpt2"): letters, digits, - _ .
 _HUB_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}"
-_HUB_ID = re.compile(rf"^(?:{_HUB_NAME}/)?{_HUB_NAME}$")
+HUB_ID = re.compile(rf"^(?:{_HUB_NAME}/)?{_HUB_NAME}$")
+
+
+def is_hub_id(ref: str) -> bool:
+    """Whether `ref` has the shape of a Hugging Face model id (owner/name or a bare name)."""
+    return bool(HUB_ID.match(ref))
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether huggingface.co answers (False at once when HF_HUB_OFFLINE is set)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    return _probe_hub(timeout)
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_hub(timeout: float) -> bool:
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def is_local_ref(ref: str) -> bool:
+    """Whether `ref` names a folder on this machine (a path, or an existing directory)."""
     return ref.startswith(("/", "./", "../", "~")) or Path(ref).expanduser().is_dir()
 
 
@@ -98,7 +122,7 @@ def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
         if (folder / "config.json").is_file():
             return True, f"Local folder {folder}."
         return False, f"The folder {folder} has no config.json; point at a saved model folder."
-    if not _HUB_ID.match(ref):
+    if not HUB_ID.match(ref):
         return False, (
             f"{ref!r} is neither a folder on this machine nor a Hugging Face model id; type an "
             "id such as gpt2 or EleutherAI/gpt-neo-125m (letters, digits, - _ . and at most "
@@ -135,7 +159,7 @@ def resolve_model_path(ref: str, settings: Settings) -> str:
     ok, reason = model_availability(ref, settings)
     if ok:
         return _hub_cached_path(ref) or ref
-    if not _HUB_ID.match(ref):
+    if not HUB_ID.match(ref):
         raise ModelUnavailableError(reason)
     return _download(ref)
 
@@ -277,8 +301,6 @@ def _break_lock(lock: Path, seen: str) -> None:
 
 
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:
-    from studio.models.hf import hf_ready
-
     hf_ready()
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
