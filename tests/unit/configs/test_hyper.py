@@ -93,3 +93,17 @@ def test_fieldspec_checks():
 
 def test_every_form_field_has_help_for_the_ui():
     assert all(spec.help for spec in HYPER_FIELDS.values())
+
+
+def test_form_fields_take_type_and_range_from_the_schema_table():
+    from dataclasses import replace
+
+    from studio.configs import LINKS, SCHEMAS
+
+    own = {"max_steps", "warmup_steps"}  # they mean something else in the form (see hyper.py)
+    for link in LINKS:
+        form, schema = HYPER_FIELDS[link.hyper], SCHEMAS[link.section][link.key]
+        if link.hyper in own:
+            assert replace(form, help="") != replace(schema, help="")
+        else:
+            assert replace(form, help=schema.help) == schema, link.hyper
