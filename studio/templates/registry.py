@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio.models.resolve import PACKAGED_REF
 from studio.templates.base import Template
-from studio.vocab.models import TOKENIZER_DEFAULTS
+from studio.vocab.models import MODEL_TYPES, TOKENIZER_DEFAULTS
 
 _ATTN = ["q_proj", "k_proj", "v_proj", "o_proj"]
 _LLAMA_ALL = [*_ATTN, "gate_proj", "up_proj", "down_proj"]
@@ -161,7 +161,7 @@ _ALL = [
         model_type="causal",
         method="lora",
         base_model="",
-        model_types=("causal", "seq2seq"),
+        model_types=tuple(MODEL_TYPES),
         memory_note="depends on the model you choose",
         description="Any Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder, with "
         "a LoRA adapter on every linear layer; choose the model type yourself.",
