@@ -145,9 +145,9 @@ def test_local_folder_custom_model_is_available(settings, tmp_path):
 
 
 def test_templates_and_availability_import_no_torch(tmp_path):
-    from studio.configs.hardware import _gpu_driver_present
+    from studio.configs.hardware import gpu_driver_present
 
-    if _gpu_driver_present():
+    if gpu_driver_present():
         pytest.skip("with a GPU driver, detect_hardware imports torch by design")
     code = (
         "import sys\n"
