@@ -98,7 +98,7 @@ DEFAULT_HYPER: dict[str, Any] = {
     "precision": "fp32",
     "invalid_tolerance_pct": 10.0,
     "max_steps": 0,
-    "time_budget_min": 10.0,  # on a GPU the template default is 0 (studio.templates.base)
+    "time_budget_min": 10.0,  # on a GPU the default is 0 (studio.configs.defaults)
     "response_only": True,
     "processes": 1,  # configs.defaults.default_hyper: the visible GPUs
     "num_machines": 1,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
 import logging
 import os
 import re
@@ -26,9 +25,15 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
-
 from studio.errors import ModelUnavailableError
+from studio.models.convert_lock import (
+    LOCK_WAIT_S,
+    acquire_lock,
+    break_lock,
+    lock_holder_alive,
+    lock_text,
+    read_lock,
+)
 from studio.models.hf import hf_ready
 from studio.settings import Settings
 
@@ -202,19 +207,19 @@ def ensure_packaged_model(settings: Settings) -> Path:
         raise ModelUnavailableError(model_availability(PACKAGED_REF, settings)[1])
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = target.parent / (target.name + ".lock")
-    token = _lock_text()
+    token = lock_text()
     held = False
     try:
-        deadline = time.monotonic() + _LOCK_WAIT_S
-        while not (held := _acquire_lock(lock, token)):
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while not (held := acquire_lock(lock, token)):
             if (target / "config.json").is_file():
                 return target  # the holder finished
-            seen = _read_lock(lock)
+            seen = read_lock(lock)
             if seen is not None and (
-                not _lock_holder_alive(lock, seen) or time.monotonic() > deadline
+                not lock_holder_alive(lock, seen) or time.monotonic() > deadline
             ):
                 log.warning("taking over the conversion lock %s (held by: %s)", lock, seen)
-                _break_lock(lock, seen)
+                break_lock(lock, seen)
                 continue
             time.sleep(0.2)
         if (target / "config.json").is_file():
@@ -228,76 +233,8 @@ def ensure_packaged_model(settings: Settings) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
     finally:
-        if held and _read_lock(lock) == token:  # never remove a lock someone else holds
+        if held and read_lock(lock) == token:  # never remove a lock someone else holds
             lock.unlink(missing_ok=True)
-
-
-# How long to wait for a live converter (it takes ~30 s) before taking its lock anyway, and
-# how old a lock written on another machine (a shared models dir) must be to count as stale.
-_LOCK_WAIT_S, _LOCK_REMOTE_STALE_S = 600.0, 900.0
-
-
-def _lock_text() -> str:
-    """This process and thread, as written into a lock it holds: pid, start time, host."""
-    started = psutil.Process().create_time()
-    return json.dumps({"pid": os.getpid(), "started": started, "host": socket.gethostname(),
-                       "thread": threading.get_ident()})  # fmt: skip
-
-
-def _acquire_lock(lock: Path, token: str) -> bool:
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w") as f:
-        f.write(token)
-    return True
-
-
-def _read_lock(lock: Path) -> str | None:
-    try:
-        return lock.read_text()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return ""
-
-
-def _lock_holder_alive(lock: Path, text: str) -> bool:
-    """Whether the process that wrote `text` into `lock` may still be converting."""
-    try:
-        age = time.time() - lock.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # cannot tell: wait (bounded by _LOCK_WAIT_S)
-    try:
-        holder = json.loads(text)
-        pid, started, host = int(holder["pid"]), float(holder["started"]), holder["host"]
-    except (ValueError, TypeError, KeyError):
-        return age < 10  # being written right now, or a lock from an older studio (no pid)
-    if host != socket.gethostname():
-        return age < _LOCK_REMOTE_STALE_S  # a pid from another machine means nothing here
-    try:
-        proc = psutil.Process(pid)
-        # A zombie is dead; a different start time means the pid was reused.
-        return proc.status() != psutil.STATUS_ZOMBIE and abs(proc.create_time() - started) < 1
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
-
-
-def _break_lock(lock: Path, seen: str) -> None:
-    """Remove a stale lock, unless it changed since it was judged (someone took it over)."""
-    if _read_lock(lock) != seen:
-        return
-    try:
-        lock.unlink(missing_ok=True)
-    except OSError as exc:
-        raise ModelUnavailableError(
-            f"Cannot remove the stale lock {lock} ({exc}); delete that file and start again."
-        ) from exc
 
 
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:
