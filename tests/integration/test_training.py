@@ -178,7 +178,8 @@ def test_failures_end_with_a_reason(tmp_path, settings, tiny_causal_dir):
     bad, q, miss = (_finish(p, r) for p, r in procs)
     assert bad["status"] == "failed"
     assert (
-        bad["reason"].startswith("25.0% of rows were rejected") and "10% tolerance" in bad["reason"]
+        bad["reason"].startswith("25.0% of the rows of ")
+        and "(25 of 100), over the 10% tolerance" in bad["reason"]
     )
     import torch
 
