@@ -67,7 +67,7 @@ def read_config(run_dir: Path) -> dict[str, Any]:
 def check_rejected_share(cfg: dict[str, Any]) -> None:
     """Raise a DataError when more rows were rejected than the tolerance allows."""
     data = cfg["data"]
-    what = f"dataset version {data['version_id']}" if data.get("version_id") else "the dataset"
+    what = "the dataset version" if data.get("version_id") else "the dataset"
     problem = rejected_share_problem(
         int(data.get("n_rows") or 0),
         int(data.get("n_rejected") or 0),
