@@ -126,7 +126,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         if not job_id:
             raise StudioError("Choose a trained model first (train one in the Train tab).")
         job = ctx.job(job_id)
-        if job["app_id"] != app_id:
+        if not store.belongs_to_app("jobs", job_id, app_id):
             raise StudioError("That model belongs to another app; pick one from the list.")
         return job
 

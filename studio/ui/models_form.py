@@ -1,7 +1,7 @@
 """Helpers for the Models tab: widgets, template card, which fields apply, version summary.
 
 The plain functions here (`form_layout`, `version_summary`, `arch_to_form`, `form_to_arch`,
-`saved_table`, `app_version`, `delete_saved_model`) hold the tab's decisions so they can be
+`saved_table`, `delete_saved_model`) hold the tab's decisions so they can be
 tested without a browser; the `build_*` helpers create Gradio components and are only called
 from `build_models_tab`.
 """
@@ -215,20 +215,13 @@ def model_dict_from_text(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def app_version(store, app_id: str, version_id: str | None) -> dict | None:
-    """The app's dataset version with this id (with dataset_name), or None."""
-    if not version_id or not app_id:
-        return None
-    return next((v for v in store.list_dataset_versions(app_id) if v["id"] == version_id), None)
-
-
 def delete_saved_model(store, app_id: str, model_id: str, confirmed: bool) -> dict:
     """Delete one of the app's saved models after the user confirmed; returns its row with
     `runs_removed`, the number of its jobs' run folders deleted along with it."""
     if not model_id:
         raise StudioError("Choose the saved model to delete first.")
     row = store.get_model(model_id)
-    if row["app_id"] != app_id:
+    if not store.belongs_to_app("models", model_id, app_id):
         raise StudioError("That model belongs to another app; choose one from the list.")
     if not confirmed:
         raise StudioError(
@@ -246,7 +239,7 @@ def template_state(settings, store, key: str, model_type: str, app_id: str,
     """
     t = get_template(key)
     hyper = t.default_hyper()
-    if version := app_version(store, app_id, version_id):
+    if version := store.app_version(app_id, version_id):
         hyper["valid_pct"] = float(version["valid_pct"])
     base_box = gr.update(value=hyper["base_model"], interactive=not t.base_model)
     form = hyper_to_form(hyper)[1:]  # base_model has its own update above

@@ -27,7 +27,6 @@ from studio.ui.context import UIContext
 from studio.ui.models_form import (
     ARCH_FORM,
     SAVED_HEADERS,
-    app_version,
     arch_to_form,
     build_arch_widget,
     build_widget,
@@ -268,7 +267,7 @@ def build_models_tab(ctx: UIContext) -> None:
             ]  # fmt: skip
 
         def on_version_summary(app_id: str, version_id: str) -> str:
-            row = app_version(store, own(app_id), version_id)
+            row = store.app_version(own(app_id), version_id)
             return version_summary(row) if row else ""
 
         clone_btn.click(on_clone, [pick], [model_type, template, *template_outputs, version, name,
@@ -279,7 +278,7 @@ def build_models_tab(ctx: UIContext) -> None:
         @user_errors
         def on_version(app_id: str, version_id: str):
             """Summary of the picked version, and its validation share into the form."""
-            row = app_version(store, own(app_id), version_id)
+            row = store.app_version(own(app_id), version_id)
             if row is None:
                 return "", gr.skip()
             return version_summary(row), float(row["valid_pct"])

@@ -99,7 +99,8 @@ def build_train_tab(ctx: UIContext) -> None:
             raise StudioError(NO_APP)
         if not model_id:
             raise StudioError("Choose a model configuration to train (save one in the Models tab).")
-        if ctx.model(model_id)["app_id"] != app_id:
+        ctx.model(model_id)  # someone else's model is "not found"
+        if not store.belongs_to_app("models", model_id, app_id):
             raise StudioError(
                 "That model configuration belongs to another app; pick one from the list."
             )
