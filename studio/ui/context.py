@@ -7,7 +7,7 @@ listens to so its dropdowns follow the chosen app.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gradio.context import LocalContext
@@ -31,7 +31,6 @@ class UIContext:
     models_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a model is saved
     data_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a dataset version is added
     jobs_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a job is created
-    extra: dict = field(default_factory=dict)
 
     blocks: Any = None  # the gr.Blocks, once built
     slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1
