@@ -15,7 +15,11 @@ import gradio as gr
 
 from studio.errors import StudioError
 from studio.evaluate.config import DEFAULT_METRICS
-from studio.evaluate.report import (
+from studio.ui.common import NO_APP, bump, plot_value, user_errors
+from studio.ui.context import UIContext
+from studio.ui.uploads import trusted_upload
+from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task, progress_lines
+from studio.ui.views.evaluate_report import (
     batch_frame,
     confusion_html,
     evaluations_frame,
@@ -24,10 +28,6 @@ from studio.evaluate.report import (
     roc_frame,
     summary_markdown,
 )
-from studio.ui.common import NO_APP, bump, plot_value, user_errors
-from studio.ui.context import UIContext
-from studio.ui.evaluate_progress import eval_progress, metrics_for_task, progress_lines
-from studio.ui.uploads import trusted_upload
 
 TICK_S = 2.0
 METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification", "classification"),

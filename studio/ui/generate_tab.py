@@ -13,17 +13,17 @@ import inspect
 
 import gradio as gr
 
-from studio.generate.forms import (
+from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
+from studio.ui.common import user_errors
+from studio.ui.context import UIContext
+from studio.ui.views.generate_form import (
     OPTION_FIELDS,
     STRATEGY_FIELDS,
     join_sequences,
     options_from_form,
     prompt_from_form,
 )
-from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
-from studio.ui.common import user_errors
-from studio.ui.context import UIContext
-from studio.ui.generate_notes import cpu_note, trained_instruction
+from studio.ui.views.generate_notes import cpu_note, trained_instruction
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
 _D = GenerationOptions()

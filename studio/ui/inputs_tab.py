@@ -15,7 +15,17 @@ import gradio as gr
 import pandas as pd
 from gradio.utils import get_upload_folder
 
-from studio.data.preview import (
+from studio.data.readers import ACCEPTED_TEXT, read_bytes, read_path
+from studio.data.shapes import REQUIRED, SHAPES, ColumnMapping, detect_mapping
+from studio.data.stats import stats_tokenizer
+from studio.data.versions import create_version, load_examples, pasted_source, version_folder
+from studio.errors import DataError, StudioError
+from studio.models.resolve import PACKAGED_REF
+from studio.ui.common import NO_APP, bump, user_errors
+from studio.ui.context import UIContext
+from studio.ui.uploads import trusted_uploads
+from studio.ui.views.inputs_mapping import propose_instruction, source_key
+from studio.ui.views.inputs_preview import (
     PREVIEW_HEADERS,
     REJECT_HEADERS,
     VERSION_HEADERS,
@@ -28,16 +38,6 @@ from studio.data.preview import (
     version_choices,
     version_rows,
 )
-from studio.data.readers import ACCEPTED_TEXT, read_bytes, read_path
-from studio.data.shapes import REQUIRED, SHAPES, ColumnMapping, detect_mapping
-from studio.data.stats import stats_tokenizer
-from studio.data.versions import create_version, load_examples, pasted_source, version_folder
-from studio.errors import DataError, StudioError
-from studio.models.resolve import PACKAGED_REF
-from studio.ui.common import NO_APP, bump, user_errors
-from studio.ui.context import UIContext
-from studio.ui.inputs_mapping import propose_instruction, source_key
-from studio.ui.uploads import trusted_uploads
 
 MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
 _NONE = ("(none)", "")

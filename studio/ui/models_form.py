@@ -16,11 +16,11 @@ import gradio as gr
 
 from studio import jsonsafe
 from studio.configs import HYPER_FIELDS, detect_hardware
-from studio.configs.form import LABELS, dicts_to_texts, hyper_to_form
 from studio.configs.schemas import ARCHITECTURE
 from studio.errors import StudioError
 from studio.models.resolve import SCRATCH_PREFIX
 from studio.templates import METHODS, MODEL_TYPES, TEMPLATES, get_template, templates_for_type
+from studio.ui.views.config_form import LABELS, dicts_to_texts, hyper_to_form
 
 ELEM_IDS = {"learning_rate": "models-lr"}
 # Help under a field says what the label does not: what the value changes, and typical values.

@@ -12,13 +12,6 @@ from __future__ import annotations
 import gradio as gr
 
 from studio.configs import SECTIONS, validate
-from studio.configs.form import (
-    FORM_ORDER,
-    MACHINE_KEYS,
-    SECTION_TITLES,
-    dicts_to_texts,
-    hyper_to_form,
-)
 from studio.configs.saving import save_model, split_config
 from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, MODEL_TYPES, get_template
@@ -41,6 +34,13 @@ from studio.ui.models_form import (
 )
 from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
 from studio.ui.models_sync import gather, wire_form_sync
+from studio.ui.views.config_form import (
+    FORM_ORDER,
+    MACHINE_KEYS,
+    SECTION_TITLES,
+    dicts_to_texts,
+    hyper_to_form,
+)
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")

@@ -19,18 +19,16 @@ from studio.jobs.runner import can_resume
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.models_form import title as template_title
-from studio.ui.train_plan import plan_markdown
-from studio.ui.train_view import (  # noqa: F401  (re-exported: the tab's display helpers)
+from studio.ui.views.train import (
     JOB_HEADERS,
-    budget_text,
     chart_frame,
     display_stamp,
-    job_duration,
     jobs_rows,
     pick_job_id,
     progress_html,
     status_markdown,
 )
+from studio.ui.views.train_plan import plan_markdown
 
 LIVE = ("queued", "running")
 TICK_S = 1.5

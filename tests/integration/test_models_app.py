@@ -10,8 +10,8 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from studio.configs import model_config, version_dir
-from studio.configs.form import FORM_ORDER
 from studio.templates import TEMPLATES
+from studio.ui.views.config_form import FORM_ORDER
 from tests.helpers import serve
 
 
