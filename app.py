@@ -17,6 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import fastapi  # noqa: E402
 import gradio as gr  # noqa: E402
+from gradio.oauth import _add_oauth_routes  # noqa: E402  (Gradio's own Hugging Face OAuth routes)
 
 from studio.api import build_openai_router  # noqa: E402
 from studio.generate.engine import get_engine  # noqa: E402
@@ -43,7 +44,7 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     ctx = UIContext(settings=settings, store=store, runner=runner)
     blocks = ctx.blocks = build_blocks(ctx)
     api = fastapi.FastAPI(title="TextGen Studio")
-    auth_dependency = install_sign_in(api, store, settings)
+    auth_dependency = install_sign_in(api, store, settings, add_hf_routes=_add_oauth_routes)
     if not settings.signed_in and not settings.loopback:
         log.warning(
             "SIGN-IN IS OFF while listening on %s: anyone who reaches this port can see, "

@@ -267,13 +267,17 @@ def build_generate_tab(ctx: UIContext) -> None:
     strategy.change(lambda s: _visibility(s)[0], [strategy], [params[n] for n in toggled],
                     api_visibility="private")  # fmt: skip
 
-    for comp in (model, instruction, input_text):
-        comp.change(
-            bind(ctx, render_preview),
-            [model, instruction, input_text],
-            [preview],
-            api_visibility="private",
-        )
+    # One listener for all three fields: while a render runs, further edits queue a single
+    # rerun with the latest values, so the preview always ends on what the form holds now.
+    gr.on(
+        [model.change, instruction.change, input_text.change],
+        bind(ctx, render_preview),
+        [model, instruction, input_text],
+        [preview],
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
 
     gen_event = run.click(named_parameters(bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
               [output, stats], api_name="generate", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
