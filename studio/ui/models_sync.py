@@ -7,7 +7,6 @@ import gradio as gr
 
 from studio.configs import SECTIONS
 from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
-from studio.ui.models_form import arch_to_form, form_to_arch, model_dict_from_text
 from studio.ui.views.config_form import (
     FORM_ORDER,
     dicts_to_texts,
@@ -15,6 +14,7 @@ from studio.ui.views.config_form import (
     hyper_to_form,
     texts_to_dicts,
 )
+from studio.ui.views.models import arch_to_form, form_to_arch, model_dict_from_text
 
 
 def gather(values: tuple) -> tuple[dict, dict, list[str]]:

@@ -4,7 +4,8 @@ A saved model is a named, versioned configuration (the five config dicts + the f
 values) bound to a dataset version. Saving validates first and shows every problem at once.
 Saved models can be cloned into the form or deleted. Nothing heavy is imported when the tab
 is built; the first Validate reads the libraries' signatures (a few seconds, once).
-Widgets and the pure decisions (which fields apply, version summary) live in models_form.
+Widgets live in models_form; the pure decisions (which fields apply, version summary) in
+studio/ui/views/models.py.
 """
 
 from __future__ import annotations
@@ -18,19 +19,10 @@ from studio.templates import DEFAULT_TEMPLATE, MODEL_TYPES, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
 from studio.ui.models_form import (
-    ARCH_FORM,
-    SAVED_HEADERS,
-    arch_to_form,
     build_arch_widget,
     build_widget,
     delete_saved_model,
-    form_layout,
-    model_dict_from_text,
-    saved_table,
-    template_card,
-    template_choices,
     template_state,
-    version_summary,
 )
 from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
 from studio.ui.models_sync import gather, wire_form_sync
@@ -40,6 +32,17 @@ from studio.ui.views.config_form import (
     SECTION_TITLES,
     dicts_to_texts,
     hyper_to_form,
+)
+from studio.ui.views.models import (
+    ARCH_FORM,
+    SAVED_HEADERS,
+    arch_to_form,
+    form_layout,
+    model_dict_from_text,
+    saved_table,
+    template_card,
+    template_choices,
+    version_summary,
 )
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]

@@ -18,7 +18,7 @@ from studio.jobs import job_progress, read_metrics, tail_log
 from studio.jobs.runner import can_resume
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
-from studio.ui.models_form import title as template_title
+from studio.ui.views.models import title as template_title
 from studio.ui.views.train import (
     JOB_HEADERS,
     chart_frame,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.templates import TEMPLATES
-from studio.ui.models_form import (
+from studio.ui.views.models import (
     ARCH_FORM,
     arch_to_form,
     form_layout,
