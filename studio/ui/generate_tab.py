@@ -102,13 +102,6 @@ def _visibility(strategy: str) -> list:
     return [gr.update(visible=name in shown) for name in toggled], toggled
 
 
-def refresh_models(ctx: UIContext, app_id: str, current: str | None):
-    choices = model_choices(ctx, app_id)
-    refs = [ref for _, ref in choices]
-    value = current if current in refs else (refs[0] if refs else None)
-    return gr.update(choices=choices, value=value), gr.update(choices=choices, value=None)
-
-
 def show_mode(m: str):
     # A new mode starts clean: the last output answered another kind of prompt.
     return (gr.update(visible=m == "Instruction"), gr.update(visible=m == "Free text"),
@@ -242,12 +235,15 @@ def build_generate_tab(ctx: UIContext) -> None:
 
     option_inputs = [strategy] + [params[n] for n in OPTION_FIELDS[1:]]
 
+    def refresh_models(app_id: str, current: str | None):
+        choices = model_choices(ctx, app_id)
+        refs = [ref for _, ref in choices]
+        value = current if current in refs else (refs[0] if refs else None)
+        return gr.update(choices=choices, value=value), gr.update(choices=choices, value=None)
+
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, refresh.click, tab.select):
         trigger(
-            bind(ctx, refresh_models),
-            [ctx.app_id, model],
-            [model, compare_with],
-            api_visibility="private",
+            refresh_models, [ctx.app_id, model], [model, compare_with], api_visibility="private"
         )
     tab.select(lambda: cpu_note(ctx.store), None, [busy], api_visibility="private",
                show_progress="hidden")  # fmt: skip

@@ -1,4 +1,4 @@
-"""The Generate tab's handlers called as plain functions: the model list, the mode switch,
+"""The Generate tab's handlers called as plain functions: the mode switch,
 what a model change clears, and the refusals that come before any model is loaded."""
 
 from __future__ import annotations
@@ -14,16 +14,6 @@ from studio.ui.views.generate_form import OPTION_FIELDS, named_parameters
 @pytest.fixture
 def ctx(settings, store):
     return UIContext(settings=settings, store=store)
-
-
-def test_models_list_the_bases_and_follow_the_current_choice(ctx, store):
-    app = store.create_app("a")
-    model, compare_with = generate_tab.refresh_models(ctx, app["id"], None)
-    refs = [ref for _, ref in model["choices"]]
-    assert refs and all(ref.startswith("base:") for ref in refs)
-    assert model["value"] == refs[0] and compare_with["value"] is None
-    again, _ = generate_tab.refresh_models(ctx, app["id"], refs[-1])
-    assert again["value"] == refs[-1]
 
 
 def test_mode_and_model_changes_clear_the_last_output(ctx):
