@@ -131,7 +131,7 @@ def build_eval_config(store, settings: Settings, job_id: str,
         )
     from studio.data.versions import version_folder
 
-    if not store.belongs_to_app("dataset_versions", vid, job["app_id"]):
+    if vid not in {v["id"] for v in store.list_dataset_versions(job["app_id"])}:
         raise NotFoundError(
             f"Dataset version {vid} is not part of this app; pick one from the list."
         )

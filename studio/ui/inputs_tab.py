@@ -21,7 +21,6 @@ from studio.data.stats import stats_tokenizer
 from studio.data.versions import create_version, load_examples, pasted_source, version_folder
 from studio.errors import DataError, StudioError
 from studio.models.resolve import PACKAGED_REF
-from studio.templates import TEMPLATES
 from studio.ui.common import NO_APP, bind, bump, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_uploads
@@ -58,6 +57,8 @@ def _rejects_download(store, version: dict) -> str | None:
 
 def token_models(settings) -> list[tuple[str, str]]:
     """(label, base model ref) of the templates' base models this machine has, SmolLM2 first."""
+    from studio.templates import TEMPLATES
+
     out: dict[str, str] = {}
     for t in TEMPLATES.values():
         if t.base_model and t.method in ("lora", "qlora") and t.base_model not in out:

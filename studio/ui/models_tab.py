@@ -4,7 +4,7 @@ A saved model is a named, versioned configuration (the five config dicts + the f
 values) bound to a dataset version. Saving validates first and shows every problem at once.
 Saved models can be cloned into the form or deleted. Nothing heavy is imported when the tab
 is built; the first Validate reads the libraries' signatures (a few seconds, once).
-Widgets live in models_form; the pure decisions (which fields apply, version summary) in
+Widgets live in models_widgets; the pure decisions (which fields apply, version summary) in
 studio/ui/views/models.py.
 """
 
@@ -18,14 +18,14 @@ from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, MODEL_TYPES, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
-from studio.ui.models_form import (
+from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
+from studio.ui.models_sync import gather, wire_form_sync
+from studio.ui.models_widgets import (
     build_arch_widget,
     build_widget,
     delete_saved_model,
     template_state,
 )
-from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
-from studio.ui.models_sync import gather, wire_form_sync
 from studio.ui.views.config_form import (
     FORM_ORDER,
     MACHINE_KEYS,
