@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from studio.data.records import Example
 from studio.evaluate.scoring import target_logprobs
+from studio.vocab.examples import Example
 
 
 def encode_examples(examples: list[Example], tokenizer: Any, meta: dict[str, Any],

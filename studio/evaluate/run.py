@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.data.records import Example
 from studio.data.stats import normalise_label
 from studio.errors import ConfigError, DataError
 from studio.jobs.files import METRICS_FILE, STOP_FILE
 from studio.settings import Settings
+from studio.vocab.examples import Example
 
 log = logging.getLogger("studio.evaluate")
 RESULTS_FILE, BATCH_CSV = "results.json", "batch.csv"

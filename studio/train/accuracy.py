@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.data.records import Example
 from studio.data.stats import detect_task, normalise_label
+from studio.vocab.examples import Example
 
 MAX_EXAMPLES = 100  # a sample: each scored row costs time out of the training budget
 

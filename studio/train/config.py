@@ -14,15 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from studio.configs.schemas import refused
+from studio.configs.tolerance import rejected_share_problem
 from studio.configs.training_args import KEEP_CHECKPOINTS, TRAINER_DEFAULTS  # noqa: F401
 from studio.errors import ConfigError, DataError
 from studio.jobs.files import CONFIG_FILE
 from studio.settings import Settings
-
-MODEL_TYPES = ("causal", "seq2seq")
-METHODS = ("lora", "qlora", "full", "scratch")
-TOKENIZER_DEFAULTS = {"max_length": 256, "padding_side": "right", "prompt_format": "sections",
-                      "add_eos": True}  # fmt: skip
+from studio.vocab.models import ADAPTER_METHODS, METHODS, MODEL_TYPES, TOKENIZER_DEFAULTS
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:
@@ -36,9 +33,11 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid JSON ({exc}); write it again.") from exc
     problems = []
     if cfg.get("model_type") not in MODEL_TYPES:
-        problems.append(f"model_type must be one of {MODEL_TYPES}, got {cfg.get('model_type')!r}")
+        problems.append(
+            f"model_type must be one of {tuple(MODEL_TYPES)}, got {cfg.get('model_type')!r}"
+        )
     if cfg.get("method") not in METHODS:
-        problems.append(f"method must be one of {METHODS}, got {cfg.get('method')!r}")
+        problems.append(f"method must be one of {tuple(METHODS)}, got {cfg.get('method')!r}")
     if not cfg.get("base_model"):
         problems.append("base_model is empty: name a model folder, Hub id or packaged model")
     data = cfg.get("data") or {}
@@ -46,7 +45,7 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         problems.append("data.train (the path of train.jsonl) is missing")
     elif not Path(data["train"]).is_file():
         problems.append(f"data.train {data['train']} does not exist; add the dataset again")
-    if cfg.get("method") in ("lora", "qlora") and not cfg.get("peft"):
+    if cfg.get("method") in ADAPTER_METHODS and not cfg.get("peft"):
         problems.append(f"method {cfg.get('method')} needs LoRA settings in the peft dict")
     for section in ("model", "quantization", "peft", "tokenizer", "trainer"):
         if not isinstance(cfg.get(section, {}), dict):
@@ -68,17 +67,15 @@ def read_config(run_dir: Path) -> dict[str, Any]:
 def check_rejected_share(cfg: dict[str, Any]) -> None:
     """Raise a DataError when more rows were rejected than the tolerance allows."""
     data = cfg["data"]
-    n_rows, n_rejected = int(data.get("n_rows") or 0), int(data.get("n_rejected") or 0)
-    if n_rows <= 0 or n_rejected <= 0:
-        return
-    share = 100.0 * n_rejected / n_rows
-    tolerance = float(cfg.get("invalid_tolerance_pct", 10.0))
-    if not share <= tolerance:  # a NaN tolerance refuses, it never opens the gate
-        raise DataError(
-            f"{share:.1f}% of rows were rejected ({n_rejected} of {n_rows}), over the "
-            f"{tolerance:g}% tolerance; fix the rejected rows in the Inputs tab or raise the "
-            "invalid-data tolerance in the Models tab."
-        )
+    what = "the dataset version" if data.get("version_id") else "the dataset"
+    problem = rejected_share_problem(
+        int(data.get("n_rows") or 0),
+        int(data.get("n_rejected") or 0),
+        float(cfg.get("invalid_tolerance_pct", 10.0)),
+        what=what,
+    )
+    if problem:
+        raise DataError(problem)
 
 
 def settings_for(cfg: dict[str, Any]) -> Settings:

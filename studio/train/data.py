@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from studio.data.records import Example
 from studio.errors import DataError
 from studio.prompts import render
+from studio.vocab.examples import Example
 
 IGNORE = -100
 PROMPT_TAIL = 16  # prompt tokens always kept from the end (the answer cue)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from studio.configs import HYPER_FIELDS
+from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.schemas import ARCHITECTURE
 from studio.errors import StudioError
 from studio.templates import get_template
@@ -59,10 +60,10 @@ def template_state(settings, store, key: str, model_type: str, app_id: str,
     The validation share follows the chosen dataset version, so training does not re-split it.
     """
     t = get_template(key)
-    hyper = t.default_hyper()
+    hyper = default_hyper(t)
     if version := store.app_version(app_id, version_id):
         hyper["valid_pct"] = float(version["valid_pct"])
     base_box = gr.update(value=hyper["base_model"], interactive=not t.base_model)
     form = hyper_to_form(hyper)[1:]  # base_model has its own update above
     return [template_card(settings, key), base_box, *form,
-            *dicts_to_texts(t.default_dicts(model_type))]  # fmt: skip
+            *dicts_to_texts(default_dicts(t, model_type))]  # fmt: skip

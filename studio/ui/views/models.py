@@ -12,8 +12,9 @@ from typing import Any
 
 from studio import jsonsafe
 from studio.configs import detect_hardware
-from studio.models.resolve import SCRATCH_PREFIX
-from studio.templates import METHODS, MODEL_TYPES, TEMPLATES, get_template, templates_for_type
+from studio.configs.defaults import template_availability, trained_method, trains_adapter
+from studio.templates import TEMPLATES, get_template, templates_for_type
+from studio.vocab.models import METHODS, MODEL_TYPES
 
 ELEM_IDS = {"learning_rate": "models-lr"}
 # Help under a field says what the label does not: what the value changes, and typical values.
@@ -68,9 +69,8 @@ def form_layout(template_key: str, base_model: str = "") -> FormLayout:
     template = get_template(template_key)
     base = (base_model or "").strip() or template.base_model
     # A scratch:... ref typed into Custom builds a new model too.
-    scratch = template.method == "scratch" or base.startswith(SCRATCH_PREFIX)
-    method = "scratch" if scratch else template.method
-    adapter = method in ("lora", "qlora")
+    method = trained_method(template.method, base)
+    adapter = trains_adapter(method)
     note = ""
     if not adapter:
         note = (
@@ -148,7 +148,7 @@ def template_choices(settings, model_type: str) -> list[tuple[str, str]]:
     hardware = detect_hardware()
     choices = []
     for t in templates_for_type(model_type):
-        ok, _ = t.availability(settings, hardware) if t.base_model else (True, "")
+        ok, _ = template_availability(t, settings, hardware) if t.base_model else (True, "")
         note = "" if ok else (" (needs a CUDA GPU)" if t.needs_cuda and not hardware.cuda
                               else " (weights not on this machine)")  # fmt: skip
         choices.append((t.title + note, t.key))
@@ -166,7 +166,7 @@ def template_card(settings, key: str, base_model: str = "") -> str:
     """The Markdown card describing a template and whether it can train here."""
     t = get_template(key)
     base = base_model or t.base_model
-    ok, reason = t.availability(settings, detect_hardware(), base_model=base) if base else (
+    ok, reason = template_availability(t, settings, detect_hardware(), base) if base else (
         False, "Type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder below.")  # fmt: skip
     mark = "Available" if ok else "Not available yet"
     return (
