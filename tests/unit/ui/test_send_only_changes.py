@@ -6,9 +6,9 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from studio.configs.form import FORM_ORDER
 from studio.ui.common import changed, choices_update
 from studio.ui.models_problems import PROBLEM_CLASS, mark_fields
+from studio.ui.views.config_form import FORM_ORDER
 
 SKIP = gr.skip()
 
@@ -57,7 +57,7 @@ def test_mark_fields_touches_only_fields_whose_mark_changes():
 
 
 def test_page_shows_detects_crossed_answers():
-    from studio.ui.train_view import page_shows
+    from studio.ui.views.train import page_shows
 
     rows = [["job-b", "m v1", "cancelled", "1/18", "–", "–", "–", "2026-12-01 10:00", "0m05s"]]
     last = (("job-b",), rows, ("**Job job-b** — **cancelled**", "", None, "", False, True))

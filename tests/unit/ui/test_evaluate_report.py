@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from studio.evaluate.classification import classification_metrics
-from studio.evaluate.report import (
+from studio.ui.views.evaluate_report import (
     batch_frame,
     confusion_html,
     per_label_frame,
