@@ -12,13 +12,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.errors import ModelUnavailableError, NotFoundError, StudioError
-from studio.prompts.layout import PromptLayout, layout_for
+from studio.errors import ModelUnavailableError, NotFoundError
+from studio.jobs.trained import trained_model, trained_models
+from studio.prompts.layout import PromptLayout
 from studio.settings import Settings
+from studio.store.job_states import IMPORT
 
 JOB_PREFIX = "job:"
 BASE_PREFIX = "base:"
-MODEL_JOB_KINDS = ("train", "import")  # jobs whose RUN_DIR/adapter is a model to generate with
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,7 @@ def known_base_refs(settings: Settings) -> set[str]:
 
 def trained_bases(store) -> set[str]:
     """The bases the studio's own trained and imported models were made from."""
-    bases = set()
-    for job in store.list_jobs(status=("succeeded",)):
-        meta = Path(job["run_dir"]) / "adapter" / "studio.json"
-        if job.get("kind") in MODEL_JOB_KINDS and meta.is_file():
-            try:
-                base = json.loads(meta.read_text()).get("base_model")
-            except (OSError, ValueError):
-                continue
-            if isinstance(base, str) and base:
-                bases.add(base)
-    return bases
+    return {m.base_ref for m in trained_models(store) if m.base_ref}
 
 
 def resolve_spec(ref: str, store, settings: Settings) -> ModelSpec:
@@ -164,41 +155,17 @@ def _base_spec(inner: str, settings: Settings) -> ModelSpec:
 
 
 def _job_spec(job_id: str, store) -> ModelSpec:
-    try:
-        job = store.get_job(job_id)
-    except StudioError:
-        job = None
-    except Exception:
-        job = None
-    if job is None or job.get("kind") not in MODEL_JOB_KINDS:
-        raise NotFoundError(
-            f"No train or import job {job_id!r}; pick a trained model from the list."
-        )
-    what = "Import" if job["kind"] == "import" else "Train job"
-    if job["status"] != "succeeded":
-        raise NotFoundError(
-            f"{what} {job_id} is {job['status']}, not succeeded: only finished training runs "
-            "can generate. Wait for it to finish or pick another model."
-        )
-    adapter_dir = Path(job["run_dir"]) / "adapter"
-    meta_path = adapter_dir / "studio.json"
-    if not meta_path.is_file():
-        raise ModelUnavailableError(
-            f"{what} {job_id} has no model in its run folder (studio.json missing); the run "
-            "folder was moved or deleted. Train (or import) it again."
-        )
-    meta = json.loads(meta_path.read_text())
-    is_adapter = (adapter_dir / "adapter_config.json").is_file()
+    model = trained_model(store, job_id)
     return ModelSpec(
         ref=JOB_PREFIX + job_id,
-        label=job_label(store, job, meta),
-        model_type=meta.get("model_type", "causal"),
-        base_ref=meta.get("base_model", ""),
-        adapter_dir=str(adapter_dir) if is_adapter else "",
-        full_dir="" if is_adapter else str(adapter_dir),
-        prompt_format=meta.get("prompt_format", "sections"),
-        max_length=int(meta.get("max_length") or 0),
-        layout=layout_for(meta, job["run_dir"]),
+        label=job_label(store, model.job, model.meta),
+        model_type=model.model_type,
+        base_ref=model.base_ref,
+        adapter_dir=str(model.model_dir) if model.is_adapter else "",
+        full_dir="" if model.is_adapter else str(model.model_dir),
+        prompt_format=model.prompt_format,
+        max_length=model.max_length,
+        layout=model.layout,
     )
 
 
@@ -211,7 +178,7 @@ def job_label(store, job: dict, meta: dict | None = None) -> str:
             name = f"{model['name']} v{model['version']}"
         except Exception:
             name = ""
-    if not name and job.get("kind") == "import":
+    if not name and job.get("kind") == IMPORT:
         params = job.get("params") or {}
         name = f"{params.get('name') or params.get('source') or 'adapter'} (imported)"
     if not name:
@@ -226,12 +193,9 @@ def list_models(store, settings: Settings, app_id: str | None = None,
     generate the same way)."""
     rows = []
     own = {a["id"] for a in store.list_apps(owner=owner)} if owner is not None else None
-    for job in store.list_jobs(app_id=app_id, status=("succeeded",)):
-        if job.get("kind") not in MODEL_JOB_KINDS:
-            continue
+    for model in trained_models(store, app_id):
+        job = model.job
         if own is not None and job["app_id"] not in own:
-            continue
-        if not (Path(job["run_dir"]) / "adapter" / "studio.json").is_file():
             continue
         rows.append({"id": JOB_PREFIX + job["id"], "name": job_label(store, job),
                      "kind": "trained", "created": int(job.get("finished_at") or

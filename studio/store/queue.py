@@ -5,15 +5,44 @@ each owner's jobs keep their own first-come order, and the owners take turns, th
 served least recently going first. One owner who queues ten jobs therefore delays another
 owner's single job by at most one job, not ten. With one owner this is plain first come,
 first served, as before.
+
+Starting and stopping move a job's status with a guarded UPDATE, so two runners on one
+store (or a runner and the Apps tab's Delete) never both act on the same job:
+`claim_job` (queued -> running) and `close_active_jobs` (queued/running -> cancelled).
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
+
+from studio.store.job_states import ACTIVE_STATUSES, CANCELLED, QUEUED, RUNNING
 
 
 class QueueMixin:
-    """`fair_queue()`: queued jobs in the order they should start."""
+    """`fair_queue()`: queued jobs in the order they should start; claiming and closing."""
+
+    def claim_job(self, job_id: str) -> bool:
+        """Mark a queued job running (started now); False when someone else claimed it first
+        or it is no longer queued."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status = ?, started_at = ?, reason = '' WHERE id = ? AND status = ?",
+                (RUNNING, time.time(), job_id, QUEUED),
+            )
+            return cur.rowcount == 1
+
+    def close_active_jobs(self, job_ids: list[str], reason: str) -> None:
+        """Mark these jobs cancelled with `reason`, only those still queued or running (a
+        final status already written is kept)."""
+        marks = ", ".join("?" for _ in ACTIVE_STATUSES)
+        with self.transaction() as conn:
+            for job_id in job_ids:
+                conn.execute(
+                    "UPDATE jobs SET status = ?, finished_at = ?, reason = ? "
+                    f"WHERE id = ? AND status IN ({marks})",
+                    (CANCELLED, time.time(), reason, job_id, *ACTIVE_STATUSES),
+                )
 
     def fair_queue(self, max_running_per_owner: int | None = None) -> list[dict]:
         """Queued jobs, round-robin across owners; owners already running
