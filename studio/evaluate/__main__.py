@@ -1,6 +1,6 @@
 """The evaluation entry point: `python -m studio.evaluate RUN_DIR`.
 
-RUN_DIR/config.json is built by studio.evaluate.config.build_eval_config (the job runner adds
+RUN_DIR/config.json is built by studio.evaluate.build.build_eval_config (the job runner adds
 job_id / run_dir / kind). Writes metrics.jsonl (progress), train.log, results.json,
 batch.csv and, always, status.json = {"status", "reason", "summary"}. Stop with
 `touch RUN_DIR/STOP` or SIGTERM. Exit code 0 for succeeded/cancelled, 1 for failed.

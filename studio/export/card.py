@@ -17,21 +17,16 @@ from typing import Any
 from studio.data.records import Example
 from studio.errors import StudioError
 from studio.export.serving_card import serving_section
+from studio.jobs.run_folder import RunFolder
+from studio.jobs.trained import latest_evaluation
 from studio.prompts import render_prompt
 from studio.prompts.render import to_messages
+from studio.store.job_states import SUCCEEDED
 
 HYPER_KEYS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size",
               "gradient_accumulation_steps", "lr_scheduler_type", "warmup_steps",
               "weight_decay", "seed")  # fmt: skip
 PEFT_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules")
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
@@ -93,10 +88,8 @@ def _tokenizer(adapter: Path) -> Any:
 
 def _evaluation(store, job: dict) -> dict[str, Any]:
     """The numbers of the latest succeeded evaluation of this model ({} when none)."""
-    from studio.evaluate.config import latest_evaluation
-
     ev = latest_evaluation(store, job["app_id"], job["id"])
-    if not ev or ev["status"] != "succeeded":
+    if not ev or ev["status"] != SUCCEEDED:
         return {}
     return {k: v for k, v in (ev.get("summary") or {}).items() if isinstance(v, int | float)}
 
@@ -111,11 +104,10 @@ def model_card(store, job: dict, title: str = "", merged: bool = False,
                gguf_file: str = "") -> str:  # fmt: skip
     """README.md text for the trained model of `job` (a succeeded train / import job); with
     `gguf_file`, the card of a GGUF export of its merged model."""
-    adapter = Path(job["run_dir"]) / "adapter"
-    meta = _read_json(adapter / "studio.json")
-    cfg = _read_json(Path(job["run_dir"]) / "config.json")
-    base = public_base(str(meta.get("base_model") or _read_json(
-        adapter / "adapter_config.json").get("base_model_name_or_path", "unknown")))  # fmt: skip
+    run = RunFolder(job["run_dir"])
+    adapter, meta, cfg = run.adapter_dir, run.meta(), run.config()
+    base = public_base(str(meta.get("base_model") or run.adapter_config().get(
+        "base_model_name_or_path", "unknown")))  # fmt: skip
     fmt = meta.get("prompt_format", "sections")
     dataset, sample = _dataset(store, job, cfg)
     sample = sample or Example(instruction="What is the sentiment of this news?",

@@ -7,12 +7,12 @@ import json
 import tempfile
 from pathlib import Path
 
-from studio.evaluate.config import trained_job
 from studio.export.adapter import _model_title, merge_to_folder
 from studio.export.card import model_card
 from studio.export.gguf_writer import GGUF_TYPES, GGUFRefused, check_gguf_support, write_gguf
 from studio.export.paths import export_name, exports_dir, zip_folder
 from studio.export.serving_card import modelfile
+from studio.jobs.trained import trained_job
 from studio.settings import Settings
 
 __all__ = ["GGUF_TYPES", "GGUFRefused", "export_gguf_zip"]

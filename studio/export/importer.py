@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from studio import jsonsafe
 from studio.errors import StudioError, redact_paths
+from studio.jobs.run_folder import RunFolder
 from studio.prompts.layout import PromptLayout
 from studio.settings import Settings
 
@@ -272,7 +273,7 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
             load_tokenizer(base, settings).save_pretrained(staged)
         run_dir = store.app_dir(app_id) / "runs" / job_id
         run_dir.mkdir(parents=True)
-        shutil.move(str(staged), run_dir / "adapter")
+        shutil.move(str(staged), RunFolder(run_dir).adapter_dir)
     params = {"source": zip_path.name[:200], "base_model": base, "name": name[:100]}
     now = time.time()
     return store.create_job(app_id, None, "import", params, str(run_dir), job_id,

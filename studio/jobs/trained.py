@@ -18,7 +18,7 @@ from typing import Any
 from studio.errors import ModelUnavailableError, NotFoundError, StudioError
 from studio.jobs.run_folder import RunFolder
 from studio.prompts.layout import PromptLayout, layout_for
-from studio.store.job_states import IMPORT, MODEL_KINDS, SUCCEEDED
+from studio.store.job_states import ACTIVE_STATUSES, EVALUATE, IMPORT, MODEL_KINDS, SUCCEEDED
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,12 @@ def trained_version_id(store, job: dict) -> str | None:
         except StudioError:
             pass
     return (RunFolder(job["run_dir"]).config().get("data") or {}).get("version_id")
+
+
+def latest_evaluation(store, app_id: str, train_job_id: str) -> dict | None:
+    """The evaluate job to show for a trained model after a reload: the newest queued or
+    running one, else the newest finished one (None when it was never evaluated)."""
+    jobs = [j for j in store.list_jobs(app_id, kind=EVALUATE)  # newest first
+            if (j.get("params") or {}).get("train_job_id") == train_job_id]  # fmt: skip
+    live = [j for j in jobs if j["status"] in ACTIVE_STATUSES]
+    return (live or jobs or [None])[0]

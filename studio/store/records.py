@@ -12,9 +12,8 @@ import time
 from typing import Any
 
 from studio.errors import JobError, NotFoundError
-from studio.store.rows import new_id, remove_inside
-
 from studio.store.job_states import ACTIVE_STATUSES, JOB_STATUSES, QUEUED, TERMINAL_STATUSES
+from studio.store.rows import new_id, remove_inside
 
 __all__ = ["ACTIVE_STATUSES", "JOB_STATUSES", "TERMINAL_STATUSES", "RecordsMixin", "refuse_active"]
 

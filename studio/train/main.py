@@ -47,7 +47,7 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 
 def failure_reason(exc: BaseException) -> str:
     """One line saying what went wrong and what to change."""
-    from studio.train.runner import NanLossError
+    from studio.train.training import NanLossError
 
     text = str(exc)
     if isinstance(exc, MemoryError) or _is_out_of_memory(exc):
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from transformers.utils import logging as hf_logging
 
-        from studio.train.runner import run_training
+        from studio.train.training import run_training
 
         hf_logging.disable_progress_bar()
 

@@ -9,21 +9,21 @@ only folder the page serves files from. Heavy code is imported inside the handle
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import gradio as gr
 
 from studio.errors import StudioError
-from studio.evaluate.config import DEFAULT_METRICS
+from studio.evaluate.build import DEFAULT_METRICS
 from studio.evaluate.report import (
     batch_frame,
     confusion_html,
     evaluations_frame,
     per_label_frame,
-    read_results,
     roc_frame,
     summary_markdown,
 )
+from studio.jobs.run_folder import RunFolder
+from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.evaluate_progress import eval_progress, metrics_for_task, progress_lines
@@ -135,10 +135,9 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             return []
         names = {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)}
         out = []
-        for job in store.list_jobs(app_id, status=("succeeded",)):
-            if job["kind"] in ("train", "import"):
-                name = names.get(job["model_id"]) or f"imported {job['params'].get('source', '')}"
-                out.append((f"{name} · job {job['id'][:8]}", job["id"]))
+        for job in (m.job for m in trained_models(store, app_id)):
+            name = names.get(job["model_id"]) or f"imported {job['params'].get('source', '')}"
+            out.append((f"{name} · job {job['id'][:8]}", job["id"]))
         return out
 
     def refresh_lists(app_id: str, current: str | None):
@@ -154,8 +153,6 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     def on_model(app_id: str, job_id: str):
         """Default the version to the one the model was trained on; list its evaluations and
         re-attach to its live (else latest) evaluation, so a reload shows the progress."""
-        from studio.evaluate.config import latest_evaluation, trained_version_id
-
         if not job_id or not ctx.current_app(app_id):
             return gr.skip(), evaluations_frame([]), gr.skip(), ""
         job = ctx.job(job_id)
@@ -211,11 +208,11 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             job = ctx.job(ev_id) if ev_id else None
         except StudioError:
             job = None
-        results = read_results(job["run_dir"]) if job else None
+        results = RunFolder(job["run_dir"]).results() if job else None
         if not results:
             return "", None, "", None, None, None
         csv_out = None
-        src = Path(job["run_dir"]) / "batch.csv"
+        src = RunFolder(job["run_dir"]).batch_csv
         if src.is_file() and ctx.current_app(app_id):
             from studio.export.paths import exports_dir
 

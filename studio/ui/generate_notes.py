@@ -17,7 +17,7 @@ def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
     if not model_ref or not model_ref.startswith(JOB_PREFIX):
         return ""
     from studio.data.versions import load_examples
-    from studio.evaluate.config import trained_version_id
+    from studio.jobs.trained import trained_version_id
 
     try:
         job = (get_job or store.get_job)(model_ref[len(JOB_PREFIX) :])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
-from studio.jobs.runner import can_resume
+from studio.jobs.scheduler import can_resume
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.models_form import title as template_title

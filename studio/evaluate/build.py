@@ -1,4 +1,4 @@
-"""Build and read an evaluation run's config (RUN_DIR/config.json for kind "evaluate").
+"""Build an evaluation run's config (RUN_DIR/config.json for kind "evaluate").
 
     cfg = build_eval_config(store, settings, train_job_id, metrics=["perplexity", "batch"])
     job = runner.submit(app_id, model_id, kind="evaluate", config=cfg)
@@ -12,67 +12,22 @@ The config names everything the child needs; it never has to guess from the page
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
+from studio.data.versions import version_folder
 from studio.errors import ConfigError, NotFoundError, StudioError
+from studio.jobs.run_folder import RunFolder
+from studio.jobs.trained import trained_job, trained_version_id
 from studio.settings import Settings
+from studio.store.job_states import EVALUATE
 
 METRICS = ("perplexity", "classification", "text", "batch")
 DEFAULT_METRICS = ("perplexity", "classification", "text", "batch")
-TRAINED_KINDS = ("train", "import")
 MAX_EXAMPLES_LIMIT = 5000
 MAX_NEW_TOKENS_LIMIT = 512
-
-
-def trained_job(store, job_id: str) -> dict:
-    """A succeeded train/import job whose RUN_DIR/adapter exists, or a StudioError saying why."""
-    job = store.get_job(job_id)
-    if job["kind"] not in TRAINED_KINDS:
-        raise NotFoundError(f"Job {job_id} is a {job['kind']} job, not a trained model.")
-    if job["status"] != "succeeded":
-        raise StudioError(
-            f"Training job {job_id} is {job['status']}: only finished (succeeded) runs can be "
-            "evaluated or exported. Wait for it to finish or pick another model."
-        )
-    adapter = Path(job["run_dir"]) / "adapter"
-    if not adapter.is_dir():
-        raise NotFoundError(
-            f"Job {job_id} has no trained model at {adapter}; the run folder was moved or "
-            "deleted. Train again."
-        )
-    return job
-
-
-def _train_config(job: dict) -> dict[str, Any]:
-    try:
-        return json.loads((Path(job["run_dir"]) / "config.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def trained_version_id(store, job: dict) -> str | None:
-    """The dataset version a run was trained on (model row, else the run's config)."""
-    if job.get("model_id"):
-        try:
-            vid = store.get_model(job["model_id"]).get("dataset_version_id")
-            if vid:
-                return vid
-        except StudioError:
-            pass
-    return (_train_config(job).get("data") or {}).get("version_id")
-
-
-def latest_evaluation(store, app_id: str, train_job_id: str) -> dict | None:
-    """The evaluate job to show for a trained model after a reload: the newest queued or
-    running one, else the newest finished one (None when it was never evaluated)."""
-    jobs = [j for j in store.list_jobs(app_id, kind="evaluate")  # newest first
-            if (j.get("params") or {}).get("train_job_id") == train_job_id]  # fmt: skip
-    live = [j for j in jobs if j["status"] in ("queued", "running")]
-    return (live or jobs or [None])[0]
 
 
 def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:
@@ -111,8 +66,8 @@ def build_eval_config(store, settings: Settings, job_id: str,
         raise ConfigError(problems)
     job = trained_job(store, job_id)
     cfg: dict[str, Any] = {
-        "kind": "evaluate", "model_ref": f"job:{job_id}", "train_job_id": job_id,
-        "adapter_dir": str(Path(job["run_dir"]) / "adapter"), "train_run_dir": job["run_dir"],
+        "kind": EVALUATE, "model_ref": f"job:{job_id}", "train_job_id": job_id,
+        "adapter_dir": str(RunFolder(job["run_dir"]).adapter_dir), "train_run_dir": job["run_dir"],
         "app_id": job["app_id"], "model_id": job.get("model_id"), "dataset_version_id": None,
         "examples": "", "prompts_file": "", "split": "", "labels": [], "task": "",
         "metrics": list(dict.fromkeys(metrics)), "max_examples": int(max_examples),
@@ -129,8 +84,6 @@ def build_eval_config(store, settings: Settings, job_id: str,
             "This model has no dataset version to evaluate on: pick a dataset version or "
             "upload a prompts file."
         )
-    from studio.data.versions import version_folder
-
     if vid not in {v["id"] for v in store.list_dataset_versions(job["app_id"])}:
         raise NotFoundError(
             f"Dataset version {vid} is not part of this app; pick one from the list."
