@@ -7,7 +7,7 @@ The config names everything the child needs; it never has to guess from the page
 {"kind": "evaluate", "model_ref": "job:<id>", "adapter_dir", "train_job_id", "train_run_dir",
  "app_id", "model_id", "dataset_version_id", "examples": jsonl path or "", "prompts_file",
  "split", "labels", "metrics", "max_examples", "max_new_tokens", "batch_size",
- "studio_home", "models_dir", "db_path"}
+ "studio_home", "models_dir"}: studio.configs.runs.EvalRun, which the child reads back.
 """
 
 from __future__ import annotations
@@ -17,17 +17,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from studio.configs.runs import EVAL_METRICS, EvalRun, eval_settings_problems
 from studio.data.versions import version_folder
 from studio.errors import ConfigError, NotFoundError, StudioError
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import trained_job, trained_version_id
 from studio.settings import Settings
-from studio.store.job_states import EVALUATE
 
-METRICS = ("perplexity", "classification", "text", "batch")
-DEFAULT_METRICS = ("perplexity", "classification", "text", "batch")
-MAX_EXAMPLES_LIMIT = 5000
-MAX_NEW_TOKENS_LIMIT = 512
+METRICS = EVAL_METRICS
+DEFAULT_METRICS = EVAL_METRICS
 
 
 def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:
@@ -52,32 +50,21 @@ def build_eval_config(store, settings: Settings, job_id: str,
                       metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
                       prompts_file: str | Path | None = None, max_examples: int = 200,
                       max_new_tokens: int = 32, batch_size: int = 8) -> dict[str, Any]:  # fmt: skip
-    """The config for `runner.submit(app_id, model_id, "evaluate", config)`."""
-    problems = [
-        f"unknown metric {m!r}; use {', '.join(METRICS)}" for m in metrics if m not in METRICS
-    ]
-    if not metrics:
-        problems.append("choose at least one metric")
-    if not 1 <= int(max_examples) <= MAX_EXAMPLES_LIMIT:
-        problems.append(f"max_examples must be between 1 and {MAX_EXAMPLES_LIMIT}")
-    if not 1 <= int(max_new_tokens) <= MAX_NEW_TOKENS_LIMIT:
-        problems.append(f"max_new_tokens must be between 1 and {MAX_NEW_TOKENS_LIMIT}")
+    """The config for `runner.submit(app_id, model_id, "evaluate", config)` (an EvalRun's
+    dict); ConfigError lists every problem with the metrics and limits."""
+    problems = eval_settings_problems(metrics, max_examples, max_new_tokens)
     if problems:
         raise ConfigError(problems)
     job = trained_job(store, job_id)
-    cfg: dict[str, Any] = {
-        "kind": EVALUATE, "model_ref": f"job:{job_id}", "train_job_id": job_id,
-        "adapter_dir": str(RunFolder(job["run_dir"]).adapter_dir), "train_run_dir": job["run_dir"],
-        "app_id": job["app_id"], "model_id": job.get("model_id"), "dataset_version_id": None,
-        "examples": "", "prompts_file": "", "split": "", "labels": [], "task": "",
-        "metrics": list(dict.fromkeys(metrics)), "max_examples": int(max_examples),
-        "max_new_tokens": int(max_new_tokens), "batch_size": int(batch_size),
-        "studio_home": str(settings.home), "models_dir": str(settings.models_dir),
-        "db_path": str(settings.db_path),
-    }  # fmt: skip
+    run = EvalRun(adapter_dir=str(RunFolder(job["run_dir"]).adapter_dir),
+                  metrics=list(dict.fromkeys(metrics)), model_ref=f"job:{job_id}",
+                  train_job_id=job_id, train_run_dir=job["run_dir"], app_id=job["app_id"],
+                  model_id=job.get("model_id"), max_examples=int(max_examples),
+                  max_new_tokens=int(max_new_tokens), batch_size=int(batch_size),
+                  studio_home=str(settings.home), models_dir=str(settings.models_dir))  # fmt: skip
     if prompts_file:
-        cfg["prompts_file"] = _keep_upload(settings, job["app_id"], prompts_file)
-        return cfg
+        run.prompts_file = _keep_upload(settings, job["app_id"], prompts_file)
+        return run.to_dict()
     vid = dataset_version_id or trained_version_id(store, job)
     if not vid:
         raise StudioError(
@@ -94,7 +81,7 @@ def build_eval_config(store, settings: Settings, job_id: str,
     valid, train = folder / "valid.jsonl", folder / "train.jsonl"
     has_valid = valid.is_file() and valid.stat().st_size > 0
     # With no validation split, the training rows are the only data (said so in the results).
-    cfg.update(dataset_version_id=vid, examples=str(valid if has_valid else train),
-               split="valid" if has_valid else "train", task=stats.get("task", ""),
-               labels=list(stats.get("labels") or []))  # fmt: skip
-    return cfg
+    run.dataset_version_id, run.task = vid, stats.get("task", "")
+    run.examples, run.split = str(valid if has_valid else train), "valid" if has_valid else "train"
+    run.labels = list(stats.get("labels") or [])
+    return run.to_dict()

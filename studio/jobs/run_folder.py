@@ -31,6 +31,7 @@ STOP_FILE, RESULTS_FILE, BATCH_CSV = "STOP", "results.json", "batch.csv"
 CHECKPOINTS_DIR, ADAPTER_DIR, META_FILE = "checkpoints", "adapter", "studio.json"
 ADAPTER_CONFIG = "adapter_config.json"  # peft's file: the model folder holds an adapter
 CHECKPOINT_PREFIX, TRAINER_STATE = "checkpoint-", "trainer_state.json"
+BUDGET_FILE = "budget.json"  # a time-budgeted run's plan, kept across a resume
 
 
 def _number(x: Any) -> Any:
@@ -91,6 +92,10 @@ class RunFolder:
     @property
     def batch_csv(self) -> Path:
         return self.path / BATCH_CSV
+
+    @property
+    def budget_path(self) -> Path:
+        return self.path / BUDGET_FILE
 
     @property
     def checkpoints_dir(self) -> Path:

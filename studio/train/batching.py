@@ -19,7 +19,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from studio.train.data import IGNORE
+from studio.scoring.encode import IGNORE
 
 MEGABATCH = 32  # batches sorted together: larger = less padding, less shuffling
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from studio.evaluate.classification import classification_metrics
 from studio.evaluate.report import (
     batch_frame,
     confusion_html,
@@ -12,6 +11,7 @@ from studio.evaluate.report import (
     roc_frame,
     summary_markdown,
 )
+from studio.scoring.labels import classification_metrics
 
 
 def results() -> dict:
