@@ -15,7 +15,7 @@ import sys
 from studio.configs.runs import EvalRun
 from studio.jobs.child import JobProcess, StopRequest, run_job
 from studio.jobs.run_folder import RunFolder
-from studio.store.job_states import SUCCEEDED
+from studio.store.job_states import EVALUATE, SUCCEEDED
 
 OOM_ADVICE = ("Out of memory: lower the batch size or the number of examples, or evaluate on "
               "a machine with more memory.")  # fmt: skip
@@ -37,7 +37,7 @@ def evaluate_run(run: RunFolder, resume: bool) -> dict:  # noqa: ARG001 - evalua
 
 
 def main(argv: list[str] | None = None) -> int:
-    job = JobProcess(kind="evaluate", description=__doc__.split("\n")[0], work=evaluate_run,
+    job = JobProcess(kind=EVALUATE, description=__doc__.split("\n")[0], work=evaluate_run,
                      oom_advice=OOM_ADVICE, config_label="evaluation config",
                      activity="evaluation", resume_help="accepted; evaluations restart",
                      cancelled_reason=lambda run: "Stopped on request; no results saved.")  # fmt: skip

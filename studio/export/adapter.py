@@ -21,6 +21,7 @@ from studio.export.card import model_card, public_base
 from studio.export.paths import export_name, exports_dir, zip_folder
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import trained_job
+from studio.models.loading import read_meta
 from studio.settings import Settings
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -37,10 +38,12 @@ def _model_title(store, job: dict) -> str:
 def _public_base_in_config(folder: Path) -> None:
     """Name the packaged base by its Hub id in adapter_config.json: training recorded the
     machine-local folder of the converted model, which exists nowhere else."""
-    cfg_path, meta_path = folder / "adapter_config.json", folder / "studio.json"
+    cfg_path = folder / ADAPTER_FILES[0]
     try:
-        cfg, meta = json.loads(cfg_path.read_text()), json.loads(meta_path.read_text())
+        cfg, meta = json.loads(cfg_path.read_text()), read_meta(folder)
     except (OSError, ValueError):
+        return
+    if not meta:
         return
     public = public_base(str(meta.get("base_model") or ""))
     if isinstance(cfg, dict) and public != meta.get("base_model"):
@@ -85,7 +88,7 @@ def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
     import torch
     from peft import PeftModel
 
-    from studio.models.loading import load_model, read_meta
+    from studio.models.loading import load_model
 
     adapter = RunFolder(job["run_dir"]).adapter_dir
     if not (adapter / ADAPTER_FILES[0]).is_file():

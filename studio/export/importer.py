@@ -31,6 +31,7 @@ from studio.errors import StudioError, redact_paths
 from studio.jobs.run_folder import RunFolder
 from studio.prompts.layout import PromptLayout
 from studio.settings import Settings
+from studio.store.job_states import IMPORT, SUCCEEDED
 
 SIZE_FACTOR = 4  # an adapter zip may expand to 4x the upload limit
 MAX_RATIO = 100  # uncompressed / compressed per member; weights barely compress
@@ -276,6 +277,6 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
         shutil.move(str(staged), RunFolder(run_dir).adapter_dir)
     params = {"source": zip_path.name[:200], "base_model": base, "name": name[:100]}
     now = time.time()
-    return store.create_job(app_id, None, "import", params, str(run_dir), job_id,
-                            status="succeeded", reason="Imported adapter zip.", started_at=now,
+    return store.create_job(app_id, None, IMPORT, params, str(run_dir), job_id,
+                            status=SUCCEEDED, reason="Imported adapter zip.", started_at=now,
                             finished_at=now, summary={"imported": True})  # fmt: skip

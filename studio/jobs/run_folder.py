@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.models.loading import STUDIO_META
+
 CONFIG_FILE, METRICS_FILE, LOG_FILE, STATUS_FILE = (
     "config.json",
     "metrics.jsonl",
@@ -28,7 +30,7 @@ CONFIG_FILE, METRICS_FILE, LOG_FILE, STATUS_FILE = (
     "status.json",
 )
 STOP_FILE, RESULTS_FILE, BATCH_CSV = "STOP", "results.json", "batch.csv"
-CHECKPOINTS_DIR, ADAPTER_DIR, META_FILE = "checkpoints", "adapter", "studio.json"
+CHECKPOINTS_DIR, ADAPTER_DIR, META_FILE = "checkpoints", "adapter", STUDIO_META
 ADAPTER_CONFIG = "adapter_config.json"  # peft's file: the model folder holds an adapter
 CHECKPOINT_PREFIX, TRAINER_STATE = "checkpoint-", "trainer_state.json"
 BUDGET_FILE = "budget.json"  # a time-budgeted run's plan, kept across a resume
@@ -180,8 +182,9 @@ class RunFolder:
                 f.flush()
                 os.fsync(f.fileno())
 
-    def metrics(self) -> list[dict[str, Any]]:
-        """metrics.jsonl records in order; a resumed run's repeated steps keep the newest."""
+    def metrics(self, latest_only: bool = True) -> list[dict[str, Any]]:
+        """metrics.jsonl records in order; a resumed run's repeated steps keep the newest
+        (`latest_only` False: every record, as written)."""
         if not self.metrics_path.is_file():
             return []
         records: list[dict[str, Any]] = []
@@ -193,6 +196,8 @@ class RunFolder:
                 continue  # the line the child is writing right now
             if isinstance(rec, dict):
                 records.append({k: _number(v) for k, v in rec.items()})
+        if not latest_only:
+            return records
         # After a resume the steps since the last checkpoint are logged again: keep the last.
         latest: dict[tuple, int] = {}
         for i, rec in enumerate(records):

@@ -47,11 +47,13 @@ class QueueMixin:
     def fair_queue(self, max_running_per_owner: int | None = None) -> list[dict]:
         """Queued jobs, round-robin across owners; owners already running
         `max_running_per_owner` jobs (when given) wait until one of theirs finishes."""
+        marks = ", ".join("?" for _ in ACTIVE_STATUSES)
         jobs = self._query(
             "SELECT j.*, a.owner AS owner FROM jobs j JOIN apps a ON a.id = j.app_id "
-            "WHERE j.status IN ('queued', 'running') ORDER BY j.created_at, j.id"
+            f"WHERE j.status IN ({marks}) ORDER BY j.created_at, j.id",
+            ACTIVE_STATUSES,
         )
-        running = Counter(j["owner"] for j in jobs if j["status"] == "running")
+        running = Counter(j["owner"] for j in jobs if j["status"] == RUNNING)
         served = {
             r["owner"]: r["last"] or 0.0
             for r in self._query(
@@ -61,7 +63,7 @@ class QueueMixin:
         }
         waiting: dict[str, list[dict]] = defaultdict(list)
         for job in jobs:
-            if job["status"] == "queued":
+            if job["status"] == QUEUED:
                 waiting[job["owner"]].append(job)
         # Fewer running jobs first, then the owner served least recently, then who queued first.
         owners = sorted(waiting, key=lambda o: (running[o], served.get(o, 0.0),
@@ -84,9 +86,9 @@ class QueueMixin:
         """{'queued': n, 'running': m} for one owner's jobs."""
         rows = self._query(
             "SELECT j.status AS status, COUNT(*) AS n FROM jobs j JOIN apps a ON a.id = j.app_id "
-            "WHERE a.owner = ? AND j.status IN ('queued', 'running') GROUP BY j.status",
-            (owner,),
+            "WHERE a.owner = ? AND j.status IN (?, ?) GROUP BY j.status",
+            (owner, QUEUED, RUNNING),
         )
-        counts = {"queued": 0, "running": 0}
+        counts = {QUEUED: 0, RUNNING: 0}
         counts.update({r["status"]: r["n"] for r in rows})
         return counts

@@ -22,6 +22,7 @@ import os
 from studio.jobs import child
 from studio.jobs.child import JobProcess, run_job
 from studio.jobs.run_folder import RunFolder
+from studio.store.job_states import TRAIN
 
 OOM_ADVICE = (
     "Out of memory: lower the batch size (raise gradient accumulation to keep the same "
@@ -63,7 +64,7 @@ def train(run: RunFolder, resume: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    job = JobProcess(kind="train", description=__doc__.split("\n")[0], work=train,
+    job = JobProcess(kind=TRAIN, description=__doc__.split("\n")[0], work=train,
                      oom_advice=OOM_ADVICE, config_label="run config", activity="training",
                      cancelled_reason=interrupted_reason,
                      main_process=is_main_process())  # fmt: skip

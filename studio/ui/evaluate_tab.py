@@ -24,6 +24,7 @@ from studio.evaluate.report import (
 )
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
+from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.evaluate_progress import eval_progress, metrics_for_task, progress_lines
@@ -197,11 +198,11 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             job = ctx.job(ev_id)
         except StudioError:
             return "That evaluation no longer exists.", gr.skip()
-        if job["status"] in ("queued", "running"):
+        if job["status"] in ACTIVE_STATUSES:
             where = eval_progress(progress_lines(job["run_dir"])) if job["run_dir"] else ""
             return f"Evaluation **{job['status']}** — {where}", gr.skip()
         text = f"Evaluation **{job['status']}**: {job.get('reason') or ''}"
-        return text, (ev_id if job["status"] == "succeeded" and already != ev_id else gr.skip())
+        return text, (ev_id if job["status"] == SUCCEEDED and already != ev_id else gr.skip())
 
     def show(ev_id: str, app_id: str):
         try:
@@ -226,7 +227,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         if not ev_id:
             raise StudioError("No evaluation to cancel: start one with Evaluate.")
         job = ctx.runner.cancel(ev_id)
-        gr.Info("Stopping the evaluation." if job["status"] == "running" else "Cancelled.")
+        gr.Info("Stopping the evaluation." if job["status"] == RUNNING else "Cancelled.")
 
     def pick_history(evt: gr.SelectData, table):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index

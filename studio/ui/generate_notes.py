@@ -8,6 +8,7 @@ from collections import Counter
 from studio.errors import StudioError
 from studio.generate.refs import JOB_PREFIX
 from studio.settings import available_cores, training_threads
+from studio.store.job_states import RUNNING, TRAIN
 
 
 def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
@@ -31,7 +32,7 @@ def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
 
 def cpu_note(store) -> str:
     """A line for the Generate tab while a training job runs on this machine's CPU."""
-    running = [j for j in store.list_jobs(status=("running",)) if j.get("kind") == "train"]
+    running = [j for j in store.list_jobs(status=(RUNNING,)) if j.get("kind") == TRAIN]
     if not running:
         return ""
     cores = available_cores()
