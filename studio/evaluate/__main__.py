@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from studio.configs.runs import EvalRun
+from studio.evaluate.run import evaluate, summary_of
 from studio.jobs.child import JobProcess, StopRequest, run_job
 from studio.jobs.run_folder import RunFolder
 from studio.store.job_states import EVALUATE, SUCCEEDED
@@ -24,9 +25,6 @@ STOP_NOTICE = "stopping after this batch, without results (Ctrl-C again quits at
 
 def evaluate_run(run: RunFolder, resume: bool) -> dict:  # noqa: ARG001 - evaluations restart
     """The evaluation job's work: score, write results.json, return the status dict."""
-    # Imported here: scoring loads torch, and a failure to import it must end in status.json.
-    from studio.evaluate.run import evaluate, summary_of
-
     cfg = EvalRun.from_json(run.config_path)
     cfg.run_dir = cfg.run_dir or str(run.path)
     stop = StopRequest(run.path, notice=STOP_NOTICE)

@@ -21,7 +21,8 @@ from studio.export.card import model_card, public_base
 from studio.export.paths import export_name, exports_dir, zip_folder
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import trained_job
-from studio.models.loading import read_meta
+from studio.models.hf import hf_ready
+from studio.models.loading import load_model, read_meta
 from studio.settings import Settings
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -82,13 +83,9 @@ def export_adapter_zip(store, settings: Settings, job_id: str) -> Path:
 
 def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
     """Merge the adapter into a float32 copy of its base and save the full model to `dest`."""
-    from studio.models.hf import hf_ready
-
     hf_ready()
     import torch
     from peft import PeftModel
-
-    from studio.models.loading import load_model
 
     adapter = RunFolder(job["run_dir"]).adapter_dir
     if not (adapter / ADAPTER_FILES[0]).is_file():

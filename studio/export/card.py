@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from studio.data.records import Example
+from studio.data.versions import version_folder
 from studio.errors import StudioError
 from studio.export.serving_card import serving_section
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import latest_evaluation
+from studio.models.hf import hf_ready
+from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
 from studio.prompts import render_prompt
 from studio.prompts.render import to_messages
 from studio.store.job_states import SUCCEEDED
@@ -40,8 +43,6 @@ def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
     if not vid:
         return "", None
     try:
-        from studio.data.versions import version_folder
-
         version = store.get_dataset_version(vid)
     except StudioError:
         return f"version {vid} (deleted)", None
@@ -63,8 +64,6 @@ def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
 
 def public_base(ref: str) -> str:
     """The id a user outside the studio loads the base with (the packaged ref -> its Hub id)."""
-    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
-
     return PACKAGED_HUB_ID if ref == PACKAGED_REF else ref
 
 
@@ -75,8 +74,6 @@ def _is_hub_id(ref: str) -> bool:
 def _tokenizer(adapter: Path) -> Any:
     """The tokenizer saved next to the adapter (its chat template), or None."""
     try:
-        from studio.models.hf import hf_ready
-
         hf_ready()
         from transformers import AutoTokenizer
 

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from studio.errors import ModelUnavailableError, NotFoundError
 from studio.jobs.trained import trained_model, trained_models
+from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF, model_availability
 from studio.prompts.layout import PromptLayout
 from studio.settings import Settings
 from studio.store.job_states import IMPORT
+from studio.templates import TEMPLATES
 
 JOB_PREFIX = "job:"
 BASE_PREFIX = "base:"
@@ -51,10 +53,6 @@ class ModelSpec:
 
 def _template_base(key: str) -> tuple[str, str, str] | None:
     """(base_model, model_type, title) of a template key, or None if the registry lacks it."""
-    try:
-        from studio.templates import TEMPLATES
-    except ImportError:  # the registry is optional
-        return None
     template = TEMPLATES.get(key)
     if template is None or not template.base_model:
         return None
@@ -63,13 +61,7 @@ def _template_base(key: str) -> tuple[str, str, str] | None:
 
 def known_base_refs(settings: Settings) -> set[str]:
     """What may follow "base:" in any ref: template keys, their base models, the packaged one."""
-    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
-
     known = {PACKAGED_REF, PACKAGED_HUB_ID}
-    try:
-        from studio.templates import TEMPLATES
-    except ImportError:
-        return known
     for t in TEMPLATES.values():
         if t.base_model and not t.base_model.startswith("scratch:"):
             known |= {t.key, t.base_model}
@@ -131,8 +123,6 @@ def names_server_folder(name: str) -> bool:
 
 
 def _base_spec(inner: str, settings: Settings) -> ModelSpec:
-    from studio.models.resolve import PACKAGED_REF, model_availability
-
     inner = inner or PACKAGED_REF
     model_type, label = "causal", f"{inner} (base)"
     template = _template_base(inner)
@@ -206,16 +196,8 @@ def list_models(store, settings: Settings, app_id: str | None = None,
 
 def base_models(settings: Settings) -> list[dict]:
     """The templates' base models that can load here (the packaged default at least)."""
-    from studio.models.resolve import PACKAGED_REF, model_availability
-
     out, seen = [], set()
-    try:
-        from studio.templates import TEMPLATES
-
-        templates = list(TEMPLATES.values())
-    except ImportError:
-        templates = []
-    for t in templates:
+    for t in TEMPLATES.values():
         if not t.base_model or t.base_model in seen or t.base_model.startswith("scratch:"):
             continue
         if t.needs_cuda or not model_availability(t.base_model, settings)[0]:

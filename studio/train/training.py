@@ -33,6 +33,7 @@ from studio.train.callbacks import MetricsCallback, perplexity
 from studio.train.config import check_rejected_share, settings_for
 from studio.train.data import load_splits, tokenize_all
 from studio.train.extras import StudioTrainerMixin, configure_extras
+from studio.train.model import build_model, build_tokenizer, count_parameters
 
 log = logging.getLogger("studio.train")
 
@@ -140,8 +141,6 @@ def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path
 def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     """Train per RUN_DIR/config.json; returns {"status", "reason", "summary"}."""
     import torch
-
-    from studio.train.model import build_model, build_tokenizer, count_parameters
 
     started = time.time()
     run_dir = Path(run_dir)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from studio.data.versions import load_examples
 from studio.errors import StudioError
 from studio.generate.refs import JOB_PREFIX
+from studio.jobs.trained import trained_version_id
 from studio.settings import available_cores, training_threads
 from studio.store.job_states import RUNNING, TRAIN
 
@@ -17,9 +19,6 @@ def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
     `get_job` reads the job row for the caller (the page passes its ownership check)."""
     if not model_ref or not model_ref.startswith(JOB_PREFIX):
         return ""
-    from studio.data.versions import load_examples
-    from studio.jobs.trained import trained_version_id
-
     try:
         job = (get_job or store.get_job)(model_ref[len(JOB_PREFIX) :])
         version_id = trained_version_id(store, job)
