@@ -42,9 +42,11 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     ctx = UIContext(settings=settings, store=store, runner=runner)
     blocks = ctx.blocks = build_blocks(ctx)
     api = fastapi.FastAPI(title="TextGen Studio")
+    from gradio.oauth import _add_oauth_routes  # Gradio's own Hugging Face OAuth routes
+
     from studio.signin import install_sign_in
 
-    auth_dependency = install_sign_in(api, store, settings)
+    auth_dependency = install_sign_in(api, store, settings, add_hf_routes=_add_oauth_routes)
     if not settings.signed_in and not settings.loopback:
         log.warning(
             "SIGN-IN IS OFF while listening on %s: anyone who reaches this port can see, "

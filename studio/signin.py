@@ -1,6 +1,6 @@
 """Sign-in for the mounted page, the Gradio API and /v1: who is asking?
 
-    auth = install_sign_in(api, store, settings)     # before gr.mount_gradio_app(...)
+    auth = install_sign_in(api, store, settings, add_hf_routes=...)  # before mounting
     gr.mount_gradio_app(api, blocks, "/", auth_dependency=auth, ...)
 
 Gradio's `auth_dependency` (a function request -> user name or None) is the mechanism
@@ -83,10 +83,12 @@ def _session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def install_sign_in(api, store, settings: Settings):
+def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
     """Add the session middleware, login routes and page redirect to `api` when sign-in is on.
 
-    Returns the auth_dependency for gr.mount_gradio_app, or None when sign-in is off.
+    `add_hf_routes(api)` installs the Hugging Face OAuth routes (the web layer passes Gradio's
+    own), used when sign-in is "hf". Returns the auth_dependency for gr.mount_gradio_app, or
+    None when sign-in is off.
     """
     if not settings.signed_in:
         return None
@@ -102,9 +104,9 @@ def install_sign_in(api, store, settings: Settings):
     api.add_middleware(LoginRedirect, login_url=login_url, who=auth_dependency)
 
     if settings.sign_in == "hf":
-        from gradio.oauth import _add_oauth_routes  # Gradio's own HF OAuth routes
-
-        _add_oauth_routes(api)
+        if add_hf_routes is None:
+            raise ValueError("sign-in with Hugging Face needs the OAuth routes (add_hf_routes)")
+        add_hf_routes(api)
         api.add_middleware(SessionMiddleware, secret_key=_session_secret(settings),
                            same_site="none", https_only=True)  # fmt: skip
     else:

@@ -231,10 +231,17 @@ def build_generate_tab(ctx: UIContext) -> None:
         except StudioError as exc:
             return f"(cannot render: {exc})"
 
-    for comp in (model, instruction, input_text):
-        comp.change(
-            render_preview, [model, instruction, input_text], [preview], api_visibility="private"
-        )
+    # One listener for all three fields: while a render runs, further edits queue a single
+    # rerun with the latest values, so the preview always ends on what the form holds now.
+    gr.on(
+        [model.change, instruction.change, input_text.change],
+        render_preview,
+        [model, instruction, input_text],
+        [preview],
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
 
     @user_errors
     def generate(model: str, mode: str, instruction: str, input_text: str, text: str,

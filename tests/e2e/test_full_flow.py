@@ -157,7 +157,8 @@ def test_from_upload_to_generated_text(studio_server, page, browser, packaged_mo
     # 5. Generate: the tuned model, the prompt rendered as in training, streamed.
     _tab(page, "Generate")
     pick(page, "gen-model", "Trained: sentiment-lora")
-    fill(page, "gen-instruction", INSTRUCTION)
+    # The tuned model offers the instruction it was trained on; the user then types the input.
+    expect(page.locator("#gen-instruction textarea")).to_have_value(INSTRUCTION, timeout=MINUTE)
     fill(page, "gen-input", "Shares of Northwind Energy fell 12% after it cut its forecast.")
     preview = page.locator("#gen-prompt-preview textarea")
     expect(preview).to_have_value(re.compile(r"### Human: Shares of Northwind.*### Assistant:"),

@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 from types import SimpleNamespace
 
-from studio.signin import SESSION_KEY, user_from_request
+import fastapi
+import pytest
+
+from studio.signin import SESSION_KEY, install_sign_in, user_from_request
 from studio.users import add_user, check_login, hash_password, read_users, verify_password
 
 
@@ -47,3 +50,13 @@ def test_a_bearer_key_wins_and_a_wrong_one_is_nobody(store, settings):
     assert user_from_request(wrong, store, s) is None  # never falls back to the session
     assert store.list_api_keys("bob")[0]["last_used_at"] is not None
     assert secret not in str(store._query("SELECT * FROM api_keys"))
+
+
+def test_hf_mode_installs_the_oauth_routes_it_is_given(store, settings):
+    s = dataclasses.replace(settings, sign_in="hf")
+    installed = []
+    api = fastapi.FastAPI()
+    auth = install_sign_in(api, store, s, add_hf_routes=installed.append)
+    assert installed == [api] and callable(auth)
+    with pytest.raises(ValueError, match="OAuth routes"):
+        install_sign_in(fastapi.FastAPI(), store, s)
