@@ -51,7 +51,9 @@ def test_entry_point_writes_results_and_the_runner_stores_them(store, settings, 
     assert outcome["status"] == "succeeded" and "store_error" not in outcome["summary"]
     evals = store.list_evaluations(run["app_id"], run["model_id"])
     assert len(evals) == 1 and evals[0]["job_id"] == job["id"]
-    assert evals[0]["results"]["train_job_id"] == run["job_id"] and "batch" not in evals[0]["results"]
+    assert (
+        evals[0]["results"]["train_job_id"] == run["job_id"] and "batch" not in evals[0]["results"]
+    )
     assert evals[0]["results"]["perplexity"]["tuned"]["perplexity"] == pytest.approx(
         ppl["tuned"]["perplexity"])  # fmt: skip
 
