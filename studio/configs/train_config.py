@@ -15,6 +15,7 @@ from typing import Any
 
 from studio.configs.hardware import Hardware, detect_hardware
 from studio.configs.hyper import DEFAULT_HYPER
+from studio.configs.runs import TrainRun
 from studio.configs.saving import split_config
 from studio.configs.validate import check
 from studio.errors import DataError, ModelUnavailableError, StudioError
@@ -40,7 +41,8 @@ def _method(template_method: str, base: str, dicts: dict[str, dict]) -> str:
 
 
 def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[str, Any]:
-    """The RUN_DIR/config.json content for training this saved model (shared contract)."""
+    """The RUN_DIR/config.json content for training this saved model: a TrainRun's dict
+    (studio.configs.runs), which the training process reads back."""
     row = store.get_model(model_id)
     template = get_template(row["template"])
     dicts, hyper = split_config(row["config"])
@@ -73,20 +75,21 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
         "response_only": bool(hyper["response_only"]),
         "resplit": resplit,
     }
-    return {
-        "model_type": row["model_type"],
-        "method": _method(template.method, base, dicts),
-        "template": template.key,
-        "base_model": base,
+    run = TrainRun(
+        model_type=row["model_type"],
+        method=_method(template.method, base, dicts),
+        template=template.key,
+        base_model=base,
         **dicts,
-        "data": data,
-        "invalid_tolerance_pct": float(hyper["invalid_tolerance_pct"]),
-        "time_budget_min": float(hyper.get("time_budget_min") or 0),
-        "studio_home": str(settings.home),
-        "models_dir": str(settings.models_dir),
-        "model_id": row["id"],
-        "model_name": f"{row['name']} v{row['version']}",
-    }
+        data=data,
+        invalid_tolerance_pct=float(hyper["invalid_tolerance_pct"]),
+        time_budget_min=float(hyper.get("time_budget_min") or 0),
+        studio_home=str(settings.home),
+        models_dir=str(settings.models_dir),
+        model_id=row["id"],
+        model_name=f"{row['name']} v{row['version']}",
+    )
+    return run.to_dict()
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

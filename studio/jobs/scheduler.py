@@ -22,6 +22,7 @@ from typing import Any
 
 import psutil
 
+from studio.configs.runs import EvalRun, TrainRun
 from studio.errors import JobError
 from studio.jobs.launch import build_command, launch, run_launch_settings
 from studio.jobs.limits import check_queue_room
@@ -107,9 +108,13 @@ class JobRunner:
             self._start_queued()
 
     # -- the queue -------------------------------------------------------------------
-    def submit(self, app_id: str, model_id: str | None, kind: str, config: dict[str, Any],
+    def submit(self, app_id: str, model_id: str | None, kind: str,
+               config: dict[str, Any] | TrainRun | EvalRun,
                params: dict[str, Any] | None = None) -> dict:  # fmt: skip
-        """Queue a job: writes RUN_DIR/config.json and the job row (status queued)."""
+        """Queue a job: writes RUN_DIR/config.json (a TrainRun / EvalRun or its dict) and the
+        job row (status queued)."""
+        if isinstance(config, TrainRun | EvalRun):
+            config = config.to_dict()
         if kind not in KINDS:
             raise JobError(f"Unknown job kind {kind!r}; use one of {KINDS}.")
         check_queue_room(self.store, self.settings, app_id)
