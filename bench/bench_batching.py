@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from studio.data.records import Example  # noqa: E402
 from studio.settings import Settings  # noqa: E402
+from studio.vocab.examples import Example  # noqa: E402
 
 WORDS = "the bees forage on clover while the hive keeps its brood warm and the keeper".split()
 

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_batching import make_examples  # noqa: E402
 
-from studio.data.records import Example  # noqa: E402
 from studio.settings import Settings  # noqa: E402
+from studio.vocab.examples import Example  # noqa: E402
 
 THREADS = 0
 FPB = ROOT.parent / "shared" / "datasets" / "financial_phrasebank_75agree_train.csv"

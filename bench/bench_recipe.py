@@ -108,21 +108,21 @@ def upload(store, settings, app_id: str, name: str, path: Path, valid_pct: float
 def train(store, settings, runner, app_id: str, version_id: str, name: str, overrides: dict,
           budget_min: float | None, max_steps: int | None) -> dict:  # fmt: skip
     """Save the model from the default template + overrides, queue it, train it; the job."""
-    from studio.configs import check_trainable
+    from studio.configs import check_trainable, default_dicts, default_hyper
     from studio.configs.hyper import apply_hyperparameters
     from studio.configs.saving import save_model
     from studio.jobs.launch import build_command, child_env
     from studio.templates import DEFAULT_TEMPLATE, get_template
 
     template = get_template(DEFAULT_TEMPLATE)
-    hyper = {**template.default_hyper(), **overrides}
+    hyper = {**default_hyper(template), **overrides}
     # The form takes the validation share from the chosen version (no re-split).
     hyper["valid_pct"] = float(store.get_dataset_version(version_id)["valid_pct"])
     if budget_min is not None:
         hyper["time_budget_min"] = budget_min
     if max_steps:
         hyper["max_steps"], hyper["time_budget_min"] = max_steps, 0.0
-    dicts = apply_hyperparameters(template.default_dicts("causal"), hyper)
+    dicts = apply_hyperparameters(default_dicts(template, "causal"), hyper)
     model = save_model(store, app_id, name, template.key, "causal", version_id, hyper, dicts)
     config = check_trainable(store, settings, model["id"])
     job = runner.submit(app_id, model["id"], "train", config)

@@ -43,5 +43,10 @@ class ModelUnavailableError(StudioError):
     """Base weights that cannot be loaded here (not cached, no network, needs CUDA...)."""
 
 
+class ImportRefused(StudioError):
+    """An imported adapter zip that failed a safety or format check; the message says which
+    and how to fix it."""
+
+
 class JobError(StudioError):
     """A job that cannot be started, cancelled or resumed in its current state."""

@@ -5,6 +5,7 @@ from studio.configs import validate, check, apply_hyperparameters, build_train_c
 
 from __future__ import annotations
 
+from studio.configs.defaults import default_dicts, default_hyper, template_availability
 from studio.configs.fields import FieldSpec, check_value
 from studio.configs.hardware import CPU_ONLY, Hardware, detect_hardware
 from studio.configs.hyper import (
@@ -18,18 +19,15 @@ from studio.configs.hyper import (
 )
 from studio.configs.saving import model_config, save_model, split_config
 from studio.configs.schemas import REFUSED, SCHEMAS, SECTIONS, library_keys
-from studio.configs.train_config import (
-    build_train_config,
-    check_trainable,
-    rejected_share_problem,
-    version_dir,
-)
+from studio.configs.tolerance import rejected_share, rejected_share_problem
+from studio.configs.trainable import build_train_config, check_trainable, version_dir
 from studio.configs.validate import check, validate
 
 __all__ = [
     "CPU_ONLY", "DEFAULT_HYPER", "HYPER_FIELDS", "LINKS", "PRECISIONS", "REFUSED", "SCHEMAS",
     "SECTIONS", "FieldSpec", "Hardware", "apply_hyperparameters", "build_train_config", "check",
-    "check_trainable", "check_value", "detect_hardware", "hyperparameters_from_dicts",
-    "library_keys", "model_config", "parse_target_modules", "rejected_share_problem",
-    "save_model", "split_config", "validate", "version_dir",
+    "check_trainable", "check_value", "default_dicts", "default_hyper", "detect_hardware",
+    "hyperparameters_from_dicts", "library_keys", "model_config", "parse_target_modules",
+    "rejected_share", "rejected_share_problem", "save_model", "split_config",
+    "template_availability", "validate", "version_dir",
 ]  # fmt: skip

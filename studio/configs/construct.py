@@ -21,7 +21,9 @@ from typing import Any
 
 from studio.configs.training_args import TRAINER_DEFAULTS, training_arguments
 from studio.models.architecture import base_config, layer_count, meta_model
+from studio.models.hf import hf_ready
 from studio.settings import Settings
+from studio.vocab.models import task_type
 
 log = logging.getLogger(__name__)
 _SCHEDULE_STEPS = 20  # a short run: enough for every schedule to read all of its options
@@ -57,8 +59,6 @@ def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list
 def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     """Construct (and step) the scheduler the trainer will build from these settings."""
     kwargs = trainer.get("lr_scheduler_kwargs") or {}
-    from studio.models.hf import hf_ready
-
     hf_ready()
     import torch
     from transformers import get_scheduler
@@ -113,7 +113,7 @@ def lora_problems(peft: dict[str, Any], base: str, model_type: str,
     from peft import LoraConfig, get_peft_model
 
     kwargs = dict(peft)
-    kwargs.setdefault("task_type", "SEQ_2_SEQ_LM" if model_type == "seq2seq" else "CAUSAL_LM")
+    kwargs.setdefault("task_type", task_type(model_type))
     try:
         with torch.device("meta"):
             get_peft_model(model, LoraConfig(**kwargs))

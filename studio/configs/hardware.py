@@ -34,7 +34,8 @@ class Hardware:
 CPU_ONLY = Hardware()
 
 
-def _gpu_driver_present() -> bool:
+def gpu_driver_present() -> bool:
+    """Whether a GPU driver is loaded (checked without importing torch)."""
     # NVIDIA exposes these as soon as its driver is loaded; ROCm exposes /dev/kfd.
     probes = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd")
     return any(Path(p).exists() for p in probes)
@@ -43,7 +44,7 @@ def _gpu_driver_present() -> bool:
 @functools.lru_cache(maxsize=1)
 def detect_hardware() -> Hardware:
     """This machine's Hardware (cached; torch is imported only when a GPU driver is present)."""
-    if "torch" not in sys.modules and not _gpu_driver_present():
+    if "torch" not in sys.modules and not gpu_driver_present():
         return CPU_ONLY
     import torch
 

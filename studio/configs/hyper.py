@@ -11,33 +11,44 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from studio.configs.fields import FieldSpec as F
-from studio.configs.schemas import SCHEDULERS
+from studio.configs.schemas import SCHEMAS
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
+
+def _dict_key(section: str, key: str, help: str | None = None) -> F:
+    """The spec of the dict key a form field is written to (studio.configs.schemas), so the
+    two never disagree on type or range; `help` words it for the form where it differs."""
+    spec = SCHEMAS[section][key]
+    return spec if help is None else replace(spec, help=help)
+
+
+# The form's fields. A field written into a dict key takes that key's spec from the schema
+# table; only fields the dicts lack, or that mean something else in the form (max_steps:
+# 0 = no limit; warmup_steps: whole steps only), are declared here.
 HYPER_FIELDS: dict[str, F] = {
-    "base_model": F(
-        "str",
+    "base_model": _dict_key(
+        "model",
+        "base_model",
         "Hugging Face model id (owner/name, or a bare name like gpt2) or a local folder",
-        max_len=500,
     ),
-    "epochs": F("float", "passes over the training data", min=0, min_exclusive=True, max=1000),
-    "learning_rate": F("float", "peak learning rate", min=0, min_exclusive=True, max=1),
-    "lr_scheduler": F("choice", "learning-rate schedule", choices=SCHEDULERS),
+    "epochs": _dict_key("trainer", "num_train_epochs"),
+    "learning_rate": _dict_key("trainer", "learning_rate"),
+    "lr_scheduler": _dict_key("trainer", "lr_scheduler_type"),
     "warmup_steps": F("int", "steps of linear warm-up", min=0),
-    "batch_size": F("int", "examples per step", min=1, max=4096),
-    "grad_accum": F("int", "steps summed before each update", min=1, max=4096),
-    "max_length": F("int", "longest example in tokens", min=8, max=32768),
-    "lora_r": F("int", "LoRA rank", min=1, max=1024),
-    "lora_alpha": F("float", "LoRA alpha", min=0, min_exclusive=True, max=4096),
-    "lora_dropout": F("float", "LoRA dropout", min=0, max=1, max_exclusive=True),
-    "target_modules": F("name_list", "modules that get an adapter", choices=("all-linear",)),
+    "batch_size": _dict_key("trainer", "per_device_train_batch_size"),
+    "grad_accum": _dict_key("trainer", "gradient_accumulation_steps"),
+    "max_length": _dict_key("tokenizer", "max_length", "longest example in tokens"),
+    "lora_r": _dict_key("peft", "r"),
+    "lora_alpha": _dict_key("peft", "lora_alpha", "LoRA alpha"),
+    "lora_dropout": _dict_key("peft", "lora_dropout", "LoRA dropout"),
+    "target_modules": _dict_key("peft", "target_modules"),
     "valid_pct": F("float", "share of rows held out for validation (%)", min=0, max=50),
-    "seed": F("int", "random seed", min=0, max=2**32 - 1),
+    "seed": _dict_key("trainer", "seed"),
     "precision": F("choice", "training precision", choices=PRECISIONS),
     "invalid_tolerance_pct": F(
         "float", "stop when more than this % of rows were rejected", min=0, max=100
@@ -51,13 +62,21 @@ HYPER_FIELDS: dict[str, F] = {
         max=7 * 24 * 60,
     ),
     "response_only": F("bool", "learn from the response only (off: the whole text)"),
-    "processes": F("int", "training processes on each machine, one per GPU", min=1, max=64),
-    "num_machines": F("int", "machines training together (1: this one only)", min=1, max=1024),
-    "machine_rank": F("int", "this machine's number (0: the main machine)", min=0, max=1023),
-    "main_address": F("str", "host name or IP of machine 0 (several machines only)", max_len=253),
-    "main_port": F(
-        "int", "free TCP port on machine 0 where the processes meet", min=1024, max=65535
-    ),  # fmt: skip
+    "processes": _dict_key(
+        "trainer", "processes", "training processes on each machine, one per GPU"
+    ),
+    "num_machines": _dict_key(
+        "trainer", "num_machines", "machines training together (1: this one only)"
+    ),
+    "machine_rank": _dict_key(
+        "trainer", "machine_rank", "this machine's number (0: the main machine)"
+    ),
+    "main_address": _dict_key(
+        "trainer", "main_address", "host name or IP of machine 0 (several machines only)"
+    ),
+    "main_port": _dict_key(
+        "trainer", "main_port", "free TCP port on machine 0 where the processes meet"
+    ),
     "eval_every": F("int", "on the validation split; 0 = five times per run", min=0),
 }
 
@@ -79,9 +98,9 @@ DEFAULT_HYPER: dict[str, Any] = {
     "precision": "fp32",
     "invalid_tolerance_pct": 10.0,
     "max_steps": 0,
-    "time_budget_min": 10.0,  # on a GPU the template default is 0 (studio.templates.base)
+    "time_budget_min": 10.0,  # on a GPU the default is 0 (studio.configs.defaults)
     "response_only": True,
-    "processes": 1,  # Template.default_hyper: the visible GPUs
+    "processes": 1,  # configs.defaults.default_hyper: the visible GPUs
     "num_machines": 1,
     "machine_rank": 0,
     "main_address": "",

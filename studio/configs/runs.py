@@ -21,12 +21,9 @@ from studio.configs.schemas import refused
 from studio.configs.training_args import TRAINER_DEFAULTS
 from studio.errors import ConfigError
 from studio.store.job_states import EVALUATE, TRAIN
+from studio.vocab.models import ADAPTER_METHODS, METHODS, MODEL_TYPES, TOKENIZER_DEFAULTS
 
-MODEL_TYPES = ("causal", "seq2seq")
-METHODS = ("lora", "qlora", "full", "scratch")
 SECTIONS = ("model", "quantization", "peft", "tokenizer", "trainer")
-TOKENIZER_DEFAULTS = {"max_length": 256, "padding_side": "right", "prompt_format": "sections",
-                      "add_eos": True}  # fmt: skip
 DATA_DEFAULTS = {"response_only": True, "seed": 42, "valid_pct": 10.0}
 INVALID_TOLERANCE_PCT = 10.0
 
@@ -58,8 +55,8 @@ def _split(cls, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 class TrainRun:
     """A training run: the base, the method, the five config dicts and the data."""
 
-    model_type: str  # one of MODEL_TYPES
-    method: str  # one of METHODS: what training will really do
+    model_type: str  # one of studio.vocab.models.MODEL_TYPES
+    method: str  # one of studio.vocab.models.METHODS: what training will really do
     base_model: str  # a model ref (studio.models.resolve)
     data: dict[str, Any]  # train / valid jsonl paths, version_id, n_rows, n_rejected, split
     template: str = ""  # the template key the model was made from
@@ -108,10 +105,10 @@ class TrainRun:
         problems = []
         if data.get("model_type") not in MODEL_TYPES:
             problems.append(
-                f"model_type must be one of {MODEL_TYPES}, got {data.get('model_type')!r}"
+                f"model_type must be one of {tuple(MODEL_TYPES)}, got {data.get('model_type')!r}"
             )
         if data.get("method") not in METHODS:
-            problems.append(f"method must be one of {METHODS}, got {data.get('method')!r}")
+            problems.append(f"method must be one of {tuple(METHODS)}, got {data.get('method')!r}")
         if not data.get("base_model"):
             problems.append("base_model is empty: name a model folder, Hub id or packaged model")
         files = data.get("data") or {}
@@ -122,7 +119,7 @@ class TrainRun:
             problems.append("data.train (the path of train.jsonl) is missing")
         elif not Path(files["train"]).is_file():
             problems.append(f"data.train {files['train']} does not exist; add the dataset again")
-        if data.get("method") in ("lora", "qlora") and not data.get("peft"):
+        if data.get("method") in ADAPTER_METHODS and not data.get("peft"):
             problems.append(f"method {data.get('method')} needs LoRA settings in the peft dict")
         for section in SECTIONS:
             if not isinstance(data.get(section, {}), dict):

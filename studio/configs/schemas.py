@@ -17,6 +17,8 @@ import functools
 import inspect
 
 from studio.configs.fields import FieldSpec as F
+from studio.models.hf import hf_ready
+from studio.vocab.models import TASK_TYPES
 
 SECTIONS = ("model", "quantization", "peft", "tokenizer", "trainer")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -78,7 +80,7 @@ PEFT = {
     "task_type": F(
         "choice",
         "CAUSAL_LM for Text Generator, SEQ_2_SEQ_LM for Text-to-Text",
-        choices=("CAUSAL_LM", "SEQ_2_SEQ_LM"),
+        choices=tuple(TASK_TYPES.values()),
     ),
     "use_rslora": F("bool", "rank-stabilised scaling alpha / sqrt(r)"),
     "use_dora": F("bool", "weight-decomposed LoRA (DoRA)"),
@@ -280,8 +282,6 @@ _FROM_PRETRAINED_KWARGS = {
 @functools.lru_cache(maxsize=1)
 def library_keys() -> dict[str, frozenset[str]]:
     """Keys the installed libraries accept per section (imports transformers/peft: slow once)."""
-    from studio.models.hf import hf_ready
-
     hf_ready()
     from peft import LoraConfig
     from transformers import BitsAndBytesConfig, PreTrainedModel, TrainingArguments

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.configs.schemas import LAUNCH_KEYS
+from studio.vocab.models import ADAPTER_METHODS
 
 log = logging.getLogger("studio.train")
 
@@ -48,7 +49,7 @@ def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
         # Without CUDA accelerate only builds a CPU process group (gloo) when told it runs on
         # the CPU; otherwise each rank would train alone on the same batches.
         kwargs["use_cpu"], kwargs["ddp_backend"] = True, "gloo"
-    if world_size() > 1 and cfg.get("method") in ("lora", "qlora"):
+    if world_size() > 1 and cfg.get("method") in ADAPTER_METHODS:
         # Every adapter weight takes part in each forward: skip DDP's search for unused ones
         # (the Trainer turns it on for any model that is not a plain PreTrainedModel).
         kwargs["ddp_find_unused_parameters"] = False

@@ -15,6 +15,11 @@ import difflib
 import logging
 from typing import Any
 
+from studio.configs.construct import (
+    lora_problems,
+    scheduler_problems,
+    training_arguments_problems,
+)
 from studio.configs.fields import check_value
 from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware, hardware_problems
 from studio.configs.hyper import HYPER_FIELDS, LINKS, apply_hyperparameters
@@ -31,7 +36,8 @@ from studio.configs.schemas import (
 from studio.errors import ConfigError
 from studio.models.resolve import SCRATCH_PREFIX
 from studio.settings import Settings
-from studio.templates.base import MODEL_TYPES, TASK_TYPES, Template
+from studio.templates import Template
+from studio.vocab.models import MODEL_TYPES, TASK_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -232,12 +238,6 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
 def _construction(template: Template, model_type: str, d: dict[str, dict], problems: list[str],
                   settings: Settings | None, has_eval: bool) -> list[str]:  # fmt: skip
     """Build what training builds, for the sections whose keys passed the checks above."""
-    from studio.configs.construct import (
-        lora_problems,
-        scheduler_problems,
-        training_arguments_problems,
-    )
-
     out: list[str] = []
     clean = {s for s in SECTIONS if not any(p.startswith((s + ".", s + ":")) for p in problems)}
     try:

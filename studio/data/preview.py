@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from studio.data.records import Example
 from studio.data.shapes import SHAPES
 from studio.data.validate import REASON_KINDS, Reject, printable
 from studio.prompts.render import render
+from studio.vocab.examples import Example
 
 EXCERPT_CHARS = 160
 VERSION_HEADERS = ["Dataset", "Version", "Read as", "Accepted", "Rejected", "Duplicates",

@@ -14,9 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.configs.defaults import default_dicts, default_hyper
+from studio.configs.saving import save_model
+from studio.data.stats import default_tokenizer
+from studio.data.versions import create_version
 from studio.errors import StudioError
+from studio.models.resolve import PACKAGED_HUB_ID
 from studio.settings import PROJECT_ROOT, Settings
 from studio.store import Store
+from studio.templates import get_template
 
 SAMPLE_DIR = PROJECT_ROOT / "sample_data"
 
@@ -100,12 +106,6 @@ def _unused_name(store: Store, owner: str, base: str) -> str:
 
 def create_demo_app(store: Store, settings: Settings, key: str, owner: str = "local") -> dict:
     """App + dataset version + saved model for sample `key`: {"app", "version", "model"}."""
-    from studio.configs.saving import save_model
-    from studio.data.stats import default_tokenizer
-    from studio.data.versions import create_version
-    from studio.models.resolve import PACKAGED_HUB_ID
-    from studio.templates import get_template
-
     sample = SAMPLES.get(key)
     if sample is None:
         raise StudioError(f"There is no sample called {key!r}; pick one from the list.")
@@ -120,11 +120,11 @@ def create_demo_app(store: Store, settings: Settings, key: str, owner: str = "lo
                                           [str(sample.path)], tokenizer=tokenizer,
                                           token_note=why,
                                           tokenizer_name=PACKAGED_HUB_ID.split("/")[-1])  # fmt: skip
-        hyper = {**template.default_hyper(), **sample.hyper}
+        hyper = {**default_hyper(template), **sample.hyper}
         hyper["valid_pct"] = version.get("valid_pct", hyper.get("valid_pct", 10.0))
         model = save_model(store, app["id"], f"{sample.key}-demo", template.key,
                            sample.model_type, version["id"], hyper,
-                           template.default_dicts(sample.model_type))  # fmt: skip
+                           default_dicts(template, sample.model_type))  # fmt: skip
     except BaseException:
         store.delete_app(app["id"])  # nothing half-made is left behind
         raise

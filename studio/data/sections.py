@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, STYLE_PLAIN, Example
+from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, STYLE_PLAIN, Example
 
 # "### Name:"; a name is a word or two, so "### 3 things: …" in prose is not a header.
 _HEADER = re.compile(r"###[ \t]*([A-Za-z][A-Za-z ]{0,30}?)[ \t]*:")

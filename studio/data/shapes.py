@@ -31,10 +31,10 @@ from typing import Any
 
 from studio import jsonsafe
 from studio.data.readers import ReadResult, json_kind
-from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
 from studio.data.sections import SectionError, parse_sections, sections_to_example
 from studio.data.sections import text_to_example as _text_to_example
 from studio.errors import DataError
+from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
 
 SHAPES = {
     "clarifai": "Clarifai template (input.data.text.raw)",

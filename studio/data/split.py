@@ -11,7 +11,7 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 
-from studio.data.records import Example
+from studio.vocab.examples import Example
 
 
 def _n_valid(n: int, valid_pct: float) -> int:

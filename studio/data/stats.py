@@ -19,7 +19,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from studio.data.records import STYLE_PLAIN, Example
+from studio.models.loading import load_tokenizer
+from studio.models.resolve import PACKAGED_REF
+from studio.prompts.render import render
+from studio.vocab.examples import STYLE_PLAIN, Example
 
 MAX_LABELS = 20
 MAX_LABEL_CHARS = 40
@@ -97,8 +100,6 @@ def token_length_stats(
 
     Measures at most `max_samples` examples (a seeded sample) so big datasets stay fast.
     """
-    from studio.prompts.render import render
-
     pool = list(examples)
     sampled = len(pool) > max_samples
     if sampled:
@@ -127,16 +128,12 @@ _LOCK = threading.Lock()
 def stats_tokenizer(settings, ref: str = "") -> tuple[Any, str]:
     """(the tokenizer of base model `ref`, default the packaged SmolLM2, or None, why not);
     loaded once per models folder and model."""
-    from studio.models.resolve import PACKAGED_REF
-
     ref = ref or PACKAGED_REF
     key = f"{settings.models_dir}::{ref}"
     with _LOCK:
         if key in _TOKENIZERS:
             return _TOKENIZERS[key]
         try:
-            from studio.models.loading import load_tokenizer
-
             result = (load_tokenizer(ref, settings), "")
         except Exception as exc:  # any failure only costs the histogram
             result = (None, f"the tokenizer of {ref} could not be loaded ({exc})")

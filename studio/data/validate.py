@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 from studio.data.decoding import UNDECODABLE, control_reason
 from studio.data.readers import ReadResult
-from studio.data.records import Example
 from studio.data.sections import SectionError
 from studio.data.shapes import ColumnMapping, row_to_example
+from studio.vocab.examples import Example
 
 REASON_KINDS = (
     ("empty text", "empty"),

@@ -30,7 +30,6 @@ from typing import Any
 from studio.csvsafe import write_csv
 from studio.data.pasted import guess_pasted_extension
 from studio.data.readers import ReadResult, read_bytes, read_path
-from studio.data.records import Example
 from studio.data.shapes import ColumnMapping, detect_mapping
 from studio.data.split import split_examples
 from studio.data.stats import basic_stats, example_labels, token_length_stats
@@ -38,6 +37,7 @@ from studio.data.validate import ValidationResult, printable, validate_sources
 from studio.errors import DataError
 from studio.settings import Settings
 from studio.store import Store
+from studio.vocab.examples import Example
 
 Source = str | Path | tuple[str, bytes | str]
 SPLITS = ("train", "valid", "all")

@@ -20,12 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from studio.data.records import Example
 from studio.errors import DataError
 from studio.evaluate.generation import greedy, prompt_text
 from studio.evaluate.pair import ModelPair
 from studio.evaluate.textmetrics import _scorer, exact_match
 from studio.prompts.layout import PromptLayout, layout_for
+from studio.vocab.examples import Example
 
 PROMPT_KEYS = ("prompt", "input", "question", "text")
 EXPECTED_KEYS = ("expected", "output", "answer", "response", "target")

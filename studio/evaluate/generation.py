@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.data.records import Example
 from studio.prompts import render_prompt
+from studio.vocab.examples import Example
 
 
 def prompt_text(example: Example, tokenizer: Any, meta: dict[str, Any]) -> str:

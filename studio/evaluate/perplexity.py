@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from studio.data.records import Example
 from studio.scoring.encode import encode
 from studio.scoring.logprobs import target_logprobs
+from studio.vocab.examples import Example
 
 
 def encode_examples(examples: list[Example], tokenizer: Any, meta: dict[str, Any],

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from studio.configs.runs import EvalRun
-from studio.data.records import Example
 from studio.data.stats import normalise_label
 from studio.errors import DataError
 from studio.evaluate.batch import compare, read_prompts, write_csv
@@ -25,6 +24,7 @@ from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
 from studio.scoring.labels import classification_metrics, infer_labels, label_probabilities
 from studio.settings import Settings
+from studio.vocab.examples import Example
 
 log = logging.getLogger("studio.evaluate")
 

@@ -12,10 +12,14 @@ Everything is written under settings.home/exports/<app_id>/. No torch at import 
 from studio.export.adapter import export_adapter_zip, export_merged_zip
 from studio.export.card import model_card
 from studio.export.hub import push_to_hub
-from studio.export.importer import ImportRefused, import_adapter_zip
+from studio.export.importer import import_adapter_zip
 from studio.export.paths import exports_dir
 
 __all__ = [
-    "ImportRefused", "export_adapter_zip", "export_merged_zip", "exports_dir",
-    "import_adapter_zip", "model_card", "push_to_hub",
-]  # fmt: skip
+    "export_adapter_zip",
+    "export_merged_zip",
+    "exports_dir",
+    "import_adapter_zip",
+    "model_card",
+    "push_to_hub",
+]

@@ -14,7 +14,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from studio.data.records import Example
 from studio.data.versions import version_folder
 from studio.errors import StudioError
 from studio.export.serving_card import serving_section
@@ -25,6 +24,7 @@ from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
 from studio.prompts import render_prompt
 from studio.prompts.render import to_messages
 from studio.store.job_states import SUCCEEDED
+from studio.vocab.examples import Example
 
 HYPER_KEYS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size",
               "gradient_accumulation_steps", "lr_scheduler_type", "warmup_steps",

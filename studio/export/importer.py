@@ -27,11 +27,23 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from studio import jsonsafe
-from studio.errors import StudioError, redact_paths
+from studio.errors import ImportRefused, redact_paths
+from studio.export.weights import check_adapter_weights
 from studio.jobs.run_folder import RunFolder
+from studio.models.loading import load_tokenizer
+from studio.models.resolve import (
+    PACKAGED_HUB_ID,
+    PACKAGED_REF,
+    model_availability,
+    packaged_model_dir,
+)
 from studio.prompts.layout import PromptLayout
+from studio.prompts.render import PROMPT_FORMATS
 from studio.settings import Settings
 from studio.store.job_states import IMPORT, SUCCEEDED
+from studio.store.rows import new_id
+from studio.templates import TEMPLATES
+from studio.vocab.models import TASK_TYPES, TOKENIZER_DEFAULTS
 
 SIZE_FACTOR = 4  # an adapter zip may expand to 4x the upload limit
 MAX_RATIO = 100  # uncompressed / compressed per member; weights barely compress
@@ -41,21 +53,10 @@ ALLOWED_SUFFIXES = {".json", ".safetensors", ".txt", ".md", ".model", ".jinja"}
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-class ImportRefused(StudioError):
-    """The zip failed a safety or format check; the message says which and how to fix it."""
-
-
 def known_bases(settings: Settings) -> set[str]:
     """Base model refs the studio knows: every template's, and the packaged SmolLM2."""
-    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
-
     bases = {PACKAGED_REF, PACKAGED_HUB_ID}
-    try:
-        from studio.templates import TEMPLATES
-
-        bases |= {t.base_model for t in TEMPLATES.values() if t.base_model}
-    except ImportError:
-        pass
+    bases |= {t.base_model for t in TEMPLATES.values() if t.base_model}
     return bases
 
 
@@ -202,8 +203,6 @@ def _read_json(path: Path, what: str) -> dict:
 
 def _known_ref(ref: str, settings: Settings) -> str | None:
     """`ref` as a known base ref (the converted SmolLM2 folder -> the packaged ref), or None."""
-    from studio.models.resolve import PACKAGED_REF, packaged_model_dir
-
     if ref in known_bases(settings):
         return ref
     try:
@@ -216,8 +215,6 @@ def _known_ref(ref: str, settings: Settings) -> str | None:
 
 def _base_ref(adapter_base: str, confirmed: str | None, settings: Settings,
               studio_base: str = "") -> str:  # fmt: skip
-    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF, model_availability
-
     known = _known_ref(adapter_base, settings) or _known_ref(studio_base, settings)
     ref = (confirmed or "").strip() or known or adapter_base
     if not confirmed and not known:
@@ -236,9 +233,6 @@ def _base_ref(adapter_base: str, confirmed: str | None, settings: Settings,
 def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | Path,
                        confirmed_base: str | None = None, name: str = "") -> dict:  # fmt: skip
     """Validate, extract and register an adapter zip; returns the succeeded "import" job row."""
-    from studio.prompts.render import PROMPT_FORMATS
-    from studio.store.store import new_id
-
     store.get_app(app_id)
     zip_path = Path(zip_path)
     infos, root = check_zip(zip_path, settings)
@@ -247,30 +241,27 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
     with tempfile.TemporaryDirectory(dir=settings.tmp_dir) as tmp:
         staged = Path(tmp) / "adapter"
         _extract(zip_path, infos, root, staged, limit)
-        from studio.export.weights import check_adapter_weights
-
         adapter_cfg = _read_json(staged / "adapter_config.json", "adapter_config.json")
         theirs = _read_json(staged / "studio.json", "studio.json") if (
             staged / "studio.json").is_file() else {}  # fmt: skip
         base = _base_ref(str(adapter_cfg.get("base_model_name_or_path") or ""), confirmed_base,
                          settings, str(theirs.get("base_model") or ""))  # fmt: skip
-        seq2seq = str(adapter_cfg.get("task_type", "")).upper() == "SEQ_2_SEQ_LM"
+        seq2seq = str(adapter_cfg.get("task_type", "")).upper() == TASK_TYPES["seq2seq"]
         check_adapter_weights(staged / "adapter_model.safetensors", base, settings, adapter_cfg,
                               "seq2seq" if seq2seq else "causal")  # fmt: skip
         fmt = theirs.get("prompt_format") if theirs.get("prompt_format") in PROMPT_FORMATS else None
         job_id = new_id()
         meta = {"base_model": base, "model_type": "seq2seq" if seq2seq else "causal",
-                "method": "lora", "prompt_format": fmt or "sections",
-                "max_length": int(theirs.get("max_length") or 256)
-                if str(theirs.get("max_length", "")).isdigit() else 256,
+                "method": "lora", "prompt_format": fmt or TOKENIZER_DEFAULTS["prompt_format"],
+                "max_length": int(theirs.get("max_length") or TOKENIZER_DEFAULTS["max_length"])
+                if str(theirs.get("max_length", "")).isdigit()
+                else TOKENIZER_DEFAULTS["max_length"],
                 "template": "imported", "job_id": job_id}  # fmt: skip
         layout = PromptLayout.from_meta(theirs)  # prompts laid out as the model was trained
         if layout is not None:
             meta.update(layout.to_meta())
         (staged / "studio.json").write_text(json.dumps(meta, indent=2))
         if not any((staged / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
-            from studio.models.loading import load_tokenizer
-
             load_tokenizer(base, settings).save_pretrained(staged)
         run_dir = store.app_dir(app_id) / "runs" / job_id
         run_dir.mkdir(parents=True)

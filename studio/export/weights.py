@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from studio.export.importer import ImportRefused
+from studio.errors import ImportRefused
 from studio.models.architecture import HIDDEN_KEYS, base_config, first_int, layer_count, meta_model
 from studio.settings import Settings
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.data.records import STYLE_PLAIN
 from studio.errors import StudioError
+from studio.prompts import render_prompt
 from studio.prompts.layout import PromptLayout
+from studio.vocab.examples import STYLE_PLAIN
 
 MODES = ("instruction", "text", "chat")
 
@@ -48,8 +49,6 @@ def render_input(prompt: PromptInput, tokenizer: Any, prompt_format: str = "sect
                  layout: PromptLayout | None = None) -> str:  # fmt: skip
     """The exact text handed to the tokenizer for this prompt (`layout`: the model's
     training layout, ModelSpec.layout; None = Instruction/Human/Assistant, no preamble)."""
-    from studio.prompts import render_prompt
-
     if prompt.mode == "instruction":
         if not (prompt.instruction.strip() or prompt.input.strip()):
             raise StudioError("Write an instruction or an input first (both boxes are empty).")

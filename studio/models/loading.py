@@ -19,6 +19,7 @@ from studio.errors import ConfigError, ModelUnavailableError
 from studio.models.hf import hf_ready
 from studio.models.resolve import PACKAGED_REF, SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
+from studio.vocab.models import quantized
 
 # A small GPT-style (Llama architecture) model for learning a new domain from plain text.
 SCRATCH_ARCHITECTURE = dict(
@@ -100,7 +101,7 @@ def load_tokenizer(ref: str, settings: Settings, tokenizer_cfg: dict | None = No
 
 
 def _quantization(quant_cfg: dict | None):
-    if not quant_cfg or not (quant_cfg.get("load_in_4bit") or quant_cfg.get("load_in_8bit")):
+    if not quant_cfg or not quantized(quant_cfg):
         return None
     import torch
 

@@ -14,8 +14,8 @@ say so before the user presses Train; `resolve_model_path` does the work.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import json
 import logging
 import os
 import re
@@ -25,9 +25,16 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
-
 from studio.errors import ModelUnavailableError
+from studio.models.convert_lock import (
+    LOCK_WAIT_S,
+    acquire_lock,
+    break_lock,
+    lock_holder_alive,
+    lock_text,
+    read_lock,
+)
+from studio.models.hf import hf_ready
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,10 +47,32 @@ PACKAGED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SCRATCH_PREFIX = "scratch:"
 # "owner/name" or a bare name ("gpt2", "t5-small", "distilgpt2"): letters, digits, - _ .
 _HUB_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}"
-_HUB_ID = re.compile(rf"^(?:{_HUB_NAME}/)?{_HUB_NAME}$")
+HUB_ID = re.compile(rf"^(?:{_HUB_NAME}/)?{_HUB_NAME}$")
+
+
+def is_hub_id(ref: str) -> bool:
+    """Whether `ref` has the shape of a Hugging Face model id (owner/name or a bare name)."""
+    return bool(HUB_ID.match(ref))
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether huggingface.co answers (False at once when HF_HUB_OFFLINE is set)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    return _probe_hub(timeout)
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_hub(timeout: float) -> bool:
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def is_local_ref(ref: str) -> bool:
+    """Whether `ref` names a folder on this machine (a path, or an existing directory)."""
     return ref.startswith(("/", "./", "../", "~")) or Path(ref).expanduser().is_dir()
 
 
@@ -98,7 +127,7 @@ def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
         if (folder / "config.json").is_file():
             return True, f"Local folder {folder}."
         return False, f"The folder {folder} has no config.json; point at a saved model folder."
-    if not _HUB_ID.match(ref):
+    if not HUB_ID.match(ref):
         return False, (
             f"{ref!r} is neither a folder on this machine nor a Hugging Face model id; type an "
             "id such as gpt2 or EleutherAI/gpt-neo-125m (letters, digits, - _ . and at most "
@@ -135,7 +164,7 @@ def resolve_model_path(ref: str, settings: Settings) -> str:
     ok, reason = model_availability(ref, settings)
     if ok:
         return _hub_cached_path(ref) or ref
-    if not _HUB_ID.match(ref):
+    if not HUB_ID.match(ref):
         raise ModelUnavailableError(reason)
     return _download(ref)
 
@@ -178,19 +207,19 @@ def ensure_packaged_model(settings: Settings) -> Path:
         raise ModelUnavailableError(model_availability(PACKAGED_REF, settings)[1])
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = target.parent / (target.name + ".lock")
-    token = _lock_text()
+    token = lock_text()
     held = False
     try:
-        deadline = time.monotonic() + _LOCK_WAIT_S
-        while not (held := _acquire_lock(lock, token)):
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while not (held := acquire_lock(lock, token)):
             if (target / "config.json").is_file():
                 return target  # the holder finished
-            seen = _read_lock(lock)
+            seen = read_lock(lock)
             if seen is not None and (
-                not _lock_holder_alive(lock, seen) or time.monotonic() > deadline
+                not lock_holder_alive(lock, seen) or time.monotonic() > deadline
             ):
                 log.warning("taking over the conversion lock %s (held by: %s)", lock, seen)
-                _break_lock(lock, seen)
+                break_lock(lock, seen)
                 continue
             time.sleep(0.2)
         if (target / "config.json").is_file():
@@ -204,81 +233,11 @@ def ensure_packaged_model(settings: Settings) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
     finally:
-        if held and _read_lock(lock) == token:  # never remove a lock someone else holds
+        if held and read_lock(lock) == token:  # never remove a lock someone else holds
             lock.unlink(missing_ok=True)
 
 
-# How long to wait for a live converter (it takes ~30 s) before taking its lock anyway, and
-# how old a lock written on another machine (a shared models dir) must be to count as stale.
-_LOCK_WAIT_S, _LOCK_REMOTE_STALE_S = 600.0, 900.0
-
-
-def _lock_text() -> str:
-    """This process and thread, as written into a lock it holds: pid, start time, host."""
-    started = psutil.Process().create_time()
-    return json.dumps({"pid": os.getpid(), "started": started, "host": socket.gethostname(),
-                       "thread": threading.get_ident()})  # fmt: skip
-
-
-def _acquire_lock(lock: Path, token: str) -> bool:
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w") as f:
-        f.write(token)
-    return True
-
-
-def _read_lock(lock: Path) -> str | None:
-    try:
-        return lock.read_text()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return ""
-
-
-def _lock_holder_alive(lock: Path, text: str) -> bool:
-    """Whether the process that wrote `text` into `lock` may still be converting."""
-    try:
-        age = time.time() - lock.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # cannot tell: wait (bounded by _LOCK_WAIT_S)
-    try:
-        holder = json.loads(text)
-        pid, started, host = int(holder["pid"]), float(holder["started"]), holder["host"]
-    except (ValueError, TypeError, KeyError):
-        return age < 10  # being written right now, or a lock from an older studio (no pid)
-    if host != socket.gethostname():
-        return age < _LOCK_REMOTE_STALE_S  # a pid from another machine means nothing here
-    try:
-        proc = psutil.Process(pid)
-        # A zombie is dead; a different start time means the pid was reused.
-        return proc.status() != psutil.STATUS_ZOMBIE and abs(proc.create_time() - started) < 1
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
-
-
-def _break_lock(lock: Path, seen: str) -> None:
-    """Remove a stale lock, unless it changed since it was judged (someone took it over)."""
-    if _read_lock(lock) != seen:
-        return
-    try:
-        lock.unlink(missing_ok=True)
-    except OSError as exc:
-        raise ModelUnavailableError(
-            f"Cannot remove the stale lock {lock} ({exc}); delete that file and start again."
-        ) from exc
-
-
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:
-    from studio.models.hf import hf_ready
-
     hf_ready()
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLES, Example
+from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLES, Example
 
 
 @dataclass(frozen=True)
 class PromptLayout:
-    style: str = STYLE_HUMAN_ASSISTANT  # one of studio.data.records.STYLES
+    style: str = STYLE_HUMAN_ASSISTANT  # one of studio.vocab.examples.STYLES
     preamble: str = ""  # before the first ### when the prompt has no input
     input_preamble: str = ""  # before the first ### when the prompt has an input
 

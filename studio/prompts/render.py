@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.data.records import (
+from studio.vocab.examples import (
     STYLE_HUMAN_ASSISTANT,
     STYLE_INPUT_RESPONSE,
     STYLE_PLAIN,

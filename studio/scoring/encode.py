@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.data.records import Example
 from studio.prompts import render
+from studio.vocab.examples import Example
 
 IGNORE = -100
 PROMPT_TAIL = 16  # prompt tokens always kept from the end (the answer cue)

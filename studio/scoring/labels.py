@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from studio.data.records import Example
 from studio.data.stats import normalise_label
 from studio.scoring.encode import encode
 from studio.scoring.logprobs import target_logprobs
+from studio.vocab.examples import Example
 
 MAX_LABELS = 20  # more distinct answers than this is generation, not classification
 

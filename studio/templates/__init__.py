@@ -1,15 +1,15 @@
-"""Model templates: base model, model type, method, default hyperparameters and config dicts."""
+"""Model templates, as data: base model, model type, method, default hyperparameters and dicts.
+
+studio.configs.defaults builds a template's starting values and says whether it can train here.
+"""
 
 from __future__ import annotations
 
 from studio.errors import NotFoundError
-from studio.templates.base import METHODS, MODEL_TYPES, TASK_TYPES, Template
+from studio.templates.base import Template
 from studio.templates.registry import DEFAULT_TEMPLATE, TEMPLATES
 
-__all__ = [
-    "DEFAULT_TEMPLATE", "METHODS", "MODEL_TYPES", "TASK_TYPES", "TEMPLATES", "Template",
-    "get_template", "templates_for_type",
-]  # fmt: skip
+__all__ = ["DEFAULT_TEMPLATE", "TEMPLATES", "Template", "get_template", "templates_for_type"]
 
 
 def get_template(key: str) -> Template:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from studio.models.resolve import PACKAGED_REF
 from studio.templates.base import Template
+from studio.vocab.models import MODEL_TYPES, TOKENIZER_DEFAULTS
 
 _ATTN = ["q_proj", "k_proj", "v_proj", "o_proj"]
 _LLAMA_ALL = [*_ATTN, "gate_proj", "up_proj", "down_proj"]
 _NEO = ["q_proj", "k_proj", "v_proj", "out_proj"]
 _LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.05, "bias": "none"}
-_TOKENIZER = {
-    "max_length": 256,
-    "padding_side": "right",
-    "prompt_format": "sections",
-    "add_eos": True,
-}
 # CPU-friendly Trainer defaults: log every step so the Train tab's chart moves (a CPU step
 # takes seconds; a JSON line per step costs nothing next to it).
 _TRAINER_CPU = {
@@ -43,7 +38,7 @@ def _qlora(key: str, title: str, base: str, memory: str, description: str) -> Te
         needs_cuda=True, memory_note=memory, description=description,
         hyper={**_QLORA_HYPER, "target_modules": list(_LLAMA_ALL)},
         model={"dtype": "bfloat16"}, quantization=dict(_QLORA_QUANT), peft=dict(_LORA),
-        tokenizer={**_TOKENIZER, "max_length": 512}, trainer=dict(_TRAINER_GPU),
+        tokenizer={**TOKENIZER_DEFAULTS, "max_length": 512}, trainer=dict(_TRAINER_GPU),
     )  # fmt: skip
 
 
@@ -61,7 +56,7 @@ _ALL = [
         hyper=dict(_SMOLLM2_HYPER),
         model={"dtype": "float32"},
         peft={**_LORA, "r": _SMOLLM2_HYPER["lora_r"], "lora_alpha": _SMOLLM2_HYPER["lora_alpha"]},
-        tokenizer=dict(_TOKENIZER),
+        tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer=dict(_TRAINER_CPU),
     ),
     Template(
@@ -75,7 +70,7 @@ _ALL = [
         hyper={"target_modules": list(_NEO)},
         model={"dtype": "float32"},
         peft=dict(_LORA),
-        tokenizer=dict(_TOKENIZER),
+        tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer=dict(_TRAINER_CPU),
     ),
     Template(
@@ -89,7 +84,7 @@ _ALL = [
         hyper={"target_modules": list(_NEO), "batch_size": 4, "grad_accum": 2},
         model={"dtype": "float32"},
         peft=dict(_LORA),
-        tokenizer=dict(_TOKENIZER),
+        tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer=dict(_TRAINER_GPU),
     ),
     _qlora(
@@ -126,7 +121,7 @@ _ALL = [
         hyper={"target_modules": ["q", "v"], "learning_rate": 3e-4},
         model={"dtype": "float32"},
         peft=dict(_LORA),
-        tokenizer=dict(_TOKENIZER),
+        tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer=dict(_TRAINER_CPU),
     ),
     Template(
@@ -157,7 +152,7 @@ _ALL = [
                 "tie_word_embeddings": True,
             },
         },  # fmt: skip
-        tokenizer=dict(_TOKENIZER),
+        tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer={**_TRAINER_CPU, "weight_decay": 0.01},
     ),
     Template(
@@ -166,14 +161,14 @@ _ALL = [
         model_type="causal",
         method="lora",
         base_model="",
-        model_types=("causal", "seq2seq"),
+        model_types=tuple(MODEL_TYPES),
         memory_note="depends on the model you choose",
         description="Any Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder, with "
         "a LoRA adapter on every linear layer; choose the model type yourself.",
         hyper={"target_modules": "all-linear"},
         model={"dtype": "float32"},
         peft=dict(_LORA),
-        tokenizer=dict(_TOKENIZER),
+        tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer=dict(_TRAINER_CPU),
     ),
 ]

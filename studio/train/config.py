@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from studio.configs.tolerance import rejected_share_problem
 from studio.errors import DataError
 from studio.settings import Settings
 
@@ -17,17 +18,15 @@ from studio.settings import Settings
 def check_rejected_share(cfg: dict[str, Any]) -> None:
     """Raise a DataError when more rows were rejected than the tolerance allows."""
     data = cfg["data"]
-    n_rows, n_rejected = int(data.get("n_rows") or 0), int(data.get("n_rejected") or 0)
-    if n_rows <= 0 or n_rejected <= 0:
-        return
-    share = 100.0 * n_rejected / n_rows
-    tolerance = float(cfg.get("invalid_tolerance_pct", 10.0))
-    if not share <= tolerance:  # a NaN tolerance refuses, it never opens the gate
-        raise DataError(
-            f"{share:.1f}% of rows were rejected ({n_rejected} of {n_rows}), over the "
-            f"{tolerance:g}% tolerance; fix the rejected rows in the Inputs tab or raise the "
-            "invalid-data tolerance in the Models tab."
-        )
+    what = "the dataset version" if data.get("version_id") else "the dataset"
+    problem = rejected_share_problem(
+        int(data.get("n_rows") or 0),
+        int(data.get("n_rejected") or 0),
+        float(cfg.get("invalid_tolerance_pct", 10.0)),
+        what=what,
+    )
+    if problem:
+        raise DataError(problem)
 
 
 def settings_for(cfg: dict[str, Any]) -> Settings:

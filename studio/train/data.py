@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from studio.data.records import Example
 from studio.data.split import split_examples
 from studio.data.stats import basic_stats, example_labels
 from studio.errors import DataError
 from studio.scoring.encode import IGNORE, encode
+from studio.vocab.examples import Example
 
 __all__ = ["IGNORE", "TokenizedDataset", "encode", "load_splits", "read_jsonl", "tokenize_all"]
 

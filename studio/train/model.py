@@ -12,6 +12,7 @@ from typing import Any
 from studio.models.loading import load_model, load_tokenizer
 from studio.models.resolve import SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
+from studio.vocab.models import task_type
 
 log = logging.getLogger("studio.train")
 
@@ -56,9 +57,7 @@ def build_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
         # The frozen embeddings give no grad to checkpointed blocks without this.
         model.enable_input_require_grads()
     peft_cfg = dict(cfg["peft"])
-    peft_cfg.setdefault(
-        "task_type", "SEQ_2_SEQ_LM" if cfg["model_type"] == "seq2seq" else "CAUSAL_LM"
-    )
+    peft_cfg.setdefault("task_type", task_type(cfg["model_type"]))
     return get_peft_model(model, LoraConfig(**peft_cfg))
 
 

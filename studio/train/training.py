@@ -34,6 +34,7 @@ from studio.train.config import check_rejected_share, settings_for
 from studio.train.data import load_splits, tokenize_all
 from studio.train.extras import StudioTrainerMixin, configure_extras
 from studio.train.model import build_model, build_tokenizer, count_parameters
+from studio.vocab.models import CUDA_METHODS, NEEDS_CUDA
 
 log = logging.getLogger("studio.train")
 
@@ -151,11 +152,8 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         stop.stop_after_step = (cfg.get("debug") or {}).get("stop_after_step")
     check_rejected_share(cfg)
     check_strategy(cfg, torch.cuda.is_available())
-    if cfg["method"] == "qlora" and not torch.cuda.is_available():
-        raise ModelUnavailableError(
-            "QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU; "
-            "this machine has none. Pick a LoRA template or run the studio on a GPU machine."
-        )
+    if cfg["method"] in CUDA_METHODS and not torch.cuda.is_available():
+        raise ModelUnavailableError(f"The {cfg['method']} method {NEEDS_CUDA}")
     set_threads()
     settings = settings_for(cfg)
     seed = int(cfg["trainer"].get("seed", 42))

@@ -15,6 +15,7 @@ import gradio as gr
 import pandas as pd
 from gradio.utils import get_upload_folder
 
+from studio.configs.defaults import template_availability, trains_adapter
 from studio.data.preview import (
     PREVIEW_HEADERS,
     REJECT_HEADERS,
@@ -34,6 +35,7 @@ from studio.data.stats import stats_tokenizer
 from studio.data.versions import create_version, load_examples, pasted_source, version_folder
 from studio.errors import DataError, StudioError
 from studio.models.resolve import PACKAGED_REF
+from studio.templates import TEMPLATES
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
 from studio.ui.inputs_mapping import propose_instruction, source_key
@@ -57,12 +59,10 @@ def _rejects_download(store, version: dict) -> str | None:
 
 def token_models(settings) -> list[tuple[str, str]]:
     """(label, base model ref) of the templates' base models this machine has, SmolLM2 first."""
-    from studio.templates import TEMPLATES
-
     out: dict[str, str] = {}
     for t in TEMPLATES.values():
-        if t.base_model and t.method in ("lora", "qlora") and t.base_model not in out:
-            if t.base_model == PACKAGED_REF or t.availability(settings)[0]:
+        if t.base_model and trains_adapter(t.method) and t.base_model not in out:
+            if t.base_model == PACKAGED_REF or template_availability(t, settings)[0]:
                 out[t.base_model] = t.title.replace(" LoRA", "").replace(" QLoRA", "")
     return [(label, ref) for ref, label in out.items()]
 

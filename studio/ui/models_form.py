@@ -16,11 +16,18 @@ import gradio as gr
 
 from studio import jsonsafe
 from studio.configs import HYPER_FIELDS, detect_hardware
+from studio.configs.defaults import (
+    default_dicts,
+    default_hyper,
+    template_availability,
+    trained_method,
+    trains_adapter,
+)
 from studio.configs.form import LABELS, dicts_to_texts, hyper_to_form
 from studio.configs.schemas import ARCHITECTURE
 from studio.errors import StudioError
-from studio.models.resolve import SCRATCH_PREFIX
-from studio.templates import METHODS, MODEL_TYPES, TEMPLATES, get_template, templates_for_type
+from studio.templates import TEMPLATES, get_template, templates_for_type
+from studio.vocab.models import METHODS, MODEL_TYPES
 
 ELEM_IDS = {"learning_rate": "models-lr"}
 # Help under a field says what the label does not: what the value changes, and typical values.
@@ -75,9 +82,8 @@ def form_layout(template_key: str, base_model: str = "") -> FormLayout:
     template = get_template(template_key)
     base = (base_model or "").strip() or template.base_model
     # A scratch:... ref typed into Custom builds a new model too.
-    scratch = template.method == "scratch" or base.startswith(SCRATCH_PREFIX)
-    method = "scratch" if scratch else template.method
-    adapter = method in ("lora", "qlora")
+    method = trained_method(template.method, base)
+    adapter = trains_adapter(method)
     note = ""
     if not adapter:
         note = (
@@ -155,7 +161,7 @@ def template_choices(settings, model_type: str) -> list[tuple[str, str]]:
     hardware = detect_hardware()
     choices = []
     for t in templates_for_type(model_type):
-        ok, _ = t.availability(settings, hardware) if t.base_model else (True, "")
+        ok, _ = template_availability(t, settings, hardware) if t.base_model else (True, "")
         note = "" if ok else (" (needs a CUDA GPU)" if t.needs_cuda and not hardware.cuda
                               else " (weights not on this machine)")  # fmt: skip
         choices.append((t.title + note, t.key))
@@ -173,7 +179,7 @@ def template_card(settings, key: str, base_model: str = "") -> str:
     """The Markdown card describing a template and whether it can train here."""
     t = get_template(key)
     base = base_model or t.base_model
-    ok, reason = t.availability(settings, detect_hardware(), base_model=base) if base else (
+    ok, reason = template_availability(t, settings, detect_hardware(), base) if base else (
         False, "Type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder below.")  # fmt: skip
     mark = "Available" if ok else "Not available yet"
     return (
@@ -245,10 +251,10 @@ def template_state(settings, store, key: str, model_type: str, app_id: str,
     The validation share follows the chosen dataset version, so training does not re-split it.
     """
     t = get_template(key)
-    hyper = t.default_hyper()
+    hyper = default_hyper(t)
     if version := app_version(store, app_id, version_id):
         hyper["valid_pct"] = float(version["valid_pct"])
     base_box = gr.update(value=hyper["base_model"], interactive=not t.base_model)
     form = hyper_to_form(hyper)[1:]  # base_model has its own update above
     return [template_card(settings, key), base_box, *form,
-            *dicts_to_texts(t.default_dicts(model_type))]  # fmt: skip
+            *dicts_to_texts(default_dicts(t, model_type))]  # fmt: skip

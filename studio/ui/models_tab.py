@@ -12,6 +12,7 @@ from __future__ import annotations
 import gradio as gr
 
 from studio.configs import SECTIONS, validate
+from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.form import (
     FORM_ORDER,
     MACHINE_KEYS,
@@ -21,7 +22,7 @@ from studio.configs.form import (
 )
 from studio.configs.saving import save_model, split_config
 from studio.errors import ConfigError
-from studio.templates import DEFAULT_TEMPLATE, MODEL_TYPES, get_template
+from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
 from studio.ui.models_form import (
@@ -42,6 +43,7 @@ from studio.ui.models_form import (
 )
 from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
 from studio.ui.models_sync import gather, wire_form_sync
+from studio.vocab.models import MODEL_TYPES
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")
@@ -79,7 +81,7 @@ def build_models_tab(ctx: UIContext) -> None:
                               elem_id="models-name")  # fmt: skip
         summary = gr.Markdown(elem_id="models-version-summary")
         default = get_template(DEFAULT_TEMPLATE)
-        start = dict(zip(FORM_ORDER, hyper_to_form(default.default_hyper()), strict=True))
+        start = dict(zip(FORM_ORDER, hyper_to_form(default_hyper(default)), strict=True))
         layout = form_layout(DEFAULT_TEMPLATE)
         form: dict[str, gr.components.Component] = {}
         with gr.Accordion("Training settings", open=True):
@@ -104,7 +106,7 @@ def build_models_tab(ctx: UIContext) -> None:
                     form[key] = build_widget(key, start[key])
         with gr.Accordion("Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer",
                           open=False):  # fmt: skip
-            texts = dicts_to_texts(default.default_dicts())
+            texts = dicts_to_texts(default_dicts(default))
             codes = [gr.Code(text, language="json", label=SECTION_TITLES[s], lines=6,
                              max_lines=30, elem_id=f"models-json-{s}",
                              visible=layout.adapter or s != "peft")
@@ -255,7 +257,7 @@ def build_models_tab(ctx: UIContext) -> None:
             row = ctx.model(model_id)
             dicts, hyper = split_config(row["config"])
             t = get_template(row["template"])
-            hyper = {**t.default_hyper(), **hyper}
+            hyper = {**default_hyper(t), **hyper}
             base = gr.update(value=hyper["base_model"], interactive=not t.base_model)
             return [
                 row["model_type"],

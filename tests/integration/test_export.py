@@ -95,7 +95,7 @@ def test_merged_model_matches_base_plus_adapter(run, store, settings, studio_out
 
 
 def test_import_round_trip(run, store, settings, tiny_causal_dir, studio_outputs):
-    from studio.export.importer import ImportRefused
+    from studio.errors import ImportRefused
 
     path = export_adapter_zip(store, settings, run["job_id"])
     other = store.create_app("elsewhere")

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from studio.configs.defaults import default_dicts, default_hyper
 from studio.jobs import JobRunner, job_progress, read_metrics
 from tests.unit.train.runs import run_config
 
@@ -147,11 +148,11 @@ def test_train_tab_starts_a_job_and_shows_it(tmp_path, settings, monkeypatch, ti
     write_jsonl(folder / "train.jsonl", examples[:36])
     write_jsonl(folder / "valid.jsonl", examples[36:])
     template = TEMPLATES["smollm2-135m-lora"]
-    hyper = {**template.default_hyper(), "base_model": str(tiny_causal_dir), "epochs": 1.0,
+    hyper = {**default_hyper(template), "base_model": str(tiny_causal_dir), "epochs": 1.0,
              "max_length": 64, "target_modules": ["q_proj", "v_proj"]}  # fmt: skip
     from studio.configs.hyper import apply_hyperparameters
 
-    dicts = apply_hyperparameters(template.default_dicts(), hyper)
+    dicts = apply_hyperparameters(default_dicts(template), hyper)
     model = store.create_model(studio_app["id"], "tiny", template.key, "causal", version["id"],
                                model_config(dicts, hyper))  # fmt: skip
     try:

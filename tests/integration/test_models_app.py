@@ -10,6 +10,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from studio.configs import model_config, version_dir
+from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.form import FORM_ORDER
 from studio.templates import TEMPLATES
 from tests.helpers import serve
@@ -51,7 +52,7 @@ def test_models_tab_saves_lists_and_clones(served):
     assert "Saved **greeter v1**" in note, note
     [model] = store.list_models(studio_app["id"])
     template = TEMPLATES["smollm2-135m-lora"]
-    assert model["config"] == model_config(template.default_dicts(), template.default_hyper())
+    assert model["config"] == model_config(default_dicts(template), default_hyper(template))
     assert table["data"][0][:2] == ["greeter", 1]
 
     # Batch size 0 and a negative alpha, both reported at once; nothing saved.

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.data.records import STYLE_INPUT_RESPONSE, Example
 from studio.settings import PROJECT_ROOT
+from studio.vocab.examples import STYLE_INPUT_RESPONSE, Example
 from tests.unit.train.runs import run_config, write_jsonl, write_run
 
 
@@ -178,7 +178,8 @@ def test_failures_end_with_a_reason(tmp_path, settings, tiny_causal_dir):
     bad, q, miss = (_finish(p, r) for p, r in procs)
     assert bad["status"] == "failed"
     assert (
-        bad["reason"].startswith("25.0% of rows were rejected") and "10% tolerance" in bad["reason"]
+        bad["reason"].startswith("25.0% of the rows of ")
+        and "(25 of 100), over the 10% tolerance" in bad["reason"]
     )
     import torch
 

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from studio.configs import CPU_ONLY, SECTIONS, validate
+from studio.configs.defaults import default_dicts
 from studio.configs.form import texts_to_dicts
 from studio.configs.hyper import HYPER_FIELDS
 from studio.configs.schemas import SCHEMAS
@@ -31,7 +32,7 @@ def no_base(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("fuzz-home")
     settings = Settings.from_env(home=home, models_root=home / "models")
-    dicts = TEMPLATE.default_dicts()
+    dicts = default_dicts(TEMPLATE)
     dicts["trainer"]["lr_scheduler_kwargs"] = {}
     validate(TEMPLATE, {}, dicts, CPU_ONLY, settings=settings)  # imports, outside deadlines
     return settings
@@ -41,7 +42,7 @@ def no_base(tmp_path_factory):
 @given(section=st.sampled_from(SECTIONS), values=section_values | json_values,
        hyper=st.dictionaries(st.sampled_from(sorted(HYPER_FIELDS)), json_values, max_size=3))  # fmt: skip
 def test_any_json_in_any_dict_gives_problems_never_an_exception(no_base, section, values, hyper):
-    dicts = TEMPLATE.default_dicts()
+    dicts = default_dicts(TEMPLATE)
     dicts[section] = values
     problems = validate(TEMPLATE, hyper, dicts, CPU_ONLY, settings=no_base)
     assert isinstance(problems, list) and len(problems) == len(set(problems))
@@ -67,7 +68,7 @@ def test_editor_refuses_deep_nesting_and_non_finite_numbers_in_words():
 
 
 def _problems(section: str, no_base_settings=None, **values) -> list[str]:
-    dicts = TEMPLATE.default_dicts()
+    dicts = default_dicts(TEMPLATE)
     dicts[section].update(values)
     return validate(TEMPLATE, {"valid_pct": 10.0}, dicts, CPU_ONLY, settings=no_base_settings)
 
@@ -82,16 +83,18 @@ def test_non_finite_numbers_are_refused_by_the_range_check(no_base, key, bad):
 
 @pytest.mark.parametrize("key", ["valid_pct", "invalid_tolerance_pct", "lora_dropout"])
 def test_non_finite_form_values_are_refused(no_base, key):
-    problems = validate(TEMPLATE, {key: math.nan}, TEMPLATE.default_dicts(), CPU_ONLY,
+    problems = validate(TEMPLATE, {key: math.nan}, default_dicts(TEMPLATE), CPU_ONLY,
                         settings=no_base)  # fmt: skip
     assert any("must be a finite number" in p or "got nan" in p for p in problems), problems
 
 
 def test_a_nan_tolerance_never_opens_the_rejected_rows_gate():
-    from studio.configs.train_config import rejected_share_problem
+    from studio.configs.tolerance import rejected_share_problem
+    from studio.configs.trainable import version_problem
 
     version = {"n_rows": 10, "n_accepted": 1, "n_rejected": 9, "version": 1}
-    assert rejected_share_problem(version, "d", math.nan)
+    assert version_problem(version, "d", math.nan)
+    assert rejected_share_problem(10, 0, math.nan)  # even with nothing rejected
 
 
 def test_scheduler_kwargs_are_checked_by_building_the_scheduler(no_base):
@@ -124,7 +127,7 @@ def test_a_refused_save_stores_nothing(store, settings):
 
     app = store.create_app("cfg")["id"]
     version, _ = create_version(store, settings, app, "d", [("d.txt", b"one\ntwo\n")])
-    dicts = TEMPLATE.default_dicts()
+    dicts = default_dicts(TEMPLATE)
     dicts["trainer"]["weight_decay"] = math.nan
     before = store.counts()
     with pytest.raises(ConfigError, match="finite number"):

@@ -10,6 +10,7 @@ from studio.configs import (
     hyperparameters_from_dicts,
     parse_target_modules,
 )
+from studio.configs.defaults import default_dicts, default_hyper
 from studio.templates import TEMPLATES
 
 
@@ -18,7 +19,7 @@ def test_form_values_land_on_the_keys_the_libraries_read():
                  batch_size=4, grad_accum=3, max_length=128, lora_r=4, lora_alpha=8,
                  lora_dropout=0.1, target_modules=["q_proj"], seed=7, precision="bf16",
                  max_steps=0)  # fmt: skip
-    base = TEMPLATES["smollm2-135m-lora"].default_dicts()
+    base = default_dicts(TEMPLATES["smollm2-135m-lora"])
     dicts = apply_hyperparameters(base, hyper)
     t, p = dicts["trainer"], dicts["peft"]
     assert (t["num_train_epochs"], t["learning_rate"], t["lr_scheduler_type"]) == (
@@ -42,15 +43,15 @@ def test_form_values_land_on_the_keys_the_libraries_read():
 
 def test_dicts_back_to_form_round_trips():
     template = TEMPLATES["smollm2-135m-lora"]
-    hyper = {**template.default_hyper(), "max_steps": 30, "precision": "fp16", "lora_r": 16}
-    back = hyperparameters_from_dicts(apply_hyperparameters(template.default_dicts(), hyper), {})
+    hyper = {**default_hyper(template), "max_steps": 30, "precision": "fp16", "lora_r": 16}
+    back = hyperparameters_from_dicts(apply_hyperparameters(default_dicts(template), hyper), {})
     for key in ("epochs", "learning_rate", "lora_r", "max_steps", "precision", "max_length",
                 "target_modules", "base_model"):  # fmt: skip
         assert back[key] == hyper[key], key
 
 
 def test_json_edit_flows_back_to_the_form():
-    dicts = TEMPLATES["smollm2-135m-lora"].default_dicts()
+    dicts = default_dicts(TEMPLATES["smollm2-135m-lora"])
     dicts["trainer"]["per_device_train_batch_size"] = 2
     dicts["trainer"]["max_steps"] = -1
     hyper = hyperparameters_from_dicts(dicts, {"batch_size": 8, "valid_pct": 20.0})
@@ -58,12 +59,12 @@ def test_json_edit_flows_back_to_the_form():
 
 
 def test_lora_fields_skip_models_without_an_adapter():
-    scratch = TEMPLATES["tiny-gpt-scratch"].default_dicts()
+    scratch = default_dicts(TEMPLATES["tiny-gpt-scratch"])
     assert apply_hyperparameters(scratch, {"lora_r": 64})["peft"] == {}
 
 
 def test_empty_base_model_box_keeps_the_template_model():
-    dicts = TEMPLATES["smollm2-135m-lora"].default_dicts()
+    dicts = default_dicts(TEMPLATES["smollm2-135m-lora"])
     out = apply_hyperparameters(dicts, {"base_model": ""})
     assert out["model"]["base_model"] == dicts["model"]["base_model"]
 
@@ -92,3 +93,17 @@ def test_fieldspec_checks():
 
 def test_every_form_field_has_help_for_the_ui():
     assert all(spec.help for spec in HYPER_FIELDS.values())
+
+
+def test_form_fields_take_type_and_range_from_the_schema_table():
+    from dataclasses import replace
+
+    from studio.configs import LINKS, SCHEMAS
+
+    own = {"max_steps", "warmup_steps"}  # they mean something else in the form (see hyper.py)
+    for link in LINKS:
+        form, schema = HYPER_FIELDS[link.hyper], SCHEMAS[link.section][link.key]
+        if link.hyper in own:
+            assert replace(form, help="") != replace(schema, help="")
+        else:
+            assert replace(form, help=schema.help) == schema, link.hyper

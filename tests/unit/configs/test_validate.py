@@ -7,6 +7,7 @@ import importlib
 import pytest
 
 from studio.configs import CPU_ONLY, Hardware, check, validate
+from studio.configs.defaults import default_dicts, default_hyper
 from studio.errors import ConfigError
 from studio.templates import TEMPLATES
 
@@ -17,7 +18,7 @@ validate_module = importlib.import_module("studio.configs.validate")
 
 def _defaults(key="smollm2-135m-lora"):
     template = TEMPLATES[key]
-    return template, template.default_hyper(), template.default_dicts()
+    return template, default_hyper(template), default_dicts(template)
 
 
 def _problems(section: str, **values) -> list[str]:
@@ -187,7 +188,7 @@ def test_task_type_must_match_the_model_type():
         "peft.task_type: must be 'SEQ_2_SEQ_LM' for a Text-to-Text model (got 'CAUSAL_LM')"
         in problems
     )
-    problems = validate(template, hyper, template.default_dicts(), CPU_ONLY, model_type="causal")
+    problems = validate(template, hyper, default_dicts(template), CPU_ONLY, model_type="causal")
     assert any(p.startswith("model_type: the template 'FLAN-T5 base LoRA'") for p in problems)
 
 

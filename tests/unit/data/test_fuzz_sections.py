@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from studio.data.raw import RawRow, ReadResult
-from studio.data.records import STYLES, Example
 from studio.data.sections import SectionError, parse_sections, text_to_example
 from studio.data.shapes import SHAPES, ColumnMapping, detect_mapping, row_to_example
 from studio.errors import DataError
+from studio.vocab.examples import STYLES, Example
 from tests.unit.fuzz import FUZZ, json_values
 
 HEADERS = st.sampled_from(["### Instruction:", "### Human:", "### Assistant:", "### Input:",

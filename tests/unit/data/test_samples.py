@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import studio.configs.saving as saving
+import studio.data.samples as samples
 from studio.configs import check_trainable
 from studio.data.samples import SAMPLES, create_demo_app, sample_choices
 from studio.data.versions import load_examples
@@ -45,7 +45,7 @@ def test_a_failure_half_way_leaves_no_app(store, settings, monkeypatch):
     def broken(*args, **kwargs):
         raise StudioError("disk full")
 
-    monkeypatch.setattr(saving, "save_model", broken)
+    monkeypatch.setattr(samples, "save_model", broken)
     with pytest.raises(StudioError, match="disk full"):
         create_demo_app(store, settings, "sentiment")
     assert store.list_apps() == []

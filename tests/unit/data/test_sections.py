@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, STYLE_PLAIN
 from studio.data.sections import SectionError, parse_sections, text_to_example
+from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, STYLE_PLAIN
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 REFERENCE = [line for line in (ASSETS / "format_examples.txt").read_text().splitlines() if line]

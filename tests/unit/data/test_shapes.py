@@ -7,10 +7,10 @@ import json
 import pytest
 
 from studio.data.readers import read_bytes
-from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, STYLE_PLAIN
 from studio.data.sections import SectionError
 from studio.data.shapes import ColumnMapping, detect_mapping, row_to_example
 from studio.errors import DataError
+from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, STYLE_PLAIN
 
 
 def examples(name: str, text: str, mapping: ColumnMapping | None = None):

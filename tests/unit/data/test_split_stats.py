@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from studio.data.records import STYLE_PLAIN, Example
 from studio.data.split import split_examples, split_indices
 from studio.data.stats import (
     basic_stats,
@@ -13,6 +12,7 @@ from studio.data.stats import (
     normalise_label,
     token_length_stats,
 )
+from studio.vocab.examples import STYLE_PLAIN, Example
 
 
 def labelled(counts: dict[str, int]) -> list[Example]:

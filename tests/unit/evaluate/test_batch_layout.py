@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from studio.data.records import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
 from studio.evaluate.batch import compare, laid_out, read_prompts
 from studio.evaluate.pair import load_pair
 from studio.prompts import PromptLayout
+from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
 from tests.unit.evaluate.trained import make_trained_run
 
 PRE = "Below is an instruction that describes a task."

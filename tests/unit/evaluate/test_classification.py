@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from studio.data.records import Example
 from studio.evaluate.pair import load_pair
 from studio.scoring.labels import (
     classification_metrics,
     infer_labels,
     label_probabilities,
 )
+from studio.vocab.examples import Example
 from tests.unit.evaluate.trained import LABELS, make_trained_run, sentiment_examples
 
 LABELS2 = ["neg", "pos"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from studio.data.records import Example
 from studio.data.stats import normalise_label
+from studio.vocab.examples import Example
 
 LABELS = ("negative", "neutral", "positive")
 SENTIMENT = [

@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from studio.export.importer import ImportRefused, check_zip, import_adapter_zip
+from studio.errors import ImportRefused
+from studio.export.importer import check_zip, import_adapter_zip
 from studio.export.weights import check_modules, check_ranks
 
 KEY = "base_model.model.model.layers.{}.self_attn.{}.lora_{}.weight"

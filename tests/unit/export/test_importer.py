@@ -8,7 +8,8 @@ import zipfile
 
 import pytest
 
-from studio.export.importer import ImportRefused, check_zip, import_adapter_zip
+from studio.errors import ImportRefused
+from studio.export.importer import check_zip, import_adapter_zip
 
 CONFIG = json.dumps({"base_model_name_or_path": "packaged:SmolLM2-135M-Instruct",
                      "peft_type": "LORA", "r": 4})  # fmt: skip

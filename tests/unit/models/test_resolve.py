@@ -88,9 +88,9 @@ def test_scratch_model_uses_the_packaged_tokenizer_vocab(settings, packaged_mode
 
 @pytest.mark.parametrize("ref", ["gpt2", "t5-small", "distilgpt2", "EleutherAI/gpt-neo-125m"])
 def test_bare_and_owner_hub_ids_are_accepted(settings, ref):
-    from studio.models.resolve import _HUB_ID
+    from studio.models.resolve import is_hub_id
 
-    assert _HUB_ID.match(ref)
+    assert is_hub_id(ref)
     ok, reason = model_availability(ref, settings)
     if not ok:  # not cached here: the download advice, not "not a model id"
         assert "neither a folder" not in reason and ref in reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from studio.configs.defaults import default_dicts
 from studio.templates import TEMPLATES
 from studio.ui.models_form import (
     ARCH_FORM,
@@ -19,7 +20,7 @@ def test_lora_fields_show_exactly_for_adapter_templates(key):
     template = TEMPLATES[key]
     layout = form_layout(key)
     assert layout.adapter == (template.method in ("lora", "qlora"))
-    assert layout.adapter == bool(template.default_dicts()["peft"])  # agrees with the dicts
+    assert layout.adapter == bool(default_dicts(template)["peft"])  # agrees with the dicts
     assert layout.architecture == (template.method == "scratch")
     assert bool(layout.note) != layout.adapter
 
@@ -37,7 +38,7 @@ def test_custom_follows_the_typed_base_model():
 
 
 def test_architecture_fields_round_trip_and_keep_other_keys():
-    model = TEMPLATES["tiny-gpt-scratch"].default_dicts()["model"]
+    model = default_dicts(TEMPLATES["tiny-gpt-scratch"])["model"]
     values = arch_to_form(model)
     assert values == [model["architecture"][k] for k in ARCH_FORM]
     # gr.Number gives floats; an emptied box drops the key (studio default).

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from studio.data.records import Example
+from studio.vocab.examples import Example
 
 WORDS = {"good": "positive", "great": "positive", "fine": "positive",
          "bad": "negative", "awful": "negative", "poor": "negative"}  # fmt: skip

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from studio.configs.runs import TrainRun
-from studio.data.records import STYLE_PLAIN, Example
 from studio.errors import ConfigError, DataError
 from studio.scoring.encode import IGNORE, encode
 from studio.train.config import check_rejected_share
 from studio.train.data import load_splits
+from studio.vocab.examples import STYLE_PLAIN, Example
 from tests.unit.train.runs import run_config, sentiment_examples, write_jsonl, write_run
 
 
@@ -70,7 +70,7 @@ def test_config_problems_are_reported_together(tmp_path, settings):
 def test_rejected_share_over_tolerance(tmp_path, settings):
     cfg = run_config("m", tmp_path, settings, data={"n_rows": 50, "n_rejected": 5})
     check_rejected_share({**cfg, "invalid_tolerance_pct": 10})  # exactly 10%: fine
-    with pytest.raises(DataError, match=r"^12.0% of rows were rejected .* over the 10% tolerance"):
+    with pytest.raises(DataError, match=r"^12.0% of the rows of .* \(6 of 50\), over the 10% tol"):
         check_rejected_share({**cfg, "data": {**cfg["data"], "n_rejected": 6}})
 
 

