@@ -15,10 +15,17 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import fastapi  # noqa: E402
 import gradio as gr  # noqa: E402
+from gradio.oauth import _add_oauth_routes  # noqa: E402  (Gradio's own Hugging Face OAuth routes)
 
+from studio.api import build_openai_router  # noqa: E402
+from studio.generate.engine import get_engine  # noqa: E402
+from studio.jobs import JobRunner  # noqa: E402
 from studio.settings import PROJECT_ROOT, Settings  # noqa: E402
+from studio.signin import install_sign_in  # noqa: E402
 from studio.store import Store  # noqa: E402
+from studio.ui.context import UIContext  # noqa: E402
 from studio.ui.layout import build_blocks  # noqa: E402
 
 log = logging.getLogger("studio")
@@ -26,11 +33,6 @@ log = logging.getLogger("studio")
 
 def create_server(settings: Settings | None = None, start_runner: bool = True):
     """Build (fastapi_app, blocks, ctx) without starting to serve."""
-    import fastapi
-
-    from studio.jobs import JobRunner
-    from studio.ui.context import UIContext
-
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
     if removed := settings.clean_tmp():
@@ -42,10 +44,6 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     ctx = UIContext(settings=settings, store=store, runner=runner)
     blocks = ctx.blocks = build_blocks(ctx)
     api = fastapi.FastAPI(title="TextGen Studio")
-    from gradio.oauth import _add_oauth_routes  # Gradio's own Hugging Face OAuth routes
-
-    from studio.signin import install_sign_in
-
     auth_dependency = install_sign_in(api, store, settings, add_hf_routes=_add_oauth_routes)
     if not settings.signed_in and not settings.loopback:
         log.warning(
@@ -53,12 +51,10 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
             "change and delete every app. Set STUDIO_USERS (or hf_oauth on a Space).",
             settings.host,
         )
-    try:
-        from studio.generate.openai_api import build_openai_router
-
-        api.include_router(build_openai_router(ctx))
-    except ImportError:  # the API module is optional until it exists
-        log.warning("OpenAI-compatible API not available")
+    # The page and /v1 share one engine (one model cache) and one bound on generations.
+    api.include_router(
+        build_openai_router(settings, store, engine=get_engine(settings, store), slots=ctx.slots)
+    )
     app = gr.mount_gradio_app(
         api,
         blocks,

@@ -156,8 +156,6 @@ LINKS: tuple[Link, ...] = (
     Link("lora_dropout", "peft", "lora_dropout", adapter_only=True),
     Link("target_modules", "peft", "target_modules", adapter_only=True),
 )
-# Hyper fields that live outside the five dicts (they go to the run config's data part).
-HYPER_ONLY = ("valid_pct", "invalid_tolerance_pct", "response_only", "time_budget_min")
 
 
 def _write_precision(trainer: dict, precision: Any) -> None:

@@ -44,7 +44,7 @@ def save_model(store: Store, app_id: str, name: str, template_key: str, model_ty
         raise StudioError(
             "Choose the dataset version to train on (add one in the Inputs tab if the list is empty)."
         )
-    if dataset_version_id not in {v["id"] for v in store.list_dataset_versions(app_id)}:
+    if not store.belongs_to_app("dataset_versions", dataset_version_id, app_id):
         raise StudioError(
             "That dataset version is not one of this app's; choose one from the list "
             "(refresh it after adding data in the Inputs tab)."

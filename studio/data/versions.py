@@ -201,9 +201,7 @@ def create_version(
         final.parent.mkdir(parents=True, exist_ok=True)
         with store.transaction() as conn:
             dataset = store.get_or_create_dataset(app_id, name, conn=conn)
-            same = conn.execute(
-                "SELECT version FROM dataset_versions WHERE dataset_id = ? AND content_hash = ? "
-                "ORDER BY version DESC LIMIT 1", (dataset["id"], digest)).fetchone()  # fmt: skip
+            same = store.version_with_hash(dataset["id"], digest, conn=conn)
             row = store.add_dataset_version(
                 conn, dataset["id"], id=version_id, content_hash=digest, path=rel_path,
                 source=", ".join(n for n, _ in originals), valid_pct=float(valid_pct),
@@ -220,13 +218,13 @@ def create_version(
     row["dataset_name"], row["app_id"] = name, app_id
     notes = [unlisted_note(checked) + " (rejects.csv lists the same)."] if (
         checked.n_unlisted) else []  # fmt: skip
-    if same:
-        notes.append(f"Same examples as {name} v{same[0]} (content hash {digest[:12]}); "
+    if same is not None:
+        notes.append(f"Same examples as {name} v{same} (content hash {digest[:12]}); "
                      "a new version was made anyway.")  # fmt: skip
     report = {"version_id": version_id, "dataset": name, "version": row["version"],
               "content_hash": digest, **checked.counts(), "rejects": checked.rejects,
               "reasons": checked.reason_counts(), "mappings": mappings, "task": stats["task"],
-              "same_as": same[0] if same else None, "notes": notes}  # fmt: skip
+              "same_as": same, "notes": notes}  # fmt: skip
     return row, report
 
 

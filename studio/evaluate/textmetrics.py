@@ -26,12 +26,6 @@ def _scorer():
     return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
 
 
-def rouge_l(prediction: str, reference: str, scorer: Any = None) -> float:
-    """ROUGE-L F-measure of one prediction against one reference."""
-    scorer = scorer or _scorer()
-    return float(scorer.score(reference, prediction)["rougeL"].fmeasure)
-
-
 def text_metrics(predictions: list[str], references: list[str]) -> dict[str, Any]:
     """Mean ROUGE-1/2/L F1, corpus BLEU and exact-match rate; per_row ROUGE-L and EM."""
     import sacrebleu

@@ -77,7 +77,7 @@ def resolve_spec(ref: str, store, settings: Settings) -> ModelSpec:
     """What `ref` means; NotFoundError / ModelUnavailableError say how to fix a bad one.
 
     Any loadable base is resolved here (the page compares a tuned model with its own base);
-    what a client may name over HTTP is narrowed by studio.generate.api_request.known_model.
+    what a client may name over HTTP is narrowed by studio.api.request.known_model.
     """
     ref = (ref or "").strip()
     if ref.startswith(JOB_PREFIX):

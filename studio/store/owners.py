@@ -24,20 +24,23 @@ _OWNED = {
         "SELECT t.*, a.owner AS _owner FROM jobs t JOIN apps a ON a.id = t.app_id WHERE t.id = ?",
         "job",
     ),
-    "evaluations": (
-        "SELECT t.*, a.owner AS _owner FROM evaluations t JOIN apps a ON a.id = t.app_id "
-        "WHERE t.id = ?",
-        "evaluation",
-    ),
-    "datasets": (
-        "SELECT t.*, a.owner AS _owner FROM datasets t JOIN apps a ON a.id = t.app_id "
-        "WHERE t.id = ?",
-        "dataset",
-    ),
     "dataset_versions": (
         "SELECT t.id, a.owner AS _owner FROM dataset_versions t "
         "JOIN datasets d ON d.id = t.dataset_id JOIN apps a ON a.id = d.app_id WHERE t.id = ?",
         "dataset version",
+    ),
+}
+
+
+# table -> SQL giving the app a row belongs to
+_APP_OF = {
+    "models": "SELECT app_id FROM models WHERE id = ?",
+    "jobs": "SELECT app_id FROM jobs WHERE id = ?",
+    "evaluations": "SELECT app_id FROM evaluations WHERE id = ?",
+    "datasets": "SELECT app_id FROM datasets WHERE id = ?",
+    "dataset_versions": (
+        "SELECT d.app_id AS app_id FROM dataset_versions v "
+        "JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ?"
     ),
 }
 
@@ -65,12 +68,6 @@ class OwnershipMixin:
     def job_of(self, user: str | None, job_id: str | None) -> dict:
         return self._owned("jobs", user, job_id)
 
-    def evaluation_of(self, user: str | None, evaluation_id: str | None) -> dict:
-        return self._owned("evaluations", user, evaluation_id)
-
-    def dataset_of(self, user: str | None, dataset_id: str | None) -> dict:
-        return self._owned("datasets", user, dataset_id)
-
     def version_of(self, user: str | None, version_id: str | None) -> dict:
         """The full dataset-version row (as get_dataset_version) if `user` owns its app."""
         row = self._owned("dataset_versions", user, version_id)
@@ -80,3 +77,24 @@ class OwnershipMixin:
         """The owner name recorded on an app ('' when the app does not exist)."""
         rows = self._query("SELECT owner FROM apps WHERE id = ?", (app_id,))
         return rows[0]["owner"] if rows else ""
+
+    # -- "does this id belong to this app": the one answer ----------------------------
+    def belongs_to_app(self, table: str, id_: str | None, app_id: str | None) -> bool:
+        """True when the row `id_` of `table` (models, jobs, evaluations, datasets,
+        dataset_versions) exists and is part of the app `app_id`."""
+        if not id_ or not app_id:
+            return False
+        rows = self._query(_APP_OF[table], (id_,))
+        return bool(rows) and rows[0]["app_id"] == app_id
+
+    def app_version(self, app_id: str | None, version_id: str | None) -> dict | None:
+        """The app's dataset version with this id (with dataset_name and app_id), or None
+        when there is none or it belongs to another app."""
+        if not version_id or not app_id:
+            return None
+        rows = self._query(
+            "SELECT v.*, d.name AS dataset_name, d.app_id AS app_id FROM dataset_versions v "
+            "JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ? AND d.app_id = ?",
+            (version_id, app_id),
+        )
+        return rows[0] if rows else None

@@ -1,9 +1,9 @@
 """Job and evaluation rows: the part of the Store that records work done on an app.
 
 A mixin of Store (studio.store.store): it uses the store's transaction(), _query(), _one(),
-_insert() and _update(). Deleting a job also removes its run folder, and is refused while the
-job is queued or running: cancel it first (JobRunner.cancel), or its process would be
-orphaned and could write into the folder again.
+_insert() and _update(). Jobs go with their model or app (Store.delete_model / delete_app),
+which is refused while one is queued or running: its process would be orphaned and could
+write into the folder again.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from studio.errors import JobError, NotFoundError
+from studio.errors import JobError
 from studio.store.job_states import ACTIVE_STATUSES, JOB_STATUSES, QUEUED, TERMINAL_STATUSES
-from studio.store.rows import new_id, remove_inside
+from studio.store.rows import new_id
 
 __all__ = ["ACTIVE_STATUSES", "JOB_STATUSES", "TERMINAL_STATUSES", "RecordsMixin", "refuse_active"]
 
@@ -29,7 +29,7 @@ def refuse_active(jobs: list[dict[str, Any]], what: str) -> None:
 
 
 class RecordsMixin:
-    """Create / read / update / delete for jobs and evaluations."""
+    """Create / read / update for jobs; create / list for evaluations."""
 
     # -- jobs -------------------------------------------------------------------------
     def create_job(self, app_id: str, model_id: str | None, kind: str, params: dict | None = None,
@@ -69,19 +69,6 @@ class RecordsMixin:
             args.append(kind)
         return self._query(sql + " ORDER BY created_at DESC", tuple(args))
 
-    def delete_job(self, job_id: str) -> None:
-        """Delete a finished job's row and its run folder (its evaluations keep their results).
-
-        Refused (JobError) while the job is queued or running.
-        """
-        with self.transaction() as conn:
-            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None:
-                raise NotFoundError(f"No job with id {job_id!r}; it may have been deleted.")
-            refuse_active([dict(row)], f"Job {job_id}")
-            conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-        remove_inside(self.files_root, row["run_dir"])
-
     # -- evaluations ------------------------------------------------------------------
     def add_evaluation(self, app_id: str, model_id: str | None, kind: str, results: dict,
                        job_id: str | None = None) -> dict:  # fmt: skip
@@ -90,13 +77,6 @@ class RecordsMixin:
         with self.transaction() as conn:
             self._insert(conn, "evaluations", ev)
         return ev
-
-    def get_evaluation(self, evaluation_id: str) -> dict:
-        return self._one("evaluations", evaluation_id)
-
-    def update_evaluation(self, evaluation_id: str, results: dict) -> dict:
-        """Replace an evaluation's results (e.g. after recomputing a metric)."""
-        return self._update("evaluations", evaluation_id, {"results": results})
 
     def list_evaluations(self, app_id: str, model_id: str | None = None) -> list[dict]:
         if model_id:
@@ -108,12 +88,3 @@ class RecordsMixin:
         return self._query(
             "SELECT * FROM evaluations WHERE app_id = ? ORDER BY created_at DESC", (app_id,)
         )
-
-    def delete_evaluation(self, evaluation_id: str) -> None:
-        """Delete one evaluation row (the job that produced it, if any, is kept)."""
-        with self.transaction() as conn:
-            cur = conn.execute("DELETE FROM evaluations WHERE id = ?", (evaluation_id,))
-            if cur.rowcount == 0:
-                raise NotFoundError(
-                    f"No evaluation with id {evaluation_id!r}; it may have been deleted."
-                )

@@ -7,11 +7,11 @@ Gradio's worker threads and the job runner. Writes run in one transaction each
     store = Store(settings.db_path)        # creates / migrates the file
     app = store.create_app("Sentiment", owner="local")
 
-Create / read / update / delete for apps and models live here, for datasets and dataset
-versions (immutable: no update) in studio.store.datasets, for jobs and evaluations in
-studio.store.records. Deleting a row also
-removes the files it owns (an app's folder and exports, a version's folder, a job's run
-folder) and is refused while a job that would lose its files is queued or running.
+Apps and models live here, datasets and dataset versions (immutable: no update) in
+studio.store.datasets, jobs and evaluations in studio.store.records, ownership and "does this
+id belong to this app" in studio.store.owners. Deleting an app or a model also removes the
+files it owns (an app's folder and exports, its jobs' run folders) and is refused while a
+job that would lose its files is queued or running.
 """
 
 from __future__ import annotations
@@ -118,13 +118,6 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
                     conn.execute("ROLLBACK")
                     raise
             return start
-        finally:
-            conn.close()
-
-    def schema_version(self) -> int:
-        conn = self._connect()
-        try:
-            return conn.execute("PRAGMA user_version").fetchone()[0]
         finally:
             conn.close()
 
@@ -240,20 +233,6 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
         return self._query(
             "SELECT * FROM models WHERE app_id = ? ORDER BY created_at DESC", (app_id,)
         )
-
-    def update_model(self, model_id: str, *, name: str) -> dict:
-        """Rename a saved model. Its configuration is not editable: saving a changed form makes
-        a new version (create_model with parent_id), so a finished job still matches its model."""
-        name = (name or "").strip()
-        if not name:
-            raise StudioError("The new model name is empty; type a name.")
-        try:
-            return self._update("models", model_id, {"name": name})
-        except sqlite3.IntegrityError as exc:
-            row = self.get_model(model_id)
-            raise StudioError(
-                f"This app already has {name} v{row['version']}; pick another name."
-            ) from exc
 
     def delete_model(self, model_id: str) -> int:
         """Delete a saved model with its jobs, evaluations and the jobs' run folders.

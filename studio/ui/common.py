@@ -1,4 +1,5 @@
-"""Small helpers shared by the tabs: error display and change-counter bumps."""
+"""Small helpers shared by the tabs: error display, change-counter bumps, and `bind`, which
+turns a module-level handler `fn(ctx, *inputs)` into the Gradio listener `fn(*inputs)`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 import gradio as gr
 
@@ -64,3 +66,29 @@ def user_errors(fn: Callable) -> Callable:
             raise translate(exc) from exc
 
     return wrapper
+
+
+def bind(ctx: Any, fn: Callable) -> Callable:
+    """`fn(ctx, *inputs)` as the listener `handler(*inputs)`.
+
+    The tabs' handlers are module-level functions taking the UI context first, so a test
+    calls them with values and reads the values back, without a page. Gradio reads a
+    listener's signature and type hints (API parameter names, where to put gr.Request or
+    gr.SelectData, whether it streams): the handler keeps fn's, less `ctx`. A
+    functools.partial would hide the type hints, and with them the request.
+    """
+    if inspect.isgeneratorfunction(fn):
+
+        @wraps(fn)
+        def handler(*args, **kwargs):
+            yield from fn(ctx, *args, **kwargs)
+
+    else:
+
+        @wraps(fn)
+        def handler(*args, **kwargs):
+            return fn(ctx, *args, **kwargs)
+
+    sig = inspect.signature(fn)
+    handler.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
+    return handler

@@ -7,12 +7,15 @@ listens to so its dropdowns follow the chosen app.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gradio.context import LocalContext
 
 from studio.errors import NotFoundError, StudioError
+from studio.generate.refs import names_server_folder
+from studio.generate.slots import GenerationSlots
+from studio.jobs.limits import check_storage
 from studio.settings import Settings
 from studio.store import Store
 
@@ -31,15 +34,12 @@ class UIContext:
     models_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a model is saved
     data_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a dataset version is added
     jobs_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a job is created
-    extra: dict = field(default_factory=dict)
 
     blocks: Any = None  # the gr.Blocks, once built
     slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1
 
     def __post_init__(self):
         if self.slots is None:
-            from studio.generate.slots import GenerationSlots
-
             self.slots = GenerationSlots(self.settings.generate_workers, self.settings.signed_in)
 
     # -- who is asking: every handler's ownership goes through these -----------------
@@ -92,8 +92,6 @@ class UIContext:
 
     def refuse_server_folder(self, name: str | None, what: str = "Base model") -> None:
         """With sign-in on, only administrators may name a folder on the server as a model."""
-        from studio.generate.refs import names_server_folder
-
         if name and self.settings.signed_in and not self.is_admin():
             if names_server_folder(name.strip()):
                 raise StudioError(
@@ -103,8 +101,6 @@ class UIContext:
 
     def check_storage(self, request: Any = None) -> None:
         """Refuse (LimitError) when the current user is at their storage limit."""
-        from studio.jobs.limits import check_storage
-
         check_storage(self.store, self.settings, self.owner(request))
 
     def audit(self, app_id: str, action: str, detail: str = "", request: Any = None) -> None:

@@ -3,7 +3,8 @@
 Evaluations run as jobs (`python -m studio.evaluate RUN_DIR`, submitted through ctx.runner);
 a gr.Timer reads the job row and its progress line, and when it has succeeded the results
 (results.json) are drawn. Exports are written under settings.home/exports/<app_id>/, the
-only folder the page serves files from. Heavy code is imported inside the handlers.
+only folder the page serves files from. Nothing here imports torch: the evaluation and
+export code loads models only when a handler runs.
 """
 
 from __future__ import annotations
@@ -13,8 +14,23 @@ import shutil
 import gradio as gr
 
 from studio.errors import StudioError
+from studio.evaluate import build_eval_config
 from studio.evaluate.build import DEFAULT_METRICS
-from studio.evaluate.report import (
+from studio.export import (
+    export_adapter_zip,
+    export_merged_zip,
+    import_adapter_zip,
+    push_to_hub,
+)
+from studio.export.gguf import export_gguf_zip
+from studio.jobs.run_folder import RunFolder
+from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
+from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
+from studio.ui.common import NO_APP, bind, bump, plot_value, user_errors
+from studio.ui.context import UIContext
+from studio.ui.uploads import trusted_upload
+from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task, progress_lines
+from studio.ui.views.evaluate_report import (
     batch_frame,
     confusion_html,
     evaluations_frame,
@@ -22,17 +38,85 @@ from studio.evaluate.report import (
     roc_frame,
     summary_markdown,
 )
-from studio.jobs.run_folder import RunFolder
-from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
-from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
-from studio.ui.common import NO_APP, bump, plot_value, user_errors
-from studio.ui.context import UIContext
-from studio.ui.evaluate_progress import eval_progress, metrics_for_task, progress_lines
-from studio.ui.uploads import trusted_upload
 
 TICK_S = 2.0
 METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification", "classification"),
                  ("ROUGE / BLEU / exact match", "text"), ("Batch comparison", "batch")]  # fmt: skip
+
+
+def _app(ctx: UIContext, app_id: str) -> str:
+    """The app id, or StudioError when no (own) app is chosen."""
+    if not ctx.current_app(app_id):
+        raise StudioError(NO_APP)
+    return app_id
+
+
+def _job(ctx: UIContext, app_id: str, job_id: str) -> dict:
+    """The chosen trained model's job row, checked to be this app's."""
+    if not job_id:
+        raise StudioError("Choose a trained model first (train one in the Train tab).")
+    job = ctx.job(job_id)
+    if not ctx.store.belongs_to_app("jobs", job_id, app_id):
+        raise StudioError("That model belongs to another app; pick one from the list.")
+    return job
+
+
+@user_errors
+def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, new_tokens):
+    store, settings = ctx.store, ctx.settings
+    job = _job(ctx, _app(ctx, app_id), job_id)
+    prompts_file = trusted_upload(prompts_path) if prompts_path else None
+    cfg = build_eval_config(store, settings, job["id"], dataset_version_id=version_id or None,
+                            metrics=list(chosen or []), prompts_file=prompts_file,
+                            max_examples=int(n or 100), max_new_tokens=int(new_tokens or 32))  # fmt: skip
+    ev = ctx.runner.submit(app_id, job.get("model_id"), "evaluate", cfg,
+                           params={"train_job_id": job["id"]})  # fmt: skip
+    gr.Info(f"Evaluation job {ev['id']} queued.")
+    return ev["id"], bump()
+
+
+@user_errors
+def export_adapter(ctx: UIContext, app_id: str, job_id: str):
+    store, settings = ctx.store, ctx.settings
+    path = export_adapter_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
+    ctx.audit(app_id, "exported", f"adapter of job {job_id}")
+    return str(path)
+
+
+@user_errors
+def export_merged(ctx: UIContext, app_id: str, job_id: str):
+    store, settings = ctx.store, ctx.settings
+    path = export_merged_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
+    ctx.audit(app_id, "exported", f"merged model of job {job_id}")
+    return str(path)
+
+
+@user_errors
+def export_gguf(ctx: UIContext, app_id: str, job_id: str, qtype: str):
+    store, settings = ctx.store, ctx.settings
+    return str(export_gguf_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], qtype))
+
+
+@user_errors
+def push_hub(ctx: UIContext, app_id: str, job_id: str, repo: str, tok: str, merged: bool):
+    store, settings = ctx.store, ctx.settings
+    url = push_to_hub(
+        store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], repo, tok, merged
+    )
+    ctx.audit(app_id, "exported", f"job {job_id} pushed to {url}")
+    return f"Pushed to [{url}]({url}).", ""  # the token box is emptied after use
+
+
+@user_errors
+def import_zip(ctx: UIContext, app_id: str, path: str | None, base: str):
+    store, settings = ctx.store, ctx.settings
+    if not path:
+        raise StudioError("Choose an adapter .zip to import.")
+    ctx.check_storage()
+    ctx.refuse_server_folder(base)
+    job = import_adapter_zip(store, settings, _app(ctx, app_id), trusted_upload(path), base or None)
+    ctx.audit(app_id, "imported", f"adapter as job {job['id']}")
+    return f"Imported as job {job['id']}; pick it in **Trained model** or in Generate.", bump()
 
 
 def build_evaluate_tab(ctx: UIContext) -> None:
@@ -118,19 +202,6 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             import_btn = gr.Button("Import", elem_id="import-adapter-run")
             import_msg = gr.Markdown()
 
-    def _app(app_id: str) -> str:
-        if not ctx.current_app(app_id):
-            raise StudioError(NO_APP)
-        return app_id
-
-    def _job(app_id: str, job_id: str) -> dict:
-        if not job_id:
-            raise StudioError("Choose a trained model first (train one in the Train tab).")
-        job = ctx.job(job_id)
-        if job["app_id"] != app_id:
-            raise StudioError("That model belongs to another app; pick one from the list.")
-        return job
-
     def model_choices(app_id: str) -> list[tuple[str, str]]:
         if not ctx.current_app(app_id):
             return []
@@ -176,20 +247,6 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                if (e.get("results") or {}).get("train_job_id") == job_id]  # fmt: skip
         return evaluations_frame(evs)
 
-    @user_errors
-    def start(app_id, job_id, version_id, prompts_path, chosen, n, new_tokens):
-        from studio.evaluate import build_eval_config
-
-        job = _job(_app(app_id), job_id)
-        prompts_file = trusted_upload(prompts_path) if prompts_path else None
-        cfg = build_eval_config(store, settings, job["id"], dataset_version_id=version_id or None,
-                                metrics=list(chosen or []), prompts_file=prompts_file,
-                                max_examples=int(n or 100), max_new_tokens=int(new_tokens or 32))  # fmt: skip
-        ev = ctx.runner.submit(app_id, job.get("model_id"), "evaluate", cfg,
-                               params={"train_job_id": job["id"]})  # fmt: skip
-        gr.Info(f"Evaluation job {ev['id']} queued.")
-        return ev["id"], bump()
-
     def tick(ev_id: str, already: str):
         if not ev_id:  # clear results drawn for another model
             return ("No evaluation yet: choose a model and press **Evaluate**.",
@@ -233,67 +290,27 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return str(table.iloc[row, 0]) if table is not None and len(table) > row else gr.skip()
 
-    @user_errors
-    def export_adapter(app_id: str, job_id: str):
-        from studio.export import export_adapter_zip
-
-        path = export_adapter_zip(store, settings, _job(_app(app_id), job_id)["id"])
-        ctx.audit(app_id, "exported", f"adapter of job {job_id}")
-        return str(path)
-
-    @user_errors
-    def export_merged(app_id: str, job_id: str):
-        from studio.export import export_merged_zip
-
-        path = export_merged_zip(store, settings, _job(_app(app_id), job_id)["id"])
-        ctx.audit(app_id, "exported", f"merged model of job {job_id}")
-        return str(path)
-
-    @user_errors
-    def export_gguf(app_id: str, job_id: str, qtype: str):
-        from studio.export.gguf import export_gguf_zip
-
-        return str(export_gguf_zip(store, settings, _job(_app(app_id), job_id)["id"], qtype))
-
-    @user_errors
-    def push_hub(app_id: str, job_id: str, repo: str, tok: str, merged: bool):
-        from studio.export import push_to_hub
-
-        url = push_to_hub(store, settings, _job(_app(app_id), job_id)["id"], repo, tok, merged)
-        ctx.audit(app_id, "exported", f"job {job_id} pushed to {url}")
-        return f"Pushed to [{url}]({url}).", ""  # the token box is emptied after use
-
-    @user_errors
-    def import_zip(app_id: str, path: str | None, base: str):
-        from studio.export import import_adapter_zip
-
-        if not path:
-            raise StudioError("Choose an adapter .zip to import.")
-        ctx.check_storage()
-        ctx.refuse_server_folder(base)
-        job = import_adapter_zip(store, settings, _app(app_id), trusted_upload(path), base or None)
-        ctx.audit(app_id, "imported", f"adapter as job {job['id']}")
-        return f"Imported as job {job['id']}; pick it in **Trained model** or in Generate.", bump()
-
     outs = [results_md, per_label, confusion, roc, batch, batch_file]
     # A job that finished while the page was elsewhere appears when the tab is opened.
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, tab.select):
         trigger(refresh_lists, [ctx.app_id, model], [model, version])
     model.change(on_model, [ctx.app_id, model], [version, history, metrics, eval_job],
                  show_progress_on=[status])  # fmt: skip
-    run.click(start, [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
+    run.click(bind(ctx, start), [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
               [eval_job, ctx.jobs_changed], api_name="evaluate")  # fmt: skip
     timer.tick(tick, [eval_job, shown], [status, shown], show_progress="hidden",
                concurrency_limit=None, api_visibility="private")  # fmt: skip
     shown.change(show, [shown, ctx.app_id], outs).then(past, [ctx.app_id, model], [history])
     history.select(pick_history, [history], [eval_job])
     cancel.click(cancel_eval, [eval_job], None, api_name="cancel_evaluation")
-    adapter_btn.click(export_adapter, [ctx.app_id, model], [adapter_file],
+    adapter_btn.click(bind(ctx, export_adapter), [ctx.app_id, model], [adapter_file],
                       api_name="export_adapter")  # fmt: skip
-    merged_btn.click(export_merged, [ctx.app_id, model], [merged_file], api_name="export_merged")
-    gguf_btn.click(export_gguf, [ctx.app_id, model, gguf_type], [gguf_file],
+    merged_btn.click(
+        bind(ctx, export_merged), [ctx.app_id, model], [merged_file], api_name="export_merged"
+    )
+    gguf_btn.click(bind(ctx, export_gguf), [ctx.app_id, model, gguf_type], [gguf_file],
                    api_name="export_gguf")  # fmt: skip
-    push.click(push_hub, [ctx.app_id, model, repo_id, token, push_merged], [push_msg, token],
+    push.click(bind(ctx, push_hub), [ctx.app_id, model, repo_id, token, push_merged], [push_msg, token],
                api_name="push_to_hub", show_progress_on=[push_msg])  # fmt: skip
-    import_btn.click(import_zip, [ctx.app_id, import_file, import_base],
+    import_btn.click(bind(ctx, import_zip), [ctx.app_id, import_file, import_base],
                      [import_msg, ctx.jobs_changed], api_name="import_adapter")  # fmt: skip

@@ -9,36 +9,35 @@ No torch import here: the engine loads models on first use.
 
 from __future__ import annotations
 
-import inspect
-
 import gradio as gr
 
-from studio.generate.forms import (
+from studio.errors import StudioError
+from studio.generate.engine import get_engine
+from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
+from studio.generate.refs import ensure_reachable, list_models
+from studio.ui.common import bind, user_errors
+from studio.ui.context import UIContext
+from studio.ui.views.generate_form import (
     OPTION_FIELDS,
     STRATEGY_FIELDS,
     join_sequences,
+    named_parameters,
     options_from_form,
     prompt_from_form,
 )
-from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
-from studio.ui.common import user_errors
-from studio.ui.context import UIContext
-from studio.ui.generate_notes import cpu_note, trained_instruction
+from studio.ui.views.generate_notes import cpu_note, trained_instruction
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
 _D = GenerationOptions()
+N_STALE = 6  # output, stats, left, right, left and right stats: cleared on a new model / mode
 
 
 def _engine(ctx: UIContext):
-    from studio.generate.engine import get_engine
-
     return get_engine(ctx.settings, ctx.store)
 
 
 def _reach(ctx: UIContext, *refs: str | None) -> None:
     """Refuse (as "not found") a model the current user may not use."""
-    from studio.generate.refs import ensure_reachable
-
     allow = not ctx.settings.signed_in or ctx.is_admin()
     for ref in refs:
         if ref:
@@ -47,8 +46,6 @@ def _reach(ctx: UIContext, *refs: str | None) -> None:
 
 def model_choices(ctx: UIContext, app_id: str | None) -> list[tuple[str, str]]:
     """(label, ref) for the app's succeeded train jobs, then the base models."""
-    from studio.generate.refs import list_models
-
     app = ctx.current_app(app_id)
     rows = list_models(ctx.store, ctx.settings, app["id"] if app else "")
     return [(("Trained: " if r["kind"] == "trained" else "Base: ") + r["name"], r["id"])
@@ -105,20 +102,82 @@ def _visibility(strategy: str) -> list:
     return [gr.update(visible=name in shown) for name in toggled], toggled
 
 
-# None: gradio_client treats a parameter as optional when its default is None.
-_FORM_DEFAULTS = {"mode": "Instruction", "instruction": None, "input_text": None, "text": None,
-                  "compare_with": None, "history": None, "message": None, "stop": None}  # fmt: skip
+def show_mode(m: str):
+    # A new mode starts clean: the last output answered another kind of prompt.
+    return (gr.update(visible=m == "Instruction"), gr.update(visible=m == "Free text"),
+            gr.update(visible=m == "Chat"), gr.update(visible=m != "Chat"),
+            *[""] * N_STALE)  # fmt: skip
 
 
-def _named(fn, names: list[str]):
-    """Give a *options handler explicit parameter names and defaults, so the Gradio API (and
-    gradio_client keyword calls) name every option and need only the model and the prompt."""
-    defaults = {**_D.to_dict(), **_FORM_DEFAULTS}
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter(n, kind, default=defaults.get(n, inspect.Parameter.empty))
-              for n in [*names, *OPTION_FIELDS]]  # fmt: skip
-    fn.__signature__ = inspect.Signature(params)
-    return fn
+def follow_model(ctx: UIContext, ref: str | None, current: str | None, last: str,
+                 request: gr.Request = None):  # fmt: skip
+    """Clear the last model's output; offer the instruction the new model was trained on
+    (unless the user typed their own)."""
+    learned = trained_instruction(ctx.store, ref, lambda j: ctx.job(j, request))
+    keep = (current or "").strip() and current != last
+    return (*[""] * N_STALE, gr.skip() if keep or not learned else learned,
+            learned or last, cpu_note(ctx.store))  # fmt: skip
+
+
+@user_errors
+def render_preview(
+    ctx: UIContext, model_ref: str | None, instr: str | None, inp: str | None
+) -> str:
+    instr, inp = instr or "", inp or ""  # a textbox nobody typed in yet sends None
+    if not model_ref or not (instr.strip() or inp.strip()):
+        return ""
+    try:
+        _reach(ctx, model_ref)
+        return _engine(ctx).render(model_ref, prompt_from_form("instruction", instr, inp))
+    except StudioError as exc:
+        return f"(cannot render: {exc})"
+
+
+@user_errors
+def generate(ctx: UIContext, model: str, mode: str, instruction: str, input_text: str, text: str,
+             *options):  # fmt: skip
+    """Stream a generation: yields (output text, stats line)."""
+    opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
+    prompt = prompt_from_form(mode, instruction, input_text, text)
+    _reach(ctx, model)
+    with ctx.slots.hold(ctx.owner()):
+        for u in _engine(ctx).generate_stream(model, prompt, opts):
+            yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
+
+
+@user_errors
+def compare(ctx: UIContext, model: str, compare_with: str | None, mode: str, instruction: str,
+            input_text: str, text: str, *options):  # fmt: skip
+    """Stream the same prompt through two models: yields (left, right, left/right stats)."""
+    opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
+    if mode == "Chat":
+        raise gr.Error("Compare works in Instruction or Free text mode.")
+    prompt = prompt_from_form(mode, instruction, input_text, text)
+    _reach(ctx, model, compare_with)
+    with ctx.slots.hold(ctx.owner()):
+        for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
+            yield (
+                a.text,
+                b.text,
+                f"**{a.model}** · {a.stats()}",
+                f"**{b.model}** · {b.stats()}",
+            )
+
+
+@user_errors
+def chat(ctx: UIContext, model: str, history: list, message: str, *options):
+    """One chat turn: yields (history with the growing reply, cleared message, stats)."""
+    if not message or not message.strip():
+        raise gr.Error("Type a message first.")
+    opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
+    prompt = prompt_from_form("Chat", history=history or [], message=message)
+    turns = list(prompt.messages)
+    _reach(ctx, model)
+    with ctx.slots.hold(ctx.owner()):
+        for u in _engine(ctx).generate_stream(model, prompt, opts):
+            reply = {"role": "assistant",
+                     "content": u.text or ("…" if u.status != "done" else "")}  # fmt: skip
+            yield turns + [reply], "", u.stats()
 
 
 def build_generate_tab(ctx: UIContext) -> None:
@@ -190,52 +249,25 @@ def build_generate_tab(ctx: UIContext) -> None:
                show_progress="hidden")  # fmt: skip
 
     stale = [output, stats, left, right, left_stats, right_stats]
-
-    def show_mode(m: str):
-        # A new mode starts clean: the last output answered another kind of prompt.
-        return (gr.update(visible=m == "Instruction"), gr.update(visible=m == "Free text"),
-                gr.update(visible=m == "Chat"), gr.update(visible=m != "Chat"),
-                *[""] * len(stale))  # fmt: skip
+    assert len(stale) == N_STALE
 
     mode.change(show_mode, [mode], [inst_box, text, chat_box, actions, *stale],
                 api_visibility="private")  # fmt: skip
 
     prefilled = gr.State("")  # the instruction this tab last filled in for a model
 
-    def follow_model(ref: str | None, current: str | None, last: str,
-                     request: gr.Request = None):  # fmt: skip
-        """Clear the last model's output; offer the instruction the new model was trained on
-        (unless the user typed their own)."""
-        learned = trained_instruction(ctx.store, ref, lambda j: ctx.job(j, request))
-        keep = (current or "").strip() and current != last
-        return (*[""] * len(stale), gr.skip() if keep or not learned else learned,
-                learned or last, cpu_note(ctx.store))  # fmt: skip
-
-    model.change(follow_model, [model, instruction, prefilled],
+    model.change(bind(ctx, follow_model), [model, instruction, prefilled],
                  [*stale, instruction, prefilled, busy], api_visibility="private",
                  show_progress="hidden")  # fmt: skip
     _, toggled = _visibility("greedy")
     strategy.change(lambda s: _visibility(s)[0], [strategy], [params[n] for n in toggled],
                     api_visibility="private")  # fmt: skip
 
-    @user_errors
-    def render_preview(model_ref: str | None, instr: str | None, inp: str | None) -> str:
-        from studio.errors import StudioError
-
-        instr, inp = instr or "", inp or ""  # a textbox nobody typed in yet sends None
-        if not model_ref or not (instr.strip() or inp.strip()):
-            return ""
-        try:
-            _reach(ctx, model_ref)
-            return _engine(ctx).render(model_ref, prompt_from_form("instruction", instr, inp))
-        except StudioError as exc:
-            return f"(cannot render: {exc})"
-
     # One listener for all three fields: while a render runs, further edits queue a single
     # rerun with the latest values, so the preview always ends on what the form holds now.
     gr.on(
         [model.change, instruction.change, input_text.change],
-        render_preview,
+        bind(ctx, render_preview),
         [model, instruction, input_text],
         [preview],
         api_visibility="private",
@@ -243,39 +275,10 @@ def build_generate_tab(ctx: UIContext) -> None:
         show_progress="hidden",
     )
 
-    @user_errors
-    def generate(model: str, mode: str, instruction: str, input_text: str, text: str,
-                 *options):  # fmt: skip
-        """Stream a generation: yields (output text, stats line)."""
-        opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
-        prompt = prompt_from_form(mode, instruction, input_text, text)
-        _reach(ctx, model)
-        with ctx.slots.hold(ctx.owner()):
-            for u in _engine(ctx).generate_stream(model, prompt, opts):
-                yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
-
-    gen_event = run.click(_named(generate, ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
+    gen_event = run.click(named_parameters(bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
               [output, stats], api_name="generate", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
 
-    @user_errors
-    def compare(model: str, compare_with: str | None, mode: str, instruction: str,
-                input_text: str, text: str, *options):  # fmt: skip
-        """Stream the same prompt through two models: yields (left, right, left/right stats)."""
-        opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
-        if mode == "Chat":
-            raise gr.Error("Compare works in Instruction or Free text mode.")
-        prompt = prompt_from_form(mode, instruction, input_text, text)
-        _reach(ctx, model, compare_with)
-        with ctx.slots.hold(ctx.owner()):
-            for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
-                yield (
-                    a.text,
-                    b.text,
-                    f"**{a.model}** · {a.stats()}",
-                    f"**{b.model}** · {b.stats()}",
-                )
-
-    compare_event = compare_run.click(_named(compare, ["model", "compare_with", "mode", "instruction",
+    compare_event = compare_run.click(named_parameters(bind(ctx, compare), ["model", "compare_with", "mode", "instruction",
                                        "input_text", "text"]), [model, compare_with, mode, instruction, input_text, text,
                                 *option_inputs], [left, right, left_stats, right_stats],
                       api_name="compare", concurrency_limit=STREAM_CONCURRENCY,
@@ -284,22 +287,7 @@ def build_generate_tab(ctx: UIContext) -> None:
     run.click(None, None, None, cancels=[compare_event], queue=False)
     compare_run.click(None, None, None, cancels=[gen_event], queue=False)
 
-    @user_errors
-    def chat(model: str, history: list, message: str, *options):
-        """One chat turn: yields (history with the growing reply, cleared message, stats)."""
-        if not message or not message.strip():
-            raise gr.Error("Type a message first.")
-        opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
-        prompt = prompt_from_form("Chat", history=history or [], message=message)
-        turns = list(prompt.messages)
-        _reach(ctx, model)
-        with ctx.slots.hold(ctx.owner()):
-            for u in _engine(ctx).generate_stream(model, prompt, opts):
-                reply = {"role": "assistant",
-                         "content": u.text or ("…" if u.status != "done" else "")}  # fmt: skip
-                yield turns + [reply], "", u.stats()
-
-    gr.on([send.click, message.submit], _named(chat, ["model", "history", "message"]),
+    gr.on([send.click, message.submit], named_parameters(bind(ctx, chat), ["model", "history", "message"]),
           [model, chatbot, message, *option_inputs], [chatbot, message, stats],
           api_name="chat", concurrency_limit=STREAM_CONCURRENCY,
           show_progress_on=[chatbot])  # fmt: skip

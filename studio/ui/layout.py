@@ -13,8 +13,6 @@ from studio.ui.models_tab import build_models_tab
 from studio.ui.settings_panel import build_settings_panel, sign_in_banner
 from studio.ui.train_tab import build_train_tab
 
-TAB_TITLES = ("Apps", "Inputs", "Models", "Train", "Generate", "Evaluate / Export")
-
 
 def build_blocks(ctx: UIContext) -> gr.Blocks:
     with gr.Blocks(title="TextGen Studio") as blocks:

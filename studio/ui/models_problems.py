@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.configs.form import FORM_ORDER, LABELS, SECTION_TITLES
 from studio.configs.hyper import LINKS
+from studio.ui.views.config_form import FORM_ORDER, LABELS, SECTION_TITLES
 
 # "section.key" (and bare hyper keys) -> the form field holding that value.
 _FIELD_OF = {f"{link.section}.{link.key}": link.hyper for link in LINKS}

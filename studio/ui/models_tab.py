@@ -4,7 +4,8 @@ A saved model is a named, versioned configuration (the five config dicts + the f
 values) bound to a dataset version. Saving validates first and shows every problem at once.
 Saved models can be cloned into the form or deleted. Nothing heavy is imported when the tab
 is built; the first Validate reads the libraries' signatures (a few seconds, once).
-Widgets and the pure decisions (which fields apply, version summary) live in models_form.
+Widgets live in models_widgets; the pure decisions (which fields apply, version summary) in
+studio/ui/views/models.py.
 """
 
 from __future__ import annotations
@@ -13,36 +14,37 @@ import gradio as gr
 
 from studio.configs import SECTIONS, validate
 from studio.configs.defaults import default_dicts, default_hyper
-from studio.configs.form import (
+from studio.configs.saving import save_model, split_config
+from studio.errors import ConfigError
+from studio.templates import DEFAULT_TEMPLATE, get_template
+from studio.ui.common import NO_APP, bump, user_errors
+from studio.ui.context import UIContext
+from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
+from studio.ui.models_sync import gather, wire_form_sync
+from studio.ui.models_widgets import (
+    build_arch_widget,
+    build_widget,
+    delete_saved_model,
+    template_state,
+)
+from studio.ui.views.config_form import (
     FORM_ORDER,
     MACHINE_KEYS,
     SECTION_TITLES,
     dicts_to_texts,
     hyper_to_form,
 )
-from studio.configs.saving import save_model, split_config
-from studio.errors import ConfigError
-from studio.templates import DEFAULT_TEMPLATE, get_template
-from studio.ui.common import NO_APP, bump, user_errors
-from studio.ui.context import UIContext
-from studio.ui.models_form import (
+from studio.ui.views.models import (
     ARCH_FORM,
     SAVED_HEADERS,
-    app_version,
     arch_to_form,
-    build_arch_widget,
-    build_widget,
-    delete_saved_model,
     form_layout,
     model_dict_from_text,
     saved_table,
     template_card,
     template_choices,
-    template_state,
     version_summary,
 )
-from studio.ui.models_problems import VERSION_PROBLEM, form_problems, mark_fields, problems_text
-from studio.ui.models_sync import gather, wire_form_sync
 from studio.vocab.models import MODEL_TYPES
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
@@ -270,7 +272,7 @@ def build_models_tab(ctx: UIContext) -> None:
             ]  # fmt: skip
 
         def on_version_summary(app_id: str, version_id: str) -> str:
-            row = app_version(store, own(app_id), version_id)
+            row = store.app_version(own(app_id), version_id)
             return version_summary(row) if row else ""
 
         clone_btn.click(on_clone, [pick], [model_type, template, *template_outputs, version, name,
@@ -281,7 +283,7 @@ def build_models_tab(ctx: UIContext) -> None:
         @user_errors
         def on_version(app_id: str, version_id: str):
             """Summary of the picked version, and its validation share into the form."""
-            row = app_version(store, own(app_id), version_id)
+            row = store.app_version(own(app_id), version_id)
             if row is None:
                 return "", gr.skip()
             return version_summary(row), float(row["valid_pct"])

@@ -10,7 +10,7 @@ import datetime as dt
 
 import gradio as gr
 
-from studio.ui.common import user_errors
+from studio.ui.common import bind, user_errors
 from studio.ui.context import UIContext
 
 KEY_HEADERS = ["Id", "Name", "Starts with", "Created", "Last used"]
@@ -30,8 +30,38 @@ def sign_in_banner(ctx: UIContext) -> str:
     return ""
 
 
+def rows(ctx: UIContext, request: gr.Request | None):
+    """The user's API keys as table rows (the secret is never among them)."""
+    return [[k["id"], k["name"], k["prefix"] + "…", _when(k["created_at"]),
+             _when(k["last_used_at"])] for k in ctx.store.list_api_keys(ctx.owner(request))]  # fmt: skip
+
+
+@user_errors
+def show(ctx: UIContext, request: gr.Request = None):
+    user = ctx.owner(request)
+    line = f"Signed in as **{user}**" if ctx.settings.signed_in else (
+        f"Sign-in is off: everything belongs to **{user}**; keys are not needed.")  # fmt: skip
+    if ctx.settings.sign_in == "users":
+        line += " · [Sign out](/logout)"
+    if ctx.is_admin(request):
+        line += " · administrator (sees every app)"
+    return line, rows(ctx, request)
+
+
+@user_errors
+def create_key(ctx: UIContext, name: str, request: gr.Request = None):
+    row, secret = ctx.store.create_api_key(ctx.owner(request), name)
+    return (gr.Textbox(value=secret, visible=True), rows(ctx, request), "",
+            f"Created key **{row['id']}**. Send it as `Authorization: Bearer <key>`.")  # fmt: skip
+
+
+@user_errors
+def revoke_key(ctx: UIContext, key_id: str, request: gr.Request = None):
+    ctx.store.revoke_api_key(ctx.owner(request), (key_id or "").strip())
+    return rows(ctx, request), "", gr.Textbox(value="", visible=False), f"Revoked {key_id}."
+
+
 def build_settings_panel(ctx: UIContext) -> None:
-    store = ctx.store
     with gr.Accordion("Settings: account and API keys", open=False, elem_id="settings-panel"):
         who = gr.Markdown(elem_id="settings-who")
         if ctx.settings.sign_in == "hf":
@@ -50,35 +80,11 @@ def build_settings_panel(ctx: UIContext) -> None:
             revoke = gr.Button("Revoke", variant="stop", elem_id="settings-key-revoke", scale=1)
         note = gr.Markdown(elem_id="settings-message")
 
-    def rows(request: gr.Request | None):
-        return [[k["id"], k["name"], k["prefix"] + "…", _when(k["created_at"]),
-                 _when(k["last_used_at"])] for k in store.list_api_keys(ctx.owner(request))]  # fmt: skip
-
-    @user_errors
-    def show(request: gr.Request = None):
-        user = ctx.owner(request)
-        line = f"Signed in as **{user}**" if ctx.settings.signed_in else (
-            f"Sign-in is off: everything belongs to **{user}**; keys are not needed.")  # fmt: skip
-        if ctx.settings.sign_in == "users":
-            line += " · [Sign out](/logout)"
-        if ctx.is_admin(request):
-            line += " · administrator (sees every app)"
-        return line, rows(request)
-
-    @user_errors
-    def create_key(name: str, request: gr.Request = None):
-        row, secret = store.create_api_key(ctx.owner(request), name)
-        return (gr.Textbox(value=secret, visible=True), rows(request), "",
-                f"Created key **{row['id']}**. Send it as `Authorization: Bearer <key>`.")  # fmt: skip
-
-    @user_errors
-    def revoke_key(key_id: str, request: gr.Request = None):
-        store.revoke_api_key(ctx.owner(request), (key_id or "").strip())
-        return rows(request), "", gr.Textbox(value="", visible=False), f"Revoked {key_id}."
-
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(show, None, [who, keys], api_visibility="private")
-    create.click(create_key, [key_name], [shown, keys, key_name, note], api_visibility="private")
-    revoke.click(revoke_key, [revoke_id], [keys, revoke_id, shown, note],
+        root.load(bind(ctx, show), None, [who, keys], api_visibility="private")
+    create.click(
+        bind(ctx, create_key), [key_name], [shown, keys, key_name, note], api_visibility="private"
+    )
+    revoke.click(bind(ctx, revoke_key), [revoke_id], [keys, revoke_id, shown, note],
                  api_visibility="private")  # fmt: skip

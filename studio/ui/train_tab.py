@@ -19,19 +19,17 @@ from studio.jobs.scheduler import can_resume
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, TRAIN
 from studio.ui.common import NO_APP, bump, plot_value, user_errors
 from studio.ui.context import UIContext
-from studio.ui.models_form import title as template_title
-from studio.ui.train_plan import plan_markdown
-from studio.ui.train_view import (  # noqa: F401  (re-exported: the tab's display helpers)
+from studio.ui.views.models import title as template_title
+from studio.ui.views.train import (
     JOB_HEADERS,
-    budget_text,
     chart_frame,
     display_stamp,
-    job_duration,
     jobs_rows,
     pick_job_id,
     progress_html,
     status_markdown,
 )
+from studio.ui.views.train_plan import plan_markdown
 
 LIVE = ACTIVE_STATUSES
 TICK_S = 1.5
@@ -100,7 +98,8 @@ def build_train_tab(ctx: UIContext) -> None:
             raise StudioError(NO_APP)
         if not model_id:
             raise StudioError("Choose a model configuration to train (save one in the Models tab).")
-        if ctx.model(model_id)["app_id"] != app_id:
+        ctx.model(model_id)  # someone else's model is "not found"
+        if not store.belongs_to_app("models", model_id, app_id):
             raise StudioError(
                 "That model configuration belongs to another app; pick one from the list."
             )

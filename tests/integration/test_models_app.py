@@ -11,8 +11,8 @@ from gradio_client.exceptions import AppError
 
 from studio.configs import model_config, version_dir
 from studio.configs.defaults import default_dicts, default_hyper
-from studio.configs.form import FORM_ORDER
 from studio.templates import TEMPLATES
+from studio.ui.views.config_form import FORM_ORDER
 from tests.helpers import serve
 
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from studio.configs import CPU_ONLY, SECTIONS, validate
 from studio.configs.defaults import default_dicts
-from studio.configs.form import texts_to_dicts
 from studio.configs.hyper import HYPER_FIELDS
 from studio.configs.schemas import SCHEMAS
 from studio.templates import TEMPLATES
+from studio.ui.views.config_form import texts_to_dicts
 from tests.unit.fuzz import FUZZ, deep, json_texts, json_values
 
 TEMPLATE = TEMPLATES["smollm2-135m-lora"]

@@ -4,7 +4,6 @@ in Generate and through the OpenAI-compatible /v1/models."""
 from __future__ import annotations
 
 import zipfile
-from types import SimpleNamespace
 
 import pytest
 
@@ -50,10 +49,10 @@ def test_openai_models_lists_imports_and_other_kinds_stay_refused(store, setting
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from studio.generate.openai_api import build_openai_router
+    from studio.api import build_openai_router
 
     app = FastAPI()
-    app.include_router(build_openai_router(SimpleNamespace(store=store, settings=settings)))
+    app.include_router(build_openai_router(settings, store))
     data = TestClient(app).get("/v1/models").json()["data"]
     assert imported[1] in {m["id"] for m in data}
     other = store.create_job(imported[0], None, "evaluate", {}, "", status="succeeded")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from studio.generate.forms import options_from_form, prompt_from_form
-from studio.generate.openai_api import APIError, options_from_request
+from studio.api.request import APIError, options_from_request
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.stream import trim_at_stop
+from studio.ui.views.generate_form import options_from_form, prompt_from_form
 
 
 def test_kwargs_per_strategy():
@@ -74,14 +74,14 @@ def test_openai_zero_token_limits_are_refused_not_ignored():
 def test_openai_each_choice_has_its_own_finish_reason():
     import json
 
-    from studio.generate.openai_api import _full_response, _sse
+    from studio.api.responses import full_response, sse_stream
     from studio.generate.prompting import PromptInput
     from studio.generate.stream import StreamUpdate
 
     done = StreamUpdate(status="done", text="a", texts=["a", "bb"], finish_reason="stop",
                         finish_reasons=["stop", "length"])  # fmt: skip
     for chat in (False, True):
-        body = _full_response(done, "m", chat)
+        body = full_response(done, "m", chat)
         assert [c["finish_reason"] for c in body["choices"]] == ["stop", "length"]
 
     class FakeEngine:
@@ -89,7 +89,7 @@ def test_openai_each_choice_has_its_own_finish_reason():
             yield done
 
     opts = options_from_request({"n": 2, "seed": 1}, 16)
-    events = [json.loads(e[6:]) for e in _sse(FakeEngine(), "m", PromptInput(mode="text", text="x"),
+    events = [json.loads(e[6:]) for e in sse_stream(FakeEngine(), "m", PromptInput(mode="text", text="x"),
                                                opts, False) if "[DONE]" not in e]  # fmt: skip
     finals = {c["index"]: c["finish_reason"] for e in events for c in e["choices"]
               if c["finish_reason"]}  # fmt: skip

@@ -6,7 +6,7 @@ import json
 import math
 
 from studio.jobs import job_progress, read_metrics, tail_log
-from studio.ui.train_tab import (
+from studio.ui.views.train import (
     budget_text,
     chart_frame,
     display_stamp,

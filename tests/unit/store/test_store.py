@@ -23,8 +23,7 @@ def _version(store: Store, app_id: str, name: str = "reviews") -> dict:
 def test_migrates_an_empty_file_to_the_current_schema(tmp_path):
     path = tmp_path / "new.db"
     sqlite3.connect(path).close()  # an empty file, as a first start finds it
-    store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION
+    assert Store(path).migrate() == SCHEMA_VERSION  # opening migrated it to the newest
     assert Store(path).migrate() == SCHEMA_VERSION  # a second open migrates nothing
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -135,49 +134,31 @@ def test_deleting_an_app_with_an_active_job_is_refused(store):
     assert store.counts()["jobs"] == 0
 
 
-def test_dataset_crud_and_versions_in_use(store):
-    app = store.create_app("a")
-    v1 = store.create_dataset_version(app["id"], "reviews", content_hash="h", path="p1")
-    v2 = store.create_dataset_version(app["id"], "reviews", content_hash="h", path="p2")
-    assert (v1["version"], v2["version"]) == (1, 2)
-    ds = store.get_dataset(v1["dataset_id"])
-    assert ds["name"] == "reviews" and [d["id"] for d in store.list_datasets(app["id"])] == [
-        ds["id"]
-    ]
-    store.get_or_create_dataset(app["id"], "other")
-    assert store.update_dataset(ds["id"], name=" tweets ")["name"] == "tweets"
-    with pytest.raises(StudioError, match="already has a dataset named 'other'"):
-        store.update_dataset(ds["id"], name="other")
-    with pytest.raises(StudioError, match="name is empty"):
-        store.update_dataset(ds["id"], name=" ")
-    for v in (v1, v2):
-        (store.files_root / v["path"]).mkdir(parents=True)
-    model = store.create_model(app["id"], "m", "t", "causal", v1["id"], {})
-    with pytest.raises(StudioError, match="used by the saved model\\(s\\) m v1"):
-        store.delete_dataset_version(v1["id"])
-    with pytest.raises(StudioError, match="used by the saved model"):
-        store.delete_dataset(ds["id"])
-    assert store.get_model(model["id"]) and (store.files_root / "p1").is_dir()
-    store.delete_dataset_version(v2["id"])
-    assert not (store.files_root / "p2").exists()
-    with pytest.raises(NotFoundError, match="No dataset version"):
-        store.get_dataset_version(v2["id"])
-    store.delete_model(model["id"])
-    store.delete_dataset(ds["id"])
-    assert not (store.files_root / "p1").exists()
-    assert [d["name"] for d in store.list_datasets(app["id"])] == ["other"]
-    assert store.counts()["dataset_versions"] == 0
-    with pytest.raises(NotFoundError, match="No dataset with id"):
-        store.delete_dataset(ds["id"])
+def test_dataset_versions_number_up_and_know_their_app(store):
+    app, other = store.create_app("a"), store.create_app("b")
+    v1 = _version(store, app["id"])
+    v2 = _version(store, app["id"])
+    assert (v1["version"], v2["version"]) == (1, 2) and v1["dataset_id"] == v2["dataset_id"]
+    assert [d["name"] for d in store.list_datasets(app["id"])] == ["reviews"]
+    assert store.version_with_hash(v1["dataset_id"], "abc") == 2  # the newest with that hash
+    assert store.version_with_hash(v1["dataset_id"], "other") is None
+    assert store.belongs_to_app("dataset_versions", v1["id"], app["id"])
+    assert not store.belongs_to_app("dataset_versions", v1["id"], other["id"])
+    assert not store.belongs_to_app("dataset_versions", "nope", app["id"])
+    row = store.app_version(app["id"], v1["id"])
+    assert row["dataset_name"] == "reviews" and row["stats"]["labels"] == ["a", "b"]
+    assert store.app_version(other["id"], v1["id"]) is None
+    assert store.app_version(app["id"], None) is None
 
 
 def test_dataset_versions_are_immutable_and_files_outside_the_store_are_kept(store, tmp_path):
     assert not hasattr(store, "update_dataset_version")
     app = store.create_app("a")
+    model = store.create_model(app["id"], "m", "t", "causal", None, {})
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    v = store.create_dataset_version(app["id"], "d", content_hash="h", path=str(outside))
-    store.delete_dataset_version(v["id"])  # a damaged path never deletes outside files_root
+    store.create_job(app["id"], model["id"], "train", run_dir=str(outside), status="failed")
+    assert store.delete_model(model["id"]) == 0  # a damaged path never deletes outside files
     assert outside.is_dir()
 
 
@@ -185,9 +166,8 @@ def test_model_update_and_delete_removes_its_run_folders(store):
     app = store.create_app("a")
     m = store.create_model(app["id"], "draft", "t", "causal", None, {"peft": {"r": 8}})
     other = store.create_model(app["id"], "other", "t", "causal", None, {})
-    assert store.update_model(m["id"], name="final")["name"] == "final"
-    with pytest.raises(StudioError, match="already has other v1"):
-        store.update_model(m["id"], name="other")
+    assert store.belongs_to_app("models", m["id"], app["id"])
+    assert not store.belongs_to_app("models", m["id"], store.create_app("b")["id"])
     runs = [store.app_dir(app["id"]) / "runs" / name for name in ("j1", "j2", "j3")]
     for run in runs:
         run.mkdir(parents=True)
@@ -205,43 +185,25 @@ def test_model_update_and_delete_removes_its_run_folders(store):
         store.delete_model(m["id"])
 
 
-def test_job_delete_refuses_active_jobs_and_removes_the_run_folder(store):
+def test_evaluations_are_listed_per_app_and_model(store):
     app = store.create_app("a")
-    run = store.app_dir(app["id"]) / "runs" / "j"
-    run.mkdir(parents=True)
-    job = store.create_job(app["id"], None, "train", run_dir=str(run))
-    ev = store.add_evaluation(app["id"], None, "evaluate", {"bleu": 1.0}, job_id=job["id"])
-    with pytest.raises(JobError, match="queued"):
-        store.delete_job(job["id"])
-    store.update_job(job["id"], status="succeeded")
-    store.delete_job(job["id"])
-    assert not run.exists() and store.list_jobs(app["id"]) == []
-    assert store.get_evaluation(ev["id"])["job_id"] is None  # the results are kept
-    with pytest.raises(NotFoundError, match="No job"):
-        store.delete_job(job["id"])
-
-
-def test_evaluation_crud(store):
-    app = store.create_app("a")
+    m = store.create_model(app["id"], "m", "t", "causal", None, {})
     ev = store.add_evaluation(app["id"], None, "perplexity", {"ppl": 3.0})
-    assert store.get_evaluation(ev["id"])["results"] == {"ppl": 3.0}
-    assert store.update_evaluation(ev["id"], {"ppl": 2.5})["results"] == {"ppl": 2.5}
-    assert [e["id"] for e in store.list_evaluations(app["id"])] == [ev["id"]]
-    store.delete_evaluation(ev["id"])
-    assert store.list_evaluations(app["id"]) == []
-    with pytest.raises(NotFoundError, match="No evaluation"):
-        store.get_evaluation(ev["id"])
-    with pytest.raises(NotFoundError, match="No evaluation"):
-        store.delete_evaluation(ev["id"])
+    of_m = store.add_evaluation(app["id"], m["id"], "evaluate", {"bleu": 1.0})
+    assert {e["id"] for e in store.list_evaluations(app["id"])} == {ev["id"], of_m["id"]}
+    assert [e["results"] for e in store.list_evaluations(app["id"], m["id"])] == [{"bleu": 1.0}]
+    assert store.belongs_to_app("evaluations", ev["id"], app["id"])
 
 
 def test_a_write_that_fails_half_way_leaves_nothing(store):
-    # create_dataset_version inserts the new dataset, then its version; the version's id
-    # clashes with an existing one, so the second insert fails after the first succeeded.
+    # As studio.data.versions does: the new dataset, then its version, in one transaction;
+    # the version's id clashes with an existing one, so the second insert fails after the
+    # first succeeded.
     app = store.create_app("a")
-    taken = store.create_dataset_version(app["id"], "old", content_hash="h", path="p")
+    taken = _version(store, app["id"], "old")
     before = store.counts()
-    with pytest.raises(sqlite3.IntegrityError):
-        store.create_dataset_version(app["id"], "new", id=taken["id"], content_hash="h", path="q")
+    with pytest.raises(sqlite3.IntegrityError), store.transaction() as conn:
+        ds = store.get_or_create_dataset(app["id"], "new", conn=conn)
+        store.add_dataset_version(conn, ds["id"], id=taken["id"], content_hash="h", path="q")
     assert store.counts() == before
     assert [d["name"] for d in store.list_datasets(app["id"])] == ["old"]

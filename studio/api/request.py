@@ -3,6 +3,7 @@ touched, so a bad request is a 400 with a message and never a 500.
 
     body = parse_body(await request.body())          # APIError(400) for anything but a JSON object
     prompt = prompt_input(body, chat=True)            # PromptInput, or APIError naming the param
+    opts = options_from_request(body, default_max=16)  # GenerationOptions, or APIError
     known_model(body["model"], store, settings)       # only models the studio lists
 
 Bodies are parsed with studio.jsonsafe (bounded nesting; Infinity / NaN / 5,000-digit numbers
@@ -15,14 +16,27 @@ arbitrary folder. Messages that reach a client never hold server paths (`redact`
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from studio import jsonsafe
 from studio.errors import redact_paths
+from studio.generate.options import PRECISIONS, GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput
+from studio.generate.refs import (
+    BASE_PREFIX,
+    JOB_PREFIX,
+    known_base_refs,
+    list_models,
+    trained_bases,
+)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a prompt is text; 8 MB is far past any context length
+# GenerationOptions field -> the OpenAI parameter a client sent.
+PARAM_OF = {"max_new_tokens": "max_tokens", "num_return_sequences": "n", "stop": "stop"}
+_EXTENSIONS = ("top_k", "min_p", "typical_p", "repetition_penalty", "no_repeat_ngram_size",
+               "min_new_tokens")  # fmt: skip
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
@@ -105,13 +119,9 @@ def model_name(body: dict) -> str:
 
 def known_model(ref: str, store, settings) -> str:
     """`ref` when it names a model GET /v1/models lists; APIError(404) otherwise."""
-    from studio.generate.refs import list_models
-
     known = {m["id"] for m in list_models(store, settings, None)}
     if ref in known:
         return ref
-    from studio.generate.refs import BASE_PREFIX, JOB_PREFIX, known_base_refs, trained_bases
-
     inner = ref[len(BASE_PREFIX) :] if ref.startswith(BASE_PREFIX) else None
     if inner is not None and (inner in known_base_refs(settings) or inner in trained_bases(store)):
         return ref  # a template's base, or the base one of the studio's models was tuned from
@@ -121,3 +131,66 @@ def known_model(ref: str, store, settings) -> str:
     raise APIError(404, f"Unknown {what}{shown}: name one that GET /v1/models lists (a "
                    "template's base, or a trained or imported model).", "model",
                    code="model_not_found")  # fmt: skip
+
+
+def _num(body: dict, name: str, kind=float) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise APIError(400, f"{name} must be a finite number; got {str(value)[:40]}.", name)
+    if kind is int and float(value) != int(value):
+        raise APIError(400, f"{name} must be a whole number; got {value!r}.", name)
+    return kind(value)
+
+
+def options_from_request(body: dict, default_max: int) -> GenerationOptions:
+    """OpenAI parameters -> GenerationOptions (validated; errors name the OpenAI param)."""
+    opts = GenerationOptions(max_new_tokens=default_max)
+    # max_completion_tokens (the newer name) wins; 0 is a value to refuse, not "absent".
+    param = "max_completion_tokens" if body.get("max_completion_tokens") is not None else (
+        "max_tokens")  # fmt: skip
+    max_tokens = _num(body, param, int)
+    if max_tokens is not None:
+        if max_tokens < 1:
+            raise APIError(400, f"{param} must be at least 1; got {max_tokens}.", param)
+        opts.max_new_tokens = max_tokens
+    temperature = _num(body, "temperature")
+    if temperature is not None and not 0 <= temperature <= 2:
+        raise APIError(400, f"temperature must be from 0 to 2; got {temperature}.", "temperature")
+    n = _num(body, "n", int)
+    n = 1 if n is None else n  # n: 0 reaches validate() and gets its 400
+    top_p = _num(body, "top_p")
+    # OpenAI's default temperature is 1 (sampling); 0 asks for the deterministic answer.
+    if temperature == 0:
+        opts.strategy = "greedy"
+    else:
+        opts.strategy, opts.temperature = "sample", temperature if temperature else 1.0
+        opts.top_k = 0
+        if top_p is not None:
+            opts.top_p = top_p
+    opts.num_return_sequences = n
+    stop = body.get("stop")
+    if stop is not None:
+        stops = [stop] if isinstance(stop, str) else stop
+        if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+            raise APIError(400, "stop must be a string or a list of strings.", "stop")
+        opts.stop = [s for s in stops if s]
+    seed = _num(body, "seed", int)
+    opts.seed = seed
+    for name in _EXTENSIONS:
+        value = _num(body, name, int if name in ("top_k", "no_repeat_ngram_size",
+                                                 "min_new_tokens") else float)  # fmt: skip
+        if value is not None:
+            setattr(opts, name, value)
+    precision = body.get("precision")  # extension: "fast" (int8 on a CPU) or "exact" (default)
+    if precision is not None:
+        if precision not in PRECISIONS:
+            raise APIError(400, f'precision must be "fast" or "exact"; got {precision!r}.',
+                           "precision")  # fmt: skip
+        opts.precision = precision
+    try:
+        return opts.validate()
+    except OptionsError as exc:
+        field = exc.fields[0] if exc.fields else None
+        raise APIError(400, str(exc), PARAM_OF.get(field, field)) from exc

@@ -8,6 +8,7 @@ strategy="sample", seed=1, api_name="/generate").
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from studio.generate.options import GenerationOptions
@@ -82,3 +83,19 @@ def join_sequences(texts: list[str]) -> str:
     if len(texts) <= 1:
         return texts[0] if texts else ""
     return "\n\n".join(f"--- sequence {i + 1} ---\n{t}" for i, t in enumerate(texts))
+
+
+# None: gradio_client treats a parameter as optional when its default is None.
+FORM_DEFAULTS = {"mode": "Instruction", "instruction": None, "input_text": None, "text": None,
+                  "compare_with": None, "history": None, "message": None, "stop": None}  # fmt: skip
+
+
+def named_parameters(fn, names: list[str]):
+    """Give a *options handler explicit parameter names and defaults, so the Gradio API (and
+    gradio_client keyword calls) name every option and need only the model and the prompt."""
+    defaults = {**GenerationOptions().to_dict(), **FORM_DEFAULTS}
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter(n, kind, default=defaults.get(n, inspect.Parameter.empty))
+              for n in [*names, *OPTION_FIELDS]]  # fmt: skip
+    fn.__signature__ = inspect.Signature(params)
+    return fn

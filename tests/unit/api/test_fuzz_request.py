@@ -9,9 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from studio.api.request import (
+    APIError,
+    known_model,
+    options_from_request,
+    parse_body,
+    prompt_input,
+)
 from studio.errors import redact_paths
-from studio.generate.api_request import APIError, parse_body, prompt_input
-from studio.generate.openai_api import options_from_request
 from tests.unit.fuzz import FUZZ, json_texts, json_values
 
 PARAMS = ["model", "prompt", "messages", "max_tokens", "max_completion_tokens", "temperature",
@@ -68,8 +73,6 @@ def test_errors_never_show_server_paths():
 
 
 def test_unknown_models_and_folders_are_refused(store, settings, tmp_path):
-    from studio.generate.api_request import known_model
-
     assert known_model("base:smollm2-135m-lora", store, settings)
     for ref in (f"base:{tmp_path}", "base:/etc", "job:nope", "base:someone/model"):
         with pytest.raises(APIError) as err:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-from studio.evaluate.report import (
+from studio.scoring.labels import classification_metrics
+from studio.ui.views.evaluate_report import (
     batch_frame,
     confusion_html,
     per_label_frame,
     roc_frame,
     summary_markdown,
 )
-from studio.scoring.labels import classification_metrics
 
 
 def results() -> dict:

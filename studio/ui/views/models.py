@@ -1,9 +1,7 @@
-"""Helpers for the Models tab: widgets, template card, which fields apply, version summary.
-
-The plain functions here (`form_layout`, `version_summary`, `arch_to_form`, `form_to_arch`,
-`saved_table`, `app_version`, `delete_saved_model`) hold the tab's decisions so they can be
-tested without a browser; the `build_*` helpers create Gradio components and are only called
-from `build_models_tab`.
+"""What the Models tab shows and decides, as plain values: which fields apply to a template
+(`form_layout`), field help and the architecture fields, the template card, the dataset
+version summary, the saved-models table. The widgets themselves are built in
+studio/ui/models_widgets.py.
 """
 
 from __future__ import annotations
@@ -12,20 +10,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import gradio as gr
-
 from studio import jsonsafe
-from studio.configs import HYPER_FIELDS, detect_hardware
-from studio.configs.defaults import (
-    default_dicts,
-    default_hyper,
-    template_availability,
-    trained_method,
-    trains_adapter,
-)
-from studio.configs.form import LABELS, dicts_to_texts, hyper_to_form
-from studio.configs.schemas import ARCHITECTURE
-from studio.errors import StudioError
+from studio.configs import detect_hardware
+from studio.configs.defaults import template_availability, trained_method, trains_adapter
 from studio.templates import TEMPLATES, get_template, templates_for_type
 from studio.vocab.models import METHODS, MODEL_TYPES
 
@@ -191,27 +178,6 @@ def template_card(settings, key: str, base_model: str = "") -> str:
     )
 
 
-def build_widget(key: str, value, **extra) -> gr.components.Component:
-    """A form widget built from the hyperparameter's FieldSpec."""
-    spec = HYPER_FIELDS[key]
-    common = dict(value=value, label=LABELS[key], info=HELP.get(key, spec.help), **extra,
-                  elem_id=ELEM_IDS.get(key, "models-" + key.replace("_", "-")))  # fmt: skip
-    if spec.kind == "bool":
-        return gr.Checkbox(**common)
-    if spec.kind == "choice":
-        return gr.Dropdown(choices=list(spec.choices), **common)
-    if spec.kind in ("int", "float"):
-        # No minimum/maximum here: validate() reports every out-of-range value at once.
-        return gr.Number(precision=0 if spec.kind == "int" else None, **common)
-    return gr.Textbox(**common)
-
-
-def build_arch_widget(key: str, value) -> gr.Number:
-    """A whole-number field for one model.architecture key."""
-    return gr.Number(value=value, precision=0, label=ARCH_LABELS[key], info=ARCHITECTURE[key].help,
-                     elem_id="models-arch-" + key.replace("_", "-"))  # fmt: skip
-
-
 def model_dict_from_text(text: str) -> dict[str, Any] | None:
     """The model config editor's dict, or None while its JSON is half-typed."""
     try:
@@ -219,42 +185,3 @@ def model_dict_from_text(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def app_version(store, app_id: str, version_id: str | None) -> dict | None:
-    """The app's dataset version with this id (with dataset_name), or None."""
-    if not version_id or not app_id:
-        return None
-    return next((v for v in store.list_dataset_versions(app_id) if v["id"] == version_id), None)
-
-
-def delete_saved_model(store, app_id: str, model_id: str, confirmed: bool) -> dict:
-    """Delete one of the app's saved models after the user confirmed; returns its row with
-    `runs_removed`, the number of its jobs' run folders deleted along with it."""
-    if not model_id:
-        raise StudioError("Choose the saved model to delete first.")
-    row = store.get_model(model_id)
-    if row["app_id"] != app_id:
-        raise StudioError("That model belongs to another app; choose one from the list.")
-    if not confirmed:
-        raise StudioError(
-            f"Tick 'I understand' to delete {row['name']} v{row['version']} (this cannot be undone)."
-        )
-    # Refused (JobError, "cancel it in the Train tab") while one of its jobs is queued/running.
-    return {**row, "runs_removed": store.delete_model(model_id)}
-
-
-def template_state(settings, store, key: str, model_type: str, app_id: str,
-                    version_id: str | None) -> list:  # fmt: skip
-    """Card, base-model box, form values and JSON texts for a freshly chosen template.
-
-    The validation share follows the chosen dataset version, so training does not re-split it.
-    """
-    t = get_template(key)
-    hyper = default_hyper(t)
-    if version := app_version(store, app_id, version_id):
-        hyper["valid_pct"] = float(version["valid_pct"])
-    base_box = gr.update(value=hyper["base_model"], interactive=not t.base_model)
-    form = hyper_to_form(hyper)[1:]  # base_model has its own update above
-    return [template_card(settings, key), base_box, *form,
-            *dicts_to_texts(default_dicts(t, model_type))]  # fmt: skip
