@@ -71,7 +71,7 @@ def run(cfg: dict, settings: Settings, batching: str, examples: list[Example]) -
     from studio.train.batching import LengthGroupedSampler, padding_fraction
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
-    from studio.train.runner import make_trainer, set_threads
+    from studio.train.training import make_trainer, set_threads
 
     set_threads()
     set_seed(0)

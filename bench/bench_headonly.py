@@ -50,7 +50,7 @@ def run(cfg: dict, settings: Settings, examples: list[Example], head_only: bool)
     from studio.configs.training_args import training_arguments
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
-    from studio.train.runner import make_trainer, set_threads
+    from studio.train.training import make_trainer, set_threads
 
     set_threads()
     if THREADS:

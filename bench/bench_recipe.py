@@ -86,7 +86,7 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
 
 
 def studio(home: Path):
-    from studio.jobs.runner import JobRunner
+    from studio.jobs.scheduler import JobRunner
     from studio.settings import Settings
     from studio.store import Store
 
@@ -140,7 +140,7 @@ def train(store, settings, runner, app_id: str, version_id: str, name: str, over
 def evaluate(store, settings, job_id: str, version_id: str, metrics: list[str],
              max_examples: int) -> dict:  # fmt: skip
     """The Evaluate tab's evaluation of the job on a dataset version (tuned model only)."""
-    from studio.evaluate.config import build_eval_config
+    from studio.evaluate.build import build_eval_config
     from studio.evaluate.run import evaluate as run_evaluation
 
     cfg = build_eval_config(store, settings, job_id, version_id, metrics,

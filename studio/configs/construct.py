@@ -1,7 +1,7 @@
 """Build at Validate what training will build, so a setting that would crash the job at start
 fails here instead, naming its key.
 
-- TrainingArguments, with the same function training uses (studio.train.runner), so its own
+- TrainingArguments, with the same function training uses (studio.train.training), so its own
   cross-checks (strategies, steps, precision) run here;
 - the learning-rate scheduler, with lr_scheduler_kwargs, on a one-parameter optimizer, stepped
   a few times (a schedule's options are only read when it steps);

@@ -13,6 +13,7 @@ from typing import Any
 from studio.configs.defaults import default_hyper, template_availability, trained_method
 from studio.configs.hardware import Hardware, detect_hardware
 from studio.configs.hyper import DEFAULT_HYPER
+from studio.configs.runs import TrainRun
 from studio.configs.saving import split_config
 from studio.configs.tolerance import rejected_share_problem
 from studio.configs.validate import check
@@ -29,7 +30,8 @@ def version_dir(store: Store, app_id: str, version_id: str) -> Path:
 
 
 def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[str, Any]:
-    """The RUN_DIR/config.json content for training this saved model (shared contract)."""
+    """The RUN_DIR/config.json content for training this saved model: a TrainRun's dict
+    (studio.configs.runs), which the training process reads back."""
     row = store.get_model(model_id)
     template = get_template(row["template"])
     dicts, hyper = split_config(row["config"])
@@ -62,20 +64,21 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
         "response_only": bool(hyper["response_only"]),
         "resplit": resplit,
     }
-    return {
-        "model_type": row["model_type"],
-        "method": trained_method(template.method, base, dicts),
-        "template": template.key,
-        "base_model": base,
+    run = TrainRun(
+        model_type=row["model_type"],
+        method=trained_method(template.method, base, dicts),
+        template=template.key,
+        base_model=base,
         **dicts,
-        "data": data,
-        "invalid_tolerance_pct": float(hyper["invalid_tolerance_pct"]),
-        "time_budget_min": float(hyper.get("time_budget_min") or 0),
-        "studio_home": str(settings.home),
-        "models_dir": str(settings.models_dir),
-        "model_id": row["id"],
-        "model_name": f"{row['name']} v{row['version']}",
-    }
+        data=data,
+        invalid_tolerance_pct=float(hyper["invalid_tolerance_pct"]),
+        time_budget_min=float(hyper.get("time_budget_min") or 0),
+        studio_home=str(settings.home),
+        models_dir=str(settings.models_dir),
+        model_id=row["id"],
+        model_name=f"{row['name']} v{row['version']}",
+    )
+    return run.to_dict()
 
 
 def version_problem(version: dict, dataset_name: str, tolerance: float) -> str | None:

@@ -5,6 +5,6 @@ the config with `build_eval_config` and reads results.json. Nothing here imports
 import time.
 """
 
-from studio.evaluate.config import METRICS, build_eval_config, trained_job
+from studio.evaluate.build import METRICS, build_eval_config
 
-__all__ = ["METRICS", "build_eval_config", "trained_job"]
+__all__ = ["METRICS", "build_eval_config"]

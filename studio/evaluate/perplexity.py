@@ -12,15 +12,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from studio.evaluate.scoring import target_logprobs
+from studio.scoring.encode import encode
+from studio.scoring.logprobs import target_logprobs
 from studio.vocab.examples import Example
 
 
 def encode_examples(examples: list[Example], tokenizer: Any, meta: dict[str, Any],
                     response_only: bool = True) -> list[dict[str, list[int]]]:  # fmt: skip
     """Token rows as training builds them (prompt + target + EOS, prompt labels ignored)."""
-    from studio.train.data import encode
-
     tok_cfg = {
         "prompt_format": meta.get("prompt_format", "sections"),
         "max_length": int(meta.get("max_length") or 256),

@@ -1,54 +1,54 @@
-"""Run one evaluation: read RUN_DIR/config.json, score, write results.json and batch.csv.
+"""Run one evaluation: score an EvalRun's model, write results.json and batch.csv.
 
 Progress goes to RUN_DIR/metrics.jsonl as {"type": "progress", "step", "total", "phase"}; a
-RUN_DIR/STOP file (or SIGTERM) stops between batches. At the end the results are stored with
-store.add_evaluation when the config names a database (db_path).
+stop request (RUN_DIR/STOP, SIGTERM, Ctrl-C: studio.jobs.child.StopRequest) stops between
+batches. The job runner records the results in the store once the process has exited.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import signal
 import time
 from pathlib import Path
 from typing import Any
 
+from studio.configs.runs import EvalRun
 from studio.data.stats import normalise_label
-from studio.errors import ConfigError, DataError
-from studio.jobs.files import METRICS_FILE, STOP_FILE
+from studio.errors import DataError
+from studio.evaluate.batch import compare, read_prompts, write_csv
+from studio.evaluate.pair import load_pair
+from studio.evaluate.perplexity import perplexity
+from studio.evaluate.textmetrics import text_metrics
+from studio.jobs.child import StopRequest
+from studio.jobs.run_folder import RunFolder
+from studio.scoring.labels import classification_metrics, infer_labels, label_probabilities
 from studio.settings import Settings
 from studio.vocab.examples import Example
 
 log = logging.getLogger("studio.evaluate")
-RESULTS_FILE, BATCH_CSV = "results.json", "batch.csv"
-
-
-class Cancelled(Exception):
-    """A stop request arrived (STOP file or SIGTERM)."""
 
 
 class Progress:
     """Counts work units, appends progress lines and checks for a stop request."""
 
-    def __init__(self, run_dir: Path, total: int):
-        self.run_dir, self.total, self.done, self.phase = run_dir, max(total, 1), 0, "loading"
-        self.stop_requested = False
+    def __init__(self, run_dir: Path, total: int, stop: StopRequest | None = None):
+        self.run = RunFolder(run_dir)
+        self.total, self.done, self.phase = max(total, 1), 0, "loading"
+        self.stop = stop or StopRequest(run_dir)
         self._last = 0.0
 
     def check(self) -> None:
-        if self.stop_requested or (self.run_dir / STOP_FILE).exists():
-            raise Cancelled()
+        self.stop.check()
 
     def write(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last < 0.5:  # the page polls every second or so
             return
         self._last = now
-        rec = {"type": "progress", "step": min(self.done, self.total), "total": self.total,
-               "total_steps": self.total, "phase": self.phase, "time": time.time()}  # fmt: skip
-        with (self.run_dir / METRICS_FILE).open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec) + "\n")
+        self.run.append_metric({"type": "progress", "step": min(self.done, self.total),
+                                "total": self.total, "total_steps": self.total,
+                                "phase": self.phase, "time": time.time()})  # fmt: skip
 
     def start(self, phase: str) -> None:
         self.phase = phase
@@ -61,14 +61,12 @@ class Progress:
         self.check()
 
 
-def read_examples(cfg: dict[str, Any]) -> list[Example]:
+def read_examples(cfg: EvalRun) -> list[Example]:
     """The examples to evaluate on (dataset split or uploaded prompts), at most max_examples."""
-    from studio.evaluate.batch import read_prompts
-
-    limit = int(cfg.get("max_examples") or 200)
-    if cfg.get("prompts_file"):
-        return read_prompts(cfg["prompts_file"], max_rows=limit)
-    path = Path(cfg.get("examples") or "")
+    limit = cfg.max_examples
+    if cfg.prompts_file:
+        return read_prompts(cfg.prompts_file, max_rows=limit)
+    path = Path(cfg.examples or "")
     if not path.is_file():
         raise DataError(f"The examples file {path} is missing; pick another dataset version.")
     out = []
@@ -85,8 +83,8 @@ def read_examples(cfg: dict[str, Any]) -> list[Example]:
     return out
 
 
-def _plan(cfg: dict, examples: list[Example], labels: list[str], has_base: bool) -> dict:
-    metrics, n, passes = set(cfg["metrics"]), len(examples), 2 if has_base else 1
+def _plan(cfg: EvalRun, examples: list[Example], labels: list[str], has_base: bool) -> dict:
+    metrics, n, passes = set(cfg.metrics), len(examples), 2 if has_base else 1
     labelled = [ex for ex in examples if ex.output.strip()]
     return {
         "perplexity": len(labelled) * passes if "perplexity" in metrics else 0,
@@ -96,44 +94,33 @@ def _plan(cfg: dict, examples: list[Example], labels: list[str], has_base: bool)
     }  # fmt: skip
 
 
-def evaluate(run_dir: Path, cfg: dict[str, Any], on_sigterm=None) -> dict[str, Any]:
+def evaluate(run_dir: Path, cfg: EvalRun | dict[str, Any],
+             stop: StopRequest | None = None) -> dict[str, Any]:  # fmt: skip
     """Compute every requested metric; returns the results dict (also written to disk)."""
-    from studio.evaluate.batch import compare, write_csv
-    from studio.evaluate.classification import (
-        classification_metrics,
-        infer_labels,
-        label_probabilities,
-    )
-    from studio.evaluate.pair import load_pair
-    from studio.evaluate.perplexity import perplexity
-    from studio.evaluate.textmetrics import text_metrics
-
-    if not cfg.get("adapter_dir"):
-        raise ConfigError("config.json has no adapter_dir: build it with build_eval_config.")
-    settings = Settings.from_env(home=Path(cfg["studio_home"]),
-                                 models_root=Path(cfg["models_dir"]) if cfg.get("models_dir") else None)  # fmt: skip
+    cfg = cfg if isinstance(cfg, EvalRun) else EvalRun.from_dict(cfg)
+    run = RunFolder(run_dir)
+    settings = Settings.from_env(home=Path(cfg.studio_home),
+                                 models_root=Path(cfg.models_dir) if cfg.models_dir else None)  # fmt: skip
     examples = read_examples(cfg)
     labelled = [ex for ex in examples if ex.output.strip()]
     # The dataset stats list normalised labels ("neutral"), so answers are normalised alike.
-    labels = list(dict.fromkeys(normalise_label(x) for x in cfg.get("labels") or []))
+    labels = list(dict.fromkeys(normalise_label(x) for x in cfg.labels))
     labels = labels or infer_labels(labelled)
-    if cfg.get("task") and cfg["task"] != "classification":
+    if cfg.task and cfg.task != "classification":
         labels = []
     # sklearn refuses a label set that none of the true answers belongs to.
     if not {normalise_label(ex.output) for ex in labelled} & set(labels):
         labels = []
-    progress = Progress(run_dir, 1)
-    if on_sigterm is not None:
-        on_sigterm(progress)
+    progress = Progress(run_dir, 1, stop)
     progress.start("loading model")
-    pair = load_pair(cfg["adapter_dir"], settings)
+    pair = load_pair(cfg.adapter_dir, settings)
     plan = _plan(cfg, examples, labels, pair.has_base)
     progress.total = max(sum(plan.values()), 1)
-    bs = int(cfg.get("batch_size") or 8)
-    results: dict[str, Any] = {"model_ref": cfg.get("model_ref"), "n_examples": len(examples),
-                               "split": cfg.get("split") or "uploaded",
-                               "dataset_version_id": cfg.get("dataset_version_id"),
-                               "has_base": pair.has_base, "metrics": cfg["metrics"]}  # fmt: skip
+    bs = cfg.batch_size
+    results: dict[str, Any] = {"model_ref": cfg.model_ref, "n_examples": len(examples),
+                               "split": cfg.split or "uploaded",
+                               "dataset_version_id": cfg.dataset_version_id,
+                               "has_base": pair.has_base, "metrics": cfg.metrics}  # fmt: skip
     variants = [("tuned", None)] + ([("base", pair.base)] if pair.has_base else [])
 
     def each(fn):
@@ -167,12 +154,12 @@ def evaluate(run_dir: Path, cfg: dict[str, Any], on_sigterm=None) -> dict[str, A
                                         ticker()), labels))  # fmt: skip
     if plan["generate"]:
         progress.start("generating")
-        rows = compare(pair, examples, int(cfg.get("max_new_tokens") or 32),
+        rows = compare(pair, examples, cfg.max_new_tokens,
                        use_exact_match=bool(labels), on_row=lambda n: progress.advance())  # fmt: skip
-        if "batch" in cfg["metrics"]:
-            write_csv(rows, run_dir / BATCH_CSV)
-            results["batch"] = {"rows": rows, "csv": BATCH_CSV}
-        if "text" in cfg["metrics"]:
+        if "batch" in cfg.metrics:
+            write_csv(rows, run.batch_csv)
+            results["batch"] = {"rows": rows, "csv": run.batch_csv.name}
+        if "text" in cfg.metrics:
             with_ref = [r for r in rows if r["expected"]]
             refs = [r["expected"] for r in with_ref]
             text = {"tuned": text_metrics([r["tuned_output"] for r in with_ref], refs)}
@@ -183,7 +170,7 @@ def evaluate(run_dir: Path, cfg: dict[str, Any], on_sigterm=None) -> dict[str, A
             results["text"] = text
     progress.done = progress.total
     progress.start("done")
-    (run_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2, default=float))
+    run.write_results(results)
     return results
 
 
@@ -203,29 +190,3 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
             out[f"{name}_rougeL"] = text["rougeL"]
             out[f"{name}_bleu"] = text["bleu"]
     return out
-
-
-def store_results(cfg: dict[str, Any], results: dict[str, Any]) -> None:
-    """Record the evaluation in the store (listed per model in the page)."""
-    if not cfg.get("db_path") or not cfg.get("app_id"):
-        return
-    from studio.store import Store
-
-    store = Store(cfg["db_path"])
-    results = {k: v for k, v in results.items() if k != "batch"}  # rows stay in results.json
-    results["run_dir"] = cfg.get("run_dir", "")
-    results["train_job_id"] = cfg.get("train_job_id")
-    store.add_evaluation(cfg["app_id"], cfg.get("model_id"), "evaluate", results,
-                         job_id=cfg.get("job_id"))  # fmt: skip
-
-
-def install_sigterm(progress: Progress) -> None:
-    """SIGTERM asks for a stop at the next batch, like the STOP file."""
-
-    def handler(signum, frame):  # noqa: ARG001
-        progress.stop_requested = True
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (tests calling evaluate directly)
-        pass

@@ -17,16 +17,15 @@ import tempfile
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.evaluate.config import trained_job
 from studio.export.card import model_card, public_base
 from studio.export.paths import export_name, exports_dir, zip_folder
+from studio.jobs.run_folder import RunFolder
+from studio.jobs.trained import trained_job
+from studio.models.hf import hf_ready
+from studio.models.loading import load_model, read_meta
 from studio.settings import Settings
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-
-
-def _adapter_dir(job: dict) -> Path:
-    return Path(job["run_dir"]) / "adapter"
 
 
 def _model_title(store, job: dict) -> str:
@@ -40,10 +39,12 @@ def _model_title(store, job: dict) -> str:
 def _public_base_in_config(folder: Path) -> None:
     """Name the packaged base by its Hub id in adapter_config.json: training recorded the
     machine-local folder of the converted model, which exists nowhere else."""
-    cfg_path, meta_path = folder / "adapter_config.json", folder / "studio.json"
+    cfg_path = folder / ADAPTER_FILES[0]
     try:
-        cfg, meta = json.loads(cfg_path.read_text()), json.loads(meta_path.read_text())
+        cfg, meta = json.loads(cfg_path.read_text()), read_meta(folder)
     except (OSError, ValueError):
+        return
+    if not meta:
         return
     public = public_base(str(meta.get("base_model") or ""))
     if isinstance(cfg, dict) and public != meta.get("base_model"):
@@ -53,7 +54,7 @@ def _public_base_in_config(folder: Path) -> None:
 
 def stage_adapter(store, job: dict, dest: Path) -> Path:
     """Copy the adapter folder (regular files only) to `dest` and add the model card."""
-    src = _adapter_dir(job)
+    src = RunFolder(job["run_dir"]).adapter_dir
     dest.mkdir(parents=True, exist_ok=True)
     for path in src.iterdir():
         # Checkpoint leftovers and anything not a plain file stay behind.
@@ -67,7 +68,11 @@ def stage_adapter(store, job: dict, dest: Path) -> Path:
 def export_adapter_zip(store, settings: Settings, job_id: str) -> Path:
     """The trained model's folder as a zip (LoRA adapter, or full weights for full runs)."""
     job = trained_job(store, job_id)
-    kind = "adapter" if (_adapter_dir(job) / ADAPTER_FILES[0]).is_file() else "model"
+    kind = (
+        "adapter"
+        if (RunFolder(job["run_dir"]).adapter_dir / ADAPTER_FILES[0]).is_file()
+        else "model"
+    )
     out = exports_dir(settings, job["app_id"]) / export_name(job_id, kind)
     with tempfile.TemporaryDirectory(
         dir=settings.tmp_dir if settings.tmp_dir.is_dir() else None
@@ -78,15 +83,11 @@ def export_adapter_zip(store, settings: Settings, job_id: str) -> Path:
 
 def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
     """Merge the adapter into a float32 copy of its base and save the full model to `dest`."""
-    from studio.models.hf import hf_ready
-
     hf_ready()
     import torch
     from peft import PeftModel
 
-    from studio.models.loading import load_model, read_meta
-
-    adapter = _adapter_dir(job)
+    adapter = RunFolder(job["run_dir"]).adapter_dir
     if not (adapter / ADAPTER_FILES[0]).is_file():
         # A full / scratch run already is a full model: copy it as it is.
         return stage_adapter(store, job, dest)
@@ -107,7 +108,7 @@ def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
 
     AutoTokenizer.from_pretrained(adapter).save_pretrained(dest)
     meta = {**meta, "method": "merged", "merged_from": meta.get("method", "lora")}
-    (dest / "studio.json").write_text(json.dumps(meta, indent=2))
+    RunFolder(job["run_dir"]).write_meta(meta, folder=dest)
     (dest / "README.md").write_text(model_card(store, job, _model_title(store, job), merged=True))
     return dest
 

@@ -14,24 +14,22 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from studio.data.versions import version_folder
 from studio.errors import StudioError
 from studio.export.serving_card import serving_section
+from studio.jobs.run_folder import RunFolder
+from studio.jobs.trained import latest_evaluation
+from studio.models.hf import hf_ready
+from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
 from studio.prompts import render_prompt
 from studio.prompts.render import to_messages
+from studio.store.job_states import SUCCEEDED
 from studio.vocab.examples import Example
 
 HYPER_KEYS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size",
               "gradient_accumulation_steps", "lr_scheduler_type", "warmup_steps",
               "weight_decay", "seed")  # fmt: skip
 PEFT_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules")
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
@@ -45,8 +43,6 @@ def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
     if not vid:
         return "", None
     try:
-        from studio.data.versions import version_folder
-
         version = store.get_dataset_version(vid)
     except StudioError:
         return f"version {vid} (deleted)", None
@@ -68,8 +64,6 @@ def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
 
 def public_base(ref: str) -> str:
     """The id a user outside the studio loads the base with (the packaged ref -> its Hub id)."""
-    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
-
     return PACKAGED_HUB_ID if ref == PACKAGED_REF else ref
 
 
@@ -80,8 +74,6 @@ def _is_hub_id(ref: str) -> bool:
 def _tokenizer(adapter: Path) -> Any:
     """The tokenizer saved next to the adapter (its chat template), or None."""
     try:
-        from studio.models.hf import hf_ready
-
         hf_ready()
         from transformers import AutoTokenizer
 
@@ -93,10 +85,8 @@ def _tokenizer(adapter: Path) -> Any:
 
 def _evaluation(store, job: dict) -> dict[str, Any]:
     """The numbers of the latest succeeded evaluation of this model ({} when none)."""
-    from studio.evaluate.config import latest_evaluation
-
     ev = latest_evaluation(store, job["app_id"], job["id"])
-    if not ev or ev["status"] != "succeeded":
+    if not ev or ev["status"] != SUCCEEDED:
         return {}
     return {k: v for k, v in (ev.get("summary") or {}).items() if isinstance(v, int | float)}
 
@@ -111,11 +101,10 @@ def model_card(store, job: dict, title: str = "", merged: bool = False,
                gguf_file: str = "") -> str:  # fmt: skip
     """README.md text for the trained model of `job` (a succeeded train / import job); with
     `gguf_file`, the card of a GGUF export of its merged model."""
-    adapter = Path(job["run_dir"]) / "adapter"
-    meta = _read_json(adapter / "studio.json")
-    cfg = _read_json(Path(job["run_dir"]) / "config.json")
-    base = public_base(str(meta.get("base_model") or _read_json(
-        adapter / "adapter_config.json").get("base_model_name_or_path", "unknown")))  # fmt: skip
+    run = RunFolder(job["run_dir"])
+    adapter, meta, cfg = run.adapter_dir, run.meta(), run.config()
+    base = public_base(str(meta.get("base_model") or run.adapter_config().get(
+        "base_model_name_or_path", "unknown")))  # fmt: skip
     fmt = meta.get("prompt_format", "sections")
     dataset, sample = _dataset(store, job, cfg)
     sample = sample or Example(instruction="What is the sentiment of this news?",

@@ -3,16 +3,16 @@ model card and an Ollama Modelfile (see gguf_writer.py for the types)."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
-from studio.evaluate.config import trained_job
 from studio.export.adapter import _model_title, merge_to_folder
 from studio.export.card import model_card
 from studio.export.gguf_writer import GGUF_TYPES, GGUFRefused, check_gguf_support, write_gguf
 from studio.export.paths import export_name, exports_dir, zip_folder
 from studio.export.serving_card import modelfile
+from studio.jobs.trained import trained_job
+from studio.models.loading import read_meta
 from studio.settings import Settings
 
 __all__ = ["GGUF_TYPES", "GGUFRefused", "export_gguf_zip"]
@@ -33,7 +33,7 @@ def export_gguf_zip(store, settings: Settings, job_id: str, qtype: str = "Q8_0")
         folder.mkdir()
         name = f"model-{qtype}.gguf"
         write_gguf(merged, folder / name, qtype, name=_model_title(store, job) or job_id)
-        chat = json.loads((merged / "studio.json").read_text()).get("prompt_format") == "chat"
+        chat = read_meta(merged).get("prompt_format") == "chat"
         (folder / "Modelfile").write_text(modelfile(name, chat))
         card = model_card(store, job, _model_title(store, job), merged=True, gguf_file=name)
         (folder / "README.md").write_text(card)

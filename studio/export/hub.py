@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.evaluate.config import trained_job
 from studio.export.adapter import merge_to_folder, stage_adapter
+from studio.jobs.trained import trained_job
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)

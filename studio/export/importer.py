@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from studio import jsonsafe
 from studio.errors import ImportRefused, redact_paths
 from studio.export.weights import check_adapter_weights
+from studio.jobs.run_folder import RunFolder
 from studio.models.loading import load_tokenizer
 from studio.models.resolve import (
     PACKAGED_HUB_ID,
@@ -39,6 +40,7 @@ from studio.models.resolve import (
 from studio.prompts.layout import PromptLayout
 from studio.prompts.render import PROMPT_FORMATS
 from studio.settings import Settings
+from studio.store.job_states import IMPORT, SUCCEEDED
 from studio.store.rows import new_id
 from studio.templates import TEMPLATES
 from studio.vocab.models import TASK_TYPES, TOKENIZER_DEFAULTS
@@ -263,9 +265,9 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
             load_tokenizer(base, settings).save_pretrained(staged)
         run_dir = store.app_dir(app_id) / "runs" / job_id
         run_dir.mkdir(parents=True)
-        shutil.move(str(staged), run_dir / "adapter")
+        shutil.move(str(staged), RunFolder(run_dir).adapter_dir)
     params = {"source": zip_path.name[:200], "base_model": base, "name": name[:100]}
     now = time.time()
-    return store.create_job(app_id, None, "import", params, str(run_dir), job_id,
-                            status="succeeded", reason="Imported adapter zip.", started_at=now,
+    return store.create_job(app_id, None, IMPORT, params, str(run_dir), job_id,
+                            status=SUCCEEDED, reason="Imported adapter zip.", started_at=now,
                             finished_at=now, summary={"imported": True})  # fmt: skip

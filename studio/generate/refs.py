@@ -12,13 +12,16 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.errors import ModelUnavailableError, NotFoundError, StudioError
-from studio.prompts.layout import PromptLayout, layout_for
+from studio.errors import ModelUnavailableError, NotFoundError
+from studio.jobs.trained import trained_model, trained_models
+from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF, model_availability
+from studio.prompts.layout import PromptLayout
 from studio.settings import Settings
+from studio.store.job_states import IMPORT
+from studio.templates import TEMPLATES
 
 JOB_PREFIX = "job:"
 BASE_PREFIX = "base:"
-MODEL_JOB_KINDS = ("train", "import")  # jobs whose RUN_DIR/adapter is a model to generate with
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,6 @@ class ModelSpec:
 
 def _template_base(key: str) -> tuple[str, str, str] | None:
     """(base_model, model_type, title) of a template key, or None if the registry lacks it."""
-    try:
-        from studio.templates import TEMPLATES
-    except ImportError:  # the registry is optional
-        return None
     template = TEMPLATES.get(key)
     if template is None or not template.base_model:
         return None
@@ -62,13 +61,7 @@ def _template_base(key: str) -> tuple[str, str, str] | None:
 
 def known_base_refs(settings: Settings) -> set[str]:
     """What may follow "base:" in any ref: template keys, their base models, the packaged one."""
-    from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
-
     known = {PACKAGED_REF, PACKAGED_HUB_ID}
-    try:
-        from studio.templates import TEMPLATES
-    except ImportError:
-        return known
     for t in TEMPLATES.values():
         if t.base_model and not t.base_model.startswith("scratch:"):
             known |= {t.key, t.base_model}
@@ -77,17 +70,7 @@ def known_base_refs(settings: Settings) -> set[str]:
 
 def trained_bases(store) -> set[str]:
     """The bases the studio's own trained and imported models were made from."""
-    bases = set()
-    for job in store.list_jobs(status=("succeeded",)):
-        meta = Path(job["run_dir"]) / "adapter" / "studio.json"
-        if job.get("kind") in MODEL_JOB_KINDS and meta.is_file():
-            try:
-                base = json.loads(meta.read_text()).get("base_model")
-            except (OSError, ValueError):
-                continue
-            if isinstance(base, str) and base:
-                bases.add(base)
-    return bases
+    return {m.base_ref for m in trained_models(store) if m.base_ref}
 
 
 def resolve_spec(ref: str, store, settings: Settings) -> ModelSpec:
@@ -140,8 +123,6 @@ def names_server_folder(name: str) -> bool:
 
 
 def _base_spec(inner: str, settings: Settings) -> ModelSpec:
-    from studio.models.resolve import PACKAGED_REF, model_availability
-
     inner = inner or PACKAGED_REF
     model_type, label = "causal", f"{inner} (base)"
     template = _template_base(inner)
@@ -164,41 +145,17 @@ def _base_spec(inner: str, settings: Settings) -> ModelSpec:
 
 
 def _job_spec(job_id: str, store) -> ModelSpec:
-    try:
-        job = store.get_job(job_id)
-    except StudioError:
-        job = None
-    except Exception:
-        job = None
-    if job is None or job.get("kind") not in MODEL_JOB_KINDS:
-        raise NotFoundError(
-            f"No train or import job {job_id!r}; pick a trained model from the list."
-        )
-    what = "Import" if job["kind"] == "import" else "Train job"
-    if job["status"] != "succeeded":
-        raise NotFoundError(
-            f"{what} {job_id} is {job['status']}, not succeeded: only finished training runs "
-            "can generate. Wait for it to finish or pick another model."
-        )
-    adapter_dir = Path(job["run_dir"]) / "adapter"
-    meta_path = adapter_dir / "studio.json"
-    if not meta_path.is_file():
-        raise ModelUnavailableError(
-            f"{what} {job_id} has no model in its run folder (studio.json missing); the run "
-            "folder was moved or deleted. Train (or import) it again."
-        )
-    meta = json.loads(meta_path.read_text())
-    is_adapter = (adapter_dir / "adapter_config.json").is_file()
+    model = trained_model(store, job_id)
     return ModelSpec(
         ref=JOB_PREFIX + job_id,
-        label=job_label(store, job, meta),
-        model_type=meta.get("model_type", "causal"),
-        base_ref=meta.get("base_model", ""),
-        adapter_dir=str(adapter_dir) if is_adapter else "",
-        full_dir="" if is_adapter else str(adapter_dir),
-        prompt_format=meta.get("prompt_format", "sections"),
-        max_length=int(meta.get("max_length") or 0),
-        layout=layout_for(meta, job["run_dir"]),
+        label=job_label(store, model.job, model.meta),
+        model_type=model.model_type,
+        base_ref=model.base_ref,
+        adapter_dir=str(model.model_dir) if model.is_adapter else "",
+        full_dir="" if model.is_adapter else str(model.model_dir),
+        prompt_format=model.prompt_format,
+        max_length=model.max_length,
+        layout=model.layout,
     )
 
 
@@ -211,7 +168,7 @@ def job_label(store, job: dict, meta: dict | None = None) -> str:
             name = f"{model['name']} v{model['version']}"
         except Exception:
             name = ""
-    if not name and job.get("kind") == "import":
+    if not name and job.get("kind") == IMPORT:
         params = job.get("params") or {}
         name = f"{params.get('name') or params.get('source') or 'adapter'} (imported)"
     if not name:
@@ -226,12 +183,9 @@ def list_models(store, settings: Settings, app_id: str | None = None,
     generate the same way)."""
     rows = []
     own = {a["id"] for a in store.list_apps(owner=owner)} if owner is not None else None
-    for job in store.list_jobs(app_id=app_id, status=("succeeded",)):
-        if job.get("kind") not in MODEL_JOB_KINDS:
-            continue
+    for model in trained_models(store, app_id):
+        job = model.job
         if own is not None and job["app_id"] not in own:
-            continue
-        if not (Path(job["run_dir"]) / "adapter" / "studio.json").is_file():
             continue
         rows.append({"id": JOB_PREFIX + job["id"], "name": job_label(store, job),
                      "kind": "trained", "created": int(job.get("finished_at") or
@@ -242,16 +196,8 @@ def list_models(store, settings: Settings, app_id: str | None = None,
 
 def base_models(settings: Settings) -> list[dict]:
     """The templates' base models that can load here (the packaged default at least)."""
-    from studio.models.resolve import PACKAGED_REF, model_availability
-
     out, seen = [], set()
-    try:
-        from studio.templates import TEMPLATES
-
-        templates = list(TEMPLATES.values())
-    except ImportError:
-        templates = []
-    for t in templates:
+    for t in TEMPLATES.values():
         if not t.base_model or t.base_model in seen or t.base_model.startswith("scratch:"):
             continue
         if t.needs_cuda or not model_availability(t.base_model, settings)[0]:

@@ -1,4 +1,4 @@
-"""The job queue and runner (see studio.jobs.runner) and cheap run-folder readers for the page.
+"""The job queue and runner (see studio.jobs.scheduler) and cheap run-folder readers for the page.
 
 Never imports torch or transformers: the page stays fast while a job trains.
 """
@@ -11,7 +11,7 @@ from studio.jobs.files import (
     tail_log,
 )
 from studio.jobs.launch import build_command
-from studio.jobs.runner import JobRunner
+from studio.jobs.scheduler import JobRunner
 
 __all__ = [
     "JobRunner",

@@ -1,4 +1,5 @@
-"""Cheap readers for a run folder: metrics, the log tail, the final status, checkpoints.
+"""What the page shows of a job, from its run folder (studio.jobs.run_folder.RunFolder):
+metrics, the log tail, the final status, checkpoints, progress.
 
 The page polls these every second or two while a child process writes the same files, so
 each reader tolerates a half-written last line and reads only what it needs.
@@ -6,79 +7,41 @@ each reader tolerates a half-written last line and reads only what it needs.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-METRICS_FILE, LOG_FILE, STATUS_FILE, STOP_FILE = "metrics.jsonl", "train.log", "status.json", "STOP"
-CONFIG_FILE, CHECKPOINTS_DIR, ADAPTER_DIR = "config.json", "checkpoints", "adapter"
-
-
-def _number(x: Any) -> Any:
-    # The child writes non-finite floats as strings ("inf", "nan").
-    if isinstance(x, str) and x in ("inf", "-inf", "nan"):
-        return float(x)
-    return x
+from studio.jobs.run_folder import (  # noqa: F401 - the file names, for older callers
+    ADAPTER_DIR,
+    CHECKPOINTS_DIR,
+    CONFIG_FILE,
+    LOG_FILE,
+    METRICS_FILE,
+    STATUS_FILE,
+    STOP_FILE,
+    RunFolder,
+)
+from studio.store.job_states import SUCCEEDED
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     """metrics.jsonl records in order; a resumed run's repeated steps keep the newest record."""
-    path = Path(run_dir) / METRICS_FILE
-    if not path.is_file():
-        return []
-    records: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # the line the child is writing right now
-        if isinstance(rec, dict):
-            records.append({k: _number(v) for k, v in rec.items()})
-    # After a resume the steps since the last checkpoint are logged again: keep the last.
-    latest: dict[tuple, int] = {}
-    for i, rec in enumerate(records):
-        latest[(rec.get("type"), rec.get("step"))] = i
-    return [rec for i, rec in enumerate(records) if latest[(rec.get("type"), rec.get("step"))] == i]
+    return RunFolder(run_dir).metrics()
 
 
 def tail_log(run_dir: str | Path, n: int = 40, max_bytes: int = 64_000) -> str:
     """The last `n` lines of train.log (reads at most `max_bytes` from the end)."""
-    path = Path(run_dir) / LOG_FILE
-    if not path.is_file():
-        return ""
-    with path.open("rb") as f:
-        f.seek(0, 2)
-        size = f.tell()
-        f.seek(max(0, size - max_bytes))
-        data = f.read().decode("utf-8", errors="replace")
-    # Progress bars redraw with carriage returns: keep what the line finally showed.
-    lines = [ln.rstrip("\r").rsplit("\r", 1)[-1] for ln in data.split("\n")]
-    if size > max_bytes and lines:
-        lines = lines[1:]  # the first line is probably cut
-    if lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines[-n:])
+    return RunFolder(run_dir).log_tail(n, max_bytes)
 
 
 def read_status(run_dir: str | Path) -> dict[str, Any] | None:
     """status.json as written by the child at exit, or None (still running / killed)."""
-    path = Path(run_dir) / STATUS_FILE
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("status") else None
+    return RunFolder(run_dir).status()
 
 
 def last_checkpoint_step(run_dir: str | Path) -> int | None:
     """The step of the newest complete checkpoint (one with trainer_state.json), or None."""
-    steps = [
-        int(p.name.rsplit("-", 1)[1])
-        for p in (Path(run_dir) / CHECKPOINTS_DIR).glob("checkpoint-*")
-        if (p / "trainer_state.json").is_file() and p.name.rsplit("-", 1)[1].isdigit()
-    ]
-    return max(steps, default=None)
+    return RunFolder(run_dir).last_checkpoint_step()
 
 
 def _finite(x: Any) -> float | None:
@@ -110,7 +73,7 @@ def job_progress(
         "total_steps": int(total),
         "fraction": min(1.0, step / total) if total else 0.0,
         "epoch": train.get("epoch"),
-        "eta_s": 0.0 if job.get("status") == "succeeded" else train.get("eta_s"),
+        "eta_s": 0.0 if job.get("status") == SUCCEEDED else train.get("eta_s"),
         "elapsed_s": train.get("elapsed_s"),
         "loss": _finite(summary.get("train_loss", train.get("loss"))),
         "eval_loss": _finite(eval_loss),

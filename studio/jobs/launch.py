@@ -22,19 +22,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from studio.configs.launch import DEFAULT_PORT, LaunchSettings, launch_settings
-from studio.jobs.files import CONFIG_FILE, LOG_FILE
+from studio.jobs.run_folder import RunFolder
 from studio.settings import PROJECT_ROOT
+from studio.store.job_states import TRAIN
 
 CHILD_NICENESS = 5  # a little below the page; `nice` execs the command (same pid)
 
 
 def run_launch_settings(run_dir: str | Path) -> LaunchSettings:
     """The launch settings in RUN_DIR/config.json (one process when it has none)."""
-    try:
-        cfg = json.loads((Path(run_dir) / CONFIG_FILE).read_text())
-        trainer = cfg.get("trainer") if cfg.get("kind", "train") == "train" else {}
-    except (OSError, ValueError):
-        trainer = {}
+    cfg = RunFolder(run_dir).config()
+    trainer = cfg.get("trainer") if cfg.get("kind", TRAIN) == TRAIN else {}
     return launch_settings(trainer if isinstance(trainer, dict) else {})
 
 
@@ -62,7 +60,7 @@ def build_command(kind: str, run_dir: str | Path, resume: bool = False,
                   launch: LaunchSettings | None = None) -> list[str]:  # fmt: skip
     """The argument list that runs a job of `kind` ("train", "evaluate") on RUN_DIR; a
     training run whose config asks for several processes goes through accelerate launch."""
-    ls = launch or (run_launch_settings(run_dir) if kind == "train" else LaunchSettings())
+    ls = launch or (run_launch_settings(run_dir) if kind == TRAIN else LaunchSettings())
     tail = ["-m", f"studio.{kind}", str(run_dir)] + (["--resume"] if resume else [])
     if not ls.distributed:
         return [sys.executable, *tail]
@@ -106,7 +104,7 @@ def child_env() -> dict[str, str]:
 
 def launch(cmd: list[str], run_dir: str | Path) -> subprocess.Popen:
     """Start `cmd` with its output appended to RUN_DIR/train.log, at a lower CPU priority."""
-    log_path = Path(run_dir) / LOG_FILE
+    log_path = RunFolder(run_dir).log_path
     nice = shutil.which("nice")  # coreutils; without it the child runs at normal priority
     if nice:
         cmd = [nice, "-n", str(CHILD_NICENESS), *cmd]

@@ -14,6 +14,8 @@ from typing import Any
 
 import psutil
 
+from studio.store.job_states import TRAIN
+
 
 def killed_reason(signum: int, step: int | None = None) -> str:
     """The reason shown for a job whose process died of signal `signum`."""
@@ -53,7 +55,7 @@ def job_process(job: dict[str, Any]) -> psutil.Process | None:
 def rank_processes(job: dict[str, Any]) -> list[psutil.Process]:
     """Live processes other than the leader that run this job's module on its run folder
     (the ranks of a multi-process run, alive even when their launcher is gone)."""
-    run_dir, module = job.get("run_dir"), f"studio.{job.get('kind', 'train')}"
+    run_dir, module = job.get("run_dir"), f"studio.{job.get('kind', TRAIN)}"
     if not run_dir:
         return []
     found = []

@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 
 from studio.errors import JobError, NotFoundError
-from studio.jobs.runner import job_process
+from studio.jobs.procs import job_process
 from studio.store import ACTIVE_STATUSES, Store
 
 log = logging.getLogger("studio.jobs")
@@ -111,13 +111,7 @@ def stop_jobs(store: Store, runner: Any, jobs: list[dict[str, Any]], grace_s: fl
 def _close(store: Store, job_ids: list[str]) -> None:
     # Rows the runner has not settled yet (its loop may not be running); only rows still
     # active are touched, so a status the runner already wrote is kept.
-    with store.transaction() as conn:
-        for job_id in job_ids:
-            conn.execute(
-                "UPDATE jobs SET status = 'cancelled', finished_at = ?, reason = ? "
-                "WHERE id = ? AND status IN ('queued', 'running')",
-                (time.time(), "Stopped because its app was deleted.", job_id),
-            )
+    store.close_active_jobs(job_ids, "Stopped because its app was deleted.")
 
 
 def delete_app_and_stop_jobs(store: Store, runner: Any, app_id: str, grace_s: float = 3.0,

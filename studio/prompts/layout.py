@@ -8,7 +8,7 @@ studio.json (`PromptLayout.to_meta`), and Generate / batch comparison build thei
 
 Alpaca-like data uses one preamble for examples with an input and another for those without,
 so the layout keeps both. Runs saved before this was recorded fall back to their training
-data (RUN_DIR/config.json), and to Instruction/Human/Assistant without preamble after that.
+data (the run config's data files, read through studio.jobs.trained), and to Instruction/Human/Assistant without preamble after that.
 """
 
 from __future__ import annotations
@@ -91,25 +91,18 @@ def data_layout(data: dict) -> PromptLayout:
 
 
 @lru_cache(maxsize=64)
-def _run_layout(config_path: str, _mtime: float) -> PromptLayout | None:
-    try:
-        data = json.loads(Path(config_path).read_text()).get("data") or {}
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not data.get("train") or not Path(data["train"]).is_file():
-        return None
-    return data_layout(data)
+def _files_layout(train: str, valid: str, _mtime: float) -> PromptLayout:
+    return data_layout({"train": train, "valid": valid})
 
 
-def layout_for(meta: dict, run_dir: str | Path | None = None) -> PromptLayout:
-    """The layout of a trained model: studio.json's, else its training data's, else default."""
+def layout_for(meta: dict, data: dict | None = None) -> PromptLayout:
+    """The layout of a trained model: studio.json's, else its training data's (the run
+    config's "data": train / valid paths), else the default."""
     recorded = PromptLayout.from_meta(meta)
     if recorded is not None:
         return recorded
-    if run_dir:
-        config = Path(run_dir) / "config.json"
-        if config.is_file():
-            found = _run_layout(str(config), config.stat().st_mtime)
-            if found is not None:
-                return found
+    train = data.get("train") if isinstance(data, dict) else None
+    if train and Path(train).is_file():
+        valid = str(data.get("valid") or "")
+        return _files_layout(str(train), valid, Path(train).stat().st_mtime)
     return PromptLayout()

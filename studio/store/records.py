@@ -12,11 +12,10 @@ import time
 from typing import Any
 
 from studio.errors import JobError
+from studio.store.job_states import ACTIVE_STATUSES, JOB_STATUSES, QUEUED, TERMINAL_STATUSES
 from studio.store.rows import new_id
 
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
-TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "interrupted")
-ACTIVE_STATUSES = ("queued", "running")
+__all__ = ["ACTIVE_STATUSES", "JOB_STATUSES", "TERMINAL_STATUSES", "RecordsMixin", "refuse_active"]
 
 
 def refuse_active(jobs: list[dict[str, Any]], what: str) -> None:
@@ -34,7 +33,7 @@ class RecordsMixin:
 
     # -- jobs -------------------------------------------------------------------------
     def create_job(self, app_id: str, model_id: str | None, kind: str, params: dict | None = None,
-                   run_dir: str = "", job_id: str | None = None, status: str = "queued",
+                   run_dir: str = "", job_id: str | None = None, status: str = QUEUED,
                    **fields: Any) -> dict:  # fmt: skip
         """A job row. A record of finished work (an import) is created with its final status in
         the same transaction, so a runner never sees it queued and tries to launch it."""

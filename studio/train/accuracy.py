@@ -1,6 +1,6 @@
 """Validation accuracy during training, for classification-style data.
 
-Scored exactly as the Evaluate tab scores it (studio.evaluate.classification): the model's
+Scored exactly as the Evaluate tab scores it (studio.scoring.labels): the model's
 probability of each label's continuation after the prompt, normalised across labels; the
 prediction is the most likely label. The labels are the ones the dataset stats detect
 (studio.data.stats.detect_task), over the training and validation examples together.
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from studio.data.stats import detect_task, normalise_label
+from studio.scoring.labels import classification_metrics, label_probabilities
 from studio.vocab.examples import Example
 
 MAX_EXAMPLES = 100  # a sample: each scored row costs time out of the training budget
@@ -49,8 +50,6 @@ class LabelAccuracy:
 
     def score(self, model: Any) -> float:
         """Accuracy of the model's most likely label (leaves the model in eval mode)."""
-        from studio.evaluate.classification import classification_metrics, label_probabilities
-
         probs = label_probabilities(model, self.tokenizer, self.examples, self.labels, self.meta,
                                     self.batch_size)  # fmt: skip
         return float(classification_metrics(self.y_true, probs, self.labels)["accuracy"])

@@ -19,7 +19,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from studio.train.data import IGNORE
+from studio.scoring.encode import IGNORE
 
 MEGABATCH = 32  # batches sorted together: larger = less padding, less shuffling
 
@@ -80,7 +80,7 @@ class RankBatchSampler:
 
     A batch sampler (it yields lists of indices) that is already sharded: the Trainer's
     accelerate wrapper must pass it through rather than shard it again (see
-    studio.train.runner.StudioTrainer.get_train_dataloader).
+    studio.train.training.StudioTrainer.get_train_dataloader).
     """
 
     def __init__(self, grouped: LengthGroupedSampler, num_replicas: int = 1, rank: int = 0,

@@ -29,8 +29,9 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from studio.jobs.run_folder import RunFolder
+
 log = logging.getLogger("studio.train")
-BUDGET_FILE = "budget.json"
 MEASURE_STEPS = 3  # steps timed before the evaluation is fitted to the budget
 REPLAN_UP = 1.05  # a plan grows back only when 5% more steps fit
 WARMUP_CAP = 0.1  # at most this share of a shortened run warms up
@@ -45,6 +46,7 @@ class TimeBudget(TrainerCallback):
     def __init__(self, run_dir: Path, seconds: float, started: float, write=None,
                  examples_per_step: int = 1, n_train: int = 1):  # fmt: skip
         self.run_dir, self.seconds = Path(run_dir), float(seconds)
+        self.budget_path = RunFolder(run_dir).budget_path
         self.deadline = started + self.seconds
         self.write = write or (lambda record: None)
         self.examples_per_step, self.n_train = max(1, examples_per_step), max(1, n_train)
@@ -119,7 +121,7 @@ class TimeBudget(TrainerCallback):
                   "time": time.time()}  # fmt: skip
         self.write(record)  # the metrics callback writes on the main process only
         if getattr(trainer.state, "is_world_process_zero", True):
-            (self.run_dir / BUDGET_FILE).write_text(json.dumps(record, indent=2))
+            self.budget_path.write_text(json.dumps(record, indent=2))
         log.info("time budget %.0fs: %d of %d planned steps (%d examples, %.2f epochs), "
                  "%.2fs per step", self.seconds, total, self.planned, record["examples"],
                  record["epochs"], self.step_s or 0.0)  # fmt: skip
@@ -135,7 +137,7 @@ class TimeBudget(TrainerCallback):
         self._begin = time.time()
         self.planned = int(state.max_steps)
         self._warmup0 = int(args.get_warmup_steps(self.planned))
-        saved = self.run_dir / BUDGET_FILE
+        saved = self.budget_path
         if state.global_step > 0 and saved.is_file():
             # A resume: continue the plan the first part chose (its scheduler state has no total).
             plan = json.loads(saved.read_text())

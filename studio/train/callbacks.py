@@ -16,17 +16,15 @@ all stop on the same step) and only the main process writes metrics.jsonl.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import signal
 import time
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
-from studio.jobs.files import METRICS_FILE, STOP_FILE
+from studio.jobs.child import StopRequest
+from studio.jobs.run_folder import RunFolder
 
 
 def perplexity(loss: float) -> float:
@@ -68,39 +66,11 @@ def any_rank(flag: bool, device: Any = None) -> bool:
     return bool(votes.item())
 
 
-class StopRequest:
-    """Set by SIGTERM / SIGINT (installed in the main thread) or a STOP file in the run folder."""
-
-    def __init__(self, run_dir: Path, stop_after_step: int | None = None):
-        self.stop_file = Path(run_dir) / STOP_FILE
-        self.signalled = False
-        # config "debug": {"stop_after_step": N} makes a stop land on an exact step (tests).
-        self.stop_after_step = stop_after_step
-
-    def install(self) -> None:
-        """Make SIGTERM and Ctrl-C (SIGINT) cooperative stops."""
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-
-    def _on_signal(self, signum, frame) -> None:  # noqa: ARG002
-        if signum == signal.SIGINT and self.signalled:
-            raise KeyboardInterrupt  # Ctrl-C twice: quit now, without the checkpoint
-        self.signalled = True
-        # os.write, not logging or print: the handler may have interrupted a write to stdout.
-        os.write(2, b"Stop requested: finishing this step, then saving a checkpoint and the "
-                    b"adapter (Ctrl-C again quits at once, without them).\n")  # fmt: skip
-
-    def requested(self, step: int = 0) -> bool:
-        if self.stop_after_step is not None and step >= self.stop_after_step:
-            return True
-        return self.signalled or self.stop_file.exists()
-
-
 class MetricsCallback(TrainerCallback):
     """Appends metrics to metrics.jsonl; stops on a stop request or a NaN loss."""
 
     def __init__(self, run_dir: Path, stop: StopRequest):
-        self.path = Path(run_dir) / METRICS_FILE
+        self.run = RunFolder(run_dir)
         self.stop = stop
         self.cancelled = False
         self.nan_step: int | None = None
@@ -115,11 +85,7 @@ class MetricsCallback(TrainerCallback):
     def write(self, record: dict[str, Any]) -> None:
         if not self.is_main:
             return
-        line = json.dumps({k: _finite(v) for k, v in record.items()})
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        self.run.append_metric({k: _finite(v) for k, v in record.items()}, sync=True)
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.is_main = bool(getattr(state, "is_world_process_zero", True))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from studio.train.data import IGNORE
+from studio.scoring.encode import IGNORE
 
 
 def _causal_forward(model: Any):

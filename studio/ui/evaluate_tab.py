@@ -10,13 +10,12 @@ export code loads models only when a handler runs.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import gradio as gr
 
 from studio.errors import StudioError
 from studio.evaluate import build_eval_config
-from studio.evaluate.config import DEFAULT_METRICS
+from studio.evaluate.build import DEFAULT_METRICS
 from studio.export import (
     export_adapter_zip,
     export_merged_zip,
@@ -24,6 +23,9 @@ from studio.export import (
     push_to_hub,
 )
 from studio.export.gguf import export_gguf_zip
+from studio.jobs.run_folder import RunFolder
+from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
+from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
 from studio.ui.common import NO_APP, bind, bump, choices_update, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_upload
@@ -33,7 +35,6 @@ from studio.ui.views.evaluate_report import (
     confusion_html,
     evaluations_frame,
     per_label_frame,
-    read_results,
     roc_frame,
     summary_markdown,
 )
@@ -207,10 +208,9 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             return []
         names = {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)}
         out = []
-        for job in store.list_jobs(app_id, status=("succeeded",)):
-            if job["kind"] in ("train", "import"):
-                name = names.get(job["model_id"]) or f"imported {job['params'].get('source', '')}"
-                out.append((f"{name} · job {job['id'][:8]}", job["id"]))
+        for job in (m.job for m in trained_models(store, app_id)):
+            name = names.get(job["model_id"]) or f"imported {job['params'].get('source', '')}"
+            out.append((f"{name} · job {job['id'][:8]}", job["id"]))
         return out
 
     def refresh_lists(app_id: str, current: str | None, shown: tuple | None):
@@ -230,8 +230,6 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     def on_model(app_id: str, job_id: str):
         """Default the version to the one the model was trained on; list its evaluations and
         re-attach to its live (else latest) evaluation, so a reload shows the progress."""
-        from studio.evaluate.config import latest_evaluation, trained_version_id
-
         if not job_id or not ctx.current_app(app_id):
             return gr.skip(), evaluations_frame([]), gr.skip(), ""
         job = ctx.job(job_id)
@@ -267,22 +265,22 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             job = ctx.job(ev_id)
         except StudioError:
             return "That evaluation no longer exists.", gr.skip()
-        if job["status"] in ("queued", "running"):
+        if job["status"] in ACTIVE_STATUSES:
             where = eval_progress(progress_lines(job["run_dir"])) if job["run_dir"] else ""
             return f"Evaluation **{job['status']}** — {where}", gr.skip()
         text = f"Evaluation **{job['status']}**: {job.get('reason') or ''}"
-        return text, (ev_id if job["status"] == "succeeded" and already != ev_id else gr.skip())
+        return text, (ev_id if job["status"] == SUCCEEDED and already != ev_id else gr.skip())
 
     def show(ev_id: str, app_id: str):
         try:
             job = ctx.job(ev_id) if ev_id else None
         except StudioError:
             job = None
-        results = read_results(job["run_dir"]) if job else None
+        results = RunFolder(job["run_dir"]).results() if job else None
         if not results:
             return "", None, "", None, None, None
         csv_out = None
-        src = Path(job["run_dir"]) / "batch.csv"
+        src = RunFolder(job["run_dir"]).batch_csv
         if src.is_file() and ctx.current_app(app_id):
             from studio.export.paths import exports_dir
 
@@ -296,7 +294,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         if not ev_id:
             raise StudioError("No evaluation to cancel: start one with Evaluate.")
         job = ctx.runner.cancel(ev_id)
-        gr.Info("Stopping the evaluation." if job["status"] == "running" else "Cancelled.")
+        gr.Info("Stopping the evaluation." if job["status"] == RUNNING else "Cancelled.")
 
     def pick_history(evt: gr.SelectData, table):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index

@@ -15,7 +15,8 @@ import pandas as pd
 
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
-from studio.jobs.runner import can_resume
+from studio.jobs.scheduler import can_resume
+from studio.store.job_states import ACTIVE_STATUSES, RUNNING, TRAIN
 from studio.ui.common import NO_APP, bump, changed, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.views.models import title as template_title
@@ -31,7 +32,7 @@ from studio.ui.views.train import (
 )
 from studio.ui.views.train_plan import plan_markdown
 
-LIVE = ("queued", "running")
+LIVE = ACTIVE_STATUSES
 TICK_S = 1.5
 LOG_LINES = 12  # as many as the box shows, so the newest line is in view without scrolling
 
@@ -90,7 +91,7 @@ def build_train_tab(ctx: UIContext) -> None:
 
     def pick_job(app_id: str, saved: str) -> str:
         # A reload keeps the job the browser was watching, if it belongs to this app.
-        train_jobs = store.list_jobs(app_id, kind="train") if ctx.current_app(app_id) else []
+        train_jobs = store.list_jobs(app_id, kind=TRAIN) if ctx.current_app(app_id) else []
         return pick_job_id(train_jobs, saved)
 
     @user_errors
@@ -126,8 +127,8 @@ def build_train_tab(ctx: UIContext) -> None:
             if app
             else {}
         )
-        train_jobs = store.list_jobs(app_id, kind="train") if app else []
-        live = {j["id"]: job_progress(j) for j in train_jobs if j["status"] == "running"}
+        train_jobs = store.list_jobs(app_id, kind=TRAIN) if app else []
+        live = {j["id"]: job_progress(j) for j in train_jobs if j["status"] == RUNNING}
         rows = jobs_rows(train_jobs, names, live)
         try:
             job = ctx.job(current) if current else None
@@ -169,7 +170,7 @@ def build_train_tab(ctx: UIContext) -> None:
         ctx.job(current)  # someone else's job is "not found" (an admin may stop any)
         job = ctx.runner.cancel(current)
         gr.Info("Stopping: the job saves a checkpoint and the adapter, then stops."
-                if job["status"] == "running" else "Cancelled.")  # fmt: skip
+                if job["status"] == RUNNING else "Cancelled.")  # fmt: skip
 
     @user_errors
     def resume_job(current: str):
@@ -195,7 +196,7 @@ def build_train_tab(ctx: UIContext) -> None:
     def show_plan(app_id: str, model_id: str | None, request: gr.Request = None) -> str:
         if not ctx.current_app(app_id, request):
             return ""
-        return plan_markdown(store, model_id, store.list_jobs(app_id, kind="train"))
+        return plan_markdown(store, model_id, store.list_jobs(app_id, kind=TRAIN))
 
     model.change(show_plan, [ctx.app_id, model], [plan], show_progress="hidden")
     ctx.app_id.change(pick_job, [ctx.app_id, saved_job], [job_id])

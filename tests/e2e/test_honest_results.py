@@ -2,7 +2,7 @@
 against the majority-class baseline, and a run shorter than an epoch still evaluates.
 
 The evaluation is made deterministic: its results.json is written by the real metrics code
-(studio.evaluate.classification) from label probabilities that always favour "neutral", and
+(studio.scoring.labels) from label probabilities that always favour "neutral", and
 recorded as a finished evaluation of an imported model, so the test needs no model run.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from studio.evaluate.classification import classification_metrics
+from studio.scoring.labels import classification_metrics
 from studio.store import Store
 from tests.e2e.conftest import fill, pick, shot
 

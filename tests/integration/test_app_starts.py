@@ -64,7 +64,7 @@ def test_deleting_an_app_through_the_page_stops_its_running_job(settings, tmp_pa
     from gradio_client import Client
 
     import app
-    import studio.jobs.runner as runner_mod
+    import studio.jobs.scheduler as runner_mod
     from studio.export.paths import exports_dir
 
     # A stand-in training process: waits for the STOP file the cancel writes, writing metrics.

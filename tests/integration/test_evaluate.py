@@ -11,6 +11,7 @@ import pytest
 from studio.errors import ConfigError, StudioError
 from studio.evaluate import build_eval_config
 from studio.jobs.launch import child_env
+from studio.jobs.outcome import job_outcome
 from studio.settings import PROJECT_ROOT
 from tests.unit.evaluate.trained import make_trained_run
 
@@ -23,7 +24,7 @@ def _run(run_dir, cfg):
                           timeout=300)  # fmt: skip
 
 
-def test_entry_point_writes_results_and_stores_them(store, settings, tiny_causal_dir):
+def test_entry_point_writes_results_and_the_runner_stores_them(store, settings, tiny_causal_dir):
     run = make_trained_run(store, settings, tiny_causal_dir)
     cfg = build_eval_config(store, settings, run["job_id"], max_new_tokens=4)
     assert cfg["examples"].endswith("valid.jsonl") and cfg["labels"]
@@ -43,8 +44,16 @@ def test_entry_point_writes_results_and_stores_them(store, settings, tiny_causal
     progress = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert progress[-1]["phase"] == "done" and progress[-1]["step"] == progress[-1]["total"]
     assert status["summary"]["tuned_perplexity"] == pytest.approx(ppl["tuned"]["perplexity"])
+    # The child never writes the database; the runner records what it left in RUN_DIR.
+    assert store.list_evaluations(run["app_id"], run["model_id"]) == []
+    job = store.update_job(job["id"], run_dir=str(run_dir))
+    outcome = job_outcome(store, job, status)
+    assert outcome["status"] == "succeeded" and "store_error" not in outcome["summary"]
     evals = store.list_evaluations(run["app_id"], run["model_id"])
     assert len(evals) == 1 and evals[0]["job_id"] == job["id"]
+    assert (
+        evals[0]["results"]["train_job_id"] == run["job_id"] and "batch" not in evals[0]["results"]
+    )
     assert evals[0]["results"]["perplexity"]["tuned"]["perplexity"] == pytest.approx(
         ppl["tuned"]["perplexity"])  # fmt: skip
 

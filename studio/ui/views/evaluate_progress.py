@@ -3,10 +3,7 @@ progress (share done, time left) read from its progress lines."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from studio.jobs.files import METRICS_FILE
+from studio.jobs.run_folder import RunFolder
 
 
 def metrics_for_task(task: str | None) -> list[str]:
@@ -22,20 +19,8 @@ def metrics_for_task(task: str | None) -> list[str]:
 
 def progress_lines(run_dir: str) -> list[dict]:
     """The evaluation's progress records (RUN_DIR/metrics.jsonl), oldest first."""
-    path = Path(run_dir) / METRICS_FILE
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and rec.get("type", "progress") == "progress":
-            out.append(rec)
-    return out
+    records = RunFolder(run_dir).metrics(latest_only=False)
+    return [rec for rec in records if rec.get("type", "progress") == "progress"]
 
 
 def eval_progress(lines: list[dict]) -> str:

@@ -6,7 +6,6 @@ Pure functions over plain dicts (pandas only, no torch, no gradio) so the UI sta
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from studio.evaluate.batch import CSV_COLUMNS
+from studio.jobs.run_folder import RunFolder
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -30,11 +30,7 @@ def _num(x: Any, digits: int = 4) -> str:
 
 def read_results(run_dir: str | Path) -> dict[str, Any] | None:
     """RUN_DIR/results.json, or None when the evaluation has not finished."""
-    try:
-        data = json.loads((Path(run_dir) / "results.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return RunFolder(run_dir).results()
 
 
 def summary_markdown(results: dict[str, Any]) -> str:

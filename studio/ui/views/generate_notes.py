@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from studio.data.versions import load_examples
 from studio.errors import StudioError
 from studio.generate.refs import JOB_PREFIX
+from studio.jobs.trained import trained_version_id
 from studio.settings import available_cores, training_threads
+from studio.store.job_states import RUNNING, TRAIN
 
 
 def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
@@ -16,9 +19,6 @@ def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
     `get_job` reads the job row for the caller (the page passes its ownership check)."""
     if not model_ref or not model_ref.startswith(JOB_PREFIX):
         return ""
-    from studio.data.versions import load_examples
-    from studio.evaluate.config import trained_version_id
-
     try:
         job = (get_job or store.get_job)(model_ref[len(JOB_PREFIX) :])
         version_id = trained_version_id(store, job)
@@ -31,7 +31,7 @@ def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
 
 def cpu_note(store) -> str:
     """A line for the Generate tab while a training job runs on this machine's CPU."""
-    running = [j for j in store.list_jobs(status=("running",)) if j.get("kind") == "train"]
+    running = [j for j in store.list_jobs(status=(RUNNING,)) if j.get("kind") == TRAIN]
     if not running:
         return ""
     cores = available_cores()

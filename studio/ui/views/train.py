@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from studio.jobs.files import LOG_FILE, METRICS_FILE
+from studio.jobs.run_folder import RunFolder
+from studio.store.job_states import QUEUED, RUNNING
 
 JOB_HEADERS = ["job", "model", "status", "step", "train loss", "eval loss", "perplexity",
                "created", "duration"]  # fmt: skip
@@ -37,9 +38,9 @@ def _duration(seconds: float | None) -> str:
 def progress_html(p: dict) -> str:
     """A progress bar with step/total and the estimated time left."""
     pct = round(100 * p["fraction"], 1)
-    eta = "" if p["status"] != "running" else f" · about {_duration(p['eta_s'])} left"
+    eta = "" if p["status"] != RUNNING else f" · about {_duration(p['eta_s'])} left"
     label = f"step {p['step']} / {p['total_steps'] or '?'} ({pct}%){eta}"
-    if p["status"] == "running" and p["total_steps"] and p["step"] >= p["total_steps"]:
+    if p["status"] == RUNNING and p["total_steps"] and p["step"] >= p["total_steps"]:
         # The last step is done; the final evaluation and the adapter save still run.
         label = f"step {p['step']} / {p['total_steps']} · evaluating and saving the adapter…"
     return (
@@ -67,7 +68,7 @@ def status_markdown(job: dict | None, p: dict | None) -> str:
         f"{_fmt(p['perplexity'])}{accuracy} · {_fmt(p['tokens_per_s'])} tokens/s · memory {mem_text}",
     ]
     if p.get("budget"):
-        lines.append(budget_text(p["budget"], running=job["status"] == "running"))
+        lines.append(budget_text(p["budget"], running=job["status"] == RUNNING))
     return "\n\n".join(lines)
 
 
@@ -111,7 +112,7 @@ def chart_frame(metrics: list[dict]) -> pd.DataFrame:
 
 def job_duration(job: dict, now: float | None = None) -> float | None:
     """Seconds the job has run, over all its starts (a resume does not reset it)."""
-    end = job.get("finished_at") or ((now or time.time()) if job["status"] == "running" else None)
+    end = job.get("finished_at") or ((now or time.time()) if job["status"] == RUNNING else None)
     earlier = float((job.get("params") or {}).get("earlier_run_s") or 0)
     if end and job.get("started_at"):
         return earlier + max(0.0, end - job["started_at"])
@@ -145,7 +146,7 @@ def pick_job_id(train_jobs: list[dict], saved: str) -> str:
     """The job to show: the one this browser watched, else a running, queued or newest job."""
     if saved and saved in {j["id"] for j in train_jobs}:
         return saved
-    for status in ("running", "queued"):
+    for status in (RUNNING, QUEUED):
         live = [j for j in train_jobs if j["status"] == status]
         if live:
             return live[0]["id"]
@@ -164,10 +165,10 @@ def display_stamp(job: dict | None) -> tuple:
     """What the job's display depends on: its row's state and its run files' size and time."""
     if job is None:
         return ("no job",)
-    run_dir = Path(job["run_dir"] or ".")
+    run = RunFolder(job["run_dir"] or ".")
     return (job["id"], job["status"], job["reason"], job.get("started_at"),
-            job.get("finished_at"), _stat(run_dir / METRICS_FILE),
-            _stat(run_dir / LOG_FILE))  # fmt: skip
+            job.get("finished_at"), _stat(run.metrics_path),
+            _stat(run.log_path))  # fmt: skip
 
 
 def page_shows(last: tuple | None, status: str | None, table: pd.DataFrame | None) -> bool:

@@ -7,6 +7,7 @@ import math
 
 from studio.configs.saving import split_config
 from studio.errors import StudioError
+from studio.store.job_states import SUCCEEDED
 
 
 def _duration(seconds: float) -> str:
@@ -21,7 +22,7 @@ def examples_per_second(train_jobs: list[dict]) -> float | None:
         s = job.get("summary") or {}
         seen = float(s.get("epochs") or 0) * int(s.get("n_train") or 0)
         seconds = float(s.get("runtime_s") or 0)
-        if job["status"] == "succeeded" and seen > 0 and seconds > 0:
+        if job["status"] == SUCCEEDED and seen > 0 and seconds > 0:
             return seen / seconds
     return None
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from studio.evaluate.classification import (
+from studio.evaluate.pair import load_pair
+from studio.scoring.labels import (
     classification_metrics,
     infer_labels,
     label_probabilities,
 )
-from studio.evaluate.pair import load_pair
 from studio.vocab.examples import Example
 from tests.unit.evaluate.trained import LABELS, make_trained_run, sentiment_examples
 

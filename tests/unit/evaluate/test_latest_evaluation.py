@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.evaluate.config import latest_evaluation
+from studio.jobs.trained import latest_evaluation
 
 
 def _eval(store, app_id, train_job_id, status):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from studio.evaluate import build_eval_config
-from studio.evaluate.classification import (
+from studio.evaluate.pair import load_pair
+from studio.evaluate.run import evaluate
+from studio.scoring.labels import (
     classification_metrics,
     infer_labels,
     label_probabilities,
     written_forms,
 )
-from studio.evaluate.pair import load_pair
-from studio.evaluate.run import evaluate
 from tests.unit.evaluate.trained import LABELS, make_trained_run, sentiment_examples
 
 

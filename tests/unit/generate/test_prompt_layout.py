@@ -11,7 +11,7 @@ from studio.data.sections import text_to_example
 from studio.generate.options import GenerationOptions
 from studio.generate.prompting import PromptInput
 from studio.prompts import PromptLayout, render, training_layout
-from studio.train.runner import save_trained
+from studio.train.training import save_trained
 from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
 from tests.unit.evaluate.trained import write_jsonl
 

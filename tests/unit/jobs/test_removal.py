@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-import studio.jobs.runner as runner_mod
+import studio.jobs.scheduler as runner_mod
 from studio.errors import NotFoundError
 from studio.jobs import JobRunner
 from studio.jobs.removal import delete_app_and_stop_jobs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 
 from studio.jobs.procs import killed_reason as _killed_reason
-from studio.jobs.runner import can_resume
+from studio.jobs.scheduler import can_resume
 
 
 def _job(tmp_path, status="failed", kind="train"):

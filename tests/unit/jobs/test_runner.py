@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-import studio.jobs.runner as runner_mod
+import studio.jobs.scheduler as runner_mod
 from studio.errors import JobError
 from studio.jobs import JobRunner, build_command
 

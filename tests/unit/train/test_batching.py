@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
+from studio.scoring.encode import IGNORE
 from studio.train.batching import LengthGroupedSampler, PadCollator, padding_fraction
-from studio.train.data import IGNORE
 
 
 def _lengths(n=500, seed=0):

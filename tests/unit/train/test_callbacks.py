@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from studio.errors import ModelUnavailableError
-from studio.train.callbacks import MetricsCallback, StopRequest, perplexity
+from studio.jobs.child import StopRequest
+from studio.train.callbacks import MetricsCallback, perplexity
 from studio.train.main import OOM_ADVICE, failure_reason
 
 

@@ -1,11 +1,11 @@
-"""read_config refuses what the page refuses; TrainingArguments honour the user's settings."""
+"""TrainRun refuses what the page refuses; TrainingArguments honour the user's settings."""
 
 from __future__ import annotations
 
 import pytest
 
+from studio.configs.runs import TrainRun
 from studio.errors import ConfigError
-from studio.train.config import read_config
 from tests.unit.train.runs import run_config, write_run
 
 
@@ -18,7 +18,7 @@ def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):
                      peft={"base_model_name_or_path": "/etc"})  # fmt: skip
     run = write_run(tmp_path / "run", cfg)
     with pytest.raises(ConfigError) as err:
-        read_config(run)
+        TrainRun.from_json(run / "config.json").to_dict()
     keys = sorted(p.split(":")[0] for p in err.value.problems)
     assert keys == [
         "model.trust_remote_code", "peft.base_model_name_or_path", "tokenizer.trust_remote_code",
@@ -29,7 +29,7 @@ def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):
 
 def test_a_clean_config_is_read_with_defaults(tmp_path, settings):
     run = write_run(tmp_path / "run", run_config("some/model", tmp_path / "data", settings))
-    cfg = read_config(run)
+    cfg = TrainRun.from_json(run / "config.json").to_dict()
     assert cfg["trainer"]["logging_steps"] == 2 and cfg["tokenizer"]["add_eos"] is True
 
 

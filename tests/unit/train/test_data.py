@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from studio.configs.runs import TrainRun
 from studio.errors import ConfigError, DataError
-from studio.train.config import check_rejected_share, read_config
-from studio.train.data import IGNORE, encode, load_splits
+from studio.scoring.encode import IGNORE, encode
+from studio.train.config import check_rejected_share
+from studio.train.data import load_splits
 from studio.vocab.examples import STYLE_PLAIN, Example
 from tests.unit.train.runs import run_config, sentiment_examples, write_jsonl, write_run
 
@@ -61,7 +63,7 @@ def test_resplit_uses_the_seed_and_share(tmp_path):
 def test_config_problems_are_reported_together(tmp_path, settings):
     run = write_run(tmp_path / "run", {"model_type": "rnn", "method": "lora", "data": {}})
     with pytest.raises(ConfigError) as err:
-        read_config(run)
+        TrainRun.from_json(run / "config.json").to_dict()
     assert len(err.value.problems) == 4  # type, base model, data.train, LoRA settings
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from studio.train.data import IGNORE
+from studio.scoring.encode import IGNORE
 from studio.train.headonly import head_only_loss, labelled_positions, supports_head_only
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from studio.evaluate.classification import classification_metrics
+from studio.scoring.labels import classification_metrics
 from studio.ui.views.evaluate_report import (
     batch_frame,
     confusion_html,

@@ -13,21 +13,20 @@ Never imports torch: the page must stay responsive.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import psutil
 
+from studio.configs.runs import EvalRun, TrainRun
 from studio.errors import JobError
-from studio.jobs.files import CONFIG_FILE, STATUS_FILE, STOP_FILE, last_checkpoint_step, read_status
 from studio.jobs.launch import build_command, launch, run_launch_settings
 from studio.jobs.limits import check_queue_room
+from studio.jobs.outcome import job_outcome
 from studio.jobs.procs import (
     broken_group_reason,
     end_processes,
@@ -36,20 +35,31 @@ from studio.jobs.procs import (
     rank_processes,
     signal_job,
 )
+from studio.jobs.run_folder import RunFolder
 from studio.settings import Settings
 from studio.store import Store
+from studio.store.job_states import (
+    CANCELLED,
+    FAILED,
+    INTERRUPTED,
+    PROCESS_KINDS,
+    QUEUED,
+    RESUMABLE_STATUSES,
+    RUNNING,
+    TRAIN,
+)
 from studio.store.store import new_id
 
 log = logging.getLogger("studio.jobs")
-KINDS = ("train", "evaluate")
-RESUMABLE = ("cancelled", "failed", "interrupted")
+KINDS = PROCESS_KINDS
+RESUMABLE = RESUMABLE_STATUSES
 STARTUP_S = 60.0  # a multi-process launcher may take this long to start all its ranks
 
 
 def can_resume(job: dict[str, Any]) -> bool:
     """Whether Resume can continue this job: a stopped train job with a complete checkpoint."""
-    return (job.get("kind") == "train" and job.get("status") in RESUMABLE
-            and last_checkpoint_step(job["run_dir"]) is not None)  # fmt: skip
+    return (job.get("kind") == TRAIN and job.get("status") in RESUMABLE
+            and RunFolder(job["run_dir"]).last_checkpoint_step() is not None)  # fmt: skip
 
 
 class JobRunner:
@@ -93,36 +103,32 @@ class JobRunner:
     def tick(self) -> None:
         """One round: finish exited jobs, escalate pending cancels, start queued jobs."""
         with self._lock:
-            for job in self.store.list_jobs(status=("running",)):
+            for job in self.store.list_jobs(status=(RUNNING,)):
                 self._watch(job)
             self._start_queued()
 
     # -- the queue -------------------------------------------------------------------
-    def submit(self, app_id: str, model_id: str | None, kind: str, config: dict[str, Any],
+    def submit(self, app_id: str, model_id: str | None, kind: str,
+               config: dict[str, Any] | TrainRun | EvalRun,
                params: dict[str, Any] | None = None) -> dict:  # fmt: skip
-        """Queue a job: writes RUN_DIR/config.json and the job row (status queued)."""
+        """Queue a job: writes RUN_DIR/config.json (a TrainRun / EvalRun or its dict) and the
+        job row (status queued)."""
+        if isinstance(config, TrainRun | EvalRun):
+            config = config.to_dict()
         if kind not in KINDS:
             raise JobError(f"Unknown job kind {kind!r}; use one of {KINDS}.")
         check_queue_room(self.store, self.settings, app_id)
         job_id = new_id()
-        run_dir = self.store.app_dir(app_id) / "runs" / job_id
-        run_dir.mkdir(parents=True, exist_ok=True)
-        full = {**config, "job_id": job_id, "run_dir": str(run_dir), "kind": kind}
-        (run_dir / CONFIG_FILE).write_text(json.dumps(full, indent=2))
-        return self.store.create_job(app_id, model_id, kind, params or {}, str(run_dir), job_id)
+        run = RunFolder(self.store.app_dir(app_id) / "runs" / job_id)
+        run.write_config({**config, "job_id": job_id, "run_dir": str(run.path), "kind": kind})
+        return self.store.create_job(app_id, model_id, kind, params or {}, str(run.path), job_id)
 
     def _claim(self, job_id: str) -> bool:
         # Another runner on the same store may race us for the same queued job.
-        with self.store.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'running', started_at = ?, reason = '' "
-                "WHERE id = ? AND status = 'queued'",
-                (time.time(), job_id),
-            )
-            return cur.rowcount == 1
+        return self.store.claim_job(job_id)
 
     def _start_queued(self) -> None:
-        running = len(self.store.list_jobs(status=("running",)))
+        running = len(self.store.list_jobs(status=(RUNNING,)))
         slots = max(0, int(self.settings.max_concurrent_jobs) - running)
         # Round-robin across users; with sign-in on each user also has a running-jobs cap.
         cap = self.settings.user_max_running if self.settings.signed_in else None
@@ -134,19 +140,19 @@ class JobRunner:
                 slots -= 1
 
     def _launch(self, job: dict) -> None:
-        if not job["run_dir"] or not (Path(job["run_dir"]) / CONFIG_FILE).is_file():
+        if not job["run_dir"] or not RunFolder(job["run_dir"]).has_config():
             # Never launch into an unknown folder (an empty path would mean the cwd).
-            self._set_final(job["id"], "failed", "The job has no run folder with a config.json; "
+            self._set_final(job["id"], FAILED, "The job has no run folder with a config.json; "
                             "start it again from the Train or Evaluate tab.")  # fmt: skip
             return
-        run_dir = Path(job["run_dir"])
-        (run_dir / STOP_FILE).unlink(missing_ok=True)  # a stale stop request from a cancel
-        (run_dir / STATUS_FILE).unlink(missing_ok=True)  # the previous attempt's, if resumed
-        cmd = build_command(job["kind"], run_dir, resume=bool(job["params"].get("resume")))
+        run = RunFolder(job["run_dir"])
+        run.clear_stop()  # a stale stop request from a cancel
+        run.clear_status()  # the previous attempt's, if resumed
+        cmd = build_command(job["kind"], run.path, resume=bool(job["params"].get("resume")))
         try:
-            proc = launch(cmd, run_dir)
+            proc = launch(cmd, run.path)
         except OSError as exc:
-            self._set_final(job["id"], "failed", f"Could not start the job process: {exc}")
+            self._set_final(job["id"], FAILED, f"Could not start the job process: {exc}")
             return
         self._children[job["id"]] = proc
         self.store.update_job(job["id"], pid=proc.pid, finished_at=None)
@@ -180,25 +186,26 @@ class JobRunner:
             self._escalate_cancel(job)
             return
         self._children.pop(job["id"], None)
-        leftover = rank_processes(job) if job["kind"] == "train" else []
+        leftover = rank_processes(job) if job["kind"] == TRAIN else []
         if leftover:  # ranks whose launcher died: stopped (they save a checkpoint first)
             end_processes(leftover)
             self._set_half_dead(job, 0, len(leftover))
             return
         cancel_asked = self._cancel_at.pop(job["id"], None) is not None
-        status = read_status(job["run_dir"])
+        run = RunFolder(job["run_dir"])
+        status = run.status()
         if status:
-            self._set_final(job["id"], status["status"], status.get("reason", ""),
-                            status.get("summary") or {})  # fmt: skip
+            outcome = job_outcome(self.store, job, status)
+            self._set_final(job["id"], outcome["status"], outcome["reason"], outcome["summary"])
         elif cancel_asked:
-            step = last_checkpoint_step(job["run_dir"])
-            self._set_final(job["id"], "cancelled", "The job did not stop in time and was ended; "
+            step = run.last_checkpoint_step()
+            self._set_final(job["id"], CANCELLED, "The job did not stop in time and was ended; "
                             + (f"Resume continues from step {step}." if step else "start it again."))  # fmt: skip
         elif code is not None and code < 0:
-            step = last_checkpoint_step(job["run_dir"]) if job["kind"] == "train" else None
-            self._set_final(job["id"], "failed", killed_reason(-code, step))
+            step = run.last_checkpoint_step() if job["kind"] == TRAIN else None
+            self._set_final(job["id"], FAILED, killed_reason(-code, step))
         elif code is not None:
-            self._set_final(job["id"], "failed", f"The job process exited with code {code} "
+            self._set_final(job["id"], FAILED, f"The job process exited with code {code} "
                             "without writing status.json; see the end of train.log.")  # fmt: skip
         else:
             self._set_lost(job)
@@ -214,21 +221,21 @@ class JobRunner:
 
     def _set_lost(self, job: dict) -> None:
         """The process is gone without a status: interrupted if it can resume, else failed."""
-        step = last_checkpoint_step(job["run_dir"]) if job["kind"] == "train" else None
+        step = RunFolder(job["run_dir"]).last_checkpoint_step() if job["kind"] == TRAIN else None
         if step is not None:
-            self._set_final(job["id"], "interrupted", "The training process stopped while the "
+            self._set_final(job["id"], INTERRUPTED, "The training process stopped while the "
                             f"studio was not watching; press Resume to continue from step {step}.")  # fmt: skip
         else:
-            self._set_final(job["id"], "failed", "The job process ended without a status (it "
+            self._set_final(job["id"], FAILED, "The job process ended without a status (it "
                             "was killed or the machine restarted) before any checkpoint; start it again.")  # fmt: skip
 
     def _set_half_dead(self, job: dict, alive: int, expected: int) -> None:
-        step = last_checkpoint_step(job["run_dir"])
-        self._set_final(job["id"], "interrupted", broken_group_reason(alive, expected, step))
+        step = RunFolder(job["run_dir"]).last_checkpoint_step()
+        self._set_final(job["id"], INTERRUPTED, broken_group_reason(alive, expected, step))
 
     def _check_group(self, job: dict, leader: psutil.Process) -> bool:
         """True when every rank of a multi-process run is alive; else end it (interrupted)."""
-        if job["kind"] != "train":
+        if job["kind"] != TRAIN:
             return True
         expected = run_launch_settings(job["run_dir"]).processes
         if expected <= 1 or time.time() - leader.create_time() < STARTUP_S:
@@ -246,7 +253,7 @@ class JobRunner:
     def reconcile(self) -> None:
         """After a restart: re-attach live children; settle jobs whose process died."""
         with self._lock:
-            for job in self.store.list_jobs(status=("running",)):
+            for job in self.store.list_jobs(status=(RUNNING,)):
                 if job["id"] in self._children:
                     continue
                 leader = job_process(job)
@@ -263,14 +270,14 @@ class JobRunner:
         """Queued: cancelled at once. Running: ask it to stop (it saves, then exits)."""
         with self._lock:
             job = self.store.get_job(job_id)
-            if job["status"] == "queued":
-                return self.store.update_job(job_id, status="cancelled", finished_at=time.time(),
+            if job["status"] == QUEUED:
+                return self.store.update_job(job_id, status=CANCELLED, finished_at=time.time(),
                                              reason="Cancelled before it started.")  # fmt: skip
-            if job["status"] != "running":
+            if job["status"] != RUNNING:
                 raise JobError(
                     f"Job {job_id} is {job['status']}; only queued or running jobs can be cancelled."
                 )
-            (Path(job["run_dir"]) / STOP_FILE).write_text(str(time.time()))
+            RunFolder(job["run_dir"]).request_stop(time.time())
             self._cancel_at.setdefault(job_id, time.time())
             return job
 
@@ -293,20 +300,20 @@ class JobRunner:
         """Queue a stopped train job again; it continues from its last checkpoint."""
         with self._lock:
             job = self.store.get_job(job_id)
-            if job["kind"] != "train" or job["status"] not in RESUMABLE:
+            if job["kind"] != TRAIN or job["status"] not in RESUMABLE:
                 raise JobError(f"Job {job_id} is {job['status']}; only cancelled, failed or "
                                "interrupted training jobs can be resumed.")  # fmt: skip
-            if last_checkpoint_step(job["run_dir"]) is None:
+            if RunFolder(job["run_dir"]).last_checkpoint_step() is None:
                 raise JobError(f"Job {job_id} saved no checkpoint, so there is nothing to resume; "
                                "press Train to start it again.")  # fmt: skip
-            (Path(job["run_dir"]) / STOP_FILE).unlink(missing_ok=True)
+            RunFolder(job["run_dir"]).clear_stop()
             params = {**(job["params"] or {}), "resume": True}
             # The next start resets started_at: keep the time already spent, so the job's
             # total duration survives a resume.
             if job.get("started_at") and job.get("finished_at"):
                 spent = float(job["finished_at"]) - float(job["started_at"])
                 params["earlier_run_s"] = float(params.get("earlier_run_s") or 0) + max(0, spent)
-            return self.store.update_job(job_id, status="queued", params=params, reason="",
+            return self.store.update_job(job_id, status=QUEUED, params=params, reason="",
                                          pid=None, finished_at=None)  # fmt: skip
 
     def running_pid(self, job_id: str) -> int | None:

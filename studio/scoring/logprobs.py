@@ -1,6 +1,6 @@
 """Token log-likelihoods of targets under a model: the core of perplexity and label scoring.
 
-Rows are encoded exactly as training encodes them (studio.train.data.encode: rendered prompt +
+Rows are encoded exactly as training encodes them (studio.scoring.encode.encode: rendered prompt +
 target (+ EOS), labels -100 on the prompt), so the loss here is the loss training reports.
 """
 

@@ -19,7 +19,8 @@ from dataclasses import replace
 from typing import Any
 
 from studio.data.stats import normalise_label
-from studio.evaluate.scoring import target_logprobs
+from studio.scoring.encode import encode
+from studio.scoring.logprobs import target_logprobs
 from studio.vocab.examples import Example
 
 MAX_LABELS = 20  # more distinct answers than this is generation, not classification
@@ -62,8 +63,6 @@ def label_probabilities(model: Any, tokenizer: Any, examples: list[Example], lab
 
     `forms` are the texts scored for the labels (default: their written forms in `examples`).
     """
-    from studio.train.data import encode
-
     tok_cfg = {
         "prompt_format": meta.get("prompt_format", "sections"),
         "max_length": int(meta.get("max_length") or 256),

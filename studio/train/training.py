@@ -6,44 +6,52 @@ exception into a failed status with a one-line reason.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from studio.configs.runs import TrainRun
 from studio.configs.training_args import training_arguments
-from studio.errors import ConfigError, ModelUnavailableError
-from studio.jobs.files import ADAPTER_DIR, CHECKPOINTS_DIR
+from studio.errors import ConfigError, ModelUnavailableError, StudioError
+from studio.jobs.child import StopRequest
+from studio.jobs.run_folder import RunFolder
+from studio.prompts.layout import data_layout
+from studio.settings import training_threads
+from studio.store.job_states import CANCELLED, SUCCEEDED
 from studio.train.accuracy import LabelAccuracy
+from studio.train.batching import (
+    LengthGroupedSampler,
+    PadCollator,
+    RankBatchSampler,
+    seq2seq_collator,
+)
 from studio.train.budget import budget_reason, time_budget
-from studio.train.callbacks import MetricsCallback, StopRequest, perplexity
-from studio.train.config import check_rejected_share, read_config, settings_for
+from studio.train.callbacks import MetricsCallback, perplexity
+from studio.train.config import check_rejected_share, settings_for
 from studio.train.data import load_splits, tokenize_all
-from studio.train.extras import configure_extras
+from studio.train.extras import StudioTrainerMixin, configure_extras
+from studio.train.model import build_model, build_tokenizer, count_parameters
 from studio.vocab.models import CUDA_METHODS, NEEDS_CUDA
 
 log = logging.getLogger("studio.train")
 
 
-class NanLossError(Exception):
-    """The loss stopped being a number."""
+class NanLossError(StudioError):
+    """The loss stopped being a number (the message says what to change)."""
 
 
 def last_checkpoint(run_dir: Path) -> Path | None:
     """The newest complete checkpoint (trainer_state.json is written last), or None."""
-    folder = Path(run_dir) / CHECKPOINTS_DIR
-    done = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
-    return max(done, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+    return RunFolder(run_dir).last_checkpoint()
 
 
 def set_threads() -> None:
     """Leave the page a core (every core but one; STUDIO_TRAIN_THREADS overrides it); the
     processes of one machine under `accelerate launch` share those threads."""
     import torch
-
-    from studio.settings import training_threads
 
     local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
     torch.set_num_threads(max(1, training_threads() // local))
@@ -64,14 +72,6 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
     plain baseline: random order, everything padded to max_length ("padded")."""
     from transformers import Trainer
 
-    from studio.train.batching import (
-        LengthGroupedSampler,
-        PadCollator,
-        RankBatchSampler,
-        seq2seq_collator,
-    )
-    from studio.train.extras import StudioTrainerMixin
-
     pad_to = int(cfg["tokenizer"]["max_length"]) if batching == "padded" else None
     if cfg["model_type"] == "seq2seq":
         collator = seq2seq_collator(tokenizer, model, pad_to)
@@ -83,8 +83,6 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
         def get_train_dataloader(self):
             if not grouped:
                 return super().get_train_dataloader()
-            from functools import partial
-
             from torch.utils.data import DataLoader
             from transformers.trainer_utils import seed_worker
 
@@ -124,7 +122,8 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
 
 def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path:
     """RUN_DIR/adapter: the adapter (or full model), the tokenizer and studio.json."""
-    out = run_dir / ADAPTER_DIR
+    run = RunFolder(run_dir)
+    out = run.adapter_dir
     trainer.save_model(str(out))
     (out / "training_args.bin").unlink(missing_ok=True)  # a pickle; the run folder has config.json
     tokenizer.save_pretrained(str(out))
@@ -135,10 +134,8 @@ def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path
         "job_id": cfg.get("job_id", ""), "model_id": cfg.get("model_id", ""),
     }  # fmt: skip
     # Generation prompts with the section style and preamble the examples were trained with.
-    from studio.prompts.layout import data_layout
-
     meta.update(data_layout(cfg["data"]).to_meta())
-    (out / "studio.json").write_text(json.dumps(meta, indent=2))
+    run.write_meta(meta)
     return out
 
 
@@ -146,13 +143,11 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     """Train per RUN_DIR/config.json; returns {"status", "reason", "summary"}."""
     import torch
 
-    from studio.train.model import build_model, build_tokenizer, count_parameters
-
     started = time.time()
     run_dir = Path(run_dir)
     stop = StopRequest(run_dir)
     stop.install()
-    cfg = read_config(run_dir)
+    cfg = TrainRun.from_json(RunFolder(run_dir).config_path).to_dict()
     if not resume:
         stop.stop_after_step = (cfg.get("debug") or {}).get("stop_after_step")
     check_rejected_share(cfg)
@@ -176,7 +171,7 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     trainable, total = count_parameters(model)
     log.info("model: %s (%s), %d of %d parameters trainable", cfg["base_model"], cfg["method"],
              trainable, total)  # fmt: skip
-    args = training_arguments(cfg, run_dir / CHECKPOINTS_DIR, has_eval=len(eval_ds) > 0)
+    args = training_arguments(cfg, RunFolder(run_dir).checkpoints_dir, has_eval=len(eval_ds) > 0)
     metrics = MetricsCallback(run_dir, stop)
     budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds))
     callbacks = [metrics] + ([budget] if budget else [])
@@ -222,5 +217,5 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     }  # fmt: skip
     if metrics.cancelled:
         reason = f"Stopped on request at step {step} of {trainer.state.max_steps}; press Resume to continue."
-        return {"status": "cancelled", "reason": reason, "summary": summary}
-    return {"status": "succeeded", "reason": budget_reason(budget, step), "summary": summary}
+        return {"status": CANCELLED, "reason": reason, "summary": summary}
+    return {"status": SUCCEEDED, "reason": budget_reason(budget, step), "summary": summary}
