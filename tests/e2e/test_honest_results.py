@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from studio.jobs.run_folder import RunFolder
 from studio.scoring.labels import classification_metrics
 from studio.store import Store
 from tests.e2e.conftest import fill, pick, shot
@@ -56,8 +57,13 @@ def test_one_label_model_is_called_out_against_the_majority_baseline(studio_serv
     trained_id = "onelabel0001"
     store.create_job(app_id, None, "evaluate", params={"train_job_id": trained_id},
                      run_dir=str(run_dir), status="succeeded")  # fmt: skip
+    # The imported model's run folder holds its model (the page lists only models on disk).
+    model_run = home / "apps" / app_id / "runs" / "import-one-label"
+    RunFolder(model_run).adapter_dir.mkdir(parents=True)
+    RunFolder(model_run).write_meta({"base_model": "packaged:SmolLM2-135M-Instruct",
+                                     "model_type": "causal"})  # fmt: skip
     store.create_job(app_id, None, "import", params={"source": "one-label.zip"},
-                     job_id=trained_id, status="succeeded")  # fmt: skip
+                     job_id=trained_id, run_dir=str(model_run), status="succeeded")  # fmt: skip
 
     page.get_by_role("tab", name="Evaluate / Export", exact=True).click()
     results = page.locator("#eval-results")
