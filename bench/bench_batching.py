@@ -37,8 +37,11 @@ def make_examples(n: int, seed: int = 0) -> list[Example]:
     for _ in range(n):
         n_words = int(min(200, max(3, rng.lognormvariate(3.2, 0.9))))
         text = " ".join(rng.choice(WORDS) for _ in range(n_words))
-        out.append(Example(instruction="Summarise the note.", input=text,
-                           output=" ".join(text.split()[:6])))  # fmt: skip
+        out.append(
+            Example(
+                instruction="Summarise the note.", input=text, output=" ".join(text.split()[:6])
+            )
+        )
     return out
 
 
@@ -55,10 +58,18 @@ def tiny_model_dir(settings: Settings) -> str:
 
     tok = load_tokenizer(PACKAGED_REF, settings)
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=128, intermediate_size=384,
-                      num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=4,
-                      max_position_embeddings=1024, pad_token_id=tok.pad_token_id,
-                      eos_token_id=tok.eos_token_id, tie_word_embeddings=True)  # fmt: skip
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=128,
+        intermediate_size=384,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=1024,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
     LlamaForCausalLM(cfg).save_pretrained(out)
     tok.save_pretrained(out)
     return str(out)
@@ -108,21 +119,39 @@ def main() -> None:
     settings.ensure_dirs()
     base = opts.model or tiny_model_dir(settings)
     cfg = {
-        "model_type": "causal", "method": "lora", "base_model": base, "model": {"dtype": "float32"},
-        "quantization": {}, "peft": {"r": 8, "lora_alpha": 16, "lora_dropout": 0.0,
-                                     "target_modules": ["q_proj", "v_proj"], "task_type": "CAUSAL_LM"},
+        "model_type": "causal",
+        "method": "lora",
+        "base_model": base,
+        "model": {"dtype": "float32"},
+        "quantization": {},
+        "peft": {
+            "r": 8,
+            "lora_alpha": 16,
+            "lora_dropout": 0.0,
+            "target_modules": ["q_proj", "v_proj"],
+            "task_type": "CAUSAL_LM",
+        },
         "tokenizer": {"max_length": opts.max_length, "prompt_format": "sections", "add_eos": True},
-        "trainer": {"num_train_epochs": 1, "learning_rate": 2e-4, "logging_steps": 10**6,
-                    "per_device_train_batch_size": opts.batch_size, "save_strategy": "no",
-                    "seed": 0},
+        "trainer": {
+            "num_train_epochs": 1,
+            "learning_rate": 2e-4,
+            "logging_steps": 10**6,
+            "per_device_train_batch_size": opts.batch_size,
+            "save_strategy": "no",
+            "seed": 0,
+        },
         "data": {"response_only": True},
-    }  # fmt: skip
+    }
     examples = make_examples(opts.examples)
-    print(f"model {base}, {len(examples)} examples, max_length {opts.max_length}, "
-          f"batch {opts.batch_size}, 1 epoch each, mirrored order, mean of 2 runs")  # fmt: skip
-    names = {"padded": "pad to max_length, random order",
-             "dynamic": "plain Trainer: pad per batch, random order",
-             "grouped": "studio: length-grouped, pad per batch"}  # fmt: skip
+    print(
+        f"model {base}, {len(examples)} examples, max_length {opts.max_length}, "
+        f"batch {opts.batch_size}, 1 epoch each, mirrored order, mean of 2 runs"
+    )
+    names = {
+        "padded": "pad to max_length, random order",
+        "dynamic": "plain Trainer: pad per batch, random order",
+        "grouped": "studio: length-grouped, pad per batch",
+    }
     run(cfg, settings, "grouped", examples[:16])  # warm-up: first-call costs land here
     runs: dict[str, list[dict]] = {k: [] for k in names}
     for batching in [*names, *reversed(names)]:
@@ -130,8 +159,10 @@ def main() -> None:
     mean = {k: {m: sum(r[m] for r in rs) / len(rs) for m in rs[0]} for k, rs in runs.items()}
     for key, label in names.items():
         r = mean[key]
-        print(f"{label:45s} wall {r['wall_s']:7.2f} s  {r['tokens_per_s']:8.0f} real tokens/s  "
-              f"padding {100 * r['padding']:5.1f}%")  # fmt: skip
+        print(
+            f"{label:45s} wall {r['wall_s']:7.2f} s  {r['tokens_per_s']:8.0f} real tokens/s  "
+            f"padding {100 * r['padding']:5.1f}%"
+        )
     for key in ("padded", "dynamic"):
         ratio = mean[key]["wall_s"] / mean["grouped"]["wall_s"]
         print(f"speed-up of the studio over '{names[key]}': {ratio:.2f}x")

@@ -29,16 +29,33 @@ from studio.settings import PROJECT_ROOT, Settings  # noqa: E402
 def write_run(run_dir: Path, base: str, data: Path, batch: int, processes: int) -> Path:
     run_dir.mkdir(parents=True)
     cfg = {
-        "model_type": "causal", "method": "lora", "base_model": base, "model": {"dtype": "float32"},
-        "quantization": {}, "peft": {"r": 8, "lora_alpha": 16, "lora_dropout": 0.0,
-                                     "target_modules": ["q_proj", "v_proj"], "task_type": "CAUSAL_LM"},
+        "model_type": "causal",
+        "method": "lora",
+        "base_model": base,
+        "model": {"dtype": "float32"},
+        "quantization": {},
+        "peft": {
+            "r": 8,
+            "lora_alpha": 16,
+            "lora_dropout": 0.0,
+            "target_modules": ["q_proj", "v_proj"],
+            "task_type": "CAUSAL_LM",
+        },
         "tokenizer": {"max_length": 256, "prompt_format": "sections", "add_eos": True},
-        "trainer": {"num_train_epochs": 1, "learning_rate": 2e-4, "logging_steps": 1,
-                    "per_device_train_batch_size": batch, "save_strategy": "no",
-                    "eval_strategy": "no", "seed": 0, "processes": processes},
+        "trainer": {
+            "num_train_epochs": 1,
+            "learning_rate": 2e-4,
+            "logging_steps": 1,
+            "per_device_train_batch_size": batch,
+            "save_strategy": "no",
+            "eval_strategy": "no",
+            "seed": 0,
+            "processes": processes,
+        },
         "data": {"train": str(data), "response_only": True, "n_rows": 0, "n_rejected": 0},
-        "kind": "train", "run_dir": str(run_dir),
-    }  # fmt: skip
+        "kind": "train",
+        "run_dir": str(run_dir),
+    }
     (run_dir / "config.json").write_text(json.dumps(cfg))
     return run_dir
 
@@ -47,14 +64,23 @@ def train(run_dir: Path) -> dict:
     from studio.jobs.launch import build_command, child_env
 
     with (run_dir / "train.log").open("ab") as log:
-        subprocess.run(build_command("train", run_dir), stdout=log, stderr=subprocess.STDOUT,
-                       cwd=PROJECT_ROOT, env=child_env(), check=True)  # fmt: skip
+        subprocess.run(
+            build_command("train", run_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=child_env(),
+            check=True,
+        )
     status = json.loads((run_dir / "status.json").read_text())
     assert status["status"] == "succeeded", status
     train = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     last = [m for m in train if m["type"] == "train"][-1]
-    return {"train_s": last["elapsed_s"], "steps": status["summary"]["steps"],
-            "tokens": status["summary"]["tokens_seen"]}  # fmt: skip
+    return {
+        "train_s": last["elapsed_s"],
+        "steps": status["summary"]["steps"],
+        "tokens": status["summary"]["tokens_seen"],
+    }
 
 
 def main() -> None:
@@ -77,8 +103,10 @@ def main() -> None:
     mean = {p: {k: sum(r[k] for r in rs) / len(rs) for k in rs[0]} for p, rs in runs.items()}
     for p in (1, 2):
         r = mean[p]
-        print(f"{p} process(es), batch {opts.batch_size * (2 // p)} each: {r['steps']:.0f} steps, "
-              f"training {r['train_s']:.1f} s, {r['tokens'] / r['train_s']:.0f} tokens/s")  # fmt: skip
+        print(
+            f"{p} process(es), batch {opts.batch_size * (2 // p)} each: {r['steps']:.0f} steps, "
+            f"training {r['train_s']:.1f} s, {r['tokens'] / r['train_s']:.0f} tokens/s"
+        )
     print(
         f"two processes / one process, training time: {mean[2]['train_s'] / mean[1]['train_s']:.2f}x"
     )

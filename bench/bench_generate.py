@@ -47,9 +47,17 @@ def timed_plain(model, ids, n: int) -> tuple[float, float | None]:
     import torch
 
     start = time.perf_counter()
-    model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
-                   min_new_tokens=n, do_sample=False, pad_token_id=0, temperature=None,
-                   top_p=None, top_k=None)  # fmt: skip
+    model.generate(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=n,
+        min_new_tokens=n,
+        do_sample=False,
+        pad_token_id=0,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+    )
     return n / (time.perf_counter() - start), None
 
 
@@ -59,9 +67,18 @@ def timed_hf_streamer(model, tok, ids, n: int) -> tuple[float, float | None]:
     from studio.generate.stream import counting_streamer
 
     streamer = counting_streamer(tok)
-    kw = dict(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
-              min_new_tokens=n, do_sample=False, pad_token_id=0, streamer=streamer,
-              temperature=None, top_p=None, top_k=None)  # fmt: skip
+    kw = dict(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=n,
+        min_new_tokens=n,
+        do_sample=False,
+        pad_token_id=0,
+        streamer=streamer,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+    )
     start = time.perf_counter()
     thread = threading.Thread(target=model.generate, kwargs=kw)
     thread.start()
@@ -103,17 +120,25 @@ def main() -> None:
     engine = Engine(settings, store)
     ref = f"base:{args.model}"
     prompt = PromptInput(mode="text", text=PROMPTS[0])
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {args.model}, "
-          f"{args.tokens} new tokens, {args.rounds} rounds", flush=True)  # fmt: skip
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {args.model}, "
+        f"{args.tokens} new tokens, {args.rounds} rounds",
+        flush=True,
+    )
 
     same, total = agreement(engine, ref, 16)
-    print(f"\nGreedy agreement, fast vs exact: {same}/{total} prompts identical for the first "
-          "16 tokens", flush=True)  # fmt: skip
+    print(
+        f"\nGreedy agreement, fast vs exact: {same}/{total} prompts identical for the first "
+        "16 tokens",
+        flush=True,
+    )
     cref = args.classify_model or ref
     acc = {p: accuracy(engine, cref, p, args.classify_rows) for p in ("exact", "fast")}
-    print(f"Classification accuracy ({cref}, {args.classify_rows} held-out Financial "
-          f"PhraseBank rows): exact {acc['exact'] * 100:.1f}%, fast {acc['fast'] * 100:.1f}% "
-          f"(difference {abs(acc['exact'] - acc['fast']) * 100:.1f} points)")  # fmt: skip
+    print(
+        f"Classification accuracy ({cref}, {args.classify_rows} held-out Financial "
+        f"PhraseBank rows): exact {acc['exact'] * 100:.1f}%, fast {acc['fast'] * 100:.1f}% "
+        f"(difference {abs(acc['exact'] - acc['fast']) * 100:.1f} points)"
+    )
 
     # Warm up: loads the model, builds the fast copy, and runs each path once.
     timed_engine(engine, ref, prompt, 4, "exact")
@@ -144,22 +169,29 @@ def main() -> None:
         ttft = f"{statistics.median(ttfts) * 1000:.0f} ms" if ttfts else "-"
         print(f"| {name} | {speed:.1f} | {speed / base:.2f} | {ttft} |", flush=True)
 
-    print("\n| concurrency | precision | streams | aggregate tokens/s | × 1 stream "
-          "| slowest first token |\n|---|---|---|---|---|---|")  # fmt: skip
+    print(
+        "\n| concurrency | precision | streams | aggregate tokens/s | × 1 stream "
+        "| slowest first token |\n|---|---|---|---|---|---|"
+    )
     for precision in ("exact", "fast"):
         one = concurrent(engine, ref, 1, args.tokens, precision)
         many = concurrent(engine, ref, 8, args.tokens, precision)
         for label, res in (("1", one), ("8", many)):
-            print(f"| | {precision} | {label} | {res['tok_s']:.1f} | "
-                  f"{res['tok_s'] / one['tok_s']:.2f} | {res['max_ttft'] * 1000:.0f} ms |",
-                  flush=True)  # fmt: skip
+            print(
+                f"| | {precision} | {label} | {res['tok_s']:.1f} | "
+                f"{res['tok_s'] / one['tok_s']:.2f} | {res['max_ttft'] * 1000:.0f} ms |",
+                flush=True,
+            )
 
     if not args.skip_api:
         for precision in ("exact", "fast"):
             lat = api_latency(settings, ref, 20, 8, precision)
-            print(f"\n20 concurrent /v1 requests of 8 tokens ({precision}): all "
-                  f"{lat['ok']}/20 ok in {lat['wall']:.1f} s; latency median "
-                  f"{lat['median']:.2f} s, max {lat['max']:.2f} s", flush=True)  # fmt: skip
+            print(
+                f"\n20 concurrent /v1 requests of 8 tokens ({precision}): all "
+                f"{lat['ok']}/20 ok in {lat['wall']:.1f} s; latency median "
+                f"{lat['median']:.2f} s, max {lat['max']:.2f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

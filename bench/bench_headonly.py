@@ -70,8 +70,12 @@ def run(cfg: dict, settings: Settings, examples: list[Example], head_only: bool)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     real = sum(ds.lengths)
-    return {"wall_s": wall, "tokens_per_s": real / wall, "tokens_per_cpu_s": real / cpu,
-            "losses": losses}  # fmt: skip
+    return {
+        "wall_s": wall,
+        "tokens_per_s": real / wall,
+        "tokens_per_cpu_s": real / cpu,
+        "losses": losses,
+    }
 
 
 def main() -> None:
@@ -87,20 +91,42 @@ def main() -> None:
     settings = Settings.from_env()
     settings.ensure_dirs()
     cfg = {
-        "model_type": "causal", "method": "lora", "base_model": opts.model,
-        "model": {"dtype": "float32"}, "quantization": {},
-        "peft": {"r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "task_type": "CAUSAL_LM",
-                 "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-                                    "up_proj", "down_proj"]},
+        "model_type": "causal",
+        "method": "lora",
+        "base_model": opts.model,
+        "model": {"dtype": "float32"},
+        "quantization": {},
+        "peft": {
+            "r": 16,
+            "lora_alpha": 32,
+            "lora_dropout": 0.0,
+            "task_type": "CAUSAL_LM",
+            "target_modules": [
+                "q_proj",
+                "k_proj",
+                "v_proj",
+                "o_proj",
+                "gate_proj",
+                "up_proj",
+                "down_proj",
+            ],
+        },
         "tokenizer": {"max_length": 256, "prompt_format": "sections", "add_eos": True},
-        "trainer": {"num_train_epochs": 1, "learning_rate": 5e-4, "logging_steps": 1,
-                    "per_device_train_batch_size": opts.batch_size, "save_strategy": "no",
-                    "seed": 0},
+        "trainer": {
+            "num_train_epochs": 1,
+            "learning_rate": 5e-4,
+            "logging_steps": 1,
+            "per_device_train_batch_size": opts.batch_size,
+            "save_strategy": "no",
+            "seed": 0,
+        },
         "data": {"response_only": True},
-    }  # fmt: skip
+    }
     makers = {"fpb": fpb_examples, "spread": make_examples}
-    print(f"model {opts.model}, {opts.examples} examples per data set, batch {opts.batch_size}, "
-          "length-grouped, 1 epoch each, mirrored order, mean of 2 runs")  # fmt: skip
+    print(
+        f"model {opts.model}, {opts.examples} examples per data set, batch {opts.batch_size}, "
+        "length-grouped, 1 epoch each, mirrored order, mean of 2 runs"
+    )
     run(cfg, settings, fpb_examples(16), True)  # warm-up
     for data in opts.data.split(","):
         examples = makers[data](opts.examples)
@@ -110,15 +136,22 @@ def main() -> None:
         speed = {k: sum(r["tokens_per_s"] for r in rs) / 2 for k, rs in runs.items()}
         cpu = {k: sum(r["tokens_per_cpu_s"] for r in rs) / 2 for k, rs in runs.items()}
         wall = {k: sum(r["wall_s"] for r in rs) / 2 for k, rs in runs.items()}
-        diff = max(abs(a - b) for a, b in zip(runs[False][0]["losses"], runs[True][0]["losses"],
-                                              strict=True))  # fmt: skip
+        diff = max(
+            abs(a - b)
+            for a, b in zip(runs[False][0]["losses"], runs[True][0]["losses"], strict=True)
+        )
         first, last = runs[False][0]["losses"][0], runs[False][0]["losses"][-1]
         for arm, label in ((False, "today (head everywhere)"), (True, "head only at labels")):
-            print(f"{data:7s} {label:24s} wall {wall[arm]:7.1f} s {speed[arm]:7.1f} real "
-                  f"tokens/s {cpu[arm]:7.1f} real tokens/CPU-s")  # fmt: skip
-        print(f"{data:7s} speed-up {speed[True] / speed[False]:.2f}x wall, "
-              f"{cpu[True] / cpu[False]:.2f}x CPU; loss curve {first:.3f} -> {last:.3f}, "
-              f"largest per-step difference {diff:.2e}", flush=True)  # fmt: skip
+            print(
+                f"{data:7s} {label:24s} wall {wall[arm]:7.1f} s {speed[arm]:7.1f} real "
+                f"tokens/s {cpu[arm]:7.1f} real tokens/CPU-s"
+            )
+        print(
+            f"{data:7s} speed-up {speed[True] / speed[False]:.2f}x wall, "
+            f"{cpu[True] / cpu[False]:.2f}x CPU; loss curve {first:.3f} -> {last:.3f}, "
+            f"largest per-step difference {diff:.2e}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -87,8 +87,11 @@ def main() -> None:
     t_jsonl, n_jsonl = timed(studio_parse, "bench.jsonl", jsonl_bytes)
     t_naive, n_naive = timed(naive_csv, csv_bytes)
     assert n_csv == n_jsonl == args.rows, (n_csv, n_jsonl)
-    for label, t in (("studio csv  ", t_csv), ("studio jsonl", t_jsonl),
-                     ("naive pandas+regex csv", t_naive)):  # fmt: skip
+    for label, t in (
+        ("studio csv  ", t_csv),
+        ("studio jsonl", t_jsonl),
+        ("naive pandas+regex csv", t_naive),
+    ):
         print(f"{label:24s} {t:6.2f} s  {args.rows / t:10,.0f} rows/s")
     print(
         f"ratio studio csv / naive baseline time: {t_csv / t_naive:.2f}x "

@@ -40,8 +40,13 @@ RESULTS = ROOT / "bench" / "results"
 RECIPES: dict[str, dict] = {
     "default": {},
     # The SmolLM2 template before this benchmark: all linear layers, r=8, lr 2e-4, no warm-up.
-    "old-default": {"learning_rate": 2e-4, "lora_r": 8, "lora_alpha": 16, "warmup_steps": 0,
-                    "lr_scheduler": "linear"},
+    "old-default": {
+        "learning_rate": 2e-4,
+        "lora_r": 8,
+        "lora_alpha": 16,
+        "warmup_steps": 0,
+        "lr_scheduler": "linear",
+    },
     "lr2e-4": {"learning_rate": 2e-4},
     "lr5e-4": {"learning_rate": 5e-4},
     "lr1e-3": {"learning_rate": 1e-3},
@@ -54,7 +59,7 @@ RECIPES: dict[str, dict] = {
     "warmup10": {"warmup_steps": 10},
     "bs4": {"batch_size": 4},
     "bs16": {"batch_size": 16},
-}  # fmt: skip
+}
 
 
 def split_fpb(heldout_pct: float, seed: int) -> tuple[list[dict], list[dict]]:
@@ -105,8 +110,17 @@ def upload(store, settings, app_id: str, name: str, path: Path, valid_pct: float
     return version
 
 
-def train(store, settings, runner, app_id: str, version_id: str, name: str, overrides: dict,
-          budget_min: float | None, max_steps: int | None) -> dict:  # fmt: skip
+def train(
+    store,
+    settings,
+    runner,
+    app_id: str,
+    version_id: str,
+    name: str,
+    overrides: dict,
+    budget_min: float | None,
+    max_steps: int | None,
+) -> dict:
     """Save the model from the default template + overrides, queue it, train it; the job."""
     from studio.configs import check_trainable, default_dicts, default_hyper
     from studio.configs.hyper import apply_hyperparameters
@@ -129,22 +143,33 @@ def train(store, settings, runner, app_id: str, version_id: str, name: str, over
     run_dir = Path(job["run_dir"])
     store.update_job(job["id"], status="running", started_at=time.time())
     with (run_dir / "train.log").open("ab") as log:
-        subprocess.run(build_command("train", run_dir), stdout=log, stderr=subprocess.STDOUT,
-                       cwd=str(ROOT), env=child_env(), check=False)  # fmt: skip
+        subprocess.run(
+            build_command("train", run_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=str(ROOT),
+            env=child_env(),
+            check=False,
+        )
     status = json.loads((run_dir / "status.json").read_text())
-    store.update_job(job["id"], status=status["status"], reason=status["reason"],
-                     summary=status["summary"], finished_at=time.time())  # fmt: skip
+    store.update_job(
+        job["id"],
+        status=status["status"],
+        reason=status["reason"],
+        summary=status["summary"],
+        finished_at=time.time(),
+    )
     return {**store.get_job(job["id"]), "status_json": status}
 
 
-def evaluate(store, settings, job_id: str, version_id: str, metrics: list[str],
-             max_examples: int) -> dict:  # fmt: skip
+def evaluate(
+    store, settings, job_id: str, version_id: str, metrics: list[str], max_examples: int
+) -> dict:
     """The Evaluate tab's evaluation of the job on a dataset version (tuned model only)."""
     from studio.evaluate.build import build_eval_config
     from studio.evaluate.run import evaluate as run_evaluation
 
-    cfg = build_eval_config(store, settings, job_id, version_id, metrics,
-                            max_examples=max_examples)  # fmt: skip
+    cfg = build_eval_config(store, settings, job_id, version_id, metrics, max_examples=max_examples)
     run_dir = settings.home / "bench-evals" / job_id
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_evaluation(run_dir, cfg)
@@ -154,19 +179,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipes", default="default", help=f"comma list of {sorted(RECIPES)}")
     parser.add_argument("--task", choices=("fpb", "summarisation"), default="fpb")
-    parser.add_argument("--budget-min", type=float, default=None,
-                        help="time budget (default: the template's, 10 minutes on CPU)")  # fmt: skip
-    parser.add_argument("--max-steps", type=int, default=0,
-                        help="a fixed number of steps instead of the budget (fair sweep "
-                        "on a machine whose load changes)")  # fmt: skip
+    parser.add_argument(
+        "--budget-min",
+        type=float,
+        default=None,
+        help="time budget (default: the template's, 10 minutes on CPU)",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=0,
+        help="a fixed number of steps instead of the budget (fair sweep "
+        "on a machine whose load changes)",
+    )
     parser.add_argument("--heldout-pct", type=float, default=15.0)
-    parser.add_argument("--valid-pct", type=float, default=10.0,
-                        help="validation share of the tuning version (the in-training "
-                        "evaluation; smaller = cheaper on a slow machine)")  # fmt: skip
+    parser.add_argument(
+        "--valid-pct",
+        type=float,
+        default=10.0,
+        help="validation share of the tuning version (the in-training "
+        "evaluation; smaller = cheaper on a slow machine)",
+    )
     parser.add_argument("--heldout-max", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--base-model", default="", help="another base (a quick check of the "
-                        "bench itself on a tiny model); default: the template's")  # fmt: skip
+    parser.add_argument(
+        "--base-model",
+        default="",
+        help="another base (a quick check of the "
+        "bench itself on a tiny model); default: the template's",
+    )
     parser.add_argument("--home", default=str(RESULTS / "recipe_home"))
     opts = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -177,10 +218,22 @@ def main() -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     if opts.task == "fpb":
         tuning, heldout = split_fpb(opts.heldout_pct, opts.seed)
-        tune_v = upload(store, settings, app["id"], "fpb-tuning",
-                        write_csv(data_dir / "fpb_tuning.csv", tuning), opts.valid_pct)  # fmt: skip
-        held_v = upload(store, settings, app["id"], "fpb-heldout",
-                        write_csv(data_dir / "fpb_heldout.csv", heldout), 0.0)  # fmt: skip
+        tune_v = upload(
+            store,
+            settings,
+            app["id"],
+            "fpb-tuning",
+            write_csv(data_dir / "fpb_tuning.csv", tuning),
+            opts.valid_pct,
+        )
+        held_v = upload(
+            store,
+            settings,
+            app["id"],
+            "fpb-heldout",
+            write_csv(data_dir / "fpb_heldout.csv", heldout),
+            0.0,
+        )
         metrics = ["classification"]
     else:
         rows = [json.loads(x) for x in SUMMARIES.read_text().splitlines() if x.strip()]
@@ -192,8 +245,11 @@ def main() -> None:
         tune_v = upload(store, settings, app["id"], "sum-tuning", tune_path, opts.valid_pct)
         held_v = upload(store, settings, app["id"], "sum-heldout", held_path, 0.0)
         metrics = ["text"]
-    print(f"{opts.task}: {tune_v['n_accepted']} tuning rows, {held_v['n_accepted']} held out; "
-          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    print(
+        f"{opts.task}: {tune_v['n_accepted']} tuning rows, {held_v['n_accepted']} held out; "
+        f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
     for name in opts.recipes.split(","):
         t0 = time.time()
         load0 = os.getloadavg()[0]
@@ -201,30 +257,53 @@ def main() -> None:
             **RECIPES[name],
             **({"base_model": opts.base_model} if opts.base_model else {}),
         }
-        job = train(store, settings, runner, app["id"], tune_v["id"], name, overrides,
-                    opts.budget_min, opts.max_steps)  # fmt: skip
+        job = train(
+            store,
+            settings,
+            runner,
+            app["id"],
+            tune_v["id"],
+            name,
+            overrides,
+            opts.budget_min,
+            opts.max_steps,
+        )
         wall = time.time() - t0
         s = job["summary"] or {}
-        out = {"task": opts.task, "recipe": name, "overrides": RECIPES[name],
-               "status": job["status"], "reason": job["reason"], "steps": s.get("steps"),
-               "epochs": s.get("epochs"), "train_wall_s": round(wall, 1),
-               "valid_accuracy": s.get("eval_accuracy"), "eval_loss": s.get("eval_loss"),
-               "load_avg_start": load0, "load_avg_end": os.getloadavg()[0],
-               "max_steps": opts.max_steps, "budget_min": opts.budget_min,
-               "time_budget": s.get("time_budget"), "run_dir": job["run_dir"]}  # fmt: skip
+        out = {
+            "task": opts.task,
+            "recipe": name,
+            "overrides": RECIPES[name],
+            "status": job["status"],
+            "reason": job["reason"],
+            "steps": s.get("steps"),
+            "epochs": s.get("epochs"),
+            "train_wall_s": round(wall, 1),
+            "valid_accuracy": s.get("eval_accuracy"),
+            "eval_loss": s.get("eval_loss"),
+            "load_avg_start": load0,
+            "load_avg_end": os.getloadavg()[0],
+            "max_steps": opts.max_steps,
+            "budget_min": opts.budget_min,
+            "time_budget": s.get("time_budget"),
+            "run_dir": job["run_dir"],
+        }
         if job["status"] == "succeeded":
             results = evaluate(store, settings, job["id"], held_v["id"], metrics, opts.heldout_max)
             if opts.task == "fpb":
                 c = results["classification"]["tuned"]
-                out.update(heldout_accuracy=c["accuracy"], heldout_macro_f1=c["macro_f1"],
-                           heldout_n=c["n"])  # fmt: skip
+                out.update(
+                    heldout_accuracy=c["accuracy"], heldout_macro_f1=c["macro_f1"], heldout_n=c["n"]
+                )
             else:
                 t = results["text"]["tuned"]
                 out.update(rougeL=t["rougeL"], rouge1=t["rouge1"], bleu=t["bleu"], heldout_n=t["n"])
         with (RESULTS / "recipe.jsonl").open("a") as f:
             f.write(json.dumps(out) + "\n")
-        print(json.dumps({k: v for k, v in out.items() if k not in ("run_dir", "overrides")}),
-              flush=True)  # fmt: skip
+        print(
+            json.dumps({k: v for k, v in out.items() if k not in ("run_dir", "overrides")}),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

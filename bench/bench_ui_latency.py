@@ -36,17 +36,29 @@ from tests.helpers import free_port  # noqa: E402
 
 TABS = ("Apps", "Inputs", "Models", "Train", "Generate", "Evaluate / Export")
 # An element that is visible only once its tab is shown.
-TAB_MARK = {"Apps": "#apps-create", "Inputs": "#inputs-submit", "Models": "#models-validate",
-            "Train": "#train-start", "Generate": "#gen-run", "Evaluate / Export": "#eval-run"}  # fmt: skip
+TAB_MARK = {
+    "Apps": "#apps-create",
+    "Inputs": "#inputs-submit",
+    "Models": "#models-validate",
+    "Train": "#train-start",
+    "Generate": "#gen-run",
+    "Evaluate / Export": "#eval-run",
+}
 
 
 def _server(home: Path, train_threads: int, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = dict(os.environ, STUDIO_HOME=str(home), STUDIO_PORT=str(port),
-               GRADIO_ANALYTICS_ENABLED="False", STUDIO_TRAIN_THREADS=str(train_threads))  # fmt: skip
+    env = dict(
+        os.environ,
+        STUDIO_HOME=str(home),
+        STUDIO_PORT=str(port),
+        GRADIO_ANALYTICS_ENABLED="False",
+        STUDIO_TRAIN_THREADS=str(train_threads),
+    )
     log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -71,14 +83,25 @@ def _pct(values: list[float], q: float) -> float:
 
 def measure(page, rounds: int, job_ids: list[str]) -> dict[str, list[float]]:
     """Milliseconds per interaction kind."""
-    out: dict[str, list[float]] = {"tab switch": [], "dropdown": [], "validate": [],
-                                   "job selection": []}  # fmt: skip
+    out: dict[str, list[float]] = {
+        "tab switch": [],
+        "dropdown": [],
+        "validate": [],
+        "job selection": [],
+    }
     for i in range(rounds):
         for tab in TABS:
             mark = page.locator(TAB_MARK[tab])
-            out["tab switch"].append(_timed(lambda t=tab, m=mark: (
-                page.get_by_role("tab", name=t, exact=True).filter(visible=True).first.click(),
-                m.wait_for())))  # fmt: skip
+            out["tab switch"].append(
+                _timed(
+                    lambda t=tab, m=mark: (
+                        page.get_by_role("tab", name=t, exact=True)
+                        .filter(visible=True)
+                        .first.click(),
+                        m.wait_for(),
+                    )
+                )
+            )
         page.get_by_role("tab", name="Models", exact=True).filter(visible=True).first.click()
 
         def open_dropdown():
@@ -145,9 +168,11 @@ def main() -> None:
     proc, url = _server(home, args.train_threads, args.root)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM",
-                                         "/usr/bin/chromium"), headless=True,
-                                         args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+            browser = pw.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu"],
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(120_000)
             page.goto(url)

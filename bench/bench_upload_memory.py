@@ -96,8 +96,14 @@ def run_child(path: Path, mode: str, max_mb: int, code: Path = ROOT) -> dict:
     """Peak RSS (MB) and outcome of one child process running the studio found at `code`."""
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(code)}
-        out = subprocess.run([sys.executable, "-c", CHILD, str(path), home, mode, str(max_mb)],
-                             capture_output=True, text=True, env=env, check=True, cwd=code)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path), home, mode, str(max_mb)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=code,
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -117,15 +123,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # Baseline: a 2 KB upload, so every lazily imported module is counted there too.
-        base = run_child(make_phrasebank(tmp / "tiny.csv", 0.002), "upload", args.max_mb,
-                         args.code)  # fmt: skip
-        print(f"baseline (a 2 KB upload: the interpreter and its imports): "
-              f"{base['peak_mb']:.0f} MB peak")  # fmt: skip
-        cases = [(f"phrasebank.csv {mb:g} MB", make_phrasebank(tmp / f"p{mb:g}.csv", mb))
-                 for mb in sorted(sizes)]  # fmt: skip
+        base = run_child(make_phrasebank(tmp / "tiny.csv", 0.002), "upload", args.max_mb, args.code)
+        print(
+            f"baseline (a 2 KB upload: the interpreter and its imports): "
+            f"{base['peak_mb']:.0f} MB peak"
+        )
+        cases = [
+            (f"phrasebank.csv {mb:g} MB", make_phrasebank(tmp / f"p{mb:g}.csv", mb))
+            for mb in sorted(sizes)
+        ]
         cases.append(("million.parquet", make_parquet(tmp / "million.parquet")))
-        cases.append((f"short-lines.txt {args.max_mb} MB",
-                      make_short_lines(tmp / "short.txt", args.max_mb - 0.1)))  # fmt: skip
+        cases.append(
+            (
+                f"short-lines.txt {args.max_mb} MB",
+                make_short_lines(tmp / "short.txt", args.max_mb - 0.1),
+            )
+        )
         for label, path in cases:
             size_mb = path.stat().st_size / 2**20
             t0 = time.perf_counter()
@@ -137,9 +150,11 @@ def main() -> None:
             r["wall"] = time.perf_counter() - t0
             own = max(r["peak_mb"] - base["peak_mb"], 0)
             rows.append((label, size_mb, r["peak_mb"], own, r["seconds"], r["outcome"]))
-            print(f"{label:28s} {size_mb:7.2f} MB file  peak {r['peak_mb']:6.0f} MB  "
-                  f"upload's own {own:6.0f} MB ({own / max(size_mb, 1e-3):5.1f}x the file)  "
-                  f"{r['seconds']:5.1f} s  {r['outcome']}")  # fmt: skip
+            print(
+                f"{label:28s} {size_mb:7.2f} MB file  peak {r['peak_mb']:6.0f} MB  "
+                f"upload's own {own:6.0f} MB ({own / max(size_mb, 1e-3):5.1f}x the file)  "
+                f"{r['seconds']:5.1f} s  {r['outcome']}"
+            )
     print("\n| upload | file | peak RSS | over baseline | per MB of file | time | outcome |")
     print("|---|---|---|---|---|---|---|")
     for label, size_mb, peak, own, secs, outcome in rows:

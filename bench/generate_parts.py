@@ -26,8 +26,12 @@ PROMPTS = [
     "How do I boil an egg?",
     "Summarise: the meeting was moved to Friday because the room was booked.",
 ]
-DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / (
-    "financial_phrasebank_75agree_train.csv")  # fmt: skip
+DATASET = (
+    Path(__file__).resolve().parent.parent.parent
+    / "shared"
+    / "datasets"
+    / ("financial_phrasebank_75agree_train.csv")
+)
 LABELS = ("negative", "neutral", "positive")
 
 
@@ -62,8 +66,13 @@ def api_latency(settings, ref: str, n: int, tokens: int, precision: str) -> dict
     ok = [0]
 
     def call(url: str, i: int) -> None:
-        body = {"model": ref, "prompt": f"Request {i}: the weather today is",
-                "max_tokens": tokens, "temperature": 0, "precision": precision}  # fmt: skip
+        body = {
+            "model": ref,
+            "prompt": f"Request {i}: the weather today is",
+            "max_tokens": tokens,
+            "temperature": 0,
+            "precision": precision,
+        }
         start = time.perf_counter()
         r = httpx.post(url + "/v1/completions", json=body, timeout=300)
         latencies.append(time.perf_counter() - start)
@@ -77,8 +86,12 @@ def api_latency(settings, ref: str, n: int, tokens: int, precision: str) -> dict
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
-    return {"ok": ok[0], "wall": wall, "median": statistics.median(latencies),
-            "max": max(latencies)}  # fmt: skip
+    return {
+        "ok": ok[0],
+        "wall": wall,
+        "median": statistics.median(latencies),
+        "max": max(latencies),
+    }
 
 
 def greedy_ids(engine, ref: str, text: str, n: int, precision: str) -> list[int]:
@@ -95,8 +108,11 @@ def greedy_ids(engine, ref: str, text: str, n: int, precision: str) -> list[int]
 
     BatchScheduler.submit = spy
     try:
-        engine.generate(ref, PromptInput(mode="text", text=text),
-                        GenerationOptions(max_new_tokens=n, precision=precision))  # fmt: skip
+        engine.generate(
+            ref,
+            PromptInput(mode="text", text=text),
+            GenerationOptions(max_new_tokens=n, precision=precision),
+        )
     finally:
         BatchScheduler.submit = original
     return list(seen[-1].generated)
@@ -104,8 +120,10 @@ def greedy_ids(engine, ref: str, text: str, n: int, precision: str) -> list[int]
 
 def agreement(engine, ref: str, n: int) -> tuple[int, int]:
     """(prompts whose first `n` greedy tokens are identical fast vs exact, prompts)."""
-    same = sum(greedy_ids(engine, ref, p, n, "fast") == greedy_ids(engine, ref, p, n, "exact")
-               for p in PROMPTS)  # fmt: skip
+    same = sum(
+        greedy_ids(engine, ref, p, n, "fast") == greedy_ids(engine, ref, p, n, "exact")
+        for p in PROMPTS
+    )
     return same, len(PROMPTS)
 
 
@@ -120,9 +138,8 @@ def accuracy(engine, ref: str, precision: str, rows: int) -> float:
             instruction="Classify the sentiment of this financial news sentence as negative, "
             "neutral or positive. Answer with one word.",
             input=row["sentence"],
-        )  # fmt: skip
-        out = engine.generate(ref, prompt, GenerationOptions(max_new_tokens=4,
-                                                             precision=precision))  # fmt: skip
+        )
+        out = engine.generate(ref, prompt, GenerationOptions(max_new_tokens=4, precision=precision))
         words = out.text.strip().lower()
         guess = next((label for label in LABELS if words.startswith(label)), "")
         right += guess == row["label"]

@@ -45,8 +45,13 @@ def reference() -> str:
     """The markdown block: one table per config dict."""
     parts = [START]
     for section, fields in SCHEMAS.items():
-        parts += ["", f"**{TITLES[section]}**", "", "| key | what it does | allowed |",
-                  "|---|---|---|"]  # fmt: skip
+        parts += [
+            "",
+            f"**{TITLES[section]}**",
+            "",
+            "| key | what it does | allowed |",
+            "|---|---|---|",
+        ]
         for key, field in fields.items():
             parts.append(f"| `{key}` | {field.help} | {_allowed(field)} |")
     parts += ["", END]

@@ -31,11 +31,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.requests import HTTPConnection
 
 from studio.settings import Settings
-from studio.users import check_login
+from studio.users import check_login, read_users
 
 SESSION_KEY = "studio_user"
-_OPEN = ("/login", "/logout", "/v1/", "/gradio_api/", "/assets/", "/static/", "/favicon",
-         "/manifest.json", "/theme.css", "/svelte/", "/custom_component/")  # fmt: skip
+_OPEN = (
+    "/login",
+    "/logout",
+    "/v1/",
+    "/gradio_api/",
+    "/assets/",
+    "/static/",
+    "/favicon",
+    "/manifest.json",
+    "/theme.css",
+    "/svelte/",
+    "/custom_component/",
+)
 
 
 def bearer_key(request) -> str | None:
@@ -64,7 +75,6 @@ def user_from_request(request, store, settings: Settings) -> str | None:
 
 
 def _listed(path: Path, name: str) -> bool:
-    from studio.users import read_users
 
     return name in read_users(path)
 
@@ -72,8 +82,9 @@ def _listed(path: Path, name: str) -> bool:
 def _session_secret(settings: Settings) -> str:
     if settings.sign_in == "hf":
         # The same secret Gradio's attach_oauth derives, so its OAuth routes and ours agree.
-        return hashlib.sha256(((os.environ.get("OAUTH_CLIENT_SECRET") or "") + "-v4").encode()
-                              ).hexdigest()  # fmt: skip
+        return hashlib.sha256(
+            ((os.environ.get("OAUTH_CLIENT_SECRET") or "") + "-v4").encode()
+        ).hexdigest()
     path = settings.home / "session.key"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +104,10 @@ def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
     if not settings.signed_in:
         return None
     if settings.sign_in == "users" and not settings.users_file:
-        raise ValueError("STUDIO_SIGN_IN=users needs STUDIO_USERS, the users file "
-                         "(python -m studio.users add NAME creates it)")  # fmt: skip
+        raise ValueError(
+            "STUDIO_SIGN_IN=users needs STUDIO_USERS, the users file "
+            "(python -m studio.users add NAME creates it)"
+        )
     from starlette.middleware.sessions import SessionMiddleware
 
     def auth_dependency(request) -> str | None:
@@ -107,12 +120,21 @@ def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
         if add_hf_routes is None:
             raise ValueError("sign-in with Hugging Face needs the OAuth routes (add_hf_routes)")
         add_hf_routes(api)
-        api.add_middleware(SessionMiddleware, secret_key=_session_secret(settings),
-                           same_site="none", https_only=True)  # fmt: skip
+        api.add_middleware(
+            SessionMiddleware,
+            secret_key=_session_secret(settings),
+            same_site="none",
+            https_only=True,
+        )
     else:
         _add_login_routes(api, settings)
-        api.add_middleware(SessionMiddleware, secret_key=_session_secret(settings),
-                           same_site="lax", https_only=False, max_age=14 * 24 * 3600)  # fmt: skip
+        api.add_middleware(
+            SessionMiddleware,
+            secret_key=_session_secret(settings),
+            same_site="lax",
+            https_only=False,
+            max_age=14 * 24 * 3600,
+        )
     return auth_dependency
 
 
@@ -148,8 +170,9 @@ def _add_login_routes(api, settings: Settings) -> None:
         name = username.strip()
         ok = await run_in_threadpool(check_login, settings.users_file, name, password)
         if not ok:
-            return RedirectResponse("/login?error=" + quote("Wrong user name or password."),
-                                    status_code=303)  # fmt: skip
+            return RedirectResponse(
+                "/login?error=" + quote("Wrong user name or password."), status_code=303
+            )
         request.session.clear()
         request.session[SESSION_KEY] = name
         return RedirectResponse("/", status_code=303)

@@ -75,11 +75,18 @@ def tiny_causal_dir(packaged_model_dir, models_cache) -> Path:
         from transformers import LlamaConfig, LlamaForCausalLM
 
         cfg = LlamaConfig(
-            vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-            bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-            pad_token_id=tok.pad_token_id, tie_word_embeddings=True,
-        )  # fmt: skip
+            vocab_size=len(tok),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+            bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+            tie_word_embeddings=True,
+        )
         return LlamaForCausalLM(cfg)
 
     return _tiny(models_cache / "tiny-llama", packaged_model_dir, build)
@@ -94,9 +101,16 @@ def tiny_seq2seq_dir(packaged_model_dir, models_cache) -> Path:
 
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         cfg = T5Config(
-            vocab_size=len(tok), d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4,
-            decoder_start_token_id=pad, pad_token_id=pad, eos_token_id=tok.eos_token_id,
-        )  # fmt: skip
+            vocab_size=len(tok),
+            d_model=64,
+            d_kv=16,
+            d_ff=128,
+            num_layers=2,
+            num_heads=4,
+            decoder_start_token_id=pad,
+            pad_token_id=pad,
+            eos_token_id=tok.eos_token_id,
+        )
         return T5ForConditionalGeneration(cfg)
 
     return _tiny(models_cache / "tiny-t5", packaged_model_dir, build)

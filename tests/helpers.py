@@ -22,8 +22,11 @@ def serve(asgi_app, port: int | None = None) -> Iterator[str]:
 
     port = port or free_port()
     # A client's open event stream would hold a graceful shutdown for its full timeout.
-    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port,
-                                           log_level="warning", timeout_graceful_shutdown=1))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(
+            asgi_app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 60

@@ -35,23 +35,46 @@ from studio.generate.refs import (
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a prompt is text; 8 MB is far past any context length
 # GenerationOptions field -> the OpenAI parameter a client sent.
 PARAM_OF = {"max_new_tokens": "max_tokens", "num_return_sequences": "n", "stop": "stop"}
-_EXTENSIONS = ("top_k", "min_p", "typical_p", "repetition_penalty", "no_repeat_ngram_size",
-               "min_new_tokens")  # fmt: skip
+_EXTENSIONS = (
+    "top_k",
+    "min_p",
+    "typical_p",
+    "repetition_penalty",
+    "no_repeat_ngram_size",
+    "min_new_tokens",
+)
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
 class APIError(Exception):
     """An HTTP error with OpenAI's error body."""
 
-    def __init__(self, status: int, message: str, param: str | None = None,
-                 kind: str = "invalid_request_error", code: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        param: str | None = None,
+        kind: str = "invalid_request_error",
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.param, self.kind, self.code = (
-            status, redact_paths(message), param, kind, code)  # fmt: skip
+            status,
+            redact_paths(message),
+            param,
+            kind,
+            code,
+        )
 
     def body(self) -> dict:
-        return {"error": {"message": self.message, "type": self.kind, "param": self.param,
-                          "code": self.code}}  # fmt: skip
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.kind,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -71,8 +94,9 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, list):  # content parts: keep the text ones
-        parts = [p.get("text") for p in value if isinstance(p, dict) and p.get("type", "text")
-                 == "text"]  # fmt: skip
+        parts = [
+            p.get("text") for p in value if isinstance(p, dict) and p.get("type", "text") == "text"
+        ]
         if all(isinstance(p, str) for p in parts):
             return "".join(parts)
     return None
@@ -88,11 +112,13 @@ def chat_messages(body: dict) -> list[dict[str, str]]:
         role = m.get("role") if isinstance(m, dict) else None
         content = _text(m.get("content")) if isinstance(m, dict) else None
         if not isinstance(role, str) or role not in _ROLES:
-            raise APIError(400, f"messages[{i}].role must be one of system, user, assistant.",
-                           "messages")  # fmt: skip
+            raise APIError(
+                400, f"messages[{i}].role must be one of system, user, assistant.", "messages"
+            )
         if content is None:
-            raise APIError(400, f"messages[{i}].content must be text (or a list of text "
-                           "parts).", "messages")  # fmt: skip
+            raise APIError(
+                400, f"messages[{i}].content must be text (or a list of text parts).", "messages"
+            )
         out.append({"role": _ROLES[role], "content": content})
     return out
 
@@ -128,9 +154,13 @@ def known_model(ref: str, store, settings) -> str:
     what = "trained model" if ref.startswith(JOB_PREFIX) else "model"
     # A refused folder is not echoed: the answer says nothing about the server's files.
     shown = f" {ref[:80]!r}" if not re.search(r"[/\\~]|\.\.", ref) else ""
-    raise APIError(404, f"Unknown {what}{shown}: name one that GET /v1/models lists (a "
-                   "template's base, or a trained or imported model).", "model",
-                   code="model_not_found")  # fmt: skip
+    raise APIError(
+        404,
+        f"Unknown {what}{shown}: name one that GET /v1/models lists (a "
+        "template's base, or a trained or imported model).",
+        "model",
+        code="model_not_found",
+    )
 
 
 def _num(body: dict, name: str, kind=float) -> Any:
@@ -148,8 +178,9 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
     """OpenAI parameters -> GenerationOptions (validated; errors name the OpenAI param)."""
     opts = GenerationOptions(max_new_tokens=default_max)
     # max_completion_tokens (the newer name) wins; 0 is a value to refuse, not "absent".
-    param = "max_completion_tokens" if body.get("max_completion_tokens") is not None else (
-        "max_tokens")  # fmt: skip
+    param = (
+        "max_completion_tokens" if body.get("max_completion_tokens") is not None else ("max_tokens")
+    )
     max_tokens = _num(body, param, int)
     if max_tokens is not None:
         if max_tokens < 1:
@@ -179,15 +210,19 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
     seed = _num(body, "seed", int)
     opts.seed = seed
     for name in _EXTENSIONS:
-        value = _num(body, name, int if name in ("top_k", "no_repeat_ngram_size",
-                                                 "min_new_tokens") else float)  # fmt: skip
+        value = _num(
+            body,
+            name,
+            int if name in ("top_k", "no_repeat_ngram_size", "min_new_tokens") else float,
+        )
         if value is not None:
             setattr(opts, name, value)
     precision = body.get("precision")  # extension: "fast" (int8 on a CPU) or "exact" (default)
     if precision is not None:
         if precision not in PRECISIONS:
-            raise APIError(400, f'precision must be "fast" or "exact"; got {precision!r}.',
-                           "precision")  # fmt: skip
+            raise APIError(
+                400, f'precision must be "fast" or "exact"; got {precision!r}.', "precision"
+            )
         opts.precision = precision
     try:
         return opts.validate()

@@ -35,8 +35,9 @@ def translate_error(exc: Exception, prompt_param: str) -> APIError:
     if isinstance(exc, StudioError):
         return APIError(400, str(exc), None)
     log.exception("OpenAI API request failed")
-    return APIError(500, f"Internal error ({type(exc).__name__}); see the server log.",
-                    kind="server_error")  # fmt: skip
+    return APIError(
+        500, f"Internal error ({type(exc).__name__}); see the server log.", kind="server_error"
+    )
 
 
 def generate_held(slots, user: str, engine, model, prompt, opts):
@@ -71,11 +72,19 @@ def full_response(result, model: str, chat: bool) -> dict:
     """The completion (or chat completion) object of a finished generation."""
     reasons = _reasons(result)
     if chat:
-        choices = [{"index": i, "message": {"role": "assistant", "content": t},
-                    "finish_reason": reasons[i]} for i, t in enumerate(result.texts)]  # fmt: skip
+        choices = [
+            {
+                "index": i,
+                "message": {"role": "assistant", "content": t},
+                "finish_reason": reasons[i],
+            }
+            for i, t in enumerate(result.texts)
+        ]
     else:
-        choices = [{"index": i, "text": t, "logprobs": None, "finish_reason": reasons[i]}
-                   for i, t in enumerate(result.texts)]  # fmt: skip
+        choices = [
+            {"index": i, "text": t, "logprobs": None, "finish_reason": reasons[i]}
+            for i, t in enumerate(result.texts)
+        ]
     return {
         "id": ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24],
         "object": "chat.completion" if chat else "text_completion",
@@ -87,12 +96,13 @@ def full_response(result, model: str, chat: bool) -> dict:
             "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.new_tokens,
             "total_tokens": result.prompt_tokens + result.new_tokens,
-        },  # fmt: skip
+        },
     }
 
 
-def sse_stream(engine, model: str, prompt: PromptInput, opts: GenerationOptions,
-         chat: bool) -> Iterator[str]:  # fmt: skip
+def sse_stream(
+    engine, model: str, prompt: PromptInput, opts: GenerationOptions, chat: bool
+) -> Iterator[str]:
     """Server-sent events: one chunk per new piece of text, then the finish, then [DONE]."""
     ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
     created = int(time.time())
@@ -103,8 +113,13 @@ def sse_stream(engine, model: str, prompt: PromptInput, opts: GenerationOptions,
             choice = {"index": index, "delta": d, "finish_reason": finish}
         else:
             choice = {"index": index, "text": delta, "logprobs": None, "finish_reason": finish}
-        obj = {"id": ident, "object": "chat.completion.chunk" if chat else "text_completion",
-               "created": created, "model": model, "choices": [choice]}  # fmt: skip
+        obj = {
+            "id": ident,
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": created,
+            "model": model,
+            "choices": [choice],
+        }
         return f"data: {json.dumps(obj)}\n\n"
 
     sent = [""] * opts.num_return_sequences

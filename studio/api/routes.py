@@ -43,15 +43,23 @@ def caller(request: Request, settings: Settings, store: Store) -> tuple[str, str
     key = bearer_key(request)
     user = store.user_for_key(key) if key else None
     if user is None:
-        raise APIError(401, "A valid API key is required: send 'Authorization: Bearer "
-                       "<key>' (create one in the Settings panel of the page).",
-                       kind="invalid_request_error", code="invalid_api_key")  # fmt: skip
+        raise APIError(
+            401,
+            "A valid API key is required: send 'Authorization: Bearer "
+            "<key>' (create one in the Settings panel of the page).",
+            kind="invalid_request_error",
+            code="invalid_api_key",
+        )
     admin = user in settings.admins
     return user, (None if admin else user), admin
 
 
-def build_openai_router(settings: Settings, store: Store, engine: Engine | None = None,
-                        slots: GenerationSlots | None = None) -> APIRouter:  # fmt: skip
+def build_openai_router(
+    settings: Settings,
+    store: Store,
+    engine: Engine | None = None,
+    slots: GenerationSlots | None = None,
+) -> APIRouter:
     """The /v1 routes over the studio's settings, store and generation engine (the process
     one for this studio home when not given). Pass the page's `slots` so page and API share
     one bound on concurrent generations."""
@@ -69,10 +77,20 @@ def build_openai_router(settings: Settings, store: Store, engine: Engine | None 
         except APIError as err:
             return JSONResponse(err.body(), status_code=err.status)
         rows = await run_in_threadpool(list_models, store, settings, None, scope)
-        return {"object": "list", "data": [
-            {"id": r["id"], "object": "model", "created": r["created"],
-             "owned_by": "textgen-studio", "name": r["name"], "kind": r["kind"]} for r in rows
-        ]}  # fmt: skip
+        return {
+            "object": "list",
+            "data": [
+                {
+                    "id": r["id"],
+                    "object": "model",
+                    "created": r["created"],
+                    "owned_by": "textgen-studio",
+                    "name": r["name"],
+                    "kind": r["kind"],
+                }
+                for r in rows
+            ],
+        }
 
     async def handle(request: Request, chat: bool):
         param = "messages" if chat else "prompt"
@@ -91,12 +109,15 @@ def build_openai_router(settings: Settings, store: Store, engine: Engine | None 
             # errors are a clean 4xx rather than a broken stream.
             await run_in_threadpool(the_engine().check, model, prompt, opts)
             if body.get("stream"):
-                chunks = held_stream(slots, who, sse_stream(the_engine(), model, prompt, opts,
-                                                            chat))  # fmt: skip
-                return StreamingResponse(iterate_in_threadpool(chunks),
-                                         media_type="text/event-stream")  # fmt: skip
-            result = await run_in_threadpool(generate_held, slots, who, the_engine(), model,
-                                             prompt, opts)  # fmt: skip
+                chunks = held_stream(
+                    slots, who, sse_stream(the_engine(), model, prompt, opts, chat)
+                )
+                return StreamingResponse(
+                    iterate_in_threadpool(chunks), media_type="text/event-stream"
+                )
+            result = await run_in_threadpool(
+                generate_held, slots, who, the_engine(), model, prompt, opts
+            )
             return full_response(result, model, chat)
         except Exception as exc:
             err = translate_error(exc, param)

@@ -58,16 +58,21 @@ def _training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> tup
     # Precision depends on the machine that will train, which Validate checks against the
     # chosen hardware (hardware_problems); TrainingArguments would check this machine instead.
     hardware_keys = ("bf16", "fp16", "tf32")
-    cfg = {"trainer": {k: v for k, v in {**TRAINER_DEFAULTS, **trainer}.items()
-                       if k not in hardware_keys}}  # fmt: skip
+    cfg = {
+        "trainer": {
+            k: v for k, v in {**TRAINER_DEFAULTS, **trainer}.items() if k not in hardware_keys
+        }
+    }
     try:
         with tempfile.TemporaryDirectory() as tmp:
             training_arguments(cfg, Path(tmp), has_eval)
     except Exception as exc:  # ValueError from TrainingArguments' own cross-checks
         message = _short(exc).replace("--", "")
         named = next((k for k in sorted(trainer, key=len, reverse=True) if k in message), None)
-        return (f"trainer{'.' + named if named else ''}: the trainer refuses these settings "
-                f"({message})",)  # fmt: skip
+        return (
+            f"trainer{'.' + named if named else ''}: the trainer refuses these settings "
+            f"({message})",
+        )
     return ()
 
 
@@ -89,27 +94,38 @@ def _scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     warmup = int(warmup * _SCHEDULE_STEPS) if isinstance(warmup, float) and warmup < 1 else warmup
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
     try:
-        scheduler = get_scheduler(name, optimizer, num_warmup_steps=int(warmup or 0),
-                                  num_training_steps=_SCHEDULE_STEPS,
-                                  scheduler_specific_kwargs=dict(kwargs))  # fmt: skip
+        scheduler = get_scheduler(
+            name,
+            optimizer,
+            num_warmup_steps=int(warmup or 0),
+            num_training_steps=_SCHEDULE_STEPS,
+            scheduler_specific_kwargs=dict(kwargs),
+        )
         for _ in range(_SCHEDULE_STEPS):
             optimizer.step()
             scheduler.step()
         lrs = scheduler.get_last_lr()
     except Exception as exc:  # TypeError / ValueError / ZeroDivisionError from the schedule
         if not kwargs:  # the schedule needs options it was not given
-            return [f"trainer.lr_scheduler_type: the {name!r} schedule needs options in "
-                    f"trainer.lr_scheduler_kwargs ({_short(exc)})"]  # fmt: skip
-        return [f"trainer.lr_scheduler_kwargs: the {name!r} schedule does not accept these "
-                f"options ({_short(exc)}); remove or fix them"]  # fmt: skip
+            return [
+                f"trainer.lr_scheduler_type: the {name!r} schedule needs options in "
+                f"trainer.lr_scheduler_kwargs ({_short(exc)})"
+            ]
+        return [
+            f"trainer.lr_scheduler_kwargs: the {name!r} schedule does not accept these "
+            f"options ({_short(exc)}); remove or fix them"
+        ]
     if not all(isinstance(lr, float) and lr == lr and abs(lr) != float("inf") for lr in lrs):
-        return [f"trainer.lr_scheduler_kwargs: the {name!r} schedule gives a learning rate "
-                "that is not a finite number with these options; fix them"]  # fmt: skip
+        return [
+            f"trainer.lr_scheduler_kwargs: the {name!r} schedule gives a learning rate "
+            "that is not a finite number with these options; fix them"
+        ]
     return []
 
 
-def lora_problems(peft: dict[str, Any], base: str, model_type: str,
-                  settings: Settings) -> list[str]:  # fmt: skip
+def lora_problems(
+    peft: dict[str, Any], base: str, model_type: str, settings: Settings
+) -> list[str]:
     """Construct the LoRA adapter on the base's architecture (meta device, no weights)."""
     if not peft:
         return []
@@ -121,22 +137,26 @@ def lora_problems(peft: dict[str, Any], base: str, model_type: str,
     return list(_ADAPTERS.get(key, lambda: tuple(_lora_problems(peft, base, model_type, cfg))))
 
 
-def _lora_problems(peft: dict[str, Any], base: str, model_type: str,
-                   cfg: dict[str, Any]) -> list[str]:  # fmt: skip
+def _lora_problems(
+    peft: dict[str, Any], base: str, model_type: str, cfg: dict[str, Any]
+) -> list[str]:
     problems = []
     layers = peft.get("layers_to_transform")
     n_layers = layer_count(cfg)
     if isinstance(layers, list) and n_layers:
         bad = [i for i in layers if isinstance(i, int) and not 0 <= i < n_layers]
         if bad:
-            problems.append(f"peft.layers_to_transform: layer {bad[0]} does not exist; {base} "
-                            f"has layers 0 to {n_layers - 1}")  # fmt: skip
+            problems.append(
+                f"peft.layers_to_transform: layer {bad[0]} does not exist; {base} "
+                f"has layers 0 to {n_layers - 1}"
+            )
     if problems:
         return problems
     # The meta model is kept per architecture; the adapter is built on a copy of it (building
     # it changes the model in place), which is a few times cheaper than building it again.
-    architecture = _ARCHITECTURES.get((fingerprint(cfg), model_type),
-                                      lambda: meta_model(cfg, model_type))  # fmt: skip
+    architecture = _ARCHITECTURES.get(
+        (fingerprint(cfg), model_type), lambda: meta_model(cfg, model_type)
+    )
     if architecture is None:
         return []
     import copy
@@ -152,8 +172,13 @@ def _lora_problems(peft: dict[str, Any], base: str, model_type: str,
             get_peft_model(model, LoraConfig(**kwargs))
     except Exception as exc:  # peft says which target is missing, in its own words
         key = "target_modules" if "target" in str(exc).lower() else "lora"
-        modules = sorted({n.rsplit(".", 1)[-1] for n, m in model.named_modules()
-                          if isinstance(m, torch.nn.Linear)})  # fmt: skip
+        modules = sorted(
+            {
+                n.rsplit(".", 1)[-1]
+                for n, m in model.named_modules()
+                if isinstance(m, torch.nn.Linear)
+            }
+        )
         hint = f"; its linear modules are {', '.join(modules[:12])}" if modules else ""
         name = f"peft.{key}" if key != "lora" else "peft"
         problems.append(f"{name}: the adapter cannot be built on {base} ({_short(exc)}){hint}")

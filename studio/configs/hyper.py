@@ -143,7 +143,7 @@ LINKS: tuple[Link, ...] = (
         "max_steps",
         lambda v: -1 if v == 0 else v,
         lambda v: 0 if v == -1 else v,
-    ),  # fmt: skip
+    ),
     Link("max_length", "tokenizer", "max_length"),
     # Launch settings: read by the job runner (studio.configs.launch), not TrainingArguments.
     Link("processes", "trainer", "processes"),

@@ -196,8 +196,9 @@ class EvalRun:
         if not isinstance(metrics, list | tuple):
             problems.append("metrics must be a list")
             metrics = []
-        problems += eval_settings_problems(metrics, data.get("max_examples") or 200,
-                                           data.get("max_new_tokens") or 32)  # fmt: skip
+        problems += eval_settings_problems(
+            metrics, data.get("max_examples") or 200, data.get("max_new_tokens") or 32
+        )
         batch = data.get("batch_size") or 8
         if not _is_int(batch) or int(batch) < 1:
             problems.append(f"batch_size must be a whole number of at least 1, got {batch!r}")
@@ -220,11 +221,15 @@ def _is_int(value: Any) -> bool:
         return False
 
 
-def eval_settings_problems(metrics: list[str] | tuple[str, ...], max_examples: Any,
-                           max_new_tokens: Any) -> list[str]:  # fmt: skip
+def eval_settings_problems(
+    metrics: list[str] | tuple[str, ...], max_examples: Any, max_new_tokens: Any
+) -> list[str]:
     """What is wrong with the metrics and limits a user chose for an evaluation."""
-    problems = [f"unknown metric {m!r}; use {', '.join(EVAL_METRICS)}"
-                for m in metrics if m not in EVAL_METRICS]  # fmt: skip
+    problems = [
+        f"unknown metric {m!r}; use {', '.join(EVAL_METRICS)}"
+        for m in metrics
+        if m not in EVAL_METRICS
+    ]
     if not metrics:
         problems.append("choose at least one metric")
     if not _is_int(max_examples) or not 1 <= int(max_examples) <= MAX_EXAMPLES_LIMIT:

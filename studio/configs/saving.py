@@ -32,9 +32,18 @@ def split_config(config: dict[str, Any]) -> tuple[dict[str, dict], dict[str, Any
     return dicts, copy.deepcopy(config.get("hyper") or {})
 
 
-def save_model(store: Store, app_id: str, name: str, template_key: str, model_type: str,
-               dataset_version_id: str | None, hyper: dict[str, Any], dicts: dict[str, dict],
-               hardware: Hardware | None = None, parent_id: str | None = None) -> dict:  # fmt: skip
+def save_model(
+    store: Store,
+    app_id: str,
+    name: str,
+    template_key: str,
+    model_type: str,
+    dataset_version_id: str | None,
+    hyper: dict[str, Any],
+    dicts: dict[str, dict],
+    hardware: Hardware | None = None,
+    parent_id: str | None = None,
+) -> dict:
     """Validate, then create the model row (a new version when the name exists)."""
     if not app_id:
         raise StudioError("Choose or create an app in the Apps tab first.")
@@ -52,6 +61,11 @@ def save_model(store: Store, app_id: str, name: str, template_key: str, model_ty
     template = get_template(template_key)
     check(template, hyper, dicts, hardware, model_type)
     return store.create_model(
-        app_id, name.strip(), template.key, model_type, dataset_version_id,
-        model_config(dicts, hyper), parent_id=parent_id or None,
-    )  # fmt: skip
+        app_id,
+        name.strip(),
+        template.key,
+        model_type,
+        dataset_version_id,
+        model_config(dicts, hyper),
+        parent_id=parent_id or None,
+    )

@@ -23,12 +23,24 @@ from studio.vocab.models import TASK_TYPES
 SECTIONS = ("model", "quantization", "peft", "tokenizer", "trainer")
 DTYPES = ("float32", "bfloat16", "float16")
 SCHEDULERS = (
-    "linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
-    "constant_with_warmup", "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay",
-)  # fmt: skip
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+    "cosine_with_min_lr",
+    "warmup_stable_decay",
+)
 STRATEGIES = ("no", "steps", "epoch")
-FSDP_CHOICES = ("", "full_shard auto_wrap", "shard_grad_op auto_wrap", "hybrid_shard auto_wrap",
-                "full_shard offload auto_wrap")  # fmt: skip
+FSDP_CHOICES = (
+    "",
+    "full_shard auto_wrap",
+    "shard_grad_op auto_wrap",
+    "hybrid_shard auto_wrap",
+    "full_shard offload auto_wrap",
+)
 
 MODEL = {
     "base_model": F(
@@ -179,7 +191,7 @@ TRAINER = {
         "choice",
         "shard the model over the GPUs with FSDP ('' = plain data parallel; CUDA only)",
         choices=FSDP_CHOICES,
-    ),  # fmt: skip
+    ),
     "report_to": F(
         "choice",
         "experiment trackers: only 'none' (metrics go to the run folder)",
@@ -195,24 +207,25 @@ LAUNCH = {
         "GPUs, 1 on a CPU machine)",
         min=1,
         max=64,
-    ),  # fmt: skip
+    ),
     "num_machines": F(
         "int", "machines training together, each with `processes` processes", min=1, max=1024
-    ),  # fmt: skip
+    ),
     "machine_rank": F("int", "this machine's number: 0 for the main machine", min=0, max=1023),
     "main_address": F(
         "str", "host name or IP of machine 0, reachable from the others", max_len=253
-    ),  # fmt: skip
-    "main_port": F(
-        "int", "a free TCP port on machine 0 where the ranks meet", min=1024, max=65535
-    ),  # fmt: skip
+    ),
+    "main_port": F("int", "a free TCP port on machine 0 where the ranks meet", min=1024, max=65535),
 }
 LAUNCH_KEYS = frozenset(LAUNCH)
 TRAINER.update(LAUNCH)
 SCHEMAS: dict[str, dict[str, F]] = {
-    "model": MODEL, "quantization": QUANTIZATION, "peft": PEFT,
-    "tokenizer": TOKENIZER, "trainer": TRAINER,
-}  # fmt: skip
+    "model": MODEL,
+    "quantization": QUANTIZATION,
+    "peft": PEFT,
+    "tokenizer": TOKENIZER,
+    "trainer": TRAINER,
+}
 # The studio's own keys (not library arguments); checked by the studio, not a signature.
 STUDIO_KEYS = {
     "model": {"base_model", "architecture"},
@@ -267,16 +280,28 @@ REFUSED: dict[str, str] = {
 
 def refused(section: str, values: dict) -> list[str]:
     """A problem per refused key of one config dict, saying why (run configs and forms alike)."""
-    return [f"{section}.{key}: not allowed: {REFUSED[key]}. Remove it."
-            for key in values if key in REFUSED]  # fmt: skip
+    return [
+        f"{section}.{key}: not allowed: {REFUSED[key]}. Remove it."
+        for key in values
+        if key in REFUSED
+    ]
 
 
 # Extra from_pretrained kwargs that go through **kwargs (not in its explicit signature).
 _FROM_PRETRAINED_KWARGS = {
-    "dtype", "attn_implementation", "low_cpu_mem_usage", "device_map", "trust_remote_code",
-    "quantization_config", "subfolder", "gguf_file", "from_tf", "from_flax", "offload_folder",
+    "dtype",
+    "attn_implementation",
+    "low_cpu_mem_usage",
+    "device_map",
+    "trust_remote_code",
+    "quantization_config",
+    "subfolder",
+    "gguf_file",
+    "from_tf",
+    "from_flax",
+    "offload_folder",
     "code_revision",
-}  # fmt: skip
+}
 
 
 @functools.lru_cache(maxsize=1)

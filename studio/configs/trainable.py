@@ -94,8 +94,9 @@ def version_problem(version: dict, dataset_name: str, tolerance: float) -> str |
     return rejected_share_problem(n_rows, n_rejected, tolerance, n_accepted, what=name)
 
 
-def check_trainable(store: Store, settings: Settings, model_id: str,
-                    hardware: Hardware | None = None) -> dict[str, Any]:  # fmt: skip
+def check_trainable(
+    store: Store, settings: Settings, model_id: str, hardware: Hardware | None = None
+) -> dict[str, Any]:
     """Raise a StudioError naming why this model cannot train here; else its run config."""
     hw = hardware or detect_hardware()
     row = store.get_model(model_id)

@@ -18,9 +18,15 @@ from studio.vocab.models import ADAPTER_METHODS
 log = logging.getLogger("studio.train")
 
 # Defaults the run config may leave out; the studio's metrics need logging and a checkpoint.
-TRAINER_DEFAULTS = {"num_train_epochs": 1.0, "learning_rate": 2e-4,
-                    "per_device_train_batch_size": 8, "logging_steps": 5, "seed": 42,
-                    "save_strategy": "epoch", "eval_strategy": "epoch"}  # fmt: skip
+TRAINER_DEFAULTS = {
+    "num_train_epochs": 1.0,
+    "learning_rate": 2e-4,
+    "per_device_train_batch_size": 8,
+    "logging_steps": 5,
+    "seed": 42,
+    "save_strategy": "epoch",
+    "eval_strategy": "epoch",
+}
 KEEP_CHECKPOINTS = 2
 
 

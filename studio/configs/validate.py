@@ -79,8 +79,9 @@ def _check_keys(section: str, values: dict, lib: dict | None) -> list[str]:
                 )
             else:
                 problems.append(f"{name}: unknown key{_suggest(key, sorted(schema))}")
-        elif (lib is not None and key not in STUDIO_KEYS.get(section, ())
-              and key not in lib[section]):  # fmt: skip
+        elif (
+            lib is not None and key not in STUDIO_KEYS.get(section, ()) and key not in lib[section]
+        ):
             problems.append(
                 f"{name}: the installed {_LIBRARY[section]} does not accept this key; remove it."
             )
@@ -130,8 +131,9 @@ def _best_model_problems(trainer: dict) -> list[str]:
         ]
     save, every = trainer.get("save_steps", 500), trainer.get("eval_steps")
     every = every if every is not None else trainer.get("logging_steps", 500)
-    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
-                  for x in (save, every))  # fmt: skip
+    numbers = all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in (save, every)
+    )
     if save_strategy == "steps" and numbers and not _steps_multiple(save, every):
         return [
             f"trainer.load_best_model_at_end: needs save_steps ({save:g}) to be a multiple of "
@@ -170,8 +172,9 @@ def _check_architecture(arch: dict, tokenizer: dict) -> list[str]:
     return problems
 
 
-def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[str, dict],
-                    hw: Hardware) -> list[str]:  # fmt: skip
+def _contradictions(
+    template: Template, model_type: str, hyper: dict, d: dict[str, dict], hw: Hardware
+) -> list[str]:
     problems = []
     model, quant, peft, tok, trainer = (d[s] for s in SECTIONS)
     base = model.get("base_model", template.base_model)
@@ -235,8 +238,14 @@ def _contradictions(template: Template, model_type: str, hyper: dict, d: dict[st
     return problems
 
 
-def _construction(template: Template, model_type: str, d: dict[str, dict], problems: list[str],
-                  settings: Settings | None, has_eval: bool) -> list[str]:  # fmt: skip
+def _construction(
+    template: Template,
+    model_type: str,
+    d: dict[str, dict],
+    problems: list[str],
+    settings: Settings | None,
+    has_eval: bool,
+) -> list[str]:
     """Build what training builds, for the sections whose keys passed the checks above."""
     out: list[str] = []
     clean = {s for s in SECTIONS if not any(p.startswith((s + ".", s + ":")) for p in problems)}
@@ -245,17 +254,26 @@ def _construction(template: Template, model_type: str, d: dict[str, dict], probl
             out += training_arguments_problems(d["trainer"], has_eval)
             out += scheduler_problems(d["trainer"])
         base = d["model"].get("base_model") or template.base_model
-        if {"peft", "model"} <= clean and isinstance(base, str) and base and not (
-            base.startswith(SCRATCH_PREFIX)):  # fmt: skip
+        if (
+            {"peft", "model"} <= clean
+            and isinstance(base, str)
+            and base
+            and not (base.startswith(SCRATCH_PREFIX))
+        ):
             out += lora_problems(d["peft"], base, model_type, settings or Settings.from_env())
     except ImportError:  # a missing optional library must not block validation itself
         log.warning("could not construct the scheduler / adapter at Validate", exc_info=True)
     return out
 
 
-def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
-             hardware: Hardware | None = None, model_type: str | None = None,
-             settings: Settings | None = None) -> list[str]:  # fmt: skip
+def validate(
+    template: Template,
+    hyper: dict[str, Any],
+    dicts: dict[str, Any],
+    hardware: Hardware | None = None,
+    model_type: str | None = None,
+    settings: Settings | None = None,
+) -> list[str]:
     """Every problem in these settings, each naming its key, each once; [] when they are fine.
 
     When the keys themselves are fine, the scheduler and the LoRA adapter are constructed
@@ -294,9 +312,14 @@ def validate(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
     return list(dict.fromkeys(problems))  # one problem reached two ways is listed once
 
 
-def check(template: Template, hyper: dict[str, Any], dicts: dict[str, Any],
-          hardware: Hardware | None = None, model_type: str | None = None,
-          settings: Settings | None = None) -> None:  # fmt: skip
+def check(
+    template: Template,
+    hyper: dict[str, Any],
+    dicts: dict[str, Any],
+    hardware: Hardware | None = None,
+    model_type: str | None = None,
+    settings: Settings | None = None,
+) -> None:
     """Raise ConfigError listing every problem, or return when the settings are valid."""
     problems = validate(template, hyper, dicts, hardware, model_type, settings)
     if problems:

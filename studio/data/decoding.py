@@ -21,13 +21,23 @@ ACCEPTED_TEXT = ", ".join(ACCEPTED_EXTENSIONS)
 UNDECODABLE = re.compile("[\udc80-\udcff]")
 # Control characters no example should hold (tab, newlines and form feed are text).
 CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-_MAGIC = {b"PK\x03\x04": "a zip archive (or .xlsx)", b"\x1f\x8b": "a gzip archive",
-          b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
-          b"PAR1": "a Parquet file", b"7z\xbc\xaf": "a 7-Zip archive",
-          b"SQLite format 3": "an SQLite database"}  # fmt: skip
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+_MAGIC = {
+    b"PK\x03\x04": "a zip archive (or .xlsx)",
+    b"\x1f\x8b": "a gzip archive",
+    b"%PDF": "a PDF",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"PAR1": "a Parquet file",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"SQLite format 3": "an SQLite database",
+}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def control_reason(text: str) -> str | None:
@@ -37,8 +47,10 @@ def control_reason(text: str) -> str | None:
         return None
     code = f"U+{ord(m.group()):04X}"
     name = " (NUL)" if m.group() == "\x00" else ""
-    return (f"control characters: the row holds {code}{name}, which is not text; remove it "
-            "or save the file again as plain UTF-8 text")  # fmt: skip
+    return (
+        f"control characters: the row holds {code}{name}, which is not text; remove it "
+        "or save the file again as plain UTF-8 text"
+    )
 
 
 def _valid_utf8(head: bytes) -> bool:
@@ -89,8 +101,10 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise DataError(f"{name} is not valid {encoding.upper()} ({exc.reason} at byte "
-                            f"{exc.start}); save it again as UTF-8.") from None  # fmt: skip
+            raise DataError(
+                f"{name} is not valid {encoding.upper()} ({exc.reason} at byte "
+                f"{exc.start}); save it again as UTF-8."
+            ) from None
     sample = text[:8192]
     controls = sum(1 for c in sample if c < " " and c not in "\t\r\n\f")
     if controls > 0.1 * len(sample):

@@ -59,9 +59,12 @@ def _objects_only(rows: list[RawRow], columns: list[str]) -> list[RawRow]:
     """Rows whose JSON value is not an object (a string is one text) get a wrong JSON error."""
     keys = ", ".join(f'"{c}"' for c in columns[:5])
     want = f"an object with keys like {keys}" if keys else 'an object such as {"text": "..."}'
-    return [r if r.error or isinstance(r.value, dict | str) else
-            r._replace(error=f"wrong JSON: row {r.row} is {json_kind(r.value)}, expected {want}")
-            for r in rows]  # fmt: skip
+    return [
+        r
+        if r.error or isinstance(r.value, dict | str)
+        else r._replace(error=f"wrong JSON: row {r.row} is {json_kind(r.value)}, expected {want}")
+        for r in rows
+    ]
 
 
 def json_row(row: int, raw: str) -> RawRow:
@@ -141,8 +144,9 @@ def read_json(text: str, name: str, max_rows: int = DEFAULT_MAX_ROWS) -> ReadRes
                 rows.append(json_row(i, span))
             columns = _columns_of(r.value for r in rows)
             return ReadResult(name, "records", columns, _objects_only(rows, columns))
-        raise DataError(f"{name} is not valid JSON ({exc}); fix it or save it as JSONL, "
-                        "one example per line.") from None  # fmt: skip
+        raise DataError(
+            f"{name} is not valid JSON ({exc}); fix it or save it as JSONL, one example per line."
+        ) from None
     if isinstance(data, dict):
         lists = [data[k] for k in RECORD_LIST_KEYS if isinstance(data.get(k), list)]
         data = lists[0] if lists else [data]

@@ -32,8 +32,11 @@ def _is_one_json_value(body: str) -> bool:
 def _is_comma_table(body: str) -> bool:
     """A header row of short labels, then rows (mostly) with as many comma-separated fields."""
     try:
-        records = [r for r in itertools.islice(csv.reader(io.StringIO(body)), 30)
-                   if any(c.strip() for c in r)]  # fmt: skip
+        records = [
+            r
+            for r in itertools.islice(csv.reader(io.StringIO(body)), 30)
+            if any(c.strip() for c in r)
+        ]
     except csv.Error:
         return False
     if len(records) < 2 or len(records[0]) < 2:

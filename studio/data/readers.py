@@ -27,8 +27,18 @@ from studio.data.json_rows import iter_lines, json_kind, lines, read_json, read_
 from studio.data.raw import DEFAULT_MAX_ROWS, RawRow, ReadResult, RowCounter, too_big
 from studio.errors import DataError
 
-__all__ = ["ACCEPTED_EXTENSIONS", "ACCEPTED_TEXT", "DEFAULT_MAX_ROWS", "UNDECODABLE", "RawRow",
-           "ReadResult", "decode_bytes", "json_kind", "read_bytes", "read_path"]  # fmt: skip
+__all__ = [
+    "ACCEPTED_EXTENSIONS",
+    "ACCEPTED_TEXT",
+    "DEFAULT_MAX_ROWS",
+    "UNDECODABLE",
+    "RawRow",
+    "ReadResult",
+    "decode_bytes",
+    "json_kind",
+    "read_bytes",
+    "read_path",
+]
 # A Parquet file may decode to at most this many times the upload limit (it compresses well).
 PARQUET_DECODED_FACTOR = 4
 
@@ -56,8 +66,9 @@ def _line_iter(text: str, taken: list[str]) -> Iterator[str]:
         yield line
 
 
-def read_delimited(text: str, name: str, delimiter: str = ",",
-                   max_rows: int = DEFAULT_MAX_ROWS) -> ReadResult:  # fmt: skip
+def read_delimited(
+    text: str, name: str, delimiter: str = ",", max_rows: int = DEFAULT_MAX_ROWS
+) -> ReadResult:
     """CSV/TSV with a header row (a header is invented when the first row is data)."""
     csv.field_size_limit(1 << 30)  # the upload limit already bounds a field
     taken: list[str] = []  # the file lines of the current record, for its raw text
@@ -78,8 +89,14 @@ def read_delimited(text: str, name: str, delimiter: str = ",",
             counter.add()
             consumed[0] += sum(len(t) for t in taken)
             kind = "TSV" if delimiter == "\t" else "CSV"
-            rows.append(RawRow(start, {}, "".join(taken).rstrip("\n"),
-                               f"ragged row: not readable as {kind} ({exc})"))  # fmt: skip
+            rows.append(
+                RawRow(
+                    start,
+                    {},
+                    "".join(taken).rstrip("\n"),
+                    f"ragged row: not readable as {kind} ({exc})",
+                )
+            )
             taken.clear()
             continue
         start, end = prev_end + 1, reader.line_num
@@ -101,8 +118,10 @@ def read_delimited(text: str, name: str, delimiter: str = ",",
         if end > start and at_end and raw.count('"') % 2:
             error = f"ragged row: a double quote opened on line {start} is never closed"
         elif len(cells) != len(columns):
-            error = (f"ragged row: {len(cells)} fields where the header has {len(columns)}; "
-                     "put text holding the delimiter in double quotes")  # fmt: skip
+            error = (
+                f"ragged row: {len(cells)} fields where the header has {len(columns)}; "
+                "put text holding the delimiter in double quotes"
+            )
         counter.add()
         rows.append(RawRow(start, dict(zip(columns, cells, strict=False)), raw, error))
     if columns is None:
@@ -130,8 +149,9 @@ def _parquet_cell(v: Any) -> Any:
     return "" if v is None else v if isinstance(v, list | dict) else str(v)
 
 
-def read_parquet(data: bytes, name: str, max_rows: int = DEFAULT_MAX_ROWS,
-                 max_upload_mb: int = 50) -> ReadResult:  # fmt: skip
+def read_parquet(
+    data: bytes, name: str, max_rows: int = DEFAULT_MAX_ROWS, max_upload_mb: int = 50
+) -> ReadResult:
     """A Parquet table, read a batch at a time after its row count and size are checked."""
     import pyarrow.parquet as pq
 
@@ -144,9 +164,11 @@ def read_parquet(data: bytes, name: str, max_rows: int = DEFAULT_MAX_ROWS,
     RowCounter(name, max_rows).add(meta.num_rows)  # refused before any row is decoded
     limit = max_upload_mb * PARQUET_DECODED_FACTOR
     if decoded > limit * 1024 * 1024:
-        raise DataError(f"{name} decodes to {decoded / 2**20:.0f} MB, over the {limit} MB a "
-                        f"Parquet upload may expand to ({PARQUET_DECODED_FACTOR}x "
-                        "STUDIO_MAX_UPLOAD_MB). Split it into smaller files.")  # fmt: skip
+        raise DataError(
+            f"{name} decodes to {decoded / 2**20:.0f} MB, over the {limit} MB a "
+            f"Parquet upload may expand to ({PARQUET_DECODED_FACTOR}x "
+            "STUDIO_MAX_UPLOAD_MB). Split it into smaller files."
+        )
     if not meta.num_rows:
         raise DataError(f"{name} has no rows.")
     rows: list[RawRow] = []
@@ -174,14 +196,18 @@ def _extension(name: str) -> str:
     if ext in ACCEPTED_EXTENSIONS:
         return ext
     if ext in (".zip", ".gz", ".tar", ".7z", ".rar", ".tgz"):
-        raise DataError(f"{name} is an archive; unpack it and upload the files inside "
-                        f"({ACCEPTED_TEXT}).")  # fmt: skip
-    raise DataError(f"{name}: {ext or 'files without an extension'} cannot be read; upload "
-                    f"one of: {ACCEPTED_TEXT}.")  # fmt: skip
+        raise DataError(
+            f"{name} is an archive; unpack it and upload the files inside ({ACCEPTED_TEXT})."
+        )
+    raise DataError(
+        f"{name}: {ext or 'files without an extension'} cannot be read; upload "
+        f"one of: {ACCEPTED_TEXT}."
+    )
 
 
-def read_bytes(name: str, data: bytes, max_upload_mb: int,
-               max_rows: int = DEFAULT_MAX_ROWS) -> ReadResult:  # fmt: skip
+def read_bytes(
+    name: str, data: bytes, max_upload_mb: int, max_rows: int = DEFAULT_MAX_ROWS
+) -> ReadResult:
     """Read one uploaded file's content, choosing the reader by its extension."""
     ext = _extension(name)
     too_big(name, len(data), max_upload_mb)
@@ -190,19 +216,22 @@ def read_bytes(name: str, data: bytes, max_upload_mb: int,
             raise DataError(f"{name} is not a Parquet file (no PAR1 header).")
         return read_parquet(data, name, max_rows, max_upload_mb)
     text, encoding = decode_bytes(data, name)
-    readers = {".csv": lambda: read_delimited(text, name, ",", max_rows),
-               ".tsv": lambda: read_delimited(text, name, "\t", max_rows),
-               ".jsonl": lambda: read_jsonl(text, name, max_rows),
-               ".ndjson": lambda: read_jsonl(text, name, max_rows),
-               ".json": lambda: read_json(text, name, max_rows),
-               ".txt": lambda: read_lines(text, name, max_rows)}  # fmt: skip
+    readers = {
+        ".csv": lambda: read_delimited(text, name, ",", max_rows),
+        ".tsv": lambda: read_delimited(text, name, "\t", max_rows),
+        ".jsonl": lambda: read_jsonl(text, name, max_rows),
+        ".ndjson": lambda: read_jsonl(text, name, max_rows),
+        ".json": lambda: read_json(text, name, max_rows),
+        ".txt": lambda: read_lines(text, name, max_rows),
+    }
     result = readers[ext]()
     result.encoding = encoding
     return result
 
 
-def read_path(path: str | Path, max_upload_mb: int, max_rows: int = DEFAULT_MAX_ROWS,
-              name: str | None = None) -> ReadResult:  # fmt: skip
+def read_path(
+    path: str | Path, max_upload_mb: int, max_rows: int = DEFAULT_MAX_ROWS, name: str | None = None
+) -> ReadResult:
     """Read one file from disk (size is checked before reading it); `name` is shown instead
     of the file's own name (an upload stored under a generated name)."""
     path = Path(path)

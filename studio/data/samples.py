@@ -54,7 +54,7 @@ SAMPLES: dict[str, Sample] = {
             "smollm2-135m-lora",
             "causal",
             _QUICK,
-        ),  # fmt: skip
+        ),
         Sample(
             "qa",
             "Question answering",
@@ -62,7 +62,7 @@ SAMPLES: dict[str, Sample] = {
             "smollm2-135m-lora",
             "causal",
             _QUICK,
-        ),  # fmt: skip
+        ),
         Sample(
             "summarization",
             "Summarization",
@@ -70,7 +70,7 @@ SAMPLES: dict[str, Sample] = {
             "smollm2-135m-lora",
             "causal",
             {**_QUICK, "max_length": 256, "batch_size": 4},
-        ),  # fmt: skip
+        ),
         Sample(
             "translation",
             "Translation (English → French)",
@@ -78,7 +78,7 @@ SAMPLES: dict[str, Sample] = {
             "smollm2-135m-lora",
             "causal",
             _QUICK,
-        ),  # fmt: skip
+        ),
         Sample(
             "domain-text",
             "Domain text, from scratch",
@@ -86,7 +86,7 @@ SAMPLES: dict[str, Sample] = {
             "tiny-gpt-scratch",
             "causal",
             {"epochs": 3.0, "max_length": 128},
-        ),  # fmt: skip
+        ),
     )
 }
 
@@ -112,19 +112,35 @@ def create_demo_app(store: Store, settings: Settings, key: str, owner: str = "lo
     if not sample.path.is_file():
         raise StudioError(f"The sample file {sample.file} is missing from sample_data/.")
     template = get_template(sample.template)
-    app = store.create_app(_unused_name(store, owner, f"Demo: {sample.title}"), owner=owner,
-                           description=f"Made from sample_data/{sample.file}")  # fmt: skip
+    app = store.create_app(
+        _unused_name(store, owner, f"Demo: {sample.title}"),
+        owner=owner,
+        description=f"Made from sample_data/{sample.file}",
+    )
     try:
         tokenizer, why = default_tokenizer(settings)
-        version, _report = create_version(store, settings, app["id"], Path(sample.file).stem,
-                                          [str(sample.path)], tokenizer=tokenizer,
-                                          token_note=why,
-                                          tokenizer_name=PACKAGED_HUB_ID.split("/")[-1])  # fmt: skip
+        version, _report = create_version(
+            store,
+            settings,
+            app["id"],
+            Path(sample.file).stem,
+            [str(sample.path)],
+            tokenizer=tokenizer,
+            token_note=why,
+            tokenizer_name=PACKAGED_HUB_ID.split("/")[-1],
+        )
         hyper = {**default_hyper(template), **sample.hyper}
         hyper["valid_pct"] = version.get("valid_pct", hyper.get("valid_pct", 10.0))
-        model = save_model(store, app["id"], f"{sample.key}-demo", template.key,
-                           sample.model_type, version["id"], hyper,
-                           default_dicts(template, sample.model_type))  # fmt: skip
+        model = save_model(
+            store,
+            app["id"],
+            f"{sample.key}-demo",
+            template.key,
+            sample.model_type,
+            version["id"],
+            hyper,
+            default_dicts(template, sample.model_type),
+        )
     except BaseException:
         store.delete_app(app["id"])  # nothing half-made is left behind
         raise

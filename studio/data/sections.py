@@ -18,8 +18,13 @@ from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, S
 
 # "### Name:"; a name is a word or two, so "### 3 things: …" in prose is not a header.
 _HEADER = re.compile(r"###[ \t]*([A-Za-z][A-Za-z ]{0,30}?)[ \t]*:")
-_ROLE = {"instruction": "instruction", "human": "input", "input": "input",
-         "assistant": "output", "response": "output"}  # fmt: skip
+_ROLE = {
+    "instruction": "instruction",
+    "human": "input",
+    "input": "input",
+    "assistant": "output",
+    "response": "output",
+}
 _KNOWN_TEXT = "Instruction, Human, Assistant, Input, Response"
 
 
@@ -53,8 +58,10 @@ def parse_sections(text: str) -> Sections:
         raise SectionError(f"duplicated section '### {dup.title()}'")
     roles = [_ROLE[n] for n in names]
     if len(set(roles)) != len(roles):
-        raise SectionError("duplicated section: ### Human and ### Input (or ### Assistant and "
-                           "### Response) both appear; keep one of each pair")  # fmt: skip
+        raise SectionError(
+            "duplicated section: ### Human and ### Input (or ### Assistant and "
+            "### Response) both appear; keep one of each pair"
+        )
     bodies = [b.strip() for b in parts[2::2]]
     return Sections(parts[0].strip(), tuple(zip(names, bodies, strict=True)))
 
@@ -72,8 +79,10 @@ def sections_to_example(parsed: Sections, text: str, output: str | None = None) 
     parts = {_ROLE[n]: body for n, body in parsed.sections}
     target = next((n for n in names if _ROLE[n] == "output"), None)
     if target and names[-1] != target:
-        raise SectionError(f"sections out of order: '### {names[-1].title()}' comes after "
-                           f"'### {target.title()}'; the answer section must be last")  # fmt: skip
+        raise SectionError(
+            f"sections out of order: '### {names[-1].title()}' comes after "
+            f"'### {target.title()}'; the answer section must be last"
+        )
     if output is not None:
         # A prompt may end with an empty "### Assistant:" that the completion fills.
         if parts.get("output"):
@@ -86,9 +95,14 @@ def sections_to_example(parsed: Sections, text: str, output: str | None = None) 
     if not parts["output"].strip():
         raise SectionError("no target section: the answer section is empty")
     style = STYLE_INPUT_RESPONSE if {"input", "response"} & set(names) else STYLE_HUMAN_ASSISTANT
-    return Example(instruction=parts.get("instruction", ""), input=parts.get("input", ""),
-                   output=parts["output"], preamble=parsed.preamble, style=style,
-                   text=text)  # fmt: skip
+    return Example(
+        instruction=parts.get("instruction", ""),
+        input=parts.get("input", ""),
+        output=parts["output"],
+        preamble=parsed.preamble,
+        style=style,
+        text=text,
+    )
 
 
 def text_to_example(text: str) -> Example:

@@ -49,16 +49,41 @@ CLARIFAI_TEXT = "input.data.text.raw"
 CLARIFAI_CONCEPTS = "input.data.concepts[*].id"
 CLASSIFY_INSTRUCTION = "Classify the text."  # for Clarifai rows of plain text with a concept
 # Which mapping fields each shape needs (instruction and input are optional for alpaca).
-REQUIRED = {"clarifai": ("text",), "text": ("text",), "prompt_completion": ("input", "output"),
-            "sentence_label": ("input", "output"), "alpaca": ("output",),
-            "messages": ("messages",), "sharegpt": ("messages",)}  # fmt: skip
-_PAIRS = {"prompt_completion": [("prompt", "completion"), ("prompt", "response"),
-                                ("question", "answer"), ("input", "output"),
-                                ("source", "target"), ("context", "response")],
-          "sentence_label": [("sentence", "label"), ("text", "label"), ("review", "sentiment"),
-                             ("text", "sentiment"), ("sentence", "sentiment")]}  # fmt: skip
-_ROLES = {"system": "system", "user": "user", "human": "user", "assistant": "assistant",
-          "gpt": "assistant", "bot": "assistant", "model": "assistant"}  # fmt: skip
+REQUIRED = {
+    "clarifai": ("text",),
+    "text": ("text",),
+    "prompt_completion": ("input", "output"),
+    "sentence_label": ("input", "output"),
+    "alpaca": ("output",),
+    "messages": ("messages",),
+    "sharegpt": ("messages",),
+}
+_PAIRS = {
+    "prompt_completion": [
+        ("prompt", "completion"),
+        ("prompt", "response"),
+        ("question", "answer"),
+        ("input", "output"),
+        ("source", "target"),
+        ("context", "response"),
+    ],
+    "sentence_label": [
+        ("sentence", "label"),
+        ("text", "label"),
+        ("review", "sentiment"),
+        ("text", "sentiment"),
+        ("sentence", "sentiment"),
+    ],
+}
+_ROLES = {
+    "system": "system",
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+}
 
 
 @dataclass(frozen=True)
@@ -92,8 +117,10 @@ class ColumnMapping:
         used = [getattr(self, f) for f in fields if getattr(self, f)]
         missing += [f"'{c}'" for c in used if columns and c not in columns]
         if missing:
-            raise DataError(f"The column mapping does not fit {name}: missing "
-                            f"{', '.join(missing)}. Its columns are: {', '.join(columns)}.")  # fmt: skip
+            raise DataError(
+                f"The column mapping does not fit {name}: missing "
+                f"{', '.join(missing)}. Its columns are: {', '.join(columns)}."
+            )
 
 
 def detect_mapping(result: ReadResult) -> ColumnMapping:
@@ -109,8 +136,9 @@ def detect_mapping(result: ReadResult) -> ColumnMapping:
             return ColumnMapping(shape, messages=lower[key])
     if "instruction" in lower and ("output" in lower or "response" in lower):
         out = lower.get("output") or lower["response"]
-        return ColumnMapping("alpaca", instruction=lower["instruction"],
-                             input=lower.get("input", ""), output=out)  # fmt: skip
+        return ColumnMapping(
+            "alpaca", instruction=lower["instruction"], input=lower.get("input", ""), output=out
+        )
     for shape, pairs in _PAIRS.items():
         for a, b in pairs:
             if a in lower and b in lower:
@@ -140,9 +168,11 @@ def _cell(value: Any, column: str) -> str:
     if isinstance(v, str):
         return v
     if isinstance(v, list | dict):
-        raise SectionError(f"non-text cell: column '{column}' holds {json_kind(v)}, not text; "
-                           "map a text column, or choose the messages shape for a list of "
-                           "turns")  # fmt: skip
+        raise SectionError(
+            f"non-text cell: column '{column}' holds {json_kind(v)}, not text; "
+            "map a text column, or choose the messages shape for a list of "
+            "turns"
+        )
     if isinstance(v, float) and not math.isfinite(v):
         raise SectionError(f"non-text cell: column '{column}' holds {v}, not text")
     return str(v).lower() if isinstance(v, bool) else str(v)
@@ -164,8 +194,9 @@ def _turns(value: Any, column: str) -> list[tuple[str, str]]:
         role = t.get("role", t.get("from"))
         content = t.get("content", t.get("value"))
         if str(role).lower() not in _ROLES or not isinstance(content, str):
-            raise SectionError(f"wrong JSON: turn {i} needs a role (system/user/assistant) and "
-                               "text content")  # fmt: skip
+            raise SectionError(
+                f"wrong JSON: turn {i} needs a role (system/user/assistant) and text content"
+            )
         turns.append((_ROLES[str(role).lower()], content))
     return turns
 
@@ -180,8 +211,13 @@ def conversation_to_example(turns: list[tuple[str, str]], text: str) -> Example:
         user = dialogue[0][1]
     else:
         user = "\n".join(f"{'User' if r == 'user' else 'Assistant'}: {c}" for r, c in dialogue)
-    return Example(instruction=system, input=user, output=turns[-1][1].strip(),
-                   style=STYLE_HUMAN_ASSISTANT, text=text)  # fmt: skip
+    return Example(
+        instruction=system,
+        input=user,
+        output=turns[-1][1].strip(),
+        style=STYLE_HUMAN_ASSISTANT,
+        text=text,
+    )
 
 
 def _concept(value: Any, mapping: ColumnMapping) -> str:
@@ -190,8 +226,9 @@ def _concept(value: Any, mapping: ColumnMapping) -> str:
     if mapping.output:
         return _cell(value, mapping.output).strip()
     # Detection maps only the text column, so find the template's concepts column by name.
-    return next((_cell(value, k).strip() for k in value
-                 if k.lower().strip() == CLARIFAI_CONCEPTS), "")  # fmt: skip
+    return next(
+        (_cell(value, k).strip() for k in value if k.lower().strip() == CLARIFAI_CONCEPTS), ""
+    )
 
 
 def _clarifai_example(value: Any, raw: str, mapping: ColumnMapping) -> Example:
@@ -205,9 +242,14 @@ def _clarifai_example(value: Any, raw: str, mapping: ColumnMapping) -> Example:
     if not parsed.sections:
         if not parsed.preamble:
             raise SectionError(f"empty text: the '{mapping.text}' column is empty")
-        return Example(instruction=mapping.instruction_text.strip() or CLASSIFY_INSTRUCTION,
-                       input=text, output=concept, style=STYLE_HUMAN_ASSISTANT, text=raw,
-                       meta=label)  # fmt: skip
+        return Example(
+            instruction=mapping.instruction_text.strip() or CLASSIFY_INSTRUCTION,
+            input=text,
+            output=concept,
+            style=STYLE_HUMAN_ASSISTANT,
+            text=raw,
+            meta=label,
+        )
     if any(n in ("assistant", "response") and body for n, body in parsed.sections):
         return replace(sections_to_example(parsed, text), meta=label)  # the sections win
     return replace(sections_to_example(parsed, raw, output=concept), meta=label)
@@ -230,8 +272,13 @@ def row_to_example(value: Any, raw: str, mapping: ColumnMapping) -> Example:
             raise SectionError("empty text")
         if not output:
             raise SectionError(f"no target section: the '{mapping.output}' column is empty")
-        return Example(instruction=instruction, input=given, output=output,
-                       style=STYLE_INPUT_RESPONSE, text=raw)  # fmt: skip
+        return Example(
+            instruction=instruction,
+            input=given,
+            output=output,
+            style=STYLE_INPUT_RESPONSE,
+            text=raw,
+        )
     prompt = _cell(value, mapping.input).strip()
     if not (prompt or output):
         raise SectionError("empty text")
@@ -241,5 +288,10 @@ def row_to_example(value: Any, raw: str, mapping: ColumnMapping) -> Example:
         return sections_to_example(parse_sections(prompt), raw, output=output)
     if not prompt and not mapping.instruction_text:
         raise SectionError(f"empty text: the '{mapping.input}' column is empty")
-    return Example(instruction=mapping.instruction_text.strip(), input=prompt, output=output,
-                   style=STYLE_HUMAN_ASSISTANT, text=raw)  # fmt: skip
+    return Example(
+        instruction=mapping.instruction_text.strip(),
+        input=prompt,
+        output=output,
+        style=STYLE_HUMAN_ASSISTANT,
+        text=raw,
+    )

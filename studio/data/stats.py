@@ -42,8 +42,9 @@ def detect_task(examples: Sequence[Example]) -> tuple[str, list[str], dict[str, 
     if all(ex.style == STYLE_PLAIN for ex in examples):
         return "text", [], {}
     counts = Counter(normalise_label(ex.output) for ex in examples if ex.style != STYLE_PLAIN)
-    candidates = [(lab, n) for lab, n in counts.most_common()
-                  if n >= 2 and 0 < len(lab) <= MAX_LABEL_CHARS]  # fmt: skip
+    candidates = [
+        (lab, n) for lab, n in counts.most_common() if n >= 2 and 0 < len(lab) <= MAX_LABEL_CHARS
+    ]
     if len(candidates) < 2 or len(candidates) > MAX_LABELS:
         return "generation", [], {}
     covered = sum(n for _, n in candidates)
@@ -69,8 +70,9 @@ def example_labels(examples: Sequence[Example], labels: Sequence[str]) -> list[s
 def basic_stats(examples: Sequence[Example]) -> dict[str, Any]:
     """Counts that need no tokenizer: examples, styles, character lengths, task and labels."""
     task, labels, label_counts = detect_task(examples)
-    chars = [len(ex.preamble) + len(ex.instruction) + len(ex.input) + len(ex.output)
-             for ex in examples]  # fmt: skip
+    chars = [
+        len(ex.preamble) + len(ex.instruction) + len(ex.input) + len(ex.output) for ex in examples
+    ]
     return {
         "n_examples": len(examples),
         "task": task,
@@ -93,9 +95,12 @@ def _histogram(values: list[int], bins: int) -> dict[str, list]:
 
 
 def token_length_stats(
-    examples: Sequence[Example], tokenizer: Any, max_samples: int = 5000, seed: int = 0,
+    examples: Sequence[Example],
+    tokenizer: Any,
+    max_samples: int = 5000,
+    seed: int = 0,
     bins: int = 20,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Token lengths of prompt + answer as the model sees them (sections format).
 
     Measures at most `max_samples` examples (a seeded sample) so big datasets stay fast.

@@ -101,9 +101,13 @@ class ValidationResult:
         return dict(self.kinds.most_common())
 
     def counts(self) -> dict[str, int]:
-        return {"n_rows": self.n_rows, "n_accepted": self.n_accepted,
-                "n_rejected": self.n_rejected, "n_duplicates": self.n_duplicates,
-                "n_blank": self.n_blank}  # fmt: skip
+        return {
+            "n_rows": self.n_rows,
+            "n_accepted": self.n_accepted,
+            "n_rejected": self.n_rejected,
+            "n_duplicates": self.n_duplicates,
+            "n_blank": self.n_blank,
+        }
 
 
 def printable(text: str) -> str:
@@ -148,8 +152,10 @@ def validate_source(
             reason, text = _check_row(r, mapping, max_chars, out, seen, src)
         except Exception:  # one bad row never sinks the upload; the bug goes to the log
             log.exception("row %s of %s could not be validated", r.row, src)
-            reason = ("unreadable row: the studio could not read this row; check its "
-                      "format, or map its columns in Column mapping")  # fmt: skip
+            reason = (
+                "unreadable row: the studio could not read this row; check its "
+                "format, or map its columns in Column mapping"
+            )
             text = r.raw if isinstance(r.raw, str) else ""
         if reason:
             out.reject(r.row, reason, printable(text), src)
@@ -163,8 +169,10 @@ def _check_row(r, mapping, max_chars, out: ValidationResult, seen, src) -> tuple
     if UNDECODABLE.search(r.raw):
         return "undecodable bytes: this row is not valid UTF-8; save the file as UTF-8", r.raw
     if len(r.raw) > 4 * max_chars:  # cheap guard before parsing something huge
-        return (f"over the maximum length: {len(r.raw)} characters; the limit is "
-                f"{max_chars}", r.raw)  # fmt: skip
+        return (
+            f"over the maximum length: {len(r.raw)} characters; the limit is {max_chars}",
+            r.raw,
+        )
     try:
         ex = row_to_example(r.value, r.raw, mapping)
     except SectionError as exc:
@@ -174,8 +182,11 @@ def _check_row(r, mapping, max_chars, out: ValidationResult, seen, src) -> tuple
         return problem, r.raw
     size = len(ex.preamble) + len(ex.instruction) + len(ex.input) + len(ex.output)
     if size > max_chars:
-        return (f"over the maximum length: {size} characters; the limit is {max_chars} "
-                "(STUDIO_MAX_EXAMPLE_CHARS)", r.raw)  # fmt: skip
+        return (
+            f"over the maximum length: {size} characters; the limit is {max_chars} "
+            "(STUDIO_MAX_EXAMPLE_CHARS)",
+            r.raw,
+        )
     key = example_key(ex)
     first = seen.get(key)
     if first is not None:

@@ -55,8 +55,7 @@ def read_source(source: Source, settings: Settings) -> tuple[ReadResult, bytes |
     if isinstance(source, tuple):
         name, data = source
         data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-        return read_bytes(display_name(name), data, settings.max_upload_mb,
-                          settings.max_rows), data  # fmt: skip
+        return read_bytes(display_name(name), data, settings.max_upload_mb, settings.max_rows), data
     return read_path(source, settings.max_upload_mb, settings.max_rows), Path(source)
 
 
@@ -97,14 +96,18 @@ def _no_examples(result: ValidationResult) -> DataError:
     if not result.rejects:
         return DataError("No examples were found in the upload.")
     first = "; ".join(f"row {r.row} of {r.source}: {r.reason}" for r in result.rejects[:3])
-    return DataError(f"None of the {result.n_rows} rows was accepted, so no version was made. "
-                     f"First reasons: {first}. Fix the file or the column mapping.")  # fmt: skip
+    return DataError(
+        f"None of the {result.n_rows} rows was accepted, so no version was made. "
+        f"First reasons: {first}. Fix the file or the column mapping."
+    )
 
 
 def unlisted_note(checked: ValidationResult) -> str:
     """One sentence for the rejected rows counted but not listed (past the cap)."""
-    return (f"{checked.n_unlisted} more rejected rows are not listed (only the first "
-            f"{len(checked.rejects)} are); the counts by reason cover all of them")  # fmt: skip
+    return (
+        f"{checked.n_unlisted} more rejected rows are not listed (only the first "
+        f"{len(checked.rejects)} are); the counts by reason cover all of them"
+    )
 
 
 def _write_jsonl(path: Path, examples: list[Example]) -> None:
@@ -185,16 +188,28 @@ def create_version(
             stats["token_lengths"]["tokenizer"] = tokenizer_name
     elif token_note:
         stats["token_note"] = token_note
-    stats.update(n_train=len(train), n_valid=len(valid), n_blank=checked.n_blank,
-                 reasons=checked.reason_counts(), mappings=mappings,
-                 stratified=labels is not None)  # fmt: skip
+    stats.update(
+        n_train=len(train),
+        n_valid=len(valid),
+        n_blank=checked.n_blank,
+        reasons=checked.reason_counts(),
+        mappings=mappings,
+        stratified=labels is not None,
+    )
     digest = content_hash(checked.examples)
     version_id = uuid.uuid4().hex[:12]
     rel_path = f"{app_id}/datasets/{version_id}"
     final = store.files_root / rel_path
     tmp = settings.tmp_dir / f"dataset-{version_id}"
-    meta = {"dataset": name, "content_hash": digest, **checked.counts(), "valid_pct": valid_pct,
-            "seed": seed, "sources": [n for n, _ in originals], "stats": stats}  # fmt: skip
+    meta = {
+        "dataset": name,
+        "content_hash": digest,
+        **checked.counts(),
+        "valid_pct": valid_pct,
+        "seed": seed,
+        "sources": [n for n, _ in originals],
+        "stats": stats,
+    }
     moved = False
     try:
         _write_folder(tmp, train, valid, checked, originals, meta)
@@ -203,10 +218,17 @@ def create_version(
             dataset = store.get_or_create_dataset(app_id, name, conn=conn)
             same = store.version_with_hash(dataset["id"], digest, conn=conn)
             row = store.add_dataset_version(
-                conn, dataset["id"], id=version_id, content_hash=digest, path=rel_path,
-                source=", ".join(n for n, _ in originals), valid_pct=float(valid_pct),
-                seed=int(seed), stats=stats, **{k: v for k, v in checked.counts().items()
-                                                 if k != "n_blank"})  # fmt: skip
+                conn,
+                dataset["id"],
+                id=version_id,
+                content_hash=digest,
+                path=rel_path,
+                source=", ".join(n for n, _ in originals),
+                valid_pct=float(valid_pct),
+                seed=int(seed),
+                stats=stats,
+                **{k: v for k, v in checked.counts().items() if k != "n_blank"},
+            )
             os.rename(tmp, final)
             moved = True
     except BaseException:
@@ -216,15 +238,27 @@ def create_version(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     row["dataset_name"], row["app_id"] = name, app_id
-    notes = [unlisted_note(checked) + " (rejects.csv lists the same)."] if (
-        checked.n_unlisted) else []  # fmt: skip
+    notes = (
+        [unlisted_note(checked) + " (rejects.csv lists the same)."] if (checked.n_unlisted) else []
+    )
     if same is not None:
-        notes.append(f"Same examples as {name} v{same} (content hash {digest[:12]}); "
-                     "a new version was made anyway.")  # fmt: skip
-    report = {"version_id": version_id, "dataset": name, "version": row["version"],
-              "content_hash": digest, **checked.counts(), "rejects": checked.rejects,
-              "reasons": checked.reason_counts(), "mappings": mappings, "task": stats["task"],
-              "same_as": same, "notes": notes}  # fmt: skip
+        notes.append(
+            f"Same examples as {name} v{same} (content hash {digest[:12]}); "
+            "a new version was made anyway."
+        )
+    report = {
+        "version_id": version_id,
+        "dataset": name,
+        "version": row["version"],
+        "content_hash": digest,
+        **checked.counts(),
+        "rejects": checked.rejects,
+        "reasons": checked.reason_counts(),
+        "mappings": mappings,
+        "task": stats["task"],
+        "same_as": same,
+        "notes": notes,
+    }
     return row, report
 
 

@@ -18,8 +18,10 @@ from studio.jobs.child import JobProcess, StopRequest, run_job
 from studio.jobs.run_folder import RunFolder
 from studio.store.job_states import EVALUATE, SUCCEEDED
 
-OOM_ADVICE = ("Out of memory: lower the batch size or the number of examples, or evaluate on "
-              "a machine with more memory.")  # fmt: skip
+OOM_ADVICE = (
+    "Out of memory: lower the batch size or the number of examples, or evaluate on "
+    "a machine with more memory."
+)
 STOP_NOTICE = "stopping after this batch, without results (Ctrl-C again quits at once)."
 
 
@@ -30,15 +32,24 @@ def evaluate_run(run: RunFolder, resume: bool) -> dict:  # noqa: ARG001 - evalua
     stop = StopRequest(run.path, notice=STOP_NOTICE)
     stop.install()
     results = evaluate(run.path, cfg, stop=stop)
-    return {"status": SUCCEEDED, "reason": f"Evaluated {results['n_examples']} examples.",
-            "summary": summary_of(results)}  # fmt: skip
+    return {
+        "status": SUCCEEDED,
+        "reason": f"Evaluated {results['n_examples']} examples.",
+        "summary": summary_of(results),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    job = JobProcess(kind=EVALUATE, description=__doc__.split("\n")[0], work=evaluate_run,
-                     oom_advice=OOM_ADVICE, config_label="evaluation config",
-                     activity="evaluation", resume_help="accepted; evaluations restart",
-                     cancelled_reason=lambda run: "Stopped on request; no results saved.")  # fmt: skip
+    job = JobProcess(
+        kind=EVALUATE,
+        description=__doc__.split("\n")[0],
+        work=evaluate_run,
+        oom_advice=OOM_ADVICE,
+        config_label="evaluation config",
+        activity="evaluation",
+        resume_help="accepted; evaluations restart",
+        cancelled_reason=lambda run: "Stopped on request; no results saved.",
+    )
     return run_job(job, argv)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from studio.csvsafe import write_csv as safe_write
 from studio.errors import DataError
 from studio.evaluate.generation import greedy, prompt_text
 from studio.evaluate.pair import ModelPair
@@ -29,24 +30,37 @@ from studio.vocab.examples import Example
 
 PROMPT_KEYS = ("prompt", "input", "question", "text")
 EXPECTED_KEYS = ("expected", "output", "answer", "response", "target")
-CSV_COLUMNS = ("prompt", "expected", "base_output", "tuned_output", "metric", "base_score",
-               "tuned_score")  # fmt: skip
+CSV_COLUMNS = (
+    "prompt",
+    "expected",
+    "base_output",
+    "tuned_output",
+    "metric",
+    "base_score",
+    "tuned_score",
+)
 UPLOADED = "prompts_file"  # Example.meta["source"] of a prompt to lay out as the model trained
 
 
-def _uploaded(instruction: str = "", input: str = "", output: str = "",
-              preamble: str | None = None) -> Example:  # fmt: skip
+def _uploaded(
+    instruction: str = "", input: str = "", output: str = "", preamble: str | None = None
+) -> Example:
     """An uploaded prompt; its style (and preamble, unless given) come from the model."""
-    return Example(instruction=instruction, input=input, output=output,
-                   meta={"source": UPLOADED, "preamble": preamble})  # fmt: skip
+    return Example(
+        instruction=instruction,
+        input=input,
+        output=output,
+        meta={"source": UPLOADED, "preamble": preamble},
+    )
 
 
 def laid_out(example: Example, layout: PromptLayout) -> Example:
     """`example` in the model's training layout if it was uploaded without one."""
     if example.meta.get("source") != UPLOADED:
         return example
-    return layout.example(example.instruction, example.input, example.meta.get("preamble"),
-                          example.output)  # fmt: skip
+    return layout.example(
+        example.instruction, example.input, example.meta.get("preamble"), example.output
+    )
 
 
 def _first(row: dict[str, Any], keys: tuple[str, ...]) -> str:
@@ -63,8 +77,12 @@ def _from_mapping(row: dict[str, Any], where: str) -> Example:
     if "output" in row and "style" in row:
         return Example.from_dict(row)  # a dataset version line: its own layout
     if "output" in row and "instruction" in row:
-        return _uploaded(str(row.get("instruction") or ""), str(row.get("input") or ""),
-                         str(row.get("output") or ""), preamble)  # fmt: skip
+        return _uploaded(
+            str(row.get("instruction") or ""),
+            str(row.get("input") or ""),
+            str(row.get("output") or ""),
+            preamble,
+        )
     prompt = _first(row, PROMPT_KEYS)
     if not prompt.strip():
         raise DataError(f"{where} has no prompt: give a 'prompt' (or 'input') column/key.")
@@ -109,9 +127,14 @@ def read_prompts(path: str | Path, max_rows: int = 1000) -> list[Example]:
     return out[:max_rows]
 
 
-def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
-            use_exact_match: bool = False, on_row: Callable[[int], None] | None = None,
-            layout: PromptLayout | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def compare(
+    pair: ModelPair,
+    examples: list[Example],
+    max_new_tokens: int = 64,
+    use_exact_match: bool = False,
+    on_row: Callable[[int], None] | None = None,
+    layout: PromptLayout | None = None,
+) -> list[dict[str, Any]]:
     """One row per example: prompt, expected, base_output, tuned_output, metric, scores.
 
     `on_row(n_done)` runs after each row (progress; it may raise to stop). Uploaded prompts
@@ -120,9 +143,12 @@ def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
     meta = pair.meta
     layout = layout or layout_for(meta)
     model_type = meta.get("model_type", "causal")
-    kwargs = dict(max_new_tokens=max_new_tokens, model_type=model_type,
-                  max_length=int(meta.get("max_length") or 0),
-                  add_special=meta.get("prompt_format", "sections") != "chat")  # fmt: skip
+    kwargs = dict(
+        max_new_tokens=max_new_tokens,
+        model_type=model_type,
+        max_length=int(meta.get("max_length") or 0),
+        add_special=meta.get("prompt_format", "sections") != "chat",
+    )
     scorer = None if use_exact_match else _scorer()
     rows = []
     for n, ex in enumerate(examples, start=1):
@@ -134,8 +160,15 @@ def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
             with pair.base() as model:
                 base = greedy(model, pair.tokenizer, prompt, **kwargs)
         expected = ex.output.strip()
-        row = {"prompt": prompt, "expected": expected, "base_output": base,
-               "tuned_output": tuned, "metric": "", "base_score": None, "tuned_score": None}  # fmt: skip
+        row = {
+            "prompt": prompt,
+            "expected": expected,
+            "base_output": base,
+            "tuned_output": tuned,
+            "metric": "",
+            "base_score": None,
+            "tuned_score": None,
+        }
         if expected:
             row["metric"] = "exact_match" if use_exact_match else "rougeL"
             for key, text in (("base_score", base), ("tuned_score", tuned)):
@@ -153,8 +186,8 @@ def compare(pair: ModelPair, examples: list[Example], max_new_tokens: int = 64,
 
 def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """The comparison table as CSV (UTF-8, header row; formula-like cells neutralised)."""
-    from studio.csvsafe import write_csv as safe_write
 
     table = ([None if row.get(k) is None else row.get(k) for k in CSV_COLUMNS] for row in rows)
-    return safe_write(path, list(CSV_COLUMNS),
-                      ([("" if v is None else v) for v in r] for r in table))  # fmt: skip
+    return safe_write(
+        path, list(CSV_COLUMNS), ([("" if v is None else v) for v in r] for r in table)
+    )

@@ -45,23 +45,37 @@ def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:
     return str(dest)
 
 
-def build_eval_config(store, settings: Settings, job_id: str,
-                      dataset_version_id: str | None = None,
-                      metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
-                      prompts_file: str | Path | None = None, max_examples: int = 200,
-                      max_new_tokens: int = 32, batch_size: int = 8) -> dict[str, Any]:  # fmt: skip
+def build_eval_config(
+    store,
+    settings: Settings,
+    job_id: str,
+    dataset_version_id: str | None = None,
+    metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
+    prompts_file: str | Path | None = None,
+    max_examples: int = 200,
+    max_new_tokens: int = 32,
+    batch_size: int = 8,
+) -> dict[str, Any]:
     """The config for `runner.submit(app_id, model_id, "evaluate", config)` (an EvalRun's
     dict); ConfigError lists every problem with the metrics and limits."""
     problems = eval_settings_problems(metrics, max_examples, max_new_tokens)
     if problems:
         raise ConfigError(problems)
     job = trained_job(store, job_id)
-    run = EvalRun(adapter_dir=str(RunFolder(job["run_dir"]).adapter_dir),
-                  metrics=list(dict.fromkeys(metrics)), model_ref=f"job:{job_id}",
-                  train_job_id=job_id, train_run_dir=job["run_dir"], app_id=job["app_id"],
-                  model_id=job.get("model_id"), max_examples=int(max_examples),
-                  max_new_tokens=int(max_new_tokens), batch_size=int(batch_size),
-                  studio_home=str(settings.home), models_dir=str(settings.models_dir))  # fmt: skip
+    run = EvalRun(
+        adapter_dir=str(RunFolder(job["run_dir"]).adapter_dir),
+        metrics=list(dict.fromkeys(metrics)),
+        model_ref=f"job:{job_id}",
+        train_job_id=job_id,
+        train_run_dir=job["run_dir"],
+        app_id=job["app_id"],
+        model_id=job.get("model_id"),
+        max_examples=int(max_examples),
+        max_new_tokens=int(max_new_tokens),
+        batch_size=int(batch_size),
+        studio_home=str(settings.home),
+        models_dir=str(settings.models_dir),
+    )
     if prompts_file:
         run.prompts_file = _keep_upload(settings, job["app_id"], prompts_file)
         return run.to_dict()

@@ -18,9 +18,15 @@ def prompt_text(example: Example, tokenizer: Any, meta: dict[str, Any]) -> str:
     return prompt or example.input or example.text
 
 
-def greedy(model: Any, tokenizer: Any, prompt: str, max_new_tokens: int = 64,
-           model_type: str = "causal", max_length: int = 0,
-           add_special: bool = True) -> str:  # fmt: skip
+def greedy(
+    model: Any,
+    tokenizer: Any,
+    prompt: str,
+    max_new_tokens: int = 64,
+    model_type: str = "causal",
+    max_length: int = 0,
+    add_special: bool = True,
+) -> str:
     """The model's greedy continuation of `prompt` (prompt not included), stripped."""
     import torch
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.models.loading import load_model, load_trained
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,6 @@ class ModelPair:
 
 def load_pair(adapter_dir: str | Path, settings: Settings, with_base: bool = True) -> ModelPair:
     """Load a finished run's model (RUN_DIR/adapter) and, for full runs, its base."""
-    from studio.models.loading import load_model, load_trained
 
     model, tokenizer, meta = load_trained(adapter_dir, settings)
     pair = ModelPair(model, tokenizer, meta)
@@ -56,8 +56,9 @@ def load_pair(adapter_dir: str | Path, settings: Settings, with_base: bool = Tru
     if with_base and not pair.is_adapter and base_ref and not base_ref.startswith("scratch:"):
         try:
             device = next(model.parameters()).device
-            pair.separate_base = load_model(base_ref, settings, meta.get("model_type", "causal"),
-                                            device=str(device)).eval()  # fmt: skip
+            pair.separate_base = load_model(
+                base_ref, settings, meta.get("model_type", "causal"), device=str(device)
+            ).eval()
         except Exception as exc:  # the tuned numbers are still worth having
             log.warning("base model %s could not be loaded for comparison: %s", base_ref, exc)
     return pair

@@ -17,8 +17,9 @@ from studio.scoring.logprobs import target_logprobs
 from studio.vocab.examples import Example
 
 
-def encode_examples(examples: list[Example], tokenizer: Any, meta: dict[str, Any],
-                    response_only: bool = True) -> list[dict[str, list[int]]]:  # fmt: skip
+def encode_examples(
+    examples: list[Example], tokenizer: Any, meta: dict[str, Any], response_only: bool = True
+) -> list[dict[str, list[int]]]:
     """Token rows as training builds them (prompt + target + EOS, prompt labels ignored)."""
     tok_cfg = {
         "prompt_format": meta.get("prompt_format", "sections"),
@@ -34,23 +35,33 @@ def summarise(scores: list[tuple[float, int]]) -> dict[str, float | int]:
     """{"cross_entropy", "perplexity", "n_tokens", "n_examples"} from (sum log-prob, n) pairs."""
     n_tokens = sum(n for _, n in scores)
     if n_tokens == 0:
-        return {"cross_entropy": float("nan"), "perplexity": float("nan"), "n_tokens": 0,
-                "n_examples": len(scores)}  # fmt: skip
+        return {
+            "cross_entropy": float("nan"),
+            "perplexity": float("nan"),
+            "n_tokens": 0,
+            "n_examples": len(scores),
+        }
     ce = -sum(s for s, _ in scores) / n_tokens
     try:
         ppl = math.exp(ce)
     except OverflowError:
         ppl = float("inf")
-    return {"cross_entropy": ce, "perplexity": ppl, "n_tokens": n_tokens,
-            "n_examples": len(scores)}  # fmt: skip
+    return {"cross_entropy": ce, "perplexity": ppl, "n_tokens": n_tokens, "n_examples": len(scores)}
 
 
-def perplexity(model: Any, tokenizer: Any, examples: list[Example], meta: dict[str, Any],
-               batch_size: int = 8, on_batch: Callable[[int], None] | None = None,
-               response_only: bool = True) -> dict[str, float | int]:  # fmt: skip
+def perplexity(
+    model: Any,
+    tokenizer: Any,
+    examples: list[Example],
+    meta: dict[str, Any],
+    batch_size: int = 8,
+    on_batch: Callable[[int], None] | None = None,
+    response_only: bool = True,
+) -> dict[str, float | int]:
     """Mean token cross-entropy and perplexity of `model` on the examples' targets."""
     rows = encode_examples(examples, tokenizer, meta, response_only)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    scores = target_logprobs(model, rows, pad, meta.get("model_type", "causal"), batch_size,
-                             on_batch)  # fmt: skip
+    scores = target_logprobs(
+        model, rows, pad, meta.get("model_type", "causal"), batch_size, on_batch
+    )
     return summarise(scores)

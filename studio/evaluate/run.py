@@ -46,9 +46,16 @@ class Progress:
         if not force and now - self._last < 0.5:  # the page polls every second or so
             return
         self._last = now
-        self.run.append_metric({"type": "progress", "step": min(self.done, self.total),
-                                "total": self.total, "total_steps": self.total,
-                                "phase": self.phase, "time": time.time()})  # fmt: skip
+        self.run.append_metric(
+            {
+                "type": "progress",
+                "step": min(self.done, self.total),
+                "total": self.total,
+                "total_steps": self.total,
+                "phase": self.phase,
+                "time": time.time(),
+            }
+        )
 
     def start(self, phase: str) -> None:
         self.phase = phase
@@ -89,18 +96,21 @@ def _plan(cfg: EvalRun, examples: list[Example], labels: list[str], has_base: bo
     return {
         "perplexity": len(labelled) * passes if "perplexity" in metrics else 0,
         "classification": len(labelled) * len(labels) * passes
-        if "classification" in metrics and labels else 0,
+        if "classification" in metrics and labels
+        else 0,
         "generate": n if metrics & {"text", "batch"} else 0,
-    }  # fmt: skip
+    }
 
 
-def evaluate(run_dir: Path, cfg: EvalRun | dict[str, Any],
-             stop: StopRequest | None = None) -> dict[str, Any]:  # fmt: skip
+def evaluate(
+    run_dir: Path, cfg: EvalRun | dict[str, Any], stop: StopRequest | None = None
+) -> dict[str, Any]:
     """Compute every requested metric; returns the results dict (also written to disk)."""
     cfg = cfg if isinstance(cfg, EvalRun) else EvalRun.from_dict(cfg)
     run = RunFolder(run_dir)
-    settings = Settings.from_env(home=Path(cfg.studio_home),
-                                 models_root=Path(cfg.models_dir) if cfg.models_dir else None)  # fmt: skip
+    settings = Settings.from_env(
+        home=Path(cfg.studio_home), models_root=Path(cfg.models_dir) if cfg.models_dir else None
+    )
     examples = read_examples(cfg)
     labelled = [ex for ex in examples if ex.output.strip()]
     # The dataset stats list normalised labels ("neutral"), so answers are normalised alike.
@@ -117,10 +127,14 @@ def evaluate(run_dir: Path, cfg: EvalRun | dict[str, Any],
     plan = _plan(cfg, examples, labels, pair.has_base)
     progress.total = max(sum(plan.values()), 1)
     bs = cfg.batch_size
-    results: dict[str, Any] = {"model_ref": cfg.model_ref, "n_examples": len(examples),
-                               "split": cfg.split or "uploaded",
-                               "dataset_version_id": cfg.dataset_version_id,
-                               "has_base": pair.has_base, "metrics": cfg.metrics}  # fmt: skip
+    results: dict[str, Any] = {
+        "model_ref": cfg.model_ref,
+        "n_examples": len(examples),
+        "split": cfg.split or "uploaded",
+        "dataset_version_id": cfg.dataset_version_id,
+        "has_base": pair.has_base,
+        "metrics": cfg.metrics,
+    }
     variants = [("tuned", None)] + ([("base", pair.base)] if pair.has_base else [])
 
     def each(fn):
@@ -144,18 +158,28 @@ def evaluate(run_dir: Path, cfg: EvalRun | dict[str, Any],
 
     if plan["perplexity"]:
         progress.start("perplexity")
-        results["perplexity"] = each(lambda m, _: perplexity(
-            m, pair.tokenizer, labelled, pair.meta, bs, ticker()))  # fmt: skip
+        results["perplexity"] = each(
+            lambda m, _: perplexity(m, pair.tokenizer, labelled, pair.meta, bs, ticker())
+        )
     if plan["classification"]:
         progress.start("classification")
         y_true = [normalise_label(ex.output) for ex in labelled]
-        results["classification"] = each(lambda m, _: classification_metrics(
-            y_true, label_probabilities(m, pair.tokenizer, labelled, labels, pair.meta, bs,
-                                        ticker()), labels))  # fmt: skip
+        results["classification"] = each(
+            lambda m, _: classification_metrics(
+                y_true,
+                label_probabilities(m, pair.tokenizer, labelled, labels, pair.meta, bs, ticker()),
+                labels,
+            )
+        )
     if plan["generate"]:
         progress.start("generating")
-        rows = compare(pair, examples, cfg.max_new_tokens,
-                       use_exact_match=bool(labels), on_row=lambda n: progress.advance())  # fmt: skip
+        rows = compare(
+            pair,
+            examples,
+            cfg.max_new_tokens,
+            use_exact_match=bool(labels),
+            on_row=lambda n: progress.advance(),
+        )
         if "batch" in cfg.metrics:
             write_csv(rows, run.batch_csv)
             results["batch"] = {"rows": rows, "csv": run.batch_csv.name}

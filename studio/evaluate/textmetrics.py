@@ -33,8 +33,15 @@ def text_metrics(predictions: list[str], references: list[str]) -> dict[str, Any
     if len(predictions) != len(references):
         raise ValueError("predictions and references differ in length")
     if not predictions:
-        return {"n": 0, "rouge1": None, "rouge2": None, "rougeL": None, "bleu": None,
-                "exact_match": None, "per_row": []}  # fmt: skip
+        return {
+            "n": 0,
+            "rouge1": None,
+            "rouge2": None,
+            "rougeL": None,
+            "bleu": None,
+            "exact_match": None,
+            "per_row": [],
+        }
     scorer = _scorer()
     sums = dict.fromkeys(ROUGE_TYPES, 0.0)
     per_row = []
@@ -42,8 +49,9 @@ def text_metrics(predictions: list[str], references: list[str]) -> dict[str, Any
         scores = scorer.score(ref, pred)
         for key in ROUGE_TYPES:
             sums[key] += scores[key].fmeasure
-        per_row.append({"rougeL": float(scores["rougeL"].fmeasure),
-                        "exact_match": exact_match(pred, ref)})  # fmt: skip
+        per_row.append(
+            {"rougeL": float(scores["rougeL"].fmeasure), "exact_match": exact_match(pred, ref)}
+        )
     n = len(predictions)
     bleu = sacrebleu.corpus_bleu(predictions, [references])
     return {

@@ -92,11 +92,17 @@ def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
         # A full / scratch run already is a full model: copy it as it is.
         return stage_adapter(store, job, dest)
     meta = read_meta(adapter)
-    base_ref = meta.get("base_model") or json.loads(
-        (adapter / ADAPTER_FILES[0]).read_text()).get("base_model_name_or_path", "")  # fmt: skip
+    base_ref = meta.get("base_model") or json.loads((adapter / ADAPTER_FILES[0]).read_text()).get(
+        "base_model_name_or_path", ""
+    )
     # Full precision on the CPU: merging into 4-bit weights would round the adapter away.
-    base = load_model(base_ref, settings, meta.get("model_type", "causal"),
-                      model_cfg={"dtype": "float32"}, device="cpu")  # fmt: skip
+    base = load_model(
+        base_ref,
+        settings,
+        meta.get("model_type", "causal"),
+        model_cfg={"dtype": "float32"},
+        device="cpu",
+    )
     model = PeftModel.from_pretrained(base, adapter).merge_and_unload()
     model.eval()
     dest.mkdir(parents=True, exist_ok=True)

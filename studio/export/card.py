@@ -26,9 +26,17 @@ from studio.prompts.render import to_messages
 from studio.store.job_states import SUCCEEDED
 from studio.vocab.examples import Example
 
-HYPER_KEYS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size",
-              "gradient_accumulation_steps", "lr_scheduler_type", "warmup_steps",
-              "weight_decay", "seed")  # fmt: skip
+HYPER_KEYS = (
+    "learning_rate",
+    "num_train_epochs",
+    "max_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "weight_decay",
+    "seed",
+)
 PEFT_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules")
 
 
@@ -47,10 +55,14 @@ def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
     except StudioError:
         return f"version {vid} (deleted)", None
     stats = version.get("stats") or {}
-    name = next((d["name"] for d in store.list_datasets(job["app_id"])
-                 if d["id"] == version["dataset_id"]), "dataset")  # fmt: skip
-    text = (f"{name} v{version['version']}: {stats.get('n_train', '?')} training / "
-            f"{stats.get('n_valid', '?')} validation examples")  # fmt: skip
+    name = next(
+        (d["name"] for d in store.list_datasets(job["app_id"]) if d["id"] == version["dataset_id"]),
+        "dataset",
+    )
+    text = (
+        f"{name} v{version['version']}: {stats.get('n_train', '?')} training / "
+        f"{stats.get('n_valid', '?')} validation examples"
+    )
     sample = None
     for split in ("valid.jsonl", "train.jsonl"):
         path = version_folder(store, version) / split
@@ -97,69 +109,107 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def model_card(store, job: dict, title: str = "", merged: bool = False,
-               gguf_file: str = "") -> str:  # fmt: skip
+def model_card(store, job: dict, title: str = "", merged: bool = False, gguf_file: str = "") -> str:
     """README.md text for the trained model of `job` (a succeeded train / import job); with
     `gguf_file`, the card of a GGUF export of its merged model."""
     run = RunFolder(job["run_dir"])
     adapter, meta, cfg = run.adapter_dir, run.meta(), run.config()
-    base = public_base(str(meta.get("base_model") or run.adapter_config().get(
-        "base_model_name_or_path", "unknown")))  # fmt: skip
+    base = public_base(
+        str(
+            meta.get("base_model") or run.adapter_config().get("base_model_name_or_path", "unknown")
+        )
+    )
     fmt = meta.get("prompt_format", "sections")
     dataset, sample = _dataset(store, job, cfg)
-    sample = sample or Example(instruction="What is the sentiment of this news?",
-                               input="Shares jumped after strong results.")  # fmt: skip
-    question = Example(instruction=sample.instruction, input=sample.input,
-                       preamble=sample.preamble, style=sample.style)  # fmt: skip
+    sample = sample or Example(
+        instruction="What is the sentiment of this news?",
+        input="Shares jumped after strong results.",
+    )
+    question = Example(
+        instruction=sample.instruction,
+        input=sample.input,
+        preamble=sample.preamble,
+        style=sample.style,
+    )
     tokenizer = _tokenizer(adapter) if fmt == "chat" else None
     try:
         prompt = render_prompt(question, fmt, tokenizer)
     except ValueError:  # no chat template saved with the adapter: the sections layout
         fmt, prompt = "sections", render_prompt(question, "sections")
-    hyper = {**{k: v for k, v in (cfg.get("peft") or {}).items() if k in PEFT_KEYS},
-             **{k: v for k, v in (cfg.get("trainer") or {}).items() if k in HYPER_KEYS}}  # fmt: skip
+    hyper = {
+        **{k: v for k, v in (cfg.get("peft") or {}).items() if k in PEFT_KEYS},
+        **{k: v for k, v in (cfg.get("trainer") or {}).items() if k in HYPER_KEYS},
+    }
     summary = job.get("summary") or {}
     metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
     metrics.update({f"evaluation {k}": v for k, v in _evaluation(store, job).items()})
     lines = [
-        "---", "library_name: " + ("transformers" if merged else "peft"),
+        "---",
+        "library_name: " + ("transformers" if merged else "peft"),
         f"base_model: {base}" if _is_hub_id(base) else None,
-        "tags: [textgen-studio, " + ("merged" if merged else "lora") + "]", "---", "",
-        f"# {title or meta.get('template') or 'Fine-tuned model'}", "",
+        "tags: [textgen-studio, " + ("merged" if merged else "lora") + "]",
+        "---",
+        "",
+        f"# {title or meta.get('template') or 'Fine-tuned model'}",
+        "",
         "Fine-tuned with TextGen Studio"
         + (" (LoRA adapter merged into the base weights)." if merged else " (LoRA adapter)."),
-        "", f"- **Base model:** `{base}`", f"- **Model type:** {meta.get('model_type', 'causal')}",
+        "",
+        f"- **Base model:** `{base}`",
+        f"- **Model type:** {meta.get('model_type', 'causal')}",
         f"- **Method:** {meta.get('method', cfg.get('method', 'lora'))}",
         f"- **Dataset version:** {dataset or 'not recorded'}",
         f"- **Max length:** {meta.get('max_length', '?')} tokens",
-        f"- **Training job:** {job['id']}", "", "## Hyperparameters", "",
-    ]  # fmt: skip
+        f"- **Training job:** {job['id']}",
+        "",
+        "## Hyperparameters",
+        "",
+    ]
     lines += [f"- {k}: {_fmt(v)}" for k, v in hyper.items()] or ["- not recorded"]
     lines += ["", "## Final metrics", ""]
     lines += [f"- {k}: {_fmt(v)}" for k, v in metrics.items()] or ["- not recorded"]
-    lines += ["", "## Prompt format", "",
-              f"Format `{fmt}`. Give the model exactly this layout and let it continue; "
-              + ("it is the tokenizer's chat template (system = instruction, user = input), "
-                 "with the assistant turn opened." if fmt == "chat" else
-                 "it answers after the last marker and ends with the end-of-sequence token."),
-              "",
-              "```text", prompt, "```", "", "## How to load", "", "```python"]  # fmt: skip
+    lines += [
+        "",
+        "## Prompt format",
+        "",
+        f"Format `{fmt}`. Give the model exactly this layout and let it continue; "
+        + (
+            "it is the tokenizer's chat template (system = instruction, user = input), "
+            "with the assistant turn opened."
+            if fmt == "chat"
+            else "it answers after the last marker and ends with the end-of-sequence token."
+        ),
+        "",
+        "```text",
+        prompt,
+        "```",
+        "",
+        "## How to load",
+        "",
+        "```python",
+    ]
     seq2seq = meta.get("model_type") == "seq2seq"
     auto = "AutoModelForSeq2SeqLM" if seq2seq else "AutoModelForCausalLM"
     if merged:
-        lines += [f"from transformers import {auto}, AutoTokenizer",
-                  f'model = {auto}.from_pretrained("path/to/this/folder")',
-                  'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']  # fmt: skip
+        lines += [
+            f"from transformers import {auto}, AutoTokenizer",
+            f'model = {auto}.from_pretrained("path/to/this/folder")',
+            'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")',
+        ]
     else:
-        lines += ["from peft import PeftModel",
-                  f"from transformers import {auto}, AutoTokenizer",
-                  f'base = {auto}.from_pretrained("{base}")',
-                  'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
-                  'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']  # fmt: skip
+        lines += [
+            "from peft import PeftModel",
+            f"from transformers import {auto}, AutoTokenizer",
+            f'base = {auto}.from_pretrained("{base}")',
+            'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
+            'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")',
+        ]
     if fmt == "chat":  # the template adds its own special tokens
-        lines += [f"messages = {to_messages(question, with_answer=False)!r}",
-                  "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, "
-                  "return_tensors='pt', return_dict=True)"]  # fmt: skip
+        lines += [
+            f"messages = {to_messages(question, with_answer=False)!r}",
+            "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, "
+            "return_tensors='pt', return_dict=True)",
+        ]
     else:
         lines += [f"inputs = tokenizer({prompt!r}, return_tensors='pt')"]
     # A causal model's output starts with the prompt; a seq2seq model's does not.

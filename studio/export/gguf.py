@@ -21,8 +21,9 @@ __all__ = ["GGUF_TYPES", "GGUFRefused", "export_gguf_zip"]
 def export_gguf_zip(store, settings: Settings, job_id: str, qtype: str = "Q8_0") -> Path:
     """model-<type>.gguf + Modelfile + README.md of the merged model, zipped."""
     if qtype not in GGUF_TYPES:
-        raise GGUFRefused(f"GGUF type {qtype!r} is not offered; choose one of "
-                          f"{', '.join(GGUF_TYPES)}.")  # fmt: skip
+        raise GGUFRefused(
+            f"GGUF type {qtype!r} is not offered; choose one of {', '.join(GGUF_TYPES)}."
+        )
     job = trained_job(store, job_id)
     out = exports_dir(settings, job["app_id"]) / export_name(job_id, f"gguf-{qtype}")
     tmp_root = settings.tmp_dir if settings.tmp_dir.is_dir() else None

@@ -50,17 +50,28 @@ def check_gguf_support(model_dir: Path) -> dict:
 
 def _permute(w: np.ndarray, heads: int) -> np.ndarray:
     # llama.cpp's rotary layout interleaves the two halves of each head (as its converter).
-    return w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(
-        w.shape)  # fmt: skip
+    return (
+        w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+    )
 
 
 def _gguf_name(name: str) -> str | None:
-    parts = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
-             "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
-             "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
-             "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}  # fmt: skip
-    top = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight":
-           "output_norm.weight", "lm_head.weight": "output.weight"}  # fmt: skip
+    parts = {
+        "self_attn.q_proj": "attn_q",
+        "self_attn.k_proj": "attn_k",
+        "self_attn.v_proj": "attn_v",
+        "self_attn.o_proj": "attn_output",
+        "mlp.gate_proj": "ffn_gate",
+        "mlp.up_proj": "ffn_up",
+        "mlp.down_proj": "ffn_down",
+        "input_layernorm": "attn_norm",
+        "post_attention_layernorm": "ffn_norm",
+    }
+    top = {
+        "model.embed_tokens.weight": "token_embd.weight",
+        "model.norm.weight": "output_norm.weight",
+        "lm_head.weight": "output.weight",
+    }
     if name in top:
         return top[name]
     if name.startswith("model.layers.") and name.endswith(".weight"):
@@ -103,10 +114,12 @@ def _add_tokenizer(writer, model_dir: Path) -> None:
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(merges)
-    for setter, value in ((writer.add_bos_token_id, tok.bos_token_id),
-                          (writer.add_eos_token_id, tok.eos_token_id),
-                          (writer.add_unk_token_id, tok.unk_token_id),
-                          (writer.add_pad_token_id, tok.pad_token_id)):  # fmt: skip
+    for setter, value in (
+        (writer.add_bos_token_id, tok.bos_token_id),
+        (writer.add_eos_token_id, tok.eos_token_id),
+        (writer.add_unk_token_id, tok.unk_token_id),
+        (writer.add_pad_token_id, tok.pad_token_id),
+    ):
         if value is not None:
             setter(int(value))
     ids = tok("a")["input_ids"]
@@ -122,12 +135,15 @@ def write_gguf(model_dir: Path, out_path: Path, qtype: str, name: str = "") -> P
     from safetensors import safe_open
 
     if qtype not in GGUF_TYPES:
-        raise GGUFRefused(f"GGUF type {qtype!r} is not offered; choose one of "
-                          f"{', '.join(GGUF_TYPES)}.")  # fmt: skip
+        raise GGUFRefused(
+            f"GGUF type {qtype!r} is not offered; choose one of {', '.join(GGUF_TYPES)}."
+        )
     model_dir = Path(model_dir)
     config = check_gguf_support(model_dir)
-    heads, kv_heads = config["num_attention_heads"], config.get("num_key_value_heads") or config[
-        "num_attention_heads"]  # fmt: skip
+    heads, kv_heads = (
+        config["num_attention_heads"],
+        config.get("num_key_value_heads") or config["num_attention_heads"],
+    )
     hidden = config["hidden_size"]
     head_dim = config.get("head_dim") or hidden // heads
     writer = gguf.GGUFWriter(str(out_path), "llama")
@@ -145,8 +161,11 @@ def write_gguf(model_dir: Path, out_path: Path, qtype: str, name: str = "") -> P
     writer.add_rope_freq_base(float(rope or 10000.0))
     writer.add_layer_norm_rms_eps(float(config.get("rms_norm_eps", 1e-5)))
     writer.add_vocab_size(config["vocab_size"])
-    file_type = {"F16": gguf.LlamaFileType.MOSTLY_F16, "Q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
-                 "Q4_1": gguf.LlamaFileType.MOSTLY_Q4_1}[qtype]  # fmt: skip
+    file_type = {
+        "F16": gguf.LlamaFileType.MOSTLY_F16,
+        "Q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+        "Q4_1": gguf.LlamaFileType.MOSTLY_Q4_1,
+    }[qtype]
     writer.add_file_type(file_type)
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
     _add_tokenizer(writer, model_dir)

@@ -23,8 +23,15 @@ def _scrub(text: str, token: str) -> str:
     return text.replace(token, "***") if token else text
 
 
-def push_to_hub(store, settings: Settings, job_id: str, repo_id: str, token: str,
-                merged: bool = False, private: bool = True) -> str:  # fmt: skip
+def push_to_hub(
+    store,
+    settings: Settings,
+    job_id: str,
+    repo_id: str,
+    token: str,
+    merged: bool = False,
+    private: bool = True,
+) -> str:
     """Upload the adapter (or merged model) folder to `repo_id`; returns the repo URL."""
     repo_id, token = (repo_id or "").strip(), (token or "").strip()
     if not REPO_ID.match(repo_id):
@@ -50,8 +57,11 @@ def push_to_hub(store, settings: Settings, job_id: str, repo_id: str, token: str
         api = HfApi(token=token)
         try:
             api.create_repo(repo_id, private=private, exist_ok=True)
-            info = api.upload_folder(folder_path=str(folder), repo_id=repo_id,
-                                     commit_message=f"TextGen Studio export of job {job_id}")  # fmt: skip
+            info = api.upload_folder(
+                folder_path=str(folder),
+                repo_id=repo_id,
+                commit_message=f"TextGen Studio export of job {job_id}",
+            )
         except HfHubHTTPError as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)
             if status in (401, 403):

@@ -78,8 +78,11 @@ def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
 def _check_declared_sizes(infos: list[zipfile.ZipInfo], archive_size: int) -> None:
     """Refuse, before extracting, a zip whose headers claim what its bytes cannot hold."""
     for info in infos:
-        if info.compress_size < 0 or info.file_size < 0 or (
-            info.header_offset + info.compress_size > archive_size):  # fmt: skip
+        if (
+            info.compress_size < 0
+            or info.file_size < 0
+            or (info.header_offset + info.compress_size > archive_size)
+        ):
             raise ImportRefused(
                 f"The zip's entry {info.filename[:100]} declares {info.compress_size} bytes "
                 f"that the {archive_size}-byte archive cannot hold: its declared sizes are "
@@ -104,8 +107,9 @@ def check_zip(
         with zipfile.ZipFile(zip_path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise ImportRefused("The zip archive is damaged and cannot be read; zip the adapter "
-                            "folder again.") from None  # fmt: skip
+        raise ImportRefused(
+            "The zip archive is damaged and cannot be read; zip the adapter folder again."
+        ) from None
     _check_declared_sizes(infos, Path(zip_path).stat().st_size)
     if len(infos) > MAX_MEMBERS:
         raise ImportRefused(f"The zip holds {len(infos)} entries; an adapter has a handful.")
@@ -138,8 +142,10 @@ def check_zip(
             f"The zip expands to {total / 2**20:.0f} MB, over the {limit // 2**20} MB limit "
             f"({SIZE_FACTOR}x the {settings.max_upload_mb} MB upload limit)."
         )
-    configs = sorted((_member_path(i) for i in files if i.filename.endswith("adapter_config.json")),
-                     key=lambda p: len(p.parts))  # fmt: skip
+    configs = sorted(
+        (_member_path(i) for i in files if i.filename.endswith("adapter_config.json")),
+        key=lambda p: len(p.parts),
+    )
     if not configs:
         raise ImportRefused(
             "The zip has no adapter_config.json: export the LoRA adapter folder "
@@ -152,8 +158,9 @@ def check_zip(
     return [i for i in files if _member_path(i).is_relative_to(root)], root
 
 
-def _extract(zip_path: Path, infos: list[zipfile.ZipInfo], root: PurePosixPath, dest: Path,
-             limit: int) -> None:  # fmt: skip
+def _extract(
+    zip_path: Path, infos: list[zipfile.ZipInfo], root: PurePosixPath, dest: Path, limit: int
+) -> None:
     dest.mkdir(parents=True)
     written = 0
     with zipfile.ZipFile(zip_path) as zf:
@@ -172,8 +179,14 @@ def _extract(zip_path: Path, infos: list[zipfile.ZipInfo], root: PurePosixPath, 
                         if written > limit:  # headers can lie about sizes
                             raise ImportRefused("The zip expands beyond the size limit; refused.")
                         out.write(chunk)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
-                    NotImplementedError) as exc:  # fmt: skip
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                EOFError,
+                OSError,
+                RuntimeError,
+                NotImplementedError,
+            ) as exc:
                 raise ImportRefused(
                     f"The zip's entry {info.filename[:100]} does not hold what its header "
                     f"declares ({_reason(exc)}): a damaged or crafted zip. Zip the adapter "
@@ -213,8 +226,9 @@ def _known_ref(ref: str, settings: Settings) -> str | None:
     return None
 
 
-def _base_ref(adapter_base: str, confirmed: str | None, settings: Settings,
-              studio_base: str = "") -> str:  # fmt: skip
+def _base_ref(
+    adapter_base: str, confirmed: str | None, settings: Settings, studio_base: str = ""
+) -> str:
     known = _known_ref(adapter_base, settings) or _known_ref(studio_base, settings)
     ref = (confirmed or "").strip() or known or adapter_base
     if not confirmed and not known:
@@ -230,8 +244,14 @@ def _base_ref(adapter_base: str, confirmed: str | None, settings: Settings,
     return ref
 
 
-def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | Path,
-                       confirmed_base: str | None = None, name: str = "") -> dict:  # fmt: skip
+def import_adapter_zip(
+    store,
+    settings: Settings,
+    app_id: str,
+    zip_path: str | Path,
+    confirmed_base: str | None = None,
+    name: str = "",
+) -> dict:
     """Validate, extract and register an adapter zip; returns the succeeded "import" job row."""
     store.get_app(app_id)
     zip_path = Path(zip_path)
@@ -242,21 +262,38 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
         staged = Path(tmp) / "adapter"
         _extract(zip_path, infos, root, staged, limit)
         adapter_cfg = _read_json(staged / "adapter_config.json", "adapter_config.json")
-        theirs = _read_json(staged / "studio.json", "studio.json") if (
-            staged / "studio.json").is_file() else {}  # fmt: skip
-        base = _base_ref(str(adapter_cfg.get("base_model_name_or_path") or ""), confirmed_base,
-                         settings, str(theirs.get("base_model") or ""))  # fmt: skip
+        theirs = (
+            _read_json(staged / "studio.json", "studio.json")
+            if (staged / "studio.json").is_file()
+            else {}
+        )
+        base = _base_ref(
+            str(adapter_cfg.get("base_model_name_or_path") or ""),
+            confirmed_base,
+            settings,
+            str(theirs.get("base_model") or ""),
+        )
         seq2seq = str(adapter_cfg.get("task_type", "")).upper() == TASK_TYPES["seq2seq"]
-        check_adapter_weights(staged / "adapter_model.safetensors", base, settings, adapter_cfg,
-                              "seq2seq" if seq2seq else "causal")  # fmt: skip
+        check_adapter_weights(
+            staged / "adapter_model.safetensors",
+            base,
+            settings,
+            adapter_cfg,
+            "seq2seq" if seq2seq else "causal",
+        )
         fmt = theirs.get("prompt_format") if theirs.get("prompt_format") in PROMPT_FORMATS else None
         job_id = new_id()
-        meta = {"base_model": base, "model_type": "seq2seq" if seq2seq else "causal",
-                "method": "lora", "prompt_format": fmt or TOKENIZER_DEFAULTS["prompt_format"],
-                "max_length": int(theirs.get("max_length") or TOKENIZER_DEFAULTS["max_length"])
-                if str(theirs.get("max_length", "")).isdigit()
-                else TOKENIZER_DEFAULTS["max_length"],
-                "template": "imported", "job_id": job_id}  # fmt: skip
+        meta = {
+            "base_model": base,
+            "model_type": "seq2seq" if seq2seq else "causal",
+            "method": "lora",
+            "prompt_format": fmt or TOKENIZER_DEFAULTS["prompt_format"],
+            "max_length": int(theirs.get("max_length") or TOKENIZER_DEFAULTS["max_length"])
+            if str(theirs.get("max_length", "")).isdigit()
+            else TOKENIZER_DEFAULTS["max_length"],
+            "template": "imported",
+            "job_id": job_id,
+        }
         layout = PromptLayout.from_meta(theirs)  # prompts laid out as the model was trained
         if layout is not None:
             meta.update(layout.to_meta())
@@ -268,6 +305,16 @@ def import_adapter_zip(store, settings: Settings, app_id: str, zip_path: str | P
         shutil.move(str(staged), RunFolder(run_dir).adapter_dir)
     params = {"source": zip_path.name[:200], "base_model": base, "name": name[:100]}
     now = time.time()
-    return store.create_job(app_id, None, IMPORT, params, str(run_dir), job_id,
-                            status=SUCCEEDED, reason="Imported adapter zip.", started_at=now,
-                            finished_at=now, summary={"imported": True})  # fmt: skip
+    return store.create_job(
+        app_id,
+        None,
+        IMPORT,
+        params,
+        str(run_dir),
+        job_id,
+        status=SUCCEEDED,
+        reason="Imported adapter zip.",
+        started_at=now,
+        finished_at=now,
+        summary={"imported": True},
+    )

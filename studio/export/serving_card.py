@@ -21,16 +21,32 @@ def serving_section(kind: str, base: str, chat: bool, gguf_file: str = "") -> li
     lines = ["", "## Serve it", ""]
     if kind == "gguf":
         lines += [
-            "**Ollama** (the Modelfile is in this download):", "", "```bash",
-            "ollama create my-model -f Modelfile", 'ollama run my-model "your prompt"', "```",
-            "", "```text", modelfile(gguf_file, chat).rstrip(), "```", "",
-            "**llama.cpp**:", "", "```bash",
-            f"llama-server -m {gguf_file} --port 8080  # OpenAI-compatible at /v1", "```", "",
+            "**Ollama** (the Modelfile is in this download):",
+            "",
+            "```bash",
+            "ollama create my-model -f Modelfile",
+            'ollama run my-model "your prompt"',
+            "```",
+            "",
+            "```text",
+            modelfile(gguf_file, chat).rstrip(),
+            "```",
+            "",
+            "**llama.cpp**:",
+            "",
+            "```bash",
+            f"llama-server -m {gguf_file} --port 8080  # OpenAI-compatible at /v1",
+            "```",
+            "",
             "**vLLM** (GGUF support is experimental; the tokenizer comes from the base model):",
-            "", "```bash", f"vllm serve ./{gguf_file} --tokenizer {base}", "```", "",
+            "",
+            "```bash",
+            f"vllm serve ./{gguf_file} --tokenizer {base}",
+            "```",
+            "",
             "**text-generation-inference** serves safetensors: use the merged-model download",
             "(`--model-id /data/merged`).",
-        ]  # fmt: skip
+        ]
         return lines
     if kind == "merged":
         tgi = f"--model-id /data/{folder.rsplit('/', 1)[-1]}"
@@ -43,12 +59,24 @@ def serving_section(kind: str, base: str, chat: bool, gguf_file: str = "") -> li
     if not chat:
         ollama += ['TEMPLATE """{{ .Prompt }}"""']
     lines += [
-        "**text-generation-inference** (Docker):", "", "```bash",
+        "**text-generation-inference** (Docker):",
+        "",
+        "```bash",
         f"docker run -p 8080:80 -v {folder.rsplit('/', 1)[0]}:/data "
-        f"ghcr.io/huggingface/text-generation-inference:latest {tgi}", "```", "",
-        "**vLLM** (OpenAI-compatible server on port 8000):", "", "```bash", vllm, "```", "",
+        f"ghcr.io/huggingface/text-generation-inference:latest {tgi}",
+        "```",
+        "",
+        "**vLLM** (OpenAI-compatible server on port 8000):",
+        "",
+        "```bash",
+        vllm,
+        "```",
+        "",
         "**Ollama** (`ollama create my-model -f Modelfile` with this Modelfile; Llama and "
-        "Mistral architectures import directly, or use the studio's GGUF export):", "",
-        "```text", *ollama, "```",
-    ]  # fmt: skip
+        "Mistral architectures import directly, or use the studio's GGUF export):",
+        "",
+        "```text",
+        *ollama,
+        "```",
+    ]
     return lines

@@ -84,8 +84,10 @@ def lora_pairs(shapes: dict[str, list[int]]) -> dict[str, dict[str, list[int]]]:
 
 def _rank(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RANK:
-        raise ImportRefused(f"adapter_config.json: {what} must be a whole number from 1 to "
-                            f"{MAX_RANK} (got {str(value)[:40]}).")  # fmt: skip
+        raise ImportRefused(
+            f"adapter_config.json: {what} must be a whole number from 1 to "
+            f"{MAX_RANK} (got {str(value)[:40]})."
+        )
     return value
 
 
@@ -99,11 +101,15 @@ def check_ranks(shapes: dict[str, list[int]], adapter_cfg: dict[str, Any]) -> No
     for module, pair in lora_pairs(shapes).items():
         a, b = pair.get("A"), pair.get("B")
         if a is None or b is None:
-            raise ImportRefused(f"The adapter's {module} has lora_{'A' if a else 'B'} but no "
-                                f"lora_{'B' if a else 'A'}; export the adapter again.")  # fmt: skip
+            raise ImportRefused(
+                f"The adapter's {module} has lora_{'A' if a else 'B'} but no "
+                f"lora_{'B' if a else 'A'}; export the adapter again."
+            )
         if a[0] != b[1]:
-            raise ImportRefused(f"The adapter's {module} has lora_A of rank {a[0]} but lora_B "
-                                f"of rank {b[1]}: the weights are damaged.")  # fmt: skip
+            raise ImportRefused(
+                f"The adapter's {module} has lora_A of rank {a[0]} but lora_B "
+                f"of rank {b[1]}: the weights are damaged."
+            )
         if a[0] not in allowed:
             declared = f"r={r}" if not pattern else f"r={r} or a rank_pattern rank"
             raise ImportRefused(
@@ -125,9 +131,11 @@ def check_modules(
         name = module.removeprefix("base_model.model.")
         found = modules.get(name)
         if found is None:
-            raise ImportRefused(f"The adapter adapts {name}, which the base model {base!r} "
-                                "does not have: it was trained on another model. Type that "
-                                "model's folder or Hub id in 'Base model' and import again.")  # fmt: skip
+            raise ImportRefused(
+                f"The adapter adapts {name}, which the base model {base!r} "
+                "does not have: it was trained on another model. Type that "
+                "model's folder or Hub id in 'Base model' and import again."
+            )
         want_in = getattr(found, "in_features", getattr(found, "num_embeddings", None))
         want_out = getattr(found, "out_features", getattr(found, "embedding_dim", None))
         a, b = pair["A"], pair["B"]
@@ -139,9 +147,13 @@ def check_modules(
             )
 
 
-def check_adapter_weights(path: Path, base: str, settings: Settings,
-                          adapter_cfg: dict[str, Any] | None = None,
-                          model_type: str = "causal") -> None:  # fmt: skip
+def check_adapter_weights(
+    path: Path,
+    base: str,
+    settings: Settings,
+    adapter_cfg: dict[str, Any] | None = None,
+    model_type: str = "causal",
+) -> None:
     """The file is safetensors, holds LoRA tensors, their ranks are the declared ones, and
     their shapes fit the base model."""
     shapes = read_shapes(path)

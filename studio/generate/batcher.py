@@ -79,8 +79,12 @@ class BatchScheduler:
     keeps how many rows each decode step ran (the most recent 1000), for tests and stats.
     """
 
-    def __init__(self, model: Any, context: Callable[[], AbstractContextManager] | None = None,
-                 max_batch: int = 16):  # fmt: skip
+    def __init__(
+        self,
+        model: Any,
+        context: Callable[[], AbstractContextManager] | None = None,
+        max_batch: int = 16,
+    ):
         self.model = model
         self.context = context or nullcontext
         self.max_batch = max_batch
@@ -93,16 +97,23 @@ class BatchScheduler:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def submit(self, prompt: list[int], max_new_tokens: int, eos_ids=(),
-               processors: list[Callable] | None = None) -> Request:  # fmt: skip
+    def submit(
+        self,
+        prompt: list[int],
+        max_new_tokens: int,
+        eos_ids=(),
+        processors: list[Callable] | None = None,
+    ) -> Request:
         """Queue a generation; it joins the running batch before the next decode step."""
-        request = Request(list(prompt), int(max_new_tokens), frozenset(eos_ids),
-                          list(processors or []))  # fmt: skip
+        request = Request(
+            list(prompt), int(max_new_tokens), frozenset(eos_ids), list(processors or [])
+        )
         with self._cond:
             self._waiting.append(request)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, daemon=True,
-                                                name="batch-scheduler")  # fmt: skip
+                self._thread = threading.Thread(
+                    target=self._loop, daemon=True, name="batch-scheduler"
+                )
                 self._thread.start()
             self._cond.notify()
         return request
@@ -184,8 +195,9 @@ class BatchScheduler:
         positions = self._mask.sum(dim=1, keepdim=True)  # each row's own next position
         mask = torch.cat([self._mask, torch.ones(batch, 1, dtype=torch.long, device=device)], 1)
         cache = DynamicCache(ddp_cache_data=list(zip(self._keys, self._values, strict=True)))
-        out = self._forward(input_ids=last, attention_mask=mask, position_ids=positions,
-                            cache=cache)  # fmt: skip
+        out = self._forward(
+            input_ids=last, attention_mask=mask, position_ids=positions, cache=cache
+        )
         self._keys = [layer.keys for layer in out.cache.layers]
         self._values = [layer.values for layer in out.cache.layers]
         self._mask = mask

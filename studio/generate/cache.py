@@ -224,8 +224,12 @@ class ModelCache:
                 return
             if entry._users[old] > 0:
                 continue  # a generation is running with it: it goes on a later load
-            log.info("unloading adapter %s from %s (at most %d per model)", old, entry.key,
-                     self.max_adapters)  # fmt: skip
+            log.info(
+                "unloading adapter %s from %s (at most %d per model)",
+                old,
+                entry.key,
+                self.max_adapters,
+            )
             entry.unload_adapter(old)
 
     def _evict(self) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from studio.errors import StudioError
 from studio.generate import serving
 from studio.generate.cache import LoadedModel, ModelCache
+from studio.generate.contrastive import contrastive_search
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput, Rendered, render_for
 from studio.generate.refs import ModelSpec, resolve_spec
@@ -34,6 +35,8 @@ from studio.generate.stream import (
     trim_at_stop,
 )
 from studio.generate.tokens import TokenizerCache, context_length, count_tokens
+from studio.models.hf import hf_ready
+from studio.models.loading import load_model, load_tokenizer
 from studio.settings import Settings
 
 
@@ -78,7 +81,6 @@ class Engine:
 
     def load(self, spec: ModelSpec) -> tuple[LoadedModel, str | None]:
         """The cached model for `spec` and the adapter name to activate (None = base)."""
-        from studio.models.loading import load_model
 
         source = spec.full_dir or spec.base_ref
 
@@ -99,10 +101,7 @@ class Engine:
 
         def load():
             if not folder:
-                from studio.models.loading import load_tokenizer
-
                 return load_tokenizer(spec.base_ref, self.settings)
-            from studio.models.hf import hf_ready
 
             hf_ready()
             from transformers import AutoTokenizer
@@ -123,8 +122,13 @@ class Engine:
         return render_for(prompt, self.tokenizer(spec), spec.prompt_format, spec.layout)
 
     # -- preparation --------------------------------------------------------------------
-    def prepare(self, spec: ModelSpec, prompt: PromptInput, options: GenerationOptions,
-                rendered: Rendered | None = None) -> Prepared:  # fmt: skip
+    def prepare(
+        self,
+        spec: ModelSpec,
+        prompt: PromptInput,
+        options: GenerationOptions,
+        rendered: Rendered | None = None,
+    ) -> Prepared:
         """Load the model and tokenize the prompt (`rendered`: text already rendered, e.g. the
         tuned model's prompt sent unchanged to its base in Compare)."""
         options.validate()
@@ -142,9 +146,16 @@ class Engine:
                 f"The prompt is {n} tokens but {spec.label} reads at most {ctx}; shorten it."
             )
         if spec.model_type != "seq2seq" and n + options.max_new_tokens > ctx:
-            raise OptionsError([("max_new_tokens", f"{options.max_new_tokens} new tokens after "
-                                 f"a {n}-token prompt exceed the context of {ctx} tokens; "
-                                 f"ask for at most {ctx - n}")])  # fmt: skip
+            raise OptionsError(
+                [
+                    (
+                        "max_new_tokens",
+                        f"{options.max_new_tokens} new tokens after "
+                        f"a {n}-token prompt exceed the context of {ctx} tokens; "
+                        f"ask for at most {ctx - n}",
+                    )
+                ]
+            )
         options.validate(context_length=ctx)
         return Prepared(spec, entry, adapter, tok, text, ids.to(entry.model.device), ctx)
 
@@ -158,22 +169,39 @@ class Engine:
         if options.strategy == "sample":
             # Greedy over scores that a seeded sampler already decided (sampling.py).
             params = {k: kw.pop(k) for k in SAMPLING_KEYS if k in kw}
-            kw.update(do_sample=False, num_return_sequences=1, temperature=None, top_p=None,
-                      top_k=None)  # fmt: skip
+            kw.update(
+                do_sample=False, num_return_sequences=1, temperature=None, top_p=None, top_k=None
+            )
             kw["logits_processor"] = [seeded_sampler(params, options.seed, ids.device)]
             ids = ids.repeat(options.num_return_sequences, 1)
         if options.strategy == "contrastive":
             if p.spec.model_type == "seq2seq":
-                raise OptionsError([("strategy", "contrastive search here supports text "
-                                     "generators (causal models) only; pick another strategy")])  # fmt: skip
-            from studio.generate.contrastive import contrastive_search
+                raise OptionsError(
+                    [
+                        (
+                            "strategy",
+                            "contrastive search here supports text "
+                            "generators (causal models) only; pick another strategy",
+                        )
+                    ]
+                )
 
-            kw.update(custom_generate=contrastive_search, contrastive_alpha=options.penalty_alpha,
-                      contrastive_top_k=options.contrastive_top_k)  # fmt: skip
+            kw.update(
+                custom_generate=contrastive_search,
+                contrastive_alpha=options.penalty_alpha,
+                contrastive_top_k=options.contrastive_top_k,
+            )
         if options.strategy == "assisted" and options.assistant == "base":
             if not p.spec.is_tuned:
-                raise OptionsError([("assistant", "the base model can only assist a trained "
-                                     "model; use prompt_lookup for a base model")])  # fmt: skip
+                raise OptionsError(
+                    [
+                        (
+                            "assistant",
+                            "the base model can only assist a trained "
+                            "model; use prompt_lookup for a base model",
+                        )
+                    ]
+                )
             kw["assistant_model"] = self._draft(p)
         if options.stop:
             kw["tokenizer"] = p.tokenizer  # generate() needs it to match stop strings
@@ -186,7 +214,6 @@ class Engine:
         """A separate plain copy of the base as the draft model (the shared entry cannot
         run with and without its adapter inside one generate call). It is kept on the entry
         it assists, so loading it never evicts that entry from the cache."""
-        from studio.models.loading import load_model
 
         base_ref = p.spec.base_ref
         return self.cache.draft(p.entry, lambda: load_model(base_ref, self.settings).eval())
@@ -201,13 +228,23 @@ class Engine:
         served = serving.scheduler_for(self, p, options)
         if served is None:
             return None
-        state = StreamUpdate(status="generating", model=p.spec.label, prompt=p.text,
-                             prompt_tokens=int(p.input_ids.shape[1]), engine=served[1])  # fmt: skip
+        state = StreamUpdate(
+            status="generating",
+            model=p.spec.label,
+            prompt=p.text,
+            prompt_tokens=int(p.input_ids.shape[1]),
+            engine=served[1],
+        )
         return serving.stream_batched(served[0], p, options, state)
 
     # -- generation ---------------------------------------------------------------------
-    def generate(self, ref: str, prompt: PromptInput, options: GenerationOptions,
-                 rendered: Rendered | None = None) -> StreamUpdate:  # fmt: skip
+    def generate(
+        self,
+        ref: str,
+        prompt: PromptInput,
+        options: GenerationOptions,
+        rendered: Rendered | None = None,
+    ) -> StreamUpdate:
         """Every returned sequence at once (non-streaming)."""
         spec = self.spec(ref)
         p = self.prepare(spec, prompt, options, rendered)
@@ -223,23 +260,36 @@ class Engine:
         for row in self._new_ids(p, out):
             n, hit_eos = count_tokens(row, p.tokenizer)
             count += n
-            text, stopped = trim_at_stop(p.tokenizer.decode(row, skip_special_tokens=True),
-                                         options.stop)  # fmt: skip
+            text, stopped = trim_at_stop(
+                p.tokenizer.decode(row, skip_special_tokens=True), options.stop
+            )
             texts.append(text)
             reasons.append("stop" if stopped or hit_eos else "length")
-        return StreamUpdate(status="done", text=texts[0], texts=texts, model=spec.label,
-                            prompt=p.text, prompt_tokens=int(p.input_ids.shape[1]),
-                            new_tokens=count, seconds=seconds, finish_reason=reasons[0],
-                            finish_reasons=reasons, engine=serving.EXACT_LABEL)  # fmt: skip
+        return StreamUpdate(
+            status="done",
+            text=texts[0],
+            texts=texts,
+            model=spec.label,
+            prompt=p.text,
+            prompt_tokens=int(p.input_ids.shape[1]),
+            new_tokens=count,
+            seconds=seconds,
+            finish_reason=reasons[0],
+            finish_reasons=reasons,
+            engine=serving.EXACT_LABEL,
+        )
 
     def _using(self, p: Prepared):
         """Run forward passes with p's adapter (reloaded if the adapter bound unloaded it)."""
         return self.cache.use(p.entry, p.adapter, p.spec.adapter_dir)
 
     def generate_stream(
-        self, ref: str, prompt: PromptInput, options: GenerationOptions,
+        self,
+        ref: str,
+        prompt: PromptInput,
+        options: GenerationOptions,
         rendered: Rendered | None = None,
-    ) -> Iterator[StreamUpdate]:  # fmt: skip
+    ) -> Iterator[StreamUpdate]:
         """Yield the growing text (whole text each time) with tokens/s and time to first token.
 
         Says "Loading <model>…" first when the model is not in memory yet. Beam search and
@@ -276,9 +326,13 @@ class Engine:
 
         start = time.perf_counter()
         thread = run_in_thread(work, failed)
-        state = StreamUpdate(status="generating", model=spec.label, prompt=p.text,
-                             prompt_tokens=int(p.input_ids.shape[1]),
-                             engine=serving.EXACT_LABEL)  # fmt: skip
+        state = StreamUpdate(
+            status="generating",
+            model=spec.label,
+            prompt=p.text,
+            prompt_tokens=int(p.input_ids.shape[1]),
+            engine=serving.EXACT_LABEL,
+        )
         holdback = max((len(s) for s in options.stop), default=1) - 1
         text, stopped = "", False
         for chunk in streamer:
@@ -309,8 +363,9 @@ class Engine:
         if streamer.first_token_at is not None:
             state.ttft = streamer.first_token_at - start
 
-    def compare_stream(self, left_ref: str, right_ref: str | None, prompt: PromptInput,
-                       options: GenerationOptions) -> Iterator[tuple[StreamUpdate, StreamUpdate]]:  # fmt: skip
+    def compare_stream(
+        self, left_ref: str, right_ref: str | None, prompt: PromptInput, options: GenerationOptions
+    ) -> Iterator[tuple[StreamUpdate, StreamUpdate]]:
         """The same prompt through two models at once; right defaults to left's real base.
 
         The prompt is rendered once, as the left (tuned) model was trained to read it, and
@@ -326,8 +381,10 @@ class Engine:
             right_ref = left.base_spec_ref
         options.validate()
         rendered = self.rendered(left, prompt)
-        yield from interleave(lambda: self.generate_stream(left_ref, prompt, options, rendered),
-                              lambda: self.generate_stream(right_ref, prompt, options, rendered))  # fmt: skip
+        yield from interleave(
+            lambda: self.generate_stream(left_ref, prompt, options, rendered),
+            lambda: self.generate_stream(right_ref, prompt, options, rendered),
+        )
 
 
 _engines: dict[str, Engine] = {}

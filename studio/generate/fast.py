@@ -64,8 +64,13 @@ def adapter_stamp(adapter_dir: str) -> tuple:
     folder = Path(adapter_dir)
     if not folder.is_dir():
         return ()
-    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
-                        for p in folder.iterdir() if p.is_file()))  # fmt: skip
+    return tuple(
+        sorted(
+            (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.iterdir()
+            if p.is_file()
+        )
+    )
 
 
 @dataclass

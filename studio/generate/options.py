@@ -97,71 +97,133 @@ class GenerationOptions:
         def is_num(v: Any) -> bool:
             return isinstance(v, (int, float)) and not isinstance(v, bool)
 
-        check("strategy", self.strategy in STRATEGIES,
-              f"{self.strategy!r} is not a strategy; choose one of {', '.join(STRATEGIES)}")  # fmt: skip
-        check("precision", self.precision in PRECISIONS,
-              f"{self.precision!r} is not a precision; choose fast or exact")  # fmt: skip
+        check(
+            "strategy",
+            self.strategy in STRATEGIES,
+            f"{self.strategy!r} is not a strategy; choose one of {', '.join(STRATEGIES)}",
+        )
+        check(
+            "precision",
+            self.precision in PRECISIONS,
+            f"{self.precision!r} is not a precision; choose fast or exact",
+        )
         limit = context_length or 1_000_000
         max_ok = is_int(self.max_new_tokens) and 1 <= self.max_new_tokens <= limit
-        check("max_new_tokens", max_ok,
-              f"must be a whole number from 1 to {limit} (the context length); "
-              f"got {self.max_new_tokens!r}")  # fmt: skip
+        check(
+            "max_new_tokens",
+            max_ok,
+            f"must be a whole number from 1 to {limit} (the context length); "
+            f"got {self.max_new_tokens!r}",
+        )
         min_ok = is_int(self.min_new_tokens) and self.min_new_tokens >= 0
         check("min_new_tokens", min_ok, f"must be 0 or more; got {self.min_new_tokens!r}")
         if min_ok and max_ok:
-            check("min_new_tokens", self.min_new_tokens <= self.max_new_tokens,
-                  f"({self.min_new_tokens}) cannot exceed max_new_tokens ({self.max_new_tokens})")  # fmt: skip
+            check(
+                "min_new_tokens",
+                self.min_new_tokens <= self.max_new_tokens,
+                f"({self.min_new_tokens}) cannot exceed max_new_tokens ({self.max_new_tokens})",
+            )
         if self.strategy == "sample":
-            check("temperature", is_num(self.temperature) and 0 < self.temperature <= 2,
-                  f"must be above 0 and at most 2 for sampling (use the greedy strategy for "
-                  f"temperature 0); got {self.temperature!r}")  # fmt: skip
-            check("top_p", is_num(self.top_p) and 0 < self.top_p <= 1,
-                  f"must be above 0 and at most 1; got {self.top_p!r}")  # fmt: skip
-            check("typical_p", is_num(self.typical_p) and 0 < self.typical_p <= 1,
-                  f"must be above 0 and at most 1; got {self.typical_p!r}")  # fmt: skip
-            check("min_p", is_num(self.min_p) and 0 <= self.min_p < 1,
-                  f"must be from 0 up to (not including) 1; got {self.min_p!r}")  # fmt: skip
+            check(
+                "temperature",
+                is_num(self.temperature) and 0 < self.temperature <= 2,
+                f"must be above 0 and at most 2 for sampling (use the greedy strategy for "
+                f"temperature 0); got {self.temperature!r}",
+            )
+            check(
+                "top_p",
+                is_num(self.top_p) and 0 < self.top_p <= 1,
+                f"must be above 0 and at most 1; got {self.top_p!r}",
+            )
+            check(
+                "typical_p",
+                is_num(self.typical_p) and 0 < self.typical_p <= 1,
+                f"must be above 0 and at most 1; got {self.typical_p!r}",
+            )
+            check(
+                "min_p",
+                is_num(self.min_p) and 0 <= self.min_p < 1,
+                f"must be from 0 up to (not including) 1; got {self.min_p!r}",
+            )
         if self.strategy == "sample":
-            check("top_k", is_int(self.top_k) and 0 <= self.top_k <= 1000,
-                  f"must be a whole number from 0 (off) to 1000; got {self.top_k!r}")  # fmt: skip
+            check(
+                "top_k",
+                is_int(self.top_k) and 0 <= self.top_k <= 1000,
+                f"must be a whole number from 0 (off) to 1000; got {self.top_k!r}",
+            )
         if self.strategy == "beam":
-            check("num_beams", is_int(self.num_beams) and 2 <= self.num_beams <= 16,
-                  f"must be a whole number from 2 to 16; got {self.num_beams!r}")  # fmt: skip
-            check("length_penalty", is_num(self.length_penalty) and -10 <= self.length_penalty <= 10,
-                  f"must be between -10 and 10; got {self.length_penalty!r}")  # fmt: skip
+            check(
+                "num_beams",
+                is_int(self.num_beams) and 2 <= self.num_beams <= 16,
+                f"must be a whole number from 2 to 16; got {self.num_beams!r}",
+            )
+            check(
+                "length_penalty",
+                is_num(self.length_penalty) and -10 <= self.length_penalty <= 10,
+                f"must be between -10 and 10; got {self.length_penalty!r}",
+            )
             if is_int(self.num_beams) and is_int(self.num_return_sequences):
-                check("num_return_sequences", self.num_return_sequences <= self.num_beams,
-                      f"({self.num_return_sequences}) cannot exceed num_beams ({self.num_beams})")  # fmt: skip
+                check(
+                    "num_return_sequences",
+                    self.num_return_sequences <= self.num_beams,
+                    f"({self.num_return_sequences}) cannot exceed num_beams ({self.num_beams})",
+                )
         if self.strategy == "contrastive":
-            check("penalty_alpha", is_num(self.penalty_alpha) and 0 <= self.penalty_alpha <= 1,
-                  f"must be from 0 to 1; got {self.penalty_alpha!r}")  # fmt: skip
-            check("contrastive_top_k",
-                  is_int(self.contrastive_top_k) and 1 <= self.contrastive_top_k <= 20,
-                  f"must be a whole number from 1 to 20; got {self.contrastive_top_k!r}")  # fmt: skip
+            check(
+                "penalty_alpha",
+                is_num(self.penalty_alpha) and 0 <= self.penalty_alpha <= 1,
+                f"must be from 0 to 1; got {self.penalty_alpha!r}",
+            )
+            check(
+                "contrastive_top_k",
+                is_int(self.contrastive_top_k) and 1 <= self.contrastive_top_k <= 20,
+                f"must be a whole number from 1 to 20; got {self.contrastive_top_k!r}",
+            )
         if self.strategy == "assisted":
-            check("assistant", self.assistant in ASSISTANTS,
-                  f"{self.assistant!r} is not an assistant; choose one of {', '.join(ASSISTANTS)}")  # fmt: skip
-            check("prompt_lookup_num_tokens",
-                  is_int(self.prompt_lookup_num_tokens) and 1 <= self.prompt_lookup_num_tokens <= 64,
-                  f"must be a whole number from 1 to 64; got {self.prompt_lookup_num_tokens!r}")  # fmt: skip
-        check("repetition_penalty",
-              is_num(self.repetition_penalty) and 0 < self.repetition_penalty <= 10,
-              f"must be above 0 and at most 10 (1 = off); got {self.repetition_penalty!r}")  # fmt: skip
-        check("no_repeat_ngram_size",
-              is_int(self.no_repeat_ngram_size) and 0 <= self.no_repeat_ngram_size <= 20,
-              f"must be a whole number from 0 (off) to 20; got {self.no_repeat_ngram_size!r}")  # fmt: skip
+            check(
+                "assistant",
+                self.assistant in ASSISTANTS,
+                f"{self.assistant!r} is not an assistant; choose one of {', '.join(ASSISTANTS)}",
+            )
+            check(
+                "prompt_lookup_num_tokens",
+                is_int(self.prompt_lookup_num_tokens) and 1 <= self.prompt_lookup_num_tokens <= 64,
+                f"must be a whole number from 1 to 64; got {self.prompt_lookup_num_tokens!r}",
+            )
+        check(
+            "repetition_penalty",
+            is_num(self.repetition_penalty) and 0 < self.repetition_penalty <= 10,
+            f"must be above 0 and at most 10 (1 = off); got {self.repetition_penalty!r}",
+        )
+        check(
+            "no_repeat_ngram_size",
+            is_int(self.no_repeat_ngram_size) and 0 <= self.no_repeat_ngram_size <= 20,
+            f"must be a whole number from 0 (off) to 20; got {self.no_repeat_ngram_size!r}",
+        )
         stops_ok = isinstance(self.stop, list) and all(isinstance(s, str) and s for s in self.stop)
-        check("stop", stops_ok and len(self.stop) <= MAX_STOP_SEQUENCES,
-              f"must be a list of at most {MAX_STOP_SEQUENCES} non-empty strings")  # fmt: skip
+        check(
+            "stop",
+            stops_ok and len(self.stop) <= MAX_STOP_SEQUENCES,
+            f"must be a list of at most {MAX_STOP_SEQUENCES} non-empty strings",
+        )
         n_ok = is_int(self.num_return_sequences) and 1 <= self.num_return_sequences
-        check("num_return_sequences", n_ok and self.num_return_sequences <= MAX_RETURN_SEQUENCES,
-              f"must be a whole number from 1 to {MAX_RETURN_SEQUENCES}; "
-              f"got {self.num_return_sequences!r}")  # fmt: skip
+        check(
+            "num_return_sequences",
+            n_ok and self.num_return_sequences <= MAX_RETURN_SEQUENCES,
+            f"must be a whole number from 1 to {MAX_RETURN_SEQUENCES}; "
+            f"got {self.num_return_sequences!r}",
+        )
         if n_ok and self.strategy in ("greedy", "contrastive", "assisted"):
-            check("num_return_sequences", self.num_return_sequences == 1,
-                  f"the {self.strategy} strategy returns one sequence; use sample or beam for more")  # fmt: skip
-        check("seed", self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**32),
-              f"must be empty or a whole number from 0 to {2**32 - 1}; got {self.seed!r}")  # fmt: skip
+            check(
+                "num_return_sequences",
+                self.num_return_sequences == 1,
+                f"the {self.strategy} strategy returns one sequence; use sample or beam for more",
+            )
+        check(
+            "seed",
+            self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**32),
+            f"must be empty or a whole number from 0 to {2**32 - 1}; got {self.seed!r}",
+        )
         if problems:
             raise OptionsError(problems)
         return self
@@ -184,8 +246,11 @@ class GenerationOptions:
         if self.stop:
             kw["stop_strings"] = list(self.stop)
         if self.strategy == "sample":
-            kw.update(temperature=float(self.temperature), top_k=self.top_k or None,
-                      top_p=float(self.top_p))  # fmt: skip
+            kw.update(
+                temperature=float(self.temperature),
+                top_k=self.top_k or None,
+                top_p=float(self.top_p),
+            )
             if self.typical_p < 1.0:
                 kw["typical_p"] = float(self.typical_p)
             if self.min_p > 0:
@@ -195,8 +260,9 @@ class GenerationOptions:
             # ships temperature/top_p), so greedy really is greedy and warnings stay quiet.
             kw.update(temperature=None, top_p=None, top_k=None)
         if self.strategy == "beam":
-            kw.update(length_penalty=float(self.length_penalty),
-                      early_stopping=bool(self.early_stopping))  # fmt: skip
+            kw.update(
+                length_penalty=float(self.length_penalty), early_stopping=bool(self.early_stopping)
+            )
         if self.strategy == "assisted" and self.assistant == "prompt_lookup":
             kw["prompt_lookup_num_tokens"] = self.prompt_lookup_num_tokens
         return kw

@@ -37,23 +37,32 @@ class Rendered:
     special: bool
 
 
-def render_for(prompt: PromptInput, tokenizer: Any, prompt_format: str = "sections",
-               layout: PromptLayout | None = None) -> Rendered:  # fmt: skip
+def render_for(
+    prompt: PromptInput,
+    tokenizer: Any,
+    prompt_format: str = "sections",
+    layout: PromptLayout | None = None,
+) -> Rendered:
     """render_input's text, with how to tokenize it."""
     text = render_input(prompt, tokenizer, prompt_format, layout)
     # Chat-formatted text already carries its special tokens.
     return Rendered(text, not (prompt.mode == "chat" or prompt_format == "chat"))
 
 
-def render_input(prompt: PromptInput, tokenizer: Any, prompt_format: str = "sections",
-                 layout: PromptLayout | None = None) -> str:  # fmt: skip
+def render_input(
+    prompt: PromptInput,
+    tokenizer: Any,
+    prompt_format: str = "sections",
+    layout: PromptLayout | None = None,
+) -> str:
     """The exact text handed to the tokenizer for this prompt (`layout`: the model's
     training layout, ModelSpec.layout; None = Instruction/Human/Assistant, no preamble)."""
     if prompt.mode == "instruction":
         if not (prompt.instruction.strip() or prompt.input.strip()):
             raise StudioError("Write an instruction or an input first (both boxes are empty).")
-        example = (layout or PromptLayout()).example(prompt.instruction, prompt.input,
-                                                     prompt.preamble)  # fmt: skip
+        example = (layout or PromptLayout()).example(
+            prompt.instruction, prompt.input, prompt.preamble
+        )
         if example.style == STYLE_PLAIN:
             # Trained on plain text (no sections): the model continues what it is given.
             return " ".join(p.strip() for p in (prompt.instruction, prompt.input) if p.strip())

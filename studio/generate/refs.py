@@ -140,8 +140,9 @@ def _base_spec(inner: str, settings: Settings) -> ModelSpec:
     ok, reason = model_availability(inner_ref, settings)
     if not ok:
         raise ModelUnavailableError(f"Base model {inner!r} cannot be loaded here: {reason}")
-    return ModelSpec(ref=BASE_PREFIX + inner, label=label, model_type=model_type,
-                     base_ref=inner_ref)  # fmt: skip
+    return ModelSpec(
+        ref=BASE_PREFIX + inner, label=label, model_type=model_type, base_ref=inner_ref
+    )
 
 
 def _job_spec(job_id: str, store) -> ModelSpec:
@@ -176,8 +177,9 @@ def job_label(store, job: dict, meta: dict | None = None) -> str:
     return f"{name} · job {job['id'][:8]}"
 
 
-def list_models(store, settings: Settings, app_id: str | None = None,
-                owner: str | None = None) -> list[dict]:  # fmt: skip
+def list_models(
+    store, settings: Settings, app_id: str | None = None, owner: str | None = None
+) -> list[dict]:
     """[{id, name, kind, created}] for succeeded train / import jobs (of one app or all; of
     `owner`'s apps when given) and bases; imported adapters are listed as "trained" (they
     generate the same way)."""
@@ -187,9 +189,14 @@ def list_models(store, settings: Settings, app_id: str | None = None,
         job = model.job
         if own is not None and job["app_id"] not in own:
             continue
-        rows.append({"id": JOB_PREFIX + job["id"], "name": job_label(store, job),
-                     "kind": "trained", "created": int(job.get("finished_at") or
-                                                       job["created_at"])})  # fmt: skip
+        rows.append(
+            {
+                "id": JOB_PREFIX + job["id"],
+                "name": job_label(store, job),
+                "kind": "trained",
+                "created": int(job.get("finished_at") or job["created_at"]),
+            }
+        )
     rows.extend(base_models(settings))
     return rows
 
@@ -203,9 +210,16 @@ def base_models(settings: Settings) -> list[dict]:
         if t.needs_cuda or not model_availability(t.base_model, settings)[0]:
             continue
         seen.add(t.base_model)
-        out.append({"id": BASE_PREFIX + t.key, "name": f"{t.title} (base)", "kind": "base",
-                    "created": 0})  # fmt: skip
+        out.append(
+            {"id": BASE_PREFIX + t.key, "name": f"{t.title} (base)", "kind": "base", "created": 0}
+        )
     if not out and model_availability(PACKAGED_REF, settings)[0]:
-        out.append({"id": BASE_PREFIX + PACKAGED_REF, "name": "SmolLM2-135M-Instruct (base)",
-                    "kind": "base", "created": 0})  # fmt: skip
+        out.append(
+            {
+                "id": BASE_PREFIX + PACKAGED_REF,
+                "name": "SmolLM2-135M-Instruct (base)",
+                "kind": "base",
+                "created": 0,
+            }
+        )
     return out

@@ -17,6 +17,7 @@ from typing import Any
 from studio.generate.options import GenerationOptions
 from studio.generate.sampling import SAMPLING_KEYS, seeded_sampler
 from studio.generate.stream import StreamUpdate, trim_at_stop
+from studio.models.loading import load_model
 
 BATCHED_STRATEGIES = ("greedy", "sample")
 # Architectures whose forward takes a left-padded batch cache with per-row position ids.
@@ -29,8 +30,12 @@ FAST_LABEL = "fast (int8)"
 def batchable(model_type: str, model: Any, options: GenerationOptions) -> bool:
     """Whether this generation can run in the batch scheduler."""
     arch = getattr(getattr(model, "config", None), "model_type", "")
-    return (model_type == "causal" and arch in BATCHED_ARCHITECTURES
-            and options.strategy in BATCHED_STRATEGIES and options.num_return_sequences == 1)  # fmt: skip
+    return (
+        model_type == "causal"
+        and arch in BATCHED_ARCHITECTURES
+        and options.strategy in BATCHED_STRATEGIES
+        and options.num_return_sequences == 1
+    )
 
 
 def scheduler_for(engine, p, options: GenerationOptions) -> tuple[Any, str] | None:
@@ -41,7 +46,6 @@ def scheduler_for(engine, p, options: GenerationOptions) -> tuple[Any, str] | No
         return None
     if options.precision == "fast" and p.entry.model.device.type == "cpu":
         from studio.generate.fast import FastModels
-        from studio.models.loading import load_model
 
         if engine._fast is None:
             engine._fast = FastModels()
@@ -77,8 +81,9 @@ def processors(options: GenerationOptions, prompt_length: int, eos: set[int]) ->
 
     out: list = []
     if options.min_new_tokens and eos:
-        out.append(MinNewTokensLengthLogitsProcessor(prompt_length, options.min_new_tokens,
-                                                     sorted(eos)))  # fmt: skip
+        out.append(
+            MinNewTokensLengthLogitsProcessor(prompt_length, options.min_new_tokens, sorted(eos))
+        )
     if options.repetition_penalty != 1.0:
         out.append(RepetitionPenaltyLogitsProcessor(float(options.repetition_penalty)))
     if options.no_repeat_ngram_size:
@@ -89,15 +94,17 @@ def processors(options: GenerationOptions, prompt_length: int, eos: set[int]) ->
     return out
 
 
-def stream_batched(scheduler, prepared, options: GenerationOptions,
-                   state: StreamUpdate) -> Iterator[StreamUpdate]:  # fmt: skip
+def stream_batched(
+    scheduler, prepared, options: GenerationOptions, state: StreamUpdate
+) -> Iterator[StreamUpdate]:
     """Submit `prepared` to `scheduler`; yield `state` updated as each token arrives."""
     tok = prepared.tokenizer
     prompt = prepared.input_ids[0].tolist()
     eos = eos_ids(prepared.entry.model, tok)
     start = time.perf_counter()
-    request = scheduler.submit(prompt, options.max_new_tokens, eos,
-                               processors(options, len(prompt), eos))  # fmt: skip
+    request = scheduler.submit(
+        prompt, options.max_new_tokens, eos, processors(options, len(prompt), eos)
+    )
     holdback = max((len(s) for s in options.stop), default=1) - 1
     text, stopped, ids = "", False, []
     try:

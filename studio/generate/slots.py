@@ -47,8 +47,9 @@ class GenerationSlots:
                     f"{self.per_user} per user of the studio's {self.total} "
                     "(STUDIO_GENERATE_WORKERS). Wait for one to finish."
                 )
-            if not self._cond.wait_for(lambda: sum(self._busy.values()) < self.total,
-                                       timeout=self.wait_s):  # fmt: skip
+            if not self._cond.wait_for(
+                lambda: sum(self._busy.values()) < self.total, timeout=self.wait_s
+            ):
                 raise GenerationBusyError(
                     f"All {self.total} generation slots stayed busy for {self.wait_s:.0f} s; "
                     "try again in a moment."

@@ -44,8 +44,10 @@ class StreamUpdate:
         if self.status == "error":
             return f"Error: {self.message}"
         ttft = f"{self.ttft * 1000:.0f} ms" if self.ttft is not None else "-"
-        line = (f"{self.new_tokens} tokens · {self.tokens_per_s:.1f} tokens/s · "
-                f"first token after {ttft} · prompt {self.prompt_tokens} tokens")  # fmt: skip
+        line = (
+            f"{self.new_tokens} tokens · {self.tokens_per_s:.1f} tokens/s · "
+            f"first token after {ttft} · prompt {self.prompt_tokens} tokens"
+        )
         if self.engine:
             line += f" · {self.engine}"
         if self.status == "done" and self.finish_reason:
@@ -65,8 +67,7 @@ def counting_streamer(tokenizer, timeout: float | None = None):
 
     class CountingStreamer(TextIteratorStreamer):
         def __init__(self):
-            super().__init__(tokenizer, skip_prompt=True, timeout=timeout,
-                             skip_special_tokens=True)  # fmt: skip
+            super().__init__(tokenizer, skip_prompt=True, timeout=timeout, skip_special_tokens=True)
             self.count = 0
             self.first_token_at: float | None = None
             self.ended = False
@@ -117,8 +118,14 @@ def interleave(
             events.put((side, StreamUpdate(status="error", message=str(exc))))
         except Exception as exc:
             log.exception("compare stream failed")
-            events.put((side, StreamUpdate(status="error",
-                                           message=f"{type(exc).__name__}; see the server log")))  # fmt: skip
+            events.put(
+                (
+                    side,
+                    StreamUpdate(
+                        status="error", message=f"{type(exc).__name__}; see the server log"
+                    ),
+                )
+            )
         finally:
             events.put((side, None))
 

@@ -32,12 +32,19 @@ from studio.errors import ConfigError, StudioError
 from studio.jobs.run_folder import RunFolder
 from studio.store.job_states import CANCELLED, FAILED
 
-OOM_MARKERS = ("out of memory", "defaultcpuallocator", "can't allocate memory",
-               "cannot allocate memory", "not enough memory")  # fmt: skip
+OOM_MARKERS = (
+    "out of memory",
+    "defaultcpuallocator",
+    "can't allocate memory",
+    "cannot allocate memory",
+    "not enough memory",
+)
 
 
-TRAIN_STOP_NOTICE = ("finishing this step, then saving a checkpoint and the adapter (Ctrl-C "
-                     "again quits at once, without them).")  # fmt: skip
+TRAIN_STOP_NOTICE = (
+    "finishing this step, then saving a checkpoint and the adapter (Ctrl-C "
+    "again quits at once, without them)."
+)
 
 
 class Cancelled(Exception):
@@ -47,8 +54,12 @@ class Cancelled(Exception):
 class StopRequest:
     """Set by SIGTERM / SIGINT (installed in the main thread) or a STOP file in the run folder."""
 
-    def __init__(self, run_dir: str | Path, stop_after_step: int | None = None,
-                 notice: str = TRAIN_STOP_NOTICE):  # fmt: skip
+    def __init__(
+        self,
+        run_dir: str | Path,
+        stop_after_step: int | None = None,
+        notice: str = TRAIN_STOP_NOTICE,
+    ):
         self.stop_file = RunFolder(run_dir).stop_path
         # What the job does now, printed when a signal asks it to stop.
         self._notice = f"Stop requested: {notice}\n".encode()
@@ -106,8 +117,12 @@ def failure_reason(exc: BaseException, oom_advice: str, config_label: str = "run
     return f"{type(exc).__name__}: {first}"[:500]
 
 
-def parse_run_dir(prog: str, description: str, argv: list[str] | None = None,
-                  resume_help: str = "continue from the last checkpoint") -> tuple[Path, bool]:  # fmt: skip
+def parse_run_dir(
+    prog: str,
+    description: str,
+    argv: list[str] | None = None,
+    resume_help: str = "continue from the last checkpoint",
+) -> tuple[Path, bool]:
     """(RUN_DIR, --resume); exits with code 2 and a clear message when RUN_DIR is no folder."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("run_dir", type=Path, help="folder holding config.json")
@@ -132,14 +147,19 @@ def log_to_run(run_dir: Path, to_file: bool = True) -> None:
         same = False
     if to_file and not same:
         handlers.append(logging.FileHandler(log_path, encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=logging.INFO,
+        handlers=handlers,
+        force=True,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("transformers").setLevel(logging.WARNING)
     # bitsandbytes warns on import that its optional CPU 4-bit kernels ('kernels' package) are
     # missing: noise on a LoRA run, and the first thing a user would read in train.log.
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message=r".*deprecated and will be removed in v\d",
-                            category=FutureWarning)  # fmt: skip
+    warnings.filterwarnings(
+        "ignore", message=r".*deprecated and will be removed in v\d", category=FutureWarning
+    )
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
@@ -165,8 +185,9 @@ class JobProcess:
 
 def run_job(job: JobProcess, argv: list[str] | None = None) -> int:
     """Run one job process start to finish; returns its exit code."""
-    run_dir, resume = parse_run_dir(f"python -m studio.{job.kind}", job.description, argv,
-                                    job.resume_help)  # fmt: skip
+    run_dir, resume = parse_run_dir(
+        f"python -m studio.{job.kind}", job.description, argv, job.resume_help
+    )
     run = RunFolder(run_dir)
     log_to_run(run_dir, to_file=job.main_process)
     log = logging.getLogger(f"studio.{job.kind}")
@@ -182,8 +203,11 @@ def run_job(job: JobProcess, argv: list[str] | None = None) -> int:
             status = {"status": CANCELLED, "reason": job.cancelled_reason(run), "summary": {}}
         else:
             log.exception("%s failed", job.activity)
-            status = {"status": FAILED, "summary": {},
-                      "reason": failure_reason(exc, job.oom_advice, job.config_label)}  # fmt: skip
+            status = {
+                "status": FAILED,
+                "summary": {},
+                "reason": failure_reason(exc, job.oom_advice, job.config_label),
+            }
     if job.main_process:
         run.write_status(status)
     log.info("finished: %s %s", status["status"], status["reason"])

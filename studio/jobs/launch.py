@@ -49,15 +49,29 @@ def accelerate_args(ls: LaunchSettings) -> list[str]:
     --multi_gpu, never --cpu: with --cpu accelerate starts a single process whatever
     --num_processes says. On a machine without CUDA the training child itself selects the
     CPU process group (gloo)."""
-    args = ["--multi_gpu", "--num_processes", str(ls.world_size),
-            "--num_machines", str(ls.num_machines), "--machine_rank", str(ls.machine_rank),
-            "--main_process_ip", ls.main_address, "--main_process_port", str(ls.main_port),
-            "--mixed_precision", "no", "--dynamo_backend", "no"]  # fmt: skip
+    args = [
+        "--multi_gpu",
+        "--num_processes",
+        str(ls.world_size),
+        "--num_machines",
+        str(ls.num_machines),
+        "--machine_rank",
+        str(ls.machine_rank),
+        "--main_process_ip",
+        ls.main_address,
+        "--main_process_port",
+        str(ls.main_port),
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ]
     return args
 
 
-def build_command(kind: str, run_dir: str | Path, resume: bool = False,
-                  launch: LaunchSettings | None = None) -> list[str]:  # fmt: skip
+def build_command(
+    kind: str, run_dir: str | Path, resume: bool = False, launch: LaunchSettings | None = None
+) -> list[str]:
     """The argument list that runs a job of `kind` ("train", "evaluate") on RUN_DIR; a
     training run whose config asks for several processes goes through accelerate launch."""
     ls = launch or (run_launch_settings(run_dir) if kind == TRAIN else LaunchSettings())
@@ -76,19 +90,29 @@ def machine_commands(run_dir: str | Path, ls: LaunchSettings, resume: bool = Fal
 
     ls = ls if ls.main_port is not None else replace(ls, main_port=DEFAULT_PORT)
     tail = ["-m", "studio.train", str(run_dir)] + (["--resume"] if resume else [])
-    return [join(["accelerate", "launch", *accelerate_args(replace(ls, machine_rank=r)), *tail])
-            for r in range(ls.num_machines)]  # fmt: skip
+    return [
+        join(["accelerate", "launch", *accelerate_args(replace(ls, machine_rank=r)), *tail])
+        for r in range(ls.num_machines)
+    ]
 
 
 def accelerate_config(ls: LaunchSettings, machine_rank: int | None = None) -> str:
     """An accelerate config file (YAML) for these settings: `accelerate launch --config_file
     FILE -m studio.train RUN_DIR` on each machine, with its own machine_rank."""
     rank = ls.machine_rank if machine_rank is None else machine_rank
-    lines = {"compute_environment": "LOCAL_MACHINE", "distributed_type": "MULTI_GPU",
-             "num_processes": ls.world_size, "num_machines": ls.num_machines,
-             "machine_rank": rank, "main_process_ip": ls.main_address,
-             "main_process_port": ls.main_port or DEFAULT_PORT, "mixed_precision": "no",
-             "rdzv_backend": "static", "same_network": True, "use_cpu": False}  # fmt: skip
+    lines = {
+        "compute_environment": "LOCAL_MACHINE",
+        "distributed_type": "MULTI_GPU",
+        "num_processes": ls.world_size,
+        "num_machines": ls.num_machines,
+        "machine_rank": rank,
+        "main_process_ip": ls.main_address,
+        "main_process_port": ls.main_port or DEFAULT_PORT,
+        "mixed_precision": "no",
+        "rdzv_backend": "static",
+        "same_network": True,
+        "use_cpu": False,
+    }
     return "".join(f"{k}: {json.dumps(v)}\n" for k, v in lines.items())
 
 
@@ -110,9 +134,14 @@ def launch(cmd: list[str], run_dir: str | Path) -> subprocess.Popen:
         cmd = [nice, "-n", str(CHILD_NICENESS), *cmd]
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=str(PROJECT_ROOT), env=child_env(), start_new_session=True,
-        )  # fmt: skip
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=str(PROJECT_ROOT),
+            env=child_env(),
+            start_new_session=True,
+        )
 
 
 def launch_export(run_dir: str | Path) -> str:
@@ -120,11 +149,16 @@ def launch_export(run_dir: str | Path) -> str:
     of each machine (shown by the Train tab; every machine must see RUN_DIR at this path)."""
     ls = run_launch_settings(run_dir)
     if not ls.distributed:
-        return ("# One process trains this run (set Processes / GPUs or Machines in the "
-                f"Models tab for more).\npython -m studio.train {run_dir}\n")  # fmt: skip
-    lines = [f"# accelerate config file (machine 0; on machine r set machine_rank: r), use it "
-             f"with: accelerate launch --config_file FILE -m studio.train {run_dir}",
-             *accelerate_config(ls, 0).splitlines(), ""]  # fmt: skip
+        return (
+            "# One process trains this run (set Processes / GPUs or Machines in the "
+            f"Models tab for more).\npython -m studio.train {run_dir}\n"
+        )
+    lines = [
+        f"# accelerate config file (machine 0; on machine r set machine_rank: r), use it "
+        f"with: accelerate launch --config_file FILE -m studio.train {run_dir}",
+        *accelerate_config(ls, 0).splitlines(),
+        "",
+    ]
     for rank, cmd in enumerate(machine_commands(run_dir, ls)):
         who = (
             " (the studio starts this one when you press Train)" if rank == ls.machine_rank else ""

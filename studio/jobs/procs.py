@@ -21,21 +21,34 @@ def killed_reason(signum: int, step: int | None = None) -> str:
     """The reason shown for a job whose process died of signal `signum`."""
     name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else "?"
     why = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
-    then = (f"press Resume to continue from step {step}, or Train again" if step is not None
-            else "Train again (it saved no checkpoint to resume from)")  # fmt: skip
-    return (f"The training process was killed (signal {signum}, {name}){why}. Lower the batch "
-            f"size or max length, then {then}.")  # fmt: skip
+    then = (
+        f"press Resume to continue from step {step}, or Train again"
+        if step is not None
+        else "Train again (it saved no checkpoint to resume from)"
+    )
+    return (
+        f"The training process was killed (signal {signum}, {name}){why}. Lower the batch "
+        f"size or max length, then {then}."
+    )
 
 
 def broken_group_reason(alive: int, expected: int, step: int | None) -> str:
     """Part of a multi-process group died, so the rest could not go on (they would wait
     forever for the missing ranks) and were stopped; resumable from its checkpoint."""
-    what = ("its launcher had died" if alive == 0 else
-            f"only {alive} of its {expected} training processes were still running")  # fmt: skip
-    then = (f"press Resume to continue from step {step}." if step is not None
-            else "no checkpoint was saved, so train it again.")  # fmt: skip
-    return (f"The training process group was broken ({what}); the remaining processes were "
-            f"stopped. {then}")  # fmt: skip
+    what = (
+        "its launcher had died"
+        if alive == 0
+        else f"only {alive} of its {expected} training processes were still running"
+    )
+    then = (
+        f"press Resume to continue from step {step}."
+        if step is not None
+        else "no checkpoint was saved, so train it again."
+    )
+    return (
+        f"The training process group was broken ({what}); the remaining processes were "
+        f"stopped. {then}"
+    )
 
 
 def job_process(job: dict[str, Any]) -> psutil.Process | None:
@@ -62,9 +75,13 @@ def rank_processes(job: dict[str, Any]) -> list[psutil.Process]:
     for proc in psutil.process_iter(["pid", "cmdline", "status"]):
         try:
             cmd = proc.info["cmdline"] or []
-            if (proc.pid != job.get("pid") and run_dir in cmd and module in cmd
-                    and proc.info["status"] != psutil.STATUS_ZOMBIE
-                    and "accelerate.commands.launch" not in cmd):  # fmt: skip
+            if (
+                proc.pid != job.get("pid")
+                and run_dir in cmd
+                and module in cmd
+                and proc.info["status"] != psutil.STATUS_ZOMBIE
+                and "accelerate.commands.launch" not in cmd
+            ):
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue

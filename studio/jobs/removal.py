@@ -65,8 +65,9 @@ def _signal_all(procs: list[psutil.Process], kill: bool) -> None:
             pass
 
 
-def stop_jobs(store: Store, runner: Any, jobs: list[dict[str, Any]], grace_s: float = 3.0,
-              term_s: float = 3.0) -> list[str]:  # fmt: skip
+def stop_jobs(
+    store: Store, runner: Any, jobs: list[dict[str, Any]], grace_s: float = 3.0, term_s: float = 3.0
+) -> list[str]:
     """Cancel `jobs` through the runner and make sure no process of theirs is left.
 
     Without a runner (None) nothing is cancelled, the processes are only ended. A running job
@@ -114,8 +115,9 @@ def _close(store: Store, job_ids: list[str]) -> None:
     store.close_active_jobs(job_ids, "Stopped because its app was deleted.")
 
 
-def delete_app_and_stop_jobs(store: Store, runner: Any, app_id: str, grace_s: float = 3.0,
-                             term_s: float = 3.0) -> list[str]:  # fmt: skip
+def delete_app_and_stop_jobs(
+    store: Store, runner: Any, app_id: str, grace_s: float = 3.0, term_s: float = 3.0
+) -> list[str]:
     """Stop the app's queued and running jobs, then delete the app with its rows, files and
     exports (Store.delete_app). Returns the ids of the jobs whose processes were stopped."""
     store.get_app(app_id)  # NotFoundError before anything is stopped

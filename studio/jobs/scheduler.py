@@ -58,15 +58,24 @@ STARTUP_S = 60.0  # a multi-process launcher may take this long to start all its
 
 def can_resume(job: dict[str, Any]) -> bool:
     """Whether Resume can continue this job: a stopped train job with a complete checkpoint."""
-    return (job.get("kind") == TRAIN and job.get("status") in RESUMABLE
-            and RunFolder(job["run_dir"]).last_checkpoint_step() is not None)  # fmt: skip
+    return (
+        job.get("kind") == TRAIN
+        and job.get("status") in RESUMABLE
+        and RunFolder(job["run_dir"]).last_checkpoint_step() is not None
+    )
 
 
 class JobRunner:
     """Runs queued jobs as child processes and keeps their rows in step with reality."""
 
-    def __init__(self, store: Store, settings: Settings, poll_s: float = 0.5,
-                 term_after_s: float = 60.0, kill_after_s: float = 600.0):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        poll_s: float = 0.5,
+        term_after_s: float = 60.0,
+        kill_after_s: float = 600.0,
+    ):
         self.store, self.settings = store, settings
         self.poll_s = poll_s
         self.term_after_s, self.kill_after_s = term_after_s, kill_after_s  # after a cancel
@@ -108,9 +117,14 @@ class JobRunner:
             self._start_queued()
 
     # -- the queue -------------------------------------------------------------------
-    def submit(self, app_id: str, model_id: str | None, kind: str,
-               config: dict[str, Any] | TrainRun | EvalRun,
-               params: dict[str, Any] | None = None) -> dict:  # fmt: skip
+    def submit(
+        self,
+        app_id: str,
+        model_id: str | None,
+        kind: str,
+        config: dict[str, Any] | TrainRun | EvalRun,
+        params: dict[str, Any] | None = None,
+    ) -> dict:
         """Queue a job: writes RUN_DIR/config.json (a TrainRun / EvalRun or its dict) and the
         job row (status queued)."""
         if isinstance(config, TrainRun | EvalRun):
@@ -142,8 +156,12 @@ class JobRunner:
     def _launch(self, job: dict) -> None:
         if not job["run_dir"] or not RunFolder(job["run_dir"]).has_config():
             # Never launch into an unknown folder (an empty path would mean the cwd).
-            self._set_final(job["id"], FAILED, "The job has no run folder with a config.json; "
-                            "start it again from the Train or Evaluate tab.")  # fmt: skip
+            self._set_final(
+                job["id"],
+                FAILED,
+                "The job has no run folder with a config.json; "
+                "start it again from the Train or Evaluate tab.",
+            )
             return
         run = RunFolder(job["run_dir"])
         run.clear_stop()  # a stale stop request from a cancel
@@ -199,14 +217,22 @@ class JobRunner:
             self._set_final(job["id"], outcome["status"], outcome["reason"], outcome["summary"])
         elif cancel_asked:
             step = run.last_checkpoint_step()
-            self._set_final(job["id"], CANCELLED, "The job did not stop in time and was ended; "
-                            + (f"Resume continues from step {step}." if step else "start it again."))  # fmt: skip
+            self._set_final(
+                job["id"],
+                CANCELLED,
+                "The job did not stop in time and was ended; "
+                + (f"Resume continues from step {step}." if step else "start it again."),
+            )
         elif code is not None and code < 0:
             step = run.last_checkpoint_step() if job["kind"] == TRAIN else None
             self._set_final(job["id"], FAILED, killed_reason(-code, step))
         elif code is not None:
-            self._set_final(job["id"], FAILED, f"The job process exited with code {code} "
-                            "without writing status.json; see the end of train.log.")  # fmt: skip
+            self._set_final(
+                job["id"],
+                FAILED,
+                f"The job process exited with code {code} "
+                "without writing status.json; see the end of train.log.",
+            )
         else:
             self._set_lost(job)
 
@@ -223,11 +249,19 @@ class JobRunner:
         """The process is gone without a status: interrupted if it can resume, else failed."""
         step = RunFolder(job["run_dir"]).last_checkpoint_step() if job["kind"] == TRAIN else None
         if step is not None:
-            self._set_final(job["id"], INTERRUPTED, "The training process stopped while the "
-                            f"studio was not watching; press Resume to continue from step {step}.")  # fmt: skip
+            self._set_final(
+                job["id"],
+                INTERRUPTED,
+                "The training process stopped while the "
+                f"studio was not watching; press Resume to continue from step {step}.",
+            )
         else:
-            self._set_final(job["id"], FAILED, "The job process ended without a status (it "
-                            "was killed or the machine restarted) before any checkpoint; start it again.")  # fmt: skip
+            self._set_final(
+                job["id"],
+                FAILED,
+                "The job process ended without a status (it "
+                "was killed or the machine restarted) before any checkpoint; start it again.",
+            )
 
     def _set_half_dead(self, job: dict, alive: int, expected: int) -> None:
         step = RunFolder(job["run_dir"]).last_checkpoint_step()
@@ -271,8 +305,12 @@ class JobRunner:
         with self._lock:
             job = self.store.get_job(job_id)
             if job["status"] == QUEUED:
-                return self.store.update_job(job_id, status=CANCELLED, finished_at=time.time(),
-                                             reason="Cancelled before it started.")  # fmt: skip
+                return self.store.update_job(
+                    job_id,
+                    status=CANCELLED,
+                    finished_at=time.time(),
+                    reason="Cancelled before it started.",
+                )
             if job["status"] != RUNNING:
                 raise JobError(
                     f"Job {job_id} is {job['status']}; only queued or running jobs can be cancelled."
@@ -301,11 +339,15 @@ class JobRunner:
         with self._lock:
             job = self.store.get_job(job_id)
             if job["kind"] != TRAIN or job["status"] not in RESUMABLE:
-                raise JobError(f"Job {job_id} is {job['status']}; only cancelled, failed or "
-                               "interrupted training jobs can be resumed.")  # fmt: skip
+                raise JobError(
+                    f"Job {job_id} is {job['status']}; only cancelled, failed or "
+                    "interrupted training jobs can be resumed."
+                )
             if RunFolder(job["run_dir"]).last_checkpoint_step() is None:
-                raise JobError(f"Job {job_id} saved no checkpoint, so there is nothing to resume; "
-                               "press Train to start it again.")  # fmt: skip
+                raise JobError(
+                    f"Job {job_id} saved no checkpoint, so there is nothing to resume; "
+                    "press Train to start it again."
+                )
             RunFolder(job["run_dir"]).clear_stop()
             params = {**(job["params"] or {}), "resume": True}
             # The next start resets started_at: keep the time already spent, so the job's
@@ -313,8 +355,9 @@ class JobRunner:
             if job.get("started_at") and job.get("finished_at"):
                 spent = float(job["finished_at"]) - float(job["started_at"])
                 params["earlier_run_s"] = float(params.get("earlier_run_s") or 0) + max(0, spent)
-            return self.store.update_job(job_id, status=QUEUED, params=params, reason="",
-                                         pid=None, finished_at=None)  # fmt: skip
+            return self.store.update_job(
+                job_id, status=QUEUED, params=params, reason="", pid=None, finished_at=None
+            )
 
     def running_pid(self, job_id: str) -> int | None:
         """The pid of a job this runner is watching (tests and diagnostics)."""

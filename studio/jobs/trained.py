@@ -76,15 +76,21 @@ class TrainedModel:
 
 def holds_model(job: dict[str, Any]) -> bool:
     """Whether this job row is a succeeded train / import job with its model on disk."""
-    return (job.get("kind") in MODEL_KINDS and job.get("status") == SUCCEEDED
-            and bool(job.get("run_dir")) and RunFolder(job["run_dir"]).has_model())  # fmt: skip
+    return (
+        job.get("kind") in MODEL_KINDS
+        and job.get("status") == SUCCEEDED
+        and bool(job.get("run_dir"))
+        and RunFolder(job["run_dir"]).has_model()
+    )
 
 
 def trained_models(store, app_id: str | None = None) -> list[TrainedModel]:
     """Every usable trained model (of one app, or all), newest first."""
-    return [TrainedModel(job, RunFolder(job["run_dir"]).meta())
-            for job in store.list_jobs(app_id=app_id, status=(SUCCEEDED,))
-            if holds_model(job)]  # fmt: skip
+    return [
+        TrainedModel(job, RunFolder(job["run_dir"]).meta())
+        for job in store.list_jobs(app_id=app_id, status=(SUCCEEDED,))
+        if holds_model(job)
+    ]
 
 
 def trained_job(store, job_id: str) -> dict:
@@ -148,7 +154,10 @@ def trained_version_id(store, job: dict) -> str | None:
 def latest_evaluation(store, app_id: str, train_job_id: str) -> dict | None:
     """The evaluate job to show for a trained model after a reload: the newest queued or
     running one, else the newest finished one (None when it was never evaluated)."""
-    jobs = [j for j in store.list_jobs(app_id, kind=EVALUATE)  # newest first
-            if (j.get("params") or {}).get("train_job_id") == train_job_id]  # fmt: skip
+    jobs = [
+        j
+        for j in store.list_jobs(app_id, kind=EVALUATE)  # newest first
+        if (j.get("params") or {}).get("train_job_id") == train_job_id
+    ]
     live = [j for j in jobs if j["status"] in ACTIVE_STATUSES]
     return (live or jobs or [None])[0]

@@ -25,8 +25,14 @@ LOCK_WAIT_S, REMOTE_STALE_S = 600.0, 900.0
 def lock_text() -> str:
     """This process and thread, as written into a lock it holds: pid, start time, host."""
     started = psutil.Process().create_time()
-    return json.dumps({"pid": os.getpid(), "started": started, "host": socket.gethostname(),
-                       "thread": threading.get_ident()})  # fmt: skip
+    return json.dumps(
+        {
+            "pid": os.getpid(),
+            "started": started,
+            "host": socket.gethostname(),
+            "thread": threading.get_ident(),
+        }
+    )
 
 
 def acquire_lock(lock: Path, token: str) -> bool:

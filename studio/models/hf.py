@@ -20,10 +20,18 @@ _LOCK = threading.Lock()
 _READY = False
 # Every transformers name the server process uses, resolved up front.
 TRANSFORMERS_NAMES = (
-    "AutoConfig", "AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoTokenizer",
-    "BitsAndBytesConfig", "GenerationConfig", "LlamaConfig", "LlamaForCausalLM",
-    "PreTrainedModel", "TextIteratorStreamer", "TrainingArguments",
-)  # fmt: skip
+    "AutoConfig",
+    "AutoModelForCausalLM",
+    "AutoModelForSeq2SeqLM",
+    "AutoTokenizer",
+    "BitsAndBytesConfig",
+    "GenerationConfig",
+    "LlamaConfig",
+    "LlamaForCausalLM",
+    "PreTrainedModel",
+    "TextIteratorStreamer",
+    "TrainingArguments",
+)
 SUBMODULES = ("transformers.generation.logits_process", "transformers.utils.logging")
 
 

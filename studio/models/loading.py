@@ -51,8 +51,14 @@ def _dtype(name: Any):
         return None if name is None else "auto"
     if isinstance(name, torch.dtype):
         return name
-    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
-             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}  # fmt: skip
+    table = {
+        "float32": torch.float32,
+        "fp32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "bf16": torch.bfloat16,
+        "float16": torch.float16,
+        "fp16": torch.float16,
+    }
     if str(name) not in table:
         raise ModelUnavailableError(f"model.dtype {name!r} is not one of {sorted(table)}.")
     return table[str(name)]
@@ -120,9 +126,15 @@ def _quantization(quant_cfg: dict | None):
     return BitsAndBytesConfig(**kwargs)
 
 
-def load_model(ref: str, settings: Settings, model_type: str = "causal",
-               model_cfg: dict | None = None, quant_cfg: dict | None = None,
-               device: str | None = None, tokenizer: Any = None):  # fmt: skip
+def load_model(
+    ref: str,
+    settings: Settings,
+    model_type: str = "causal",
+    model_cfg: dict | None = None,
+    quant_cfg: dict | None = None,
+    device: str | None = None,
+    tokenizer: Any = None,
+):
     """A base model ready for training or inference, on `device` (default: pick_device())."""
     hf_ready()
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
@@ -143,8 +155,11 @@ def load_model(ref: str, settings: Settings, model_type: str = "causal",
     auto = AutoModelForSeq2SeqLM if model_type == "seq2seq" else AutoModelForCausalLM
     try:
         model = auto.from_pretrained(
-            path, trust_remote_code=False, use_safetensors=True, **kwargs,
-        )  # fmt: skip
+            path,
+            trust_remote_code=False,
+            use_safetensors=True,
+            **kwargs,
+        )
     except OSError as exc:
         raise ModelUnavailableError(
             f"Could not load the weights of {ref} from {path}: {exc}. The studio loads "

@@ -29,18 +29,23 @@ class PromptLayout:
     preamble: str = ""  # before the first ### when the prompt has no input
     input_preamble: str = ""  # before the first ### when the prompt has an input
 
-    def example(self, instruction: str = "", input: str = "", preamble: str | None = None,
-                output: str = "") -> Example:  # fmt: skip
+    def example(
+        self, instruction: str = "", input: str = "", preamble: str | None = None, output: str = ""
+    ) -> Example:
         """An Example laid out as in training; `preamble` overrides the recorded one."""
         if preamble is None:
             preamble = self.input_preamble if input.strip() else self.preamble
-        return Example(instruction=instruction, input=input, output=output, preamble=preamble,
-                       style=self.style)  # fmt: skip
+        return Example(
+            instruction=instruction, input=input, output=output, preamble=preamble, style=self.style
+        )
 
     def to_meta(self) -> dict[str, str]:
         """The studio.json keys of this layout."""
-        return {"style": self.style, "preamble": self.preamble,
-                "input_preamble": self.input_preamble}  # fmt: skip
+        return {
+            "style": self.style,
+            "preamble": self.preamble,
+            "input_preamble": self.input_preamble,
+        }
 
     @classmethod
     def from_meta(cls, meta: dict) -> PromptLayout | None:

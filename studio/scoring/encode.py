@@ -36,8 +36,13 @@ def _ids(tokenizer: Any, text: str, special: bool) -> list[int]:
     return list(tokenizer(text, add_special_tokens=special)["input_ids"])
 
 
-def encode(example: Example, tokenizer: Any, tok_cfg: dict[str, Any], model_type: str = "causal",
-           response_only: bool = True) -> dict[str, list[int]]:  # fmt: skip
+def encode(
+    example: Example,
+    tokenizer: Any,
+    tok_cfg: dict[str, Any],
+    model_type: str = "causal",
+    response_only: bool = True,
+) -> dict[str, list[int]]:
     """input_ids / attention_mask / labels for one example, at most max_length tokens."""
     fmt = tok_cfg.get("prompt_format", "sections")
     max_length = int(tok_cfg.get("max_length", 256))

@@ -55,10 +55,16 @@ def _softmax(xs: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def label_probabilities(model: Any, tokenizer: Any, examples: list[Example], labels: list[str],
-                        meta: dict[str, Any], batch_size: int = 8,
-                        on_batch: Callable[[int], None] | None = None,
-                        forms: list[str] | None = None) -> list[list[float]]:  # fmt: skip
+def label_probabilities(
+    model: Any,
+    tokenizer: Any,
+    examples: list[Example],
+    labels: list[str],
+    meta: dict[str, Any],
+    batch_size: int = 8,
+    on_batch: Callable[[int], None] | None = None,
+    forms: list[str] | None = None,
+) -> list[list[float]]:
     """One row per example: P(label | prompt) for each label, normalised across labels.
 
     `forms` are the texts scored for the labels (default: their written forms in `examples`).
@@ -81,8 +87,9 @@ def label_probabilities(model: Any, tokenizer: Any, examples: list[Example], lab
     return [_softmax([s for s, _ in scores[i * k : (i + 1) * k]]) for i in range(len(examples))]
 
 
-def classification_metrics(y_true: list[str], probs: list[list[float]],
-                           labels: list[str]) -> dict[str, Any]:  # fmt: skip
+def classification_metrics(
+    y_true: list[str], probs: list[list[float]], labels: list[str]
+) -> dict[str, Any]:
     """accuracy, macro_f1, per_label rows, confusion (rows = true, cols = predicted), roc."""
     import numpy as np
     from sklearn.metrics import (
@@ -107,9 +114,16 @@ def classification_metrics(y_true: list[str], probs: list[list[float]],
             fpr, tpr, _ = roc_curve(positive, p[:, i])
             auc = float(roc_auc_score(positive, p[:, i]))
             roc[label] = {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "auc": auc}
-        per_label.append({"label": label, "precision": float(precision[i]),
-                          "recall": float(recall[i]), "f1": float(f1[i]),
-                          "support": int(support[i]), "auc": auc})  # fmt: skip
+        per_label.append(
+            {
+                "label": label,
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+                "auc": auc,
+            }
+        )
     return {
         "labels": list(labels),
         "n": len(y_true),

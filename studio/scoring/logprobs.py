@@ -22,9 +22,14 @@ def _batches(rows: list[dict], batch_size: int) -> Iterator[list[dict]]:
         yield rows[i : i + batch_size]
 
 
-def target_logprobs(model: Any, rows: list[dict[str, list[int]]], pad_id: int,
-                    model_type: str = "causal", batch_size: int = 8,
-                    on_batch: Callable[[int], None] | None = None) -> list[tuple[float, int]]:  # fmt: skip
+def target_logprobs(
+    model: Any,
+    rows: list[dict[str, list[int]]],
+    pad_id: int,
+    model_type: str = "causal",
+    batch_size: int = 8,
+    on_batch: Callable[[int], None] | None = None,
+) -> list[tuple[float, int]]:
     """(sum of log-probs of the labelled tokens, number of labelled tokens) per encoded row.
 
     Causal rows hold input_ids/labels of equal length (the model predicts token t+1 at t);

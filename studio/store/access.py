@@ -35,9 +35,14 @@ class AccessMixin:
                 f"You already have {MAX_KEYS_PER_USER} API keys (the limit); revoke one first."
             )
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
-        row = dict(id=new_id(), owner=owner, name=(name or "").strip()[:80],
-                   prefix=secret[: len(KEY_PREFIX) + 6], key_hash=_digest(secret),
-                   created_at=time.time())  # fmt: skip
+        row = dict(
+            id=new_id(),
+            owner=owner,
+            name=(name or "").strip()[:80],
+            prefix=secret[: len(KEY_PREFIX) + 6],
+            key_hash=_digest(secret),
+            created_at=time.time(),
+        )
         with self.transaction() as conn:
             self._insert(conn, "api_keys", row)
         return {k: v for k, v in row.items() if k != "key_hash"}, secret

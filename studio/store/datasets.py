@@ -38,17 +38,25 @@ class DatasetsMixin:
             "SELECT COALESCE(MAX(version), 0) FROM dataset_versions WHERE dataset_id = ?",
             (dataset_id,),
         ).fetchone()[0]
-        row = dict(id=fields.pop("id", None) or new_id(), dataset_id=dataset_id, version=n + 1,
-                   created_at=time.time(), **fields)  # fmt: skip
+        row = dict(
+            id=fields.pop("id", None) or new_id(),
+            dataset_id=dataset_id,
+            version=n + 1,
+            created_at=time.time(),
+            **fields,
+        )
         self._insert(conn, "dataset_versions", row)
         return row
 
-    def version_with_hash(self, dataset_id: str, content_hash: str,
-                          conn: sqlite3.Connection | None = None) -> int | None:  # fmt: skip
+    def version_with_hash(
+        self, dataset_id: str, content_hash: str, conn: sqlite3.Connection | None = None
+    ) -> int | None:
         """The newest version number of the dataset holding exactly these examples (the same
         content hash), or None; inside the caller's transaction when `conn` is given."""
-        sql = ("SELECT version FROM dataset_versions WHERE dataset_id = ? AND content_hash = ? "
-               "ORDER BY version DESC LIMIT 1")  # fmt: skip
+        sql = (
+            "SELECT version FROM dataset_versions WHERE dataset_id = ? AND content_hash = ? "
+            "ORDER BY version DESC LIMIT 1"
+        )
         if conn is not None:
             row = conn.execute(sql, (dataset_id, content_hash)).fetchone()
             return row[0] if row else None

@@ -66,8 +66,9 @@ class QueueMixin:
             if job["status"] == QUEUED:
                 waiting[job["owner"]].append(job)
         # Fewer running jobs first, then the owner served least recently, then who queued first.
-        owners = sorted(waiting, key=lambda o: (running[o], served.get(o, 0.0),
-                                                waiting[o][0]["created_at"]))  # fmt: skip
+        owners = sorted(
+            waiting, key=lambda o: (running[o], served.get(o, 0.0), waiting[o][0]["created_at"])
+        )
         out: list[dict] = []
         rank = 0
         while any(rank < len(waiting[o]) for o in owners):

@@ -32,16 +32,32 @@ class RecordsMixin:
     """Create / read / update for jobs; create / list for evaluations."""
 
     # -- jobs -------------------------------------------------------------------------
-    def create_job(self, app_id: str, model_id: str | None, kind: str, params: dict | None = None,
-                   run_dir: str = "", job_id: str | None = None, status: str = QUEUED,
-                   **fields: Any) -> dict:  # fmt: skip
+    def create_job(
+        self,
+        app_id: str,
+        model_id: str | None,
+        kind: str,
+        params: dict | None = None,
+        run_dir: str = "",
+        job_id: str | None = None,
+        status: str = QUEUED,
+        **fields: Any,
+    ) -> dict:
         """A job row. A record of finished work (an import) is created with its final status in
         the same transaction, so a runner never sees it queued and tries to launch it."""
         if status not in JOB_STATUSES:
             raise ValueError(f"unknown job status {status!r}")
-        job = dict(id=job_id or new_id(), app_id=app_id, model_id=model_id, kind=kind,
-                   status=status, run_dir=run_dir, params=params or {}, summary={},
-                   created_at=time.time())  # fmt: skip
+        job = dict(
+            id=job_id or new_id(),
+            app_id=app_id,
+            model_id=model_id,
+            kind=kind,
+            status=status,
+            run_dir=run_dir,
+            params=params or {},
+            summary={},
+            created_at=time.time(),
+        )
         job.update(fields)
         with self.transaction() as conn:
             self._insert(conn, "jobs", job)
@@ -55,8 +71,12 @@ class RecordsMixin:
             raise ValueError(f"unknown job status {fields['status']!r}")
         return self._update("jobs", job_id, fields)
 
-    def list_jobs(self, app_id: str | None = None, status: tuple[str, ...] | None = None,
-                  kind: str | None = None) -> list[dict]:  # fmt: skip
+    def list_jobs(
+        self,
+        app_id: str | None = None,
+        status: tuple[str, ...] | None = None,
+        kind: str | None = None,
+    ) -> list[dict]:
         sql, args = "SELECT * FROM jobs WHERE 1=1", []
         if app_id is not None:
             sql += " AND app_id = ?"
@@ -70,10 +90,18 @@ class RecordsMixin:
         return self._query(sql + " ORDER BY created_at DESC", tuple(args))
 
     # -- evaluations ------------------------------------------------------------------
-    def add_evaluation(self, app_id: str, model_id: str | None, kind: str, results: dict,
-                       job_id: str | None = None) -> dict:  # fmt: skip
-        ev = dict(id=new_id(), app_id=app_id, model_id=model_id, job_id=job_id, kind=kind,
-                  results=results, created_at=time.time())  # fmt: skip
+    def add_evaluation(
+        self, app_id: str, model_id: str | None, kind: str, results: dict, job_id: str | None = None
+    ) -> dict:
+        ev = dict(
+            id=new_id(),
+            app_id=app_id,
+            model_id=model_id,
+            job_id=job_id,
+            kind=kind,
+            results=results,
+            created_at=time.time(),
+        )
         with self.transaction() as conn:
             self._insert(conn, "evaluations", ev)
         return ev

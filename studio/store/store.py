@@ -52,8 +52,12 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
     which is where Settings puts them.
     """
 
-    def __init__(self, db_path: Path | str, files_root: Path | str | None = None,
-                 exports_root: Path | str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        db_path: Path | str,
+        files_root: Path | str | None = None,
+        exports_root: Path | str | None = None,
+    ):
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.files_root = Path(files_root) if files_root else self.db_path.parent / "apps"
@@ -147,8 +151,14 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
         if len(name) > 80:
             raise StudioError("App names are at most 80 characters; shorten the name.")
         now = time.time()
-        app = dict(id=new_id(), owner=owner, name=name, description=description,
-                   created_at=now, updated_at=now)  # fmt: skip
+        app = dict(
+            id=new_id(),
+            owner=owner,
+            name=name,
+            description=description,
+            created_at=now,
+            updated_at=now,
+        )
         try:
             with self.transaction() as conn:
                 self._insert(conn, "apps", app)
@@ -166,8 +176,9 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
             return self._query("SELECT * FROM apps ORDER BY created_at")
         return self._query("SELECT * FROM apps WHERE owner = ? ORDER BY created_at", (owner,))
 
-    def update_app(self, app_id: str, *, name: str | None = None,
-                   description: str | None = None) -> dict:  # fmt: skip
+    def update_app(
+        self, app_id: str, *, name: str | None = None, description: str | None = None
+    ) -> dict:
         """Change an app's name and/or description; returns the updated row."""
         fields: dict[str, Any] = {"updated_at": time.time()}
         if name is not None:
@@ -209,9 +220,16 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
         return self.files_root / app_id
 
     # -- models (saved training configurations) ---------------------------------------
-    def create_model(self, app_id: str, name: str, template: str, model_type: str,
-                     dataset_version_id: str | None, config: dict,
-                     parent_id: str | None = None) -> dict:  # fmt: skip
+    def create_model(
+        self,
+        app_id: str,
+        name: str,
+        template: str,
+        model_type: str,
+        dataset_version_id: str | None,
+        config: dict,
+        parent_id: str | None = None,
+    ) -> dict:
         name = (name or "").strip()
         if not name:
             raise StudioError("A model needs a name: type one in the Model name box.")
@@ -220,9 +238,18 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
                 "SELECT COALESCE(MAX(version), 0) FROM models WHERE app_id = ? AND name = ?",
                 (app_id, name),
             ).fetchone()[0]
-            model = dict(id=new_id(), app_id=app_id, name=name, version=n + 1, template=template,
-                         model_type=model_type, dataset_version_id=dataset_version_id,
-                         config=config, parent_id=parent_id, created_at=time.time())  # fmt: skip
+            model = dict(
+                id=new_id(),
+                app_id=app_id,
+                name=name,
+                version=n + 1,
+                template=template,
+                model_type=model_type,
+                dataset_version_id=dataset_version_id,
+                config=config,
+                parent_id=parent_id,
+                created_at=time.time(),
+            )
             self._insert(conn, "models", model)
         return model
 
@@ -244,8 +271,12 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
             m = conn.execute("SELECT * FROM models WHERE id = ?", (model_id,)).fetchone()
             if m is None:
                 raise NotFoundError(f"No model with id {model_id!r}; it may have been deleted.")
-            jobs = [dict(j) for j in conn.execute(
-                "SELECT * FROM jobs WHERE model_id = ?", (model_id,)).fetchall()]  # fmt: skip
+            jobs = [
+                dict(j)
+                for j in conn.execute(
+                    "SELECT * FROM jobs WHERE model_id = ?", (model_id,)
+                ).fetchall()
+            ]
             refuse_active(jobs, f"{m['name']} v{m['version']}")
             conn.execute("DELETE FROM models WHERE id = ?", (model_id,))
         return sum(remove_inside(self.files_root, j["run_dir"]) for j in jobs)

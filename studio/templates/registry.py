@@ -13,10 +13,16 @@ _LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.05, "bias": "none"}
 # CPU-friendly Trainer defaults: log every step so the Train tab's chart moves (a CPU step
 # takes seconds; a JSON line per step costs nothing next to it).
 _TRAINER_CPU = {
-    "logging_steps": 1, "eval_strategy": "steps", "eval_steps": 0.2, "save_strategy": "epoch",
-    "save_total_limit": 2, "weight_decay": 0.0, "optim": "adamw_torch",
-    "report_to": "none", "gradient_checkpointing": False,
-}  # fmt: skip
+    "logging_steps": 1,
+    "eval_strategy": "steps",
+    "eval_steps": 0.2,
+    "save_strategy": "epoch",
+    "save_total_limit": 2,
+    "weight_decay": 0.0,
+    "optim": "adamw_torch",
+    "report_to": "none",
+    "gradient_checkpointing": False,
+}
 _TRAINER_GPU = {**_TRAINER_CPU, "logging_steps": 10, "gradient_checkpointing": True}
 _QLORA_QUANT = {
     "load_in_4bit": True,
@@ -24,22 +30,44 @@ _QLORA_QUANT = {
     "bnb_4bit_compute_dtype": "bfloat16",
     "bnb_4bit_use_double_quant": True,
 }
-_QLORA_HYPER = {"batch_size": 4, "grad_accum": 4, "max_length": 512, "lora_r": 16,
-                "lora_alpha": 32, "epochs": 2.0, "precision": "bf16"}  # fmt: skip
+_QLORA_HYPER = {
+    "batch_size": 4,
+    "grad_accum": 4,
+    "max_length": 512,
+    "lora_r": 16,
+    "lora_alpha": 32,
+    "epochs": 2.0,
+    "precision": "bf16",
+}
 
 
-_SMOLLM2_HYPER = {"target_modules": list(_LLAMA_ALL), "learning_rate": 5e-4, "lora_r": 16,
-                  "lora_alpha": 32, "warmup_steps": 10, "lr_scheduler": "linear"}  # fmt: skip
+_SMOLLM2_HYPER = {
+    "target_modules": list(_LLAMA_ALL),
+    "learning_rate": 5e-4,
+    "lora_r": 16,
+    "lora_alpha": 32,
+    "warmup_steps": 10,
+    "lr_scheduler": "linear",
+}
 
 
 def _qlora(key: str, title: str, base: str, memory: str, description: str) -> Template:
     return Template(
-        key=key, title=title, model_type="causal", method="qlora", base_model=base,
-        needs_cuda=True, memory_note=memory, description=description,
+        key=key,
+        title=title,
+        model_type="causal",
+        method="qlora",
+        base_model=base,
+        needs_cuda=True,
+        memory_note=memory,
+        description=description,
         hyper={**_QLORA_HYPER, "target_modules": list(_LLAMA_ALL)},
-        model={"dtype": "bfloat16"}, quantization=dict(_QLORA_QUANT), peft=dict(_LORA),
-        tokenizer={**TOKENIZER_DEFAULTS, "max_length": 512}, trainer=dict(_TRAINER_GPU),
-    )  # fmt: skip
+        model={"dtype": "bfloat16"},
+        quantization=dict(_QLORA_QUANT),
+        peft=dict(_LORA),
+        tokenizer={**TOKENIZER_DEFAULTS, "max_length": 512},
+        trainer=dict(_TRAINER_GPU),
+    )
 
 
 _ALL = [
@@ -139,7 +167,7 @@ _ALL = [
             "warmup_steps": 20,
             "lr_scheduler": "cosine",
             "response_only": False,
-        },  # fmt: skip
+        },
         model={
             "dtype": "float32",
             "architecture": {
@@ -151,7 +179,7 @@ _ALL = [
                 "max_position_embeddings": 1024,
                 "tie_word_embeddings": True,
             },
-        },  # fmt: skip
+        },
         tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer={**_TRAINER_CPU, "weight_decay": 0.01},
     ),

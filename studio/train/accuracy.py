@@ -20,18 +20,27 @@ MAX_EXAMPLES = 100  # a sample: each scored row costs time out of the training b
 class LabelAccuracy:
     """Scores a model's accuracy on (at most MAX_EXAMPLES of) the validation examples."""
 
-    def __init__(self, examples: list[Example], labels: list[str], tokenizer: Any,
-                 cfg: dict[str, Any], batch_size: int = 8):  # fmt: skip
+    def __init__(
+        self,
+        examples: list[Example],
+        labels: list[str],
+        tokenizer: Any,
+        cfg: dict[str, Any],
+        batch_size: int = 8,
+    ):
         self.examples, self.labels, self.tokenizer = examples, labels, tokenizer
-        self.meta = {"prompt_format": cfg["tokenizer"].get("prompt_format", "sections"),
-                     "max_length": cfg["tokenizer"].get("max_length", 256),
-                     "model_type": cfg["model_type"]}  # fmt: skip
+        self.meta = {
+            "prompt_format": cfg["tokenizer"].get("prompt_format", "sections"),
+            "max_length": cfg["tokenizer"].get("max_length", 256),
+            "model_type": cfg["model_type"],
+        }
         self.batch_size = batch_size
         self.y_true = [normalise_label(ex.output) for ex in examples]
 
     @classmethod
-    def for_run(cls, train: list[Example], valid: list[Example], tokenizer: Any,
-                cfg: dict[str, Any]) -> LabelAccuracy | None:  # fmt: skip
+    def for_run(
+        cls, train: list[Example], valid: list[Example], tokenizer: Any, cfg: dict[str, Any]
+    ) -> LabelAccuracy | None:
         """The scorer when the data is classification-style and has validation rows, else None."""
         task, labels, _ = detect_task(train + valid)
         if task != "classification" or not labels:
@@ -50,6 +59,7 @@ class LabelAccuracy:
 
     def score(self, model: Any) -> float:
         """Accuracy of the model's most likely label (leaves the model in eval mode)."""
-        probs = label_probabilities(model, self.tokenizer, self.examples, self.labels, self.meta,
-                                    self.batch_size)  # fmt: skip
+        probs = label_probabilities(
+            model, self.tokenizer, self.examples, self.labels, self.meta, self.batch_size
+        )
         return float(classification_metrics(self.y_true, probs, self.labels)["accuracy"])

@@ -83,8 +83,13 @@ class RankBatchSampler:
     studio.train.training.StudioTrainer.get_train_dataloader).
     """
 
-    def __init__(self, grouped: LengthGroupedSampler, num_replicas: int = 1, rank: int = 0,
-                 drop_last: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        grouped: LengthGroupedSampler,
+        num_replicas: int = 1,
+        rank: int = 0,
+        drop_last: bool = False,
+    ):
         if not 0 <= rank < max(1, num_replicas):
             raise ValueError(f"rank {rank} is outside 0..{num_replicas - 1}")
         self.grouped, self.num_replicas, self.rank = grouped, max(1, num_replicas), rank
@@ -137,8 +142,13 @@ def seq2seq_collator(tokenizer: Any, model: Any, pad_to: int | None = None):
     from transformers import DataCollatorForSeq2Seq
 
     if pad_to:
-        return DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=IGNORE,
-                                      padding="max_length", max_length=pad_to)  # fmt: skip
+        return DataCollatorForSeq2Seq(
+            tokenizer,
+            model=model,
+            label_pad_token_id=IGNORE,
+            padding="max_length",
+            max_length=pad_to,
+        )
     return DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=IGNORE)
 
 

@@ -43,8 +43,15 @@ EVAL_SHARE = 0.1  # the most of the budget one evaluation may take  # plan for 9
 class TimeBudget(TrainerCallback):
     """Shrinks the run (steps and LR schedule) to end by `started + seconds`."""
 
-    def __init__(self, run_dir: Path, seconds: float, started: float, write=None,
-                 examples_per_step: int = 1, n_train: int = 1):  # fmt: skip
+    def __init__(
+        self,
+        run_dir: Path,
+        seconds: float,
+        started: float,
+        write=None,
+        examples_per_step: int = 1,
+        n_train: int = 1,
+    ):
         self.run_dir, self.seconds = Path(run_dir), float(seconds)
         self.budget_path = RunFolder(run_dir).budget_path
         self.deadline = started + self.seconds
@@ -81,8 +88,13 @@ class TimeBudget(TrainerCallback):
         if cost > EVAL_SHARE * self.seconds and hasattr(self.trainer, "limit_eval"):
             before = self.trainer.eval_rows()
             self.trainer.limit_eval(EVAL_SHARE * self.seconds / cost)
-            log.info("time budget: evaluating on %d of %d validation rows (one evaluation "
-                     "would take about %.0fs)", self.trainer.eval_rows(), before, cost)  # fmt: skip
+            log.info(
+                "time budget: evaluating on %d of %d validation rows (one evaluation "
+                "would take about %.0fs)",
+                self.trainer.eval_rows(),
+                before,
+                cost,
+            )
 
     def warmup_for(self, total: int) -> int:
         """Warm-up steps for a run cut to `total`: a ratio stays a ratio; a number of steps
@@ -103,9 +115,12 @@ class TimeBudget(TrainerCallback):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "scheduler.step() before optimizer.step()"
             scheduler = get_scheduler(
-                args.lr_scheduler_type, optimizer, num_warmup_steps=warmup,
-                num_training_steps=total, scheduler_specific_kwargs=args.lr_scheduler_kwargs,
-            )  # fmt: skip
+                args.lr_scheduler_type,
+                optimizer,
+                num_warmup_steps=warmup,
+                num_training_steps=total,
+                scheduler_specific_kwargs=args.lr_scheduler_kwargs,
+            )
             # LambdaLR computes lr from base_lrs (the peak, kept in group["initial_lr"]) and
             # last_epoch alone: put it where the old one was.
             scheduler.last_epoch = step - 1
@@ -113,24 +128,42 @@ class TimeBudget(TrainerCallback):
         trainer.lr_scheduler = scheduler
         trainer.state.max_steps = total
         self.total = total
-        record = {"type": "budget", "budget_s": self.seconds, "deadline": self.deadline,
-                  "step": step, "total_steps": total, "planned_steps": self.planned,
-                  "warmup_steps": warmup, "step_s": self.step_s,
-                  "examples": total * self.examples_per_step,
-                  "epochs": round(total * self.examples_per_step / self.n_train, 3),
-                  "time": time.time()}  # fmt: skip
+        record = {
+            "type": "budget",
+            "budget_s": self.seconds,
+            "deadline": self.deadline,
+            "step": step,
+            "total_steps": total,
+            "planned_steps": self.planned,
+            "warmup_steps": warmup,
+            "step_s": self.step_s,
+            "examples": total * self.examples_per_step,
+            "epochs": round(total * self.examples_per_step / self.n_train, 3),
+            "time": time.time(),
+        }
         self.write(record)  # the metrics callback writes on the main process only
         if getattr(trainer.state, "is_world_process_zero", True):
             self.budget_path.write_text(json.dumps(record, indent=2))
-        log.info("time budget %.0fs: %d of %d planned steps (%d examples, %.2f epochs), "
-                 "%.2fs per step", self.seconds, total, self.planned, record["examples"],
-                 record["epochs"], self.step_s or 0.0)  # fmt: skip
+        log.info(
+            "time budget %.0fs: %d of %d planned steps (%d examples, %.2f epochs), %.2fs per step",
+            self.seconds,
+            total,
+            self.planned,
+            record["examples"],
+            record["epochs"],
+            self.step_s or 0.0,
+        )
 
     def summary(self) -> dict[str, Any]:
         """What the run's summary says about the budget."""
         total = self.total or self.planned
-        return {"budget_s": self.seconds, "planned_steps": self.planned, "chosen_steps": total,
-                "step_s": self.step_s, "shrunk": (total or 0) < (self.planned or 0)}  # fmt: skip
+        return {
+            "budget_s": self.seconds,
+            "planned_steps": self.planned,
+            "chosen_steps": total,
+            "step_s": self.step_s,
+            "shrunk": (total or 0) < (self.planned or 0),
+        }
 
     # -- callback hooks ---------------------------------------------------------------------
     def on_train_begin(self, args, state, control, **kwargs):
@@ -188,15 +221,17 @@ def agree_on_fewest(steps: int, args: Any = None) -> int:
     return int(value.item())
 
 
-def time_budget(cfg: dict[str, Any], run_dir: Path, started: float, metrics: Any, args: Any,
-                n_train: int) -> TimeBudget | None:  # fmt: skip
+def time_budget(
+    cfg: dict[str, Any], run_dir: Path, started: float, metrics: Any, args: Any, n_train: int
+) -> TimeBudget | None:
     """The TimeBudget for cfg["time_budget_min"] (None when it is 0 or absent)."""
     minutes = float(cfg.get("time_budget_min") or 0)
     if minutes <= 0:
         return None
     per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
-    return TimeBudget(run_dir, minutes * 60, started, metrics.write,
-                      per_step * max(1, args.world_size), n_train)  # fmt: skip
+    return TimeBudget(
+        run_dir, minutes * 60, started, metrics.write, per_step * max(1, args.world_size), n_train
+    )
 
 
 def budget_reason(budget: TimeBudget | None, step: int) -> str:
@@ -204,5 +239,7 @@ def budget_reason(budget: TimeBudget | None, step: int) -> str:
     if budget is None or not budget.summary()["shrunk"]:
         return ""
     epochs = step * budget.examples_per_step / budget.n_train
-    return (f"Finished within the {budget.seconds / 60:g}-minute time budget: {step} of "
-            f"{budget.planned} planned steps ({epochs:.2f} epochs).")  # fmt: skip
+    return (
+        f"Finished within the {budget.seconds / 60:g}-minute time budget: {step} of "
+        f"{budget.planned} planned steps ({epochs:.2f} epochs)."
+    )

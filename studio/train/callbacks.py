@@ -92,8 +92,15 @@ class MetricsCallback(TrainerCallback):
         self._t0 = time.time()
         self._last = (self._t0, state.num_input_tokens_seen)
         self._start_step = state.global_step  # a resumed run counts speed from here
-        self.write({"type": "start", "step": state.global_step, "total_steps": state.max_steps,
-                    "time": time.time(), "reports_accuracy": self.reports_accuracy})  # fmt: skip
+        self.write(
+            {
+                "type": "start",
+                "step": state.global_step,
+                "total_steps": state.max_steps,
+                "time": time.time(),
+                "reports_accuracy": self.reports_accuracy,
+            }
+        )
 
     def on_step_end(self, args, state, control, **kwargs):
         requested = self.stop.requested(state.global_step)
@@ -126,13 +133,20 @@ class MetricsCallback(TrainerCallback):
             eta = elapsed / done * max(state.max_steps - state.global_step, 0)
             mem, kind = memory_in_use()
             self.last_train = {
-                "type": "train", "step": state.global_step, "total_steps": state.max_steps,
-                "epoch": round(float(state.epoch or 0), 4), "loss": loss,
+                "type": "train",
+                "step": state.global_step,
+                "total_steps": state.max_steps,
+                "epoch": round(float(state.epoch or 0), 4),
+                "loss": loss,
                 "learning_rate": float(logs.get("learning_rate", 0.0)),
-                "tokens_seen": tokens, "tokens_per_s": round(speed, 1),
-                "elapsed_s": round(elapsed, 2), "eta_s": round(eta, 1),
-                "memory_mb": round(mem, 1), "memory_kind": kind, "time": now,
-            }  # fmt: skip
+                "tokens_seen": tokens,
+                "tokens_per_s": round(speed, 1),
+                "elapsed_s": round(elapsed, 2),
+                "eta_s": round(eta, 1),
+                "memory_mb": round(mem, 1),
+                "memory_kind": kind,
+                "time": now,
+            }
             self.write(self.last_train)
             if not math.isfinite(loss):
                 self.nan_step = state.global_step
@@ -140,10 +154,14 @@ class MetricsCallback(TrainerCallback):
         if "eval_loss" in logs:
             eval_loss = float(logs["eval_loss"])
             self.last_eval = {
-                "type": "eval", "step": state.global_step, "total_steps": state.max_steps,
-                "epoch": round(float(state.epoch or 0), 4), "eval_loss": eval_loss,
-                "perplexity": perplexity(eval_loss), "time": now,
-            }  # fmt: skip
+                "type": "eval",
+                "step": state.global_step,
+                "total_steps": state.max_steps,
+                "epoch": round(float(state.epoch or 0), 4),
+                "eval_loss": eval_loss,
+                "perplexity": perplexity(eval_loss),
+                "time": now,
+            }
             if "eval_accuracy" in logs:  # classification data: scored by label probabilities
                 self.last_eval["accuracy"] = float(logs["eval_accuracy"])
             self.write(self.last_eval)

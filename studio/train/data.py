@@ -42,9 +42,12 @@ def load_splits(data: dict[str, Any]) -> tuple[list[Example], list[Example]]:
     if data.get("resplit"):
         rows = train + valid
         labels = basic_stats(rows)["labels"]
-        train, valid = split_examples(rows, float(data.get("valid_pct", 10.0)),
-                                      int(data.get("seed", 42)),
-                                      example_labels(rows, labels) if labels else None)  # fmt: skip
+        train, valid = split_examples(
+            rows,
+            float(data.get("valid_pct", 10.0)),
+            int(data.get("seed", 42)),
+            example_labels(rows, labels) if labels else None,
+        )
     if not train:
         raise DataError(
             "The training split has no examples; add data in the Inputs tab or lower the "

@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from studio.train.headonly import head_only_loss
+from studio.errors import ConfigError
+from studio.train.data import TokenizedDataset
+from studio.train.headonly import head_only_loss, supports_head_only
 
 
 class StudioTrainerMixin:
@@ -31,10 +33,17 @@ class StudioTrainerMixin:
             loss = loss * self.accelerator.num_processes
         return loss
 
-    def evaluation_loop(self, dataloader, description, prediction_loss_only=None,
-                        ignore_keys=None, metric_key_prefix="eval"):  # fmt: skip
-        output = super().evaluation_loop(dataloader, description, prediction_loss_only,
-                                         ignore_keys, metric_key_prefix)  # fmt: skip
+    def evaluation_loop(
+        self,
+        dataloader,
+        description,
+        prediction_loss_only=None,
+        ignore_keys=None,
+        metric_key_prefix="eval",
+    ):
+        output = super().evaluation_loop(
+            dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix
+        )
         if self.accuracy is not None:
             output.metrics[f"{metric_key_prefix}_accuracy"] = self.accuracy.score(self.model)
         return output
@@ -47,7 +56,6 @@ class StudioTrainerMixin:
 
     def limit_eval(self, share: float) -> None:
         """Evaluate on the first `share` of the validation rows (a time budget's choice)."""
-        from studio.train.data import TokenizedDataset
 
         if self.eval_dataset is not None:
             rows = self.eval_dataset.rows
@@ -63,11 +71,10 @@ class StudioTrainerMixin:
             self.last_eval_s = time.time() - started
 
 
-def configure_extras(trainer: Any, cfg: dict[str, Any], model: Any, budget: Any,
-                     accuracy: Any) -> None:  # fmt: skip
+def configure_extras(
+    trainer: Any, cfg: dict[str, Any], model: Any, budget: Any, accuracy: Any
+) -> None:
     """Switch on what applies to this run (cfg["head_only"] false turns the head trick off)."""
-    from studio.errors import ConfigError
-    from studio.train.headonly import supports_head_only
 
     # Several processes train with the full head: with the head-only loss, a stopped and
     # resumed two-process run drifts from the uninterrupted one (about 3e-3 in the adapter

@@ -45,8 +45,10 @@ def interrupted_reason(run: RunFolder) -> str:
     """A KeyboardInterrupt means the cooperative stop was cut short (Ctrl-C twice)."""
     step = run.last_checkpoint_step()
     if step is not None:
-        return (f"Interrupted from the terminal before the stop finished; press Resume (or add "
-                f"--resume) to continue from step {step}.")  # fmt: skip
+        return (
+            f"Interrupted from the terminal before the stop finished; press Resume (or add "
+            f"--resume) to continue from step {step}."
+        )
     return "Interrupted from the terminal before any checkpoint was saved; train it again."
 
 
@@ -64,8 +66,14 @@ def train(run: RunFolder, resume: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    job = JobProcess(kind=TRAIN, description=__doc__.split("\n")[0], work=train,
-                     oom_advice=OOM_ADVICE, config_label="run config", activity="training",
-                     cancelled_reason=interrupted_reason,
-                     main_process=is_main_process())  # fmt: skip
+    job = JobProcess(
+        kind=TRAIN,
+        description=__doc__.split("\n")[0],
+        work=train,
+        oom_advice=OOM_ADVICE,
+        config_label="run config",
+        activity="training",
+        cancelled_reason=interrupted_reason,
+        main_process=is_main_process(),
+    )
     return run_job(job, argv)

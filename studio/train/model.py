@@ -26,8 +26,14 @@ def _fresh_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
     """Random weights with the architecture of the base (method "scratch")."""
     if cfg["base_model"].startswith(SCRATCH_PREFIX):
         model_cfg = {**cfg["model"], "seed": cfg["trainer"].get("seed", 42)}
-        return load_model(cfg["base_model"], settings, cfg["model_type"], model_cfg,
-                          device="cpu", tokenizer=tokenizer)  # fmt: skip
+        return load_model(
+            cfg["base_model"],
+            settings,
+            cfg["model_type"],
+            model_cfg,
+            device="cpu",
+            tokenizer=tokenizer,
+        )
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 

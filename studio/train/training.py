@@ -91,21 +91,31 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
             world = a.world_size
             # Every rank builds the same global batches (per_device x processes) from
             # (seed, epoch) and keeps its own slice of each.
-            grouped_sampler = LengthGroupedSampler(train_ds.lengths, a.train_batch_size * world,
-                                                   data_seed)  # fmt: skip
-            sampler = RankBatchSampler(grouped_sampler, world, a.process_index,
-                                       drop_last=a.dataloader_drop_last)  # fmt: skip
+            grouped_sampler = LengthGroupedSampler(
+                train_ds.lengths, a.train_batch_size * world, data_seed
+            )
+            sampler = RankBatchSampler(
+                grouped_sampler, world, a.process_index, drop_last=a.dataloader_drop_last
+            )
             if (cfg.get("debug") or {}).get("log_batches"):  # tests: which rank saw what
                 rank = a.process_index
-                sampler.on_batch = lambda b: log.warning("rank %d epoch %d batch %s", rank,
-                                                         grouped_sampler.epoch, b)  # fmt: skip
-            params = dict(batch_sampler=sampler, collate_fn=self.data_collator,
-                          num_workers=a.dataloader_num_workers, pin_memory=a.dataloader_pin_memory,
-                          worker_init_fn=partial(seed_worker, num_workers=a.dataloader_num_workers,
-                                                 rank=a.process_index))  # fmt: skip
+                sampler.on_batch = lambda b: log.warning(
+                    "rank %d epoch %d batch %s", rank, grouped_sampler.epoch, b
+                )
+            params = dict(
+                batch_sampler=sampler,
+                collate_fn=self.data_collator,
+                num_workers=a.dataloader_num_workers,
+                pin_memory=a.dataloader_pin_memory,
+                worker_init_fn=partial(
+                    seed_worker, num_workers=a.dataloader_num_workers, rank=a.process_index
+                ),
+            )
             if a.dataloader_num_workers > 0:
-                params.update(persistent_workers=a.dataloader_persistent_workers,
-                              prefetch_factor=a.dataloader_prefetch_factor)  # fmt: skip
+                params.update(
+                    persistent_workers=a.dataloader_persistent_workers,
+                    prefetch_factor=a.dataloader_prefetch_factor,
+                )
             loader = self.accelerator.prepare(DataLoader(train_ds, **params))
             # accelerate wraps a batch sampler in a BatchSamplerShard that deals batches out
             # round-robin; ours is sharded already, so that wrapper must pass it through (as
@@ -115,9 +125,15 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
                 wrapper.num_processes, wrapper.process_index = 1, 0
             return loader
 
-    return StudioTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                         data_collator=collator, processing_class=tokenizer,
-                         callbacks=callbacks)  # fmt: skip
+    return StudioTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        data_collator=collator,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
 
 
 def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path:
@@ -128,11 +144,15 @@ def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path
     (out / "training_args.bin").unlink(missing_ok=True)  # a pickle; the run folder has config.json
     tokenizer.save_pretrained(str(out))
     meta = {
-        "base_model": cfg["base_model"], "model_type": cfg["model_type"],
-        "method": cfg["method"], "prompt_format": cfg["tokenizer"]["prompt_format"],
-        "max_length": cfg["tokenizer"]["max_length"], "template": cfg.get("template", ""),
-        "job_id": cfg.get("job_id", ""), "model_id": cfg.get("model_id", ""),
-    }  # fmt: skip
+        "base_model": cfg["base_model"],
+        "model_type": cfg["model_type"],
+        "method": cfg["method"],
+        "prompt_format": cfg["tokenizer"]["prompt_format"],
+        "max_length": cfg["tokenizer"]["max_length"],
+        "template": cfg.get("template", ""),
+        "job_id": cfg.get("job_id", ""),
+        "model_id": cfg.get("model_id", ""),
+    }
     # Generation prompts with the section style and preamble the examples were trained with.
     meta.update(data_layout(cfg["data"]).to_meta())
     run.write_meta(meta)
@@ -169,8 +189,13 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     log.info("data: %d training and %d validation examples", len(train_ds), len(eval_ds))
     model = build_model(cfg, settings, tokenizer)
     trainable, total = count_parameters(model)
-    log.info("model: %s (%s), %d of %d parameters trainable", cfg["base_model"], cfg["method"],
-             trainable, total)  # fmt: skip
+    log.info(
+        "model: %s (%s), %d of %d parameters trainable",
+        cfg["base_model"],
+        cfg["method"],
+        trainable,
+        total,
+    )
     args = training_arguments(cfg, RunFolder(run_dir).checkpoints_dir, has_eval=len(eval_ds) > 0)
     metrics = MetricsCallback(run_dir, stop)
     budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds))
@@ -201,20 +226,25 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         "mean_train_loss": output.training_loss,
         "eval_loss": eval_loss,
         "perplexity": perplexity(eval_loss) if eval_loss is not None else None,
-        "steps": step, "total_steps": trainer.state.max_steps,
+        "steps": step,
+        "total_steps": trainer.state.max_steps,
         "epochs": round(float(trainer.state.epoch or 0), 4),
         "runtime_s": round(time.time() - started, 2),
         "tokens_seen": int(trainer.state.num_input_tokens_seen or 0),
-        "trainable_params": trainable, "total_params": total,
-        "n_train": len(train_ds), "n_valid": len(eval_ds),
+        "trainable_params": trainable,
+        "total_params": total,
+        "n_train": len(train_ds),
+        "n_valid": len(eval_ds),
         "resumed_from": checkpoint.name if checkpoint else None,
         "processes": args.world_size,
-        "global_batch": args.per_device_train_batch_size * args.world_size
+        "global_batch": args.per_device_train_batch_size
+        * args.world_size
         * args.gradient_accumulation_steps,
-        "eval_accuracy": metrics.last_eval.get("accuracy"), "final_learning_rate": final_lr,
+        "eval_accuracy": metrics.last_eval.get("accuracy"),
+        "final_learning_rate": final_lr,
         "head_only": trainer.head_only,
         "time_budget": budget.summary() if budget else None,
-    }  # fmt: skip
+    }
     if metrics.cancelled:
         reason = f"Stopped on request at step {step} of {trainer.state.max_steps}; press Resume to continue."
         return {"status": CANCELLED, "reason": reason, "summary": summary}

@@ -36,17 +36,26 @@ def view(ctx: UIContext, app_id: str, request: gr.Request | None):
     apps = owned(ctx, request)
     current = app_id if app_id in {a["id"] for a in apps} else None
     choices = [(a["name"], a["id"]) for a in apps]
-    return (gr.update(value=app_rows(apps)), gr.update(choices=choices, value=current),
-            current_note(apps, current))  # fmt: skip
+    return (
+        gr.update(value=app_rows(apps)),
+        gr.update(choices=choices, value=current),
+        current_note(apps, current),
+    )
 
 
 @user_errors
 def create_app(ctx: UIContext, app_name: str, app_description: str, request: gr.Request = None):
-    app = ctx.store.create_app(app_name, owner=ctx.owner(request),
-                               description=(app_description or "").strip())  # fmt: skip
+    app = ctx.store.create_app(
+        app_name, owner=ctx.owner(request), description=(app_description or "").strip()
+    )
     ctx.audit(app["id"], "created", f"app {app['name']}", request)
-    return (app["id"], *view(ctx, app["id"], request), "", "",
-            f"Created **{app['name']}**; it is now the current app.")  # fmt: skip
+    return (
+        app["id"],
+        *view(ctx, app["id"], request),
+        "",
+        "",
+        f"Created **{app['name']}**; it is now the current app.",
+    )
 
 
 @user_errors
@@ -54,9 +63,11 @@ def create_demo(ctx: UIContext, key: str, request: gr.Request = None):
     made = create_demo_app(ctx.store, ctx.settings, key or "", owner=ctx.owner(request))
     app, version, model = made["app"], made["version"], made["model"]
     ctx.audit(app["id"], "created", f"demo app {app['name']} from sample {key}", request)
-    note = (f"Created **{app['name']}** with dataset version {version['version']} "
-            f"({version['n_accepted']} examples) and the model configuration "
-            f"**{model['name']}**. Next: press **Train** in the Train tab.")  # fmt: skip
+    note = (
+        f"Created **{app['name']}** with dataset version {version['version']} "
+        f"({version['n_accepted']} examples) and the model configuration "
+        f"**{model['name']}**. Next: press **Train** in the Train tab."
+    )
     return app["id"], *view(ctx, app["id"], request), note, bump(), bump()
 
 
@@ -109,14 +120,22 @@ def build_apps_tab(ctx: UIContext) -> None:
         gr.Markdown("## Apps\nAn app holds your datasets, models and training jobs.")
         current_note = gr.Markdown(elem_id="apps-current-note")
         with gr.Row():
-            chooser = gr.Dropdown(label="Current app", choices=[], elem_id="apps-current",
-                                  interactive=True, scale=3)  # fmt: skip
+            chooser = gr.Dropdown(
+                label="Current app", choices=[], elem_id="apps-current", interactive=True, scale=3
+            )
         with gr.Accordion("Start from a sample (one click)", open=True):
-            gr.Markdown("Makes an app with the sample's dataset version and a model "
-                        "configuration small enough to train on a laptop CPU in minutes.")  # fmt: skip
+            gr.Markdown(
+                "Makes an app with the sample's dataset version and a model "
+                "configuration small enough to train on a laptop CPU in minutes."
+            )
             with gr.Row(elem_id="demo-app-row"):
-                sample = gr.Dropdown(sample_choices(), value="sentiment", label="Sample",
-                                     elem_id="apps-sample", scale=3)  # fmt: skip
+                sample = gr.Dropdown(
+                    sample_choices(),
+                    value="sentiment",
+                    label="Sample",
+                    elem_id="apps-sample",
+                    scale=3,
+                )
                 demo = gr.Button("Create demo app", elem_id="apps-demo", scale=1)
         with gr.Accordion("Create an app", open=True):
             with gr.Row():
@@ -125,8 +144,13 @@ def build_apps_tab(ctx: UIContext) -> None:
                     value="", label="Description (optional)", elem_id="apps-description"
                 )
             create = gr.Button("Create app", variant="primary", elem_id="apps-create")
-        table = gr.Dataframe(headers=TABLE_HEADERS, label="Your apps", interactive=False,
-                             elem_id="apps-table", wrap=True)  # fmt: skip
+        table = gr.Dataframe(
+            headers=TABLE_HEADERS,
+            label="Your apps",
+            interactive=False,
+            elem_id="apps-table",
+            wrap=True,
+        )
         with gr.Accordion("Rename or delete the current app", open=False):
             with gr.Row():
                 new_name = gr.Textbox(
@@ -142,16 +166,25 @@ def build_apps_tab(ctx: UIContext) -> None:
                 delete = gr.Button("Delete app", variant="stop", elem_id="apps-delete")
         message = gr.Markdown(elem_id="apps-message")
         with gr.Accordion("Activity of the current app", open=False):
-            activity_table = gr.Dataframe(headers=ACTIVITY_HEADERS, interactive=False, wrap=True,
-                                    elem_id="apps-activity")  # fmt: skip
+            activity_table = gr.Dataframe(
+                headers=ACTIVITY_HEADERS, interactive=False, wrap=True, elem_id="apps-activity"
+            )
 
     outs = [table, chooser, current_note]
-    create.click(bind(ctx, create_app), [name, description],
-                 [ctx.app_id, *outs, name, description, message], api_name="create_app",
-                 show_progress_on=[message])  # fmt: skip
-    demo.click(bind(ctx, create_demo), [sample],
-               [ctx.app_id, *outs, message, ctx.data_changed, ctx.models_changed],
-               api_name="create_demo_app", show_progress_on=[message])  # fmt: skip
+    create.click(
+        bind(ctx, create_app),
+        [name, description],
+        [ctx.app_id, *outs, name, description, message],
+        api_name="create_app",
+        show_progress_on=[message],
+    )
+    demo.click(
+        bind(ctx, create_demo),
+        [sample],
+        [ctx.app_id, *outs, message, ctx.data_changed, ctx.models_changed],
+        api_name="create_demo_app",
+        show_progress_on=[message],
+    )
     chooser.input(
         bind(ctx, choose_app),
         [chooser],
@@ -159,15 +192,33 @@ def build_apps_tab(ctx: UIContext) -> None:
         api_name="choose_app",
         show_progress_on=[current_note],
     )
-    rename.click(bind(ctx, rename_app), [ctx.app_id, new_name], [*outs, new_name, message],
-                 api_name="rename_app", show_progress_on=[message])  # fmt: skip
-    delete.click(bind(ctx, delete_app), [ctx.app_id, confirm],
-                 [ctx.app_id, *outs, confirm, message], api_name="delete_app",
-                 show_progress_on=[message])  # fmt: skip
-    ctx.app_id.change(bind(ctx, refresh), [ctx.app_id], outs, api_name="refresh_apps",
-                      show_progress_on=[current_note])  # fmt: skip
-    for trigger in (ctx.app_id.change, rename.click, ctx.data_changed.change,
-                    ctx.jobs_changed.change):  # fmt: skip
+    rename.click(
+        bind(ctx, rename_app),
+        [ctx.app_id, new_name],
+        [*outs, new_name, message],
+        api_name="rename_app",
+        show_progress_on=[message],
+    )
+    delete.click(
+        bind(ctx, delete_app),
+        [ctx.app_id, confirm],
+        [ctx.app_id, *outs, confirm, message],
+        api_name="delete_app",
+        show_progress_on=[message],
+    )
+    ctx.app_id.change(
+        bind(ctx, refresh),
+        [ctx.app_id],
+        outs,
+        api_name="refresh_apps",
+        show_progress_on=[current_note],
+    )
+    for trigger in (
+        ctx.app_id.change,
+        rename.click,
+        ctx.data_changed.change,
+        ctx.jobs_changed.change,
+    ):
         trigger(bind(ctx, activity_rows), [ctx.app_id], [activity_table], api_visibility="private")
     # The table must also fill on a fresh page where no app was remembered (no change event).
     root = gr.context.Context.root_block

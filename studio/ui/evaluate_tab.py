@@ -23,6 +23,7 @@ from studio.export import (
     push_to_hub,
 )
 from studio.export.gguf import export_gguf_zip
+from studio.export.paths import exports_dir
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
@@ -40,8 +41,12 @@ from studio.ui.views.evaluate_report import (
 )
 
 TICK_S = 2.0
-METRIC_LABELS = [("Perplexity / cross-entropy", "perplexity"), ("Classification", "classification"),
-                 ("ROUGE / BLEU / exact match", "text"), ("Batch comparison", "batch")]  # fmt: skip
+METRIC_LABELS = [
+    ("Perplexity / cross-entropy", "perplexity"),
+    ("Classification", "classification"),
+    ("ROUGE / BLEU / exact match", "text"),
+    ("Batch comparison", "batch"),
+]
 
 
 def _app(ctx: UIContext, app_id: str) -> str:
@@ -66,11 +71,19 @@ def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, n
     store, settings = ctx.store, ctx.settings
     job = _job(ctx, _app(ctx, app_id), job_id)
     prompts_file = trusted_upload(prompts_path) if prompts_path else None
-    cfg = build_eval_config(store, settings, job["id"], dataset_version_id=version_id or None,
-                            metrics=list(chosen or []), prompts_file=prompts_file,
-                            max_examples=int(n or 100), max_new_tokens=int(new_tokens or 32))  # fmt: skip
-    ev = ctx.runner.submit(app_id, job.get("model_id"), "evaluate", cfg,
-                           params={"train_job_id": job["id"]})  # fmt: skip
+    cfg = build_eval_config(
+        store,
+        settings,
+        job["id"],
+        dataset_version_id=version_id or None,
+        metrics=list(chosen or []),
+        prompts_file=prompts_file,
+        max_examples=int(n or 100),
+        max_new_tokens=int(new_tokens or 32),
+    )
+    ev = ctx.runner.submit(
+        app_id, job.get("model_id"), "evaluate", cfg, params={"train_job_id": job["id"]}
+    )
     gr.Info(f"Evaluation job {ev['id']} queued.")
     return ev["id"], bump()
 
@@ -122,8 +135,10 @@ def import_zip(ctx: UIContext, app_id: str, path: str | None, base: str):
 def build_evaluate_tab(ctx: UIContext) -> None:
     store, settings = ctx.store, ctx.settings
     with gr.Tab("Evaluate / Export", id="evaluate") as tab:
-        gr.Markdown("## Evaluate / Export\nScore a trained model against its base, then "
-                    "download it, push it to the Hub, or import an adapter made elsewhere.")  # fmt: skip
+        gr.Markdown(
+            "## Evaluate / Export\nScore a trained model against its base, then "
+            "download it, push it to the Hub, or import an adapter made elsewhere."
+        )
         with gr.Row():
             model = gr.Dropdown(
                 label="Trained model",
@@ -132,38 +147,71 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 scale=2,
                 allow_custom_value=True,
             )  # checked against the app in handlers
-            version = gr.Dropdown(label="Dataset version (validation split)", choices=[],
-                                  elem_id="eval-version", scale=2, allow_custom_value=True)  # fmt: skip
-            prompts = gr.File(label="…or a prompts file (.txt / .csv / .jsonl)",
-                              file_types=[".txt", ".csv", ".jsonl"], elem_id="eval-prompts")  # fmt: skip
+            version = gr.Dropdown(
+                label="Dataset version (validation split)",
+                choices=[],
+                elem_id="eval-version",
+                scale=2,
+                allow_custom_value=True,
+            )
+            prompts = gr.File(
+                label="…or a prompts file (.txt / .csv / .jsonl)",
+                file_types=[".txt", ".csv", ".jsonl"],
+                elem_id="eval-prompts",
+            )
         with gr.Row():
-            metrics = gr.CheckboxGroup(METRIC_LABELS, value=list(DEFAULT_METRICS), label="Metrics",
-                                       elem_id="eval-metrics", scale=3)  # fmt: skip
+            metrics = gr.CheckboxGroup(
+                METRIC_LABELS,
+                value=list(DEFAULT_METRICS),
+                label="Metrics",
+                elem_id="eval-metrics",
+                scale=3,
+            )
             max_examples = gr.Number(100, label="Max examples", precision=0, minimum=1)
             max_new = gr.Number(32, label="Max new tokens", precision=0, minimum=1, maximum=512)
         with gr.Row():
             run = gr.Button("Evaluate", variant="primary", elem_id="eval-run", scale=3)
-            cancel = gr.Button("Cancel evaluation", variant="stop", elem_id="eval-cancel",
-                               scale=1)  # fmt: skip
+            cancel = gr.Button("Cancel evaluation", variant="stop", elem_id="eval-cancel", scale=1)
         eval_job = gr.Textbox(visible="hidden", elem_id="eval-job-id")
         shown = gr.Textbox(visible="hidden")  # the job whose results are drawn
         status = gr.Markdown(elem_id="eval-status")
         results_md = gr.Markdown(elem_id="eval-results")
         with gr.Row():
-            per_label = gr.Dataframe(per_label_frame({}), label="Per label (tuned)",
-                                     interactive=False, elem_id="eval-per-label")  # fmt: skip
+            per_label = gr.Dataframe(
+                per_label_frame({}),
+                label="Per label (tuned)",
+                interactive=False,
+                elem_id="eval-per-label",
+            )
             confusion = gr.HTML()
-        roc = gr.LinePlot(None, x="fpr", y="tpr", color="curve", label="ROC curves",
-                          x_title="false positive rate", y_title="true positive rate",
-                          height=300, elem_id="eval-roc")  # fmt: skip
+        roc = gr.LinePlot(
+            None,
+            x="fpr",
+            y="tpr",
+            color="curve",
+            label="ROC curves",
+            x_title="false positive rate",
+            y_title="true positive rate",
+            height=300,
+            elem_id="eval-roc",
+        )
         # prompt, expected, base output, tuned output, metric, base score, tuned score
-        batch = gr.Dataframe(batch_frame({}), label="Batch comparison", interactive=False, wrap=True,
-                             column_widths=["34%", "10%", "19%", "19%", "8%", "5%", "5%"],
-                             elem_id="eval-batch-table")  # fmt: skip
-        batch_file = gr.File(label="Batch comparison (CSV)", interactive=False,
-                             elem_id="eval-batch-file")  # fmt: skip
-        history = gr.Dataframe(label="Past evaluations of this model (click a row to show it)",
-                               interactive=False, elem_id="eval-history")  # fmt: skip
+        batch = gr.Dataframe(
+            batch_frame({}),
+            label="Batch comparison",
+            interactive=False,
+            wrap=True,
+            column_widths=["34%", "10%", "19%", "19%", "8%", "5%", "5%"],
+            elem_id="eval-batch-table",
+        )
+        batch_file = gr.File(
+            label="Batch comparison (CSV)", interactive=False, elem_id="eval-batch-file"
+        )
+        history = gr.Dataframe(
+            label="Past evaluations of this model (click a row to show it)",
+            interactive=False,
+            elem_id="eval-history",
+        )
         timer = gr.Timer(TICK_S)
         listed = gr.State(None)  # (model choices, version choices) last sent to this page
 
@@ -173,33 +221,49 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             merged_btn = gr.Button("Merge and download full model", elem_id="export-merged")
         with gr.Row():
             gguf_type = gr.Dropdown(
-                [("Q8_0 (8-bit, close to the original)", "Q8_0"), ("F16 (exact)", "F16"),
-                 ("Q4_1 (4-bit, smallest; nearest to Q4_K_M)", "Q4_1")],
-                value="Q8_0", label="GGUF type (llama.cpp, Ollama, LM Studio)",
+                [
+                    ("Q8_0 (8-bit, close to the original)", "Q8_0"),
+                    ("F16 (exact)", "F16"),
+                    ("Q4_1 (4-bit, smallest; nearest to Q4_K_M)", "Q4_1"),
+                ],
+                value="Q8_0",
+                label="GGUF type (llama.cpp, Ollama, LM Studio)",
                 elem_id="export-gguf-type",
-            )  # fmt: skip
+            )
             gguf_btn = gr.Button("Merge and download GGUF", elem_id="export-gguf")
-            gguf_file = gr.File(label="GGUF zip (model, Modelfile, card)", interactive=False,
-                                elem_id="export-gguf-file")  # fmt: skip
+            gguf_file = gr.File(
+                label="GGUF zip (model, Modelfile, card)",
+                interactive=False,
+                elem_id="export-gguf-file",
+            )
         with gr.Row():
-            adapter_file = gr.File(label="Adapter zip", interactive=False,
-                                   elem_id="export-adapter-file")  # fmt: skip
-            merged_file = gr.File(label="Merged model zip", interactive=False,
-                                  elem_id="export-merged-file")  # fmt: skip
+            adapter_file = gr.File(
+                label="Adapter zip", interactive=False, elem_id="export-adapter-file"
+            )
+            merged_file = gr.File(
+                label="Merged model zip", interactive=False, elem_id="export-merged-file"
+            )
         with gr.Accordion("Push to the Hugging Face Hub", open=False):
             with gr.Row():
-                repo_id = gr.Textbox(label="Repo id", placeholder="username/model-name",
-                                     elem_id="hub-repo")  # fmt: skip
-                token = gr.Textbox(label="Write token (used once, never stored)",
-                                   type="password", elem_id="hub-token")  # fmt: skip
+                repo_id = gr.Textbox(
+                    label="Repo id", placeholder="username/model-name", elem_id="hub-repo"
+                )
+                token = gr.Textbox(
+                    label="Write token (used once, never stored)",
+                    type="password",
+                    elem_id="hub-token",
+                )
                 push_merged = gr.Checkbox(label="Push the merged model", value=False)
             push = gr.Button("Push", elem_id="hub-push")
             push_msg = gr.Markdown()
         with gr.Accordion("Import an adapter zip", open=False):
-            import_file = gr.File(label="Adapter zip", file_types=[".zip"],
-                                  elem_id="import-adapter")  # fmt: skip
-            import_base = gr.Textbox(label="Base model (only if the adapter's base is not one "
-                                     "of the studio's: a folder or Hub id on this machine)")  # fmt: skip
+            import_file = gr.File(
+                label="Adapter zip", file_types=[".zip"], elem_id="import-adapter"
+            )
+            import_base = gr.Textbox(
+                label="Base model (only if the adapter's base is not one "
+                "of the studio's: a folder or Hub id on this machine)"
+            )
             import_btn = gr.Button("Import", elem_id="import-adapter-run")
             import_msg = gr.Markdown()
 
@@ -220,12 +284,17 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         value = current if current in ids else (ids[0] if ids else None)
         versions = []
         if ctx.current_app(app_id):
-            versions = [(f"{v['dataset_name']} v{v['version']}", v["id"])
-                        for v in store.list_dataset_versions(app_id)]  # fmt: skip
+            versions = [
+                (f"{v['dataset_name']} v{v['version']}", v["id"])
+                for v in store.list_dataset_versions(app_id)
+            ]
         last_models, last_versions = shown or (None, None)
         same = last_versions is not None and list(last_versions) == versions
-        return (choices_update(choices, value, current, last_models),
-                gr.skip() if same else gr.Dropdown(choices=versions), (choices, versions))  # fmt: skip
+        return (
+            choices_update(choices, value, current, last_models),
+            gr.skip() if same else gr.Dropdown(choices=versions),
+            (choices, versions),
+        )
 
     def on_model(app_id: str, job_id: str):
         """Default the version to the one the model was trained on; list its evaluations and
@@ -242,14 +311,21 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             except StudioError:
                 task = None
         # The evaluation id stays the last output (API callers unpack it so).
-        return (gr.Dropdown(value=version_id), past(app_id, job_id), metrics_for_task(task),
-                ev["id"] if ev else "")  # fmt: skip
+        return (
+            gr.Dropdown(value=version_id),
+            past(app_id, job_id),
+            metrics_for_task(task),
+            ev["id"] if ev else "",
+        )
 
     def past(app_id: str, job_id: str):
         if not job_id or not ctx.current_app(app_id):
             return evaluations_frame([])
-        evs = [e for e in store.list_evaluations(app_id)
-               if (e.get("results") or {}).get("train_job_id") == job_id]  # fmt: skip
+        evs = [
+            e
+            for e in store.list_evaluations(app_id)
+            if (e.get("results") or {}).get("train_job_id") == job_id
+        ]
         return evaluations_frame(evs)
 
     def tick(ev_id: str, already: str, showing: str | None):
@@ -259,8 +335,10 @@ def build_evaluate_tab(ctx: UIContext) -> None:
 
     def _tick(ev_id: str, already: str):
         if not ev_id:  # clear results drawn for another model
-            return ("No evaluation yet: choose a model and press **Evaluate**.",
-                    "" if already else gr.skip())  # fmt: skip
+            return (
+                "No evaluation yet: choose a model and press **Evaluate**.",
+                "" if already else gr.skip(),
+            )
         try:
             job = ctx.job(ev_id)
         except StudioError:
@@ -282,12 +360,16 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         csv_out = None
         src = RunFolder(job["run_dir"]).batch_csv
         if src.is_file() and ctx.current_app(app_id):
-            from studio.export.paths import exports_dir
-
             csv_out = exports_dir(settings, job["app_id"]) / f"batch-{job['id']}.csv"
             shutil.copyfile(src, csv_out)  # served from the exports folder only
-        return (summary_markdown(results), per_label_frame(results), confusion_html(results),
-                plot_value(roc_frame(results)), batch_frame(results), str(csv_out) if csv_out else None)  # fmt: skip
+        return (
+            summary_markdown(results),
+            per_label_frame(results),
+            confusion_html(results),
+            plot_value(roc_frame(results)),
+            batch_frame(results),
+            str(csv_out) if csv_out else None,
+        )
 
     @user_errors
     def cancel_eval(ev_id: str):
@@ -304,23 +386,48 @@ def build_evaluate_tab(ctx: UIContext) -> None:
     # A job that finished while the page was elsewhere appears when the tab is opened.
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, tab.select):
         trigger(refresh_lists, [ctx.app_id, model, listed], [model, version, listed])
-    model.change(on_model, [ctx.app_id, model], [version, history, metrics, eval_job],
-                 show_progress_on=[status])  # fmt: skip
-    run.click(bind(ctx, start), [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
-              [eval_job, ctx.jobs_changed], api_name="evaluate")  # fmt: skip
-    timer.tick(tick, [eval_job, shown, status], [status, shown], show_progress="hidden",
-               concurrency_limit=None, api_visibility="private")  # fmt: skip
+    model.change(
+        on_model,
+        [ctx.app_id, model],
+        [version, history, metrics, eval_job],
+        show_progress_on=[status],
+    )
+    run.click(
+        bind(ctx, start),
+        [ctx.app_id, model, version, prompts, metrics, max_examples, max_new],
+        [eval_job, ctx.jobs_changed],
+        api_name="evaluate",
+    )
+    timer.tick(
+        tick,
+        [eval_job, shown, status],
+        [status, shown],
+        show_progress="hidden",
+        concurrency_limit=None,
+        api_visibility="private",
+    )
     shown.change(show, [shown, ctx.app_id], outs).then(past, [ctx.app_id, model], [history])
     history.select(pick_history, [history], [eval_job])
     cancel.click(cancel_eval, [eval_job], None, api_name="cancel_evaluation")
-    adapter_btn.click(bind(ctx, export_adapter), [ctx.app_id, model], [adapter_file],
-                      api_name="export_adapter")  # fmt: skip
+    adapter_btn.click(
+        bind(ctx, export_adapter), [ctx.app_id, model], [adapter_file], api_name="export_adapter"
+    )
     merged_btn.click(
         bind(ctx, export_merged), [ctx.app_id, model], [merged_file], api_name="export_merged"
     )
-    gguf_btn.click(bind(ctx, export_gguf), [ctx.app_id, model, gguf_type], [gguf_file],
-                   api_name="export_gguf")  # fmt: skip
-    push.click(bind(ctx, push_hub), [ctx.app_id, model, repo_id, token, push_merged], [push_msg, token],
-               api_name="push_to_hub", show_progress_on=[push_msg])  # fmt: skip
-    import_btn.click(bind(ctx, import_zip), [ctx.app_id, import_file, import_base],
-                     [import_msg, ctx.jobs_changed], api_name="import_adapter")  # fmt: skip
+    gguf_btn.click(
+        bind(ctx, export_gguf), [ctx.app_id, model, gguf_type], [gguf_file], api_name="export_gguf"
+    )
+    push.click(
+        bind(ctx, push_hub),
+        [ctx.app_id, model, repo_id, token, push_merged],
+        [push_msg, token],
+        api_name="push_to_hub",
+        show_progress_on=[push_msg],
+    )
+    import_btn.click(
+        bind(ctx, import_zip),
+        [ctx.app_id, import_file, import_base],
+        [import_msg, ctx.jobs_changed],
+        api_name="import_adapter",
+    )

@@ -48,14 +48,16 @@ def model_choices(ctx: UIContext, app_id: str | None) -> list[tuple[str, str]]:
     """(label, ref) for the app's succeeded train jobs, then the base models."""
     app = ctx.current_app(app_id)
     rows = list_models(ctx.store, ctx.settings, app["id"] if app else "")
-    return [(("Trained: " if r["kind"] == "trained" else "Base: ") + r["name"], r["id"])
-            for r in rows]  # fmt: skip
+    return [
+        (("Trained: " if r["kind"] == "trained" else "Base: ") + r["name"], r["id"]) for r in rows
+    ]
 
 
 def _param_widgets() -> dict[str, gr.components.Component]:
     w: dict[str, gr.components.Component] = {}
-    w["max_new_tokens"] = gr.Slider(1, 1024, value=_D.max_new_tokens, step=1,
-                                    label="Max new tokens")  # fmt: skip
+    w["max_new_tokens"] = gr.Slider(
+        1, 1024, value=_D.max_new_tokens, step=1, label="Max new tokens"
+    )
     w["min_new_tokens"] = gr.Slider(0, 512, value=0, step=1, label="Min new tokens")
     w["temperature"] = gr.Slider(
         0.05, 2.0, value=_D.temperature, step=0.05, label="Temperature", visible=False
@@ -67,56 +69,104 @@ def _param_widgets() -> dict[str, gr.components.Component]:
     )
     w["min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, label="Min-p (0 = off)", visible=False)
     w["num_beams"] = gr.Slider(2, 16, value=_D.num_beams, step=1, label="Beams", visible=False)
-    w["length_penalty"] = gr.Slider(-2.0, 2.0, value=1.0, step=0.1, label="Length penalty",
-                                    visible=False)  # fmt: skip
+    w["length_penalty"] = gr.Slider(
+        -2.0, 2.0, value=1.0, step=0.1, label="Length penalty", visible=False
+    )
     w["early_stopping"] = gr.Checkbox(value=True, label="Early stopping", visible=False)
-    w["penalty_alpha"] = gr.Slider(0.0, 1.0, value=_D.penalty_alpha, step=0.05,
-                                   label="Degeneration penalty (alpha)", visible=False)  # fmt: skip
-    w["contrastive_top_k"] = gr.Slider(1, 20, value=_D.contrastive_top_k, step=1,
-                                       label="Candidates per step (top-k)", visible=False)  # fmt: skip
-    w["assistant"] = gr.Radio(list(ASSISTANTS), value=_D.assistant, visible=False,
-                              label="Draft: n-grams from the prompt, or the base model")  # fmt: skip
-    w["prompt_lookup_num_tokens"] = gr.Slider(1, 32, value=_D.prompt_lookup_num_tokens, step=1,
-                                              label="Prompt lookup tokens", visible=False)  # fmt: skip
-    w["repetition_penalty"] = gr.Slider(0.5, 2.0, value=1.0, step=0.05,
-                                        label="Repetition penalty (1 = off)")  # fmt: skip
-    w["no_repeat_ngram_size"] = gr.Slider(0, 10, value=0, step=1,
-                                          label="No-repeat n-gram size (0 = off)")  # fmt: skip
+    w["penalty_alpha"] = gr.Slider(
+        0.0,
+        1.0,
+        value=_D.penalty_alpha,
+        step=0.05,
+        label="Degeneration penalty (alpha)",
+        visible=False,
+    )
+    w["contrastive_top_k"] = gr.Slider(
+        1,
+        20,
+        value=_D.contrastive_top_k,
+        step=1,
+        label="Candidates per step (top-k)",
+        visible=False,
+    )
+    w["assistant"] = gr.Radio(
+        list(ASSISTANTS),
+        value=_D.assistant,
+        visible=False,
+        label="Draft: n-grams from the prompt, or the base model",
+    )
+    w["prompt_lookup_num_tokens"] = gr.Slider(
+        1,
+        32,
+        value=_D.prompt_lookup_num_tokens,
+        step=1,
+        label="Prompt lookup tokens",
+        visible=False,
+    )
+    w["repetition_penalty"] = gr.Slider(
+        0.5, 2.0, value=1.0, step=0.05, label="Repetition penalty (1 = off)"
+    )
+    w["no_repeat_ngram_size"] = gr.Slider(
+        0, 10, value=0, step=1, label="No-repeat n-gram size (0 = off)"
+    )
     w["stop"] = gr.Textbox(label="Stop sequences (one per line; \\n for a newline)", lines=2)
     w["num_return_sequences"] = gr.Slider(1, 8, value=1, step=1, label="Returned sequences")
     w["seed"] = gr.Number(value=None, precision=0, label="Seed (empty = random)")
     w["precision"] = gr.Radio(
-        [("Exact (fp32)", "exact"), ("Fast (int8, 2-3x faster on a CPU; answers may differ)",
-                                      "fast")],
-        value="exact", elem_id="gen-precision",
+        [
+            ("Exact (fp32)", "exact"),
+            ("Fast (int8, 2-3x faster on a CPU; answers may differ)", "fast"),
+        ],
+        value="exact",
+        elem_id="gen-precision",
         label="Speed: the stats line says which one answered",
-    )  # fmt: skip
+    )
     return w
 
 
 def _visibility(strategy: str) -> list:
     shown = set(STRATEGY_FIELDS.get(strategy, ()))
-    toggled = ("temperature", "top_k", "top_p", "typical_p", "min_p", "num_beams",
-               "length_penalty", "early_stopping", "penalty_alpha", "contrastive_top_k",
-               "assistant", "prompt_lookup_num_tokens")  # fmt: skip
+    toggled = (
+        "temperature",
+        "top_k",
+        "top_p",
+        "typical_p",
+        "min_p",
+        "num_beams",
+        "length_penalty",
+        "early_stopping",
+        "penalty_alpha",
+        "contrastive_top_k",
+        "assistant",
+        "prompt_lookup_num_tokens",
+    )
     return [gr.update(visible=name in shown) for name in toggled], toggled
 
 
 def show_mode(m: str):
     # A new mode starts clean: the last output answered another kind of prompt.
-    return (gr.update(visible=m == "Instruction"), gr.update(visible=m == "Free text"),
-            gr.update(visible=m == "Chat"), gr.update(visible=m != "Chat"),
-            *[""] * N_STALE)  # fmt: skip
+    return (
+        gr.update(visible=m == "Instruction"),
+        gr.update(visible=m == "Free text"),
+        gr.update(visible=m == "Chat"),
+        gr.update(visible=m != "Chat"),
+        *[""] * N_STALE,
+    )
 
 
-def follow_model(ctx: UIContext, ref: str | None, current: str | None, last: str,
-                 request: gr.Request = None):  # fmt: skip
+def follow_model(
+    ctx: UIContext, ref: str | None, current: str | None, last: str, request: gr.Request = None
+):
     """Clear the last model's output; offer the instruction the new model was trained on
     (unless the user typed their own)."""
     learned = trained_instruction(ctx.store, ref, lambda j: ctx.job(j, request))
     keep = (current or "").strip() and current != last
-    return (*[""] * N_STALE, gr.skip() if keep or not learned else learned,
-            learned or last, cpu_note(ctx.store))  # fmt: skip
+    return (
+        *[""] * N_STALE,
+        gr.skip() if keep or not learned else learned,
+        learned or last,
+        cpu_note(ctx.store),
+    )
 
 
 @user_errors
@@ -134,8 +184,9 @@ def render_preview(
 
 
 @user_errors
-def generate(ctx: UIContext, model: str, mode: str, instruction: str, input_text: str, text: str,
-             *options):  # fmt: skip
+def generate(
+    ctx: UIContext, model: str, mode: str, instruction: str, input_text: str, text: str, *options
+):
     """Stream a generation: yields (output text, stats line)."""
     opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
     prompt = prompt_from_form(mode, instruction, input_text, text)
@@ -146,8 +197,16 @@ def generate(ctx: UIContext, model: str, mode: str, instruction: str, input_text
 
 
 @user_errors
-def compare(ctx: UIContext, model: str, compare_with: str | None, mode: str, instruction: str,
-            input_text: str, text: str, *options):  # fmt: skip
+def compare(
+    ctx: UIContext,
+    model: str,
+    compare_with: str | None,
+    mode: str,
+    instruction: str,
+    input_text: str,
+    text: str,
+    *options,
+):
     """Stream the same prompt through two models: yields (left, right, left/right stats)."""
     opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
     if mode == "Chat":
@@ -175,34 +234,45 @@ def chat(ctx: UIContext, model: str, history: list, message: str, *options):
     _reach(ctx, model)
     with ctx.slots.hold(ctx.owner()):
         for u in _engine(ctx).generate_stream(model, prompt, opts):
-            reply = {"role": "assistant",
-                     "content": u.text or ("…" if u.status != "done" else "")}  # fmt: skip
+            reply = {"role": "assistant", "content": u.text or ("…" if u.status != "done" else "")}
             yield turns + [reply], "", u.stats()
 
 
 def build_generate_tab(ctx: UIContext) -> None:
     with gr.Tab("Generate", id="generate") as tab:
-        gr.Markdown("## Generate\nTry a trained model (or a base model) with any decoding "
-                    "strategy. Compare runs the same prompt through the tuned model and its "
-                    "base side by side.")  # fmt: skip
+        gr.Markdown(
+            "## Generate\nTry a trained model (or a base model) with any decoding "
+            "strategy. Compare runs the same prompt through the tuned model and its "
+            "base side by side."
+        )
         with gr.Row():
             model = gr.Dropdown(
                 label="Model", choices=[], elem_id="gen-model", scale=4, allow_custom_value=True
             )
             refresh = gr.Button("Refresh list", size="sm", scale=1)
-            mode = gr.Radio(["Instruction", "Free text", "Chat"], value="Instruction",
-                            label="Mode", elem_id="gen-mode", scale=3)  # fmt: skip
+            mode = gr.Radio(
+                ["Instruction", "Free text", "Chat"],
+                value="Instruction",
+                label="Mode",
+                elem_id="gen-mode",
+                scale=3,
+            )
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Group() as inst_box:
-                    instruction = gr.Textbox(label="Instruction", lines=2,
-                                             elem_id="gen-instruction")  # fmt: skip
+                    instruction = gr.Textbox(
+                        label="Instruction", lines=2, elem_id="gen-instruction"
+                    )
                     input_text = gr.Textbox(label="Input", lines=4, elem_id="gen-input")
-                    preview = gr.Textbox(label="Prompt sent to the model (rendered as in "
-                                         "training)", interactive=False, lines=3,
-                                         elem_id="gen-prompt-preview")  # fmt: skip
-                text = gr.Textbox(label="Text to continue", lines=6, visible=False,
-                                  elem_id="gen-text")  # fmt: skip
+                    preview = gr.Textbox(
+                        label="Prompt sent to the model (rendered as in training)",
+                        interactive=False,
+                        lines=3,
+                        elem_id="gen-prompt-preview",
+                    )
+                text = gr.Textbox(
+                    label="Text to continue", lines=6, visible=False, elem_id="gen-text"
+                )
                 with gr.Group(visible=False) as chat_box:
                     chatbot = gr.Chatbot(label="Conversation", elem_id="gen-chat", height=320)
                     message = gr.Textbox(label="Message", elem_id="gen-chat-message")
@@ -210,27 +280,37 @@ def build_generate_tab(ctx: UIContext) -> None:
                         send = gr.Button("Send", variant="primary", elem_id="gen-chat-send")
                         clear = gr.Button("Clear conversation")
             with gr.Column(scale=2):
-                strategy = gr.Radio(list(STRATEGIES), value="greedy", label="Decoding strategy",
-                                    elem_id="gen-strategy")  # fmt: skip
+                strategy = gr.Radio(
+                    list(STRATEGIES),
+                    value="greedy",
+                    label="Decoding strategy",
+                    elem_id="gen-strategy",
+                )
                 with gr.Accordion("Parameters", open=False):
                     params = _param_widgets()
         busy = gr.Markdown(elem_id="gen-cpu-note")
         with gr.Row(elem_id="gen-actions") as actions:
             run = gr.Button("Generate", variant="primary", elem_id="gen-run")
             compare_run = gr.Button("Compare", elem_id="gen-compare-run")
-            compare_with = gr.Dropdown(label="Compare with (empty = the model's own base)",
-                                       choices=[], value=None, elem_id="gen-compare-with",
-                                       allow_custom_value=True)  # fmt: skip
+            compare_with = gr.Dropdown(
+                label="Compare with (empty = the model's own base)",
+                choices=[],
+                value=None,
+                elem_id="gen-compare-with",
+                allow_custom_value=True,
+            )
         stats = gr.Markdown(elem_id="gen-stats")
         output = gr.Textbox(label="Output", lines=8, elem_id="gen-output")
         with gr.Row():
             with gr.Column():
-                left = gr.Textbox(label="Left: chosen model", lines=8,
-                                  elem_id="gen-compare-left")  # fmt: skip
+                left = gr.Textbox(label="Left: chosen model", lines=8, elem_id="gen-compare-left")
                 left_stats = gr.Markdown(elem_id="gen-compare-left-stats")
             with gr.Column():
-                right = gr.Textbox(label="Right: its base (or the second model)", lines=8,
-                                   elem_id="gen-compare-right")  # fmt: skip
+                right = gr.Textbox(
+                    label="Right: its base (or the second model)",
+                    lines=8,
+                    elem_id="gen-compare-right",
+                )
                 right_stats = gr.Markdown(elem_id="gen-compare-right-stats")
 
     option_inputs = [strategy] + [params[n] for n in OPTION_FIELDS[1:]]
@@ -241,8 +321,11 @@ def build_generate_tab(ctx: UIContext) -> None:
         choices = model_choices(ctx, app_id)
         refs = [ref for _, ref in choices]
         value = current if current in refs else (refs[0] if refs else None)
-        return (choices_update(choices, value, current, shown),
-                choices_update(choices, None, compare, shown), choices)  # fmt: skip
+        return (
+            choices_update(choices, value, current, shown),
+            choices_update(choices, None, compare, shown),
+            choices,
+        )
 
     lists = [ctx.app_id, model, compare_with, listed]
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, refresh.click):
@@ -253,23 +336,37 @@ def build_generate_tab(ctx: UIContext) -> None:
         text = cpu_note(ctx.store)
         return *refresh_models(app_id, current, compare, shown), gr.skip() if text == note else text
 
-    tab.select(on_tab, [*lists, busy], [model, compare_with, listed, busy],
-               api_visibility="private", show_progress="hidden")  # fmt: skip
+    tab.select(
+        on_tab,
+        [*lists, busy],
+        [model, compare_with, listed, busy],
+        api_visibility="private",
+        show_progress="hidden",
+    )
 
     stale = [output, stats, left, right, left_stats, right_stats]
     assert len(stale) == N_STALE
 
-    mode.change(show_mode, [mode], [inst_box, text, chat_box, actions, *stale],
-                api_visibility="private")  # fmt: skip
+    mode.change(
+        show_mode, [mode], [inst_box, text, chat_box, actions, *stale], api_visibility="private"
+    )
 
     prefilled = gr.State("")  # the instruction this tab last filled in for a model
 
-    model.change(bind(ctx, follow_model), [model, instruction, prefilled],
-                 [*stale, instruction, prefilled, busy], api_visibility="private",
-                 show_progress="hidden")  # fmt: skip
+    model.change(
+        bind(ctx, follow_model),
+        [model, instruction, prefilled],
+        [*stale, instruction, prefilled, busy],
+        api_visibility="private",
+        show_progress="hidden",
+    )
     _, toggled = _visibility("greedy")
-    strategy.change(lambda s: _visibility(s)[0], [strategy], [params[n] for n in toggled],
-                    api_visibility="private")  # fmt: skip
+    strategy.change(
+        lambda s: _visibility(s)[0],
+        [strategy],
+        [params[n] for n in toggled],
+        api_visibility="private",
+    )
 
     # One listener for all three fields: while a render runs, further edits queue a single
     # rerun with the latest values, so the preview always ends on what the form holds now.
@@ -283,20 +380,38 @@ def build_generate_tab(ctx: UIContext) -> None:
         show_progress="hidden",
     )
 
-    gen_event = run.click(named_parameters(bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]), [model, mode, instruction, input_text, text, *option_inputs],
-              [output, stats], api_name="generate", concurrency_limit=STREAM_CONCURRENCY)  # fmt: skip
+    gen_event = run.click(
+        named_parameters(
+            bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]
+        ),
+        [model, mode, instruction, input_text, text, *option_inputs],
+        [output, stats],
+        api_name="generate",
+        concurrency_limit=STREAM_CONCURRENCY,
+    )
 
-    compare_event = compare_run.click(named_parameters(bind(ctx, compare), ["model", "compare_with", "mode", "instruction",
-                                       "input_text", "text"]), [model, compare_with, mode, instruction, input_text, text,
-                                *option_inputs], [left, right, left_stats, right_stats],
-                      api_name="compare", concurrency_limit=STREAM_CONCURRENCY,
-                      show_progress_on=[left_stats, right_stats])  # fmt: skip
+    compare_event = compare_run.click(
+        named_parameters(
+            bind(ctx, compare),
+            ["model", "compare_with", "mode", "instruction", "input_text", "text"],
+        ),
+        [model, compare_with, mode, instruction, input_text, text, *option_inputs],
+        [left, right, left_stats, right_stats],
+        api_name="compare",
+        concurrency_limit=STREAM_CONCURRENCY,
+        show_progress_on=[left_stats, right_stats],
+    )
     # A click on the other button while one streams: stop that stream, start the new one.
     run.click(None, None, None, cancels=[compare_event], queue=False)
     compare_run.click(None, None, None, cancels=[gen_event], queue=False)
 
-    gr.on([send.click, message.submit], named_parameters(bind(ctx, chat), ["model", "history", "message"]),
-          [model, chatbot, message, *option_inputs], [chatbot, message, stats],
-          api_name="chat", concurrency_limit=STREAM_CONCURRENCY,
-          show_progress_on=[chatbot])  # fmt: skip
+    gr.on(
+        [send.click, message.submit],
+        named_parameters(bind(ctx, chat), ["model", "history", "message"]),
+        [model, chatbot, message, *option_inputs],
+        [chatbot, message, stats],
+        api_name="chat",
+        concurrency_limit=STREAM_CONCURRENCY,
+        show_progress_on=[chatbot],
+    )
     clear.click(lambda: ([], ""), None, [chatbot, stats], api_visibility="private")

@@ -73,8 +73,15 @@ def _bar(labels: list[str], counts: list[int], x: str, title: str):
     frame = pd.DataFrame({x: labels, "examples": counts})
     # An explicit y range from 0: with equal counts the automatic range collapses to one value
     # and no bar is drawn.
-    return gr.BarPlot(value=frame, x=x, y="examples", sort=labels, title=title, visible=True,
-                      y_lim=[0, max(counts) * 1.1 or 1])  # fmt: skip
+    return gr.BarPlot(
+        value=frame,
+        x=x,
+        y="examples",
+        sort=labels,
+        title=title,
+        visible=True,
+        y_lim=[0, max(counts) * 1.1 or 1],
+    )
 
 
 @user_errors
@@ -103,13 +110,17 @@ def detect_columns(
         seen["proposed"] = proposal
     choices = [_NONE, *[(c, c) for c in result.columns]]
     updates = [gr.Dropdown(choices=choices, value=getattr(guess, f)) for f in MAPPING_FIELDS]
-    note = (f"Detected **{SHAPES[guess.shape]}** in {result.name} "
-            f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
-            "Change the mapping if the guess is wrong.")  # fmt: skip
+    note = (
+        f"Detected **{SHAPES[guess.shape]}** in {result.name} "
+        f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
+        "Change the mapping if the guess is wrong."
+    )
     if guess.shape == "text" and not guess.text:
-        note = (f"Which column of {result.name} holds the examples? ({len(result.rows)} "
-                f"rows; columns: {', '.join(result.columns)}.) None has a name the studio "
-                "knows: **choose the shape and the columns** below.")  # fmt: skip
+        note = (
+            f"Which column of {result.name} holds the examples? ({len(result.rows)} "
+            f"rows; columns: {', '.join(result.columns)}.) None has a name the studio "
+            "knows: **choose the shape and the columns** below."
+        )
     if proposal:
         note += " An instruction naming the labels is proposed below: edit it as you like."
     return gr.Accordion(visible=True), note, guess.shape, *updates, seen, instruction
@@ -124,9 +135,12 @@ def show_version(ctx: UIContext, version_id: str | None):
     examples = load_examples(store, version_id, "all")
     note = version.get("stats", {}).get("token_note", "")
     stats = version.get("stats") or {}
-    return (preview_rows(examples), stats_markdown(version, note),
-            _bar(*histogram_data(stats), "tokens", "Tokens per example"),
-            _bar(*label_data(stats), "label", "Examples per label"))  # fmt: skip
+    return (
+        preview_rows(examples),
+        stats_markdown(version, note),
+        _bar(*histogram_data(stats), "tokens", "Tokens per example"),
+        _bar(*label_data(stats), "label", "Examples per label"),
+    )
 
 
 def listing(ctx: UIContext, app_id: str, chosen: str | None = None):
@@ -137,14 +151,33 @@ def listing(ctx: UIContext, app_id: str, chosen: str | None = None):
     rows = store.list_dataset_versions(app_id)
     ids = [v["id"] for v in rows]
     value = chosen if chosen in ids else (ids[0] if ids else None)
-    return (gr.Markdown(visible=False), version_rows(rows),
-            gr.Dropdown(choices=version_choices(rows), value=value), value)  # fmt: skip
+    return (
+        gr.Markdown(visible=False),
+        version_rows(rows),
+        gr.Dropdown(choices=version_choices(rows), value=value),
+        value,
+    )
 
 
 @user_errors
-def upload_dataset(ctx: UIContext, app_id, file_list, text, dataset_name, pct, split_seed, shape_key,
-                   text_col, instruction_col, input_col, output_col, messages_col,
-                   fixed_instruction, guess, tokenizer_ref=PACKAGED_REF):  # fmt: skip
+def upload_dataset(
+    ctx: UIContext,
+    app_id,
+    file_list,
+    text,
+    dataset_name,
+    pct,
+    split_seed,
+    shape_key,
+    text_col,
+    instruction_col,
+    input_col,
+    output_col,
+    messages_col,
+    fixed_instruction,
+    guess,
+    tokenizer_ref=PACKAGED_REF,
+):
     store, settings = ctx.store, ctx.settings
     if not ctx.current_app(app_id):
         raise StudioError(NO_APP)
@@ -157,9 +190,15 @@ def upload_dataset(ctx: UIContext, app_id, file_list, text, dataset_name, pct, s
     dataset_name = (dataset_name or "").strip() or (
         Path(sources[0]).stem[:80] if isinstance(sources[0], str) else "pasted"
     )
-    chosen = ColumnMapping(shape_key or "text", text_col or "", instruction_col or "",
-                           input_col or "", output_col or "", messages_col or "",
-                           (fixed_instruction or "").strip())  # fmt: skip
+    chosen = ColumnMapping(
+        shape_key or "text",
+        text_col or "",
+        instruction_col or "",
+        input_col or "",
+        output_col or "",
+        messages_col or "",
+        (fixed_instruction or "").strip(),
+    )
     # Only an edited mapping overrides detection (which runs per file otherwise); without
     # a detected guess (API calls), a complete mapping is taken as meant. A guess made
     # for other data (a paste edited, then Create clicked before the box lost focus) is
@@ -177,19 +216,33 @@ def upload_dataset(ctx: UIContext, app_id, file_list, text, dataset_name, pct, s
     tokenizer_ref = tokenizer_ref or PACKAGED_REF
     tokenizer, why = stats_tokenizer(settings, tokenizer_ref)
     names = dict((ref, label) for label, ref in token_models(settings))
-    row, report = create_version(store, settings, app_id, dataset_name, sources, mapping,
-                                 valid_pct=pct or 0, seed=int(split_seed or 0),
-                                 tokenizer=tokenizer, token_note=why,
-                                 tokenizer_name=names.get(tokenizer_ref, tokenizer_ref))  # fmt: skip
+    row, report = create_version(
+        store,
+        settings,
+        app_id,
+        dataset_name,
+        sources,
+        mapping,
+        valid_pct=pct or 0,
+        seed=int(split_seed or 0),
+        tokenizer=tokenizer,
+        token_note=why,
+        tokenizer_name=names.get(tokenizer_ref, tokenizer_ref),
+    )
     ctx.audit(
         app_id,
         "uploaded",
         f"{dataset_name} v{row['version']} ({report['n_accepted']} examples)",
     )
     listed = listing(ctx, app_id, row["id"])
-    return (counts_markdown(report), reject_rows(report["rejects"]),
-            _rejects_download(store, row) if report["rejects"] else None,
-            *listed[1:3], *show_version(ctx, row["id"]), bump())  # fmt: skip
+    return (
+        counts_markdown(report),
+        reject_rows(report["rejects"]),
+        _rejects_download(store, row) if report["rejects"] else None,
+        *listed[1:3],
+        *show_version(ctx, row["id"]),
+        bump(),
+    )
 
 
 @user_errors
@@ -202,31 +255,59 @@ def build_inputs_tab(ctx: UIContext) -> None:
     settings = ctx.settings
 
     with gr.Tab("Inputs", id="inputs"):
-        gr.Markdown("## Inputs\nUpload examples; each upload makes a new, immutable dataset "
-                    "version with its own train / validation split.")  # fmt: skip
+        gr.Markdown(
+            "## Inputs\nUpload examples; each upload makes a new, immutable dataset "
+            "version with its own train / validation split."
+        )
         no_app = gr.Markdown(NO_APP, elem_id="inputs-no-app")
         with gr.Row():
-            files = gr.File(label=f"Files ({ACCEPTED_TEXT})", file_count="multiple",
-                            type="filepath", elem_id="inputs-upload")  # fmt: skip
-            pasted = gr.Textbox(value="", label="…or paste examples (one per line, JSONL, or CSV)",
-                                lines=8, elem_id="inputs-paste")  # fmt: skip
+            files = gr.File(
+                label=f"Files ({ACCEPTED_TEXT})",
+                file_count="multiple",
+                type="filepath",
+                elem_id="inputs-upload",
+            )
+            pasted = gr.Textbox(
+                value="",
+                label="…or paste examples (one per line, JSONL, or CSV)",
+                lines=8,
+                elem_id="inputs-paste",
+            )
         with gr.Row():
-            name = gr.Textbox(value="", label="Dataset name", elem_id="inputs-name", max_length=80,
-                              placeholder="defaults to the first file's name")  # fmt: skip
-            valid_pct = gr.Slider(0, 50, value=10, step=1, label="Validation share (%)",
-                                  elem_id="inputs-valid-pct")  # fmt: skip
+            name = gr.Textbox(
+                value="",
+                label="Dataset name",
+                elem_id="inputs-name",
+                max_length=80,
+                placeholder="defaults to the first file's name",
+            )
+            valid_pct = gr.Slider(
+                0, 50, value=10, step=1, label="Validation share (%)", elem_id="inputs-valid-pct"
+            )
             seed = gr.Number(42, precision=0, label="Split seed", elem_id="inputs-seed")
-            count_with = gr.Dropdown(token_models(settings), value=PACKAGED_REF,
-                                     label="Count tokens with (the base model you will train)",
-                                     elem_id="inputs-tokenizer")  # fmt: skip
-        with gr.Accordion("Column mapping", open=True, visible=False,
-                          elem_id="inputs-mapping") as mapping_box:  # fmt: skip
+            count_with = gr.Dropdown(
+                token_models(settings),
+                value=PACKAGED_REF,
+                label="Count tokens with (the base model you will train)",
+                elem_id="inputs-tokenizer",
+            )
+        with gr.Accordion(
+            "Column mapping", open=True, visible=False, elem_id="inputs-mapping"
+        ) as mapping_box:
             detected_note = gr.Markdown()
-            shape = gr.Dropdown([(label, key) for key, label in SHAPES.items()], value="text",
-                                label="Shape", elem_id="inputs-shape")  # fmt: skip
+            shape = gr.Dropdown(
+                [(label, key) for key, label in SHAPES.items()],
+                value="text",
+                label="Shape",
+                elem_id="inputs-shape",
+            )
             with gr.Row():
-                columns = {f: gr.Dropdown([_NONE], value="", label=f"{f.title()} column",
-                                          elem_id=f"inputs-col-{f}") for f in MAPPING_FIELDS}  # fmt: skip
+                columns = {
+                    f: gr.Dropdown(
+                        [_NONE], value="", label=f"{f.title()} column", elem_id=f"inputs-col-{f}"
+                    )
+                    for f in MAPPING_FIELDS
+                }
             instruction_text = gr.Textbox(
                 value="",
                 label="Instruction for every row (optional; prompt / sentence shapes)",
@@ -235,35 +316,63 @@ def build_inputs_tab(ctx: UIContext) -> None:
         detected = gr.State({})
         submit = gr.Button("Create version", variant="primary", elem_id="inputs-submit")
         counts = gr.Markdown(elem_id="inputs-counts")
-        rejects = gr.Dataframe(headers=REJECT_HEADERS, label="Rejected rows", wrap=True,
-                               interactive=False, elem_id="inputs-rejects")  # fmt: skip
-        rejects_file = gr.File(label="All rejected rows (rejects.csv)", interactive=False,
-                               elem_id="inputs-rejects-file")  # fmt: skip
+        rejects = gr.Dataframe(
+            headers=REJECT_HEADERS,
+            label="Rejected rows",
+            wrap=True,
+            interactive=False,
+            elem_id="inputs-rejects",
+        )
+        rejects_file = gr.File(
+            label="All rejected rows (rejects.csv)",
+            interactive=False,
+            elem_id="inputs-rejects-file",
+        )
         gr.Markdown("### Versions")
-        versions = gr.Dataframe(headers=VERSION_HEADERS, interactive=False,
-                                elem_id="inputs-versions")  # fmt: skip
+        versions = gr.Dataframe(
+            headers=VERSION_HEADERS, interactive=False, elem_id="inputs-versions"
+        )
         pick = gr.Dropdown(label="Preview version", choices=[], elem_id="inputs-version")
         # Fixed widths: the target column stays in view beside a long prompt.
-        preview = gr.Dataframe(headers=PREVIEW_HEADERS, interactive=False, wrap=True,
-                               label="First examples", elem_id="inputs-preview",
-                               column_widths=["5%", "65%", "30%"])  # fmt: skip
+        preview = gr.Dataframe(
+            headers=PREVIEW_HEADERS,
+            interactive=False,
+            wrap=True,
+            label="First examples",
+            elem_id="inputs-preview",
+            column_widths=["5%", "65%", "30%"],
+        )
         stats_md = gr.Markdown(elem_id="inputs-stats")
         with gr.Row():
-            hist = gr.BarPlot(x="tokens", y="examples", visible=False,
-                              label="Token length", elem_id="inputs-histogram")  # fmt: skip
-            label_plot = gr.BarPlot(x="label", y="examples", visible=False,
-                                    label="Labels", elem_id="inputs-labels")  # fmt: skip
+            hist = gr.BarPlot(
+                x="tokens",
+                y="examples",
+                visible=False,
+                label="Token length",
+                elem_id="inputs-histogram",
+            )
+            label_plot = gr.BarPlot(
+                x="label", y="examples", visible=False, label="Labels", elem_id="inputs-labels"
+            )
 
     col_list = [columns[f] for f in MAPPING_FIELDS]
 
-    files.change(bind(ctx, detect_columns), [files, pasted, instruction_text, detected],
-                 [mapping_box, detected_note, shape, *col_list, detected, instruction_text],
-                 api_name="detect_columns", show_progress_on=[detected_note])  # fmt: skip
+    files.change(
+        bind(ctx, detect_columns),
+        [files, pasted, instruction_text, detected],
+        [mapping_box, detected_note, shape, *col_list, detected, instruction_text],
+        api_name="detect_columns",
+        show_progress_on=[detected_note],
+    )
     # On input (the last one wins), not on blur: detection on blur showed the mapping while
     # the user was clicking Create version, moving the button away from under the pointer.
-    pasted.input(bind(ctx, detect_columns), [files, pasted, instruction_text, detected],
-                 [mapping_box, detected_note, shape, *col_list, detected, instruction_text],
-                 show_progress_on=[detected_note], trigger_mode="always_last")  # fmt: skip
+    pasted.input(
+        bind(ctx, detect_columns),
+        [files, pasted, instruction_text, detected],
+        [mapping_box, detected_note, shape, *col_list, detected, instruction_text],
+        show_progress_on=[detected_note],
+        trigger_mode="always_last",
+    )
 
     submit.click(
         bind(ctx, upload_dataset),
@@ -279,7 +388,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
             instruction_text,
             detected,
             count_with,
-        ],  # fmt: skip
+        ],
         [
             counts,
             rejects,
@@ -291,14 +400,33 @@ def build_inputs_tab(ctx: UIContext) -> None:
             hist,
             label_plot,
             ctx.data_changed,
-        ],  # fmt: skip
+        ],
         api_name="upload_dataset",
         show_progress_on=[counts],
     )
 
-    ctx.app_id.change(bind(ctx, on_app), [ctx.app_id],
-                      [no_app, versions, pick, preview, stats_md, hist, label_plot, counts,
-                       rejects, rejects_file], api_name="refresh_inputs",
-                      show_progress_on=[counts])  # fmt: skip
-    pick.input(bind(ctx, user_errors(show_version)), [pick], [preview, stats_md, hist, label_plot],
-               api_name="preview_version", show_progress_on=[stats_md])  # fmt: skip
+    ctx.app_id.change(
+        bind(ctx, on_app),
+        [ctx.app_id],
+        [
+            no_app,
+            versions,
+            pick,
+            preview,
+            stats_md,
+            hist,
+            label_plot,
+            counts,
+            rejects,
+            rejects_file,
+        ],
+        api_name="refresh_inputs",
+        show_progress_on=[counts],
+    )
+    pick.input(
+        bind(ctx, user_errors(show_version)),
+        [pick],
+        [preview, stats_md, hist, label_plot],
+        api_name="preview_version",
+        show_progress_on=[stats_md],
+    )

@@ -67,20 +67,29 @@ def build_models_tab(ctx: UIContext) -> None:
 
     settings, store = ctx.settings, ctx.store
     with gr.Tab("Models", id="models"):
-        gr.Markdown("## Models\nAdd a model: pick a model type and a template, adjust the "
-                    "training settings, bind a dataset version and save.")  # fmt: skip
+        gr.Markdown(
+            "## Models\nAdd a model: pick a model type and a template, adjust the "
+            "training settings, bind a dataset version and save."
+        )
         with gr.Row():
-            model_type = gr.Radio(TYPE_CHOICES, value="causal", label="Model type",
-                                  elem_id="models-type")  # fmt: skip
-            template = gr.Dropdown(template_choices(settings, "causal"), value=DEFAULT_TEMPLATE,
-                                   label="Template", elem_id="models-template")  # fmt: skip
+            model_type = gr.Radio(
+                TYPE_CHOICES, value="causal", label="Model type", elem_id="models-type"
+            )
+            template = gr.Dropdown(
+                template_choices(settings, "causal"),
+                value=DEFAULT_TEMPLATE,
+                label="Template",
+                elem_id="models-template",
+            )
         card = gr.Markdown(template_card(settings, DEFAULT_TEMPLATE), elem_id="models-card")
         with gr.Row():
             # Custom values allowed: choices change per app; save_model checks the version.
-            version = gr.Dropdown([], label="Dataset version", elem_id="models-dataset",
-                                  allow_custom_value=True)  # fmt: skip
-            name = gr.Textbox(label="Model name", placeholder="e.g. support-bot",
-                              elem_id="models-name")  # fmt: skip
+            version = gr.Dropdown(
+                [], label="Dataset version", elem_id="models-dataset", allow_custom_value=True
+            )
+            name = gr.Textbox(
+                label="Model name", placeholder="e.g. support-bot", elem_id="models-name"
+            )
         summary = gr.Markdown(elem_id="models-version-summary")
         default = get_template(DEFAULT_TEMPLATE)
         start = dict(zip(FORM_ORDER, hyper_to_form(default_hyper(default)), strict=True))
@@ -96,23 +105,35 @@ def build_models_tab(ctx: UIContext) -> None:
             with gr.Row(visible=layout.adapter) as lora_row:
                 for key in LORA_KEYS:
                     form[key] = build_widget(key, start[key])
-            lora_note = gr.Markdown(layout.note, visible=not layout.adapter,
-                                    elem_id="models-lora-note")  # fmt: skip
+            lora_note = gr.Markdown(
+                layout.note, visible=not layout.adapter, elem_id="models-lora-note"
+            )
             with gr.Row(visible=layout.architecture) as arch_row:
                 arch = [build_arch_widget(k, None) for k in ARCH_FORM]
         with gr.Accordion("Several machines (multi-node training)", open=False):
-            gr.Markdown("Train on several machines that share the run folder: the Train tab "
-                        "starts machine 0 and shows the command each other machine runs.")  # fmt: skip
+            gr.Markdown(
+                "Train on several machines that share the run folder: the Train tab "
+                "starts machine 0 and shows the command each other machine runs."
+            )
             with gr.Row():
                 for key in MACHINE_KEYS:
                     form[key] = build_widget(key, start[key])
-        with gr.Accordion("Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer",
-                          open=False):  # fmt: skip
+        with gr.Accordion(
+            "Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer", open=False
+        ):
             texts = dicts_to_texts(default_dicts(default))
-            codes = [gr.Code(text, language="json", label=SECTION_TITLES[s], lines=6,
-                             max_lines=30, elem_id=f"models-json-{s}",
-                             visible=layout.adapter or s != "peft")
-                     for s, text in zip(SECTIONS, texts, strict=True)]  # fmt: skip
+            codes = [
+                gr.Code(
+                    text,
+                    language="json",
+                    label=SECTION_TITLES[s],
+                    lines=6,
+                    max_lines=30,
+                    elem_id=f"models-json-{s}",
+                    visible=layout.adapter or s != "peft",
+                )
+                for s, text in zip(SECTIONS, texts, strict=True)
+            ]
         with gr.Row():
             validate_btn = gr.Button("Validate", elem_id="models-validate")
             save_btn = gr.Button("Save model", variant="primary", elem_id="models-save")
@@ -124,13 +145,17 @@ def build_models_tab(ctx: UIContext) -> None:
         gr.Markdown("### Saved models")
         saved = gr.Dataframe(headers=SAVED_HEADERS, interactive=False, elem_id="models-saved")
         with gr.Row():
-            pick = gr.Dropdown([], label="Saved model", elem_id="models-pick",
-                               allow_custom_value=True)  # fmt: skip
+            pick = gr.Dropdown(
+                [], label="Saved model", elem_id="models-pick", allow_custom_value=True
+            )
             clone_btn = gr.Button("Clone into the form", elem_id="models-clone")
         with gr.Row():
-            confirm = gr.Checkbox(False, elem_id="models-delete-confirm",
-                                  label="I understand: deleting removes the saved model and the "
-                                  "records of its jobs and evaluations")  # fmt: skip
+            confirm = gr.Checkbox(
+                False,
+                elem_id="models-delete-confirm",
+                label="I understand: deleting removes the saved model and the "
+                "records of its jobs and evaluations",
+            )
             delete_btn = gr.Button("Delete model", variant="stop", elem_id="models-delete")
 
         fields = [form[k] for k in FORM_ORDER]
@@ -141,13 +166,21 @@ def build_models_tab(ctx: UIContext) -> None:
             shown = form_layout(key, base)
             model_dict = model_dict_from_text(model_text)
             values = arch_to_form(model_dict) if model_dict is not None else [gr.skip()] * len(arch)
-            return [gr.update(visible=shown.adapter), gr.update(value=shown.note,
-                    visible=not shown.adapter), gr.update(visible=shown.adapter),
-                    gr.update(visible=shown.architecture), *values]  # fmt: skip
+            return [
+                gr.update(visible=shown.adapter),
+                gr.update(value=shown.note, visible=not shown.adapter),
+                gr.update(visible=shown.adapter),
+                gr.update(visible=shown.architecture),
+                *values,
+            ]
 
-        layout_io = dict(fn=on_layout, inputs=[template, form["base_model"], model_code],
-                         outputs=[lora_row, lora_note, peft_code, arch_row, *arch],
-                         show_progress="hidden", queue=False)  # fmt: skip
+        layout_io = dict(
+            fn=on_layout,
+            inputs=[template, form["base_model"], model_code],
+            outputs=[lora_row, lora_note, peft_code, arch_row, *arch],
+            show_progress="hidden",
+            queue=False,
+        )
 
         @user_errors
         def on_type(kind: str, app_id: str, version_id: str):
@@ -162,8 +195,10 @@ def build_models_tab(ctx: UIContext) -> None:
             ]
 
         def _reset_note(key: str) -> str:
-            return (f"Template changed to **{get_template(key).title}**: the training settings "
-                    "and config dicts were reset to its defaults.")  # fmt: skip
+            return (
+                f"Template changed to **{get_template(key).title}**: the training settings "
+                "and config dicts were reset to its defaults."
+            )
 
         @user_errors
         def on_template(key: str, kind: str, app_id: str, version_id: str, before: str):
@@ -172,12 +207,18 @@ def build_models_tab(ctx: UIContext) -> None:
             state = template_state(settings, store, key, kind, own(app_id), version_id)
             return [*state, "", key, _reset_note(key)]
 
-        model_type.input(on_type, [model_type, ctx.app_id, version],
-                         [template, *template_outputs, parent, shown_template, problems],
-                         show_progress_on=[card]).then(**layout_io)  # fmt: skip
-        template.input(on_template, [template, model_type, ctx.app_id, version, shown_template],
-                       [*template_outputs, parent, shown_template, problems],
-                       show_progress_on=[card]).then(**layout_io)  # fmt: skip
+        model_type.input(
+            on_type,
+            [model_type, ctx.app_id, version],
+            [template, *template_outputs, parent, shown_template, problems],
+            show_progress_on=[card],
+        ).then(**layout_io)
+        template.input(
+            on_template,
+            [template, model_type, ctx.app_id, version, shown_template],
+            [*template_outputs, parent, shown_template, problems],
+            show_progress_on=[card],
+        ).then(**layout_io)
 
         wire_form_sync(fields, codes, arch, model_code)
 
@@ -189,8 +230,13 @@ def build_models_tab(ctx: UIContext) -> None:
 
         flagged = gr.State([])  # the form fields the last Validate / Save named
         marked = gr.State([])  # the form fields the page shows marked
-        marking = dict(fn=mark_fields, inputs=[flagged, marked], outputs=[*fields, marked],
-                       queue=False, show_progress="hidden")  # fmt: skip
+        marking = dict(
+            fn=mark_fields,
+            inputs=[flagged, marked],
+            outputs=[*fields, marked],
+            queue=False,
+            show_progress="hidden",
+        )
 
         @user_errors
         def on_validate(key, kind, model_name, *values):
@@ -199,8 +245,12 @@ def build_models_tab(ctx: UIContext) -> None:
             lines, marked = form_problems(found, model_name)
             return problems_text(lines), marked
 
-        validate_btn.click(on_validate, [template, model_type, name, *fields, *codes],
-                           [problems, flagged], show_progress_on=[problems]).then(**marking)  # fmt: skip
+        validate_btn.click(
+            on_validate,
+            [template, model_type, name, *fields, *codes],
+            [problems, flagged],
+            show_progress_on=[problems],
+        ).then(**marking)
 
         def saved_rows(app_id: str):
             if not ctx.current_app(app_id):
@@ -220,8 +270,17 @@ def build_models_tab(ctx: UIContext) -> None:
                 found += validate(get_template(key), hyper, dicts, None, kind, settings)
             elif not bad:
                 try:
-                    model = save_model(store, app_id, model_name, key, kind, version_id,
-                                       hyper, dicts, parent_id=parent_id or None)  # fmt: skip
+                    model = save_model(
+                        store,
+                        app_id,
+                        model_name,
+                        key,
+                        kind,
+                        version_id,
+                        hyper,
+                        dicts,
+                        parent_id=parent_id or None,
+                    )
                 except ConfigError as exc:  # shown in place, every problem at once
                     found = exc.problems
             lines, marked = form_problems(found, model_name)
@@ -231,10 +290,12 @@ def build_models_tab(ctx: UIContext) -> None:
             return note, *saved_rows(app_id), bump(), "", []
 
         save_btn.click(
-            on_save, [ctx.app_id, model_type, template, version, name, parent, *fields, *codes],
-            [problems, saved, pick, ctx.models_changed, parent, flagged], api_name="save_model",
+            on_save,
+            [ctx.app_id, model_type, template, version, name, parent, *fields, *codes],
+            [problems, saved, pick, ctx.models_changed, parent, flagged],
+            api_name="save_model",
             show_progress_on=[problems],
-        ).then(**marking)  # fmt: skip
+        ).then(**marking)
 
         @user_errors
         def on_delete(app_id: str, model_id: str, confirmed: bool, parent_id: str):
@@ -249,9 +310,13 @@ def build_models_tab(ctx: UIContext) -> None:
             parent_id = "" if parent_id == model_id else parent_id
             return note, *saved_rows(app_id), bump(), False, parent_id
 
-        delete_btn.click(on_delete, [ctx.app_id, pick, confirm, parent],
-                         [problems, saved, pick, ctx.models_changed, confirm, parent],
-                         api_name="delete_model", show_progress_on=[problems])  # fmt: skip
+        delete_btn.click(
+            on_delete,
+            [ctx.app_id, pick, confirm, parent],
+            [problems, saved, pick, ctx.models_changed, confirm, parent],
+            api_name="delete_model",
+            show_progress_on=[problems],
+        )
 
         @user_errors
         def on_clone(model_id: str):
@@ -265,21 +330,36 @@ def build_models_tab(ctx: UIContext) -> None:
             return [
                 row["model_type"],
                 gr.update(choices=template_choices(settings, row["model_type"]), value=t.key),
-                template_card(settings, t.key, hyper["base_model"]), base,
-                *hyper_to_form(hyper)[1:], *dicts_to_texts(dicts), row["dataset_version_id"],
-                row["name"], row["id"],
+                template_card(settings, t.key, hyper["base_model"]),
+                base,
+                *hyper_to_form(hyper)[1:],
+                *dicts_to_texts(dicts),
+                row["dataset_version_id"],
+                row["name"],
+                row["id"],
                 f"Loaded **{row['name']} v{row['version']}**: edit and save (same name = new version).",
                 t.key,
-            ]  # fmt: skip
+            ]
 
         def on_version_summary(app_id: str, version_id: str) -> str:
             row = store.app_version(own(app_id), version_id)
             return version_summary(row) if row else ""
 
-        clone_btn.click(on_clone, [pick], [model_type, template, *template_outputs, version, name,
-                                           parent, problems, shown_template],
-                        show_progress_on=[problems]).then(**layout_io).then(
-            on_version_summary, [ctx.app_id, version], [summary], queue=False)  # fmt: skip
+        clone_btn.click(
+            on_clone,
+            [pick],
+            [
+                model_type,
+                template,
+                *template_outputs,
+                version,
+                name,
+                parent,
+                problems,
+                shown_template,
+            ],
+            show_progress_on=[problems],
+        ).then(**layout_io).then(on_version_summary, [ctx.app_id, version], [summary], queue=False)
 
         @user_errors
         def on_version(app_id: str, version_id: str):
@@ -289,20 +369,29 @@ def build_models_tab(ctx: UIContext) -> None:
                 return "", gr.skip()
             return version_summary(row), float(row["valid_pct"])
 
-        version.input(on_version, [ctx.app_id, version], [summary, form["valid_pct"]],
-                      show_progress_on=[summary])  # fmt: skip
+        version.input(
+            on_version,
+            [ctx.app_id, version],
+            [summary, form["valid_pct"]],
+            show_progress_on=[summary],
+        )
 
         def versions(app_id: str):
             if not ctx.current_app(app_id):
                 return gr.update(choices=[], value=None), "", gr.skip()
             rows = store.list_dataset_versions(app_id)
-            choices = [(f"{v['dataset_name']} v{v['version']} ({v['n_accepted']} rows)", v["id"])
-                       for v in rows]  # fmt: skip
+            choices = [
+                (f"{v['dataset_name']} v{v['version']} ({v['n_accepted']} rows)", v["id"])
+                for v in rows
+            ]
             if not rows:
                 return gr.update(choices=[], value=None), "", gr.skip()
             newest = rows[0]
-            return (gr.update(choices=choices, value=newest["id"]), version_summary(newest),
-                    float(newest["valid_pct"]))  # fmt: skip
+            return (
+                gr.update(choices=choices, value=newest["id"]),
+                version_summary(newest),
+                float(newest["valid_pct"]),
+            )
 
         for trigger in (ctx.app_id, ctx.data_changed):
             trigger.change(versions, [ctx.app_id], [version, summary, form["valid_pct"]])

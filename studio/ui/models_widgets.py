@@ -19,8 +19,13 @@ from studio.ui.views.models import ARCH_LABELS, ELEM_IDS, HELP, template_card
 def build_widget(key: str, value, **extra) -> gr.components.Component:
     """A form widget built from the hyperparameter's FieldSpec."""
     spec = HYPER_FIELDS[key]
-    common = dict(value=value, label=LABELS[key], info=HELP.get(key, spec.help), **extra,
-                  elem_id=ELEM_IDS.get(key, "models-" + key.replace("_", "-")))  # fmt: skip
+    common = dict(
+        value=value,
+        label=LABELS[key],
+        info=HELP.get(key, spec.help),
+        **extra,
+        elem_id=ELEM_IDS.get(key, "models-" + key.replace("_", "-")),
+    )
     if spec.kind == "bool":
         return gr.Checkbox(**common)
     if spec.kind == "choice":
@@ -33,8 +38,13 @@ def build_widget(key: str, value, **extra) -> gr.components.Component:
 
 def build_arch_widget(key: str, value) -> gr.Number:
     """A whole-number field for one model.architecture key."""
-    return gr.Number(value=value, precision=0, label=ARCH_LABELS[key], info=ARCHITECTURE[key].help,
-                     elem_id="models-arch-" + key.replace("_", "-"))  # fmt: skip
+    return gr.Number(
+        value=value,
+        precision=0,
+        label=ARCH_LABELS[key],
+        info=ARCHITECTURE[key].help,
+        elem_id="models-arch-" + key.replace("_", "-"),
+    )
 
 
 def delete_saved_model(store, app_id: str, model_id: str, confirmed: bool) -> dict:
@@ -53,8 +63,9 @@ def delete_saved_model(store, app_id: str, model_id: str, confirmed: bool) -> di
     return {**row, "runs_removed": store.delete_model(model_id)}
 
 
-def template_state(settings, store, key: str, model_type: str, app_id: str,
-                    version_id: str | None) -> list:  # fmt: skip
+def template_state(
+    settings, store, key: str, model_type: str, app_id: str, version_id: str | None
+) -> list:
     """Card, base-model box, form values and JSON texts for a freshly chosen template.
 
     The validation share follows the chosen dataset version, so training does not re-split it.
@@ -65,5 +76,9 @@ def template_state(settings, store, key: str, model_type: str, app_id: str,
         hyper["valid_pct"] = float(version["valid_pct"])
     base_box = gr.update(value=hyper["base_model"], interactive=not t.base_model)
     form = hyper_to_form(hyper)[1:]  # base_model has its own update above
-    return [template_card(settings, key), base_box, *form,
-            *dicts_to_texts(default_dicts(t, model_type))]  # fmt: skip
+    return [
+        template_card(settings, key),
+        base_box,
+        *form,
+        *dicts_to_texts(default_dicts(t, model_type)),
+    ]

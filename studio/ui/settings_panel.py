@@ -24,23 +24,30 @@ def sign_in_banner(ctx: UIContext) -> str:
     """The line under the title: the loud warning when the studio is open to a network."""
     s = ctx.settings
     if not s.signed_in and not s.loopback:
-        return (f"⚠️ **Sign-in is off and the studio listens on {s.host}**: anyone who reaches "
-                "it can see, change and delete every app. Set `STUDIO_USERS` (or `hf_oauth` "
-                "on a Space) — see the README, *Running a private team studio*.")  # fmt: skip
+        return (
+            f"⚠️ **Sign-in is off and the studio listens on {s.host}**: anyone who reaches "
+            "it can see, change and delete every app. Set `STUDIO_USERS` (or `hf_oauth` "
+            "on a Space) — see the README, *Running a private team studio*."
+        )
     return ""
 
 
 def rows(ctx: UIContext, request: gr.Request | None):
     """The user's API keys as table rows (the secret is never among them)."""
-    return [[k["id"], k["name"], k["prefix"] + "…", _when(k["created_at"]),
-             _when(k["last_used_at"])] for k in ctx.store.list_api_keys(ctx.owner(request))]  # fmt: skip
+    return [
+        [k["id"], k["name"], k["prefix"] + "…", _when(k["created_at"]), _when(k["last_used_at"])]
+        for k in ctx.store.list_api_keys(ctx.owner(request))
+    ]
 
 
 @user_errors
 def show(ctx: UIContext, request: gr.Request = None):
     user = ctx.owner(request)
-    line = f"Signed in as **{user}**" if ctx.settings.signed_in else (
-        f"Sign-in is off: everything belongs to **{user}**; keys are not needed.")  # fmt: skip
+    line = (
+        f"Signed in as **{user}**"
+        if ctx.settings.signed_in
+        else (f"Sign-in is off: everything belongs to **{user}**; keys are not needed.")
+    )
     if ctx.settings.sign_in == "users":
         line += " · [Sign out](/logout)"
     if ctx.is_admin(request):
@@ -51,8 +58,12 @@ def show(ctx: UIContext, request: gr.Request = None):
 @user_errors
 def create_key(ctx: UIContext, name: str, request: gr.Request = None):
     row, secret = ctx.store.create_api_key(ctx.owner(request), name)
-    return (gr.Textbox(value=secret, visible=True), rows(ctx, request), "",
-            f"Created key **{row['id']}**. Send it as `Authorization: Bearer <key>`.")  # fmt: skip
+    return (
+        gr.Textbox(value=secret, visible=True),
+        rows(ctx, request),
+        "",
+        f"Created key **{row['id']}**. Send it as `Authorization: Bearer <key>`.",
+    )
 
 
 @user_errors
@@ -67,16 +78,22 @@ def build_settings_panel(ctx: UIContext) -> None:
         if ctx.settings.sign_in == "hf":
             gr.LoginButton()
         with gr.Row():
-            key_name = gr.Textbox(label="New key name (optional)", elem_id="settings-key-name",
-                                  max_length=80, scale=3)  # fmt: skip
+            key_name = gr.Textbox(
+                label="New key name (optional)", elem_id="settings-key-name", max_length=80, scale=3
+            )
             create = gr.Button("Create API key", elem_id="settings-key-create", scale=1)
-        shown = gr.Textbox(label="Your new key (copy it now: it is not shown again)",
-                           interactive=False, elem_id="settings-key-secret",
-                           buttons=["copy"], visible=False)  # fmt: skip
+        shown = gr.Textbox(
+            label="Your new key (copy it now: it is not shown again)",
+            interactive=False,
+            elem_id="settings-key-secret",
+            buttons=["copy"],
+            visible=False,
+        )
         keys = gr.Dataframe(headers=KEY_HEADERS, interactive=False, elem_id="settings-keys")
         with gr.Row():
-            revoke_id = gr.Textbox(label="Key id to revoke", elem_id="settings-key-revoke-id",
-                                   scale=3)  # fmt: skip
+            revoke_id = gr.Textbox(
+                label="Key id to revoke", elem_id="settings-key-revoke-id", scale=3
+            )
             revoke = gr.Button("Revoke", variant="stop", elem_id="settings-key-revoke", scale=1)
         note = gr.Markdown(elem_id="settings-message")
 
@@ -86,5 +103,6 @@ def build_settings_panel(ctx: UIContext) -> None:
     create.click(
         bind(ctx, create_key), [key_name], [shown, keys, key_name, note], api_visibility="private"
     )
-    revoke.click(bind(ctx, revoke_key), [revoke_id], [keys, revoke_id, shown, note],
-                 api_visibility="private")  # fmt: skip
+    revoke.click(
+        bind(ctx, revoke_key), [revoke_id], [keys, revoke_id, shown, note], api_visibility="private"
+    )

@@ -13,8 +13,10 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
+from studio.configs import check_trainable
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
+from studio.jobs.launch import launch_export
 from studio.jobs.scheduler import can_resume
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, TRAIN
 from studio.ui.common import NO_APP, bump, changed, plot_value, user_errors
@@ -40,12 +42,19 @@ LOG_LINES = 12  # as many as the box shows, so the newest line is in view withou
 def build_train_tab(ctx: UIContext) -> None:
     store, settings = ctx.store, ctx.settings
     with gr.Tab("Train", id="train"):
-        gr.Markdown("## Train\nChoose a saved model configuration and press **Train**. The job "
-                    "runs in its own process: reload the page or close it, it keeps training.")  # fmt: skip
+        gr.Markdown(
+            "## Train\nChoose a saved model configuration and press **Train**. The job "
+            "runs in its own process: reload the page or close it, it keeps training."
+        )
         with gr.Row():
             # Custom values allowed: the choices change per app; start_training checks the id.
-            model = gr.Dropdown([], label="Model configuration", elem_id="train-model", scale=3,
-                                allow_custom_value=True)  # fmt: skip
+            model = gr.Dropdown(
+                [],
+                label="Model configuration",
+                elem_id="train-model",
+                scale=3,
+                allow_custom_value=True,
+            )
             start = gr.Button("Train", variant="primary", elem_id="train-start", scale=1)
         plan = gr.Markdown(elem_id="train-plan")
         job_id = gr.Textbox(visible="hidden", elem_id="train-job-id")
@@ -57,21 +66,42 @@ def build_train_tab(ctx: UIContext) -> None:
             resume = gr.Button("Resume", elem_id="train-resume", interactive=False)
         # A fixed color per series gives a legend from the first point; "d" keeps the step
         # axis to whole numbers.
-        chart = gr.LinePlot(None, x="step", y="value", color="series", height=260,
-                            label="Loss: train (blue), eval (orange); accuracy (green)",
-                            elem_id="train-chart", y_title="loss",
-                            color_title="series", x_axis_format="d",
-                            color_map={"train loss": "#6366f1", "eval loss": "#f59e0b",
-                                       "validation accuracy": "#10b981"})  # fmt: skip
-        log_box = gr.Textbox(label=f"train.log (last {LOG_LINES} lines)", lines=LOG_LINES,
-                             max_lines=LOG_LINES,
-                             autoscroll=True, interactive=False, elem_id="train-log")  # fmt: skip
+        chart = gr.LinePlot(
+            None,
+            x="step",
+            y="value",
+            color="series",
+            height=260,
+            label="Loss: train (blue), eval (orange); accuracy (green)",
+            elem_id="train-chart",
+            y_title="loss",
+            color_title="series",
+            x_axis_format="d",
+            color_map={
+                "train loss": "#6366f1",
+                "eval loss": "#f59e0b",
+                "validation accuracy": "#10b981",
+            },
+        )
+        log_box = gr.Textbox(
+            label=f"train.log (last {LOG_LINES} lines)",
+            lines=LOG_LINES,
+            max_lines=LOG_LINES,
+            autoscroll=True,
+            interactive=False,
+            elem_id="train-log",
+        )
         with gr.Accordion("Launch commands (several GPUs or machines)", open=False):
-            export = gr.Button("Show this job's accelerate config and commands",
-                               elem_id="train-export")  # fmt: skip
+            export = gr.Button(
+                "Show this job's accelerate config and commands", elem_id="train-export"
+            )
             export_box = gr.Code(language="shell", interactive=False, elem_id="train-commands")
-        jobs = gr.Dataframe(headers=JOB_HEADERS, interactive=False, elem_id="train-jobs",
-                            label="Training jobs of this app (click a row to show it)")  # fmt: skip
+        jobs = gr.Dataframe(
+            headers=JOB_HEADERS,
+            interactive=False,
+            elem_id="train-jobs",
+            label="Training jobs of this app (click a row to show it)",
+        )
         timer = gr.Timer(TICK_S)
         # (display stamp, job table rows, display values) last sent to this page
         shown = gr.State(None)
@@ -79,8 +109,10 @@ def build_train_tab(ctx: UIContext) -> None:
     def model_choices(app_id: str) -> list[tuple[str, str]]:
         if not ctx.current_app(app_id):
             return []
-        return [(f"{m['name']} v{m['version']} ({template_title(m['template'])})", m["id"])
-                for m in store.list_models(app_id)]  # fmt: skip
+        return [
+            (f"{m['name']} v{m['version']} ({template_title(m['template'])})", m["id"])
+            for m in store.list_models(app_id)
+        ]
 
     def refresh_models(app_id: str, current: str | None):
         choices = model_choices(app_id)
@@ -105,7 +137,6 @@ def build_train_tab(ctx: UIContext) -> None:
             raise StudioError(
                 "That model configuration belongs to another app; pick one from the list."
             )
-        from studio.configs import check_trainable
 
         config = check_trainable(store, settings, model_id)
         ctx.check_storage()
@@ -114,8 +145,13 @@ def build_train_tab(ctx: UIContext) -> None:
         gr.Info(f"Training job {job['id']} queued.")
         return job["id"], bump()
 
-    def refresh(current: str, app_id: str, last: tuple | None, showing: str | None = None,
-                table_now: pd.DataFrame | None = None):  # fmt: skip
+    def refresh(
+        current: str,
+        app_id: str,
+        last: tuple | None,
+        showing: str | None = None,
+        table_now: pd.DataFrame | None = None,
+    ):
         """Cheap: one store read per table and two stat() calls; the run files are read only
         when the job or its files changed since the last tick (`last`), and each output is
         sent only when it differs from what the page shows."""
@@ -145,17 +181,29 @@ def build_train_tab(ctx: UIContext) -> None:
             metrics = read_metrics(job["run_dir"])
             p = job_progress(job, metrics)
             # Resume is never offered without a checkpoint to continue from.
-            sent = (status_markdown(job, p), progress_html(p), plot_value(chart_frame(metrics)),
-                    tail_log(job["run_dir"], LOG_LINES), job["status"] in LIVE,
-                    can_resume(job))  # fmt: skip
+            sent = (
+                status_markdown(job, p),
+                progress_html(p),
+                plot_value(chart_frame(metrics)),
+                tail_log(job["run_dir"], LOG_LINES),
+                job["status"] in LIVE,
+                can_resume(job),
+            )
         new = changed(sent, last_sent)
         shows = [v if c else gr.skip() for v, c in zip(sent[:4], new[:4], strict=True)]
-        buttons = [gr.Button(interactive=v) if c else gr.skip()
-                   for v, c in zip(sent[4:], new[4:], strict=True)]  # fmt: skip
+        buttons = [
+            gr.Button(interactive=v) if c else gr.skip()
+            for v, c in zip(sent[4:], new[4:], strict=True)
+        ]
         return (*shows, table, *buttons, (stamp, rows, sent))
 
-    def select_job(evt: gr.SelectData, table: pd.DataFrame, app_id: str, last: tuple | None,
-                   showing: str | None):  # fmt: skip
+    def select_job(
+        evt: gr.SelectData,
+        table: pd.DataFrame,
+        app_id: str,
+        last: tuple | None,
+        showing: str | None,
+    ):
         """The clicked job, and its display in the same answer (one round trip)."""
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         if table is None or len(table) <= row:
@@ -169,8 +217,11 @@ def build_train_tab(ctx: UIContext) -> None:
             raise StudioError("No job selected to cancel.")
         ctx.job(current)  # someone else's job is "not found" (an admin may stop any)
         job = ctx.runner.cancel(current)
-        gr.Info("Stopping: the job saves a checkpoint and the adapter, then stops."
-                if job["status"] == RUNNING else "Cancelled.")  # fmt: skip
+        gr.Info(
+            "Stopping: the job saves a checkpoint and the adapter, then stops."
+            if job["status"] == RUNNING
+            else "Cancelled."
+        )
 
     @user_errors
     def resume_job(current: str):
@@ -185,7 +236,6 @@ def build_train_tab(ctx: UIContext) -> None:
     def export_job(current: str):
         if not current:
             raise StudioError("No job selected: pick one in the table or press Train.")
-        from studio.jobs.launch import launch_export
 
         return launch_export(store.get_job(current)["run_dir"])
 
@@ -200,20 +250,35 @@ def build_train_tab(ctx: UIContext) -> None:
 
     model.change(show_plan, [ctx.app_id, model], [plan], show_progress="hidden")
     ctx.app_id.change(pick_job, [ctx.app_id, saved_job], [job_id])
-    start.click(start_training, [ctx.app_id, model], [job_id, ctx.jobs_changed],
-                api_name="start_training", show_progress_on=[status])  # fmt: skip
+    start.click(
+        start_training,
+        [ctx.app_id, model],
+        [job_id, ctx.jobs_changed],
+        api_name="start_training",
+        show_progress_on=[status],
+    )
     # Choosing a job must feel instant: remembering it happens in the browser, and the server
     # calls skip the queue (a few store reads).
     job_id.change(None, [job_id], [saved_job], js="(j) => j")
     polled = [job_id, ctx.app_id, shown, status, jobs]
-    job_id.change(refresh, polled, live_outputs, queue=False,
-                  show_progress="hidden")  # fmt: skip
-    timer.tick(refresh, polled, live_outputs, show_progress="hidden",
-               concurrency_limit=None, api_visibility="private")  # fmt: skip
+    job_id.change(refresh, polled, live_outputs, queue=False, show_progress="hidden")
+    timer.tick(
+        refresh,
+        polled,
+        live_outputs,
+        show_progress="hidden",
+        concurrency_limit=None,
+        api_visibility="private",
+    )
     cancel.click(cancel_job, [job_id], None, api_name="cancel_training")
     resume.click(resume_job, [job_id], [ctx.jobs_changed], api_name="resume_training")
     # Selecting a row sends the job and its display at once; the job_id.change refresh that
     # follows finds nothing changed and sends nothing.
-    jobs.select(select_job, [jobs, ctx.app_id, shown, status], [job_id, *live_outputs], queue=False,
-                show_progress="hidden")  # fmt: skip
+    jobs.select(
+        select_job,
+        [jobs, ctx.app_id, shown, status],
+        [job_id, *live_outputs],
+        queue=False,
+        show_progress="hidden",
+    )
     export.click(export_job, [job_id], [export_box], api_name="launch_commands")

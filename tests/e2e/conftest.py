@@ -55,14 +55,21 @@ def browser():
 def running_studio(home: Path, models_cache: Path, ready_path: str = "/", **env_extra: str):
     """`python app.py` on a free port with its own STUDIO_HOME; yields its url, then stops it."""
     port = free_port()
-    env = dict(os.environ, STUDIO_HOME=str(home), STUDIO_PORT=str(port),
-               STUDIO_MODELS_DIR=str(models_cache), GRADIO_ANALYTICS_ENABLED="False",
-               PYTHONUNBUFFERED="1", **env_extra)  # fmt: skip
+    env = dict(
+        os.environ,
+        STUDIO_HOME=str(home),
+        STUDIO_PORT=str(port),
+        STUDIO_MODELS_DIR=str(models_cache),
+        GRADIO_ANALYTICS_ENABLED="False",
+        PYTHONUNBUFFERED="1",
+        **env_extra,
+    )
     log_path = home / "server.log"
     home.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:

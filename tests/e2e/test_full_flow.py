@@ -126,10 +126,12 @@ def test_from_upload_to_generated_text(studio_server, page, browser, packaged_mo
     page.locator("#train-start").click()
     status = page.locator("#train-status")
     expect(status).to_contain_text(re.compile("queued|running"), timeout=MINUTE)
-    expect(page.locator("#train-log textarea")).to_have_value(re.compile("studio.train"),
-                                                               timeout=2 * MINUTE)  # fmt: skip
-    expect(page.locator("#train-progress")).to_contain_text(re.compile(r"step [1-8] / 8"),
-                                                            timeout=3 * MINUTE)  # fmt: skip
+    expect(page.locator("#train-log textarea")).to_have_value(
+        re.compile("studio.train"), timeout=2 * MINUTE
+    )
+    expect(page.locator("#train-progress")).to_contain_text(
+        re.compile(r"step [1-8] / 8"), timeout=3 * MINUTE
+    )
     job_id = re.search(r"Job (\w+)", status.inner_text()).group(1)
     shot(page, "04-train-live")
 
@@ -161,8 +163,9 @@ def test_from_upload_to_generated_text(studio_server, page, browser, packaged_mo
     expect(page.locator("#gen-instruction textarea")).to_have_value(INSTRUCTION, timeout=MINUTE)
     fill(page, "gen-input", "Shares of Northwind Energy fell 12% after it cut its forecast.")
     preview = page.locator("#gen-prompt-preview textarea")
-    expect(preview).to_have_value(re.compile(r"### Human: Shares of Northwind.*### Assistant:"),
-                                  timeout=MINUTE)  # fmt: skip
+    expect(preview).to_have_value(
+        re.compile(r"### Human: Shares of Northwind.*### Assistant:"), timeout=MINUTE
+    )
     stats = _run_and_wait(page, "#gen-run", "#gen-stats", ("#gen-output",))
     assert "tokens/s" in stats and "first token after" in stats
     answer = page.locator("#gen-output textarea").input_value().strip()
@@ -201,8 +204,9 @@ def test_from_upload_to_generated_text(studio_server, page, browser, packaged_mo
     # 7. Evaluate: perplexity, classification and the batch table, run as a job.
     _tab(page, "Evaluate / Export")
     pick(page, "eval-model", "sentiment-lora")
-    expect(page.locator("#eval-version input").first).to_have_value(re.compile("sentiment"),
-                                                                    timeout=MINUTE)  # fmt: skip
+    expect(page.locator("#eval-version input").first).to_have_value(
+        re.compile("sentiment"), timeout=MINUTE
+    )
     page.locator("#eval-run").click()
     expect(page.locator("#eval-status")).to_contain_text("succeeded", timeout=8 * MINUTE)
     results = page.locator("#eval-results")

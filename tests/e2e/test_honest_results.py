@@ -55,15 +55,29 @@ def test_one_label_model_is_called_out_against_the_majority_baseline(studio_serv
     (run_dir / "results.json").write_text(json.dumps(_one_label_results()))
     # The evaluation first: the page may list the model the moment its row exists.
     trained_id = "onelabel0001"
-    store.create_job(app_id, None, "evaluate", params={"train_job_id": trained_id},
-                     run_dir=str(run_dir), status="succeeded")  # fmt: skip
+    store.create_job(
+        app_id,
+        None,
+        "evaluate",
+        params={"train_job_id": trained_id},
+        run_dir=str(run_dir),
+        status="succeeded",
+    )
     # The imported model's run folder holds its model (the page lists only models on disk).
     model_run = home / "apps" / app_id / "runs" / "import-one-label"
     RunFolder(model_run).adapter_dir.mkdir(parents=True)
-    RunFolder(model_run).write_meta({"base_model": "packaged:SmolLM2-135M-Instruct",
-                                     "model_type": "causal"})  # fmt: skip
-    store.create_job(app_id, None, "import", params={"source": "one-label.zip"},
-                     job_id=trained_id, run_dir=str(model_run), status="succeeded")  # fmt: skip
+    RunFolder(model_run).write_meta(
+        {"base_model": "packaged:SmolLM2-135M-Instruct", "model_type": "causal"}
+    )
+    store.create_job(
+        app_id,
+        None,
+        "import",
+        params={"source": "one-label.zip"},
+        job_id=trained_id,
+        run_dir=str(model_run),
+        status="succeeded",
+    )
 
     page.get_by_role("tab", name="Evaluate / Export", exact=True).click()
     results = page.locator("#eval-results")

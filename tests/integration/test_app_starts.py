@@ -68,9 +68,11 @@ def test_deleting_an_app_through_the_page_stops_its_running_job(settings, tmp_pa
     from studio.export.paths import exports_dir
 
     # A stand-in training process: waits for the STOP file the cancel writes, writing metrics.
-    child = ("import pathlib, sys, time; p = pathlib.Path(sys.argv[1])\n"
-             "while not (p / 'STOP').exists():\n"
-             "    (p / 'metrics.jsonl').write_text('{}'); time.sleep(0.05)")  # fmt: skip
+    child = (
+        "import pathlib, sys, time; p = pathlib.Path(sys.argv[1])\n"
+        "while not (p / 'STOP').exists():\n"
+        "    (p / 'metrics.jsonl').write_text('{}'); time.sleep(0.05)"
+    )
 
     def command(_kind, run_dir, resume=False):
         return [sys.executable, "-c", child, str(run_dir)]

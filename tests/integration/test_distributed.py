@@ -33,11 +33,19 @@ from tests.unit.train.runs import run_config, write_run
 
 N_TRAIN = 48
 # No dropout: the ranks' dropout masks cannot match one process's, the rest can.
-BASE = {"peft": {"lora_dropout": 0.0},
-        "trainer": {"num_train_epochs": 2, "per_device_train_batch_size": 4, "logging_steps": 1,
-                    "save_strategy": "steps", "save_steps": 4, "eval_strategy": "epoch",
-                    "processes": 2},
-        "debug": {"log_batches": True}}  # fmt: skip
+BASE = {
+    "peft": {"lora_dropout": 0.0},
+    "trainer": {
+        "num_train_epochs": 2,
+        "per_device_train_batch_size": 4,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": 4,
+        "eval_strategy": "epoch",
+        "processes": 2,
+    },
+    "debug": {"log_batches": True},
+}
 
 
 def _env() -> dict[str, str]:
@@ -47,8 +55,14 @@ def _env() -> dict[str, str]:
 def _start(run_dir: Path, resume: bool = False, launch: LaunchSettings | None = None):
     log = (run_dir / "train.log").open("ab")
     cmd = build_command("train", run_dir, resume=resume, launch=launch)
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
-                            env=_env(), start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT,
+        env=_env(),
+        start_new_session=True,
+    )
 
 
 def _finish(proc, run_dir: Path, timeout: float = 300) -> dict:
@@ -75,8 +89,10 @@ def _train_losses(run_dir: Path) -> dict[int, float]:
 
 def _batches(run_dir: Path) -> list[tuple[int, int, list[int]]]:
     pattern = re.compile(r"rank (\d+) epoch (\d+) batch \[([\d, ]*)\]")
-    return [(int(r), int(e), [int(x) for x in b.split(",") if x.strip()])
-            for r, e, b in pattern.findall((run_dir / "train.log").read_text())]  # fmt: skip
+    return [
+        (int(r), int(e), [int(x) for x in b.split(",") if x.strip()])
+        for r, e, b in pattern.findall((run_dir / "train.log").read_text())
+    ]
 
 
 def _weights(run_dir: Path) -> dict:
@@ -94,14 +110,29 @@ def runs(tmp_path_factory, tiny_causal_dir, models_cache):
     settings = Settings.from_env(home=tmp / "home", models_root=models_cache, port=0)
     settings.ensure_dirs()
     two = write_run(tmp / "two", _cfg(tmp, settings, tiny_causal_dir))
-    one8 = write_run(tmp / "one8", _cfg(tmp, settings, tiny_causal_dir, trainer={
-        "processes": 1, "per_device_train_batch_size": 8}))  # fmt: skip
-    one4 = write_run(tmp / "one4", _cfg(tmp, settings, tiny_causal_dir, trainer={
-        "processes": 1}, debug={"stop_after_step": 1}))  # fmt: skip
+    one8 = write_run(
+        tmp / "one8",
+        _cfg(
+            tmp,
+            settings,
+            tiny_causal_dir,
+            trainer={"processes": 1, "per_device_train_batch_size": 8},
+        ),
+    )
+    one4 = write_run(
+        tmp / "one4",
+        _cfg(
+            tmp, settings, tiny_causal_dir, trainer={"processes": 1}, debug={"stop_after_step": 1}
+        ),
+    )
     procs = [(_start(run), run) for run in (two, one8, one4)]
     results = {run.name: _finish(p, run) for p, run in procs}
-    return {"dirs": {"two": two, "one8": one8, "one4": one4}, "status": results,
-            "settings": settings, "tmp": tmp}  # fmt: skip
+    return {
+        "dirs": {"two": two, "one8": one8, "one4": one4},
+        "status": results,
+        "settings": settings,
+        "tmp": tmp,
+    }
 
 
 def test_each_rank_trains_on_its_own_share_of_every_epoch(runs):
@@ -207,13 +238,27 @@ def test_a_stop_on_one_rank_stops_both_on_one_checkpoint_and_resume_is_exact(run
 
 
 def test_two_machines_on_localhost_train_together(tmp_path, settings, tiny_causal_dir):
-    cfg = _cfg(tmp_path, settings, tiny_causal_dir, trainer={"num_train_epochs": 1,
-               "save_strategy": "no", "eval_strategy": "no", "processes": 1, "num_machines": 2,
-               "main_address": "127.0.0.1"})  # fmt: skip
+    cfg = _cfg(
+        tmp_path,
+        settings,
+        tiny_causal_dir,
+        trainer={
+            "num_train_epochs": 1,
+            "save_strategy": "no",
+            "eval_strategy": "no",
+            "processes": 1,
+            "num_machines": 2,
+            "main_address": "127.0.0.1",
+        },
+    )
     run = write_run(tmp_path / "run", cfg)
     port = free_port()
-    machines = [LaunchSettings(processes=1, num_machines=2, machine_rank=r,
-                               main_address="127.0.0.1", main_port=port) for r in (0, 1)]  # fmt: skip
+    machines = [
+        LaunchSettings(
+            processes=1, num_machines=2, machine_rank=r, main_address="127.0.0.1", main_port=port
+        )
+        for r in (0, 1)
+    ]
     procs = [_start(run, launch=ls) for ls in machines]
     status = _finish(procs[0], run)
     procs[1].wait(timeout=120)
@@ -230,8 +275,10 @@ def final_step(job: dict) -> int:
     return last_checkpoint_step(job["run_dir"])
 
 
-LONG = {"trainer": {"max_steps": 400, "save_strategy": "steps", "save_steps": 2,
-                    "eval_strategy": "no"}, "debug": {}}  # fmt: skip
+LONG = {
+    "trainer": {"max_steps": 400, "save_strategy": "steps", "save_steps": 2, "eval_strategy": "no"},
+    "debug": {},
+}
 
 
 def _wait(predicate, timeout: float = 240, what: str = "condition"):
@@ -255,25 +302,39 @@ def test_runner_cancel_ends_every_rank_and_a_restart_marks_a_broken_group(
         job = runner.submit(app, None, "train", cfg)
         jobs.append(job)
         _wait(lambda: store.get_job(job["id"])["status"] == "running", what="running")
-        _wait(lambda: any(m["type"] == "train" and m["step"] >= 2
-                          for m in read_metrics(job["run_dir"])), what="a step")  # fmt: skip
+        _wait(
+            lambda: any(
+                m["type"] == "train" and m["step"] >= 2 for m in read_metrics(job["run_dir"])
+            ),
+            what="a step",
+        )
         assert len(rank_processes(store.get_job(job["id"]))) == 2
         runner.cancel(job["id"])
-        done = _wait(lambda: (j := store.get_job(job["id"]))["status"] != "running" and j,
-                     what="the cancel")  # fmt: skip
+        done = _wait(
+            lambda: (j := store.get_job(job["id"]))["status"] != "running" and j, what="the cancel"
+        )
         assert done["status"] == "cancelled", done["reason"]
         assert not rank_processes(done) and not psutil.pid_exists(done["pid"])
 
         # The launcher dies while the studio is down; its two ranks go on alone.
         second = runner.submit(app, None, "train", cfg)
         jobs.append(second)
-        _wait(lambda: any(m["type"] == "train" and m["step"] >= 3
-                          for m in read_metrics(second["run_dir"])), what="a step")  # fmt: skip
+        _wait(
+            lambda: any(
+                m["type"] == "train" and m["step"] >= 3 for m in read_metrics(second["run_dir"])
+            ),
+            what="a step",
+        )
         runner.stop()
         row = store.get_job(second["id"])
         os.kill(row["pid"], signal.SIGKILL)
-        _wait(lambda: not psutil.pid_exists(row["pid"]) or
-              psutil.Process(row["pid"]).status() == psutil.STATUS_ZOMBIE, what="the launcher")  # fmt: skip
+        _wait(
+            lambda: (
+                not psutil.pid_exists(row["pid"])
+                or psutil.Process(row["pid"]).status() == psutil.STATUS_ZOMBIE
+            ),
+            what="the launcher",
+        )
         assert len(rank_processes(row)) == 2
         again = JobRunner(store, settings, poll_s=0.2)
         again.reconcile()

@@ -19,9 +19,14 @@ from tests.unit.evaluate.trained import make_trained_run
 def _run(run_dir, cfg):
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps({**cfg, "run_dir": str(run_dir)}))
-    return subprocess.run([sys.executable, "-m", "studio.evaluate", str(run_dir)],
-                          cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "studio.evaluate", str(run_dir)],
+        cwd=PROJECT_ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_entry_point_writes_results_and_the_runner_stores_them(store, settings, tiny_causal_dir):
@@ -55,7 +60,8 @@ def test_entry_point_writes_results_and_the_runner_stores_them(store, settings, 
         evals[0]["results"]["train_job_id"] == run["job_id"] and "batch" not in evals[0]["results"]
     )
     assert evals[0]["results"]["perplexity"]["tuned"]["perplexity"] == pytest.approx(
-        ppl["tuned"]["perplexity"])  # fmt: skip
+        ppl["tuned"]["perplexity"]
+    )
 
 
 def test_stop_file_cancels_and_bad_config_fails(store, settings, tiny_causal_dir, tmp_path):
@@ -104,8 +110,16 @@ def test_tab_api_evaluate_export_import(settings, tiny_causal_dir, tmp_path, mon
             zip_path = client.predict(run["app_id"], run["job_id"], api_name="/export_adapter")
             with zipfile.ZipFile(zip_path) as zf:
                 assert "adapter_config.json" in zf.namelist()
-            ev_id, _ = client.predict(run["app_id"], run["job_id"], run["version_id"], None,
-                                      ["perplexity", "batch"], 3, 4, api_name="/evaluate")  # fmt: skip
+            ev_id, _ = client.predict(
+                run["app_id"],
+                run["job_id"],
+                run["version_id"],
+                None,
+                ["perplexity", "batch"],
+                3,
+                4,
+                api_name="/evaluate",
+            )
             deadline = time.time() + 180
             while ctx.store.get_job(ev_id)["status"] in ("queued", "running"):
                 assert time.time() < deadline, "evaluation job did not finish"
@@ -117,8 +131,12 @@ def test_tab_api_evaluate_export_import(settings, tiny_causal_dir, tmp_path, mon
             # A reloaded page picks the model again and re-attaches to its evaluation.
             *_, restored = client.predict(run["app_id"], run["job_id"], api_name="/on_model")
             assert restored == ev_id
-            msg, _ = client.predict(run["app_id"], handle_file(zip_path), str(tiny_causal_dir),
-                                    api_name="/import_adapter")  # fmt: skip
+            msg, _ = client.predict(
+                run["app_id"],
+                handle_file(zip_path),
+                str(tiny_causal_dir),
+                api_name="/import_adapter",
+            )
             assert "Imported as job" in msg
             bad = tmp_path / "bad.zip"
             with zipfile.ZipFile(bad, "w") as zf:

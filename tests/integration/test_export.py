@@ -45,8 +45,9 @@ def _extract(zip_path, dest):
     return dest
 
 
-def test_adapter_zip_reloads_with_peft(run, store, settings, tiny_causal_dir, studio_outputs,
-                                       tmp_path):  # fmt: skip
+def test_adapter_zip_reloads_with_peft(
+    run, store, settings, tiny_causal_dir, studio_outputs, tmp_path
+):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -54,12 +55,22 @@ def test_adapter_zip_reloads_with_peft(run, store, settings, tiny_causal_dir, st
     assert path.parent == settings.home / "exports" / run["app_id"]
     folder = _extract(path, tmp_path / "x")
     names = {p.name for p in folder.iterdir()}
-    assert {"adapter_model.safetensors", "adapter_config.json", "README.md", "studio.json",
-            "tokenizer.json"} <= names  # fmt: skip
+    assert {
+        "adapter_model.safetensors",
+        "adapter_config.json",
+        "README.md",
+        "studio.json",
+        "tokenizer.json",
+    } <= names
     card = (folder / "README.md").read_text()
-    for needle in (str(tiny_causal_dir), "sentiment v1: 6 training / 6 validation",
-                   "learning_rate: 0.0002", "eval_loss: 1.7", "### Assistant:",
-                   "PeftModel.from_pretrained"):  # fmt: skip
+    for needle in (
+        str(tiny_causal_dir),
+        "sentiment v1: 6 training / 6 validation",
+        "learning_rate: 0.0002",
+        "eval_loss: 1.7",
+        "### Assistant:",
+        "PeftModel.from_pretrained",
+    ):
         assert needle in card
     base = AutoModelForCausalLM.from_pretrained(tiny_causal_dir, dtype=torch.float32)
     model = PeftModel.from_pretrained(base, folder).eval()
@@ -73,8 +84,11 @@ def test_adapter_zip_reloads_with_peft(run, store, settings, tiny_causal_dir, st
 
     engine = Engine(settings, store)
     for ex, prompt, text in zip(sentiment_examples()[:3], prompts, tuned, strict=True):
-        out = engine.generate(f"job:{run['job_id']}", PromptInput(instruction=ex.instruction,
-                              input=ex.input), GenerationOptions(max_new_tokens=N_NEW))  # fmt: skip
+        out = engine.generate(
+            f"job:{run['job_id']}",
+            PromptInput(instruction=ex.instruction, input=ex.input),
+            GenerationOptions(max_new_tokens=N_NEW),
+        )
         assert (out.prompt, out.text.strip()) == (prompt, text)
 
 
@@ -83,8 +97,13 @@ def test_merged_model_matches_base_plus_adapter(run, store, settings, studio_out
 
     folder = _extract(export_merged_zip(store, settings, run["job_id"]), tmp_path / "m")
     names = {p.name for p in folder.iterdir()}
-    assert {"model.safetensors", "config.json", "generation_config.json", "README.md",
-            "tokenizer.json"} <= names  # fmt: skip
+    assert {
+        "model.safetensors",
+        "config.json",
+        "generation_config.json",
+        "README.md",
+        "tokenizer.json",
+    } <= names
     assert not any(n.endswith((".bin", ".pt")) or n.startswith("adapter_") for n in names)
     assert "merged" in (folder / "README.md").read_text()
     model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True).eval()

@@ -46,8 +46,9 @@ def _load_gguf(folder, name):
 
 
 @pytest.mark.parametrize("qtype", ["F16", "Q8_0", "Q4_1"])
-def test_gguf_round_trip_answers_like_the_merged_model(run, store, settings, studio_outputs,
-                                                       tmp_path, qtype):  # fmt: skip
+def test_gguf_round_trip_answers_like_the_merged_model(
+    run, store, settings, studio_outputs, tmp_path, qtype
+):
     from transformers import AutoModelForCausalLM
 
     folder = _extract(export_gguf_zip(store, settings, run["job_id"], qtype), tmp_path / "g")

@@ -81,8 +81,9 @@ def test_bad_upload_shows_message_and_leaves_store_untouched(served, tmp_path):
     archive = tmp_path / "data.zip"
     archive.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(Exception, match="unpack it"):
-        client.predict(app_id=app_id, file_list=[handle_file(str(archive))],
-                       api_name="/upload_dataset")  # fmt: skip
+        client.predict(
+            app_id=app_id, file_list=[handle_file(str(archive))], api_name="/upload_dataset"
+        )
     assert ctx.store.list_dataset_versions(app_id) == []
     assert ctx.store.list_datasets(app_id) == []
 
@@ -119,10 +120,14 @@ def test_mapping_step_is_prefilled_then_an_edited_mapping_is_used(served, tmp_pa
     assert shape == "text" and text_col["value"] == ""  # no guess: the user is asked
     assert ["answer_text", "answer_text"] in text_col["choices"]
     result = client.predict(
-        app_id=app_id, file_list=[handle_file(str(table))], shape_key="prompt_completion",
-        text_col="", input_col="question_text", output_col="answer_text",
+        app_id=app_id,
+        file_list=[handle_file(str(table))],
+        shape_key="prompt_completion",
+        text_col="",
+        input_col="question_text",
+        output_col="answer_text",
         api_name="/upload_dataset",
-    )  # fmt: skip
+    )
     assert "2 accepted" in result[0]
     [version] = ctx.store.list_dataset_versions(app_id)
     assert version["stats"]["mappings"]["qa.csv"]["shape"] == "prompt_completion"

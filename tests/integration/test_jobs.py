@@ -12,8 +12,15 @@ from studio.configs.defaults import default_dicts, default_hyper
 from studio.jobs import JobRunner, job_progress, read_metrics
 from tests.unit.train.runs import run_config
 
-LONG = {"trainer": {"max_steps": 400, "logging_steps": 1, "save_strategy": "steps",
-                    "save_steps": 2, "eval_strategy": "no"}}  # fmt: skip
+LONG = {
+    "trainer": {
+        "max_steps": 400,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": 2,
+        "eval_strategy": "no",
+    }
+}
 
 
 def _wait(predicate, timeout: float = 120, what: str = "condition"):
@@ -46,21 +53,33 @@ def runner(store, settings):
 
 
 def _status(store, job_id, *statuses, timeout=120):
-    return _wait(lambda: (j := store.get_job(job_id))["status"] in statuses and j,
-                 timeout, f"job {job_id} to become {statuses}")  # fmt: skip
+    return _wait(
+        lambda: (j := store.get_job(job_id))["status"] in statuses and j,
+        timeout,
+        f"job {job_id} to become {statuses}",
+    )
 
 
 def _training(store, job_id, min_step: int = 1):
     job = _status(store, job_id, "running")
-    _wait(lambda: any(m.get("type") == "train" and m["step"] >= min_step
-                      for m in read_metrics(job["run_dir"])), what="a train step")  # fmt: skip
+    _wait(
+        lambda: any(
+            m.get("type") == "train" and m["step"] >= min_step for m in read_metrics(job["run_dir"])
+        ),
+        what="a train step",
+    )
     return store.get_job(job_id)
 
 
-def test_queue_runs_one_at_a_time_and_copies_the_status(tmp_path, store, settings, runner,
-                                                        app_id, tiny_causal_dir):  # fmt: skip
-    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings,
-                     trainer={"num_train_epochs": 1, "save_strategy": "epoch"})  # fmt: skip
+def test_queue_runs_one_at_a_time_and_copies_the_status(
+    tmp_path, store, settings, runner, app_id, tiny_causal_dir
+):
+    cfg = run_config(
+        tiny_causal_dir,
+        tmp_path / "data",
+        settings,
+        trainer={"num_train_epochs": 1, "save_strategy": "epoch"},
+    )
     first = runner.submit(app_id, None, "train", cfg)
     second = runner.submit(app_id, None, "train", cfg)
     third = runner.submit(app_id, None, "train", cfg)
@@ -76,8 +95,9 @@ def test_queue_runs_one_at_a_time_and_copies_the_status(tmp_path, store, setting
     assert store.get_job(third["id"])["pid"] is None  # never launched
 
 
-def test_cancel_saves_then_resume_finishes(tmp_path, store, settings, runner, app_id,
-                                           tiny_causal_dir):  # fmt: skip
+def test_cancel_saves_then_resume_finishes(
+    tmp_path, store, settings, runner, app_id, tiny_causal_dir
+):
     cfg = run_config(tiny_causal_dir, tmp_path / "data", settings, **LONG)
     cfg["trainer"]["max_steps"] = 14
     job = runner.submit(app_id, None, "train", cfg)
@@ -95,8 +115,9 @@ def test_cancel_saves_then_resume_finishes(tmp_path, store, settings, runner, ap
     assert done["summary"]["steps"] == 14 and done["summary"]["resumed_from"]
 
 
-def test_sigkill_marks_failed_and_a_restart_reconciles(tmp_path, store, settings, runner, app_id,
-                                                       tiny_causal_dir):  # fmt: skip
+def test_sigkill_marks_failed_and_a_restart_reconciles(
+    tmp_path, store, settings, runner, app_id, tiny_causal_dir
+):
     cfg = run_config(tiny_causal_dir, tmp_path / "data", settings, **LONG)
     killed = runner.submit(app_id, None, "train", cfg)
     job = _training(store, killed["id"])
@@ -140,21 +161,34 @@ def test_train_tab_starts_a_job_and_shows_it(tmp_path, settings, monkeypatch, ti
     studio_app = store.create_app("Trainer")
     with store.transaction() as conn:
         ds = store.get_or_create_dataset(studio_app["id"], "sentiment", conn=conn)
-        version = store.add_dataset_version(conn, ds["id"], content_hash="h", path="", n_rows=40,
-                                            n_accepted=40, stats={"task": "generation"})  # fmt: skip
+        version = store.add_dataset_version(
+            conn,
+            ds["id"],
+            content_hash="h",
+            path="",
+            n_rows=40,
+            n_accepted=40,
+            stats={"task": "generation"},
+        )
     folder = version_dir(store, studio_app["id"], version["id"])
     folder.mkdir(parents=True)
     examples = sentiment_examples(40)
     write_jsonl(folder / "train.jsonl", examples[:36])
     write_jsonl(folder / "valid.jsonl", examples[36:])
     template = TEMPLATES["smollm2-135m-lora"]
-    hyper = {**default_hyper(template), "base_model": str(tiny_causal_dir), "epochs": 1.0,
-             "max_length": 64, "target_modules": ["q_proj", "v_proj"]}  # fmt: skip
+    hyper = {
+        **default_hyper(template),
+        "base_model": str(tiny_causal_dir),
+        "epochs": 1.0,
+        "max_length": 64,
+        "target_modules": ["q_proj", "v_proj"],
+    }
     from studio.configs.hyper import apply_hyperparameters
 
     dicts = apply_hyperparameters(default_dicts(template), hyper)
-    model = store.create_model(studio_app["id"], "tiny", template.key, "causal", version["id"],
-                               model_config(dicts, hyper))  # fmt: skip
+    model = store.create_model(
+        studio_app["id"], "tiny", template.key, "causal", version["id"], model_config(dicts, hyper)
+    )
     try:
         with serve(fastapi_app) as url:
             client = Client(url, verbose=False)

@@ -45,8 +45,13 @@ def test_models_tab_saves_lists_and_clones(served):
     studio_app = store.create_app("Bots")
     version = _version(store, studio_app["id"])
     client = Client(url, verbose=False)
-    base = dict(app_id=studio_app["id"], kind="causal", key="smollm2-135m-lora",
-                version_id=version["id"], model_name="greeter")  # fmt: skip
+    base = dict(
+        app_id=studio_app["id"],
+        kind="causal",
+        key="smollm2-135m-lora",
+        version_id=version["id"],
+        model_name="greeter",
+    )
 
     note, table, _pick, _bump = client.predict(**base, api_name="/save_model")
     assert "Saved **greeter v1**" in note, note
@@ -64,8 +69,9 @@ def test_models_tab_saves_lists_and_clones(served):
     quant = client.predict(**base, param_32='{"load_in_4bit": true}', api_name="/save_model")[0]
     assert "**Quantization config → load_in_4bit**: 4-bit loading needs a CUDA GPU" in quant
     # Machine rank 3 of one machine, and FSDP on this CPU-only machine.
-    rank = client.predict(**base, param_26=3, param_35='{"fsdp": "full_shard auto_wrap"}',
-                          api_name="/save_model")[0]  # fmt: skip
+    rank = client.predict(
+        **base, param_26=3, param_35='{"fsdp": "full_shard auto_wrap"}', api_name="/save_model"
+    )[0]
     assert "**This machine's rank**: 3 must be below num_machines (1)" in rank
     assert (
         "**Trainer config → fsdp**: 'full_shard auto_wrap' shards the model over CUDA GPUs" in rank
@@ -96,9 +102,18 @@ def test_page_has_the_models_components_and_marks_unavailable_templates(served):
 
     config = httpx.get(url + "/config", timeout=30).json()
     by_id = {c["props"].get("elem_id"): c for c in config["components"] if c.get("props")}
-    for elem in ("models-type", "models-template", "models-save", "models-name",
-                 "models-problems", "models-epochs", "models-lr", "models-max-steps",
-                 "models-json-trainer", "models-dataset"):  # fmt: skip
+    for elem in (
+        "models-type",
+        "models-template",
+        "models-save",
+        "models-name",
+        "models-problems",
+        "models-epochs",
+        "models-lr",
+        "models-max-steps",
+        "models-json-trainer",
+        "models-dataset",
+    ):
         assert elem in by_id, elem
     labels = [c[0] for c in by_id["models-template"]["props"]["choices"]]
     assert "Llama-2 7B QLoRA (needs a CUDA GPU)" in labels
@@ -112,8 +127,9 @@ def test_delete_needs_confirmation_and_removes_the_model(served):
     studio_app = store.create_app("Bots")
     version = _version(store, studio_app["id"])
     client = Client(url, verbose=False)
-    base = dict(app_id=studio_app["id"], kind="causal", key="smollm2-135m-lora",
-                version_id=version["id"])  # fmt: skip
+    base = dict(
+        app_id=studio_app["id"], kind="causal", key="smollm2-135m-lora", version_id=version["id"]
+    )
     client.predict(**base, model_name="keep", api_name="/save_model")
     client.predict(**base, model_name="drop", api_name="/save_model")
     drop = next(m for m in store.list_models(studio_app["id"]) if m["name"] == "drop")
@@ -147,10 +163,21 @@ def test_picking_a_version_prefills_its_split_and_scratch_edits_architecture(ser
     url, ctx = served
     store = ctx.store
     studio_app = store.create_app("Sentiment")
-    stats = {"task": "classification", "labels": ["negative", "positive"],
-             "n_train": 75, "n_valid": 25}  # fmt: skip
-    version = _version(store, studio_app["id"], n_rows=110, n_accepted=100, n_rejected=10,
-                       valid_pct=25.0, stats=stats)  # fmt: skip
+    stats = {
+        "task": "classification",
+        "labels": ["negative", "positive"],
+        "n_train": 75,
+        "n_valid": 25,
+    }
+    version = _version(
+        store,
+        studio_app["id"],
+        n_rows=110,
+        n_accepted=100,
+        n_rejected=10,
+        valid_pct=25.0,
+        stats=stats,
+    )
     client = Client(url, verbose=False)
 
     summary, valid_pct = client.predict(studio_app["id"], version["id"], api_name="/on_version")
@@ -160,8 +187,9 @@ def test_picking_a_version_prefills_its_split_and_scratch_edits_architecture(ser
     assert "validation 25% (75 train / 25 valid)" in summary
 
     # Switching template keeps the version's share instead of the template default (10%).
-    state = client.predict("tiny-gpt-scratch", "causal", studio_app["id"], version["id"],
-                           api_name="/on_template")  # fmt: skip
+    state = client.predict(
+        "tiny-gpt-scratch", "causal", studio_app["id"], version["id"], api_name="/on_template"
+    )
     assert state[1 + FORM_ORDER.index("valid_pct")] == 25.0  # after the card: the form
     # An unknown id (typed into the dropdown) leaves the form alone.
     assert client.predict(studio_app["id"], "nope", api_name="/on_version")[0] == ""
@@ -173,6 +201,9 @@ def test_picking_a_version_prefills_its_split_and_scratch_edits_architecture(ser
     new_text = client.predict(model_text, 128, 384, 2, 4, 2, 512, api_name="/arch_to_json")
     arch = json.loads(new_text)["architecture"]
     assert (arch["hidden_size"], arch["num_hidden_layers"], arch["num_key_value_heads"]) == (
-        128, 2, 2)  # fmt: skip
+        128,
+        2,
+        2,
+    )
     assert arch["tie_word_embeddings"] is True  # keys without a field are kept
     assert client.predict(new_text, api_name="/json_to_arch")[:3] == (128, 384, 2)

@@ -42,8 +42,11 @@ def test_completion_streaming_and_not(server, client):
     url, job, _ = server
     out = client.completions.create(model=job, prompt="Hello there", max_tokens=5, temperature=0)
     assert out.choices[0].text and out.usage.completion_tokens <= 5
-    pieces = list(client.completions.create(model=job, prompt="Hello there", max_tokens=8,
-                                            temperature=0, stream=True))  # fmt: skip
+    pieces = list(
+        client.completions.create(
+            model=job, prompt="Hello there", max_tokens=8, temperature=0, stream=True
+        )
+    )
     streamed = "".join(p.choices[0].text for p in pieces)
     assert len(pieces) >= 3 and pieces[-1].choices[0].finish_reason in ("stop", "length")
     again = client.completions.create(model=job, prompt="Hello there", max_tokens=8, temperature=0)
@@ -57,13 +60,15 @@ def test_chat_completion_streaming_and_not(server, client):
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi!"}]
     out = client.chat.completions.create(model=job, messages=messages, max_tokens=6, seed=3)
     assert out.choices[0].message.role == "assistant" and out.choices[0].message.content
-    stream = client.chat.completions.create(model=base, messages=messages, max_tokens=6,
-                                            temperature=0, stream=True)  # fmt: skip
+    stream = client.chat.completions.create(
+        model=base, messages=messages, max_tokens=6, temperature=0, stream=True
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text and chunks[0].choices[0].delta.role == "assistant"
-    tuned = client.chat.completions.create(model=job, messages=messages, max_tokens=6,
-                                           temperature=0)  # fmt: skip
+    tuned = client.chat.completions.create(
+        model=job, messages=messages, max_tokens=6, temperature=0
+    )
     assert tuned.choices[0].message.content != text  # the adapter is really applied
 
 
@@ -74,12 +79,16 @@ def test_chat_completion_streaming_and_not(server, client):
         ("/v1/completions", {"model": "JOB", "prompt": "x", "max_tokens": -5}, 400, "max_tokens"),
         ("/v1/completions", {"model": "JOB", "prompt": "x", "temperature": 3}, 400, "temperature"),
         ("/v1/completions", {"model": "JOB", "prompt": "word " * 600}, 400, "prompt"),
-        ("/v1/completions", {"model": "JOB", "prompt": "x", "max_tokens": 10**6}, 400,
-         "max_tokens"),
+        (
+            "/v1/completions",
+            {"model": "JOB", "prompt": "x", "max_tokens": 10**6},
+            400,
+            "max_tokens",
+        ),
         ("/v1/chat/completions", {"model": "JOB", "messages": []}, 400, "messages"),
         ("/v1/completions", {"model": "JOB", "prompt": "x", "n": 2, "temperature": 0}, 400, "n"),
     ],
-)  # fmt: skip
+)
 def test_bad_requests_get_clear_4xx_and_server_survives(server, path, body, status, param):
     url, job, _ = server
     body = {k: (job if v == "JOB" else v) for k, v in body.items()}
@@ -87,8 +96,9 @@ def test_bad_requests_get_clear_4xx_and_server_survives(server, path, body, stat
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["param"] == param and len(error["message"]) > 10
-    ok = httpx.post(url + "/v1/completions", json={"model": job, "prompt": "Hi", "max_tokens": 2},
-                    timeout=60)  # fmt: skip
+    ok = httpx.post(
+        url + "/v1/completions", json={"model": job, "prompt": "Hi", "max_tokens": 2}, timeout=60
+    )
     assert ok.status_code == 200
 
 
@@ -100,8 +110,12 @@ def test_openai_client_raises_on_bad_model(client):
 
 
 def test_invalid_json_is_400(server):
-    r = httpx.post(server[0] + "/v1/completions", content=b"{not json", timeout=30,
-                   headers={"content-type": "application/json"})  # fmt: skip
+    r = httpx.post(
+        server[0] + "/v1/completions",
+        content=b"{not json",
+        timeout=30,
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
 
 
@@ -116,12 +130,16 @@ def test_invalid_json_is_400(server):
         b'{"model": "JOB", "messages": [{"role": {"x": 1}, "content": "hi"}]}',
         b"\xff\xfe\x00",
     ],
-)  # fmt: skip
+)
 def test_hostile_bodies_are_400_with_a_message_never_500(server, raw):
     url, job, _ = server
     path = "/v1/chat/completions" if b"messages" in raw else "/v1/completions"
-    r = httpx.post(url + path, content=raw.replace(b"JOB", job.encode()), timeout=60,
-                   headers={"content-type": "application/json"})  # fmt: skip
+    r = httpx.post(
+        url + path,
+        content=raw.replace(b"JOB", job.encode()),
+        timeout=60,
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400, r.text
     message = r.json()["error"]["message"]
     assert len(message) > 10 and "set_int_max_str_digits" not in message
@@ -134,6 +152,7 @@ def test_only_models_the_studio_knows_can_be_named(server, tmp_path):
         assert r.status_code == 404, r.text
         assert str(tmp_path) not in r.text and "/etc" not in r.json()["error"]["message"]
     # The base a studio model was tuned from stays nameable (to compare with it).
-    r = httpx.post(url + "/v1/completions", json={"model": base, "prompt": "Hi", "max_tokens": 2},
-                   timeout=60)  # fmt: skip
+    r = httpx.post(
+        url + "/v1/completions", json={"model": base, "prompt": "Hi", "max_tokens": 2}, timeout=60
+    )
     assert r.status_code == 200, r.text

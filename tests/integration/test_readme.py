@@ -66,8 +66,13 @@ def served_studio(tmp_path_factory, models_cache, packaged_model_dir):
 
 
 def _run_python(code: str, url: str) -> str:
-    out = subprocess.run([sys.executable, "-c", code.replace(README_URL, url)],
-                         capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code.replace(README_URL, url)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_ROOT,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
 
@@ -114,11 +119,21 @@ def test_headless_entry_points_answer(tmp_path):
     modules = sorted(set(re.findall(r"python -m (studio\.\w+)", block)))
     assert modules == ["studio.evaluate", "studio.train"]
     for module in modules:
-        helped = subprocess.run([sys.executable, "-m", module, "--help"], cwd=PROJECT_ROOT,
-                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        helped = subprocess.run(
+            [sys.executable, "-m", module, "--help"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert helped.returncode == 0 and "RUN_DIR" in helped.stdout.upper(), helped.stderr
-    missing = subprocess.run([sys.executable, "-m", "studio.train", str(tmp_path / "nope")],
-                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    missing = subprocess.run(
+        [sys.executable, "-m", "studio.train", str(tmp_path / "nope")],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert missing.returncode == 2 and "is not a folder" in missing.stderr
 
 
@@ -126,11 +141,22 @@ def test_headless_entry_points_answer(tmp_path):
 def test_run_command_starts_the_studio(tmp_path, models_cache, packaged_model_dir):
     """`bash scripts/run.sh` (set-up already done by the test command) serves the page."""
     port = free_port()
-    env = dict(os.environ, STUDIO_HOME=str(tmp_path / "home"), STUDIO_PORT=str(port),
-               STUDIO_MODELS_DIR=str(models_cache), GRADIO_ANALYTICS_ENABLED="False")  # fmt: skip
+    env = dict(
+        os.environ,
+        STUDIO_HOME=str(tmp_path / "home"),
+        STUDIO_PORT=str(port),
+        STUDIO_MODELS_DIR=str(models_cache),
+        GRADIO_ANALYTICS_ENABLED="False",
+    )
     log = open(tmp_path / "run.log", "w")
-    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 240
         while time.time() < deadline:
@@ -166,12 +192,23 @@ def test_users_file_commands_add_and_list_a_user(tmp_path):
     env = dict(os.environ, STUDIO_USERS=str(users))
     lines = [ln.split("#")[0].strip() for ln in block.splitlines()]
     add = next(ln for ln in lines if ln.startswith("python -m studio.users add"))
-    out = subprocess.run([sys.executable, *shlex.split(add)[1:], "--password-stdin"], input="s3cret-password\n",
-                         capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, *shlex.split(add)[1:], "--password-stdin"],
+        input="s3cret-password\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
     assert out.returncode == 0, out.stderr
     listed = next(ln for ln in lines if ln.startswith("python -m studio.users list"))
-    out = subprocess.run([sys.executable, *shlex.split(listed)[1:]], capture_output=True, text=True, env=env,
-                         cwd=PROJECT_ROOT)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, *shlex.split(listed)[1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
     assert out.stdout.split() == ["alice"]
     from studio.users import check_login
 

@@ -34,13 +34,21 @@ def studio(tmp_path_factory, models_cache):
     add_user(users, "root", "root-password")
     import app
 
-    settings = Settings.from_env(home=home / "home", models_root=models_cache, port=0,
-                                 sign_in="users", users_file=users, admins=("root",))  # fmt: skip
+    settings = Settings.from_env(
+        home=home / "home",
+        models_root=models_cache,
+        port=0,
+        sign_in="users",
+        users_file=users,
+        admins=("root",),
+    )
     fastapi_app, _, ctx = app.create_server(settings, start_runner=False)
     keys = {u: ctx.store.create_api_key(u, "test")[1] for u in ("ann", "bob", "root")}
     with serve(fastapi_app) as url:
-        clients = {u: Client(url, verbose=False, headers={"Authorization": f"Bearer {k}"})
-                   for u, k in keys.items()}  # fmt: skip
+        clients = {
+            u: Client(url, verbose=False, headers={"Authorization": f"Bearer {k}"})
+            for u, k in keys.items()
+        }
         yield url, ctx, keys, clients
         for c in clients.values():
             c.close()
@@ -54,8 +62,12 @@ def _shown(table) -> str:
 
 
 def _upload(client, app_id, path):
-    return client.predict(app_id=app_id, file_list=[handle_file(str(path))], dataset_name="d",
-                          api_name="/upload_dataset")  # fmt: skip
+    return client.predict(
+        app_id=app_id,
+        file_list=[handle_file(str(path))],
+        dataset_name="d",
+        api_name="/upload_dataset",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +102,14 @@ def test_no_key_no_session_is_refused_everywhere(studio):
 def test_login_page_signs_in_with_the_users_file(studio):
     url, *_ = studio
     with httpx.Client(base_url=url) as http:
-        r = http.post("/login", data={"username": "ann", "password": "wrong-password"},
-                      follow_redirects=True)  # fmt: skip
+        r = http.post(
+            "/login", data={"username": "ann", "password": "wrong-password"}, follow_redirects=True
+        )
         assert "Wrong user name or password" in r.text
         assert http.get("/config").status_code == 401
-        r = http.post("/login", data={"username": "ann", "password": "ann-password"},
-                      follow_redirects=False)  # fmt: skip
+        r = http.post(
+            "/login", data={"username": "ann", "password": "ann-password"}, follow_redirects=False
+        )
         assert r.status_code == 303
         assert http.get("/config").status_code == 200
         http.get("/logout")
@@ -108,8 +122,11 @@ def test_apps_are_private_to_their_owner(studio, ann_app):
     bob = clients["bob"]
     table = bob.predict(app_id, api_name="/refresh_apps")[0]
     assert app_id not in _shown(table) and "Ann's app" not in _shown(table)
-    for call, args in [("/choose_app", (app_id,)), ("/rename_app", (app_id, "mine now")),
-                       ("/delete_app", (app_id, True))]:  # fmt: skip
+    for call, args in [
+        ("/choose_app", (app_id,)),
+        ("/rename_app", (app_id, "mine now")),
+        ("/delete_app", (app_id, True)),
+    ]:
         with pytest.raises(AppError):
             bob.predict(*args, api_name=call)
     assert ctx.store.get_app(app_id)["name"] == "Ann's app"
@@ -181,8 +198,23 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
     ]
     before = len(ctx.store.list_dataset_versions(bob_app))
     for target in targets:
-        args = [bob_app, [_file(target)], "", "stolen", 10, 42, "text", "", "", "", "", "", "",
-                {}, "smollm2-135m"]  # fmt: skip
+        args = [
+            bob_app,
+            [_file(target)],
+            "",
+            "stolen",
+            10,
+            42,
+            "text",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            {},
+            "smollm2-135m",
+        ]
         out = _raw_call(url, keys["bob"], "upload_dataset", args)
         assert "event: error" in out and ("not uploaded" in out or "blocked_paths" in out), out
         assert SECRET not in out and "not for you" not in out
@@ -200,8 +232,11 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
     assert not ctx.store.list_jobs(bob_app)
     # Nothing of the refused files was copied into Gradio's cache either.
     cache = Path(ctx.settings.home).parent / "gradio"
-    copied = [p for p in cache.rglob("*") if p.is_file() and p.name in
-              {t.name for t in targets} | {"adapter.zip"}]  # fmt: skip
+    copied = [
+        p
+        for p in cache.rglob("*")
+        if p.is_file() and p.name in {t.name for t in targets} | {"adapter.zip"}
+    ]
     assert not copied, copied
 
 
@@ -215,8 +250,13 @@ def test_a_real_upload_is_accepted(studio):
 def test_v1_keys_reach_only_their_owners_models(studio, ann_app):
     url, ctx, keys, _ = studio
     app_id, _ = ann_app
-    job = ctx.store.create_job(app_id, None, "import", status="succeeded",
-                               run_dir=str(ctx.settings.app_dir(app_id) / "runs" / "x"))  # fmt: skip
+    job = ctx.store.create_job(
+        app_id,
+        None,
+        "import",
+        status="succeeded",
+        run_dir=str(ctx.settings.app_dir(app_id) / "runs" / "x"),
+    )
     run = Path(job["run_dir"]) / "adapter"
     run.mkdir(parents=True)
     (run / "studio.json").write_text("{}")
@@ -230,14 +270,18 @@ def test_v1_keys_reach_only_their_owners_models(studio, ann_app):
 
         assert ref in ids("ann") and ref not in ids("bob") and ref in ids("root")
         body = {"model": ref, "prompt": "hi", "max_tokens": 2}
-        r = http.post("/v1/completions", json=body,
-                      headers={"Authorization": f"Bearer {keys['bob']}"})  # fmt: skip
+        r = http.post(
+            "/v1/completions", json=body, headers={"Authorization": f"Bearer {keys['bob']}"}
+        )
         assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
         r = http.post("/v1/completions", json=body)
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
         # A base model named by a server folder is refused with sign-in on.
-        r = http.post("/v1/completions", json={**body, "model": f"base:{ctx.settings.home}"},
-                      headers={"Authorization": f"Bearer {keys['bob']}"})  # fmt: skip
+        r = http.post(
+            "/v1/completions",
+            json={**body, "model": f"base:{ctx.settings.home}"},
+            headers={"Authorization": f"Bearer {keys['bob']}"},
+        )
         assert r.status_code == 404 and "folder on the server" in r.json()["error"]["message"]
 
 

@@ -26,8 +26,12 @@ from tests.unit.train.runs import run_config, write_jsonl, write_run
 
 def _start(run_dir: Path, *extra: str) -> subprocess.Popen:
     log = (run_dir / "train.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "studio.train", str(run_dir), *extra],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "studio.train", str(run_dir), *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT,
+    )
 
 
 def _finish(proc: subprocess.Popen, run_dir: Path, timeout: int = 180) -> dict:
@@ -131,9 +135,18 @@ def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_adapter(
     tmp_path, settings, tiny_causal_dir
 ):
     # Checkpoints every 1000 steps: the only one can come from the stop itself.
-    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings,
-                     trainer={"max_steps": 1000, "logging_steps": 1, "save_strategy": "steps",
-                              "save_steps": 1000, "eval_strategy": "no"})  # fmt: skip
+    cfg = run_config(
+        tiny_causal_dir,
+        tmp_path / "data",
+        settings,
+        trainer={
+            "max_steps": 1000,
+            "logging_steps": 1,
+            "save_strategy": "steps",
+            "save_steps": 1000,
+            "eval_strategy": "no",
+        },
+    )
     runs = {sig: write_run(tmp_path / sig.name, cfg) for sig in (signal.SIGTERM, signal.SIGINT)}
     procs = {sig: _start(run) for sig, run in runs.items()}
     for sig, proc in procs.items():
@@ -154,9 +167,14 @@ def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_adapter(
 
 
 def test_seq2seq_lora_trains(tmp_path, settings, tiny_seq2seq_dir):
-    cfg = run_config(tiny_seq2seq_dir, tmp_path / "data", settings, model_type="seq2seq",
-                     peft={"target_modules": ["q", "v"], "task_type": "SEQ_2_SEQ_LM"},
-                     trainer={"num_train_epochs": 1, "save_strategy": "epoch"})  # fmt: skip
+    cfg = run_config(
+        tiny_seq2seq_dir,
+        tmp_path / "data",
+        settings,
+        model_type="seq2seq",
+        peft={"target_modules": ["q", "v"], "task_type": "SEQ_2_SEQ_LM"},
+        trainer={"num_train_epochs": 1, "save_strategy": "epoch"},
+    )
     run = write_run(tmp_path / "run", cfg)
     status = _train(run)
     assert status["status"] == "succeeded", status
@@ -166,14 +184,29 @@ def test_seq2seq_lora_trains(tmp_path, settings, tiny_seq2seq_dir):
 
 
 def test_failures_end_with_a_reason(tmp_path, settings, tiny_causal_dir):
-    bad_data = write_run(tmp_path / "bad", run_config(
-        tiny_causal_dir, tmp_path / "d1", settings,
-        data={"n_rows": 100, "n_rejected": 25}, invalid_tolerance_pct=10.0))  # fmt: skip
-    qlora = write_run(tmp_path / "qlora", run_config(
-        tiny_causal_dir, tmp_path / "d2", settings, method="qlora",
-        quantization={"load_in_4bit": True, "bnb_4bit_quant_type": "nf4"}))  # fmt: skip
-    missing = write_run(tmp_path / "missing", run_config(
-        tmp_path / "no-such-model", tmp_path / "d3", settings))  # fmt: skip
+    bad_data = write_run(
+        tmp_path / "bad",
+        run_config(
+            tiny_causal_dir,
+            tmp_path / "d1",
+            settings,
+            data={"n_rows": 100, "n_rejected": 25},
+            invalid_tolerance_pct=10.0,
+        ),
+    )
+    qlora = write_run(
+        tmp_path / "qlora",
+        run_config(
+            tiny_causal_dir,
+            tmp_path / "d2",
+            settings,
+            method="qlora",
+            quantization={"load_in_4bit": True, "bnb_4bit_quant_type": "nf4"},
+        ),
+    )
+    missing = write_run(
+        tmp_path / "missing", run_config(tmp_path / "no-such-model", tmp_path / "d3", settings)
+    )
     procs = [(_start(r), r) for r in (bad_data, qlora, missing)]
     bad, q, miss = (_finish(p, r) for p, r in procs)
     assert bad["status"] == "failed"
@@ -196,8 +229,14 @@ def _sample_examples() -> list[Example]:
     for line in path.read_text().splitlines():
         text = json.loads(line)["text"]
         m = re.search(r"### Instruction:(.*?)### Response:(.*)", text, re.S)
-        out.append(Example(instruction=m.group(1).strip(), output=m.group(2).strip(),
-                           preamble=text[: m.start()].strip(), style=STYLE_INPUT_RESPONSE))  # fmt: skip
+        out.append(
+            Example(
+                instruction=m.group(1).strip(),
+                output=m.group(2).strip(),
+                preamble=text[: m.start()].strip(),
+                style=STYLE_INPUT_RESPONSE,
+            )
+        )
     return out
 
 
@@ -205,10 +244,20 @@ def _sample_examples() -> list[Example]:
 def test_smollm2_fine_tunes_on_sample_data(tmp_path, settings, packaged_model_dir):
     examples = _sample_examples()
     assert len(examples) >= 40
-    cfg = run_config(packaged_model_dir, tmp_path / "data", settings,
-                     tokenizer={"max_length": 96},
-                     trainer={"max_steps": 6, "per_device_train_batch_size": 4, "logging_steps": 1,
-                              "learning_rate": 1e-3, "eval_strategy": "no", "save_strategy": "no"})  # fmt: skip
+    cfg = run_config(
+        packaged_model_dir,
+        tmp_path / "data",
+        settings,
+        tokenizer={"max_length": 96},
+        trainer={
+            "max_steps": 6,
+            "per_device_train_batch_size": 4,
+            "logging_steps": 1,
+            "learning_rate": 1e-3,
+            "eval_strategy": "no",
+            "save_strategy": "no",
+        },
+    )
     write_jsonl(Path(cfg["data"]["train"]), examples[:36])
     write_jsonl(Path(cfg["data"]["valid"]), examples[36:40])
     cfg["data"].update(n_rows=40)

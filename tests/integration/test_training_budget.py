@@ -17,8 +17,13 @@ from tests.unit.train.runs import run_config, write_run
 
 def _train(run_dir: Path, timeout: int = 900) -> dict:
     with (run_dir / "train.log").open("ab") as log:
-        subprocess.run([sys.executable, "-m", "studio.train", str(run_dir)], stdout=log,
-                       stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, timeout=timeout)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "studio.train", str(run_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            timeout=timeout,
+        )
     status = run_dir / "status.json"
     assert status.is_file(), (run_dir / "train.log").read_text()[-3000:]
     return json.loads(status.read_text())
@@ -29,12 +34,24 @@ def _metrics(run_dir: Path, kind: str) -> list[dict]:
     return [m for m in map(json.loads, lines) if m["type"] == kind]
 
 
-def test_a_short_budget_ends_on_time_with_the_schedule_complete(tmp_path, settings,
-                                                                 tiny_causal_dir):  # fmt: skip
-    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings, time_budget_min=0.2,
-                     trainer={"num_train_epochs": 2000, "logging_steps": 1, "warmup_steps": 5000,
-                              "save_strategy": "no", "eval_strategy": "steps",
-                              "eval_steps": 40, "learning_rate": 1e-3})  # fmt: skip
+def test_a_short_budget_ends_on_time_with_the_schedule_complete(
+    tmp_path, settings, tiny_causal_dir
+):
+    cfg = run_config(
+        tiny_causal_dir,
+        tmp_path / "data",
+        settings,
+        time_budget_min=0.2,
+        trainer={
+            "num_train_epochs": 2000,
+            "logging_steps": 1,
+            "warmup_steps": 5000,
+            "save_strategy": "no",
+            "eval_strategy": "steps",
+            "eval_steps": 40,
+            "learning_rate": 1e-3,
+        },
+    )
     run = write_run(tmp_path / "run", cfg)
     status = _train(run)
     assert status["status"] == "succeeded", status
@@ -60,12 +77,22 @@ def test_a_short_budget_ends_on_time_with_the_schedule_complete(tmp_path, settin
     assert summary["head_only"] is True
 
 
-def test_classification_runs_report_accuracy_and_keep_the_best_by_it(tmp_path, settings,
-                                                                     tiny_causal_dir):  # fmt: skip
-    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings,
-                     trainer={"eval_strategy": "steps", "eval_steps": 4, "save_strategy": "steps",
-                              "save_steps": 4, "load_best_model_at_end": True,
-                              "metric_for_best_model": "accuracy"})  # fmt: skip
+def test_classification_runs_report_accuracy_and_keep_the_best_by_it(
+    tmp_path, settings, tiny_causal_dir
+):
+    cfg = run_config(
+        tiny_causal_dir,
+        tmp_path / "data",
+        settings,
+        trainer={
+            "eval_strategy": "steps",
+            "eval_steps": 4,
+            "save_strategy": "steps",
+            "save_steps": 4,
+            "load_best_model_at_end": True,
+            "metric_for_best_model": "accuracy",
+        },
+    )
     run = write_run(tmp_path / "run", cfg)
     status = _train(run)
     assert status["status"] == "succeeded", status
@@ -73,6 +100,7 @@ def test_classification_runs_report_accuracy_and_keep_the_best_by_it(tmp_path, s
     assert len(evals) >= 3
     assert all(0.0 <= e["accuracy"] <= 1.0 for e in evals)
     assert status["summary"]["eval_accuracy"] == evals[-1]["accuracy"]
-    state = json.loads(sorted((run / "checkpoints").glob("checkpoint-*/trainer_state.json"))[-1]
-                       .read_text())  # fmt: skip
+    state = json.loads(
+        sorted((run / "checkpoints").glob("checkpoint-*/trainer_state.json"))[-1].read_text()
+    )
     assert state["best_metric"] == pytest.approx(max(e["accuracy"] for e in evals[:-1]))

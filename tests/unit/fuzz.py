@@ -13,15 +13,28 @@ import json
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=120, deadline=3000, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                       HealthCheck.function_scoped_fixture])  # fmt: skip
+FUZZ = settings(
+    max_examples=120,
+    deadline=3000,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 FUZZ_SLOW = settings(FUZZ, max_examples=30, deadline=10000)
 
 # JSON values, including what Python's json produces but JSON forbids (NaN, Infinity) and
 # strings with lone surrogates; nesting is added separately (`deep`).
-scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-           | st.text(max_size=40) | st.sampled_from(["###", "### Assistant: x", "\x00", "\ud800"]))  # fmt: skip
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=40)
+    | st.sampled_from(["###", "### Assistant: x", "\x00", "\ud800"])
+)
 json_values = st.recursive(
     scalars,
     lambda inner: (
@@ -32,7 +45,7 @@ json_values = st.recursive(
             inner,
             max_size=4,
         )
-    ),  # fmt: skip
+    ),
     max_leaves=12,
 )
 
@@ -48,7 +61,17 @@ def json_texts() -> st.SearchStrategy[str]:
         st.tuples(json_values, st.booleans()).map(lambda t: json.dumps(t[0], ensure_ascii=t[1])),
         st.integers(10, 3000).map(deep),
         st.integers(10, 3000).map(lambda d: '{"text": ' + deep(d, '"x"') + "}"),
-        st.sampled_from(['{"text": Infinity}', '{"text": NaN}', '{"text": "\\ud800"}',
-                         '{"n": 1}', '{"text": ' + "9" * 5000 + "}", "{", "[1,", '"\\x"']),
+        st.sampled_from(
+            [
+                '{"text": Infinity}',
+                '{"text": NaN}',
+                '{"text": "\\ud800"}',
+                '{"n": 1}',
+                '{"text": ' + "9" * 5000 + "}",
+                "{",
+                "[1,",
+                '"\\x"',
+            ]
+        ),
         st.text(max_size=60),
-    )  # fmt: skip
+    )

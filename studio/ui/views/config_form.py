@@ -15,12 +15,32 @@ from studio.configs.hyper import HYPER_FIELDS, parse_target_modules
 from studio.configs.schemas import SECTIONS
 
 FORM_ORDER: tuple[str, ...] = (
-    "base_model", "epochs", "learning_rate", "lr_scheduler", "warmup_steps", "batch_size",
-    "grad_accum", "max_length", "max_steps", "lora_r", "lora_alpha", "lora_dropout",
-    "target_modules", "valid_pct", "seed", "precision", "invalid_tolerance_pct", "response_only",
-    "processes", "num_machines", "machine_rank", "main_address", "main_port", "time_budget_min",
+    "base_model",
+    "epochs",
+    "learning_rate",
+    "lr_scheduler",
+    "warmup_steps",
+    "batch_size",
+    "grad_accum",
+    "max_length",
+    "max_steps",
+    "lora_r",
+    "lora_alpha",
+    "lora_dropout",
+    "target_modules",
+    "valid_pct",
+    "seed",
+    "precision",
+    "invalid_tolerance_pct",
+    "response_only",
+    "processes",
+    "num_machines",
+    "machine_rank",
+    "main_address",
+    "main_port",
+    "time_budget_min",
     "eval_every",
-)  # fmt: skip
+)
 # Shown in their own "Several machines" section of the form.
 MACHINE_KEYS = ("num_machines", "machine_rank", "main_address", "main_port")
 LABELS = {

@@ -42,7 +42,9 @@ def eval_progress(lines: list[dict]) -> str:
         left = int((total - done) / rate) if rate > 0 else None
         if left is not None:
             text += f" · about {left // 60}m{left % 60:02d}s left"
-    bar = (f'<div style="background:#e5e7eb;border-radius:6px;height:14px">'
-           f'<div style="width:{pct}%;background:#6366f1;height:14px;border-radius:6px">'
-           f"</div></div>")  # fmt: skip
+    bar = (
+        f'<div style="background:#e5e7eb;border-radius:6px;height:14px">'
+        f'<div style="width:{pct}%;background:#6366f1;height:14px;border-radius:6px">'
+        f"</div></div>"
+    )
     return f"{text}\n\n{bar}"

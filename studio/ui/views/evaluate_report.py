@@ -62,15 +62,22 @@ def summary_markdown(results: dict[str, Any]) -> str:
         rows.append(("Macro F1", [_num(cls.get(v, {}).get("macro_f1")) for v in variants]))
     text = results.get("text") or {}
     if text:
-        for key, name in (("rougeL", "ROUGE-L"), ("rouge1", "ROUGE-1"), ("bleu", "BLEU (0-100)"),
-                          ("exact_match", "Exact match")):  # fmt: skip
+        for key, name in (
+            ("rougeL", "ROUGE-L"),
+            ("rouge1", "ROUGE-1"),
+            ("bleu", "BLEU (0-100)"),
+            ("exact_match", "Exact match"),
+        ):
             rows.append((name, [_num(text.get(v, {}).get(key)) for v in variants]))
-    head = (f"**{results.get('n_examples', 0)} examples** from the "
-            f"{results.get('split', '?')} split")  # fmt: skip
+    head = f"**{results.get('n_examples', 0)} examples** from the {results.get('split', '?')} split"
     if not rows:
         return head + ": no metrics computed."
-    lines = [head, "", "| metric | " + " | ".join(variants) + " |",
-             "|---|" + "---|" * len(variants)]  # fmt: skip
+    lines = [
+        head,
+        "",
+        "| metric | " + " | ".join(variants) + " |",
+        "|---|" + "---|" * len(variants),
+    ]
     lines += [f"| {name} | " + " | ".join(vals) + " |" for name, vals in rows]
     warnings = classification_warnings(cls.get("tuned") or {})
     for warning in warnings:  # one quote block each, so they read as two points
@@ -111,10 +118,17 @@ def classification_warnings(cls: dict[str, Any]) -> list[str]:
 
 def per_label_frame(results: dict[str, Any], variant: str = "tuned") -> pd.DataFrame:
     cls = (results.get("classification") or {}).get(variant) or {}
-    rows = [{"label": r["label"], "precision": round(r["precision"], 4),
-             "recall": round(r["recall"], 4), "f1": round(r["f1"], 4),
-             "support": r["support"], "auc": None if r["auc"] is None else round(r["auc"], 4)}
-            for r in cls.get("per_label", [])]  # fmt: skip
+    rows = [
+        {
+            "label": r["label"],
+            "precision": round(r["precision"], 4),
+            "recall": round(r["recall"], 4),
+            "f1": round(r["f1"], 4),
+            "support": r["support"],
+            "auc": None if r["auc"] is None else round(r["auc"], 4),
+        }
+        for r in cls.get("per_label", [])
+    ]
     return pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support", "auc"])
 
 
@@ -135,8 +149,10 @@ def confusion_html(results: dict[str, Any], variant: str = "tuned") -> str:
             for v in row
         )
         body += f"<tr><th>{lb}</th>{cells}</tr>"
-    return (f'<table class="confusion"><caption>Confusion matrix ({variant}): rows = true, '
-            f"columns = predicted</caption><tr><th></th>{head}</tr>{body}</table>")  # fmt: skip
+    return (
+        f'<table class="confusion"><caption>Confusion matrix ({variant}): rows = true, '
+        f"columns = predicted</caption><tr><th></th>{head}</tr>{body}</table>"
+    )
 
 
 def roc_frame(results: dict[str, Any], variant: str = "tuned") -> pd.DataFrame:
@@ -145,8 +161,10 @@ def roc_frame(results: dict[str, Any], variant: str = "tuned") -> pd.DataFrame:
     rows = []
     for label, curve in (cls.get("roc") or {}).items():
         name = f"{label} (AUC {curve['auc']:.3f})"
-        rows += [{"fpr": f, "tpr": t, "curve": name}
-                 for f, t in zip(curve["fpr"], curve["tpr"], strict=True)]  # fmt: skip
+        rows += [
+            {"fpr": f, "tpr": t, "curve": name}
+            for f, t in zip(curve["fpr"], curve["tpr"], strict=True)
+        ]
     return pd.DataFrame(rows, columns=["fpr", "tpr", "curve"])
 
 
@@ -167,14 +185,16 @@ def evaluations_frame(evaluations: list[dict[str, Any]]) -> pd.DataFrame:
         ppl = r.get("perplexity") or {}
         cls = r.get("classification") or {}
         text = r.get("text") or {}
-        rows.append({
-            "job": ev.get("job_id") or "",
-            "when": time.strftime("%Y-%m-%d %H:%M", time.localtime(ev["created_at"])),
-            "examples": r.get("n_examples"),
-            "ppl tuned": _num((ppl.get("tuned") or {}).get("perplexity")),
-            "ppl base": _num((ppl.get("base") or {}).get("perplexity")),
-            "accuracy": _num((cls.get("tuned") or {}).get("accuracy")),
-            "ROUGE-L": _num((text.get("tuned") or {}).get("rougeL")),
-        })  # fmt: skip
+        rows.append(
+            {
+                "job": ev.get("job_id") or "",
+                "when": time.strftime("%Y-%m-%d %H:%M", time.localtime(ev["created_at"])),
+                "examples": r.get("n_examples"),
+                "ppl tuned": _num((ppl.get("tuned") or {}).get("perplexity")),
+                "ppl base": _num((ppl.get("base") or {}).get("perplexity")),
+                "accuracy": _num((cls.get("tuned") or {}).get("accuracy")),
+                "ROUGE-L": _num((text.get("tuned") or {}).get("rougeL")),
+            }
+        )
     cols = ["job", "when", "examples", "ppl tuned", "ppl base", "accuracy", "ROUGE-L"]
     return pd.DataFrame(rows, columns=cols)

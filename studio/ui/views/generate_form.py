@@ -18,14 +18,38 @@ MODE_LABELS = {"Instruction": "instruction", "Free text": "text", "Chat": "chat"
 
 # Form parameter names, in the order the tab passes them (after the prompt fields).
 OPTION_FIELDS = (
-    "strategy", "max_new_tokens", "min_new_tokens", "temperature", "top_k", "top_p",
-    "typical_p", "min_p", "num_beams", "length_penalty", "early_stopping", "penalty_alpha",
-    "contrastive_top_k", "assistant", "prompt_lookup_num_tokens", "repetition_penalty",
+    "strategy",
+    "max_new_tokens",
+    "min_new_tokens",
+    "temperature",
+    "top_k",
+    "top_p",
+    "typical_p",
+    "min_p",
+    "num_beams",
+    "length_penalty",
+    "early_stopping",
+    "penalty_alpha",
+    "contrastive_top_k",
+    "assistant",
+    "prompt_lookup_num_tokens",
+    "repetition_penalty",
     "no_repeat_ngram_size",
-    "stop", "num_return_sequences", "seed", "precision",
-)  # fmt: skip
-_INTS = {"max_new_tokens", "min_new_tokens", "top_k", "num_beams", "prompt_lookup_num_tokens",
-         "no_repeat_ngram_size", "num_return_sequences", "contrastive_top_k"}  # fmt: skip
+    "stop",
+    "num_return_sequences",
+    "seed",
+    "precision",
+)
+_INTS = {
+    "max_new_tokens",
+    "min_new_tokens",
+    "top_k",
+    "num_beams",
+    "prompt_lookup_num_tokens",
+    "no_repeat_ngram_size",
+    "num_return_sequences",
+    "contrastive_top_k",
+}
 
 # Which parameters each strategy uses (the tab shows only these).
 STRATEGY_FIELDS = {
@@ -54,8 +78,14 @@ def options_from_form(values: dict[str, Any]) -> GenerationOptions:
     return GenerationOptions(**kw).validate()
 
 
-def prompt_from_form(mode: str, instruction: str = "", input_text: str = "", text: str = "",
-                     history: list | None = None, message: str = "") -> PromptInput:  # fmt: skip
+def prompt_from_form(
+    mode: str,
+    instruction: str = "",
+    input_text: str = "",
+    text: str = "",
+    history: list | None = None,
+    message: str = "",
+) -> PromptInput:
     """PromptInput for the chosen mode ("Instruction" | "Free text" | "Chat", or the key)."""
     key = MODE_LABELS.get(mode, mode)
     if key == "chat":
@@ -63,8 +93,9 @@ def prompt_from_form(mode: str, instruction: str = "", input_text: str = "", tex
         if message and message.strip():
             messages.append({"role": "user", "content": message})
         return PromptInput(mode="chat", messages=messages)
-    return PromptInput(mode=key, instruction=instruction or "", input=input_text or "",
-                       text=text or "")  # fmt: skip
+    return PromptInput(
+        mode=key, instruction=instruction or "", input=input_text or "", text=text or ""
+    )
 
 
 def flatten_history(history: list) -> list[dict[str, str]]:
@@ -86,8 +117,16 @@ def join_sequences(texts: list[str]) -> str:
 
 
 # None: gradio_client treats a parameter as optional when its default is None.
-FORM_DEFAULTS = {"mode": "Instruction", "instruction": None, "input_text": None, "text": None,
-                  "compare_with": None, "history": None, "message": None, "stop": None}  # fmt: skip
+FORM_DEFAULTS = {
+    "mode": "Instruction",
+    "instruction": None,
+    "input_text": None,
+    "text": None,
+    "compare_with": None,
+    "history": None,
+    "message": None,
+    "stop": None,
+}
 
 
 def named_parameters(fn, names: list[str]):
@@ -95,7 +134,9 @@ def named_parameters(fn, names: list[str]):
     gradio_client keyword calls) name every option and need only the model and the prompt."""
     defaults = {**GenerationOptions().to_dict(), **FORM_DEFAULTS}
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter(n, kind, default=defaults.get(n, inspect.Parameter.empty))
-              for n in [*names, *OPTION_FIELDS]]  # fmt: skip
+    params = [
+        inspect.Parameter(n, kind, default=defaults.get(n, inspect.Parameter.empty))
+        for n in [*names, *OPTION_FIELDS]
+    ]
     fn.__signature__ = inspect.Signature(params)
     return fn

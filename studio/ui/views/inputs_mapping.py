@@ -20,12 +20,12 @@ def propose_instruction(result, guess: ColumnMapping, max_labels: int = 20) -> s
     the prompt tells the model (and its base) what to answer. "" for other shapes."""
     if guess.shape != "sentence_label" or not guess.output:
         return ""
-    answers = [str(r.value.get(guess.output, "")).strip() for r in result.rows
-               if isinstance(r.value, dict)]  # fmt: skip
+    answers = [
+        str(r.value.get(guess.output, "")).strip() for r in result.rows if isinstance(r.value, dict)
+    ]
     labels = [a for a, _ in Counter(a for a in answers if a).most_common()]
     if not labels or len(labels) > max_labels:
         return ""
     thing = guess.input.replace("_", " ") if guess.input else "text"
     what = guess.output.replace("_", " ")
-    return (f"Read the {thing} and answer with its {what}: one of "
-            f"{', '.join(sorted(labels))}.")  # fmt: skip
+    return f"Read the {thing} and answer with its {what}: one of {', '.join(sorted(labels))}."

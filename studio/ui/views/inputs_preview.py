@@ -14,8 +14,19 @@ from studio.prompts.render import render
 from studio.vocab.examples import Example
 
 EXCERPT_CHARS = 160
-VERSION_HEADERS = ["Dataset", "Version", "Read as", "Accepted", "Rejected", "Duplicates",
-                   "Train", "Valid", "Task", "Created", "Hash"]  # fmt: skip
+VERSION_HEADERS = [
+    "Dataset",
+    "Version",
+    "Read as",
+    "Accepted",
+    "Rejected",
+    "Duplicates",
+    "Train",
+    "Valid",
+    "Task",
+    "Created",
+    "Hash",
+]
 REJECT_HEADERS = ["File", "Row", "Reason", "Text"]
 PREVIEW_HEADERS = ["#", "Prompt (exactly as the model sees it)", "Target (what it learns)"]
 
@@ -64,10 +75,21 @@ def version_rows(versions: Sequence[dict]) -> list[list]:
     for v in versions:
         stats = v.get("stats") or {}
         created = dt.datetime.fromtimestamp(v["created_at"]).strftime("%Y-%m-%d %H:%M")
-        rows.append([v.get("dataset_name", ""), v["version"], mapping_text(stats),
-                     v["n_accepted"], v["n_rejected"], v["n_duplicates"],
-                     stats.get("n_train", ""), stats.get("n_valid", ""),
-                     stats.get("task", ""), created, v["content_hash"][:12]])  # fmt: skip
+        rows.append(
+            [
+                v.get("dataset_name", ""),
+                v["version"],
+                mapping_text(stats),
+                v["n_accepted"],
+                v["n_rejected"],
+                v["n_duplicates"],
+                stats.get("n_train", ""),
+                stats.get("n_valid", ""),
+                stats.get("task", ""),
+                created,
+                v["content_hash"][:12],
+            ]
+        )
     return rows
 
 
@@ -76,8 +98,9 @@ def mapping_text(stats: dict) -> str:
     (so two versions of the same file with different mappings tell apart)."""
     parts = []
     for m in (stats.get("mappings") or {}).values():
-        cols = " → ".join(m[k] for k in ("text", "instruction", "input", "output", "messages")
-                          if m.get(k))  # fmt: skip
+        cols = " → ".join(
+            m[k] for k in ("text", "instruction", "input", "output", "messages") if m.get(k)
+        )
         text = SHAPES.get(m.get("shape", ""), m.get("shape", ""))
         text += f" ({cols})" if cols else ""
         if m.get("instruction_text"):
@@ -87,8 +110,10 @@ def mapping_text(stats: dict) -> str:
 
 
 def version_choices(versions: Sequence[dict]) -> list[tuple[str, str]]:
-    return [(f"{v.get('dataset_name', '')} v{v['version']} ({v['n_accepted']} examples)", v["id"])
-            for v in versions]  # fmt: skip
+    return [
+        (f"{v.get('dataset_name', '')} v{v['version']} ({v['n_accepted']} examples)", v["id"])
+        for v in versions
+    ]
 
 
 def preview_rows(examples: Sequence[Example], n: int = 20) -> list[list]:
@@ -116,8 +141,10 @@ def stats_markdown(version: dict, token_note: str = "") -> str:
         sampled = f" (a sample of {tokens['n_measured']})" if tokens.get("sampled") else ""
         if tokens.get("tokenizer"):
             sampled += f" with the {tokens['tokenizer']} tokenizer"
-        parts.append(f"Tokens per example{sampled}: mean {tokens['mean']}, median "
-                     f"{tokens['p50']}, 95th percentile {tokens['p95']}, max {tokens['max']}.")  # fmt: skip
+        parts.append(
+            f"Tokens per example{sampled}: mean {tokens['mean']}, median "
+            f"{tokens['p50']}, 95th percentile {tokens['p95']}, max {tokens['max']}."
+        )
     elif token_note:
         parts.append(f"No token-length histogram: {token_note}.")
     return "\n\n".join(parts)

@@ -41,9 +41,13 @@ HELP = {
 SAVED_HEADERS = ["Name", "Version", "Template", "Type", "Dataset version", "Created"]
 # The model.architecture keys shown as form fields for a model built from scratch.
 ARCH_FORM: tuple[str, ...] = (
-    "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-    "num_key_value_heads", "max_position_embeddings",
-)  # fmt: skip
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "max_position_embeddings",
+)
 ARCH_LABELS = {
     "hidden_size": "Hidden size",
     "intermediate_size": "MLP size",
@@ -104,12 +108,16 @@ def version_summary(version: dict[str, Any], dataset_name: str = "") -> str:
     """One line about a dataset version: rows accepted/rejected, task, labels, split."""
     stats = version.get("stats") or {}
     name = f"{dataset_name or version.get('dataset_name') or 'dataset'} v{version['version']}"
-    total = max(int(version.get("n_rows") or 0),
-                int(version.get("n_accepted") or 0) + int(version.get("n_rejected") or 0))  # fmt: skip
+    total = max(
+        int(version.get("n_rows") or 0),
+        int(version.get("n_accepted") or 0) + int(version.get("n_rejected") or 0),
+    )
     rejected = int(version.get("n_rejected") or 0)
     share = f" ({100.0 * rejected / total:.0f}%)" if total else ""
-    parts = [f"**{name}:** {total} rows, {version.get('n_accepted', 0)} accepted, "
-             f"{rejected} rejected{share}"]  # fmt: skip
+    parts = [
+        f"**{name}:** {total} rows, {version.get('n_accepted', 0)} accepted, "
+        f"{rejected} rejected{share}"
+    ]
     if version.get("n_duplicates"):
         parts[0] += f", {version['n_duplicates']} duplicates"
     if stats.get("task"):
@@ -127,14 +135,21 @@ def version_summary(version: dict[str, Any], dataset_name: str = "") -> str:
 
 def saved_table(store, app_id: str) -> tuple[list[list], list[tuple[str, str]]]:
     """(rows for the Saved models table, (label, id) choices for the picker) of an app."""
-    labels = {v["id"]: f"{v['dataset_name']} v{v['version']}"
-              for v in store.list_dataset_versions(app_id)}  # fmt: skip
+    labels = {
+        v["id"]: f"{v['dataset_name']} v{v['version']}" for v in store.list_dataset_versions(app_id)
+    }
     models = store.list_models(app_id)
-    rows = [[m["name"], m["version"], title(m["template"]),
-             MODEL_TYPES.get(m["model_type"], m["model_type"]),
-             labels.get(m["dataset_version_id"], "—"),
-             time.strftime("%Y-%m-%d %H:%M", time.localtime(m["created_at"]))]
-            for m in models]  # fmt: skip
+    rows = [
+        [
+            m["name"],
+            m["version"],
+            title(m["template"]),
+            MODEL_TYPES.get(m["model_type"], m["model_type"]),
+            labels.get(m["dataset_version_id"], "—"),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(m["created_at"])),
+        ]
+        for m in models
+    ]
     return rows, [(f"{m['name']} v{m['version']}", m["id"]) for m in models]
 
 
@@ -149,8 +164,15 @@ def template_choices(settings, model_type: str) -> list[tuple[str, str]]:
     choices = []
     for t in templates_for_type(model_type):
         ok, _ = template_availability(t, settings, hardware) if t.base_model else (True, "")
-        note = "" if ok else (" (needs a CUDA GPU)" if t.needs_cuda and not hardware.cuda
-                              else " (weights not on this machine)")  # fmt: skip
+        note = (
+            ""
+            if ok
+            else (
+                " (needs a CUDA GPU)"
+                if t.needs_cuda and not hardware.cuda
+                else " (weights not on this machine)"
+            )
+        )
         choices.append((t.title + note, t.key))
     return choices
 
@@ -166,8 +188,14 @@ def template_card(settings, key: str, base_model: str = "") -> str:
     """The Markdown card describing a template and whether it can train here."""
     t = get_template(key)
     base = base_model or t.base_model
-    ok, reason = template_availability(t, settings, detect_hardware(), base) if base else (
-        False, "Type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder below.")  # fmt: skip
+    ok, reason = (
+        template_availability(t, settings, detect_hardware(), base)
+        if base
+        else (
+            False,
+            "Type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder below.",
+        )
+    )
     mark = "Available" if ok else "Not available yet"
     return (
         f"### {t.title}\n{t.description}\n\n"

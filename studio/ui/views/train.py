@@ -15,8 +15,17 @@ import pandas as pd
 from studio.jobs.run_folder import RunFolder
 from studio.store.job_states import QUEUED, RUNNING
 
-JOB_HEADERS = ["job", "model", "status", "step", "train loss", "eval loss", "perplexity",
-               "created", "duration"]  # fmt: skip
+JOB_HEADERS = [
+    "job",
+    "model",
+    "status",
+    "step",
+    "train loss",
+    "eval loss",
+    "perplexity",
+    "created",
+    "duration",
+]
 
 
 def _fmt(x, digits: int = 4) -> str:
@@ -75,16 +84,21 @@ def status_markdown(job: dict | None, p: dict | None) -> str:
 def budget_text(plan: dict, running: bool, now: float | None = None) -> str:
     """The time budget's plan: chosen steps, the examples and epochs they cover, time left."""
     minutes = float(plan.get("budget_s") or 0) / 60
-    text = (f"Time budget {minutes:g} min: {plan['total_steps']} steps chosen (of "
-            f"{plan.get('planned_steps') or '?'} planned), covering {plan.get('examples', 0)} "
-            f"examples = {_fmt(plan.get('epochs'), 3)} epochs")  # fmt: skip
+    text = (
+        f"Time budget {minutes:g} min: {plan['total_steps']} steps chosen (of "
+        f"{plan.get('planned_steps') or '?'} planned), covering {plan.get('examples', 0)} "
+        f"examples = {_fmt(plan.get('epochs'), 3)} epochs"
+    )
     if running and plan.get("deadline"):
         text += f" · {_duration(plan['deadline'] - (now or time.time()))} left"
     return text
 
 
-CHART_SERIES = (("loss", "train loss"), ("eval_loss", "eval loss"),
-                ("accuracy", "validation accuracy"))  # fmt: skip
+CHART_SERIES = (
+    ("loss", "train loss"),
+    ("eval_loss", "eval loss"),
+    ("accuracy", "validation accuracy"),
+)
 
 
 def chart_frame(metrics: list[dict]) -> pd.DataFrame:
@@ -102,8 +116,11 @@ def chart_frame(metrics: list[dict]) -> pd.DataFrame:
     accuracy = any(m.get("reports_accuracy") or "accuracy" in m for m in metrics)
     wanted = [name for key, name in CHART_SERIES if key != "accuracy" or accuracy]
     if rows:
-        rows += [{"step": rows[0]["step"], "value": math.nan, "series": name}
-                 for name in wanted if name not in present]  # fmt: skip
+        rows += [
+            {"step": rows[0]["step"], "value": math.nan, "series": name}
+            for name in wanted
+            if name not in present
+        ]
     # Typed columns even when empty: the page keeps the axis types of the first value it
     # gets, and an untyped empty frame would make the loss axis categorical for good.
     frame = pd.DataFrame(rows, columns=["step", "value", "series"])
@@ -119,8 +136,9 @@ def job_duration(job: dict, now: float | None = None) -> float | None:
     return earlier or None
 
 
-def jobs_rows(jobs: list[dict], model_names: dict[str, str],
-              live: dict[str, dict] | None = None) -> list[list]:  # fmt: skip
+def jobs_rows(
+    jobs: list[dict], model_names: dict[str, str], live: dict[str, dict] | None = None
+) -> list[list]:
     """One row per train job of the app, newest first; `live` holds job_progress() of the
     running jobs, whose summary is written only at the end."""
     rows = []
@@ -132,13 +150,22 @@ def jobs_rows(jobs: list[dict], model_names: dict[str, str],
             numbers = (_fmt(p["loss"]), _fmt(p["eval_loss"]), _fmt(p["perplexity"]))
         else:
             step = f"{s.get('steps', '–')}/{s.get('total_steps', '–')}" if s else "–"
-            numbers = (_fmt(s.get("train_loss")), _fmt(s.get("eval_loss")),
-                       _fmt(s.get("perplexity")))  # fmt: skip
-        rows.append([
-            job["id"], model_names.get(job.get("model_id") or "", "–"), job["status"], step,
-            *numbers, time.strftime("%Y-%m-%d %H:%M", time.localtime(job["created_at"])),
-            _duration(job_duration(job)),
-        ])  # fmt: skip
+            numbers = (
+                _fmt(s.get("train_loss")),
+                _fmt(s.get("eval_loss")),
+                _fmt(s.get("perplexity")),
+            )
+        rows.append(
+            [
+                job["id"],
+                model_names.get(job.get("model_id") or "", "–"),
+                job["status"],
+                step,
+                *numbers,
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(job["created_at"])),
+                _duration(job_duration(job)),
+            ]
+        )
     return rows
 
 
@@ -166,9 +193,15 @@ def display_stamp(job: dict | None) -> tuple:
     if job is None:
         return ("no job",)
     run = RunFolder(job["run_dir"] or ".")
-    return (job["id"], job["status"], job["reason"], job.get("started_at"),
-            job.get("finished_at"), _stat(run.metrics_path),
-            _stat(run.log_path))  # fmt: skip
+    return (
+        job["id"],
+        job["status"],
+        job["reason"],
+        job.get("started_at"),
+        job.get("finished_at"),
+        _stat(run.metrics_path),
+        _stat(run.log_path),
+    )
 
 
 def page_shows(last: tuple | None, status: str | None, table: pd.DataFrame | None) -> bool:

@@ -46,16 +46,20 @@ def plan_markdown(store, model_id: str | None, train_jobs: list[dict]) -> str:
     steps = max_steps if max_steps > 0 else math.ceil(float(hyper.get("epochs") or 1) * per_epoch)
     epochs = steps / per_epoch
     cover = f"**{epochs:.2f} of an epoch**" if epochs < 1 else f"**{epochs:.1f} epochs**"
-    text = (f"**Plan:** {steps} steps of {batch} examples ({steps * batch} examples seen) = "
-            f"{cover} of the {n_train} training examples.")  # fmt: skip
+    text = (
+        f"**Plan:** {steps} steps of {batch} examples ({steps * batch} examples seen) = "
+        f"{cover} of the {n_train} training examples."
+    )
     if epochs < 1:
         text += (
             " Some examples will never be seen: raise Max steps (or set it to 0) for a full pass."
         )
     speed = examples_per_second(train_jobs)
     if speed:
-        text += (f" About **{_duration(steps * batch / speed)}** on this machine, judging by "
-                 f"an earlier run here ({speed:.1f} examples/s).")  # fmt: skip
+        text += (
+            f" About **{_duration(steps * batch / speed)}** on this machine, judging by "
+            f"an earlier run here ({speed:.1f} examples/s)."
+        )
     else:
         text += " The progress bar shows the time left once the first steps are done."
     return text

@@ -19,12 +19,37 @@ from studio.api.request import (
 from studio.errors import redact_paths
 from tests.unit.fuzz import FUZZ, json_texts, json_values
 
-PARAMS = ["model", "prompt", "messages", "max_tokens", "max_completion_tokens", "temperature",
-          "top_p", "n", "stop", "seed", "top_k", "min_p", "typical_p", "repetition_penalty",
-          "no_repeat_ngram_size", "min_new_tokens", "stream"]  # fmt: skip
-messages = st.lists(st.fixed_dictionaries({}, optional={"role": st.sampled_from(
-    ["system", "user", "assistant", "developer", "tool", ""]) | json_values,
-    "content": st.text(max_size=20) | json_values}) | json_values, max_size=3)  # fmt: skip
+PARAMS = [
+    "model",
+    "prompt",
+    "messages",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "n",
+    "stop",
+    "seed",
+    "top_k",
+    "min_p",
+    "typical_p",
+    "repetition_penalty",
+    "no_repeat_ngram_size",
+    "min_new_tokens",
+    "stream",
+]
+messages = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "role": st.sampled_from(["system", "user", "assistant", "developer", "tool", ""])
+            | json_values,
+            "content": st.text(max_size=20) | json_values,
+        },
+    )
+    | json_values,
+    max_size=3,
+)
 bodies = st.dictionaries(st.sampled_from(PARAMS), json_values | messages, max_size=8)
 
 
@@ -36,10 +61,14 @@ def _checked(raw: bytes, chat: bool):
 
 
 @FUZZ
-@given(raw=st.one_of(bodies.map(lambda b: json.dumps(b).encode()),
-                     json_texts().map(lambda t: t.encode("utf-8", "surrogatepass")),
-                     st.binary(max_size=200)),
-       chat=st.booleans())  # fmt: skip
+@given(
+    raw=st.one_of(
+        bodies.map(lambda b: json.dumps(b).encode()),
+        json_texts().map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.binary(max_size=200),
+    ),
+    chat=st.booleans(),
+)
 def test_any_body_is_a_checked_request_or_a_4xx(raw, chat):
     try:
         prompt, opts = _checked(raw, chat)
@@ -56,10 +85,15 @@ def test_any_body_is_a_checked_request_or_a_4xx(raw, chat):
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"prompt": "x", "max_tokens": Infinity}', b'{"prompt": "x", "temperature": NaN}',
-     b'{"prompt": "x", "a": ' + b"[" * 5000 + b"]" * 5000 + b"}",
-     b'{"prompt": "x", "seed": ' + b"1" * 5000 + b"}", b"\xff\xfe", b"[]"],
-)  # fmt: skip
+    [
+        b'{"prompt": "x", "max_tokens": Infinity}',
+        b'{"prompt": "x", "temperature": NaN}',
+        b'{"prompt": "x", "a": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"prompt": "x", "seed": ' + b"1" * 5000 + b"}",
+        b"\xff\xfe",
+        b"[]",
+    ],
+)
 def test_hostile_bodies_are_400(raw):
     with pytest.raises(APIError) as err:
         _checked(raw, chat=False)

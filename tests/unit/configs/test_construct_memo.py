@@ -77,8 +77,11 @@ def test_training_arguments_changed_settings_are_built_again():
 def test_training_arguments_key_holds_the_world_size(monkeypatch):
     # Not built for real with WORLD_SIZE=2: that would start a process group in this process.
     built = []
-    monkeypatch.setattr(construct, "_training_arguments_problems",
-                        lambda trainer, has_eval: built.append(trainer) or ())  # fmt: skip
+    monkeypatch.setattr(
+        construct,
+        "_training_arguments_problems",
+        lambda trainer, has_eval: built.append(trainer) or (),
+    )
     trainer = {"learning_rate": 1e-4}
     construct.training_arguments_problems(trainer, has_eval=True)
     construct.training_arguments_problems(trainer, has_eval=True)
@@ -103,9 +106,16 @@ def test_scheduler_options_changed_are_built_again():
 
 def _write_base(folder, layers: int) -> str:
     folder.mkdir(exist_ok=True)
-    cfg = {"model_type": "llama", "hidden_size": 16, "intermediate_size": 32,
-           "num_hidden_layers": layers, "num_attention_heads": 2, "num_key_value_heads": 2,
-           "vocab_size": 64, "max_position_embeddings": 64}  # fmt: skip
+    cfg = {
+        "model_type": "llama",
+        "hidden_size": 16,
+        "intermediate_size": 32,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 2,
+        "vocab_size": 64,
+        "max_position_embeddings": 64,
+    }
     (folder / "config.json").write_text(json.dumps(cfg))
     return str(folder)
 
@@ -117,8 +127,9 @@ def test_lora_answers_follow_the_peft_config_and_the_base(tmp_path):
     base = _write_base(tmp_path / "tiny", layers=2)
     peft = {"r": 2, "lora_alpha": 4, "target_modules": ["q_proj"], "layers_to_transform": [3]}
     problems = construct.lora_problems(peft, base, "causal", settings)
-    assert problems == [f"peft.layers_to_transform: layer 3 does not exist; {base} has layers "
-                        "0 to 1"]  # fmt: skip
+    assert problems == [
+        f"peft.layers_to_transform: layer 3 does not exist; {base} has layers 0 to 1"
+    ]
     # The same base folder, now with four layers: its config.json is read again, not served
     # from the memo.
     _write_base(tmp_path / "tiny", layers=4)

@@ -20,8 +20,9 @@ from tests.unit.fuzz import FUZZ, deep, json_texts, json_values
 
 TEMPLATE = TEMPLATES["smollm2-135m-lora"]
 KEYS = sorted({k for schema in SCHEMAS.values() for k in schema} | {"lr_scheduler_kwargs"})
-section_values = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=10), json_values,
-                                 max_size=5)  # fmt: skip
+section_values = st.dictionaries(
+    st.sampled_from(KEYS) | st.text(max_size=10), json_values, max_size=5
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,11 @@ def no_base(tmp_path_factory):
 
 
 @FUZZ
-@given(section=st.sampled_from(SECTIONS), values=section_values | json_values,
-       hyper=st.dictionaries(st.sampled_from(sorted(HYPER_FIELDS)), json_values, max_size=3))  # fmt: skip
+@given(
+    section=st.sampled_from(SECTIONS),
+    values=section_values | json_values,
+    hyper=st.dictionaries(st.sampled_from(sorted(HYPER_FIELDS)), json_values, max_size=3),
+)
 def test_any_json_in_any_dict_gives_problems_never_an_exception(no_base, section, values, hyper):
     dicts = default_dicts(TEMPLATE)
     dicts[section] = values
@@ -60,8 +64,9 @@ def test_json_editors_parse_or_say_why(texts):
 
 
 def test_editor_refuses_deep_nesting_and_non_finite_numbers_in_words():
-    _, problems = texts_to_dicts([deep(5000), '{"learning_rate": Infinity}', "{}", "{}",
-                                  '{"x": NaN}'])  # fmt: skip
+    _, problems = texts_to_dicts(
+        [deep(5000), '{"learning_rate": Infinity}', "{}", "{}", '{"x": NaN}']
+    )
     assert problems[0].startswith("model: not valid JSON (nested deeper than")
     assert "Infinity is not a JSON number" in problems[1]
     assert "NaN is not a JSON number" in problems[2]
@@ -73,8 +78,9 @@ def _problems(section: str, no_base_settings=None, **values) -> list[str]:
     return validate(TEMPLATE, {"valid_pct": 10.0}, dicts, CPU_ONLY, settings=no_base_settings)
 
 
-@pytest.mark.parametrize("key", ["weight_decay", "max_grad_norm", "neftune_noise_alpha",
-                                 "learning_rate", "warmup_steps"])  # fmt: skip
+@pytest.mark.parametrize(
+    "key", ["weight_decay", "max_grad_norm", "neftune_noise_alpha", "learning_rate", "warmup_steps"]
+)
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_non_finite_numbers_are_refused_by_the_range_check(no_base, key, bad):
     problems = _problems("trainer", no_base, **{key: bad})
@@ -83,8 +89,9 @@ def test_non_finite_numbers_are_refused_by_the_range_check(no_base, key, bad):
 
 @pytest.mark.parametrize("key", ["valid_pct", "invalid_tolerance_pct", "lora_dropout"])
 def test_non_finite_form_values_are_refused(no_base, key):
-    problems = validate(TEMPLATE, {key: math.nan}, default_dicts(TEMPLATE), CPU_ONLY,
-                        settings=no_base)  # fmt: skip
+    problems = validate(
+        TEMPLATE, {key: math.nan}, default_dicts(TEMPLATE), CPU_ONLY, settings=no_base
+    )
     assert any("must be a finite number" in p or "got nan" in p for p in problems), problems
 
 
@@ -100,18 +107,20 @@ def test_a_nan_tolerance_never_opens_the_rejected_rows_gate():
 def test_scheduler_kwargs_are_checked_by_building_the_scheduler(no_base):
     bad = _problems("trainer", no_base, lr_scheduler_kwargs={"foo": 1})
     assert any(p.startswith("trainer.lr_scheduler_kwargs: the 'linear' schedule") for p in bad)
-    ok = _problems("trainer", no_base, lr_scheduler_type="cosine",
-                   lr_scheduler_kwargs={"num_cycles": 0.5})  # fmt: skip
+    ok = _problems(
+        "trainer", no_base, lr_scheduler_type="cosine", lr_scheduler_kwargs={"num_cycles": 0.5}
+    )
     assert not any("lr_scheduler_kwargs" in p for p in ok)
 
 
-def test_lora_layers_and_targets_are_checked_against_the_base_config(settings,
-                                                                     packaged_model_dir):  # fmt: skip
+def test_lora_layers_and_targets_are_checked_against_the_base_config(settings, packaged_model_dir):
     problems = _problems("peft", settings, layers_to_transform=[99])
     assert any(p.startswith("peft.layers_to_transform: layer 99 does not exist") for p in problems)
     problems = _problems("peft", settings, target_modules=["nope_proj"])
-    assert any(p.startswith("peft.target_modules: the adapter cannot be built") and "q_proj" in p
-               for p in problems)  # fmt: skip
+    assert any(
+        p.startswith("peft.target_modules: the adapter cannot be built") and "q_proj" in p
+        for p in problems
+    )
     assert _problems("peft", settings, layers_to_transform=[0, 1]) == []
 
 
@@ -131,8 +140,7 @@ def test_a_refused_save_stores_nothing(store, settings):
     dicts["trainer"]["weight_decay"] = math.nan
     before = store.counts()
     with pytest.raises(ConfigError, match="finite number"):
-        save_model(store, app, "m", TEMPLATE.key, "causal", version["id"], {}, dicts,
-                   CPU_ONLY)  # fmt: skip
+        save_model(store, app, "m", TEMPLATE.key, "causal", version["id"], {}, dicts, CPU_ONLY)
     assert store.counts() == before
 
 
@@ -140,7 +148,9 @@ def test_a_refused_save_stores_nothing(store, settings):
 def test_a_schedule_missing_its_options_fails_at_validate_not_at_train_start(no_base, schedule):
     problems = _problems("trainer", no_base, lr_scheduler_type=schedule)
     assert any(p.startswith("trainer.lr_scheduler_type: the") for p in problems)
-    fixed = {"cosine_with_min_lr": {"min_lr_rate": 0.1},
-             "warmup_stable_decay": {"num_decay_steps": 2}}[schedule]  # fmt: skip
+    fixed = {
+        "cosine_with_min_lr": {"min_lr_rate": 0.1},
+        "warmup_stable_decay": {"num_decay_steps": 2},
+    }[schedule]
     ok = _problems("trainer", no_base, lr_scheduler_type=schedule, lr_scheduler_kwargs=fixed)
     assert not any("lr_scheduler" in p for p in ok)

@@ -15,10 +15,22 @@ from studio.templates import TEMPLATES
 
 
 def test_form_values_land_on_the_keys_the_libraries_read():
-    hyper = dict(epochs=2.0, learning_rate=1e-3, lr_scheduler="cosine", warmup_steps=7,
-                 batch_size=4, grad_accum=3, max_length=128, lora_r=4, lora_alpha=8,
-                 lora_dropout=0.1, target_modules=["q_proj"], seed=7, precision="bf16",
-                 max_steps=0)  # fmt: skip
+    hyper = dict(
+        epochs=2.0,
+        learning_rate=1e-3,
+        lr_scheduler="cosine",
+        warmup_steps=7,
+        batch_size=4,
+        grad_accum=3,
+        max_length=128,
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.1,
+        target_modules=["q_proj"],
+        seed=7,
+        precision="bf16",
+        max_steps=0,
+    )
     base = default_dicts(TEMPLATES["smollm2-135m-lora"])
     dicts = apply_hyperparameters(base, hyper)
     t, p = dicts["trainer"], dicts["peft"]
@@ -45,8 +57,16 @@ def test_dicts_back_to_form_round_trips():
     template = TEMPLATES["smollm2-135m-lora"]
     hyper = {**default_hyper(template), "max_steps": 30, "precision": "fp16", "lora_r": 16}
     back = hyperparameters_from_dicts(apply_hyperparameters(default_dicts(template), hyper), {})
-    for key in ("epochs", "learning_rate", "lora_r", "max_steps", "precision", "max_length",
-                "target_modules", "base_model"):  # fmt: skip
+    for key in (
+        "epochs",
+        "learning_rate",
+        "lora_r",
+        "max_steps",
+        "precision",
+        "max_length",
+        "target_modules",
+        "base_model",
+    ):
         assert back[key] == hyper[key], key
 
 

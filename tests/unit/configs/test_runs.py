@@ -23,17 +23,28 @@ def train_file(tmp_path):
 
 
 def test_train_run_lists_every_problem_at_once(tmp_path):
-    bad = {"model_type": "rnn", "method": "magic", "base_model": "",
-           "data": {"train": str(tmp_path / "missing.jsonl")},
-           "model": [], "trainer": {"output_dir": "/elsewhere"},
-           "tokenizer": {"trust_remote_code": True}}  # fmt: skip
+    bad = {
+        "model_type": "rnn",
+        "method": "magic",
+        "base_model": "",
+        "data": {"train": str(tmp_path / "missing.jsonl")},
+        "model": [],
+        "trainer": {"output_dir": "/elsewhere"},
+        "tokenizer": {"trust_remote_code": True},
+    }
     with pytest.raises(ConfigError) as err:
         TrainRun.from_dict(bad)
     problems = err.value.problems
     assert len(problems) == 7, problems
-    for needle in ("model_type must be one of", "method must be one of", "base_model is empty",
-                   "does not exist", "model must be a JSON object", "trainer.output_dir",
-                   "tokenizer.trust_remote_code"):  # fmt: skip
+    for needle in (
+        "model_type must be one of",
+        "method must be one of",
+        "base_model is empty",
+        "does not exist",
+        "model must be a JSON object",
+        "trainer.output_dir",
+        "tokenizer.trust_remote_code",
+    ):
         assert sum(needle in p for p in problems) >= 1, needle
     assert str(err.value).startswith(f"{len(problems)} problem(s) in the settings:")
 
@@ -48,9 +59,15 @@ def test_lora_needs_peft_and_data_needs_train():
 
 
 def test_train_run_defaults_and_round_trip(train_file):
-    data = {"model_type": "causal", "method": "full", "base_model": "m",
-            "data": {"train": train_file}, "trainer": {"seed": 7}, "tokenizer": {"max_length": 64},
-            "future_key": {"kept": True}}  # fmt: skip
+    data = {
+        "model_type": "causal",
+        "method": "full",
+        "base_model": "m",
+        "data": {"train": train_file},
+        "trainer": {"seed": 7},
+        "tokenizer": {"max_length": 64},
+        "future_key": {"kept": True},
+    }
     run = TrainRun.from_dict(data)
     assert run.trainer == {**TRAINER_DEFAULTS, "seed": 7}
     assert run.tokenizer == {**TOKENIZER_DEFAULTS, "max_length": 64}
@@ -73,20 +90,38 @@ def test_from_json_refuses_a_missing_or_broken_file(tmp_path, train_file):
 
 
 def test_eval_run_lists_every_problem_at_once():
-    bad = {"metrics": ["perplexity", "vibes"], "max_examples": 0.5, "max_new_tokens": 9999,
-           "batch_size": -1, "labels": "pos,neg"}  # fmt: skip
+    bad = {
+        "metrics": ["perplexity", "vibes"],
+        "max_examples": 0.5,
+        "max_new_tokens": 9999,
+        "batch_size": -1,
+        "labels": "pos,neg",
+    }
     with pytest.raises(ConfigError) as err:
         EvalRun.from_dict(bad)
     problems = err.value.problems
     assert len(problems) == 6, problems
-    for needle in ("no adapter_dir", "unknown metric 'vibes'", "max_examples must be",
-                   "max_new_tokens must be", "batch_size must be", "labels must be a list"):  # fmt: skip
+    for needle in (
+        "no adapter_dir",
+        "unknown metric 'vibes'",
+        "max_examples must be",
+        "max_new_tokens must be",
+        "batch_size must be",
+        "labels must be a list",
+    ):
         assert sum(needle in p for p in problems) == 1, needle
 
 
 def test_eval_run_defaults_and_round_trip():
-    run = EvalRun.from_dict({"adapter_dir": "/a", "metrics": ["text", "text"], "labels": None,
-                             "max_examples": 0, "db_path": "/old/studio.db"})  # fmt: skip
+    run = EvalRun.from_dict(
+        {
+            "adapter_dir": "/a",
+            "metrics": ["text", "text"],
+            "labels": None,
+            "max_examples": 0,
+            "db_path": "/old/studio.db",
+        }
+    )
     assert run.metrics == ["text"] and run.labels == []
     assert (run.max_examples, run.max_new_tokens, run.batch_size) == (200, 32, 8)
     assert run.kind == "evaluate" and run.model_id is None

@@ -23,16 +23,24 @@ from studio.templates import TEMPLATES
 GPU = Hardware(cuda=True, bf16=True, gpu_name="Fake A100", gpu_mem_gb=80)
 
 
-def make_version(store, app_id: str, name="reviews", n_rows=20, n_rejected=0,
-                 valid_pct=10.0, seed=42) -> dict:  # fmt: skip
+def make_version(
+    store, app_id: str, name="reviews", n_rows=20, n_rejected=0, valid_pct=10.0, seed=42
+) -> dict:
     """A dataset version whose train.jsonl / valid.jsonl this test writes itself."""
     with store.transaction() as conn:
         ds = store.get_or_create_dataset(app_id, name, conn=conn)
         row = store.add_dataset_version(
-            conn, ds["id"], content_hash="h", path="", n_rows=n_rows,
-            n_accepted=n_rows - n_rejected, n_rejected=n_rejected, valid_pct=valid_pct,
-            seed=seed, stats={"task": "generation"},
-        )  # fmt: skip
+            conn,
+            ds["id"],
+            content_hash="h",
+            path="",
+            n_rows=n_rows,
+            n_accepted=n_rows - n_rejected,
+            n_rejected=n_rejected,
+            valid_pct=valid_pct,
+            seed=seed,
+            stats={"task": "generation"},
+        )
     folder = version_dir(store, app_id, row["id"])
     folder.mkdir(parents=True)
     example = {"instruction": "Say hi", "input": "", "output": "hi", "style": "plain"}
@@ -50,8 +58,17 @@ def _save(store, app, key="smollm2-135m-lora", hardware=CPU_ONLY, version=None, 
     template = TEMPLATES[key]
     version = version or make_version(store, app["id"])
     h = {**default_hyper(template), **hyper}
-    return save_model(store, app["id"], "my model", key, template.model_type, version["id"],
-                      h, default_dicts(template), hardware)  # fmt: skip
+    return save_model(
+        store,
+        app["id"],
+        "my model",
+        key,
+        template.model_type,
+        version["id"],
+        h,
+        default_dicts(template),
+        hardware,
+    )
 
 
 def test_config_round_trips_through_the_store(store, app):
@@ -94,9 +111,21 @@ def test_save_needs_a_name_a_version_of_this_app(store, app):
 def test_build_train_config_follows_the_contract(store, settings, app):
     saved = _save(store, app, max_steps=5)
     config = build_train_config(store, settings, saved["id"])
-    for key in ("model_type", "method", "template", "base_model", "model", "quantization",
-                "peft", "tokenizer", "trainer", "data", "invalid_tolerance_pct",
-                "studio_home", "models_dir"):  # fmt: skip
+    for key in (
+        "model_type",
+        "method",
+        "template",
+        "base_model",
+        "model",
+        "quantization",
+        "peft",
+        "tokenizer",
+        "trainer",
+        "data",
+        "invalid_tolerance_pct",
+        "studio_home",
+        "models_dir",
+    ):
         assert key in config, key
     assert (config["method"], config["model_type"]) == ("lora", "causal")
     data = config["data"]

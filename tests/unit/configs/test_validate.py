@@ -93,10 +93,14 @@ def test_every_problem_is_reported_at_once():
     problems = validate(template, hyper, dicts, CPU_ONLY)
     keys = [p.split(":")[0] for p in problems]
     for key in (
-        "trainer.per_device_train_batch_size", "peft.lora_alpha", "hyper.invalid_tolerance_pct",
-        "trainer.bf16", "trainer.learning_rte", "model.trust_remote_code",
+        "trainer.per_device_train_batch_size",
+        "peft.lora_alpha",
+        "hyper.invalid_tolerance_pct",
+        "trainer.bf16",
+        "trainer.learning_rte",
+        "model.trust_remote_code",
         "quantization.load_in_4bit",
-    ):  # fmt: skip
+    ):
         assert key in keys, (key, problems)
     with pytest.raises(ConfigError) as err:
         check(template, hyper, dicts, CPU_ONLY)
@@ -159,8 +163,9 @@ def test_warmup_ratio_is_not_accepted_by_transformers_5():
 
 def test_hyper_only_fields_are_checked():
     template, hyper, dicts = _defaults()
-    problems = validate(template, {**hyper, "valid_pct": -1, "invalid_tolerance_pct": 101}, dicts,
-                        CPU_ONLY)  # fmt: skip
+    problems = validate(
+        template, {**hyper, "valid_pct": -1, "invalid_tolerance_pct": 101}, dicts, CPU_ONLY
+    )
     assert "hyper.valid_pct: must be at least 0 (got -1)" in problems
     assert "hyper.invalid_tolerance_pct: must be at most 100 (got 101)" in problems
     problems = validate(template, {**hyper, "epocs": 3}, dicts, CPU_ONLY)
@@ -195,8 +200,10 @@ def test_task_type_must_match_the_model_type():
 def test_evaluation_without_a_validation_split():
     template, hyper, dicts = _defaults()
     problems = validate(template, {**hyper, "valid_pct": 0}, dicts, CPU_ONLY)
-    assert any(p.startswith("trainer.eval_strategy: is 'steps' but the validation share is 0")
-               for p in problems)  # fmt: skip
+    assert any(
+        p.startswith("trainer.eval_strategy: is 'steps' but the validation share is 0")
+        for p in problems
+    )
     dicts["trainer"]["eval_strategy"] = "no"
     dicts["trainer"]["save_strategy"] = "no"
     assert validate(template, {**hyper, "valid_pct": 0}, dicts, CPU_ONLY) == []
@@ -257,11 +264,21 @@ def test_save_model_reports_a_wrong_type_instead_of_crashing(store, settings):
     app = store.create_app("a")
     with store.transaction() as conn:
         ds = store.get_or_create_dataset(app["id"], "d", conn=conn)
-        version = store.add_dataset_version(conn, ds["id"], content_hash="h", path="", n_rows=4,
-                                            n_accepted=4, stats={})  # fmt: skip
+        version = store.add_dataset_version(
+            conn, ds["id"], content_hash="h", path="", n_rows=4, n_accepted=4, stats={}
+        )
     with pytest.raises(ConfigError) as err:
-        save_model(store, app["id"], "m", template.key, "causal", version["id"],
-                   {**hyper, "max_steps": "abc"}, dicts, CPU_ONLY)  # fmt: skip
+        save_model(
+            store,
+            app["id"],
+            "m",
+            template.key,
+            "causal",
+            version["id"],
+            {**hyper, "max_steps": "abc"},
+            dicts,
+            CPU_ONLY,
+        )
     assert any(p.startswith("trainer.max_steps:") for p in err.value.problems)
 
 
@@ -274,17 +291,38 @@ GPU_AMPERE = Hardware(cuda=True, bf16=True, tf32=True, gpu_name="Fake A100", gpu
         ("trainer", {"tf32": True}, CPU_ONLY, "trainer.tf32: TF32 needs an Ampere or newer"),
         ("trainer", {"tf32": True}, GPU_NO_BF16, "trainer.tf32: TF32 needs an Ampere or newer"),
         ("trainer", {"optim": "paged_adamw_8bit"}, CPU_ONLY, "trainer.optim: 'paged_adamw_8bit'"),
-        ("model", {"attn_implementation": "flash_attention_2"}, CPU_ONLY,
-         "model.attn_implementation: 'flash_attention_2' needs a CUDA GPU"),
+        (
+            "model",
+            {"attn_implementation": "flash_attention_2"},
+            CPU_ONLY,
+            "model.attn_implementation: 'flash_attention_2' needs a CUDA GPU",
+        ),
         ("model", {"dtype": "bfloat16"}, CPU_ONLY, "model.dtype: is 'bfloat16' but"),
-        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 4,
-                     "save_strategy": "steps", "save_steps": 6}, CPU_ONLY,
-         "trainer.load_best_model_at_end: needs save_steps (6) to be a multiple of eval_steps (4)"),
-        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 4,
-                     "save_strategy": "epoch"}, CPU_ONLY,
-         "trainer.load_best_model_at_end: needs eval_strategy and save_strategy to be the same"),
+        (
+            "trainer",
+            {
+                "load_best_model_at_end": True,
+                "eval_strategy": "steps",
+                "eval_steps": 4,
+                "save_strategy": "steps",
+                "save_steps": 6,
+            },
+            CPU_ONLY,
+            "trainer.load_best_model_at_end: needs save_steps (6) to be a multiple of eval_steps (4)",
+        ),
+        (
+            "trainer",
+            {
+                "load_best_model_at_end": True,
+                "eval_strategy": "steps",
+                "eval_steps": 4,
+                "save_strategy": "epoch",
+            },
+            CPU_ONLY,
+            "trainer.load_best_model_at_end: needs eval_strategy and save_strategy to be the same",
+        ),
     ],
-)  # fmt: skip
+)
 def test_settings_the_hardware_or_trainer_cannot_run(section, values, hardware, expected):
     template, hyper, dicts = _defaults()
     dicts[section].update(values)
@@ -295,17 +333,38 @@ def test_settings_the_hardware_or_trainer_cannot_run(section, values, hardware, 
 @pytest.mark.parametrize(
     "section,values,hardware",
     [
-        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 4,
-                     "save_strategy": "steps", "save_steps": 8}, CPU_ONLY),
-        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "steps", "eval_steps": 0.1,
-                     "save_strategy": "steps", "save_steps": 0.2}, CPU_ONLY),
-        ("trainer", {"load_best_model_at_end": True, "eval_strategy": "epoch",
-                     "save_strategy": "best"}, CPU_ONLY),
+        (
+            "trainer",
+            {
+                "load_best_model_at_end": True,
+                "eval_strategy": "steps",
+                "eval_steps": 4,
+                "save_strategy": "steps",
+                "save_steps": 8,
+            },
+            CPU_ONLY,
+        ),
+        (
+            "trainer",
+            {
+                "load_best_model_at_end": True,
+                "eval_strategy": "steps",
+                "eval_steps": 0.1,
+                "save_strategy": "steps",
+                "save_steps": 0.2,
+            },
+            CPU_ONLY,
+        ),
+        (
+            "trainer",
+            {"load_best_model_at_end": True, "eval_strategy": "epoch", "save_strategy": "best"},
+            CPU_ONLY,
+        ),
         ("trainer", {"tf32": False, "optim": "adamw_torch"}, CPU_ONLY),
         ("trainer", {"tf32": True, "optim": "paged_adamw_8bit"}, GPU_AMPERE),
         ("model", {"attn_implementation": "sdpa", "dtype": "bfloat16"}, GPU_AMPERE),
     ],
-)  # fmt: skip
+)
 def test_consistent_settings_pass(section, values, hardware):
     template, hyper, dicts = _defaults()
     dicts[section].update(values)
@@ -319,5 +378,7 @@ def test_flash_attention_on_a_gpu_needs_the_package(monkeypatch):
     template, hyper, dicts = _defaults()
     dicts["model"]["attn_implementation"] = "flash_attention_2"
     problems = validate(template, {"valid_pct": 10.0}, dicts, GPU_AMPERE)
-    assert any(p.startswith("model.attn_implementation: 'flash_attention_2' needs the "
-                            "flash-attn package") for p in problems), problems  # fmt: skip
+    assert any(
+        p.startswith("model.attn_implementation: 'flash_attention_2' needs the flash-attn package")
+        for p in problems
+    ), problems

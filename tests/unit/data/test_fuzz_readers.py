@@ -29,8 +29,9 @@ uploads = st.one_of(
     st.lists(json_texts(), min_size=1, max_size=6).map(lambda t: _lines_of(t, "\n")),
     st.lists(st.text(max_size=40), min_size=1, max_size=6).map(lambda t: _lines_of(t, "\r\n")),
     st.tuples(st.text(max_size=30), st.binary(max_size=8)).map(
-        lambda t: b"text,label\n" + t[0].encode("utf-8", "surrogatepass") + b"," + t[1]),
-)  # fmt: skip
+        lambda t: b"text,label\n" + t[0].encode("utf-8", "surrogatepass") + b"," + t[1]
+    ),
+)
 
 
 def _read_and_validate(name: str, data: bytes):
@@ -71,12 +72,18 @@ def test_a_refused_upload_stores_nothing(store, settings, data, ext):
         assert store.counts() == before
         assert not list(settings.tmp_dir.iterdir())
         assert not (store.app_dir(app) / "datasets").exists() or not any(
-            (store.app_dir(app) / "datasets").iterdir())  # fmt: skip
+            (store.app_dir(app) / "datasets").iterdir()
+        )
 
 
 def test_a_deep_jsonl_row_is_rejected_and_the_rest_accepted():
-    rows = ['{"text": "fine one"}', '{"text": ' + "[" * 5000 + "]" * 5000 + "}",
-            '{"text": "\\ud800 lone"}', '{"text": Infinity}', '{"text": "fine two"}']  # fmt: skip
+    rows = [
+        '{"text": "fine one"}',
+        '{"text": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"text": "\\ud800 lone"}',
+        '{"text": Infinity}',
+        '{"text": "fine two"}',
+    ]
     result, checked = _read_and_validate("d.jsonl", "\n".join(rows).encode())
     assert [e.output for e in checked.examples] == ["fine one", "fine two"]
     reasons = {r.row: r.reason for r in checked.rejects}
@@ -97,8 +104,9 @@ def test_a_few_nul_bytes_do_not_make_utf8_read_as_utf16():
     result, checked = _read_and_validate("n.txt", data)
     assert result.encoding == "utf-8"
     assert [e.output for e in checked.examples] == ["first example line"]
-    assert all(r.reason.startswith("control characters") and "NUL" in r.reason
-               for r in checked.rejects)  # fmt: skip
+    assert all(
+        r.reason.startswith("control characters") and "NUL" in r.reason for r in checked.rejects
+    )
 
 
 def test_real_utf16_without_bom_is_still_read():
@@ -114,7 +122,8 @@ def test_nul_is_never_stored(store, settings):
     from studio.data.versions import version_folder
 
     stored = (version_folder(store, row) / "train.jsonl").read_text() + (
-        version_folder(store, row) / "valid.jsonl").read_text()  # fmt: skip
+        version_folder(store, row) / "valid.jsonl"
+    ).read_text()
     assert "\\u0000" not in stored and "\x00" not in stored and "\\u0001" not in stored
     assert report["n_rejected"] == 2
 
@@ -144,8 +153,11 @@ def test_a_nested_parquet_cell_is_a_row_rejection():
     result = read_bytes("p.parquet", buf.getvalue(), 1)
     from studio.data.shapes import ColumnMapping
 
-    checked = validate_sources([(result, ColumnMapping("sentence_label", input="text",
-                                                       output="label"))], 2000)  # fmt: skip
+    checked = validate_sources(
+        [(result, ColumnMapping("sentence_label", input="text", output="label"))], 2000
+    )
     assert checked.n_accepted == 0
-    assert all(r.reason.startswith("non-text cell: column 'label' holds an object")
-               for r in checked.rejects)  # fmt: skip
+    assert all(
+        r.reason.startswith("non-text cell: column 'label' holds an object")
+        for r in checked.rejects
+    )

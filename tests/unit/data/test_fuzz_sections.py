@@ -13,9 +13,20 @@ from studio.errors import DataError
 from studio.vocab.examples import STYLES, Example
 from tests.unit.fuzz import FUZZ, json_values
 
-HEADERS = st.sampled_from(["### Instruction:", "### Human:", "### Assistant:", "### Input:",
-                           "### Response:", "###", "### 3 things:", "###Assistant :",
-                           "### INSTRUCTION:", "#"])  # fmt: skip
+HEADERS = st.sampled_from(
+    [
+        "### Instruction:",
+        "### Human:",
+        "### Assistant:",
+        "### Input:",
+        "### Response:",
+        "###",
+        "### 3 things:",
+        "###Assistant :",
+        "### INSTRUCTION:",
+        "#",
+    ]
+)
 sectioned = st.lists(st.one_of(HEADERS, st.text(max_size=20)), max_size=8).map(" ".join)
 COLUMNS = ["text", "prompt", "completion", "instruction", "input", "output", "messages", "x"]
 
@@ -38,10 +49,14 @@ def test_section_parser_gives_an_example_or_a_reason(text):
 
 
 mappings = st.builds(
-    ColumnMapping, shape=st.sampled_from(list(SHAPES)), text=st.sampled_from(COLUMNS),
-    instruction=st.sampled_from(["", *COLUMNS]), input=st.sampled_from(["", *COLUMNS]),
-    output=st.sampled_from(["", *COLUMNS]), messages=st.sampled_from(COLUMNS),
-)  # fmt: skip
+    ColumnMapping,
+    shape=st.sampled_from(list(SHAPES)),
+    text=st.sampled_from(COLUMNS),
+    instruction=st.sampled_from(["", *COLUMNS]),
+    input=st.sampled_from(["", *COLUMNS]),
+    output=st.sampled_from(["", *COLUMNS]),
+    messages=st.sampled_from(COLUMNS),
+)
 rows = st.one_of(json_values, st.dictionaries(st.sampled_from(COLUMNS), json_values, max_size=5))
 
 

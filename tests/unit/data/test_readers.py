@@ -79,8 +79,13 @@ def test_unknown_extension():
 def test_ragged_csv_row_is_that_rows_error():
     result = read("r.csv", "prompt,completion\na,b\nc,d,e\nf,g\n")
     errors = [(r.row, r.error) for r in result.rows if r.error]
-    assert errors == [(3, "ragged row: 3 fields where the header has 2; put text holding the "
-                          "delimiter in double quotes")]  # fmt: skip
+    assert errors == [
+        (
+            3,
+            "ragged row: 3 fields where the header has 2; put text holding the "
+            "delimiter in double quotes",
+        )
+    ]
     assert len(result.rows) == 3
 
 
@@ -129,8 +134,13 @@ def test_parquet_with_messages(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({"messages": [[{"role": "user", "content": "hi"},
-                                    {"role": "assistant", "content": "hello"}]]})  # fmt: skip
+    table = pa.table(
+        {
+            "messages": [
+                [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+            ]
+        }
+    )
     buf = io.BytesIO()
     pq.write_table(table, buf)
     result = read("chat.parquet", buf.getvalue())
@@ -208,8 +218,9 @@ def test_pasted_multiline_json_object_and_array_are_json():
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_bom_of_non_ascii_text(encoding):
-    text = "文章,ラベル\n" + "".join(f"今日は良い天気ですね、散歩に行きましょう{i},肯定\n"
-                                    for i in range(40))  # fmt: skip
+    text = "文章,ラベル\n" + "".join(
+        f"今日は良い天気ですね、散歩に行きましょう{i},肯定\n" for i in range(40)
+    )
     result = read("ja.csv", text.encode(encoding))
     assert result.encoding == encoding and result.columns == ["文章", "ラベル"]
     assert len(result.rows) == 40 and not any(r.error for r in result.rows)

@@ -48,8 +48,10 @@ def test_summarization_and_translation_have_preamble_instruction_input_response(
     ex = text_to_example(REFERENCE[i])
     assert ex.style == STYLE_INPUT_RESPONSE
     assert ex.preamble.startswith("Below is an instruction that describes a task, paired with")
-    assert ex.instruction in ("Summarize the given passage.",
-                              "Translate the following phrase into French.")  # fmt: skip
+    assert ex.instruction in (
+        "Summarize the given passage.",
+        "Translate the following phrase into French.",
+    )
     assert ex.input and ex.output
     if i == 5:
         assert (ex.input, ex.output) == ("I miss you", "Je te manque.")

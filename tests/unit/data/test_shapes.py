@@ -24,9 +24,12 @@ def jsonl(*records) -> str:
 
 
 def test_clarifai_template():
-    m, [a, b] = examples("c.csv", "input.data.text.raw,input.data.concepts[*].id\n"
-                         '"### Instruction: S? ### Human: up 5% ### Assistant: positive.",\n'
-                         "A plain sentence to learn.,\n")  # fmt: skip
+    m, [a, b] = examples(
+        "c.csv",
+        "input.data.text.raw,input.data.concepts[*].id\n"
+        '"### Instruction: S? ### Human: up 5% ### Assistant: positive.",\n'
+        "A plain sentence to learn.,\n",
+    )
     assert m.shape == "clarifai" and m.text == "input.data.text.raw"
     assert (a.input, a.output, a.style) == ("up 5%", "positive.", STYLE_HUMAN_ASSISTANT)
     assert (b.output, b.style) == ("A plain sentence to learn.", STYLE_PLAIN)
@@ -38,28 +41,48 @@ def test_text_jsonl():
 
 
 def test_prompt_completion_plain_and_sectioned():
-    m, [plain, sectioned] = examples("p.jsonl", jsonl(
-        {"prompt": "Translate: cat", "completion": " chat"},
-        {"prompt": "### Instruction: Sentiment? ### Human: Good. ### Assistant:",
-         "completion": " positive."}))  # fmt: skip
+    m, [plain, sectioned] = examples(
+        "p.jsonl",
+        jsonl(
+            {"prompt": "Translate: cat", "completion": " chat"},
+            {
+                "prompt": "### Instruction: Sentiment? ### Human: Good. ### Assistant:",
+                "completion": " positive.",
+            },
+        ),
+    )
     assert m.shape == "prompt_completion"
-    assert (plain.input, plain.output, plain.style) == ("Translate: cat", "chat",
-                                                        STYLE_HUMAN_ASSISTANT)  # fmt: skip
+    assert (plain.input, plain.output, plain.style) == (
+        "Translate: cat",
+        "chat",
+        STYLE_HUMAN_ASSISTANT,
+    )
     assert (sectioned.instruction, sectioned.input, sectioned.output) == (
-        "Sentiment?", "Good.", "positive.")  # fmt: skip
+        "Sentiment?",
+        "Good.",
+        "positive.",
+    )
 
 
 def test_alpaca():
-    m, [ex] = examples("a.json", json.dumps(
-        [{"instruction": "Translate", "input": "I miss you", "output": "Je te manque."}]))  # fmt: skip
+    m, [ex] = examples(
+        "a.json",
+        json.dumps(
+            [{"instruction": "Translate", "input": "I miss you", "output": "Je te manque."}]
+        ),
+    )
     assert m.shape == "alpaca" and ex.style == STYLE_INPUT_RESPONSE
     assert (ex.instruction, ex.input, ex.output) == ("Translate", "I miss you", "Je te manque.")
 
 
 def test_messages_multi_turn():
-    convo = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
-             {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "2+2?"},
-             {"role": "assistant", "content": "4"}]  # fmt: skip
+    convo = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "4"},
+    ]
     m, [ex] = examples("m.jsonl", jsonl({"messages": convo}))
     assert m.shape == "messages"
     assert ex.instruction == "Be brief."
@@ -71,7 +94,10 @@ def test_sharegpt_single_turn():
     convo = [{"from": "human", "value": "Capital of France?"}, {"from": "gpt", "value": "Paris"}]
     m, [ex] = examples("s.jsonl", jsonl({"conversations": convo}))
     assert m.shape == "sharegpt" and (ex.instruction, ex.input, ex.output) == (
-        "", "Capital of France?", "Paris")  # fmt: skip
+        "",
+        "Capital of France?",
+        "Paris",
+    )
 
 
 def test_conversation_must_end_with_assistant():
@@ -86,12 +112,14 @@ def test_messages_cell_in_csv_with_bad_json():
 
 
 def test_sentence_label_with_fixed_instruction():
-    m = ColumnMapping("sentence_label", input="sentence", output="label",
-                      instruction_text="Sentiment?")  # fmt: skip
+    m = ColumnMapping(
+        "sentence_label", input="sentence", output="label", instruction_text="Sentiment?"
+    )
     _, [ex] = examples("s.tsv", "sentence\tlabel\nSales rose.\tpositive\n", m)
     assert (ex.instruction, ex.input, ex.output) == ("Sentiment?", "Sales rose.", "positive")
     assert detect_mapping(read_bytes("s.tsv", b"sentence\tlabel\na\tb\n", 5)).shape == (
-        "sentence_label")  # fmt: skip
+        "sentence_label"
+    )
 
 
 def test_user_mapping_override_for_unknown_columns():
@@ -118,14 +146,21 @@ CLARIFAI_HEADER = "input.data.text.raw,input.data.concepts[*].id\n"
 
 
 def test_clarifai_concept_is_the_answer_of_plain_text():
-    m, [ex, unlabelled] = examples("c.csv", CLARIFAI_HEADER + "Sales fell 5%.,negative\n"
-                                   "A plain sentence to learn.,\n")  # fmt: skip
+    m, [ex, unlabelled] = examples(
+        "c.csv", CLARIFAI_HEADER + "Sales fell 5%.,negative\nA plain sentence to learn.,\n"
+    )
     assert m.shape == "clarifai"
-    assert (ex.instruction, ex.input, ex.output) == ("Classify the text.", "Sales fell 5%.",
-                                                     "negative")  # fmt: skip
+    assert (ex.instruction, ex.input, ex.output) == (
+        "Classify the text.",
+        "Sales fell 5%.",
+        "negative",
+    )
     assert ex.style == STYLE_HUMAN_ASSISTANT and ex.meta == {"label": "negative"}
     assert (unlabelled.output, unlabelled.style, unlabelled.meta) == (
-        "A plain sentence to learn.", STYLE_PLAIN, {})  # fmt: skip
+        "A plain sentence to learn.",
+        STYLE_PLAIN,
+        {},
+    )
 
 
 def test_clarifai_sections_win_over_the_concept_which_is_kept_as_label():
@@ -136,9 +171,11 @@ def test_clarifai_sections_win_over_the_concept_which_is_kept_as_label():
 
 
 def test_clarifai_concept_answers_sections_without_an_answer():
-    _, [open_end, no_target] = examples("c.csv", CLARIFAI_HEADER +
-        '"### Instruction: S? ### Human: down ### Assistant:",negative\n'
-        '"### Instruction: S? ### Human: flat",neutral\n')  # fmt: skip
+    _, [open_end, no_target] = examples(
+        "c.csv",
+        CLARIFAI_HEADER + '"### Instruction: S? ### Human: down ### Assistant:",negative\n'
+        '"### Instruction: S? ### Human: flat",neutral\n',
+    )
     assert (open_end.input, open_end.output) == ("down", "negative")
     assert (no_target.input, no_target.output) == ("flat", "neutral")
 
@@ -151,7 +188,9 @@ def test_clarifai_concept_without_text_is_empty_text():
 
 @pytest.mark.parametrize("value", [5, None, True, [1, 2]])
 def test_row_that_is_not_an_object_is_wrong_json_not_a_crash(value):
-    for mapping in (ColumnMapping("text", text="text"),
-                    ColumnMapping("prompt_completion", input="prompt", output="completion")):  # fmt: skip
+    for mapping in (
+        ColumnMapping("text", text="text"),
+        ColumnMapping("prompt_completion", input="prompt", output="completion"),
+    ):
         with pytest.raises(SectionError, match="wrong JSON: the row is"):
             row_to_example(value, json.dumps(value), mapping)

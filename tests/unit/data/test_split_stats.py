@@ -18,8 +18,10 @@ from studio.vocab.examples import STYLE_PLAIN, Example
 def labelled(counts: dict[str, int]) -> list[Example]:
     out = []
     for label, n in counts.items():
-        out += [Example(instruction="Sentiment?", input=f"{label} {i}", output=label + ".")
-                for i in range(n)]  # fmt: skip
+        out += [
+            Example(instruction="Sentiment?", input=f"{label} {i}", output=label + ".")
+            for i in range(n)
+        ]
     return out
 
 

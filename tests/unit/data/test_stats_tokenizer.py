@@ -15,8 +15,15 @@ def test_the_chosen_tokenizer_counts_and_is_named(store, settings, tiny_causal_d
     chosen, why = stats_tokenizer(settings, str(tiny_causal_dir))
     assert chosen is not None and why == ""
     assert stats_tokenizer(settings, str(tiny_causal_dir))[0] is chosen  # loaded once
-    version, _ = create_version(store, settings, app["id"], "greetings", [("g.txt", LINES)],
-                                tokenizer=chosen, tokenizer_name="Tiny test model")  # fmt: skip
+    version, _ = create_version(
+        store,
+        settings,
+        app["id"],
+        "greetings",
+        [("g.txt", LINES)],
+        tokenizer=chosen,
+        tokenizer_name="Tiny test model",
+    )
     tokens = version["stats"]["token_lengths"]
     assert tokens["tokenizer"] == "Tiny test model" and tokens["max"] > 1
     assert "with the Tiny test model tokenizer" in stats_markdown(version)

@@ -65,8 +65,7 @@ def test_rejects_csv_never_holds_a_live_formula(store, settings):
     app = store.create_app("csv")["id"]
     data = b"text\n=HYPERLINK(1)\n=HYPERLINK(1)\n@SUM(1)\n@SUM(1)\n-2+3\n-2+3\n"
     row, report = create_version(store, settings, app, "d", [("f.csv", data)])
-    cells = [c for r in csv.reader((version_folder(store, row) / "rejects.csv").open())
-             for c in r]  # fmt: skip
+    cells = [c for r in csv.reader((version_folder(store, row) / "rejects.csv").open()) for c in r]
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
     assert report["n_duplicates"] == 3 and any(c.startswith("'=HYPERLINK") for c in cells)
 
@@ -74,8 +73,9 @@ def test_rejects_csv_never_holds_a_live_formula(store, settings):
 def test_batch_comparison_csv_is_neutralised(tmp_path):
     from studio.evaluate.batch import write_csv
 
-    path = write_csv([{"prompt": "=cmd|' /C calc'!A0", "expected": "-1", "base_score": -0.5}],
-                     tmp_path / "c.csv")  # fmt: skip
+    path = write_csv(
+        [{"prompt": "=cmd|' /C calc'!A0", "expected": "-1", "base_score": -0.5}], tmp_path / "c.csv"
+    )
     row = next(csv.DictReader(path.open()))
     assert row["prompt"].startswith("'=") and row["expected"] == "'-1"
     assert row["base_score"] == "-0.5"

@@ -32,10 +32,21 @@ def test_every_reason_in_one_text_file():
         "plain text line",  # 8 accepted
     ]
     out = check("all.txt", "\n".join(lines), max_chars=200)
-    assert kinds(out) == {2: "no_target", 3: "unknown_section", 4: "duplicated_section",
-                          5: "duplicate", 6: "too_long", 7: "no_target"}  # fmt: skip
-    assert out.counts() == {"n_rows": 8, "n_accepted": 2, "n_rejected": 6, "n_duplicates": 1,
-                            "n_blank": 0}  # fmt: skip
+    assert kinds(out) == {
+        2: "no_target",
+        3: "unknown_section",
+        4: "duplicated_section",
+        5: "duplicate",
+        6: "too_long",
+        7: "no_target",
+    }
+    assert out.counts() == {
+        "n_rows": 8,
+        "n_accepted": 2,
+        "n_rejected": 6,
+        "n_duplicates": 1,
+        "n_blank": 0,
+    }
     dup = next(r for r in out.rejects if r.row == 5)
     assert dup.reason == "duplicate example: same as row 1 of all.txt"
     assert "limit is 200" in next(r.reason for r in out.rejects if r.row == 6)
@@ -82,8 +93,10 @@ def test_blank_lines_are_counted_not_rejected():
 
 
 def test_json_rows_that_are_not_objects_are_rejected_not_a_crash():
-    for name, data in (("n.jsonl", '{"text": "a"}\n5\n{"text": "b"}\n[1]\nnull'),
-                       ("n.json", '[{"text": "a"}, 5, {"text": "b"}, [1], null]')):  # fmt: skip
+    for name, data in (
+        ("n.jsonl", '{"text": "a"}\n5\n{"text": "b"}\n[1]\nnull'),
+        ("n.json", '[{"text": "a"}, 5, {"text": "b"}, [1], null]'),
+    ):
         out = check(name, data)
         assert kinds(out) == {2: "wrong_json", 4: "wrong_json", 5: "wrong_json"}
         assert out.n_accepted == 2 and out.n_rows == 5
@@ -93,7 +106,10 @@ def test_json_rows_that_are_not_objects_are_rejected_not_a_crash():
 
 
 def test_clarifai_concepts_are_learned_not_dropped():
-    out = check("c.csv", "input.data.text.raw,input.data.concepts[*].id\n"
-                         "Sales fell.,negative\nSales rose.,positive\nSales rose.,positive\n")  # fmt: skip
+    out = check(
+        "c.csv",
+        "input.data.text.raw,input.data.concepts[*].id\n"
+        "Sales fell.,negative\nSales rose.,positive\nSales rose.,positive\n",
+    )
     assert [ex.output for ex in out.examples] == ["negative", "positive"]
     assert kinds(out) == {4: "duplicate"}

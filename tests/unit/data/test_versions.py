@@ -32,17 +32,22 @@ def snapshot(store, settings) -> tuple[dict, list[str]]:
 
 
 def test_create_version_writes_files_row_and_report(store, settings, app_id):
-    row, report = create_version(store, settings, app_id, "news", [SENTIMENT], valid_pct=20,
-                                 seed=3)  # fmt: skip
+    row, report = create_version(store, settings, app_id, "news", [SENTIMENT], valid_pct=20, seed=3)
     assert (row["version"], row["n_rows"], row["n_accepted"], row["n_rejected"]) == (1, 25, 24, 1)
     assert row["stats"]["task"] == "classification" and row["stats"]["stratified"]
     assert (row["stats"]["n_train"], row["stats"]["n_valid"]) == (18, 6)
     folder = version_folder(store, row)
     assert folder == settings.apps_dir / app_id / "datasets" / row["id"]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "rejects.csv", "sources", "train.jsonl", "valid.jsonl", "version.json"]  # fmt: skip
+        "rejects.csv",
+        "sources",
+        "train.jsonl",
+        "valid.jsonl",
+        "version.json",
+    ]
     assert (folder / "sources" / "01-sentiment_with_bad_row.csv").read_bytes() == (
-        SENTIMENT.read_bytes())  # fmt: skip
+        SENTIMENT.read_bytes()
+    )
     train = load_examples(store, row["id"], "train")
     valid = load_examples(store, row["id"], "valid")
     assert len(train) == 18 and len(valid) == 6
@@ -114,10 +119,16 @@ def test_oversize_upload_is_refused(store, settings, app_id, tmp_path):
 
 
 def test_several_sources_and_broken_jsonl_line(store, settings, app_id):
-    jsonl = "\n".join([json.dumps({"prompt": "2+2", "completion": "4"}), "{broken",
-                       json.dumps({"prompt": "3+3", "completion": "6"})])  # fmt: skip
-    row, report = create_version(store, settings, app_id, "mixed",
-                                 [("math.jsonl", jsonl), pasted_source("a plain line")])  # fmt: skip
+    jsonl = "\n".join(
+        [
+            json.dumps({"prompt": "2+2", "completion": "4"}),
+            "{broken",
+            json.dumps({"prompt": "3+3", "completion": "6"}),
+        ]
+    )
+    row, report = create_version(
+        store, settings, app_id, "mixed", [("math.jsonl", jsonl), pasted_source("a plain line")]
+    )
     assert (row["n_accepted"], row["n_rejected"]) == (3, 1)
     assert report["rejects"][0].source == "math.jsonl" and report["rejects"][0].row == 2
     assert report["mappings"]["math.jsonl"]["shape"] == "prompt_completion"
@@ -126,14 +137,28 @@ def test_several_sources_and_broken_jsonl_line(store, settings, app_id):
 
 def test_mapping_override(store, settings, app_id):
     data = "q,a\nWho?,Me\nWhy?,Because\n"
-    row, _ = create_version(store, settings, app_id, "qa", [("qa.csv", data)],
-                            mapping={"shape": "prompt_completion", "input": "q", "output": "a"},
-                            valid_pct=0)  # fmt: skip
+    row, _ = create_version(
+        store,
+        settings,
+        app_id,
+        "qa",
+        [("qa.csv", data)],
+        mapping={"shape": "prompt_completion", "input": "q", "output": "a"},
+        valid_pct=0,
+    )
     assert [(e.input, e.output) for e in load_examples(store, row["id"])] == [
-        ("Who?", "Me"), ("Why?", "Because")]  # fmt: skip
+        ("Who?", "Me"),
+        ("Why?", "Because"),
+    ]
     with pytest.raises(DataError, match="missing 'nope'"):
-        create_version(store, settings, app_id, "qa", [("qa.csv", data)],
-                       mapping={"shape": "text", "text": "nope"})  # fmt: skip
+        create_version(
+            store,
+            settings,
+            app_id,
+            "qa",
+            [("qa.csv", data)],
+            mapping={"shape": "text", "text": "nope"},
+        )
 
 
 def test_token_lengths_stored_when_a_tokenizer_is_given(store, settings, app_id):

@@ -53,5 +53,12 @@ def test_compare_rows_and_csv(store, settings, tiny_causal_dir, tmp_path):
     path = write_csv(rows, tmp_path / "b.csv")
     read = list(csv.DictReader(path.open()))
     assert read[1]["expected"] == "negative" and read[1]["prompt"] == rows[1]["prompt"]
-    assert list(read[0]) == ["prompt", "expected", "base_output", "tuned_output", "metric",
-                             "base_score", "tuned_score"]  # fmt: skip
+    assert list(read[0]) == [
+        "prompt",
+        "expected",
+        "base_output",
+        "tuned_output",
+        "metric",
+        "base_score",
+        "tuned_score",
+    ]

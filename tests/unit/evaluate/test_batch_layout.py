@@ -20,13 +20,18 @@ def test_uploaded_prompts_take_the_model_layout(tmp_path):
     (tmp_path / "p.txt").write_text("What is the capital of Australia?\n")
     own = Example(instruction="Say hi.", input="hello", output="hi", style=STYLE_HUMAN_ASSISTANT)
     (tmp_path / "p.jsonl").write_text(
-        json.dumps({"instruction": "Q?", "output": "A.", "preamble": "Mine."}) + "\n"
-        + json.dumps(own.to_dict()) + "\n"
-    )  # fmt: skip
+        json.dumps({"instruction": "Q?", "output": "A.", "preamble": "Mine."})
+        + "\n"
+        + json.dumps(own.to_dict())
+        + "\n"
+    )
     [csv_row] = [laid_out(e, LAYOUT) for e in read_prompts(tmp_path / "p.csv")]
     assert (csv_row.style, csv_row.preamble) == (STYLE_INPUT_RESPONSE, LAYOUT.input_preamble)
-    assert (csv_row.instruction, csv_row.input, csv_row.output) == ("Translate.", "Hello",
-                                                                    "Bonjour")  # fmt: skip
+    assert (csv_row.instruction, csv_row.input, csv_row.output) == (
+        "Translate.",
+        "Hello",
+        "Bonjour",
+    )
     [txt_row] = [laid_out(e, LAYOUT) for e in read_prompts(tmp_path / "p.txt")]
     assert txt_row.style == STYLE_INPUT_RESPONSE
     given, kept = [laid_out(e, LAYOUT) for e in read_prompts(tmp_path / "p.jsonl")]

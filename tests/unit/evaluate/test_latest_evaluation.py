@@ -6,8 +6,9 @@ from studio.jobs.trained import latest_evaluation
 
 
 def _eval(store, app_id, train_job_id, status):
-    return store.create_job(app_id, None, "evaluate", {"train_job_id": train_job_id}, "",
-                            status=status)  # fmt: skip
+    return store.create_job(
+        app_id, None, "evaluate", {"train_job_id": train_job_id}, "", status=status
+    )
 
 
 def test_live_evaluation_wins_then_newest_finished(store, settings):

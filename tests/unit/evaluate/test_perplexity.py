@@ -53,8 +53,9 @@ def test_base_is_the_adapter_disabled_and_differs(pair, tiny_causal_dir):
     with pair.base() as model:
         base = perplexity(model, pair.tokenizer, examples, pair.meta)
     plain = AutoModelForCausalLM.from_pretrained(tiny_causal_dir, dtype=torch.float32).eval()
-    assert base["cross_entropy"] == pytest.approx(manual_ce(plain, pair.tokenizer, examples),
-                                                  rel=1e-4)  # fmt: skip
+    assert base["cross_entropy"] == pytest.approx(
+        manual_ce(plain, pair.tokenizer, examples), rel=1e-4
+    )
     assert abs(tuned["cross_entropy"] - base["cross_entropy"]) > 1e-3
     # The adapter is back on after the block.
     again = perplexity(pair.tuned, pair.tokenizer, examples, pair.meta)

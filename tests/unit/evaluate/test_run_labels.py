@@ -19,8 +19,9 @@ from tests.unit.evaluate.trained import LABELS, make_trained_run, sentiment_exam
 def test_raw_answers_do_not_match_normalised_labels():
     """The failure the normalisation prevents: sklearn refuses the stats' label set."""
     with pytest.raises(ValueError, match="At least one label"):
-        classification_metrics(["neutral.", "Positive."], [[0.5, 0.5], [0.5, 0.5]],
-                               ["neutral", "positive"])  # fmt: skip
+        classification_metrics(
+            ["neutral.", "Positive."], [[0.5, 0.5], [0.5, 0.5]], ["neutral", "positive"]
+        )
 
 
 def test_infer_labels_and_written_forms_normalise():

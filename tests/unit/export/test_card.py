@@ -20,30 +20,43 @@ def _run(store, settings, base_dir, **meta):
 
 def test_card_lists_everything_with_the_public_base(store, settings, tiny_causal_dir):
     run, job = _run(store, settings, tiny_causal_dir, base_model=PACKAGED_REF)
-    ev = store.create_job(run["app_id"], run["model_id"], "evaluate",
-                          {"train_job_id": job["id"]}, "", status="succeeded",
-                          summary={"n_examples": 6, "tuned_accuracy": 0.5})  # fmt: skip
+    ev = store.create_job(
+        run["app_id"],
+        run["model_id"],
+        "evaluate",
+        {"train_job_id": job["id"]},
+        "",
+        status="succeeded",
+        summary={"n_examples": 6, "tuned_accuracy": 0.5},
+    )
     assert ev["status"] == "succeeded"
     card = model_card(store, job, "sentiment-lora v1")
     front = card.split("---")[1]
     assert f"base_model: {PACKAGED_HUB_ID}" in front
     assert "packaged:" not in card  # the studio-internal ref means nothing elsewhere
-    for needle in (f"**Base model:** `{PACKAGED_HUB_ID}`",
-                   f'AutoModelForCausalLM.from_pretrained("{PACKAGED_HUB_ID}")',
-                   "sentiment v1: 6 training / 6 validation examples",
-                   "- r: 4", "- lora_alpha: 8", "- learning_rate: 0.0002",
-                   "- num_train_epochs: 1", "- eval_loss: 1.7", "- perplexity: 5.47",
-                   "- evaluation tuned_accuracy: 0.5", "Format `sections`",
-                   "### Instruction: What is the sentiment of this news? ### Human: ",
-                   "### Assistant:", "tokenizer('### Instruction"):  # fmt: skip
+    for needle in (
+        f"**Base model:** `{PACKAGED_HUB_ID}`",
+        f'AutoModelForCausalLM.from_pretrained("{PACKAGED_HUB_ID}")',
+        "sentiment v1: 6 training / 6 validation examples",
+        "- r: 4",
+        "- lora_alpha: 8",
+        "- learning_rate: 0.0002",
+        "- num_train_epochs: 1",
+        "- eval_loss: 1.7",
+        "- perplexity: 5.47",
+        "- evaluation tuned_accuracy: 0.5",
+        "Format `sections`",
+        "### Instruction: What is the sentiment of this news? ### Human: ",
+        "### Assistant:",
+        "tokenizer('### Instruction",
+    ):
         assert needle in card, needle
 
 
 def test_chat_card_shows_the_chat_layout(store, settings, tiny_causal_dir):
     from transformers import AutoTokenizer
 
-    run, job = _run(store, settings, tiny_causal_dir, base_model=PACKAGED_REF,
-                    prompt_format="chat")  # fmt: skip
+    run, job = _run(store, settings, tiny_causal_dir, base_model=PACKAGED_REF, prompt_format="chat")
     card = model_card(store, job)
     tok = AutoTokenizer.from_pretrained(run["run_dir"] / "adapter")
     expected = prompt_text(sentiment_examples()[0], tok, {"prompt_format": "chat"})

@@ -14,9 +14,15 @@ from studio.export.importer import check_zip, import_adapter_zip
 from studio.export.weights import check_modules, check_ranks
 
 KEY = "base_model.model.model.layers.{}.self_attn.{}.lora_{}.weight"
-TINY = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
-        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-        "vocab_size": 100}  # fmt: skip
+TINY = {
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 100,
+}
 
 
 def shapes(rank: int = 4, module: str = "q_proj", out: int = 64) -> dict[str, list[int]]:

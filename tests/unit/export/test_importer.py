@@ -11,8 +11,9 @@ import pytest
 from studio.errors import ImportRefused
 from studio.export.importer import check_zip, import_adapter_zip
 
-CONFIG = json.dumps({"base_model_name_or_path": "packaged:SmolLM2-135M-Instruct",
-                     "peft_type": "LORA", "r": 4})  # fmt: skip
+CONFIG = json.dumps(
+    {"base_model_name_or_path": "packaged:SmolLM2-135M-Instruct", "peft_type": "LORA", "r": 4}
+)
 
 
 def make_zip(path, members: dict[str, bytes | str], compress=zipfile.ZIP_DEFLATED):
@@ -63,8 +64,11 @@ def test_zip_bomb_and_oversize(tmp_path, settings):
     with pytest.raises(ImportRefused, match="zip bomb"):
         check_zip(bomb, settings)
     small = settings.__class__.from_env(home=settings.home, max_upload_mb=1)
-    big = make_zip(tmp_path / "c.zip", {**good_members(), "vocab.txt": b"a" * (5 << 20)},
-                   compress=zipfile.ZIP_STORED)  # fmt: skip
+    big = make_zip(
+        tmp_path / "c.zip",
+        {**good_members(), "vocab.txt": b"a" * (5 << 20)},
+        compress=zipfile.ZIP_STORED,
+    )
     with pytest.raises(ImportRefused, match="over the 4 MB limit"):
         check_zip(big, small)
 
@@ -81,8 +85,9 @@ def test_not_a_zip_and_nested_root(tmp_path, settings):
 def test_unknown_base_needs_confirmation_and_bad_weights(tmp_path, settings, store):
     app = store.create_app("imp")
     cfg = json.dumps({"base_model_name_or_path": "someone/unknown-model"})
-    path = make_zip(tmp_path / "u.zip", {"adapter_config.json": cfg,
-                                         "adapter_model.safetensors": b"x"})  # fmt: skip
+    path = make_zip(
+        tmp_path / "u.zip", {"adapter_config.json": cfg, "adapter_model.safetensors": b"x"}
+    )
     with pytest.raises(ImportRefused, match="not one of the studio's base models"):
         import_adapter_zip(store, settings, app["id"], path)
     path = make_zip(tmp_path / "k.zip", good_members())
@@ -117,8 +122,9 @@ def _rezip(zip_path, out, **overrides):
     return make_zip(out, members)
 
 
-def test_studio_export_reimports_without_typing_a_base(tmp_path, settings, store,
-                                                        packaged_model_dir):  # fmt: skip
+def test_studio_export_reimports_without_typing_a_base(
+    tmp_path, settings, store, packaged_model_dir
+):
     from studio.export import export_adapter_zip
     from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
 
@@ -126,7 +132,8 @@ def test_studio_export_reimports_without_typing_a_base(tmp_path, settings, store
     path = export_adapter_zip(store, settings, run["job_id"])
     with zipfile.ZipFile(path) as zf:  # loadable outside the studio: the public Hub id
         assert json.loads(zf.read("adapter_config.json"))["base_model_name_or_path"] == (
-            PACKAGED_HUB_ID)  # fmt: skip
+            PACKAGED_HUB_ID
+        )
     other = store.create_app("elsewhere")["id"]
     job = import_adapter_zip(store, settings, other, path)
     assert job["status"] == "succeeded" and job["params"]["base_model"] == PACKAGED_REF
@@ -137,7 +144,8 @@ def test_studio_export_reimports_without_typing_a_base(tmp_path, settings, store
         **{"adapter_config.json": {"base_model_name_or_path": "/elsewhere/SmolLM2-135M-Instruct"}},
     )
     assert import_adapter_zip(store, settings, other, moved)["params"]["base_model"] == (
-        PACKAGED_REF)  # fmt: skip
+        PACKAGED_REF
+    )
     # No studio.json, but this machine's converted folder: the packaged ref too.
     local = _rezip(
         path,
@@ -148,16 +156,23 @@ def test_studio_export_reimports_without_typing_a_base(tmp_path, settings, store
         members = {n: zf.read(n) for n in zf.namelist() if n != "studio.json"}
     local = make_zip(tmp_path / "local2.zip", members)
     assert import_adapter_zip(store, settings, other, local)["params"]["base_model"] == (
-        PACKAGED_REF)  # fmt: skip
-    unknown = _rezip(path, tmp_path / "unknown.zip", **{
-        "adapter_config.json": {"base_model_name_or_path": "/elsewhere/x"},
-        "studio.json": {"base_model": "/elsewhere/x"}})  # fmt: skip
+        PACKAGED_REF
+    )
+    unknown = _rezip(
+        path,
+        tmp_path / "unknown.zip",
+        **{
+            "adapter_config.json": {"base_model_name_or_path": "/elsewhere/x"},
+            "studio.json": {"base_model": "/elsewhere/x"},
+        },
+    )
     with pytest.raises(ImportRefused, match="not one of the studio's base models"):
         import_adapter_zip(store, settings, other, unknown)
 
 
-def test_adapter_for_another_model_is_refused(tmp_path, settings, store, tiny_causal_dir,
-                                              packaged_model_dir):  # fmt: skip
+def test_adapter_for_another_model_is_refused(
+    tmp_path, settings, store, tiny_causal_dir, packaged_model_dir
+):
     """A LoRA trained on the tiny model (hidden 64, 2 layers) does not fit SmolLM2 (576)."""
     from studio.export import export_adapter_zip
     from studio.models.resolve import PACKAGED_REF
@@ -187,16 +202,20 @@ def test_check_shapes_layers_and_hidden_size():
     check_shapes({embed.format("A"): [4, 1000], embed.format("B"): [64, 4]}, cfg, "tiny")
 
 
-def test_import_keeps_the_prompt_layout_it_was_trained_with(tmp_path, settings, store,
-                                                            packaged_model_dir):  # fmt: skip
+def test_import_keeps_the_prompt_layout_it_was_trained_with(
+    tmp_path, settings, store, packaged_model_dir
+):
     from studio.export import export_adapter_zip
     from studio.generate.refs import resolve_spec
     from studio.models.resolve import PACKAGED_REF
 
     run = _studio_run(store, settings, packaged_model_dir, PACKAGED_REF)
     path = export_adapter_zip(store, settings, run["job_id"])
-    layout = {"style": "input_response", "preamble": "Below is an instruction.",
-              "input_preamble": "Below is an instruction, with an input."}  # fmt: skip
+    layout = {
+        "style": "input_response",
+        "preamble": "Below is an instruction.",
+        "input_preamble": "Below is an instruction, with an input.",
+    }
     trained = _rezip(path, tmp_path / "laid-out.zip", **{"studio.json": layout})
     job = import_adapter_zip(store, settings, store.create_app("elsewhere")["id"], trained)
     spec = resolve_spec(f"job:{job['id']}", store, settings)

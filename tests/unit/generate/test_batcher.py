@@ -22,9 +22,17 @@ PROMPTS = ["The bees", "A long time ago in a land far away there lived", "Profit
 
 def plain_greedy(model, ids: list[int], n: int) -> list[int]:
     x = torch.tensor([ids])
-    out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), max_new_tokens=n,
-                         min_new_tokens=n, do_sample=False, pad_token_id=0, temperature=None,
-                         top_p=None, top_k=None)  # fmt: skip
+    out = model.generate(
+        input_ids=x,
+        attention_mask=torch.ones_like(x),
+        max_new_tokens=n,
+        min_new_tokens=n,
+        do_sample=False,
+        pad_token_id=0,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+    )
     return out[0, len(ids) :].tolist()
 
 

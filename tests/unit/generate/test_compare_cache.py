@@ -21,8 +21,9 @@ def plain_greedy(tiny_causal_dir, text: str, n: int) -> str:
     model = AutoModelForCausalLM.from_pretrained(tiny_causal_dir).eval()
     ids = tok(text, return_tensors="pt")["input_ids"]
     with torch.no_grad():
-        out = model.generate(ids, max_new_tokens=n, min_new_tokens=n, do_sample=False,
-                             pad_token_id=tok.pad_token_id)  # fmt: skip
+        out = model.generate(
+            ids, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=tok.pad_token_id
+        )
     return tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
 
@@ -127,16 +128,25 @@ def _job_copy(store, tuned_run_dir, dest, **meta_updates) -> str:
 def test_compare_sends_the_tuned_models_prompt_to_both_sides(
     engine, store, tuned_run_dir, tiny_causal_dir, tmp_path
 ):
-    job = _job_copy(store, tuned_run_dir, tmp_path / "alpaca", style="input_response",
-                    preamble="Answer the question.", input_preamble="Use the input.")  # fmt: skip
-    want = ("Use the input. ### Instruction: Say something about foxes. "
-            "### Input: The fox is quick. ### Response:")  # fmt: skip
+    job = _job_copy(
+        store,
+        tuned_run_dir,
+        tmp_path / "alpaca",
+        style="input_response",
+        preamble="Answer the question.",
+        input_preamble="Use the input.",
+    )
+    want = (
+        "Use the input. ### Instruction: Say something about foxes. "
+        "### Input: The fox is quick. ### Response:"
+    )
     left, right = list(engine.compare_stream(job, None, PROMPT, GenerationOptions(**OPTS)))[-1]
     assert left.prompt == right.prompt == want  # the base no longer gets its default layout
     assert right.text == plain_greedy(tiny_causal_dir, want, 10)
     # A second model chosen by hand also gets the left model's prompt.
-    _, other = list(engine.compare_stream(job, f"base:{tiny_causal_dir}", PROMPT,
-                                          GenerationOptions(**OPTS)))[-1]  # fmt: skip
+    _, other = list(
+        engine.compare_stream(job, f"base:{tiny_causal_dir}", PROMPT, GenerationOptions(**OPTS))
+    )[-1]
     assert other.prompt == want
 
 

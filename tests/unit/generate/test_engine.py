@@ -30,18 +30,43 @@ def test_greedy_respects_max_new_tokens_and_is_deterministic(engine, base_ref):
 
 
 def test_seeded_sampling_repeats_and_differs_across_seeds(engine, base_ref):
-    same = [gen(engine, base_ref, strategy="sample", temperature=1.5, seed=7, max_new_tokens=12,
-                min_new_tokens=12).text for _ in range(2)]  # fmt: skip
-    other = gen(engine, base_ref, strategy="sample", temperature=1.5, seed=8, max_new_tokens=12,
-                min_new_tokens=12).text  # fmt: skip
+    same = [
+        gen(
+            engine,
+            base_ref,
+            strategy="sample",
+            temperature=1.5,
+            seed=7,
+            max_new_tokens=12,
+            min_new_tokens=12,
+        ).text
+        for _ in range(2)
+    ]
+    other = gen(
+        engine,
+        base_ref,
+        strategy="sample",
+        temperature=1.5,
+        seed=8,
+        max_new_tokens=12,
+        min_new_tokens=12,
+    ).text
     assert same[0] == same[1]
     assert other != same[0]
 
 
 def test_sampling_params_top_k_1_equals_greedy(engine, base_ref):
     greedy = gen(engine, base_ref, max_new_tokens=8, min_new_tokens=8).text
-    topk1 = gen(engine, base_ref, strategy="sample", top_k=1, temperature=2.0, seed=3,
-                max_new_tokens=8, min_new_tokens=8).text  # fmt: skip
+    topk1 = gen(
+        engine,
+        base_ref,
+        strategy="sample",
+        top_k=1,
+        temperature=2.0,
+        seed=3,
+        max_new_tokens=8,
+        min_new_tokens=8,
+    ).text
     assert topk1 == greedy
     for extra in ({"top_p": 0.5}, {"typical_p": 0.5}, {"min_p": 0.1}):
         out = gen(engine, base_ref, strategy="sample", seed=1, max_new_tokens=5, **extra)
@@ -49,11 +74,20 @@ def test_sampling_params_top_k_1_equals_greedy(engine, base_ref):
 
 
 def test_num_return_sequences_sample_and_beam(engine, base_ref):
-    s = gen(engine, base_ref, strategy="sample", num_return_sequences=3, seed=2,
-            temperature=1.5, max_new_tokens=10, min_new_tokens=10)  # fmt: skip
+    s = gen(
+        engine,
+        base_ref,
+        strategy="sample",
+        num_return_sequences=3,
+        seed=2,
+        temperature=1.5,
+        max_new_tokens=10,
+        min_new_tokens=10,
+    )
     assert len(s.texts) == 3 and len(set(s.texts)) > 1
-    b = gen(engine, base_ref, strategy="beam", num_beams=4, num_return_sequences=2,
-            max_new_tokens=6)  # fmt: skip
+    b = gen(
+        engine, base_ref, strategy="beam", num_beams=4, num_return_sequences=2, max_new_tokens=6
+    )
     assert len(b.texts) == 2 and b.texts[0] != b.texts[1]
 
 
@@ -65,31 +99,49 @@ def test_stop_sequence_trims(engine, base_ref):
     assert stop not in out.text
     assert full.startswith(out.text) and len(out.text) < len(full)
     assert out.finish_reason == "stop"
-    streamed = list(engine.generate_stream(base_ref, PROMPT,
-                                           GenerationOptions(max_new_tokens=20, stop=[stop])))  # fmt: skip
+    streamed = list(
+        engine.generate_stream(base_ref, PROMPT, GenerationOptions(max_new_tokens=20, stop=[stop]))
+    )
     assert streamed[-1].text == out.text
 
 
 def test_contrastive_and_assisted_produce_output(engine, base_ref, tuned_job):
     greedy = gen(engine, base_ref, max_new_tokens=8, min_new_tokens=8).text
-    c0 = gen(engine, base_ref, strategy="contrastive", penalty_alpha=0.0, contrastive_top_k=4,
-             max_new_tokens=8, min_new_tokens=8)  # fmt: skip
+    c0 = gen(
+        engine,
+        base_ref,
+        strategy="contrastive",
+        penalty_alpha=0.0,
+        contrastive_top_k=4,
+        max_new_tokens=8,
+        min_new_tokens=8,
+    )
     assert c0.text == greedy  # alpha 0 is greedy: the implementation decodes correctly
-    c = gen(engine, base_ref, strategy="contrastive", penalty_alpha=0.9, contrastive_top_k=6,
-            max_new_tokens=8)  # fmt: skip
+    c = gen(
+        engine,
+        base_ref,
+        strategy="contrastive",
+        penalty_alpha=0.9,
+        contrastive_top_k=6,
+        max_new_tokens=8,
+    )
     assert 1 <= c.new_tokens <= 8 and c.text
     a = gen(engine, base_ref, strategy="assisted", max_new_tokens=8, min_new_tokens=8)
     assert a.text == greedy  # speculative decoding must not change greedy output
     tuned = f"job:{tuned_job[1]}"
     t_greedy = gen(engine, tuned, max_new_tokens=8, min_new_tokens=8).text
-    t_assist = gen(engine, tuned, strategy="assisted", assistant="base", max_new_tokens=8,
-                   min_new_tokens=8).text  # fmt: skip
+    t_assist = gen(
+        engine, tuned, strategy="assisted", assistant="base", max_new_tokens=8, min_new_tokens=8
+    ).text
     assert t_assist == t_greedy
 
 
 def test_streaming_yields_several_chunks_with_stats(engine, base_ref):
-    updates = list(engine.generate_stream(base_ref, PROMPT,
-                                          GenerationOptions(max_new_tokens=12, min_new_tokens=12)))  # fmt: skip
+    updates = list(
+        engine.generate_stream(
+            base_ref, PROMPT, GenerationOptions(max_new_tokens=12, min_new_tokens=12)
+        )
+    )
     assert updates[0].status == "loading" and "Loading" in updates[0].message
     texts = [u.text for u in updates if u.status == "generating"]
     assert len(set(texts)) >= 3
@@ -130,10 +182,17 @@ def _record_decoding(engine, ref, monkeypatch, method: str) -> list[dict]:
     original = getattr(cls, method)
 
     def spy(self, input_ids, logits_processor, stopping_criteria, generation_config, **kw):
-        out = original(self, input_ids, logits_processor, stopping_criteria, generation_config,
-                       **kw)  # fmt: skip
-        calls.append({"config": generation_config, "out": out, "prompt": input_ids.shape[1],
-                      "processors": {type(p).__name__ for p in logits_processor}})  # fmt: skip
+        out = original(
+            self, input_ids, logits_processor, stopping_criteria, generation_config, **kw
+        )
+        calls.append(
+            {
+                "config": generation_config,
+                "out": out,
+                "prompt": input_ids.shape[1],
+                "processors": {type(p).__name__ for p in logits_processor},
+            }
+        )
         return out
 
     monkeypatch.setattr(cls, method, spy)
@@ -153,8 +212,13 @@ def _record_batched(monkeypatch) -> list[dict]:
 
     def spy(self, prompt, max_new_tokens, eos_ids=(), processors=None):
         request = original(self, prompt, max_new_tokens, eos_ids, processors)
-        calls.append({"request": request, "prompt": len(prompt),
-                      "processors": {type(p).__name__ for p in processors or []}})  # fmt: skip
+        calls.append(
+            {
+                "request": request,
+                "prompt": len(prompt),
+                "processors": {type(p).__name__ for p in processors or []},
+            }
+        )
         return request
 
     monkeypatch.setattr(BatchScheduler, "submit", spy)
@@ -197,14 +261,23 @@ def test_repetition_options_reach_generation(engine, base_ref, monkeypatch):
     assert len(set(_bigrams(ids))) == len(_bigrams(ids))
 
 
-def test_beam_length_penalty_and_early_stopping_reach_beam_search(engine, base_ref,
-                                                                 monkeypatch):  # fmt: skip
+def test_beam_length_penalty_and_early_stopping_reach_beam_search(engine, base_ref, monkeypatch):
     calls = _record_decoding(engine, base_ref, monkeypatch, "_beam_search")
     for penalty, early in ((0.5, False), (2.0, True)):
-        out = gen(engine, base_ref, strategy="beam", num_beams=3, length_penalty=penalty,
-                  early_stopping=early, max_new_tokens=6)  # fmt: skip
+        out = gen(
+            engine,
+            base_ref,
+            strategy="beam",
+            num_beams=3,
+            length_penalty=penalty,
+            early_stopping=early,
+            max_new_tokens=6,
+        )
         config = calls[-1]["config"]
-        assert (config.num_beams, config.length_penalty, config.early_stopping) == (3, penalty,
-                                                                                    early)  # fmt: skip
+        assert (config.num_beams, config.length_penalty, config.early_stopping) == (
+            3,
+            penalty,
+            early,
+        )
         assert out.text and 1 <= out.new_tokens <= 6
     assert len(calls) == 2

@@ -29,9 +29,17 @@ def test_streamed_tokens_equal_the_non_streamed_and_plain_generate(engine, base_
 
     p = engine.prepare(engine.spec(base_ref), PROMPT, opts)
     ids = p.input_ids
-    plain = p.entry.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
-                                   max_new_tokens=20, min_new_tokens=20, do_sample=False,
-                                   pad_token_id=0, temperature=None, top_p=None, top_k=None)  # fmt: skip
+    plain = p.entry.model.generate(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=20,
+        min_new_tokens=20,
+        do_sample=False,
+        pad_token_id=0,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+    )
     expected = p.tokenizer.decode(plain[0, ids.shape[1] :], skip_special_tokens=True)
     assert whole.text == expected
 
@@ -42,8 +50,7 @@ def test_seeded_sampling_is_the_same_streamed_or_not(engine, base_ref):
     assert streamed.text == engine.generate(base_ref, PROMPT, opts).text
 
 
-def test_fast_copy_of_a_tuned_model_is_built_once_and_rebuilt_when_it_changes(engine,
-                                                                               tuned_job):  # fmt: skip
+def test_fast_copy_of_a_tuned_model_is_built_once_and_rebuilt_when_it_changes(engine, tuned_job):
     _, job_id = tuned_job
     ref = f"job:{job_id}"
     fast = GenerationOptions(max_new_tokens=8, precision="fast")

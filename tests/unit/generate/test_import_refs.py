@@ -24,14 +24,21 @@ def imported(store, settings, tuned_run_dir, tiny_causal_dir, tmp_path):
             if f.name != "studio.json":
                 zf.write(f, f"my-adapter/{f.name}")
     app = store.create_app("import-app")
-    job = import_adapter_zip(store, settings, app["id"], zip_path,
-                             confirmed_base=str(tiny_causal_dir), name="fox adapter")  # fmt: skip
+    job = import_adapter_zip(
+        store,
+        settings,
+        app["id"],
+        zip_path,
+        confirmed_base=str(tiny_causal_dir),
+        name="fox adapter",
+    )
     assert job["kind"] == "import" and job["status"] == "succeeded"
     return app["id"], f"job:{job['id']}"
 
 
-def test_imported_adapter_resolves_lists_and_generates(engine, store, settings, imported,
-                                                       tiny_causal_dir):  # fmt: skip
+def test_imported_adapter_resolves_lists_and_generates(
+    engine, store, settings, imported, tiny_causal_dir
+):
     app_id, ref = imported
     spec = resolve_spec(ref, store, settings)
     assert spec.adapter_dir and spec.base_ref == str(tiny_causal_dir)

@@ -32,33 +32,54 @@ def test_unknown_option_and_every_problem_reported():
 
 
 def test_form_values_convert():
-    opts = options_from_form({"strategy": "sample", "max_new_tokens": 12.0, "seed": 3.0,
-                              "stop": "###\n\\n\\n", "top_k": 5.0})  # fmt: skip
+    opts = options_from_form(
+        {
+            "strategy": "sample",
+            "max_new_tokens": 12.0,
+            "seed": 3.0,
+            "stop": "###\n\\n\\n",
+            "top_k": 5.0,
+        }
+    )
     assert opts.max_new_tokens == 12 and opts.seed == 3 and opts.top_k == 5
     assert opts.stop == ["###", "\n\n"]
-    chat = prompt_from_form("Chat", history=[{"role": "user", "content": [{"type": "text",
-                            "text": "hi"}]}, {"role": "assistant", "content": "yo"}],
-                            message="again")  # fmt: skip
+    chat = prompt_from_form(
+        "Chat",
+        history=[
+            {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+            {"role": "assistant", "content": "yo"},
+        ],
+        message="again",
+    )
     assert [m["content"] for m in chat.messages] == ["hi", "yo", "again"]
 
 
 def test_openai_mapping():
     assert options_from_request({"temperature": 0}, 16).strategy == "greedy"
-    sampled = options_from_request({"temperature": 0.5, "top_p": 0.9, "n": 2, "seed": 4,
-                                    "stop": "\n", "presence_penalty": 1}, 16)  # fmt: skip
+    sampled = options_from_request(
+        {"temperature": 0.5, "top_p": 0.9, "n": 2, "seed": 4, "stop": "\n", "presence_penalty": 1},
+        16,
+    )
     assert (sampled.strategy, sampled.temperature, sampled.top_p) == ("sample", 0.5, 0.9)
     assert sampled.num_return_sequences == 2 and sampled.stop == ["\n"] and sampled.seed == 4
     assert options_from_request({}, 16).max_new_tokens == 16
-    for body, param in (({"max_tokens": 0}, "max_tokens"), ({"temperature": -1}, "temperature"),
-                        ({"top_p": 0}, "top_p"), ({"stop": 3}, "stop"), ({"n": "x"}, "n")):  # fmt: skip
+    for body, param in (
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"temperature": -1}, "temperature"),
+        ({"top_p": 0}, "top_p"),
+        ({"stop": 3}, "stop"),
+        ({"n": "x"}, "n"),
+    ):
         with pytest.raises(APIError) as err:
             options_from_request(body, 16)
         assert err.value.param == param and err.value.status == 400
 
 
 def test_openai_zero_token_limits_are_refused_not_ignored():
-    for body, name in (({"max_completion_tokens": 0, "max_tokens": 5}, "max_completion_tokens"),
-                       ({"max_tokens": 0}, "max_tokens")):  # fmt: skip
+    for body, name in (
+        ({"max_completion_tokens": 0, "max_tokens": 5}, "max_completion_tokens"),
+        ({"max_tokens": 0}, "max_tokens"),
+    ):
         with pytest.raises(APIError) as err:
             options_from_request(body, 16)
         assert (err.value.status, err.value.param) == (400, name)
@@ -78,8 +99,13 @@ def test_openai_each_choice_has_its_own_finish_reason():
     from studio.generate.prompting import PromptInput
     from studio.generate.stream import StreamUpdate
 
-    done = StreamUpdate(status="done", text="a", texts=["a", "bb"], finish_reason="stop",
-                        finish_reasons=["stop", "length"])  # fmt: skip
+    done = StreamUpdate(
+        status="done",
+        text="a",
+        texts=["a", "bb"],
+        finish_reason="stop",
+        finish_reasons=["stop", "length"],
+    )
     for chat in (False, True):
         body = full_response(done, "m", chat)
         assert [c["finish_reason"] for c in body["choices"]] == ["stop", "length"]
@@ -89,10 +115,14 @@ def test_openai_each_choice_has_its_own_finish_reason():
             yield done
 
     opts = options_from_request({"n": 2, "seed": 1}, 16)
-    events = [json.loads(e[6:]) for e in sse_stream(FakeEngine(), "m", PromptInput(mode="text", text="x"),
-                                               opts, False) if "[DONE]" not in e]  # fmt: skip
-    finals = {c["index"]: c["finish_reason"] for e in events for c in e["choices"]
-              if c["finish_reason"]}  # fmt: skip
+    events = [
+        json.loads(e[6:])
+        for e in sse_stream(FakeEngine(), "m", PromptInput(mode="text", text="x"), opts, False)
+        if "[DONE]" not in e
+    ]
+    finals = {
+        c["index"]: c["finish_reason"] for e in events for c in e["choices"] if c["finish_reason"]
+    }
     assert finals == {0: "stop", 1: "length"}
 
 

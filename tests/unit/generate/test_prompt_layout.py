@@ -47,9 +47,13 @@ def _trained_job(store, tuned_run_dir, tiny_causal_dir, tmp_path, examples: list
 
     run_dir = tmp_path / "run"
     train = write_jsonl(run_dir / "data" / "train.jsonl", examples)
-    cfg = {"base_model": str(tiny_causal_dir), "model_type": "causal", "method": "lora",
-           "tokenizer": {"prompt_format": "sections", "max_length": 128},
-           "data": {"train": str(train), "valid": ""}}  # fmt: skip
+    cfg = {
+        "base_model": str(tiny_causal_dir),
+        "model_type": "causal",
+        "method": "lora",
+        "tokenizer": {"prompt_format": "sections", "max_length": 128},
+        "data": {"train": str(train), "valid": ""},
+    }
     tokenizer = AutoTokenizer.from_pretrained(tiny_causal_dir)
     save_trained(_Trainer(tuned_run_dir / "adapter"), tokenizer, cfg, run_dir)
     (run_dir / "config.json").write_text(json.dumps(cfg))
@@ -75,7 +79,10 @@ def test_generation_prompt_equals_the_training_prompt(
     run_dir, ref = _trained_job(store, tuned_run_dir, tiny_causal_dir, tmp_path, examples)
     meta = json.loads((run_dir / "adapter" / "studio.json").read_text())
     assert (meta["style"], meta["preamble"], meta["input_preamble"]) == (
-        STYLE_INPUT_RESPONSE, PRE, PRE_IN)  # fmt: skip
+        STYLE_INPUT_RESPONSE,
+        PRE,
+        PRE_IN,
+    )
     for ex in examples[:3]:  # each Instruction/Input/Response example, with its preamble
         trained_prompt, _ = render(ex, "sections")
         asked = PromptInput(instruction=ex.instruction, input=ex.input)

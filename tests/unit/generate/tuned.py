@@ -19,8 +19,9 @@ def build_run_dir(run_dir: Path, base_dir: Path, scale: float = 0.5) -> Path:
         return run_dir
     torch.manual_seed(1)
     base = AutoModelForCausalLM.from_pretrained(base_dir)
-    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
-                        task_type="CAUSAL_LM")  # fmt: skip
+    config = LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"
+    )
     model = get_peft_model(base, config)
     with torch.no_grad():
         for name, param in model.named_parameters():
@@ -28,9 +29,15 @@ def build_run_dir(run_dir: Path, base_dir: Path, scale: float = 0.5) -> Path:
                 param.normal_(0, scale)
     model.save_pretrained(adapter)
     AutoTokenizer.from_pretrained(base_dir).save_pretrained(adapter)
-    meta = {"base_model": str(base_dir), "model_type": "causal", "method": "lora",
-            "prompt_format": "sections", "max_length": 128, "template": "custom",
-            "job_id": "tuned"}  # fmt: skip
+    meta = {
+        "base_model": str(base_dir),
+        "model_type": "causal",
+        "method": "lora",
+        "prompt_format": "sections",
+        "max_length": 128,
+        "template": "custom",
+        "job_id": "tuned",
+    }
     (adapter / "studio.json").write_text(json.dumps(meta))
     return run_dir
 

@@ -22,9 +22,16 @@ ADVICE = "Out of memory: do less."
 
 
 def _job(work, **kw) -> JobProcess:
-    return JobProcess(kind="evaluate", description="test job", work=work, oom_advice=ADVICE,
-                      config_label="test config", activity="testing",
-                      cancelled_reason=lambda run: "stopped early", **kw)  # fmt: skip
+    return JobProcess(
+        kind="evaluate",
+        description="test job",
+        work=work,
+        oom_advice=ADVICE,
+        config_label="test config",
+        activity="testing",
+        cancelled_reason=lambda run: "stopped early",
+        **kw,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -53,9 +60,15 @@ def test_stop_request_from_the_file_a_signal_or_a_step(tmp_path):
         stop._on_signal(signal.SIGINT, None)
 
 
-@pytest.mark.parametrize("exc", [MemoryError(), RuntimeError("CUDA out of memory. Tried"),
-                                 OSError(12, "Cannot allocate memory"),
-                                 RuntimeError("DefaultCPUAllocator: can't allocate memory")])  # fmt: skip
+@pytest.mark.parametrize(
+    "exc",
+    [
+        MemoryError(),
+        RuntimeError("CUDA out of memory. Tried"),
+        OSError(12, "Cannot allocate memory"),
+        RuntimeError("DefaultCPUAllocator: can't allocate memory"),
+    ],
+)
 def test_out_of_memory_is_detected_once_for_every_job(exc):
     assert is_out_of_memory(exc)
     assert failure_reason(exc, ADVICE) == ADVICE

@@ -22,13 +22,15 @@ def _write(run, *records, partial=""):
 
 
 def test_metrics_tolerate_a_partial_line_and_keep_the_newest_repeat(tmp_path):
-    _write(tmp_path,
-           {"type": "train", "step": 2, "loss": 3.0, "total_steps": 8},
-           {"type": "train", "step": 4, "loss": 2.0, "total_steps": 8},
-           {"type": "start", "step": 2, "total_steps": 8},
-           {"type": "train", "step": 4, "loss": 1.9, "total_steps": 8, "eta_s": 5.0},
-           {"type": "eval", "step": 4, "eval_loss": 1.5, "perplexity": "inf"},
-           partial='{"type": "train", "step": 6, "lo')  # fmt: skip
+    _write(
+        tmp_path,
+        {"type": "train", "step": 2, "loss": 3.0, "total_steps": 8},
+        {"type": "train", "step": 4, "loss": 2.0, "total_steps": 8},
+        {"type": "start", "step": 2, "total_steps": 8},
+        {"type": "train", "step": 4, "loss": 1.9, "total_steps": 8, "eta_s": 5.0},
+        {"type": "eval", "step": 4, "eval_loss": 1.5, "perplexity": "inf"},
+        partial='{"type": "train", "step": 6, "lo',
+    )
     metrics = read_metrics(tmp_path)
     assert [(m["type"], m["step"]) for m in metrics] == [
         ("train", 2),
@@ -56,10 +58,23 @@ def test_tail_log_reads_only_the_end_and_resolves_carriage_returns(tmp_path):
 
 
 def test_finished_job_uses_its_summary():
-    job = {"id": "j1", "status": "succeeded", "reason": "", "run_dir": "", "model_id": "m",
-           "created_at": 0.0, "started_at": 10.0, "finished_at": 70.0,
-           "summary": {"steps": 6, "total_steps": 6, "train_loss": 1.0, "eval_loss": 2.0,
-                       "perplexity": math.exp(2.0)}}  # fmt: skip
+    job = {
+        "id": "j1",
+        "status": "succeeded",
+        "reason": "",
+        "run_dir": "",
+        "model_id": "m",
+        "created_at": 0.0,
+        "started_at": 10.0,
+        "finished_at": 70.0,
+        "summary": {
+            "steps": 6,
+            "total_steps": 6,
+            "train_loss": 1.0,
+            "eval_loss": 2.0,
+            "perplexity": math.exp(2.0),
+        },
+    }
     p = job_progress(job, [])
     assert p["fraction"] == 1.0 and p["eta_s"] == 0.0 and p["eval_loss"] == 2.0
     [row] = jobs_rows([job], {"m": "bot v1"})
@@ -76,8 +91,12 @@ def test_chart_axes_are_numeric_even_before_the_first_step():
 
 
 def test_without_a_saved_job_the_live_one_is_shown():
-    jobs = [{"id": "new", "status": "failed"}, {"id": "q", "status": "queued"},
-            {"id": "run", "status": "running"}, {"id": "old", "status": "succeeded"}]  # fmt: skip
+    jobs = [
+        {"id": "new", "status": "failed"},
+        {"id": "q", "status": "queued"},
+        {"id": "run", "status": "running"},
+        {"id": "old", "status": "succeeded"},
+    ]
     assert pick_job_id(jobs, "") == "run"
     assert pick_job_id(jobs, "old") == "old"  # the job this browser was watching
     assert pick_job_id(jobs, "gone") == "run"
@@ -87,8 +106,14 @@ def test_without_a_saved_job_the_live_one_is_shown():
 
 
 def test_the_display_stamp_changes_only_with_the_job_or_its_files(tmp_path):
-    job = {"id": "j", "status": "succeeded", "reason": "", "started_at": 1.0,
-           "finished_at": 2.0, "run_dir": str(tmp_path)}  # fmt: skip
+    job = {
+        "id": "j",
+        "status": "succeeded",
+        "reason": "",
+        "started_at": 1.0,
+        "finished_at": 2.0,
+        "run_dir": str(tmp_path),
+    }
     _write(tmp_path, {"type": "train", "step": 2, "loss": 3.0, "total_steps": 8})
     first = display_stamp(job)
     assert display_stamp(dict(job)) == first  # a finished job: nothing to re-read or re-send
@@ -109,10 +134,20 @@ def test_chart_names_every_series_from_its_first_point():
 
 
 def test_classification_runs_chart_accuracy_and_show_the_time_budget():
-    metrics = [{"type": "start", "step": 0, "total_steps": 90, "reports_accuracy": True},
-               {"type": "budget", "step": 4, "total_steps": 40, "planned_steps": 90,
-                "examples": 320, "epochs": 0.5, "budget_s": 600, "deadline": 1000.0},
-               {"type": "train", "step": 4, "loss": 2.5, "total_steps": 40}]  # fmt: skip
+    metrics = [
+        {"type": "start", "step": 0, "total_steps": 90, "reports_accuracy": True},
+        {
+            "type": "budget",
+            "step": 4,
+            "total_steps": 40,
+            "planned_steps": 90,
+            "examples": 320,
+            "epochs": 0.5,
+            "budget_s": 600,
+            "deadline": 1000.0,
+        },
+        {"type": "train", "step": 4, "loss": 2.5, "total_steps": 40},
+    ]
     frame = chart_frame(metrics)
     assert list(frame["series"]) == ["train loss", "eval loss", "validation accuracy"]
     assert "validation accuracy" not in set(chart_frame(metrics[2:])["series"])

@@ -64,9 +64,16 @@ def test_each_machine_gets_its_command_and_config(tmp_path):
 def test_launch_settings_are_validated():
     assert default_processes(CPU_ONLY) == 1 and default_processes(FOUR_GPUS) == 4
     assert launch_problems({"processes": 2}, CPU_ONLY) == []  # CPU processes are fine (gloo)
-    problems = launch_problems({"processes": 8, "machine_rank": 2, "num_machines": 2,
-                                "main_address": "bad host!", "fsdp": "full_shard auto_wrap"},
-                               FOUR_GPUS)  # fmt: skip
+    problems = launch_problems(
+        {
+            "processes": 8,
+            "machine_rank": 2,
+            "num_machines": 2,
+            "main_address": "bad host!",
+            "fsdp": "full_shard auto_wrap",
+        },
+        FOUR_GPUS,
+    )
     assert any(p.startswith("trainer.processes:") and "4 GPU" in p for p in problems)
     assert any(p.startswith("trainer.machine_rank:") for p in problems)
     assert any(p.startswith("trainer.main_address:") for p in problems)

@@ -17,15 +17,15 @@ from studio.jobs import JobRunner, build_command
 
 FAKE = {
     "ok": "import json,sys,pathlib; p=pathlib.Path(sys.argv[1]); print('hi'); "
-          "(p/'status.json').write_text(json.dumps({'status':'succeeded','reason':'',"
-          "'summary':{'steps':3,'total_steps':3}}))",
+    "(p/'status.json').write_text(json.dumps({'status':'succeeded','reason':'',"
+    "'summary':{'steps':3,'total_steps':3}}))",
     "crash": "import sys; sys.exit(3)",
     "sleep": "import time; time.sleep(60)",
     # A launcher with a worker in its process group (as `accelerate launch` has its ranks).
     "family": "import pathlib,subprocess,sys,time; w=subprocess.Popen([sys.executable,'-c',"
-              "'import time; time.sleep(60)']); (pathlib.Path(sys.argv[1])/'worker.pid')"
-              ".write_text(str(w.pid)); time.sleep(60)",
-}  # fmt: skip
+    "'import time; time.sleep(60)']); (pathlib.Path(sys.argv[1])/'worker.pid')"
+    ".write_text(str(w.pid)); time.sleep(60)",
+}
 
 
 @pytest.fixture
@@ -34,8 +34,11 @@ def app_id(store):
 
 
 def _fake(monkeypatch, kind):
-    monkeypatch.setattr(runner_mod, "build_command",
-                        lambda _k, run_dir, resume=False: [sys.executable, "-c", FAKE[kind], str(run_dir)])  # fmt: skip
+    monkeypatch.setattr(
+        runner_mod,
+        "build_command",
+        lambda _k, run_dir, resume=False: [sys.executable, "-c", FAKE[kind], str(run_dir)],
+    )
 
 
 def _until(runner, store, job_id, statuses, timeout=20):

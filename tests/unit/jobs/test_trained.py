@@ -62,8 +62,16 @@ def test_trained_model_says_why_a_job_has_no_model(store, app):
     empty = _job(store, app["id"])
     with pytest.raises(ModelUnavailableError, match="studio.json missing"):
         trained_model(store, empty["id"])
-    good = _job(store, app["id"], meta={"base_model": "b", "max_length": 64,
-                                         "prompt_format": "chat", "model_type": "seq2seq"})  # fmt: skip
+    good = _job(
+        store,
+        app["id"],
+        meta={
+            "base_model": "b",
+            "max_length": 64,
+            "prompt_format": "chat",
+            "model_type": "seq2seq",
+        },
+    )
     model = trained_model(store, good["id"])
     assert (model.max_length, model.prompt_format, model.model_type) == (64, "chat", "seq2seq")
 
@@ -88,8 +96,18 @@ def test_layout_comes_from_studio_json_else_from_the_training_data(store, app, t
         "input_response", "Below", "Below"
     )
     train = tmp_path / "train.jsonl"
-    train.write_text(json.dumps({"instruction": "q", "input": "", "output": "a",
-                                 "preamble": "Hi", "style": "input_response"}) + "\n")  # fmt: skip
+    train.write_text(
+        json.dumps(
+            {
+                "instruction": "q",
+                "input": "",
+                "output": "a",
+                "preamble": "Hi",
+                "style": "input_response",
+            }
+        )
+        + "\n"
+    )
     older = _job(store, app["id"], meta={"base_model": "b"}, config={"data": {"train": str(train)}})
     assert trained_model(store, older["id"]).layout.style == "input_response"
     bare = _job(store, app["id"], meta={"base_model": "b"})
@@ -101,8 +119,9 @@ def test_version_and_latest_evaluation(store, app):
     assert trained_version_id(store, job) == "v1"
     assert trained_model(store, job["id"]).dataset_version_id(store) == "v1"
     assert latest_evaluation(store, app["id"], job["id"]) is None
-    done = store.create_job(app["id"], None, "evaluate", {"train_job_id": job["id"]}, "",
-                            status="succeeded")  # fmt: skip
+    done = store.create_job(
+        app["id"], None, "evaluate", {"train_job_id": job["id"]}, "", status="succeeded"
+    )
     assert latest_evaluation(store, app["id"], job["id"])["id"] == done["id"]
     live = store.create_job(app["id"], None, "evaluate", {"train_job_id": job["id"]}, "")
     store.create_job(app["id"], None, "evaluate", {"train_job_id": "other"}, "")

@@ -34,6 +34,7 @@ def test_threads_importing_at_once_all_succeed_and_names_are_resolved():
         print("ERRORS", errors, "UNRESOLVED", unresolved)
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=PROJECT_ROOT, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300
+    )
     assert "ERRORS [] UNRESOLVED []" in out.stdout, out.stdout + out.stderr

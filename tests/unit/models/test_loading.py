@@ -12,8 +12,11 @@ def test_special_token_overrides_are_applied(settings, tiny_causal_dir):
 
     plain = load_tokenizer(str(tiny_causal_dir), settings)
     other = next(t for t in ("<|im_start|>", "<|endoftext|>") if t != plain.pad_token)
-    tok = load_tokenizer(str(tiny_causal_dir), settings,
-                         {"pad_token": other, "eos_token": None, "padding_side": "left"})  # fmt: skip
+    tok = load_tokenizer(
+        str(tiny_causal_dir),
+        settings,
+        {"pad_token": other, "eos_token": None, "padding_side": "left"},
+    )
     assert tok.pad_token == other and tok.pad_token_id == tok.convert_tokens_to_ids(other)
     assert tok.eos_token == plain.eos_token  # null: the tokenizer's own
     assert tok.padding_side == "left"
@@ -23,8 +26,11 @@ def test_an_override_the_vocabulary_lacks_is_refused(settings, tiny_causal_dir):
     from studio.models.loading import load_tokenizer
 
     with pytest.raises(ConfigError) as err:
-        load_tokenizer(str(tiny_causal_dir), settings,
-                       {"pad_token": "<no-such-token>", "sep_token": "<nor-this>"})  # fmt: skip
+        load_tokenizer(
+            str(tiny_causal_dir),
+            settings,
+            {"pad_token": "<no-such-token>", "sep_token": "<nor-this>"},
+        )
     assert [p.split(":")[0] for p in err.value.problems] == [
         "tokenizer.sep_token",
         "tokenizer.pad_token",

@@ -162,8 +162,11 @@ def test_a_stale_lock_is_taken_over_at_once(tmp_path, monkeypatch, holder):
 
     s, lock, calls, _ = _lock_setup(tmp_path, monkeypatch)
     if holder == "dead pid":
-        lock.write_text(json.dumps({"pid": _dead_pid(), "started": time.time() - 5,
-                                    "host": socket.gethostname()}))  # fmt: skip
+        lock.write_text(
+            json.dumps(
+                {"pid": _dead_pid(), "started": time.time() - 5, "host": socket.gethostname()}
+            )
+        )
     else:
         lock.write_text("")  # what earlier studios wrote; left by a killed start an hour ago
         os.utime(lock, (time.time() - 3600, time.time() - 3600))

@@ -15,9 +15,14 @@ def _version(store: Store, app_id: str, name: str = "reviews") -> dict:
     ds = store.get_or_create_dataset(app_id, name)
     with store.transaction() as conn:
         return store.add_dataset_version(
-            conn, ds["id"], content_hash="abc", path="/x", n_rows=3, n_accepted=3,
+            conn,
+            ds["id"],
+            content_hash="abc",
+            path="/x",
+            n_rows=3,
+            n_accepted=3,
             stats={"task": "classification", "labels": ["a", "b"]},
-        )  # fmt: skip
+        )
 
 
 def test_migrates_an_empty_file_to_the_current_schema(tmp_path):
@@ -75,8 +80,9 @@ def test_model_config_round_trips_and_versions_by_name(store):
     v = _version(store, app["id"])
     config = {"peft": {"r": 8, "target_modules": ["q_proj"]}, "trainer": {"learning_rate": 2e-4}}
     m1 = store.create_model(app["id"], "tuned", "smollm2-lora", "causal", v["id"], config)
-    m2 = store.create_model(app["id"], "tuned", "smollm2-lora", "causal", v["id"], config,
-                            parent_id=m1["id"])  # fmt: skip
+    m2 = store.create_model(
+        app["id"], "tuned", "smollm2-lora", "causal", v["id"], config, parent_id=m1["id"]
+    )
     assert store.get_model(m1["id"])["config"] == config
     assert (m1["version"], m2["version"]) == (1, 2)
     store.delete_model(m1["id"])
@@ -116,8 +122,14 @@ def test_deleting_an_app_removes_everything_it_owns(store, settings):
     kept = exports_dir(settings, other["id"]) / "adapter.zip"
     kept.write_bytes(b"zip")
     store.delete_app(app["id"])
-    assert store.counts() == {"apps": 1, "datasets": 1, "dataset_versions": 1, "models": 0,
-                              "jobs": 0, "evaluations": 0}  # fmt: skip
+    assert store.counts() == {
+        "apps": 1,
+        "datasets": 1,
+        "dataset_versions": 1,
+        "models": 0,
+        "jobs": 0,
+        "evaluations": 0,
+    }
     assert not store.app_dir(app["id"]).exists()
     assert not exported.parent.exists() and kept.is_file()
 

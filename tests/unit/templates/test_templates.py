@@ -20,9 +20,14 @@ QLORA = ("llama2-7b-qlora", "llama2-13b-qlora", "mistral-7b-qlora")
 
 def test_registry_holds_every_template_of_the_issue():
     expected = {
-        "smollm2-135m-lora", "gpt-neo-125m-lora", "gpt-neo-2.7b-lora", *QLORA,
-        "flan-t5-base-lora", "tiny-gpt-scratch", "custom",
-    }  # fmt: skip
+        "smollm2-135m-lora",
+        "gpt-neo-125m-lora",
+        "gpt-neo-2.7b-lora",
+        *QLORA,
+        "flan-t5-base-lora",
+        "tiny-gpt-scratch",
+        "custom",
+    }
     assert set(TEMPLATES) == expected
     assert TEMPLATES["smollm2-135m-lora"].base_model == PACKAGED_REF
     assert TEMPLATES["flan-t5-base-lora"].model_type == "seq2seq"
@@ -51,9 +56,11 @@ def test_qlora_defaults_without_cuda_give_the_4bit_problem(key):
     ), problems
     quant = default_dicts(template)["quantization"]
     assert quant == {
-        "load_in_4bit": True, "bnb_4bit_quant_type": "nf4",
-        "bnb_4bit_compute_dtype": "bfloat16", "bnb_4bit_use_double_quant": True,
-    }  # fmt: skip
+        "load_in_4bit": True,
+        "bnb_4bit_quant_type": "nf4",
+        "bnb_4bit_compute_dtype": "bfloat16",
+        "bnb_4bit_use_double_quant": True,
+    }
 
 
 def test_default_dicts_carry_the_form_values_and_are_fresh_copies():
@@ -158,6 +165,11 @@ def test_templates_and_availability_import_no_torch(tmp_path):
         "for t in TEMPLATES.values(): template_availability(t, s)\n"
         "print('HEAVY', [m for m in ('torch', 'transformers', 'peft') if m in sys.modules])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr

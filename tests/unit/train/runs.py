@@ -14,8 +14,14 @@ from typing import Any
 
 from studio.vocab.examples import Example
 
-WORDS = {"good": "positive", "great": "positive", "fine": "positive",
-         "bad": "negative", "awful": "negative", "poor": "negative"}  # fmt: skip
+WORDS = {
+    "good": "positive",
+    "great": "positive",
+    "fine": "positive",
+    "bad": "negative",
+    "awful": "negative",
+    "poor": "negative",
+}
 
 
 def sentiment_examples(n: int, seed: int = 0) -> list[Example]:
@@ -25,8 +31,13 @@ def sentiment_examples(n: int, seed: int = 0) -> list[Example]:
     for _ in range(n):
         word = rng.choice(sorted(WORDS))
         filler = " ".join(rng.choice(sorted(WORDS)) for _ in range(rng.randint(1, 30)))
-        out.append(Example(instruction="Classify the sentiment of the last word.",
-                           input=f"{filler} {word}", output=WORDS[word]))  # fmt: skip
+        out.append(
+            Example(
+                instruction="Classify the sentiment of the last word.",
+                input=f"{filler} {word}",
+                output=WORDS[word],
+            )
+        )
     return out
 
 
@@ -45,29 +56,65 @@ def deep_update(base: dict, extra: dict) -> dict:
     return out
 
 
-def run_config(base_model: Path | str, data_dir: Path, settings: Any, n_train: int = 48,
-               n_valid: int = 8, **overrides: Any) -> dict[str, Any]:  # fmt: skip
+def run_config(
+    base_model: Path | str,
+    data_dir: Path,
+    settings: Any,
+    n_train: int = 48,
+    n_valid: int = 8,
+    **overrides: Any,
+) -> dict[str, Any]:
     """A LoRA run config on `base_model` with its data files written under data_dir."""
     data_dir.mkdir(parents=True, exist_ok=True)
     examples = sentiment_examples(n_train + n_valid)
     train = write_jsonl(data_dir / "train.jsonl", examples[:n_train])
     valid = write_jsonl(data_dir / "valid.jsonl", examples[n_train:])
     cfg = {
-        "model_type": "causal", "method": "lora", "template": "test", "base_model": str(base_model),
-        "model": {"dtype": "float32"}, "quantization": {},
-        "peft": {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1, "bias": "none",
-                 "target_modules": ["q_proj", "v_proj"], "task_type": "CAUSAL_LM"},
-        "tokenizer": {"max_length": 64, "padding_side": "right", "prompt_format": "sections",
-                      "add_eos": True},
-        "trainer": {"num_train_epochs": 2, "learning_rate": 5e-3, "per_device_train_batch_size": 8,
-                    "logging_steps": 2, "eval_strategy": "epoch", "save_strategy": "steps",
-                    "save_steps": 4, "seed": 1, "lr_scheduler_type": "linear"},
-        "data": {"version_id": "v1", "train": str(train), "valid": str(valid),
-                 "n_rows": n_train + n_valid, "n_rejected": 0, "valid_pct": 10.0, "seed": 42,
-                 "response_only": True},
+        "model_type": "causal",
+        "method": "lora",
+        "template": "test",
+        "base_model": str(base_model),
+        "model": {"dtype": "float32"},
+        "quantization": {},
+        "peft": {
+            "r": 8,
+            "lora_alpha": 16,
+            "lora_dropout": 0.1,
+            "bias": "none",
+            "target_modules": ["q_proj", "v_proj"],
+            "task_type": "CAUSAL_LM",
+        },
+        "tokenizer": {
+            "max_length": 64,
+            "padding_side": "right",
+            "prompt_format": "sections",
+            "add_eos": True,
+        },
+        "trainer": {
+            "num_train_epochs": 2,
+            "learning_rate": 5e-3,
+            "per_device_train_batch_size": 8,
+            "logging_steps": 2,
+            "eval_strategy": "epoch",
+            "save_strategy": "steps",
+            "save_steps": 4,
+            "seed": 1,
+            "lr_scheduler_type": "linear",
+        },
+        "data": {
+            "version_id": "v1",
+            "train": str(train),
+            "valid": str(valid),
+            "n_rows": n_train + n_valid,
+            "n_rejected": 0,
+            "valid_pct": 10.0,
+            "seed": 42,
+            "response_only": True,
+        },
         "invalid_tolerance_pct": 10.0,
-        "studio_home": str(settings.home), "models_dir": str(settings.models_dir),
-    }  # fmt: skip
+        "studio_home": str(settings.home),
+        "models_dir": str(settings.models_dir),
+    }
     return deep_update(cfg, overrides)
 
 

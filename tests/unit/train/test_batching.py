@@ -35,8 +35,10 @@ def test_grouping_cuts_padding_against_random_batches():
 
 
 def test_collator_pads_to_the_longest_row_with_ignored_labels():
-    rows = [{"input_ids": [5, 6, 7], "attention_mask": [1, 1, 1], "labels": [IGNORE, 6, 7]},
-            {"input_ids": [8], "attention_mask": [1], "labels": [8]}]  # fmt: skip
+    rows = [
+        {"input_ids": [5, 6, 7], "attention_mask": [1, 1, 1], "labels": [IGNORE, 6, 7]},
+        {"input_ids": [8], "attention_mask": [1], "labels": [8]},
+    ]
     batch = PadCollator(pad_id=0)(rows)
     assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]

@@ -22,19 +22,36 @@ class Clock:
         return self.now
 
 
-def _simulate(tmp_path, monkeypatch, step_times, budget_s=60.0, planned=1000, warmup=50,
-              lr=1e-3, load_s=5.0, setup=None):  # fmt: skip
+def _simulate(
+    tmp_path,
+    monkeypatch,
+    step_times,
+    budget_s=60.0,
+    planned=1000,
+    warmup=50,
+    lr=1e-3,
+    load_s=5.0,
+    setup=None,
+):
     clock = Clock()
     monkeypatch.setattr(budget_mod, "time", types.SimpleNamespace(time=clock.time))
-    args = TrainingArguments(output_dir=str(tmp_path / "out"), warmup_steps=warmup,
-                             lr_scheduler_type="linear", report_to="none")  # fmt: skip
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"),
+        warmup_steps=warmup,
+        lr_scheduler_type="linear",
+        report_to="none",
+    )
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=lr)
     trainer = types.SimpleNamespace(
-        args=args, optimizer=optimizer, last_eval_s=0.0, state=TrainerState(max_steps=planned),
-        lr_scheduler=get_scheduler("linear", optimizer, num_warmup_steps=warmup,
-                                   num_training_steps=planned),
-    )  # fmt: skip
+        args=args,
+        optimizer=optimizer,
+        last_eval_s=0.0,
+        state=TrainerState(max_steps=planned),
+        lr_scheduler=get_scheduler(
+            "linear", optimizer, num_warmup_steps=warmup, num_training_steps=planned
+        ),
+    )
     if setup is not None:
         setup(trainer)
     records = []
@@ -58,9 +75,11 @@ def _simulate(tmp_path, monkeypatch, step_times, budget_s=60.0, planned=1000, wa
 
 @pytest.mark.parametrize("pace", ["steady", "slowing", "first-slow"])
 def test_ends_by_the_deadline_with_the_schedule_complete(tmp_path, monkeypatch, pace):
-    times = {"steady": [0.5] * 2000,
-             "slowing": [0.3] * 40 + [0.9] * 2000,  # another job starts on the machine
-             "first-slow": [6.0] + [0.4] * 2000}[pace]  # fmt: skip
+    times = {
+        "steady": [0.5] * 2000,
+        "slowing": [0.3] * 40 + [0.9] * 2000,  # another job starts on the machine
+        "first-slow": [6.0] + [0.4] * 2000,
+    }[pace]
     budget, trainer, records, used, end = _simulate(tmp_path, monkeypatch, times)
     step = trainer.state.global_step
     assert end <= budget.deadline + max(times[:step]), (end, budget.deadline)
@@ -73,8 +92,9 @@ def test_ends_by_the_deadline_with_the_schedule_complete(tmp_path, monkeypatch, 
 
 
 def test_a_run_that_fits_keeps_its_steps_and_schedule(tmp_path, monkeypatch):
-    budget, trainer, records, used, end = _simulate(tmp_path, monkeypatch, [0.01] * 2000,
-                                                    planned=100, warmup=10)  # fmt: skip
+    budget, trainer, records, used, end = _simulate(
+        tmp_path, monkeypatch, [0.01] * 2000, planned=100, warmup=10
+    )
     assert trainer.state.global_step == 100 and not budget.summary()["shrunk"]
     assert records[-1]["total_steps"] == 100 and records[-1]["warmup_steps"] == 10
     assert used[10] == pytest.approx(1e-3)  # the original warm-up, untouched
@@ -88,10 +108,14 @@ def test_a_resume_applies_the_saved_plan(tmp_path, monkeypatch):
     args = trainer.args
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
     resumed = types.SimpleNamespace(
-        args=args, optimizer=optimizer, last_eval_s=0.0, state=TrainerState(max_steps=1000),
-        lr_scheduler=get_scheduler("linear", optimizer, num_warmup_steps=50,
-                                   num_training_steps=1000),
-    )  # fmt: skip
+        args=args,
+        optimizer=optimizer,
+        last_eval_s=0.0,
+        state=TrainerState(max_steps=1000),
+        lr_scheduler=get_scheduler(
+            "linear", optimizer, num_warmup_steps=50, num_training_steps=1000
+        ),
+    )
     resumed.state.global_step = 30
     again = TimeBudget(tmp_path, 60.0, clock.now, lambda r: None, 8, 2000)
     again.trainer = resumed

@@ -80,7 +80,7 @@ def test_failure_reasons_are_one_actionable_line():
             "[enforce fail at alloc_cpu.cpp:121] data. DefaultCPUAllocator: can't "
             "allocate memory: you tried to allocate 8589934592 bytes. Error code 12 "
             "(Cannot allocate memory)"
-        ),  # fmt: skip
+        ),
         RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 1 bytes."),
         OSError(12, "Cannot allocate memory"),
         MemoryError(),

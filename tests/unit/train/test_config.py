@@ -10,20 +10,27 @@ from tests.unit.train.runs import run_config, write_run
 
 
 def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):
-    cfg = run_config("some/model", tmp_path / "data", settings,
-                     model={"trust_remote_code": True},
-                     tokenizer={"trust_remote_code": True},
-                     trainer={"output_dir": "/tmp/elsewhere", "callbacks": ["os.system"],
-                              "push_to_hub": True},
-                     peft={"base_model_name_or_path": "/etc"})  # fmt: skip
+    cfg = run_config(
+        "some/model",
+        tmp_path / "data",
+        settings,
+        model={"trust_remote_code": True},
+        tokenizer={"trust_remote_code": True},
+        trainer={"output_dir": "/tmp/elsewhere", "callbacks": ["os.system"], "push_to_hub": True},
+        peft={"base_model_name_or_path": "/etc"},
+    )
     run = write_run(tmp_path / "run", cfg)
     with pytest.raises(ConfigError) as err:
         TrainRun.from_json(run / "config.json").to_dict()
     keys = sorted(p.split(":")[0] for p in err.value.problems)
     assert keys == [
-        "model.trust_remote_code", "peft.base_model_name_or_path", "tokenizer.trust_remote_code",
-        "trainer.callbacks", "trainer.output_dir", "trainer.push_to_hub",
-    ]  # fmt: skip
+        "model.trust_remote_code",
+        "peft.base_model_name_or_path",
+        "tokenizer.trust_remote_code",
+        "trainer.callbacks",
+        "trainer.output_dir",
+        "trainer.push_to_hub",
+    ]
     assert all("not allowed" in p and "Remove it" in p for p in err.value.problems)
 
 

@@ -79,8 +79,10 @@ def test_resplit_is_stratified_like_a_version_split(tmp_path):
 
     from studio.data.stats import normalise_label
 
-    rows = [Example(instruction="Sentiment?", input=f"sentence {i}", output=label)
-            for i, label in enumerate(["positive"] * 12 + ["negative"] * 6 + ["neutral"] * 6)]  # fmt: skip
+    rows = [
+        Example(instruction="Sentiment?", input=f"sentence {i}", output=label)
+        for i, label in enumerate(["positive"] * 12 + ["negative"] * 6 + ["neutral"] * 6)
+    ]
     train = write_jsonl(tmp_path / "train.jsonl", rows[:22])
     valid = write_jsonl(tmp_path / "valid.jsonl", rows[22:])  # both neutral: a skewed split
     data = {"train": str(train), "valid": str(valid), "resplit": True, "valid_pct": 25, "seed": 0}

@@ -14,9 +14,16 @@ def _tiny_llama(vocab: int = 97):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64,
-                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                      max_position_embeddings=64, tie_word_embeddings=True)  # fmt: skip
+    cfg = LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        tie_word_embeddings=True,
+    )
     return LlamaForCausalLM(cfg)
 
 
@@ -57,8 +64,16 @@ def test_same_loss_and_gradients_as_the_full_head(num_items):
 def test_through_a_lora_adapter():
     from peft import LoraConfig, get_peft_model
 
-    model = get_peft_model(_tiny_llama(), LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
-                                                     init_lora_weights=False, task_type="CAUSAL_LM"))  # fmt: skip
+    model = get_peft_model(
+        _tiny_llama(),
+        LoraConfig(
+            r=4,
+            lora_alpha=8,
+            target_modules=["q_proj", "v_proj"],
+            init_lora_weights=False,
+            task_type="CAUSAL_LM",
+        ),
+    )
     assert supports_head_only(model, "causal") and not supports_head_only(model, "seq2seq")
     batch = _batch()
     full = model(**batch).loss

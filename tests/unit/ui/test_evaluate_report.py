@@ -17,14 +17,28 @@ from studio.ui.views.evaluate_report import (
 def results() -> dict:
     cls = classification_metrics(["a", "b", "a"], [[0.9, 0.1], [0.3, 0.7], [0.4, 0.6]], ["a", "b"])
     return {
-        "n_examples": 3, "split": "valid", "has_base": True,
-        "perplexity": {"tuned": {"perplexity": 3.5, "cross_entropy": math.log(3.5)},
-                       "base": {"perplexity": math.inf, "cross_entropy": 900.0}},
+        "n_examples": 3,
+        "split": "valid",
+        "has_base": True,
+        "perplexity": {
+            "tuned": {"perplexity": 3.5, "cross_entropy": math.log(3.5)},
+            "base": {"perplexity": math.inf, "cross_entropy": 900.0},
+        },
         "classification": {"tuned": cls, "base": cls},
-        "batch": {"rows": [{"prompt": "p", "expected": "a", "base_output": "x",
-                            "tuned_output": "a", "metric": "exact_match", "base_score": 0.0,
-                            "tuned_score": 1.0}]},
-    }  # fmt: skip
+        "batch": {
+            "rows": [
+                {
+                    "prompt": "p",
+                    "expected": "a",
+                    "base_output": "x",
+                    "tuned_output": "a",
+                    "metric": "exact_match",
+                    "base_score": 0.0,
+                    "tuned_score": 1.0,
+                }
+            ]
+        },
+    }
 
 
 def test_summary_side_by_side():
@@ -41,7 +55,9 @@ def test_tables_and_charts():
     html = confusion_html(r)
     assert "<th>a</th>" in html and html.count("<tr>") == 3
     roc = roc_frame(r)
-    assert set(roc["curve"]) == {f"a (AUC {r['classification']['tuned']['roc']['a']['auc']:.3f})",
-                                 f"b (AUC {r['classification']['tuned']['roc']['b']['auc']:.3f})"}  # fmt: skip
+    assert set(roc["curve"]) == {
+        f"a (AUC {r['classification']['tuned']['roc']['a']['auc']:.3f})",
+        f"b (AUC {r['classification']['tuned']['roc']['b']['auc']:.3f})",
+    }
     assert batch_frame(r).iloc[0]["tuned_output"] == "a"
     assert roc_frame({}).empty and confusion_html({}) == ""

@@ -19,8 +19,11 @@ def ctx(settings, store):
 def test_mode_and_model_changes_clear_the_last_output(ctx):
     inst, text, chat, actions, *cleared = generate_tab.show_mode("Chat")
     assert (inst["visible"], text["visible"], chat["visible"], actions["visible"]) == (
-        False, False, True, False,
-    )  # fmt: skip
+        False,
+        False,
+        True,
+        False,
+    )
     assert cleared == [""] * generate_tab.N_STALE
     out = generate_tab.follow_model(ctx, "base:anything", "my own words", "", None)
     assert out[: generate_tab.N_STALE] == ("",) * generate_tab.N_STALE

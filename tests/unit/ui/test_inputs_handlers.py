@@ -31,8 +31,19 @@ def test_upload_then_list_and_preview_the_version(ctx, store):
     app = store.create_app("a")
     with pytest.raises(gr.Error, match="Choose or create an app"):
         inputs_tab.upload_dataset(ctx, "", None, PASTED, "", 0, 1, "text", *[""] * 6, {})
-    out = inputs_tab.upload_dataset(ctx, app["id"], None, "first line\nsecond line\nthird",
-                                    "notes", 0, 1, "text", *[""] * 6, {}, "")  # fmt: skip
+    out = inputs_tab.upload_dataset(
+        ctx,
+        app["id"],
+        None,
+        "first line\nsecond line\nthird",
+        "notes",
+        0,
+        1,
+        "text",
+        *[""] * 6,
+        {},
+        "",
+    )
     counts, rejects, rejects_file, versions, pick, preview, stats, *_ = out
     assert "3" in counts and rejects == [] and rejects_file is None
     [version] = store.list_dataset_versions(app["id"])

@@ -58,8 +58,14 @@ def test_version_summary_handles_missing_stats_and_long_label_lists():
         "**notes v3:** 0 rows, 0 accepted, 0 rejected · validation 10%"
     )
     labels = [f"l{i}" for i in range(11)]
-    row = {**bare, "n_rows": 20, "n_accepted": 15, "n_rejected": 5, "n_duplicates": 2,
-           "stats": {"task": "classification", "labels": labels}}  # fmt: skip
+    row = {
+        **bare,
+        "n_rows": 20,
+        "n_accepted": 15,
+        "n_rejected": 5,
+        "n_duplicates": 2,
+        "stats": {"task": "classification", "labels": labels},
+    }
     text = version_summary(row, "tickets")
     assert "20 rows, 15 accepted, 5 rejected (25%), 2 duplicates" in text
     assert "labels l0, l1, l2, l3, l4, l5, l6, l7 (+3 more)" in text

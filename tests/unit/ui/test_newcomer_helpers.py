@@ -15,16 +15,20 @@ from studio.ui.views.train_plan import plan_markdown
 
 def test_problems_name_the_form_field_once_and_mark_it():
     lines, fields = form_problems(
-        ["trainer.learning_rate: must be > 0 (got -1)",
-         "trainer.learning_rate: must be > 0 (got -1)",
-         "peft.r: must be at least 1 (got 0)",
-         "trainer.adam_beta1: must be < 1"],
+        [
+            "trainer.learning_rate: must be > 0 (got -1)",
+            "trainer.learning_rate: must be > 0 (got -1)",
+            "peft.r: must be at least 1 (got 0)",
+            "trainer.adam_beta1: must be < 1",
+        ],
         "",
-    )  # fmt: skip
+    )
     assert lines[0] == NAME_PROBLEM
-    assert lines[1:] == ["**Learning rate**: must be > 0 (got -1)",
-                         "**LoRA r**: must be at least 1 (got 0)",
-                         "**Trainer config → adam_beta1**: must be < 1"]  # fmt: skip
+    assert lines[1:] == [
+        "**Learning rate**: must be > 0 (got -1)",
+        "**LoRA r**: must be at least 1 (got 0)",
+        "**Trainer config → adam_beta1**: must be < 1",
+    ]
     assert fields == ["learning_rate", "lora_r"]
     assert form_problems([], "my-model") == ([], [])
     assert form_problems([], None) == ([], [])  # the name is not checked
@@ -59,8 +63,12 @@ def test_evaluate_every_n_steps_round_trips_through_the_trainer_dict():
 
 
 def test_majority_baseline_and_one_label_warnings():
-    cls = {"labels": ["neg", "neu"], "accuracy": 0.75, "predictions": ["neu"] * 4,
-           "per_label": [{"label": "neg", "support": 1}, {"label": "neu", "support": 3}]}  # fmt: skip
+    cls = {
+        "labels": ["neg", "neu"],
+        "accuracy": 0.75,
+        "predictions": ["neu"] * 4,
+        "per_label": [{"label": "neg", "support": 1}, {"label": "neu", "support": 3}],
+    }
     assert majority_baseline(cls) == ("neu", 0.75)
     warnings = classification_warnings(cls)
     assert len(warnings) == 2 and "every example" in warnings[0] and "no better" in warnings[1]
@@ -80,8 +88,12 @@ def test_progress_says_evaluating_after_the_last_step_and_duration_survives_resu
     p = {"status": "running", "fraction": 1.0, "eta_s": 0, "step": 20, "total_steps": 20}
     assert "evaluating" in progress_html(p)
     assert "evaluating" not in progress_html({**p, "step": 19, "fraction": 0.95})
-    job = {"status": "succeeded", "started_at": 100.0, "finished_at": 160.0,
-           "params": {"earlier_run_s": 40.0}}  # fmt: skip
+    job = {
+        "status": "succeeded",
+        "started_at": 100.0,
+        "finished_at": 160.0,
+        "params": {"earlier_run_s": 40.0},
+    }
     assert job_duration(job) == 100.0
 
 
@@ -111,9 +123,11 @@ def test_plan_says_how_much_of_an_epoch_and_how_long():
 def test_evaluation_progress_is_a_share_with_time_left_and_metrics_follow_the_task():
     from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task
 
-    lines = [{"phase": "loading model", "step": 0, "total": 900, "time": 0.0},
-             {"phase": "classification", "step": 0, "total": 900, "time": 10.0},
-             {"phase": "classification", "step": 300, "total": 900, "time": 40.0}]  # fmt: skip
+    lines = [
+        {"phase": "loading model", "step": 0, "total": 900, "time": 0.0},
+        {"phase": "classification", "step": 0, "total": 900, "time": 10.0},
+        {"phase": "classification", "step": 300, "total": 900, "time": 40.0},
+    ]
     text = eval_progress(lines)
     assert "classification · 33%" in text and "about 1m00s left" in text
     assert "/900" not in text
