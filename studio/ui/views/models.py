@@ -13,6 +13,7 @@ from typing import Any
 from studio import jsonsafe
 from studio.configs import detect_hardware
 from studio.configs.defaults import template_availability, trained_method, trains_adapter
+from studio.configs.tolerance import rejected_share
 from studio.templates import TEMPLATES, get_template, templates_for_type
 from studio.vocab.models import METHODS, MODEL_TYPES
 
@@ -108,12 +109,12 @@ def version_summary(version: dict[str, Any], dataset_name: str = "") -> str:
     """One line about a dataset version: rows accepted/rejected, task, labels, split."""
     stats = version.get("stats") or {}
     name = f"{dataset_name or version.get('dataset_name') or 'dataset'} v{version['version']}"
-    total = max(
-        int(version.get("n_rows") or 0),
-        int(version.get("n_accepted") or 0) + int(version.get("n_rejected") or 0),
-    )
     rejected = int(version.get("n_rejected") or 0)
-    share = f" ({100.0 * rejected / total:.0f}%)" if total else ""
+    # The share the invalid-data tolerance is checked against (one rule, in configs).
+    percent, total = rejected_share(
+        version.get("n_rows") or 0, rejected, version.get("n_accepted") or 0
+    )
+    share = f" ({percent:.0f}%)" if total else ""
     parts = [
         f"**{name}:** {total} rows, {version.get('n_accepted', 0)} accepted, "
         f"{rejected} rejected{share}"
