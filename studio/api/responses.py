@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from studio.api.request import PARAM_OF, APIError
 from studio.errors import NotFoundError, StudioError
-from studio.generate.engine import PromptTooLongError
+from studio.generate.decoding import PromptTooLongError
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput
 from studio.generate.slots import GenerationBusyError

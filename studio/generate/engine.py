@@ -16,19 +16,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from studio.errors import StudioError
 from studio.generate import serving
 from studio.generate.cache import LoadedModel, ModelCache
-from studio.generate.contrastive import contrastive_search
-from studio.generate.options import GenerationOptions, OptionsError
+from studio.generate.decoding import (
+    Prepared,
+    PromptTooLongError,  # noqa: F401 (raised by prepare)
+    check_fits,
+    generate_kwargs,
+    new_ids,
+)
+from studio.generate.options import GenerationOptions
 from studio.generate.prompting import PromptInput, Rendered, render_for
 from studio.generate.refs import ModelSpec, resolve_spec
-from studio.generate.sampling import SAMPLING_KEYS, seeded_sampler
 from studio.generate.stream import (
     StreamUpdate,
+    advance,
     counting_streamer,
     interleave,
     run_in_thread,
@@ -38,21 +44,6 @@ from studio.generate.tokens import TokenizerCache, context_length, count_tokens
 from studio.models.hf import hf_ready
 from studio.models.loading import load_model, load_tokenizer
 from studio.settings import Settings
-
-
-class PromptTooLongError(StudioError):
-    """The prompt (plus the tokens asked for) does not fit the model's context."""
-
-
-@dataclass
-class Prepared:
-    spec: ModelSpec
-    entry: LoadedModel
-    adapter: str | None
-    tokenizer: Any
-    text: str
-    input_ids: Any
-    context_length: int
 
 
 class Engine:
@@ -139,23 +130,7 @@ class Engine:
         ids = tok(text, return_tensors="pt", add_special_tokens=rendered.special)["input_ids"]
         ctx = context_length(entry.model, tok)
         n = int(ids.shape[1])
-        if n == 0:
-            raise StudioError("The prompt is empty after tokenization; write something to send.")
-        if n >= ctx:
-            raise PromptTooLongError(
-                f"The prompt is {n} tokens but {spec.label} reads at most {ctx}; shorten it."
-            )
-        if spec.model_type != "seq2seq" and n + options.max_new_tokens > ctx:
-            raise OptionsError(
-                [
-                    (
-                        "max_new_tokens",
-                        f"{options.max_new_tokens} new tokens after "
-                        f"a {n}-token prompt exceed the context of {ctx} tokens; "
-                        f"ask for at most {ctx - n}",
-                    )
-                ]
-            )
+        check_fits(spec, n, ctx, options)
         options.validate(context_length=ctx)
         return Prepared(spec, entry, adapter, tok, text, ids.to(entry.model.device), ctx)
 
@@ -164,51 +139,7 @@ class Engine:
         self.prepare(self.spec(ref), prompt, options)
 
     def _kwargs(self, p: Prepared, options: GenerationOptions) -> dict[str, Any]:
-        kw = options.to_generate_kwargs()
-        ids = p.input_ids
-        if options.strategy == "sample":
-            # Greedy over scores that a seeded sampler already decided (sampling.py).
-            params = {k: kw.pop(k) for k in SAMPLING_KEYS if k in kw}
-            kw.update(
-                do_sample=False, num_return_sequences=1, temperature=None, top_p=None, top_k=None
-            )
-            kw["logits_processor"] = [seeded_sampler(params, options.seed, ids.device)]
-            ids = ids.repeat(options.num_return_sequences, 1)
-        if options.strategy == "contrastive":
-            if p.spec.model_type == "seq2seq":
-                raise OptionsError(
-                    [
-                        (
-                            "strategy",
-                            "contrastive search here supports text "
-                            "generators (causal models) only; pick another strategy",
-                        )
-                    ]
-                )
-
-            kw.update(
-                custom_generate=contrastive_search,
-                contrastive_alpha=options.penalty_alpha,
-                contrastive_top_k=options.contrastive_top_k,
-            )
-        if options.strategy == "assisted" and options.assistant == "base":
-            if not p.spec.is_tuned:
-                raise OptionsError(
-                    [
-                        (
-                            "assistant",
-                            "the base model can only assist a trained "
-                            "model; use prompt_lookup for a base model",
-                        )
-                    ]
-                )
-            kw["assistant_model"] = self._draft(p)
-        if options.stop:
-            kw["tokenizer"] = p.tokenizer  # generate() needs it to match stop strings
-        kw["input_ids"] = ids
-        kw["attention_mask"] = ids.new_ones(ids.shape)
-        kw["pad_token_id"] = p.tokenizer.pad_token_id
-        return kw
+        return generate_kwargs(p, options, lambda: self._draft(p))
 
     def _draft(self, p: Prepared) -> Any:
         """A separate plain copy of the base as the draft model (the shared entry cannot
@@ -219,10 +150,7 @@ class Engine:
         return self.cache.draft(p.entry, lambda: load_model(base_ref, self.settings).eval())
 
     def _new_ids(self, p: Prepared, sequences) -> list:
-        # Decoder-only outputs repeat the prompt; encoder-decoder outputs do not.
-        if p.spec.model_type == "seq2seq":
-            return [row for row in sequences]
-        return [row[p.input_ids.shape[1] :] for row in sequences]
+        return new_ids(p, sequences)
 
     def _batched(self, p: Prepared, options: GenerationOptions) -> Iterator[StreamUpdate] | None:
         served = serving.scheduler_for(self, p, options)
@@ -341,27 +269,19 @@ class Engine:
             if not stopped and holdback:
                 # Hold back what might be the start of a stop sequence.
                 shown = text[: max(0, len(text) - holdback)]
-            self._tick(state, streamer, start, shown)
+            advance(state, streamer, start, shown)
             yield replace(state)  # a snapshot: consumers may keep every update
         thread.join()
         if errors:
             raise errors[0]
         state.text, stopped = trim_at_stop(text, options.stop)
-        self._tick(state, streamer, start, state.text)
+        advance(state, streamer, start, state.text)
         state.status, state.texts = "done", [state.text]
         state.finish_reason = "length" if streamer.count >= options.max_new_tokens else "stop"
         if stopped:
             state.finish_reason = "stop"
         state.finish_reasons = [state.finish_reason]
         yield state
-
-    @staticmethod
-    def _tick(state: StreamUpdate, streamer, start: float, text: str) -> None:
-        state.text = text
-        state.new_tokens = streamer.count
-        state.seconds = time.perf_counter() - start
-        if streamer.first_token_at is not None:
-            state.ttft = streamer.first_token_at - start
 
     def compare_stream(
         self, left_ref: str, right_ref: str | None, prompt: PromptInput, options: GenerationOptions

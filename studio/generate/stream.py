@@ -61,6 +61,16 @@ def trim_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def advance(state: StreamUpdate, streamer, start: float, text: str) -> None:
+    """Update `state` with the text so far, the tokens counted by `streamer`, the seconds
+    since `start` and the time to the first token."""
+    state.text = text
+    state.new_tokens = streamer.count
+    state.seconds = time.perf_counter() - start
+    if streamer.first_token_at is not None:
+        state.ttft = streamer.first_token_at - start
+
+
 def counting_streamer(tokenizer, timeout: float | None = None):
     """A TextIteratorStreamer that also counts generated tokens and times the first one."""
     from transformers import TextIteratorStreamer

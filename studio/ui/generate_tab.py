@@ -11,46 +11,24 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.errors import StudioError
-from studio.generate.engine import get_engine
 from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
-from studio.generate.refs import ensure_reachable, list_models
-from studio.ui.common import bind, choices_update, user_errors
+from studio.ui.common import bind
 from studio.ui.context import UIContext
-from studio.ui.views.generate_form import (
-    OPTION_FIELDS,
-    STRATEGY_FIELDS,
-    join_sequences,
-    named_parameters,
-    options_from_form,
-    prompt_from_form,
+from studio.ui.generate_handlers import (
+    N_STALE,
+    chat,
+    compare,
+    follow_model,
+    generate,
+    on_tab,
+    refresh_models,
+    render_preview,
+    show_mode,
 )
-from studio.ui.views.generate_notes import cpu_note, trained_instruction
+from studio.ui.views.generate_form import OPTION_FIELDS, STRATEGY_FIELDS, named_parameters
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
 _D = GenerationOptions()
-N_STALE = 6  # output, stats, left, right, left and right stats: cleared on a new model / mode
-
-
-def _engine(ctx: UIContext):
-    return get_engine(ctx.settings, ctx.store)
-
-
-def _reach(ctx: UIContext, *refs: str | None) -> None:
-    """Refuse (as "not found") a model the current user may not use."""
-    allow = not ctx.settings.signed_in or ctx.is_admin()
-    for ref in refs:
-        if ref:
-            ensure_reachable(ref, ctx.store, ctx.scope(), allow_folders=allow)
-
-
-def model_choices(ctx: UIContext, app_id: str | None) -> list[tuple[str, str]]:
-    """(label, ref) for the app's succeeded train jobs, then the base models."""
-    app = ctx.current_app(app_id)
-    rows = list_models(ctx.store, ctx.settings, app["id"] if app else "")
-    return [
-        (("Trained: " if r["kind"] == "trained" else "Base: ") + r["name"], r["id"]) for r in rows
-    ]
 
 
 def _param_widgets() -> dict[str, gr.components.Component]:
@@ -143,101 +121,6 @@ def _visibility(strategy: str) -> list:
     return [gr.update(visible=name in shown) for name in toggled], toggled
 
 
-def show_mode(m: str):
-    # A new mode starts clean: the last output answered another kind of prompt.
-    return (
-        gr.update(visible=m == "Instruction"),
-        gr.update(visible=m == "Free text"),
-        gr.update(visible=m == "Chat"),
-        gr.update(visible=m != "Chat"),
-        *[""] * N_STALE,
-    )
-
-
-def follow_model(
-    ctx: UIContext, ref: str | None, current: str | None, last: str, request: gr.Request = None
-):
-    """Clear the last model's output; offer the instruction the new model was trained on
-    (unless the user typed their own)."""
-    learned = trained_instruction(ctx.store, ref, lambda j: ctx.job(j, request))
-    keep = (current or "").strip() and current != last
-    return (
-        *[""] * N_STALE,
-        gr.skip() if keep or not learned else learned,
-        learned or last,
-        cpu_note(ctx.store),
-    )
-
-
-@user_errors
-def render_preview(
-    ctx: UIContext, model_ref: str | None, instr: str | None, inp: str | None
-) -> str:
-    instr, inp = instr or "", inp or ""  # a textbox nobody typed in yet sends None
-    if not model_ref or not (instr.strip() or inp.strip()):
-        return ""
-    try:
-        _reach(ctx, model_ref)
-        return _engine(ctx).render(model_ref, prompt_from_form("instruction", instr, inp))
-    except StudioError as exc:
-        return f"(cannot render: {exc})"
-
-
-@user_errors
-def generate(
-    ctx: UIContext, model: str, mode: str, instruction: str, input_text: str, text: str, *options
-):
-    """Stream a generation: yields (output text, stats line)."""
-    opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
-    prompt = prompt_from_form(mode, instruction, input_text, text)
-    _reach(ctx, model)
-    with ctx.slots.hold(ctx.owner()):
-        for u in _engine(ctx).generate_stream(model, prompt, opts):
-            yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
-
-
-@user_errors
-def compare(
-    ctx: UIContext,
-    model: str,
-    compare_with: str | None,
-    mode: str,
-    instruction: str,
-    input_text: str,
-    text: str,
-    *options,
-):
-    """Stream the same prompt through two models: yields (left, right, left/right stats)."""
-    opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
-    if mode == "Chat":
-        raise gr.Error("Compare works in Instruction or Free text mode.")
-    prompt = prompt_from_form(mode, instruction, input_text, text)
-    _reach(ctx, model, compare_with)
-    with ctx.slots.hold(ctx.owner()):
-        for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
-            yield (
-                a.text,
-                b.text,
-                f"**{a.model}** · {a.stats()}",
-                f"**{b.model}** · {b.stats()}",
-            )
-
-
-@user_errors
-def chat(ctx: UIContext, model: str, history: list, message: str, *options):
-    """One chat turn: yields (history with the growing reply, cleared message, stats)."""
-    if not message or not message.strip():
-        raise gr.Error("Type a message first.")
-    opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
-    prompt = prompt_from_form("Chat", history=history or [], message=message)
-    turns = list(prompt.messages)
-    _reach(ctx, model)
-    with ctx.slots.hold(ctx.owner()):
-        for u in _engine(ctx).generate_stream(model, prompt, opts):
-            reply = {"role": "assistant", "content": u.text or ("…" if u.status != "done" else "")}
-            yield turns + [reply], "", u.stats()
-
-
 def build_generate_tab(ctx: UIContext) -> None:
     with gr.Tab("Generate", id="generate") as tab:
         gr.Markdown(
@@ -317,27 +200,13 @@ def build_generate_tab(ctx: UIContext) -> None:
 
     listed = gr.State(None)  # the model choices last sent to this page
 
-    def refresh_models(app_id: str, current: str | None, compare: str | None, shown: list | None):
-        choices = model_choices(ctx, app_id)
-        refs = [ref for _, ref in choices]
-        value = current if current in refs else (refs[0] if refs else None)
-        return (
-            choices_update(choices, value, current, shown),
-            choices_update(choices, None, compare, shown),
-            choices,
-        )
-
     lists = [ctx.app_id, model, compare_with, listed]
+    refresh_lists = bind(ctx, refresh_models)  # one listener function: one concurrency group
     for trigger in (ctx.app_id.change, ctx.jobs_changed.change, refresh.click):
-        trigger(refresh_models, lists, [model, compare_with, listed], api_visibility="private")
-
-    def on_tab(app_id: str, current: str | None, compare: str | None, shown, note: str | None):
-        # One event per tab switch; each output only when it changed.
-        text = cpu_note(ctx.store)
-        return *refresh_models(app_id, current, compare, shown), gr.skip() if text == note else text
+        trigger(refresh_lists, lists, [model, compare_with, listed], api_visibility="private")
 
     tab.select(
-        on_tab,
+        bind(ctx, on_tab),
         [*lists, busy],
         [model, compare_with, listed, busy],
         api_visibility="private",

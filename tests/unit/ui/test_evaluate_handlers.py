@@ -6,7 +6,7 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from studio.ui import evaluate_tab
+from studio.ui import evaluate_handlers
 from studio.ui.context import UIContext
 
 
@@ -19,15 +19,15 @@ def test_exports_need_an_app_and_a_model_of_that_app(ctx, store):
     mine, other = store.create_app("mine"), store.create_app("other")
     theirs = store.create_job(other["id"], None, "train", status="succeeded")
     with pytest.raises(gr.Error, match="Choose or create an app"):
-        evaluate_tab.export_adapter(ctx, "", theirs["id"])
+        evaluate_handlers.export_adapter(ctx, "", theirs["id"])
     with pytest.raises(gr.Error, match="Choose a trained model first"):
-        evaluate_tab.export_merged(ctx, mine["id"], "")
+        evaluate_handlers.export_merged(ctx, mine["id"], "")
     with pytest.raises(gr.Error, match="belongs to another app"):
-        evaluate_tab.export_gguf(ctx, mine["id"], theirs["id"], "Q8_0")
+        evaluate_handlers.export_gguf(ctx, mine["id"], theirs["id"], "Q8_0")
     with pytest.raises(gr.Error, match="belongs to another app"):
-        evaluate_tab.start(ctx, mine["id"], theirs["id"], None, None, ["perplexity"], 10, 8)
+        evaluate_handlers.start(ctx, mine["id"], theirs["id"], None, None, ["perplexity"], 10, 8)
     with pytest.raises(gr.Error, match="No job with id"):
-        evaluate_tab.push_hub(ctx, mine["id"], "nope", "me/model", "token", False)
+        evaluate_handlers.push_hub(ctx, mine["id"], "nope", "me/model", "token", False)
     with pytest.raises(gr.Error, match="Choose an adapter .zip"):
-        evaluate_tab.import_zip(ctx, mine["id"], None, "")
+        evaluate_handlers.import_zip(ctx, mine["id"], None, "")
     assert store.list_jobs(mine["id"]) == []  # nothing was queued
