@@ -227,9 +227,9 @@ def build_models_tab(ctx: UIContext) -> None:
             show_progress_on=[summary],
         )
 
+        # One bound handler per function, so its calls share one concurrency group (in order).
+        versions, saved_rows = bind(ctx, h.versions), bind(ctx, h.saved_rows)
         for trigger in (ctx.app_id, ctx.data_changed):
-            trigger.change(
-                bind(ctx, h.versions), [ctx.app_id], [version, summary, form["valid_pct"]]
-            )
+            trigger.change(versions, [ctx.app_id], [version, summary, form["valid_pct"]])
         for trigger in (ctx.app_id, ctx.models_changed):
-            trigger.change(bind(ctx, h.saved_rows), [ctx.app_id], [saved, pick])
+            trigger.change(saved_rows, [ctx.app_id], [saved, pick])

@@ -89,8 +89,11 @@ def build_train_tab(ctx: UIContext) -> None:
         shown = gr.State(None)
 
     live_outputs = [status, progress, chart, log_box, jobs, cancel, resume, shown]
+    # One bound handler per function: Gradio queues calls of the same function in one
+    # concurrency group, so its answers arrive in the order they were asked.
+    refresh_models = bind(ctx, h.refresh_models)
     for trigger in (ctx.app_id.change, ctx.models_changed.change):
-        trigger(bind(ctx, h.refresh_models), [ctx.app_id, model], [model])
+        trigger(refresh_models, [ctx.app_id, model], [model])
 
     model.change(bind(ctx, h.show_plan), [ctx.app_id, model], [plan], show_progress="hidden")
     ctx.app_id.change(bind(ctx, h.pick_job), [ctx.app_id, saved_job], [job_id])
@@ -105,9 +108,10 @@ def build_train_tab(ctx: UIContext) -> None:
     # calls skip the queue (a few store reads).
     job_id.change(None, [job_id], [saved_job], js="(j) => j")
     polled = [job_id, ctx.app_id, shown, status, jobs]
-    job_id.change(bind(ctx, h.refresh), polled, live_outputs, queue=False, show_progress="hidden")
+    refresh = bind(ctx, h.refresh)
+    job_id.change(refresh, polled, live_outputs, queue=False, show_progress="hidden")
     timer.tick(
-        bind(ctx, h.refresh),
+        refresh,
         polled,
         live_outputs,
         show_progress="hidden",
