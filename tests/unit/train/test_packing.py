@@ -170,3 +170,43 @@ def test_supports_packing():
     assert supports_packing(_tiny_llama("sdpa"), "causal")
     assert supports_packing(_tiny_llama("eager"), "causal")
     assert not supports_packing(_tiny_llama("sdpa"), "seq2seq")
+
+
+def test_packing_is_a_trainer_option_the_studio_reads_itself(tmp_path):
+    from studio.configs import CPU_ONLY, validate
+    from studio.configs.defaults import default_dicts
+    from studio.configs.training_args import training_arguments
+    from studio.templates import TEMPLATES
+
+    template = TEMPLATES["smollm2-135m-lora"]
+    dicts = default_dicts(template)
+    dicts["trainer"]["packing"] = True
+    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
+    assert not [p for p in problems if "packing" in p], problems
+    dicts["trainer"]["packing"] = "yes"
+    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
+    assert any(p.startswith("trainer.packing:") for p in problems), problems
+    cfg = {"trainer": {"packing": True, "save_strategy": "no"}, "method": "lora"}
+    args = training_arguments(cfg, tmp_path, has_eval=False)
+    assert not hasattr(args, "packing")
+
+
+def test_packer_for_follows_the_option_and_the_model():
+    from types import SimpleNamespace
+
+    from studio.train.extras import PACKING_DEFAULT, packer_for
+
+    tok = SimpleNamespace(pad_token_id=PAD)
+
+    def cfg(packing, model_type="causal"):
+        trainer = {} if packing is None else {"packing": packing}
+        return {"trainer": trainer, "model_type": model_type, "tokenizer": {"max_length": 32}}
+
+    assert packer_for(cfg(True), _tiny_llama("sdpa"), tok).kind == "sdpa"
+    assert packer_for(cfg(True), _tiny_llama("eager"), tok).kind == "eager"
+    assert packer_for(cfg(False), _tiny_llama(), tok) is None
+    assert (packer_for(cfg(None), _tiny_llama(), tok) is not None) == PACKING_DEFAULT
+    assert packer_for(cfg(True, "seq2seq"), _tiny_llama(), tok) is None
+    flash = _tiny_llama()
+    flash.config._attn_implementation = "flex_attention"
+    assert packer_for(cfg(True), flash, tok) is None
