@@ -49,10 +49,12 @@ def fpb_examples(n: int) -> list[Example]:
     return [Example(input=r["sentence"], output=r["label"]) for r in rows]
 
 
-ARMS = {  # name: (head only at labels, packing, label)
+ARMS = {  # name: (head only at labels, packing, label); "-random": random batches, not grouped
     "today": (False, False, "today (head everywhere)"),
     "head": (True, False, "head only at labels"),
     "pack": (True, True, "head only + packing"),
+    "head-random": (True, False, "head only, random batches"),
+    "pack-random": (True, True, "head only + packing, random"),
 }
 
 
@@ -76,6 +78,9 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
     model = build_model(cfg, settings, tok)
     with tempfile.TemporaryDirectory() as tmp:
         args = training_arguments(cfg, Path(tmp), has_eval=False)
+        if arm.endswith("-random"):
+            cfg = {**cfg, "trainer": {**cfg["trainer"], "train_sampling_strategy": "random"}}
+            args = training_arguments(cfg, Path(tmp), has_eval=False)
         trainer = make_trainer(cfg, model, tok, ds, None, args, [])
         head_only, packing, _ = ARMS[arm]
         trainer.head_only = head_only
