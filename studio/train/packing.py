@@ -37,21 +37,42 @@ def supports_packing(model: Any, model_type: str) -> bool:
 
 
 def pack_examples(lengths: list[int], max_length: int) -> list[list[int]]:
-    """Example positions grouped into rows of at most max_length tokens (first fit, longest
-    first; an example longer than max_length gets a row of its own)."""
+    """Example positions grouped into as few rows of at most max_length tokens as first fit
+    (longest first) finds, then spread evenly over that many rows (each next-longest example
+    into the emptiest row that has room), so that the rows, padded to the fullest, carry
+    little padding. An example longer than max_length gets a row of its own."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    room: list[int] = []
+    for i in order:  # first fit: how many rows are needed
+        r = next((r for r, free in enumerate(room) if lengths[i] <= free), None)
+        if r is None:
+            room.append(max_length - lengths[i])
+        else:
+            room[r] -= lengths[i]
+    rows: list[list[int]] = [[] for _ in room]
+    fill = [0] * len(room)
+    for i in order:
+        fits = [r for r in range(len(rows)) if fill[r] + lengths[i] <= max_length]
+        if not fits:  # even spreading failed where first fit succeeded: keep first fit
+            return _first_fit(lengths, order, max_length)
+        r = min(fits, key=lambda r: fill[r])
+        rows[r].append(i)
+        fill[r] += lengths[i]
+    return [sorted(r) for r in rows]  # batch order within a row: a deterministic layout
+
+
+def _first_fit(lengths: list[int], order: list[int], max_length: int) -> list[list[int]]:
     rows: list[list[int]] = []
     room: list[int] = []
     for i in order:
-        for r, free in enumerate(room):
-            if lengths[i] <= free:
-                rows[r].append(i)
-                room[r] -= lengths[i]
-                break
-        else:
+        r = next((r for r, free in enumerate(room) if lengths[i] <= free), None)
+        if r is None:
             rows.append([i])
             room.append(max_length - lengths[i])
-    return [sorted(r) for r in rows]  # batch order within a row: deterministic layout
+        else:
+            rows[r].append(i)
+            room[r] -= lengths[i]
+    return [sorted(r) for r in rows]
 
 
 def block_causal_mask(segments: Any, kind: str = "sdpa", dtype: Any = None) -> Any:

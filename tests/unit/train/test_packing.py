@@ -151,7 +151,11 @@ def test_pack_examples_first_fit():
     assert sorted(i for r in rows for i in r) == list(range(7))
     lengths = [10, 9, 6, 5, 3, 12, 20]
     assert all(sum(lengths[i] for i in r) <= 16 or len(r) == 1 for r in rows)
-    assert len(rows) == 4  # 20 | 12+3 | 10+6 | 9+5
+    assert len(rows) == 4  # as first fit: 20 | 12+3 | 10+6 | 9+5
+    # Two rows needed: spread evenly (24 | 21), not filled first (32 | 13).
+    rows = pack_examples([12, 11, 10, 6, 3, 3], 32)
+    fills = sorted(sum([12, 11, 10, 6, 3, 3][i] for i in r) for r in rows)
+    assert fills == [21, 24]
 
 
 def test_block_causal_mask_shape():
