@@ -84,15 +84,16 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
         trainer = make_trainer(cfg, model, tok, ds, None, args, [])
         head_only, packing, _ = ARMS[arm]
         trainer.head_only = head_only
-        shapes: list[tuple[int, int]] = []
+        shapes: list[tuple[int, int, int]] = []  # (rows, width, real tokens) per packed batch
         if packing:
             packer = PackCollator(
                 tok.pad_token_id, int(cfg["tokenizer"]["max_length"]), attention_kind(model)
             )
 
-            def collate(rows, packer=packer):
-                batch = packer(rows)
-                shapes.append(tuple(batch["input_ids"].shape))
+            def collate(rows_in, packer=packer):
+                batch = packer(rows_in)
+                rows, width = batch["input_ids"].shape
+                shapes.append((rows, width, sum(len(r["input_ids"]) for r in rows_in)))
                 return batch
 
             trainer.packer = collate
@@ -101,8 +102,11 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
         trainer.train()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    real = sum(ds.lengths)
-    cells = sum(r * w for r, w in shapes)
+    real = trainer.state.num_input_tokens_seen  # the non-padding tokens the steps trained on
+    # The loader collates one batch ahead of the training loop: count the trained ones only.
+    steps = trainer.state.global_step
+    trained = shapes[:steps]
+    cells = sum(r * w for r, w, _ in trained)
     return {
         "wall_s": wall,
         "cpu_s": cpu,
@@ -110,8 +114,9 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
         "tokens_per_s": real / wall,
         "tokens_per_cpu_s": real / cpu,
         "losses": losses,
-        "rows": sum(r for r, _ in shapes),
-        "padding": 1 - real / cells if cells else None,
+        "rows": sum(r for r, _, _ in trained),
+        "examples": steps * trainer.args.train_batch_size,
+        "padding": 1 - sum(t for _, _, t in trained) / cells if cells else None,
     }
 
 
@@ -119,6 +124,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="packaged:SmolLM2-135M-Instruct")
     parser.add_argument("--examples", type=int, default=96)
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=-1,
+        help="train this many steps of the epoch (-1: all); with many --examples, the batches "
+        "are length-grouped as in a real run (sorted within mega-batches of 256)",
+    )
     parser.add_argument("--data", default="fpb,spread")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
@@ -153,6 +165,7 @@ def main() -> None:
         "tokenizer": {"max_length": opts.max_length, "prompt_format": "sections", "add_eos": True},
         "trainer": {
             "num_train_epochs": 1,
+            "max_steps": opts.max_steps,
             "learning_rate": 5e-4,
             "logging_steps": 1,
             "per_device_train_batch_size": opts.batch_size,
@@ -165,6 +178,7 @@ def main() -> None:
     arms = opts.arms.split(",")
     print(
         f"model {opts.model}, {opts.examples} examples per data set, batch {opts.batch_size}, "
+        f"max steps {opts.max_steps}, "
         f"max_length {opts.max_length}, length-grouped, 1 epoch each, mirrored order, "
         "mean of 2 runs",
         flush=True,
@@ -192,7 +206,8 @@ def main() -> None:
             extra = ""
             if runs[arm][0]["rows"]:
                 extra = (
-                    f", {runs[arm][0]['rows']} rows for {len(examples)} examples, "
+                    f", {runs[arm][0]['rows']} rows for "
+                    f"{runs[arm][0]['examples']} examples, "
                     f"padding {runs[arm][0]['padding']:.1%}"
                 )
             print(
