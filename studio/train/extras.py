@@ -20,7 +20,8 @@ from studio.train.headonly import head_only_loss, supports_head_only
 from studio.train.packing import PackCollator, attention_kind, real_positions, supports_packing
 
 log = logging.getLogger("studio.train")
-PACKING_DEFAULT = False  # bench/README.md: measured, see "packing"
+# Off: with length-grouped batches packing saves little padding and costs attention (bench/README.md).
+PACKING_DEFAULT = False
 
 
 class StudioTrainerMixin:
