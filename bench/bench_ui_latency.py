@@ -97,11 +97,20 @@ _ARM = """([selector, text]) => {
 }"""
 
 
+MISSED = (float("nan"), float("nan"))  # a result that never showed (counted, not timed)
+
+
 def _timed(page, fn, selector: str, text: str | None = None) -> tuple[float, float]:
-    """(page ms, wall ms) of one interaction: `fn` clicks, then waits for the result."""
+    """(page ms, wall ms) of one interaction: `fn` clicks, then waits for the result;
+    MISSED when it did not show within a minute."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.evaluate(_ARM, [selector, text])
     start = time.perf_counter()
-    fn()
+    try:
+        fn()
+    except PlaywrightTimeout:
+        return MISSED
     wall = (time.perf_counter() - start) * 1000
     page.wait_for_function("() => window.__lat.end !== null", polling="raf")
     return page.evaluate("() => window.__lat.end - window.__lat.start"), wall
@@ -152,7 +161,7 @@ def measure(page, rounds: int, job_ids: list[str]) -> dict[str, list[tuple[float
 
         def validate(expected=expected):
             page.locator("#models-validate").click()
-            page.locator("#models-problems").filter(has_text=expected).wait_for()
+            page.locator("#models-problems").filter(has_text=expected).wait_for(timeout=60_000)
 
         out["validate"].append(_timed(page, validate, "#models-problems", expected))
         page.get_by_role("tab", name="Train", exact=True).filter(visible=True).first.click()
@@ -164,7 +173,7 @@ def measure(page, rounds: int, job_ids: list[str]) -> dict[str, list[tuple[float
 
         def select(job=job, table=table):
             table.get_by_text(job, exact=True).filter(visible=True).first.click()
-            page.locator("#train-status").filter(has_text=job).wait_for()
+            page.locator("#train-status").filter(has_text=job).wait_for(timeout=60_000)
 
         out["job selection"].append(_timed(page, select, "#train-status", job))
     return out
@@ -194,12 +203,18 @@ def report(name: str, data: dict[str, list[tuple[float, float]]]) -> dict[str, t
     for kind, pairs in data.items():
         if not pairs:
             continue
-        page_ms, wall_ms = [p for p, _ in pairs], [w for _, w in pairs]
+        timed = [(p, w) for p, w in pairs if p == p]  # NaN: missed
+        missed = len(pairs) - len(timed)
+        if not timed:
+            print(f"  {kind:14s} n={len(pairs):3d}  never shown")
+            continue
+        page_ms, wall_ms = [p for p, _ in timed], [w for _, w in timed]
         p50, p95 = statistics.median(page_ms), _pct(page_ms, 0.95)
         summary[kind] = (p50, p95)
         print(
             f"  {kind:14s} n={len(pairs):3d}  page p50 {p50:6.0f} ms  p95 {p95:6.0f} ms"
             f"   wall p50 {statistics.median(wall_ms):6.0f} ms  p95 {_pct(wall_ms, 0.95):6.0f} ms"
+            + (f"   ({missed} never shown within a minute)" if missed else "")
         )
     return summary
 
