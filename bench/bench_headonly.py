@@ -1,24 +1,29 @@
-"""LM head only at labelled positions vs today's training (the head over every position).
+"""Less compute per step: today's training vs the head only at labelled positions vs that
+plus packing (several examples per row, block-diagonal causal mask).
 
-Both arms use the studio's length-grouped batches and the same model, data, seed and steps,
-in this one process; they differ only in `trainer.head_only`. Two data shapes:
+Every arm uses the studio's length-grouped batches and the same model, data, seed and steps
+(the same examples in every step), in this one process; they differ only in
+`trainer.head_only` and `trainer.packer`. Two data shapes:
   fpb:    Financial PhraseBank sentences with one-word answers (short prompts, 2 labelled
           tokens per row: the shape where the head is most wasted)
   spread: the instruction data of bench_batching.py (3 to 200 words, 6-word answers)
-A warm-up run comes first; the arms run in mirrored order (A B B A) and each figure is the
-mean of its two runs. Prints real (non-padding) tokens per second of wall time and per
+A warm-up run comes first; the arms run in mirrored order (A B C C B A) and each figure is
+the mean of its two runs. Prints real (non-padding) tokens per second of wall time and per
 second of this process's CPU time (the fair figure on a machine other jobs are loading:
-`--threads 1` makes CPU time the compute itself), the ratios, and the largest difference
-between the two arms' per-step training losses (the loss curves must agree).
+`--threads 1` makes CPU time the compute itself), the load average beside each run, the
+ratios against today's training, the rows and padding share of the packed arm, and the
+largest difference between each arm's per-step training losses and today's (the loss
+curves must agree).
 
     python bench/bench_headonly.py                          # SmolLM2-135M (49k vocabulary)
-    python bench/bench_headonly.py --examples 64 --data fpb
+    python bench/bench_headonly.py --examples 64 --data fpb --arms today,head,pack
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 import time
@@ -44,12 +49,22 @@ def fpb_examples(n: int) -> list[Example]:
     return [Example(input=r["sentence"], output=r["label"]) for r in rows]
 
 
-def run(cfg: dict, settings: Settings, examples: list[Example], head_only: bool) -> dict:
+ARMS = {  # name: (head only at labels, packing, label); "-random": random batches, not grouped
+    "today": (False, False, "today (head everywhere)"),
+    "head": (True, False, "head only at labels"),
+    "pack": (True, True, "head only + packing"),
+    "head-random": (True, False, "head only, random batches"),
+    "pack-random": (True, True, "head only + packing, random"),
+}
+
+
+def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dict:
     from transformers import set_seed
 
     from studio.configs.training_args import training_arguments
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
+    from studio.train.packing import PackCollator, attention_kind
     from studio.train.training import make_trainer, set_threads
 
     set_threads()
@@ -63,18 +78,45 @@ def run(cfg: dict, settings: Settings, examples: list[Example], head_only: bool)
     model = build_model(cfg, settings, tok)
     with tempfile.TemporaryDirectory() as tmp:
         args = training_arguments(cfg, Path(tmp), has_eval=False)
+        if arm.endswith("-random"):
+            cfg = {**cfg, "trainer": {**cfg["trainer"], "train_sampling_strategy": "random"}}
+            args = training_arguments(cfg, Path(tmp), has_eval=False)
         trainer = make_trainer(cfg, model, tok, ds, None, args, [])
+        head_only, packing, _ = ARMS[arm]
         trainer.head_only = head_only
+        shapes: list[tuple[int, int, int]] = []  # (rows, width, real tokens) per packed batch
+        if packing:
+            packer = PackCollator(
+                tok.pad_token_id, int(cfg["tokenizer"]["max_length"]), attention_kind(model)
+            )
+
+            def collate(rows_in, packer=packer):
+                batch = packer(rows_in)
+                rows, width = batch["input_ids"].shape
+                shapes.append((rows, width, sum(len(r["input_ids"]) for r in rows_in)))
+                return batch
+
+            trainer.packer = collate
+        load = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), time.process_time()
         trainer.train()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    real = sum(ds.lengths)
+    real = trainer.state.num_input_tokens_seen  # the non-padding tokens the steps trained on
+    # The loader collates one batch ahead of the training loop: count the trained ones only.
+    steps = trainer.state.global_step
+    trained = shapes[:steps]
+    cells = sum(r * w for r, w, _ in trained)
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
+        "load": load,
         "tokens_per_s": real / wall,
         "tokens_per_cpu_s": real / cpu,
         "losses": losses,
+        "rows": sum(r for r, _, _ in trained),
+        "examples": steps * trainer.args.train_batch_size,
+        "padding": 1 - sum(t for _, _, t in trained) / cells if cells else None,
     }
 
 
@@ -82,9 +124,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="packaged:SmolLM2-135M-Instruct")
     parser.add_argument("--examples", type=int, default=96)
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=-1,
+        help="train this many steps of the epoch (-1: all); with many --examples, the batches "
+        "are length-grouped as in a real run (sorted within mega-batches of 256)",
+    )
     parser.add_argument("--data", default="fpb,spread")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    parser.add_argument("--max-length", type=int, default=512, help="the SmolLM2 template's")
+    parser.add_argument("--arms", default="today,head,pack", help=f"from {sorted(ARMS)}")
     opts = parser.parse_args()
     global THREADS
     THREADS = opts.threads
@@ -111,9 +162,10 @@ def main() -> None:
                 "down_proj",
             ],
         },
-        "tokenizer": {"max_length": 256, "prompt_format": "sections", "add_eos": True},
+        "tokenizer": {"max_length": opts.max_length, "prompt_format": "sections", "add_eos": True},
         "trainer": {
             "num_train_epochs": 1,
+            "max_steps": opts.max_steps,
             "learning_rate": 5e-4,
             "logging_steps": 1,
             "per_device_train_batch_size": opts.batch_size,
@@ -123,35 +175,48 @@ def main() -> None:
         "data": {"response_only": True},
     }
     makers = {"fpb": fpb_examples, "spread": make_examples}
+    arms = opts.arms.split(",")
     print(
         f"model {opts.model}, {opts.examples} examples per data set, batch {opts.batch_size}, "
-        "length-grouped, 1 epoch each, mirrored order, mean of 2 runs"
+        f"max steps {opts.max_steps}, "
+        f"max_length {opts.max_length}, length-grouped, 1 epoch each, mirrored order, "
+        "mean of 2 runs",
+        flush=True,
     )
-    run(cfg, settings, fpb_examples(16), True)  # warm-up
+    run(cfg, settings, fpb_examples(16), arms[-1])  # warm-up
     for data in opts.data.split(","):
         examples = makers[data](opts.examples)
-        runs: dict[bool, list[dict]] = {False: [], True: []}
-        for head_only in (False, True, True, False):
-            runs[head_only].append(run(cfg, settings, examples, head_only))
-        speed = {k: sum(r["tokens_per_s"] for r in rs) / 2 for k, rs in runs.items()}
-        cpu = {k: sum(r["tokens_per_cpu_s"] for r in rs) / 2 for k, rs in runs.items()}
-        wall = {k: sum(r["wall_s"] for r in rs) / 2 for k, rs in runs.items()}
-        diff = max(
-            abs(a - b)
-            for a, b in zip(runs[False][0]["losses"], runs[True][0]["losses"], strict=True)
-        )
-        first, last = runs[False][0]["losses"][0], runs[False][0]["losses"][-1]
-        for arm, label in ((False, "today (head everywhere)"), (True, "head only at labels")):
+        runs: dict[str, list[dict]] = {a: [] for a in arms}
+        for arm in arms + arms[::-1]:
+            runs[arm].append(run(cfg, settings, examples, arm))
+            r = runs[arm][-1]
             print(
-                f"{data:7s} {label:24s} wall {wall[arm]:7.1f} s {speed[arm]:7.1f} real "
-                f"tokens/s {cpu[arm]:7.1f} real tokens/CPU-s"
+                f"  {data} {arm}: wall {r['wall_s']:.1f} s, CPU {r['cpu_s']:.1f} s, "
+                f"load {r['load']:.1f}",
+                flush=True,
             )
-        print(
-            f"{data:7s} speed-up {speed[True] / speed[False]:.2f}x wall, "
-            f"{cpu[True] / cpu[False]:.2f}x CPU; loss curve {first:.3f} -> {last:.3f}, "
-            f"largest per-step difference {diff:.2e}",
-            flush=True,
-        )
+        speed = {a: sum(r["tokens_per_s"] for r in rs) / 2 for a, rs in runs.items()}
+        cpu = {a: sum(r["tokens_per_cpu_s"] for r in rs) / 2 for a, rs in runs.items()}
+        wall = {a: sum(r["wall_s"] for r in rs) / 2 for a, rs in runs.items()}
+        load = {a: sum(r["load"] for r in rs) / 2 for a, rs in runs.items()}
+        base = runs[arms[0]][0]["losses"]
+        print(f"{data}: loss curve {base[0]:.3f} -> {base[-1]:.3f} over {len(base)} steps")
+        for arm in arms:
+            diff = max(abs(a - b) for a, b in zip(base, runs[arm][0]["losses"], strict=True))
+            extra = ""
+            if runs[arm][0]["rows"]:
+                extra = (
+                    f", {runs[arm][0]['rows']} rows for "
+                    f"{runs[arm][0]['examples']} examples, "
+                    f"padding {runs[arm][0]['padding']:.1%}"
+                )
+            print(
+                f"{data:7s} {ARMS[arm][2]:26s} wall {wall[arm]:7.1f} s {speed[arm]:7.1f} real "
+                f"tokens/s {cpu[arm]:7.1f} real tokens/CPU-s (load {load[arm]:.1f}); "
+                f"vs {arms[0]}: {speed[arm] / speed[arms[0]]:.2f}x wall, "
+                f"{cpu[arm] / cpu[arms[0]]:.2f}x CPU; loss difference {diff:.2e}{extra}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ RECIPES: dict[str, dict] = {
     "linear": {"lr_scheduler": "linear"},
     "warmup0": {"warmup_steps": 0},
     "warmup10": {"warmup_steps": 10},
-    "bs4": {"batch_size": 4},
-    "bs16": {"batch_size": 16},
+    # Batch size at an equal number of examples (800 at the sweep's 100 steps of 8).
+    "bs4": {"batch_size": 4, "max_steps": 200},
+    "bs16": {"batch_size": 16, "max_steps": 50},
 }
 
 
@@ -135,7 +136,9 @@ def train(
     if budget_min is not None:
         hyper["time_budget_min"] = budget_min
     if max_steps:
-        hyper["max_steps"], hyper["time_budget_min"] = max_steps, 0.0
+        # A recipe may fix its own step count (batch size compared at equal examples).
+        hyper["max_steps"] = overrides.get("max_steps", max_steps)
+        hyper["time_budget_min"] = 0.0
     dicts = apply_hyperparameters(default_dicts(template, "causal"), hyper)
     model = save_model(store, app_id, name, template.key, "causal", version_id, hyper, dicts)
     config = check_trainable(store, settings, model["id"])

@@ -182,6 +182,12 @@ TRAINER = {
     "train_sampling_strategy": F(
         "choice", "batch order", choices=("random", "sequential", "group_by_length")
     ),
+    "packing": F(
+        "bool",
+        "pack each batch's examples into as few rows as fit max_length (causal models; "
+        "same examples per step, less padding)",
+        nullable=True,
+    ),
     "neftune_noise_alpha": F("float", "NEFTune embedding noise", min=0, nullable=True),
     "torch_compile": F("bool", "compile the model with torch.compile"),
     "auto_find_batch_size": F("bool", "halve the batch size on out-of-memory"),
@@ -219,6 +225,8 @@ LAUNCH = {
 }
 LAUNCH_KEYS = frozenset(LAUNCH)
 TRAINER.update(LAUNCH)
+# The studio's own trainer keys, read by the training process, never given to TrainingArguments.
+TRAINER_STUDIO_KEYS = LAUNCH_KEYS | {"packing"}
 SCHEMAS: dict[str, dict[str, F]] = {
     "model": MODEL,
     "quantization": QUANTIZATION,
@@ -230,7 +238,7 @@ SCHEMAS: dict[str, dict[str, F]] = {
 STUDIO_KEYS = {
     "model": {"base_model", "architecture"},
     "tokenizer": set(TOKENIZER),
-    "trainer": set(LAUNCH),
+    "trainer": set(TRAINER_STUDIO_KEYS),
 }
 
 _FILES = "the studio keeps every file of a run in its run folder under STUDIO_HOME"

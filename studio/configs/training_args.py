@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from studio.configs.schemas import LAUNCH_KEYS
+from studio.configs.schemas import TRAINER_STUDIO_KEYS
 from studio.vocab.models import ADAPTER_METHODS
 
 log = logging.getLogger("studio.train")
@@ -44,8 +44,10 @@ def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
     from transformers import TrainingArguments
 
     allowed = set(inspect.signature(TrainingArguments).parameters)
-    kwargs = {k: v for k, v in cfg["trainer"].items() if k in allowed}
-    dropped = sorted(set(cfg["trainer"]) - allowed - LAUNCH_KEYS)
+    kwargs = {
+        k: v for k, v in cfg["trainer"].items() if k in allowed and k not in TRAINER_STUDIO_KEYS
+    }
+    dropped = sorted(set(cfg["trainer"]) - allowed - TRAINER_STUDIO_KEYS)
     if dropped:
         log.warning("ignoring trainer keys this transformers version does not know: %s", dropped)
     if not torch.cuda.is_available() and kwargs.get("fp16"):

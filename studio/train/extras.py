@@ -3,23 +3,32 @@
 - the LM head and loss only at labelled positions (studio.train.headonly) for training steps;
 - validation accuracy by label probabilities in every evaluation's metrics ("eval_accuracy"),
   so it reaches metrics.jsonl, the chart and `metric_for_best_model: "accuracy"`;
-- the duration of the last evaluation, which the time budget keeps back for the final one.
+- the duration of the last evaluation, which the time budget keeps back for the final one;
+- packed training batches (studio.train.packing, trainer option `packing`): the same examples
+  per step in fewer rows; evaluation stays unpacked.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from studio.errors import ConfigError
 from studio.train.data import TokenizedDataset
 from studio.train.headonly import head_only_loss, supports_head_only
+from studio.train.packing import PackCollator, attention_kind, real_positions, supports_packing
+
+log = logging.getLogger("studio.train")
+# Off: with length-grouped batches packing saves little padding and costs attention (bench/README.md).
+PACKING_DEFAULT = False
 
 
 class StudioTrainerMixin:
     """Mix in before transformers.Trainer; set `head_only` and `accuracy` after construction."""
 
     head_only: bool = False
+    packer: Any = None  # a PackCollator when training batches are packed
     accuracy: Any = None  # a studio.train.accuracy.LabelAccuracy, for classification data
     last_eval_s: float = 0.0
 
@@ -32,6 +41,13 @@ class StudioTrainerMixin:
         if self.args.average_tokens_across_devices and given is not None:
             loss = loss * self.accelerator.num_processes
         return loss
+
+    def _track_num_input_tokens(self, inputs):
+        # A packed batch's 4D mask is no count of tokens: count the positions that are examples.
+        mask = inputs.get("attention_mask")
+        if mask is not None and mask.dim() == 4:
+            inputs = {**inputs, "attention_mask": real_positions(mask)}
+        return super()._track_num_input_tokens(inputs)
 
     def evaluation_loop(
         self,
@@ -84,6 +100,7 @@ def configure_extras(
         and trainer.args.world_size == 1
         and supports_head_only(model, cfg["model_type"])
     )
+    trainer.packer = packer_for(cfg, model, trainer.processing_class)
     trainer.accuracy = accuracy
     if budget is not None:
         budget.trainer = trainer
@@ -93,3 +110,20 @@ def configure_extras(
             "trainer.metric_for_best_model is 'accuracy', but this dataset version is not "
             "classification-style (or has no validation rows): use 'eval_loss' instead."
         )
+
+
+def packer_for(cfg: dict[str, Any], model: Any, tokenizer: Any) -> PackCollator | None:
+    """The packing collator when trainer.packing asks for it and the model supports it."""
+    wanted = cfg["trainer"].get("packing")
+    if not (PACKING_DEFAULT if wanted is None else bool(wanted)):
+        return None
+    if not supports_packing(model, cfg["model_type"]):
+        log.warning(
+            "trainer.packing: not applied (%s model with %s attention); training unpacked",
+            cfg["model_type"],
+            attention_kind(model),
+        )
+        return None
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    max_length = int(cfg["tokenizer"]["max_length"])
+    return PackCollator(tokenizer.pad_token_id, max_length, attention_kind(model), dtype)

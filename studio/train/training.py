@@ -82,7 +82,13 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
     class StudioTrainer(StudioTrainerMixin, Trainer):
         def get_train_dataloader(self):
             if not grouped:
-                return super().get_train_dataloader()
+                if self.packer is None:
+                    return super().get_train_dataloader()
+                saved, self.data_collator = self.data_collator, self.packer
+                try:
+                    return super().get_train_dataloader()
+                finally:
+                    self.data_collator = saved
             from torch.utils.data import DataLoader
             from transformers.trainer_utils import seed_worker
 
@@ -104,7 +110,7 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
                 )
             params = dict(
                 batch_sampler=sampler,
-                collate_fn=self.data_collator,
+                collate_fn=self.packer or self.data_collator,
                 num_workers=a.dataloader_num_workers,
                 pin_memory=a.dataloader_pin_memory,
                 worker_init_fn=partial(
@@ -243,6 +249,7 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         "eval_accuracy": metrics.last_eval.get("accuracy"),
         "final_learning_rate": final_lr,
         "head_only": trainer.head_only,
+        "packing": trainer.packer is not None,
         "time_budget": budget.summary() if budget else None,
     }
     if metrics.cancelled:
