@@ -5,8 +5,10 @@ the table gives medians and ratios against plain fp32 `model.generate` (no strea
   plain        model.generate, fp32, greedy, no streamer (the baseline)
   hf-streamer  model.generate + TextIteratorStreamer in a thread (the studio's old path)
   studio       the studio's streamed path, exact (fp32): Engine.generate_stream
-  fast         the studio's streamed path, fast (int8 weight-only copy)
-  int8-plain   the same int8 copy as "fast" through model.generate (no streamer, no batching)
+  fast         the studio's streamed path, fast (weight-only int4 copy, int8 head)
+  fast-plain   the same fast copy through model.generate (no streamer, no batching)
+  int8dyn-plain  the previous fast copy (torch dynamic int8: int8 weights and activations)
+               through model.generate, for comparison
 Then: 8 concurrent streams vs 1 (aggregate tokens/s, exact and fast), 20 concurrent /v1
 requests of 8 tokens through the real HTTP server (latency), and quality: greedy agreement of
 fast vs fp32 on a fixed prompt set, and classification accuracy on held-out Financial
@@ -41,6 +43,22 @@ from studio.generate.options import GenerationOptions  # noqa: E402
 from studio.generate.prompting import PromptInput  # noqa: E402
 from studio.settings import Settings  # noqa: E402
 from studio.store import Store  # noqa: E402
+
+
+def dynamic_int8_copy(model):
+    """The previous fast path: torch's dynamic int8 quantization of every Linear (per-row
+    weight scales, int8 activations), kept here as a point of comparison."""
+    import copy
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        spec = {torch.nn.Linear: per_channel_dynamic_qconfig}
+        return quantize_dynamic(copy.deepcopy(model), spec, dtype=torch.qint8).eval()
 
 
 def timed_plain(model, ids, n: int) -> tuple[float, float | None]:
@@ -145,13 +163,15 @@ def main() -> None:
     timed_engine(engine, ref, prompt, 4, "fast")
     p = engine.prepare(engine.spec(ref), prompt, GenerationOptions())
     model, tok, ids = p.entry.model, p.tokenizer, p.input_ids
-    dynamic = fast_copy(model)
+    fast_model = fast_copy(model)
+    dynamic = dynamic_int8_copy(model)
     paths = {
         "plain": lambda: timed_plain(model, ids, args.tokens),
         "hf-streamer": lambda: timed_hf_streamer(model, tok, ids, args.tokens),
         "studio": lambda: timed_engine(engine, ref, prompt, args.tokens, "exact"),
         "fast": lambda: timed_engine(engine, ref, prompt, args.tokens, "fast"),
-        "int8-plain": lambda: timed_plain(dynamic, ids, args.tokens),
+        "fast-plain": lambda: timed_plain(fast_model, ids, args.tokens),
+        "int8dyn-plain": lambda: timed_plain(dynamic, ids, args.tokens),
     }
     for run in paths.values():
         run()

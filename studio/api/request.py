@@ -217,7 +217,8 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
         )
         if value is not None:
             setattr(opts, name, value)
-    precision = body.get("precision")  # extension: "fast" (int8 on a CPU) or "exact" (default)
+    # An extension: "fast" (int4 weights on a CPU) or "exact" (the default).
+    precision = body.get("precision")
     if precision is not None:
         if precision not in PRECISIONS:
             raise APIError(

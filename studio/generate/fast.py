@@ -1,19 +1,22 @@
-"""The "fast" CPU path: a copy of a model with int8 Linear layers, 4x fewer bytes per token.
+"""The "fast" CPU path: a copy of a model with weight-only int4/int8 Linear layers.
 
-Decoding on a CPU is bound by memory bandwidth (every new token reads every weight), so the
-studio serves a copy whose Linear layers (the output head included) are int8, one scale per
-output row, with dynamic int8 activations (torch's fbgemm kernels, `quantize_dynamic`);
-embeddings and norms stay fp32. Quantizing activations costs exactness: on SmolLM2 greedy
-answers often leave fp32's after a few tokens (measured in bench/bench_generate.py), which
-is why "exact (fp32)" is the default and "fast" is the user's choice. bench/bench_generate.py chose it by measurement: torch's weight-only int8 kernel
-(`aten._weight_int8pack_mm`) and bf16 weights were slower than fp32 on this kind of CPU,
-torchao is not installable here, and llama.cpp needs a long source build. The
-`torch.ao.quantization` API is deprecated in torch 2.x but still ships in 2.13; its
-deprecation warnings are silenced here because the studio pins the behaviour by tests.
+Decoding on a CPU reads every weight for every token, so fewer bytes per weight means more
+tokens per second. The fast copy keeps the weights of every Linear layer in int4 (groups of
+32 input columns, each with its own scale and offset) and the output head in int8 (one scale
+per output row), and multiplies them with bf16 activations (torch's CPU kernels
+`_weight_int4pack_mm_for_cpu` / `_weight_int8pack_mm`). Embeddings and norms stay fp32.
 
-A tuned model's LoRA adapter is merged into the copy before quantizing (FastModels), so
-the fast path runs one plain model per tuned version; the copy is rebuilt when the adapter
-files change.
+Chosen by measurement on SmolLM2-135M (bench/bench_generate.py, bench/README.md): against
+torch's dynamic int8 quantization (int8 activations too, the previous fast path), weight-only
+int4 with an int8 head is faster and keeps fp32's greedy answer far more often, because the
+activations -- where SmolLM2's outliers live -- are never rounded to 8 bits. An int4 head
+lost that agreement, so the head stays int8. Answers can still differ from fp32's, which is
+why "exact (fp32)" stays the default and "fast" is the user's choice.
+
+A layer whose shape a kernel does not take (int4: input width a multiple of 32 and output
+width of 16; int8: input width a multiple of 16) falls back to int8, else stays fp32. A tuned model's LoRA adapter is merged into
+the copy before quantizing (FastModels), so the fast path runs one plain model per tuned
+version; the copy is rebuilt when the adapter files change.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,20 +37,112 @@ from studio.generate.batcher import BatchScheduler
 
 log = logging.getLogger(__name__)
 
+GROUP = 32  # int4 group size along the input; smaller = closer to fp32, more scales to read
+
+
+class Int8Linear(nn.Module):
+    """A Linear layer with int8 weights (one scale per output row) and bf16 activations."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        w = linear.weight.detach().float()
+        scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127
+        self.register_buffer("qweight", torch.round(w / scale[:, None]).to(torch.int8))
+        self.register_buffer("scale", scale.to(torch.bfloat16))
+        self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
+        self.out_features = linear.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)
+        y = torch.ops.aten._weight_int8pack_mm(flat, self.qweight, self.scale)
+        y = y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+        return y if self.bias is None else y + self.bias
+
+
+class Int4Linear(nn.Module):
+    """A Linear layer with int4 weights in groups of GROUP input columns (a scale and an
+    offset per group, asymmetric) and bf16 activations."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        w = linear.weight.detach().float()
+        n, k = w.shape
+        groups = w.reshape(n, k // GROUP, GROUP)
+        low, high = groups.amin(dim=-1), groups.amax(dim=-1)
+        scale = ((high - low) / 15).clamp(min=1e-8)
+        q = torch.round((groups - low[..., None]) / scale[..., None]).clamp(0, 15)
+        q = q.to(torch.int32).reshape(n, k)
+        # The kernel computes (q - 8) * scale + zero, so zero = low + 8 * scale.
+        packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 1)
+        zeros = torch.stack([scale, low + 8 * scale], dim=-1).transpose(0, 1).contiguous()
+        self.register_buffer("packed", packed)
+        self.register_buffer("scale_zero", zeros.to(torch.bfloat16))
+        self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
+        self.out_features = linear.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)
+        y = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scale_zero)
+        y = y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+        return y if self.bias is None else y + self.bias
+
+
+def _works(layer: nn.Module, linear: nn.Linear) -> bool:
+    """Whether `layer` runs and answers like `linear` (a kernel may refuse a shape)."""
+    x = torch.randn(2, linear.in_features)
+    try:
+        got, want = layer(x), linear(x)
+    except RuntimeError:
+        return False
+    return bool(torch.isfinite(got).all()) and got.shape == want.shape
+
+
+def fits(kind: type, linear: nn.Linear) -> bool:
+    """Whether torch's CPU kernel for `kind` takes this layer's shape. Checked before any
+    call: on a shape it does not take, the kernel can crash the process instead of raising."""
+    if kind is Int4Linear:
+        return linear.in_features % GROUP == 0 and linear.out_features % 16 == 0
+    return linear.in_features % 16 == 0
+
+
+def quantized(linear: nn.Linear, bits: int) -> nn.Module:
+    """The smallest working weight-only copy of `linear`: int4 (bits=4), else int8, else
+    the fp32 layer itself."""
+    kinds = (Int4Linear, Int8Linear) if bits == 4 else (Int8Linear,)
+    for kind in kinds:
+        if not fits(kind, linear):
+            continue
+        try:
+            layer = kind(linear)
+        except RuntimeError:
+            continue
+        if _works(layer, linear):
+            return layer
+    return linear
+
+
+def _swap(module: nn.Module, skip: nn.Module | None) -> None:
+    for name, child in module.named_children():
+        if child is skip:
+            continue
+        if type(child) is nn.Linear:
+            setattr(module, name, quantized(child, 4))
+        else:
+            _swap(child, skip)
+
 
 def fast_copy(model: nn.Module) -> nn.Module:
-    """An int8 copy of a plain (non-peft) fp32 model for CPU serving; `model` is untouched."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the deprecation notice of torch.ao.quantization
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        clone = copy.deepcopy(model)
-        # One scale per output row (a single per-tensor scale moved SmolLM2's logits by ~13).
-        # Every Linear, the output head included: keeping the layers whose inputs carry
-        # activation outliers (MLP down projections, head) in fp32 improved agreement with
-        # fp32 but left no speed gain (bench/README.md), so "fast" trades exactness for speed.
-        spec = {nn.Linear: per_channel_dynamic_qconfig}
-        return quantize_dynamic(clone, spec, dtype=torch.qint8, inplace=True).eval()
+    """A weight-only int4 copy (int8 output head) of a plain (non-peft) fp32 model for CPU
+    serving; `model` is untouched."""
+    clone = copy.deepcopy(model)
+    with torch.no_grad():
+        head = clone.get_output_embeddings() if hasattr(clone, "get_output_embeddings") else None
+        _swap(clone, skip=head)
+        if type(head) is nn.Linear:
+            # A tied head shares the input embedding's weight: the int8 copy is its own, and
+            # the embedding keeps the fp32 weight.
+            clone.set_output_embeddings(quantized(head, 8))
+    return clone.eval()
 
 
 def merged_copy(model: nn.Module, adapter_dir: str) -> nn.Module:
@@ -82,7 +176,7 @@ class Served:
 
 
 class FastModels:
-    """Cached int8 copies: one per (base model key, adapter), rebuilt when the adapter's
+    """Cached fast copies: one per (base model key, adapter), rebuilt when the adapter's
     files change. Bounded LRU; `builds` counts real builds (tests)."""
 
     def __init__(self, size: int = 4):
@@ -92,7 +186,7 @@ class FastModels:
         self.builds = 0
 
     def get(self, key: str, adapter_dir: str, base: Callable[[], nn.Module]) -> Served:
-        """The int8 copy of `base()` (+ the adapter in `adapter_dir`, merged first) with the
+        """The fast copy of `base()` (+ the adapter in `adapter_dir`, merged first) with the
         scheduler that serves it."""
         stamp = adapter_stamp(adapter_dir) if adapter_dir else ()
         with self._lock:
@@ -100,7 +194,7 @@ class FastModels:
             if cached is not None and cached[0] == stamp:
                 self._copies.move_to_end((key, adapter_dir))
                 return cached[1]
-            log.info("building the fast (int8) copy of %s %s", key, adapter_dir or "")
+            log.info("building the fast (int4) copy of %s %s", key, adapter_dir or "")
             model = base()
             with torch.no_grad():
                 plain = merged_copy(model, adapter_dir) if adapter_dir else model

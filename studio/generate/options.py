@@ -64,7 +64,7 @@ class GenerationOptions:
     stop: list[str] = field(default_factory=list)  # stop at (and cut) any of these strings
     num_return_sequences: int = 1  # sample: independent samples; beam: best beams (<= num_beams)
     seed: int | None = None  # makes sampling repeatable
-    precision: str = "exact"  # "fast": int8 weights on a CPU; "exact": the fp32 model
+    precision: str = "exact"  # "fast": int4 weights on a CPU; "exact": the fp32 model
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> GenerationOptions:

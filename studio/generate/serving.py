@@ -24,7 +24,7 @@ BATCHED_STRATEGIES = ("greedy", "sample")
 BATCHED_ARCHITECTURES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3")
 
 EXACT_LABEL = "exact (fp32)"
-FAST_LABEL = "fast (int8)"
+FAST_LABEL = "fast (int4)"
 
 
 def batchable(model_type: str, model: Any, options: GenerationOptions) -> bool:
@@ -40,7 +40,7 @@ def batchable(model_type: str, model: Any, options: GenerationOptions) -> bool:
 
 def scheduler_for(engine, p, options: GenerationOptions) -> tuple[Any, str] | None:
     """(batch scheduler, which model answers) for a prepared request, None when it cannot
-    be batched. "fast" on a CPU is the int8 copy (adapter merged in); on a GPU the exact
+    be batched. "fast" on a CPU is the int4 copy (adapter merged in); on a GPU the exact
     model answers, and the label says so."""
     if not batchable(p.spec.model_type, p.entry.model, options):
         return None

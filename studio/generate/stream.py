@@ -31,7 +31,7 @@ class StreamUpdate:
     seconds: float = 0.0  # generation time so far (loading excluded)
     finish_reason: str = ""  # stop (EOS or a stop sequence) | length (max_new_tokens)
     finish_reasons: list[str] = field(default_factory=list)  # per sequence in texts (when done)
-    engine: str = ""  # which weights answered: "fast (int8)" or "exact (fp32)"
+    engine: str = ""  # which weights answered: "fast (int4)" or "exact (fp32)"
 
     @property
     def tokens_per_s(self) -> float:

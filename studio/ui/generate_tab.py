@@ -93,7 +93,7 @@ def _param_widgets() -> dict[str, gr.components.Component]:
     w["precision"] = gr.Radio(
         [
             ("Exact (fp32)", "exact"),
-            ("Fast (int8, 2-3x faster on a CPU; answers may differ)", "fast"),
+            ("Fast (int4 weights, about 2x faster on a CPU; answers may differ)", "fast"),
         ],
         value="exact",
         elem_id="gen-precision",

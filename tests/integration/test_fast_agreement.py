@@ -1,4 +1,4 @@
-"""The fast (int8) path answers like fp32: greedy output of SmolLM2 on a fixed prompt set."""
+"""The fast (int4 weights, int8 head) path answers like fp32: greedy output of SmolLM2 on a fixed prompt set."""
 
 from __future__ import annotations
 
@@ -14,11 +14,6 @@ def engine(settings, store, packaged_model_dir):
     return Engine(settings, store)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: dynamic int8 activations keep at most 3/12 "
-    "prompts identical for 16 tokens (bench/README.md); passing means fixed",
-)
 def test_fast_greedy_matches_fp32_for_16_tokens_on_most_prompts(engine):
     same, total = agreement(engine, "base:packaged:SmolLM2-135M-Instruct", 16)
     assert total == len(PROMPTS) == 12

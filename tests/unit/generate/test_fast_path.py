@@ -1,4 +1,4 @@
-"""Streamed == non-streamed tokens, the fast (int8) copy of tuned models, precision choice."""
+"""Streamed == non-streamed tokens, the fast (int4) copy of tuned models, precision choice."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_fast_copy_of_a_tuned_model_is_built_once_and_rebuilt_when_it_changes(en
     ref = f"job:{job_id}"
     fast = GenerationOptions(max_new_tokens=8, precision="fast")
     first = engine.generate(ref, PROMPT, fast)
-    assert first.engine == "fast (int8)" and first.new_tokens >= 1
+    assert first.engine == "fast (int4)" and first.new_tokens >= 1
     engine.generate(ref, PROMPT, fast)
     assert engine._fast.builds == 1  # cached
     adapter = Path(engine.spec(ref).adapter_dir) / "adapter_model.safetensors"
@@ -68,7 +68,7 @@ def test_fast_copy_of_a_tuned_model_is_built_once_and_rebuilt_when_it_changes(en
 
 
 def test_merged_fast_copy_carries_the_adapter(engine, tuned_job, tiny_causal_dir):
-    """The int8 copy of the tuned model answers like the tuned model, not like its base."""
+    """The fast copy of the tuned model answers like the tuned model, not like its base."""
     from studio.generate.fast import fast_copy, merged_copy
 
     _, job_id = tuned_job
@@ -86,7 +86,7 @@ def test_merged_fast_copy_carries_the_adapter(engine, tuned_job, tiny_causal_dir
         fast_logits = fast_copy(merged)(p.input_ids).logits[0, -1]
     assert torch.allclose(merged_logits, tuned_logits, atol=1e-4)
     assert not torch.allclose(base_logits, tuned_logits, atol=1e-3)  # the adapter matters
-    # int8 moves the logits a little, far less than the adapter does.
+    # Quantized weights move the logits a little, far less than the adapter does.
     assert (fast_logits - tuned_logits).abs().max() < (base_logits - tuned_logits).abs().max()
 
 
