@@ -62,13 +62,16 @@ def poll_only_shown_tab(tabs: gr.Tabs, polls: dict[str, gr.Timer]) -> None:
     timers = list(polls.values())
     for tab in tabs.children:
         if isinstance(tab, gr.Tab):
+            # One queue slot for every tab's switch: the answers of two quick tab clicks
+            # arrive in click order, so the last tab shown decides which poll runs.
             tab.select(
                 _set_polls([tab.id == owner for owner in polls]),
                 None,
                 timers,
-                queue=False,
                 show_progress="hidden",
                 api_visibility="private",
+                concurrency_limit=1,
+                concurrency_id="tab-polls",
             )
 
 
