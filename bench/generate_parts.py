@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import statistics
 import threading
 import time
-from pathlib import Path
 
 from studio.generate.options import GenerationOptions
 from studio.generate.prompting import PromptInput
@@ -26,12 +24,6 @@ PROMPTS = [
     "How do I boil an egg?",
     "Summarise: the meeting was moved to Friday because the room was booked.",
 ]
-DATASET = (
-    Path(__file__).resolve().parent.parent.parent
-    / "shared"
-    / "datasets"
-    / ("financial_phrasebank_75agree_train.csv")
-)
 LABELS = ("negative", "neutral", "positive")
 
 
@@ -127,18 +119,27 @@ def agreement(engine, ref: str, n: int) -> tuple[int, int]:
     return same, len(PROMPTS)
 
 
+def heldout_rows(rows: int) -> list[dict]:
+    """The first `rows` of Financial PhraseBank's held-out part as bench_recipe.py splits it
+    (15 %, seed 0, stratified): never seen by a model that bench trained."""
+    from bench.bench_recipe import split_fpb
+
+    return split_fpb(15.0, 0)[1][:rows]
+
+
 def accuracy(engine, ref: str, precision: str, rows: int) -> float:
-    """Label accuracy on the last `rows` rows of Financial PhraseBank (held out)."""
-    with DATASET.open(newline="") as f:
-        data = list(csv.DictReader(f))[-rows:]
+    """Label accuracy on held-out Financial PhraseBank rows; a tuned model gets the
+    instruction it trained with, as the Generate tab pre-fills it."""
+    from studio.ui.views.generate_notes import trained_instruction
+
+    instruction = trained_instruction(engine.store, ref) or (
+        "Classify the sentiment of this financial news sentence as negative, "
+        "neutral or positive. Answer with one word."
+    )
+    data = heldout_rows(rows)
     right = 0
     for row in data:
-        prompt = PromptInput(
-            mode="instruction",
-            instruction="Classify the sentiment of this financial news sentence as negative, "
-            "neutral or positive. Answer with one word.",
-            input=row["sentence"],
-        )
+        prompt = PromptInput(mode="instruction", instruction=instruction, input=row["sentence"])
         out = engine.generate(ref, prompt, GenerationOptions(max_new_tokens=4, precision=precision))
         words = out.text.strip().lower()
         guess = next((label for label in LABELS if words.startswith(label)), "")
