@@ -7,7 +7,7 @@ listens to so its dropdowns follow the chosen app.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gradio.context import LocalContext
@@ -34,6 +34,8 @@ class UIContext:
     models_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a model is saved
     data_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a dataset version is added
     jobs_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a job is created
+    # tab id -> the gr.Timer that polls for that tab; it ticks only while its tab is shown
+    polls: dict[str, Any] = field(default_factory=dict)
 
     blocks: Any = None  # the gr.Blocks, once built
     slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1

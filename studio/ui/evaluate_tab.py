@@ -120,7 +120,8 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             interactive=False,
             elem_id="eval-history",
         )
-        timer = gr.Timer(TICK_S)
+        # Ticks only while this tab is shown (layout.poll_only_shown_tab).
+        timer = ctx.polls["evaluate"] = gr.Timer(TICK_S, active=False)
         listed = gr.State(None)  # (model choices, version choices) last sent to this page
 
         gr.Markdown("### Export")
@@ -192,14 +193,17 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         [eval_job, ctx.jobs_changed],
         api_name="evaluate",
     )
-    timer.tick(
-        bind(ctx, tick),
-        [eval_job, shown, status],
-        [status, shown],
-        show_progress="hidden",
-        concurrency_limit=None,
-        api_visibility="private",
-    )
+    # Showing the tab ticks at once: its timer was paused while the tab was hidden.
+    ticked = bind(ctx, tick)
+    for trigger in (timer.tick, tab.select):
+        trigger(
+            ticked,
+            [eval_job, shown, status],
+            [status, shown],
+            show_progress="hidden",
+            concurrency_limit=None,
+            api_visibility="private",
+        )
     shown.change(bind(ctx, show), [shown, ctx.app_id], outs).then(
         bind(ctx, past), [ctx.app_id, model], [history]
     )

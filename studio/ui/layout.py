@@ -30,13 +30,14 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         ctx.data_changed = gr.Textbox(visible="hidden")
         ctx.models_changed = gr.Textbox(visible="hidden")
         ctx.jobs_changed = gr.Textbox(visible="hidden")
-        with gr.Tabs(elem_id="studio-tabs"):
+        with gr.Tabs(elem_id="studio-tabs") as tabs:
             build_apps_tab(ctx)
             build_inputs_tab(ctx)
             build_models_tab(ctx)
             build_train_tab(ctx)
             build_generate_tab(ctx)
             build_evaluate_tab(ctx)
+        poll_only_shown_tab(tabs, ctx.polls)
 
         def restore_app(saved: str) -> str:
             # A reload keeps the chosen app, unless it was deleted meanwhile.
@@ -46,3 +47,37 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     return blocks
+
+
+def poll_only_shown_tab(tabs: gr.Tabs, polls: dict[str, gr.Timer]) -> None:
+    """Selecting a tab starts its own poll and stops the others.
+
+    A visited tab stays in the page, hidden, and its poll kept ticking there: every tick
+    marks its outputs pending and a changed chart or table is drawn again, work that slows
+    the tab the user is on. Polls start paused (the page opens on Apps); a tab that polls
+    also refreshes when it is shown, so it never waits a tick to show news.
+    """
+    if not polls:
+        return
+    timers = list(polls.values())
+    for tab in tabs.children:
+        if isinstance(tab, gr.Tab):
+            # One queue slot for every tab's switch: the answers of two quick tab clicks
+            # arrive in click order, so the last tab shown decides which poll runs.
+            tab.select(
+                _set_polls([tab.id == owner for owner in polls]),
+                None,
+                timers,
+                show_progress="hidden",
+                api_visibility="private",
+                concurrency_limit=1,
+                concurrency_id="tab-polls",
+            )
+
+
+def _set_polls(active: list[bool]):
+    def set_polls():
+        updates = tuple(gr.Timer(active=a) for a in active)
+        return updates[0] if len(updates) == 1 else updates
+
+    return set_polls

@@ -28,21 +28,34 @@ def gather(values: tuple) -> tuple[dict, dict, list[str]]:
     return form_to_hyper(values[:n]), dicts, problems
 
 
+def _only_changed(new: list, shown: tuple | list) -> list:
+    """gr.skip() where the page already shows the new value, so a keystroke in one field
+    re-renders only the editors (or fields) it changes, not all of them."""
+    return [gr.skip() if v == old else v for v, old in zip(new, shown, strict=True)]
+
+
+def form_to_json(*values):
+    """The five JSON texts rewritten from the form (the changed ones only)."""
+    n = len(FORM_ORDER)
+    dicts, bad = texts_to_dicts(list(values[n:]))
+    if bad:  # keep the user's half-typed JSON; Validate will point at it
+        return [gr.skip()] * len(SECTIONS)
+    texts = dicts_to_texts(apply_hyperparameters(dicts, form_to_hyper(values[:n])))
+    return _only_changed(list(texts), values[n:])
+
+
+def json_to_form(*values):
+    """The form fields rewritten from the five JSON texts (the changed ones only)."""
+    hyper, dicts, bad = gather(values)
+    if bad:  # half-typed JSON: leave the form as it is
+        return [gr.skip()] * len(FORM_ORDER)
+    return _only_changed(
+        list(hyper_to_form(hyperparameters_from_dicts(dicts, hyper))), values[: len(FORM_ORDER)]
+    )
+
+
 def wire_form_sync(fields: list, codes: list, arch: list, model_code) -> None:
     """Listeners that copy form edits into the JSON and JSON edits into the form."""
-
-    def form_to_json(*values):
-        n = len(FORM_ORDER)
-        dicts, bad = texts_to_dicts(list(values[n:]))
-        if bad:  # keep the user's half-typed JSON; Validate will point at it
-            return [gr.skip()] * len(SECTIONS)
-        return dicts_to_texts(apply_hyperparameters(dicts, form_to_hyper(values[:n])))
-
-    def json_to_form(*values):
-        hyper, dicts, bad = gather(values)
-        if bad:  # half-typed JSON: leave the form as it is
-            return [gr.skip()] * len(fields)
-        return hyper_to_form(hyperparameters_from_dicts(dicts, hyper))
 
     def arch_to_json(model_text: str, *values):
         model_dict = model_dict_from_text(model_text)

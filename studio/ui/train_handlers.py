@@ -36,6 +36,8 @@ LOG_LINES = 12  # as many as the box shows, so the newest line is in view withou
 # What `refresh` answers: status, progress, chart, log, jobs table, cancel, resume, and the
 # state of what was sent (the tab's live outputs, in this order).
 N_LIVE_OUTPUTS = 8
+# What `select_job` answers after the job id: status, progress, cancel, resume, state.
+N_SELECT_OUTPUTS = 5
 
 
 def model_choices(ctx: UIContext, app_id: str) -> list[tuple[str, str]]:
@@ -86,20 +88,9 @@ def start_training(ctx: UIContext, app_id: str, model_id: str):
     return job["id"], bump()
 
 
-def refresh(
-    ctx: UIContext,
-    current: str,
-    app_id: str,
-    last: tuple | None,
-    showing: str | None = None,
-    table_now: pd.DataFrame | None = None,
-):
-    """Cheap: one store read per table and two stat() calls; the run files are read only
-    when the job or its files changed since the last tick (`last`), and each output is
-    sent only when it differs from what the page shows."""
+def _table_and_job(ctx: UIContext, current: str, app_id: str) -> tuple[list, dict | None]:
+    """The jobs table's rows and the shown job's row (None when it is gone or not yours)."""
     store = ctx.store
-    if not page_shows(last, showing, table_now):
-        last = None  # answers crossed on the way (a poll and a click): send everything
     app = ctx.current_app(app_id)
     names = (
         {m["id"]: f"{m['name']} v{m['version']}" for m in store.list_models(app_id)} if app else {}
@@ -111,25 +102,74 @@ def refresh(
         job = ctx.job(current) if current else None
     except StudioError:
         job = None
+    return rows, job
+
+
+def _same_rows(rows: list, shown: list | None) -> bool:
+    """Whether the page's jobs table needs no redraw: the same rows, ignoring a running job's
+    duration, which ticks every second; it is redrawn with the job's next step."""
+    if shown is None or len(rows) != len(shown):
+        return False
+    return all(a[:-1] == b[:-1] for a, b in zip(rows, shown, strict=True))
+
+
+def _display(job: dict | None, light: bool = False) -> tuple:
+    """What the tab shows for a job: status, progress, chart, log, cancel?, resume?
+    `light`: without the chart and the log (None), the parts that are slow to draw."""
+    if job is None:
+        return (status_markdown(None, None), "", None, None if light else "", False, False)
+    metrics = read_metrics(job["run_dir"])
+    p = job_progress(job, metrics)
+    # Resume is never offered without a checkpoint to continue from.
+    return (
+        status_markdown(job, p),
+        progress_html(p),
+        None if light else plot_value(chart_frame(metrics)),
+        None if light else tail_log(job["run_dir"], LOG_LINES),
+        job["status"] in LIVE,
+        can_resume(job),
+    )
+
+
+def poll(
+    ctx: UIContext,
+    current: str,
+    app_id: str,
+    last: tuple | None,
+    showing: str | None = None,
+    table_now: pd.DataFrame | None = None,
+):
+    """The timer's tick: a new token when the page is out of date (its change makes `refresh`
+    draw what changed), else gr.skip(). Its only output is a gr.State, so a quiet tick costs
+    the page nothing: a tick that outputs the display marks every part of it pending."""
+    if not page_shows(last, showing, table_now):
+        return bump()
+    rows, job = _table_and_job(ctx, current, app_id)
+    stale = display_stamp(job) != last[0] or not _same_rows(rows, last[1])
+    return bump() if stale else gr.skip()
+
+
+def refresh(
+    ctx: UIContext,
+    current: str,
+    app_id: str,
+    last: tuple | None,
+    showing: str | None = None,
+    table_now: pd.DataFrame | None = None,
+):
+    """Cheap: one store read per table and two stat() calls; the run files are read only
+    when the job or its files changed since the last tick (`last`), and each output is
+    sent only when it differs from what the page shows."""
+    if not page_shows(last, showing, table_now):
+        last = None  # answers crossed on the way (a poll and a click): send everything
+    rows, job = _table_and_job(ctx, current, app_id)
     stamp = display_stamp(job)
     last_stamp, last_rows, last_sent = last or (None, None, None)
-    table = gr.skip() if rows == last_rows else rows
+    same_rows = _same_rows(rows, last_rows)
+    table, rows = (gr.skip(), last_rows) if same_rows else (rows, rows)
     if stamp == last_stamp:
         return (*[gr.skip()] * 4, table, gr.skip(), gr.skip(), (stamp, rows, last_sent))
-    if job is None:
-        sent = (status_markdown(None, None), "", None, "", False, False)
-    else:
-        metrics = read_metrics(job["run_dir"])
-        p = job_progress(job, metrics)
-        # Resume is never offered without a checkpoint to continue from.
-        sent = (
-            status_markdown(job, p),
-            progress_html(p),
-            plot_value(chart_frame(metrics)),
-            tail_log(job["run_dir"], LOG_LINES),
-            job["status"] in LIVE,
-            can_resume(job),
-        )
+    sent = _display(job)
     new = changed(sent, last_sent)
     shows = [v if c else gr.skip() for v, c in zip(sent[:4], new[:4], strict=True)]
     buttons = [
@@ -146,12 +186,33 @@ def select_job(
     last: tuple | None,
     showing: str | None,
 ):
-    """The clicked job, and its display in the same answer (one round trip)."""
+    """The clicked job with its status line, progress bar and buttons: the click's answer,
+    light enough to be drawn at once. Its chart and log follow: the job id's change runs
+    `refresh`, which finds them out of date (the stamp is cleared) and sends them."""
     row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
     if table is None or len(table) <= row:
-        return gr.skip(), *[gr.skip()] * N_LIVE_OUTPUTS
-    job = str(table.iloc[row, 0])
-    return job, *refresh(ctx, job, app_id, last, showing, table)
+        return gr.skip(), *[gr.skip()] * N_SELECT_OUTPUTS
+    job_id = str(table.iloc[row, 0])
+    try:
+        job = ctx.job(job_id)
+    except StudioError:
+        job = None
+    status, progress, _, _, live, resumable = _display(job, light=True)
+    if page_shows(last, showing, table):
+        # The page still shows the chart, log and table last sent: say so, so that
+        # `refresh` sends the chart and log only if this job's differ.
+        _, rows, before = last
+        kept = (None, rows, (status, progress, before[2], before[3], live, resumable))
+    else:
+        kept = None
+    return (
+        job_id,
+        status,
+        progress,
+        gr.Button(interactive=live),
+        gr.Button(interactive=resumable),
+        kept,
+    )
 
 
 @user_errors

@@ -3,9 +3,11 @@
 The job runs in its own process (studio.jobs); this tab only reads the store and the run
 folder's files on a gr.Timer tick, so a reload, a second browser or a server restart shows
 the same live job. The chosen job id lives in a gr.BrowserState (survives reloads); without
-one the tab shows the app's running (else queued, else newest) job. A tick costs a few store
-reads and two stat() calls: the run files are read, and the page updated, only when the job
-or its files changed (a finished job's display never is re-sent).
+one the tab shows the app's running (else queued, else newest) job. The timer ticks only
+while the tab is shown (layout.poll_only_shown_tab). A tick costs a few store reads and two
+stat() calls and answers into a gr.State, so a quiet tick costs the page nothing; only when
+the job, its files or the jobs table changed does `refresh` run and send what differs (a
+finished job's display never is re-sent).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ TICK_S = 1.5
 
 def build_train_tab(ctx: UIContext) -> None:
     """The Train tab: its layout, and its events wired to train_handlers."""
-    with gr.Tab("Train", id="train"):
+    with gr.Tab("Train", id="train") as tab:
         gr.Markdown(
             "## Train\nChoose a saved model configuration and press **Train**. The job "
             "runs in its own process: reload the page or close it, it keeps training."
@@ -84,9 +86,10 @@ def build_train_tab(ctx: UIContext) -> None:
             elem_id="train-jobs",
             label="Training jobs of this app (click a row to show it)",
         )
-        timer = gr.Timer(TICK_S)
+        timer = ctx.polls["train"] = gr.Timer(TICK_S, active=False)
         # (display stamp, job table rows, display values) last sent to this page
         shown = gr.State(None)
+        news = gr.State("")  # a new token each time the poll finds the page out of date
 
     live_outputs = [status, progress, chart, log_box, jobs, cancel, resume, shown]
     # One bound handler per function: Gradio queues calls of the same function in one
@@ -110,22 +113,25 @@ def build_train_tab(ctx: UIContext) -> None:
     polled = [job_id, ctx.app_id, shown, status, jobs]
     refresh = bind(ctx, h.refresh)
     job_id.change(refresh, polled, live_outputs, queue=False, show_progress="hidden")
-    timer.tick(
-        refresh,
-        polled,
-        live_outputs,
-        show_progress="hidden",
-        concurrency_limit=None,
-        api_visibility="private",
-    )
+    news.change(refresh, polled, live_outputs, queue=False, show_progress="hidden")
+    poll = bind(ctx, h.poll)
+    for trigger in (timer.tick, tab.select):
+        trigger(
+            poll,
+            polled,
+            [news],
+            show_progress="hidden",
+            concurrency_limit=None,
+            api_visibility="private",
+        )
     cancel.click(bind(ctx, h.cancel_job), [job_id], None, api_name="cancel_training")
     resume.click(bind(ctx, h.resume_job), [job_id], [ctx.jobs_changed], api_name="resume_training")
-    # Selecting a row sends the job and its display at once; the job_id.change refresh that
-    # follows finds nothing changed and sends nothing.
+    # Selecting a row answers with the job's status line, progress and buttons, quick to
+    # draw; the job_id.change refresh that follows sends its chart and log.
     jobs.select(
         bind(ctx, h.select_job),
         [jobs, ctx.app_id, shown, status],
-        [job_id, *live_outputs],
+        [job_id, status, progress, cancel, resume, shown],
         queue=False,
         show_progress="hidden",
     )

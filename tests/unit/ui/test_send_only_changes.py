@@ -69,3 +69,24 @@ def test_page_shows_detects_crossed_answers():
     assert not page_shows(last, "**Job job-b** — **cancelled**", older)
     assert not page_shows(None, "anything", table)  # nothing sent yet
     assert page_shows(last, "**Job job-b** — **cancelled**", None)  # table not asked
+
+
+def test_a_form_edit_rewrites_only_the_json_editors_it_changes():
+    from studio.configs.defaults import default_dicts, default_hyper
+    from studio.templates import DEFAULT_TEMPLATE, get_template
+    from studio.ui.models_sync import form_to_json, json_to_form
+    from studio.ui.views.config_form import dicts_to_texts, hyper_to_form
+
+    template = get_template(DEFAULT_TEMPLATE)
+    texts = dicts_to_texts(default_dicts(template))
+    form = hyper_to_form(default_hyper(template))
+    assert form_to_json(*form, *texts) == [SKIP] * 5  # the page shows it all already
+    edited = list(form)
+    edited[FORM_ORDER.index("max_steps")] = 7
+    out = form_to_json(*edited, *texts)
+    trainer = out[4]
+    assert out[:4] == [SKIP] * 4 and '"max_steps": 7' in trainer  # the trainer dict only
+    # And back: the edited trainer text changes only the Max steps field.
+    back = json_to_form(*form, *texts[:4], trainer)
+    assert back[FORM_ORDER.index("max_steps")] == 7
+    assert sum(v != SKIP for v in back) == 1

@@ -63,17 +63,59 @@ def test_refresh_sends_everything_once_then_only_changes(ctx, store, tmp_path):
     assert crossed[0] == status and crossed[4] == table
 
 
-def test_select_job_shows_the_clicked_row_and_ignores_a_stale_one(ctx, store, tmp_path):
+def test_poll_answers_only_when_the_page_is_out_of_date(ctx, store, tmp_path):
     app, _, job = _job(store, tmp_path)
-    table = pd.DataFrame([[job["id"], "bot v1"]])
-    chosen, *shown = h.select_job(
-        ctx, gr.SelectData(None, {"index": [0, 1], "value": "bot v1"}), table, app["id"], None, None
+    # Nothing shown yet: the poll asks for a refresh.
+    assert h.poll(ctx, job["id"], app["id"], None) != SKIP
+    *_, table, _, _, last = h.refresh(ctx, job["id"], app["id"], None)
+    status = last[2][0]
+    # The page shows what was sent: a quiet tick sends nothing.
+    assert h.poll(ctx, job["id"], app["id"], last, status, pd.DataFrame(table)) == SKIP
+    # The job changed (it started): the poll asks for a refresh, which sends the new status.
+    store.update_job(job["id"], status="running", started_at=1.0)
+    assert h.poll(ctx, job["id"], app["id"], last, status, pd.DataFrame(table)) != SKIP
+    again = h.refresh(ctx, job["id"], app["id"], last, status, pd.DataFrame(table))
+    assert "running" in again[0] and again[-1][0] != last[0]
+
+
+def test_only_a_running_jobs_ticking_duration_does_not_redraw_the_table(ctx, store, tmp_path):
+    app, _, job = _job(store, tmp_path)
+    *_, table, _, _, last = h.refresh(ctx, job["id"], app["id"], None)
+    aged = [[*row[:-1], "9m59s"] for row in table]  # only the duration differs
+    assert h._same_rows(table, aged) and not h._same_rows(
+        table, [[*table[0][:2], "x", *table[0][3:]]]
     )
-    assert chosen == job["id"] and len(shown) == h.N_LIVE_OUTPUTS and job["id"] in shown[0]
+
+
+def test_select_job_answers_light_then_refresh_sends_the_chart_and_log(ctx, store, tmp_path):
+    app, model, job = _job(store, tmp_path)
+    other = store.create_job(app["id"], model["id"], "train", run_dir=str(tmp_path / "run2"))
+    (tmp_path / "run2").mkdir()
+    (tmp_path / "run2" / "train.log").write_text("step 1 of the other job\n")
+    first = h.refresh(ctx, job["id"], app["id"], None)
+    status, _, _, log, table, _, _, last = first
+    page_table = pd.DataFrame(table)
+    row = [r[0] for r in table].index(other["id"])
+    chosen, new_status, progress, cancel, resume, kept = h.select_job(
+        ctx,
+        gr.SelectData(None, {"index": [row, 0], "value": other["id"]}),
+        page_table,
+        app["id"],
+        last,
+        status,
+    )
+    # The click's answer: the clicked job's status line and buttons, no chart or log.
+    assert chosen == other["id"] and other["id"] in new_status and job["id"] not in new_status
+    assert cancel.interactive is True and resume.interactive is False
+    # It records that the page still shows the old chart and log, and clears the stamp...
+    assert kept[0] is None and kept[2][3] == log and kept[2][0] == new_status
+    # ...so the refresh that the job id's change runs sends the new log, not the status again.
+    then = h.refresh(ctx, other["id"], app["id"], kept, new_status, page_table)
+    assert then[0] == SKIP and "other job" in then[3] and then[4] == SKIP
     stale = h.select_job(
-        ctx, gr.SelectData(None, {"index": [3, 0], "value": ""}), table, app["id"], None, None
+        ctx, gr.SelectData(None, {"index": [9, 0], "value": ""}), page_table, app["id"], None, None
     )
-    assert list(stale) == [SKIP] * (1 + h.N_LIVE_OUTPUTS)
+    assert list(stale) == [SKIP] * (1 + h.N_SELECT_OUTPUTS)
 
 
 def test_job_buttons_check_before_asking_the_runner(ctx, store, tmp_path):
