@@ -126,6 +126,9 @@ def main() -> None:
     ap.add_argument("--classify-rows", type=int, default=60)
     ap.add_argument("--models-root", default="", help="where converted base models are kept")
     ap.add_argument("--skip-api", action="store_true")
+    ap.add_argument(
+        "--quality-only", action="store_true", help="agreement and accuracy only, no timings"
+    )
     args = ap.parse_args()
 
     import torch
@@ -158,6 +161,8 @@ def main() -> None:
         f"(difference {abs(acc['exact'] - acc['fast']) * 100:.1f} points)"
     )
 
+    if args.quality_only:
+        return
     # Warm up: loads the model, builds the fast copy, and runs each path once.
     timed_engine(engine, ref, prompt, 4, "exact")
     timed_engine(engine, ref, prompt, 4, "fast")
