@@ -14,9 +14,13 @@ lost that agreement, so the head stays int8. Answers can still differ from fp32'
 why "exact (fp32)" stays the default and "fast" is the user's choice.
 
 A layer whose shape a kernel does not take (int4: input width a multiple of 32 and output
-width of 16; int8: input width a multiple of 16) falls back to int8, else stays fp32. A tuned model's LoRA adapter is merged into
-the copy before quantizing (FastModels), so the fast path runs one plain model per tuned
-version; the copy is rebuilt when the adapter files change.
+width of 16; int8: input width a multiple of 16) falls back to int8, else stays fp32.
+
+A tuned model's LoRA adapter is not merged into the int4 weights (a fine-tune's change to a
+weight is smaller than an int4 step, and merging lost a tuned classifier's accuracy: 91 % ->
+3 % on held-out Financial PhraseBank). The copy quantizes the base layers and keeps the
+adapter's small matrices beside them in fp32 (LoraOnTop). FastModels keeps one copy per tuned
+version and rebuilds it when the adapter files change.
 """
 
 from __future__ import annotations
@@ -145,12 +149,64 @@ def fast_copy(model: nn.Module) -> nn.Module:
     return clone.eval()
 
 
-def merged_copy(model: nn.Module, adapter_dir: str) -> nn.Module:
-    """A plain copy of `model` (the base, no adapter layers) with the adapter merged in."""
+class LoraOnTop(nn.Module):
+    """A LoRA adapter kept beside its (quantized) base layer: base(x) + B(A(x)) * scaling.
+
+    Merging an adapter into int4 weights would round most of it away (a fine-tune's change
+    to a weight is far smaller than an int4 step), so the fast copy quantizes only the
+    base layer and runs the adapter's two small matrices in fp32, as it trained."""
+
+    def __init__(self, base: nn.Module, lora_a: torch.Tensor, lora_b: torch.Tensor, scaling):
+        super().__init__()
+        self.base = base
+        self.register_buffer("lora_a", lora_a.detach().float().clone())
+        self.register_buffer("lora_b", lora_b.detach().float().clone())
+        self.scaling = float(scaling)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        low = nn.functional.linear(nn.functional.linear(x, self.lora_a), self.lora_b)
+        return self.base(x) + low * self.scaling
+
+
+def _plain_lora(module: nn.Module) -> bool:
+    """Whether `module` is a plain LoRA Linear layer with one adapter (no DoRA, no bias, no
+    other variant): the kind LoraOnTop reproduces exactly."""
+    from peft.tuners.lora.layer import Linear as LoraLinear
+
+    if type(module) is not LoraLinear or type(module.base_layer) is not nn.Linear:
+        return False
+    names = list(module.lora_A)
+    return (
+        len(names) == 1
+        and not module.merged_adapters
+        and not module.fan_in_fan_out
+        and not module.use_dora.get(names[0])
+        and not getattr(module, "lora_bias", {}).get(names[0])
+        and names[0] not in getattr(module, "lora_variant", {})
+    )
+
+
+def adapted_copy(model: nn.Module, adapter_dir: str) -> nn.Module:
+    """A plain copy of `model` (the base, no peft wrapper) carrying the adapter in
+    `adapter_dir`: plain LoRA Linear layers become LoraOnTop (the adapter kept apart, so
+    fast_copy quantizes only the base weights); anything else the adapter holds (DoRA,
+    embeddings, saved modules) is merged in."""
     from peft import PeftModel
 
-    clone = copy.deepcopy(model)
-    return PeftModel.from_pretrained(clone, adapter_dir).merge_and_unload().eval()
+    peft_model = PeftModel.from_pretrained(copy.deepcopy(model), adapter_dir)
+    for name, module in list(peft_model.named_modules()):
+        if not _plain_lora(module):
+            continue
+        adapter = next(iter(module.lora_A))
+        kept = LoraOnTop(
+            module.base_layer,
+            module.lora_A[adapter].weight,
+            module.lora_B[adapter].weight,
+            module.scaling[adapter],
+        )
+        parent_name, _, child = name.rpartition(".")
+        setattr(peft_model.get_submodule(parent_name), child, kept)
+    return peft_model.merge_and_unload().eval()
 
 
 def adapter_stamp(adapter_dir: str) -> tuple:
@@ -186,8 +242,8 @@ class FastModels:
         self.builds = 0
 
     def get(self, key: str, adapter_dir: str, base: Callable[[], nn.Module]) -> Served:
-        """The fast copy of `base()` (+ the adapter in `adapter_dir`, merged first) with the
-        scheduler that serves it."""
+        """The fast copy of `base()` (+ the adapter in `adapter_dir`, kept beside the
+        quantized base layers) with the scheduler that serves it."""
         stamp = adapter_stamp(adapter_dir) if adapter_dir else ()
         with self._lock:
             cached = self._copies.get((key, adapter_dir))
@@ -197,7 +253,7 @@ class FastModels:
             log.info("building the fast (int4) copy of %s %s", key, adapter_dir or "")
             model = base()
             with torch.no_grad():
-                plain = merged_copy(model, adapter_dir) if adapter_dir else model
+                plain = adapted_copy(model, adapter_dir) if adapter_dir else model
                 fast = fast_copy(plain)
             self.builds += 1
             served = Served(fast, BatchScheduler(fast))
