@@ -54,6 +54,24 @@ TAB_MARK = {
 }
 
 
+def stop_jobs(home: Path) -> None:
+    """Stop the jobs the bench started: a job process outlives its server by design (it
+    survives a restart), and a left-over busy job would load the next measurement."""
+    import signal
+
+    from studio.store import Store
+
+    if not (home / "studio.db").exists():
+        return
+    store = Store(home / "studio.db", files_root=home / "apps")
+    for job in store.list_jobs(status=("running", "queued")):
+        if job.get("pid"):
+            try:
+                os.kill(int(job["pid"]), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 def _server(home: Path, train_threads: int, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(
@@ -278,6 +296,7 @@ def main() -> None:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        stop_jobs(home)
     a = report("idle", idle)
     b = report("while training" + ("" if still else " (the job ended during the run)"), busy)
     print("\nratio training / idle (p95)")
