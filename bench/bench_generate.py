@@ -61,11 +61,11 @@ def dynamic_int8_copy(model):
         return quantize_dynamic(copy.deepcopy(model), spec, dtype=torch.qint8).eval()
 
 
-def timed_plain(model, ids, n: int) -> tuple[float, float | None]:
+def greedy_kwargs(ids, n: int) -> dict:
+    """`model.generate` arguments for exactly `n` greedy tokens after `ids`."""
     import torch
 
-    start = time.perf_counter()
-    model.generate(
+    return dict(
         input_ids=ids,
         attention_mask=torch.ones_like(ids),
         max_new_tokens=n,
@@ -76,27 +76,20 @@ def timed_plain(model, ids, n: int) -> tuple[float, float | None]:
         top_p=None,
         top_k=None,
     )
+
+
+def timed_plain(model, ids, n: int) -> tuple[float, float | None]:
+    start = time.perf_counter()
+    model.generate(**greedy_kwargs(ids, n))
     return n / (time.perf_counter() - start), None
 
 
 def timed_hf_streamer(model, tok, ids, n: int) -> tuple[float, float | None]:
-    import torch
 
     from studio.generate.stream import counting_streamer
 
     streamer = counting_streamer(tok)
-    kw = dict(
-        input_ids=ids,
-        attention_mask=torch.ones_like(ids),
-        max_new_tokens=n,
-        min_new_tokens=n,
-        do_sample=False,
-        pad_token_id=0,
-        streamer=streamer,
-        temperature=None,
-        top_p=None,
-        top_k=None,
-    )
+    kw = dict(greedy_kwargs(ids, n), streamer=streamer)
     start = time.perf_counter()
     thread = threading.Thread(target=model.generate, kwargs=kw)
     thread.start()

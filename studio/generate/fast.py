@@ -44,31 +44,43 @@ log = logging.getLogger(__name__)
 GROUP = 32  # int4 group size along the input; smaller = closer to fp32, more scales to read
 
 
-class Int8Linear(nn.Module):
-    """A Linear layer with int8 weights (one scale per output row) and bf16 activations."""
+class _WeightOnly(nn.Module):
+    """A Linear layer whose weights are stored quantized; activations go to the kernel in
+    bf16 and come back in the caller's dtype. Subclasses store the weights and `_matmul`."""
 
     def __init__(self, linear: nn.Linear):
         super().__init__()
-        w = linear.weight.detach().float()
-        scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127
-        self.register_buffer("qweight", torch.round(w / scale[:, None]).to(torch.int8))
-        self.register_buffer("scale", scale.to(torch.bfloat16))
         self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
         self.out_features = linear.out_features
 
+    def _matmul(self, flat: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)
-        y = torch.ops.aten._weight_int8pack_mm(flat, self.qweight, self.scale)
+        y = self._matmul(x.reshape(-1, x.shape[-1]).to(torch.bfloat16))
         y = y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
         return y if self.bias is None else y + self.bias
 
 
-class Int4Linear(nn.Module):
-    """A Linear layer with int4 weights in groups of GROUP input columns (a scale and an
-    offset per group, asymmetric) and bf16 activations."""
+class Int8Linear(_WeightOnly):
+    """int8 weights, one scale per output row."""
 
     def __init__(self, linear: nn.Linear):
-        super().__init__()
+        super().__init__(linear)
+        w = linear.weight.detach().float()
+        scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127
+        self.register_buffer("qweight", torch.round(w / scale[:, None]).to(torch.int8))
+        self.register_buffer("scale", scale.to(torch.bfloat16))
+
+    def _matmul(self, flat: torch.Tensor) -> torch.Tensor:
+        return torch.ops.aten._weight_int8pack_mm(flat, self.qweight, self.scale)
+
+
+class Int4Linear(_WeightOnly):
+    """int4 weights in groups of GROUP input columns (a scale and an offset per group)."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__(linear)
         w = linear.weight.detach().float()
         n, k = w.shape
         groups = w.reshape(n, k // GROUP, GROUP)
@@ -81,18 +93,14 @@ class Int4Linear(nn.Module):
         zeros = torch.stack([scale, low + 8 * scale], dim=-1).transpose(0, 1).contiguous()
         self.register_buffer("packed", packed)
         self.register_buffer("scale_zero", zeros.to(torch.bfloat16))
-        self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
-        self.out_features = linear.out_features
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)
-        y = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scale_zero)
-        y = y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
-        return y if self.bias is None else y + self.bias
+    def _matmul(self, flat: torch.Tensor) -> torch.Tensor:
+        return torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scale_zero)
 
 
 def _works(layer: nn.Module, linear: nn.Linear) -> bool:
-    """Whether `layer` runs and answers like `linear` (a kernel may refuse a shape)."""
+    """Whether `layer` runs on a small input and gives finite values of `linear`'s shape
+    (a kernel may still raise on a case `fits` does not foresee)."""
     x = torch.randn(2, linear.in_features)
     try:
         got, want = layer(x), linear(x)
@@ -135,10 +143,10 @@ def _swap(module: nn.Module, skip: nn.Module | None) -> None:
             _swap(child, skip)
 
 
-def fast_copy(model: nn.Module) -> nn.Module:
+def fast_copy(model: nn.Module, inplace: bool = False) -> nn.Module:
     """A weight-only int4 copy (int8 output head) of a plain (non-peft) fp32 model for CPU
-    serving; `model` is untouched."""
-    clone = copy.deepcopy(model)
+    serving; `model` is untouched unless `inplace` (for a copy nobody else holds)."""
+    clone = model if inplace else copy.deepcopy(model)
     with torch.no_grad():
         head = clone.get_output_embeddings() if hasattr(clone, "get_output_embeddings") else None
         _swap(clone, skip=head)
@@ -253,8 +261,10 @@ class FastModels:
             log.info("building the fast (int4) copy of %s %s", key, adapter_dir or "")
             model = base()
             with torch.no_grad():
-                plain = adapted_copy(model, adapter_dir) if adapter_dir else model
-                fast = fast_copy(plain)
+                if adapter_dir:  # adapted_copy made a private copy: no second one
+                    fast = fast_copy(adapted_copy(model, adapter_dir), inplace=True)
+                else:
+                    fast = fast_copy(model)
             self.builds += 1
             served = Served(fast, BatchScheduler(fast))
             self._copies[(key, adapter_dir)] = (stamp, served)

@@ -25,7 +25,12 @@ from studio.ui.generate_handlers import (
     render_preview,
     show_mode,
 )
-from studio.ui.views.generate_form import OPTION_FIELDS, STRATEGY_FIELDS, named_parameters
+from studio.ui.views.generate_form import (
+    OPTION_FIELDS,
+    STRATEGY_FIELDS,
+    TOGGLED_FIELDS,
+    named_parameters,
+)
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
 _D = GenerationOptions()
@@ -104,20 +109,7 @@ def _param_widgets() -> dict[str, gr.components.Component]:
 
 def _visibility(strategy: str) -> list:
     shown = set(STRATEGY_FIELDS.get(strategy, ()))
-    toggled = (
-        "temperature",
-        "top_k",
-        "top_p",
-        "typical_p",
-        "min_p",
-        "num_beams",
-        "length_penalty",
-        "early_stopping",
-        "penalty_alpha",
-        "contrastive_top_k",
-        "assistant",
-        "prompt_lookup_num_tokens",
-    )
+    toggled = TOGGLED_FIELDS
     return [gr.update(visible=name in shown) for name in toggled], toggled
 
 

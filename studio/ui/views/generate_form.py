@@ -59,6 +59,10 @@ STRATEGY_FIELDS = {
     "contrastive": ("penalty_alpha", "contrastive_top_k"),
     "assisted": ("assistant", "prompt_lookup_num_tokens"),
 }
+# The fields shown only for the strategies that use them (the seed stays in view).
+TOGGLED_FIELDS = tuple(
+    dict.fromkeys(n for fields in STRATEGY_FIELDS.values() for n in fields if n != "seed")
+)
 
 
 def options_from_form(values: dict[str, Any]) -> GenerationOptions:
