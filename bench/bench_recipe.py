@@ -179,12 +179,33 @@ def evaluate(
 ) -> dict:
     """The Evaluate tab's evaluation of the job on a dataset version (tuned model only)."""
     from studio.evaluate.build import build_eval_config
+    from studio.evaluate.pair import ModelPair
     from studio.evaluate.run import evaluate as run_evaluation
+
+    # The base model scores the same for every recipe and would double each evaluation's
+    # time (the tab compares tuned vs base): score the tuned model only.
+    ModelPair.has_base = property(lambda self: False)
 
     cfg = build_eval_config(store, settings, job_id, version_id, metrics, max_examples=max_examples)
     run_dir = settings.home / "bench-evals" / job_id
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_evaluation(run_dir, cfg)
+
+
+def evaluate_runs(store, settings, opts) -> None:
+    """Score finished training jobs on the held-out version of their own app."""
+    task = "fpb" if opts.task == "fpb" else "sum"
+    metrics = ["classification"] if opts.task == "fpb" else ["text"]
+    for job_id in opts.evaluate_runs.split(","):
+        job = store.get_job(job_id)
+        held = next(
+            v
+            for v in store.list_dataset_versions(job["app_id"])
+            if v["dataset_name"] == f"{task}-heldout"
+        )
+        results = evaluate(store, settings, job_id, held["id"], metrics, opts.heldout_max)
+        key = "classification" if opts.task == "fpb" else "text"
+        print(json.dumps({"job": job_id, **results[key]["tuned"]}, default=str), flush=True)
 
 
 def main() -> None:
@@ -221,10 +242,19 @@ def main() -> None:
         "bench itself on a tiny model); default: the template's",
     )
     parser.add_argument("--home", default=str(RESULTS / "recipe_home"))
+    parser.add_argument(
+        "--evaluate-runs",
+        default="",
+        help="comma list of finished training job ids in --home: score them on the held-out "
+        "part instead of training (an evaluation that was interrupted)",
+    )
     opts = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     RESULTS.mkdir(parents=True, exist_ok=True)
     settings, store, runner = studio(Path(opts.home))
+    if opts.evaluate_runs:
+        evaluate_runs(store, settings, opts)
+        return
     app = store.create_app(f"recipe-{opts.task}-{int(time.time())}")
     data_dir = settings.home / "bench-data"
     data_dir.mkdir(parents=True, exist_ok=True)
