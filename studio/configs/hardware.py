@@ -171,7 +171,13 @@ def hardware_problems(model: dict, quant: dict, trainer: dict, hw: Hardware) -> 
             )
     no_bf16 = "is 'bfloat16' but this hardware does not support bf16; choose"
     if model.get("dtype") == "bfloat16" and not hw.bf16:
-        problems.append(f"model.dtype: {no_bf16} 'float32'")
+        if not hw.cuda and hw.cpu_bf16:
+            problems.append(
+                "model.dtype: 'bfloat16' weights need a bf16 CUDA GPU; on this CPU choose "
+                "'float32' and Precision bf16 (bf16 computation, fp32 weights)"
+            )
+        else:
+            problems.append(f"model.dtype: {no_bf16} 'float32'")
     if quant.get("load_in_4bit") is True and quant.get("bnb_4bit_compute_dtype") == "bfloat16":
         if not hw.bf16:
             problems.append(f"quantization.bnb_4bit_compute_dtype: {no_bf16} 'float16'")

@@ -97,7 +97,9 @@ def test_bf16_autocast_passes_on_a_bf16_cpu_only():
 
 def test_bf16_weights_stay_a_cuda_matter_on_a_bf16_cpu():
     problems = _bf16_problems(AMX_CPU, model={"dtype": "bfloat16"})
-    assert any(p.startswith("model.dtype: is 'bfloat16'") for p in problems)
+    assert any(
+        p.startswith("model.dtype: 'bfloat16' weights need a bf16 CUDA GPU") for p in problems
+    )
 
 
 def test_the_precision_help_says_what_the_machine_supports():
@@ -105,3 +107,24 @@ def test_the_precision_help_says_what_the_machine_supports():
     assert CPU_ONLY.precision_note().startswith("fp32: this CPU has no bf16 instructions")
     assert "fp16" in GPU_NO_BF16.precision_note()
     assert AMX_CPU.describe() == "CPU only (no CUDA GPU, bf16 via AMX and AVX512-BF16)"
+
+
+def test_the_default_precision_is_bf16_on_a_bf16_cpu_and_fp32_elsewhere():
+    template = TEMPLATES["smollm2-135m-lora"]
+    assert default_hyper(template, AMX_CPU)["precision"] == "bf16"
+    assert default_dicts(template, hardware=AMX_CPU)["trainer"]["bf16"] is True
+    assert (
+        validate(
+            template,
+            default_hyper(template, AMX_CPU),
+            default_dicts(template, hardware=AMX_CPU),
+            AMX_CPU,
+        )
+        == []
+    )
+    assert default_hyper(template, CPU_ONLY)["precision"] == "fp32"
+    assert default_dicts(template, hardware=CPU_ONLY)["trainer"]["bf16"] is False
+    gpu = Hardware(cuda=True, bf16=True, gpu_name="Fake A100", gpu_mem_gb=80, cpu_bf16="AMX")
+    assert default_hyper(template, gpu)["precision"] == "fp32"  # the GPU's, not the CPU's
+    qlora = TEMPLATES["llama2-7b-qlora"]
+    assert default_hyper(qlora, AMX_CPU)["precision"] == "bf16"  # its own (a GPU template)
