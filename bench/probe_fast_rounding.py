@@ -95,6 +95,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=414)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--speed-only", action="store_true", help="build times and speed only")
+    ap.add_argument("--rounds", type=int, default=3, help="speed rounds (interleaved)")
     ap.add_argument("--exact-cache", default="", help="a JSON file keeping fp32's answers")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -153,6 +155,9 @@ def main() -> None:
         t0 = time.perf_counter()
         fb = build(base_fn, settings_, calibrate, head, cal)
         seconds = time.perf_counter() - t0
+        built[name] = fb
+        if args.speed_only:
+            continue
         ft = build(tuned_fn, settings_, calibrate, head, cal)
         same = sum(a == b for a, b in zip(answers(fb, free_ids, tok, 16), ref_free, strict=True))
         got = [label(tok, a) for a in answers(ft, cls_ids, tok, 4)]
@@ -163,10 +168,9 @@ def main() -> None:
             f"{pair['se_points']:.1f} pt) | {seconds:.1f} |",
             flush=True,
         )
-        built[name] = fb
-    if args.speed:
+    if args.speed or args.speed_only:
         models = {"fp32": base, **built}
-        result = speed(models, free_ids[0], 64, 3)
+        result = speed(models, free_ids[0], 64, args.rounds)
         print("\n| copy | tokens per CPU-second | × fp32 |\n|---|---|---|")
         for name, value in result.items():
             print(f"| {name} | {value:.1f} | {value / result['fp32']:.2f} |", flush=True)

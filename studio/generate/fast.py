@@ -13,6 +13,13 @@ activations -- where SmolLM2's outliers live -- are never rounded to 8 bits. An 
 lost that agreement, so the head stays int8. Answers can still differ from fp32's, which is
 why "exact (fp32)" stays the default and "fast" is the user's choice.
 
+How each weight is rounded (studio/generate/rounding.py): the levels are chosen against the
+bf16 scale and zero the kernel really multiplies by; a group already on a 4-bit grid (a model
+converted from a 4-bit file, like the packaged SmolLM2) is kept as it is, and any other group
+takes the best of a few clipped ranges refitted by least squares. The int8 head recomputes
+each position's top logits in fp32 (ExactTopHead), so that the head's rounding cannot swap
+two close candidates for the next token (the body's rounding still can, rarely).
+
 A layer whose shape a kernel does not take (int4: input width a multiple of 32 and output
 width of 16; int8: input width a multiple of 16) falls back to int8, else stays fp32.
 
