@@ -18,7 +18,7 @@ import torch
 
 # Shrink factors tried for each group's range, each refitted by least squares (plain
 # min/max, unrefitted, is always a candidate too).
-CLIP_RATIOS = (1.0, 0.9, 0.8)
+CLIP_RATIOS = (1.0, 0.85)
 INT8_RATIOS = ()  # int8 rows: clipping never won on SmolLM2's head (its 127 steps)
 REFITS = 1  # least-squares refits of scale and offset per candidate
 # A group whose plain rounding loses less than this share of its energy is on a grid already.
