@@ -32,10 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate_parts import (  # noqa: E402
     PROMPTS,
-    accuracy,
     agreement,
+    answers,
     api_latency,
     concurrent,
+    paired,
 )
 from studio.generate.engine import Engine  # noqa: E402
 from studio.generate.fast import fast_copy  # noqa: E402
@@ -147,11 +148,14 @@ def main() -> None:
         flush=True,
     )
     cref = args.classify_model or ref
-    acc = {p: accuracy(engine, cref, p, args.classify_rows) for p in ("exact", "fast")}
+    got = {p: answers(engine, cref, p, args.classify_rows) for p in ("exact", "fast")}
+    pair = paired(got["exact"], got["fast"])
     print(
-        f"Classification accuracy ({cref}, {args.classify_rows} held-out Financial "
-        f"PhraseBank rows): exact {acc['exact'] * 100:.1f}%, fast {acc['fast'] * 100:.1f}% "
-        f"(difference {abs(acc['exact'] - acc['fast']) * 100:.1f} points)"
+        f"Classification accuracy ({cref}, {len(got['exact'])} held-out Financial PhraseBank "
+        f"rows): exact {pair['exact'] * 100:.1f}%, fast {pair['fast'] * 100:.1f}% (difference "
+        f"{abs(pair['exact'] - pair['fast']) * 100:.1f} points, paired SE "
+        f"{pair['se_points']:.1f}); {pair['differ']} rows answered differently, fast right "
+        f"where exact is wrong on {pair['won']}, wrong where exact is right on {pair['lost']}"
     )
 
     if args.quality_only:

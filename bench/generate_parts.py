@@ -127,21 +127,45 @@ def heldout_rows(rows: int) -> list[dict]:
     return split_fpb(15.0, 0)[1][:rows]
 
 
-def accuracy(engine, ref: str, precision: str, rows: int) -> float:
-    """Label accuracy on held-out Financial PhraseBank rows; a tuned model gets the
-    instruction it trained with, as the Generate tab pre-fills it."""
+def answers(engine, ref: str, precision: str, rows: int) -> list[tuple[str, str]]:
+    """(the model's label, the true label) for each of the first `rows` held-out Financial
+    PhraseBank rows; a tuned model gets the instruction it trained with, as the Generate
+    tab pre-fills it."""
     from studio.ui.views.generate_notes import trained_instruction
 
     instruction = trained_instruction(engine.store, ref) or (
         "Classify the sentiment of this financial news sentence as negative, "
         "neutral or positive. Answer with one word."
     )
-    data = heldout_rows(rows)
-    right = 0
-    for row in data:
+    got = []
+    for row in heldout_rows(rows):
         prompt = PromptInput(mode="instruction", instruction=instruction, input=row["sentence"])
         out = engine.generate(ref, prompt, GenerationOptions(max_new_tokens=4, precision=precision))
         words = out.text.strip().lower()
-        guess = next((label for label in LABELS if words.startswith(label)), "")
-        right += guess == row["label"]
-    return right / len(data)
+        got.append((next((label for label in LABELS if words.startswith(label)), ""), row["label"]))
+    return got
+
+
+def accuracy(engine, ref: str, precision: str, rows: int) -> float:
+    """Label accuracy on held-out Financial PhraseBank rows (see `answers`)."""
+    got = answers(engine, ref, precision, rows)
+    return sum(guess == truth for guess, truth in got) / len(got)
+
+
+def paired(exact: list[tuple[str, str]], fast: list[tuple[str, str]]) -> dict:
+    """How two paths' answers to the same rows differ: accuracies, rows answered
+    differently, rows only one of them gets right (the gap is (won - lost) / n), and the
+    standard error of that gap in points (paired, from the discordant rows)."""
+    n = len(exact)
+    lost = sum(e == t != f for (e, t), (f, _) in zip(exact, fast, strict=True))
+    won = sum(f == t != e for (e, t), (f, _) in zip(exact, fast, strict=True))
+    gap = (won - lost) / n
+    discordant = (lost + won) / n
+    return {
+        "exact": sum(e == t for e, t in exact) / n,
+        "fast": sum(f == t for f, t in fast) / n,
+        "differ": sum(e != f for (e, _), (f, _) in zip(exact, fast, strict=True)),
+        "lost": lost,
+        "won": won,
+        "se_points": 100 * ((discordant - gap * gap) / n) ** 0.5,
+    }

@@ -13,6 +13,13 @@ activations -- where SmolLM2's outliers live -- are never rounded to 8 bits. An 
 lost that agreement, so the head stays int8. Answers can still differ from fp32's, which is
 why "exact (fp32)" stays the default and "fast" is the user's choice.
 
+How each weight is rounded (studio/generate/rounding.py): the levels are chosen against the
+bf16 scale and zero the kernel really multiplies by; a group already on a 4-bit grid (a model
+converted from a 4-bit file, like the packaged SmolLM2) is kept as it is, and any other group
+takes the best of a few clipped ranges refitted by least squares. The int8 head recomputes
+each position's top logits in fp32 (ExactTopHead), so that the head's rounding cannot swap
+two close candidates for the next token (the body's rounding still can, rarely).
+
 A layer whose shape a kernel does not take (int4: input width a multiple of 32 and output
 width of 16; int8: input width a multiple of 16) falls back to int8, else stays fp32.
 
@@ -38,122 +45,45 @@ import torch
 from torch import nn
 
 from studio.generate.batcher import BatchScheduler
+from studio.generate.quant_layers import (  # noqa: F401 - re-exported for callers and tests
+    GROUP,
+    ExactTopHead,
+    Int4Linear,
+    Int8Linear,
+    fits,
+    output_head,
+    quantized,
+)
+from studio.generate.rounding import input_importance
 
 log = logging.getLogger(__name__)
 
-GROUP = 32  # int4 group size along the input; smaller = closer to fp32, more scales to read
 
-
-class _WeightOnly(nn.Module):
-    """A Linear layer whose weights are stored quantized; activations go to the kernel in
-    bf16 and come back in the caller's dtype. Subclasses store the weights and `_matmul`."""
-
-    def __init__(self, linear: nn.Linear):
-        super().__init__()
-        self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
-        self.out_features = linear.out_features
-
-    def _matmul(self, flat: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self._matmul(x.reshape(-1, x.shape[-1]).to(torch.bfloat16))
-        y = y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
-        return y if self.bias is None else y + self.bias
-
-
-class Int8Linear(_WeightOnly):
-    """int8 weights, one scale per output row."""
-
-    def __init__(self, linear: nn.Linear):
-        super().__init__(linear)
-        w = linear.weight.detach().float()
-        scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127
-        self.register_buffer("qweight", torch.round(w / scale[:, None]).to(torch.int8))
-        self.register_buffer("scale", scale.to(torch.bfloat16))
-
-    def _matmul(self, flat: torch.Tensor) -> torch.Tensor:
-        return torch.ops.aten._weight_int8pack_mm(flat, self.qweight, self.scale)
-
-
-class Int4Linear(_WeightOnly):
-    """int4 weights in groups of GROUP input columns (a scale and an offset per group)."""
-
-    def __init__(self, linear: nn.Linear):
-        super().__init__(linear)
-        w = linear.weight.detach().float()
-        n, k = w.shape
-        groups = w.reshape(n, k // GROUP, GROUP)
-        low, high = groups.amin(dim=-1), groups.amax(dim=-1)
-        scale = ((high - low) / 15).clamp(min=1e-8)
-        q = torch.round((groups - low[..., None]) / scale[..., None]).clamp(0, 15)
-        q = q.to(torch.int32).reshape(n, k)
-        # The kernel computes (q - 8) * scale + zero, so zero = low + 8 * scale.
-        packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 1)
-        zeros = torch.stack([scale, low + 8 * scale], dim=-1).transpose(0, 1).contiguous()
-        self.register_buffer("packed", packed)
-        self.register_buffer("scale_zero", zeros.to(torch.bfloat16))
-
-    def _matmul(self, flat: torch.Tensor) -> torch.Tensor:
-        return torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, GROUP, self.scale_zero)
-
-
-def _works(layer: nn.Module, linear: nn.Linear) -> bool:
-    """Whether `layer` runs on a small input and gives finite values of `linear`'s shape
-    (a kernel may still raise on a case `fits` does not foresee)."""
-    x = torch.randn(2, linear.in_features)
-    try:
-        got, want = layer(x), linear(x)
-    except RuntimeError:
-        return False
-    return bool(torch.isfinite(got).all()) and got.shape == want.shape
-
-
-def fits(kind: type, linear: nn.Linear) -> bool:
-    """Whether torch's CPU kernel for `kind` takes this layer's shape. Checked before any
-    call: on a shape it does not take, the kernel can crash the process instead of raising."""
-    if kind is Int4Linear:
-        return linear.in_features % GROUP == 0 and linear.out_features % 16 == 0
-    return linear.in_features % 16 == 0
-
-
-def quantized(linear: nn.Linear, bits: int) -> nn.Module:
-    """The smallest working weight-only copy of `linear`: int4 (bits=4), else int8, else
-    the fp32 layer itself."""
-    kinds = (Int4Linear, Int8Linear) if bits == 4 else (Int8Linear,)
-    for kind in kinds:
-        if not fits(kind, linear):
-            continue
-        try:
-            layer = kind(linear)
-        except RuntimeError:
-            continue
-        if _works(layer, linear):
-            return layer
-    return linear
-
-
-def _swap(module: nn.Module, skip: nn.Module | None) -> None:
+def _swap(module: nn.Module, skip: nn.Module | None, importance: dict) -> None:
     for name, child in module.named_children():
         if child is skip:
             continue
         if type(child) is nn.Linear:
-            setattr(module, name, quantized(child, 4))
+            setattr(module, name, quantized(child, 4, importance.get(id(child))))
         else:
-            _swap(child, skip)
+            _swap(child, skip, importance)
 
 
-def fast_copy(model: nn.Module, inplace: bool = False) -> nn.Module:
+def fast_copy(
+    model: nn.Module, inplace: bool = False, calibration: torch.Tensor | None = None
+) -> nn.Module:
     """A weight-only int4 copy (int8 output head) of a plain (non-peft) fp32 model for CPU
-    serving; `model` is untouched unless `inplace` (for a copy nobody else holds)."""
+    serving; `model` is untouched unless `inplace` (for a copy nobody else holds).
+    `calibration` (rows of token ids) weights each layer's rounding by its inputs' sizes."""
     clone = model if inplace else copy.deepcopy(model)
     with torch.no_grad():
+        importance = {} if calibration is None else input_importance(clone, calibration)
         head = clone.get_output_embeddings() if hasattr(clone, "get_output_embeddings") else None
-        _swap(clone, skip=head)
+        _swap(clone, head, importance)
         if type(head) is nn.Linear:
             # A tied head shares the input embedding's weight: the int8 copy is its own, and
             # the embedding keeps the fp32 weight.
-            clone.set_output_embeddings(quantized(head, 8))
+            clone.set_output_embeddings(output_head(head, importance.get(id(head))))
     return clone.eval()
 
 
