@@ -17,6 +17,8 @@ curves must agree).
 
     python bench/bench_headonly.py                          # SmolLM2-135M (49k vocabulary)
     python bench/bench_headonly.py --examples 64 --data fpb --arms today,head,pack
+    python bench/bench_headonly.py --data fpb --examples 2000 --max-steps 6 --threads 1 \
+        --arms today,head,head-bf16                   # bf16 autocast on an AMX / AVX512-BF16 CPU
 """
 
 from __future__ import annotations
@@ -55,7 +57,17 @@ ARMS = {  # name: (head only at labels, packing, label); "-random": random batch
     "pack": (True, True, "head only + packing"),
     "head-random": (True, False, "head only, random batches"),
     "pack-random": (True, True, "head only + packing, random"),
+    # trainer.bf16 on a CPU with AVX512-BF16 / AMX: the Trainer's own bf16 autocast (weights
+    # stay fp32), the path a run with Precision "bf16" takes.
+    "head-bf16": (True, False, "head only + bf16 autocast"),
+    "today-bf16": (False, False, "today + bf16 autocast"),
 }
+
+
+def _autocasts(trainer) -> bool:
+    """Whether the Trainer's accelerator will run the forward under bf16 autocast."""
+    acc = trainer.accelerator
+    return bool(acc.native_amp) and acc.mixed_precision == "bf16"
 
 
 def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dict:
@@ -73,6 +85,8 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
 
         torch.set_num_threads(THREADS)
     set_seed(0)
+    if arm.endswith("-bf16"):
+        cfg = {**cfg, "trainer": {**cfg["trainer"], "bf16": True}}
     tok = build_tokenizer(cfg, settings)
     ds = tokenize_all(examples, tok, cfg)
     model = build_model(cfg, settings, tok)
@@ -82,6 +96,8 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
             cfg = {**cfg, "trainer": {**cfg["trainer"], "train_sampling_strategy": "random"}}
             args = training_arguments(cfg, Path(tmp), has_eval=False)
         trainer = make_trainer(cfg, model, tok, ds, None, args, [])
+        if arm.endswith("-bf16") and not _autocasts(trainer):
+            raise SystemExit("bf16 arm: the Trainer does not autocast on this machine")
         head_only, packing, _ = ARMS[arm]
         trainer.head_only = head_only
         shapes: list[tuple[int, int, int]] = []  # (rows, width, real tokens) per packed batch

@@ -14,6 +14,9 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the Hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The suite's expectations must not depend on this machine's CPU: the defaults start at fp32
+# as on a CPU without bf16 instructions; tests/unit/configs/test_cpu_bf16.py covers the rest.
+os.environ.setdefault("STUDIO_CPU_BF16", "0")
 
 from studio.settings import Settings  # noqa: E402
 from studio.store import Store  # noqa: E402

@@ -2,17 +2,26 @@
 
 `detect_hardware()` avoids importing torch when there is plainly no GPU driver, so the page
 can show template availability without paying for a torch import. Tests pass a fake Hardware.
+
+bf16 on a CPU: an x86 CPU with AVX512-BF16 or AMX runs bf16 matmuls natively (oneDNN), so
+bf16 autocast trains faster there (bench/README.md); any other CPU emulates bf16 and is
+slower than fp32, so the studio offers bf16 mixed precision on a CPU only with those
+instructions. Weights stay fp32 either way: `model.dtype` bfloat16 remains a CUDA matter.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 NO_CUDA = "this machine has none"
+# /proc/cpuinfo flags of the x86 instructions that make bf16 native (not emulated).
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+CPU_BF16_NAMES = {"avx512_bf16": "AVX512-BF16", "amx_bf16": "AMX"}
 
 
 @dataclass(frozen=True)
@@ -23,15 +32,69 @@ class Hardware:
     gpu_name: str = ""
     gpu_mem_gb: float = 0.0
     gpu_count: int = 0  # CUDA devices this process sees (CUDA_VISIBLE_DEVICES applies)
+    cpu_bf16: str = ""  # the CPU's native bf16 instructions ("AMX", "AVX512-BF16"); "" = none
+
+    @property
+    def mixed_bf16(self) -> bool:
+        """Whether bf16 mixed precision (trainer.bf16) runs natively where training runs: on
+        a bf16 GPU, or on a CPU-only machine whose CPU has bf16 instructions."""
+        return self.bf16 or (not self.cuda and bool(self.cpu_bf16))
+
+    def precision_note(self) -> str:
+        """One line for the page: which training precisions this machine offers, and why."""
+        if self.cuda:
+            if self.bf16:
+                return "bf16 or fp16 mixed precision on this GPU; fp32 is slower"
+            return "fp16 mixed precision on this GPU (it has no bf16); or fp32"
+        if self.cpu_bf16:
+            return (
+                f"this CPU runs bf16 natively ({self.cpu_bf16}): bf16 autocast trains faster "
+                "than fp32, weights stay fp32"
+            )
+        return "fp32: this CPU has no bf16 instructions (AVX512-BF16 or AMX), so bf16 would be slow"
 
     def describe(self) -> str:
         if not self.cuda:
-            return "CPU only (no CUDA GPU)"
+            bf16 = f", bf16 via {self.cpu_bf16}" if self.cpu_bf16 else ""
+            return f"CPU only (no CUDA GPU{bf16})"
         many = f"{self.gpu_count} x " if self.gpu_count > 1 else ""
         return f"{many}{self.gpu_name or 'CUDA GPU'} ({self.gpu_mem_gb:.0f} GB)"
 
 
 CPU_ONLY = Hardware()
+
+
+def _cpuinfo_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_bf16_support() -> str:
+    """The CPU's native bf16 instructions ("AMX", "AVX512-BF16"), or "" when it has none.
+
+    Asks torch when it is already imported (the training process), else reads /proc/cpuinfo,
+    so the page need not import torch. STUDIO_CPU_BF16=0 turns it off (e.g. to compare)."""
+    if os.environ.get("STUDIO_CPU_BF16", "").strip().lower() in ("0", "false", "no", "off"):
+        return ""
+    torch = sys.modules.get("torch")
+    cpu = getattr(torch, "cpu", None)
+    amx = getattr(cpu, "_is_amx_tile_supported", None)
+    avx = getattr(cpu, "_is_avx512_bf16_supported", None)
+    if callable(amx) and callable(avx):
+        try:
+            found = {"amx_bf16": bool(amx()), "avx512_bf16": bool(avx())}
+        except RuntimeError:
+            found = {}
+        if found:
+            return " and ".join(CPU_BF16_NAMES[k] for k in sorted(found) if found[k])
+    flags = _cpuinfo_flags()
+    return " and ".join(CPU_BF16_NAMES[k] for k in sorted(CPU_BF16_FLAGS) if k in flags)
 
 
 def gpu_driver_present() -> bool:
@@ -45,11 +108,11 @@ def gpu_driver_present() -> bool:
 def detect_hardware() -> Hardware:
     """This machine's Hardware (cached; torch is imported only when a GPU driver is present)."""
     if "torch" not in sys.modules and not gpu_driver_present():
-        return CPU_ONLY
+        return Hardware(cpu_bf16=cpu_bf16_support())
     import torch
 
     if not torch.cuda.is_available():
-        return CPU_ONLY
+        return Hardware(cpu_bf16=cpu_bf16_support())
     props = torch.cuda.get_device_properties(0)
     return Hardware(
         cuda=True,
@@ -64,6 +127,20 @@ def detect_hardware() -> Hardware:
 def flash_attn_installed() -> bool:
     """Whether the flash-attn package is importable (looked up, not imported)."""
     return importlib.util.find_spec("flash_attn") is not None
+
+
+def bf16_refusal(hw: Hardware) -> str:
+    """Why bf16 mixed precision is refused on this machine, and what to choose instead."""
+    if hw.cuda:
+        return (
+            f"{hw.gpu_name or 'this GPU'} does not support bf16 (it needs an Ampere or newer "
+            "CUDA GPU); choose fp16 or fp32"
+        )
+    return (
+        "this CPU has no bf16 instructions (bf16 needs a CUDA GPU, or a CPU with AVX512-BF16 "
+        "or AMX such as Intel Xeon 4th gen / Sapphire Rapids); it would emulate bf16, slower "
+        "than fp32 — choose fp32"
+    )
 
 
 def hardware_problems(model: dict, quant: dict, trainer: dict, hw: Hardware) -> list[str]:
@@ -94,7 +171,13 @@ def hardware_problems(model: dict, quant: dict, trainer: dict, hw: Hardware) -> 
             )
     no_bf16 = "is 'bfloat16' but this hardware does not support bf16; choose"
     if model.get("dtype") == "bfloat16" and not hw.bf16:
-        problems.append(f"model.dtype: {no_bf16} 'float32'")
+        if not hw.cuda and hw.cpu_bf16:
+            problems.append(
+                "model.dtype: 'bfloat16' weights need a bf16 CUDA GPU; on this CPU choose "
+                "'float32' and Precision bf16 (bf16 computation, fp32 weights)"
+            )
+        else:
+            problems.append(f"model.dtype: {no_bf16} 'float32'")
     if quant.get("load_in_4bit") is True and quant.get("bnb_4bit_compute_dtype") == "bfloat16":
         if not hw.bf16:
             problems.append(f"quantization.bnb_4bit_compute_dtype: {no_bf16} 'float16'")

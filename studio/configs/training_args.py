@@ -53,6 +53,11 @@ def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
     if not torch.cuda.is_available() and kwargs.get("fp16"):
         log.warning("fp16 needs CUDA; training in fp32 on this machine")
         kwargs["fp16"] = False
+    if not torch.cuda.is_available() and kwargs.get("bf16"):
+        # bf16 on a CPU is autocast (weights stay fp32): TrainingArguments refuses bf16 without
+        # a bf16 GPU unless told it runs on the CPU; accelerate then wraps the model's forward
+        # in torch.autocast("cpu", bfloat16). Validate refuses it on a CPU that would emulate it.
+        kwargs["use_cpu"] = True
     if not torch.cuda.is_available() and world_size() > 1:
         # Without CUDA accelerate only builds a CPU process group (gloo) when told it runs on
         # the CPU; otherwise each rank would train alone on the same batches.

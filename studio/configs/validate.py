@@ -21,7 +21,13 @@ from studio.configs.construct import (
     training_arguments_problems,
 )
 from studio.configs.fields import check_value
-from studio.configs.hardware import NO_CUDA, Hardware, detect_hardware, hardware_problems
+from studio.configs.hardware import (
+    NO_CUDA,
+    Hardware,
+    bf16_refusal,
+    detect_hardware,
+    hardware_problems,
+)
 from studio.configs.hyper import HYPER_FIELDS, LINKS, apply_hyperparameters
 from studio.configs.launch import launch_problems
 from studio.configs.schemas import (
@@ -216,8 +222,8 @@ def _contradictions(
             f"peft.task_type: must be {TASK_TYPES[model_type]!r} for a "
             f"{MODEL_TYPES[model_type]} model (got {task!r})"
         )
-    if trainer.get("bf16") is True and not hw.bf16:
-        problems.append("trainer.bf16: this hardware does not support bf16; choose fp32")
+    if trainer.get("bf16") is True and not hw.mixed_bf16:
+        problems.append(f"trainer.bf16: {bf16_refusal(hw)}")
     if trainer.get("fp16") is True and not hw.cuda:
         problems.append(
             f"trainer.fp16: fp16 mixed precision needs a CUDA GPU; {NO_CUDA} — choose fp32"

@@ -13,7 +13,7 @@ from studio.configs.schemas import ARCHITECTURE
 from studio.errors import StudioError
 from studio.templates import get_template
 from studio.ui.views.config_form import LABELS, dicts_to_texts, hyper_to_form
-from studio.ui.views.models import ARCH_LABELS, ELEM_IDS, HELP, template_card
+from studio.ui.views.models import ARCH_LABELS, ELEM_IDS, field_help, template_card
 
 
 def build_widget(key: str, value, **extra) -> gr.components.Component:
@@ -22,7 +22,7 @@ def build_widget(key: str, value, **extra) -> gr.components.Component:
     common = dict(
         value=value,
         label=LABELS[key],
-        info=HELP.get(key, spec.help),
+        info=field_help(key, spec.help),
         **extra,
         elem_id=ELEM_IDS.get(key, "models-" + key.replace("_", "-")),
     )

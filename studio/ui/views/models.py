@@ -34,11 +34,19 @@ HELP = {
     "target_modules": "which layers get an adapter",
     "valid_pct": "rows held out to measure eval loss (set by the dataset version)",
     "seed": "the same seed, data and settings give the same run",
-    "precision": "fp32 on a CPU; bf16 or fp16 on a GPU",
     "invalid_tolerance_pct": "the job stops when more rows than this are rejected",
     "response_only": "off: the model also learns to write the prompt",
     "eval_every": "on the validation split; 0 = five times per run",
 }
+
+
+def field_help(key: str, default: str) -> str:
+    """The help under a form field; Precision's says what this machine supports."""
+    if key == "precision":
+        return detect_hardware().precision_note()
+    return HELP.get(key, default)
+
+
 SAVED_HEADERS = ["Name", "Version", "Template", "Type", "Dataset version", "Created"]
 # The model.architecture keys shown as form fields for a model built from scratch.
 ARCH_FORM: tuple[str, ...] = (

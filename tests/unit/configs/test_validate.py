@@ -63,10 +63,11 @@ def test_4bit_without_cuda_and_bf16_without_support():
         "quantization.load_in_4bit: 4-bit loading needs a CUDA GPU; this machine has none — "
         "pick a LoRA template or use a GPU machine"
     ) in problems
-    assert "trainer.bf16: this hardware does not support bf16; choose fp32" in problems
+    assert any(p.startswith("trainer.bf16: this CPU has no bf16 instructions") for p in problems)
     problems = validate(template, hyper, dicts, GPU_NO_BF16)
     assert problems == [
-        "trainer.bf16: this hardware does not support bf16; choose fp32",
+        "trainer.bf16: Fake T4 does not support bf16 (it needs an Ampere or newer CUDA GPU); "
+        "choose fp16 or fp32",
         "model.dtype: is 'bfloat16' but this hardware does not support bf16; choose 'float32'",
         "quantization.bnb_4bit_compute_dtype: is 'bfloat16' but this hardware does not "
         "support bf16; choose 'float16'",
