@@ -81,3 +81,19 @@ def test_validate_answers_in_one_event_with_its_marks(blocks):
     after = [d for d in deps if d.get("trigger_after") == validate[0]["id"]]
     assert after == []
     assert len(validate[0]["outputs"]) > 20  # problems, fields named, every field's mark
+
+
+def test_every_click_on_the_jobs_table_runs(blocks):
+    """A row clicked while the previous click is still answering is not dropped (Gradio's
+    default for a select listener, "once", drops it)."""
+    ids = {b._id: b for b in blocks.blocks.values()}
+    selects = [
+        d
+        for d in blocks.get_config_file()["dependencies"]
+        if any(
+            getattr(ids.get(t[0]), "elem_id", None) == "train-jobs" and t[1] == "select"
+            for t in d["targets"]
+        )
+    ]
+    assert len(selects) == 1
+    assert selects[0]["trigger_mode"] == "multiple"
