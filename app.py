@@ -65,6 +65,7 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
         blocked_paths=[str(settings.db_path)],
         theme=gr.themes.Soft(primary_hue="indigo"),
         css_paths=[PROJECT_ROOT / "assets" / "studio.css"],
+        head_paths=[PROJECT_ROOT / "assets" / "studio_head.html"],
         show_error=True,
         auth_dependency=auth_dependency,
     )

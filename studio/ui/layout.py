@@ -10,6 +10,7 @@ from studio.ui.evaluate_tab import build_evaluate_tab
 from studio.ui.generate_tab import build_generate_tab
 from studio.ui.inputs_tab import build_inputs_tab
 from studio.ui.models_tab import build_models_tab
+from studio.ui.progress import narrow_progress_targets
 from studio.ui.settings_panel import build_settings_panel, sign_in_banner
 from studio.ui.train_tab import build_train_tab
 
@@ -46,6 +47,7 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         blocks.load(restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id])
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
+    narrow_progress_targets(blocks)
     return blocks
 
 

@@ -16,7 +16,12 @@ from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
-from studio.ui.models_problems import VERSION_PROBLEM, form_problems, problems_text
+from studio.ui.models_problems import (
+    VERSION_PROBLEM,
+    form_problems,
+    mark_fields,
+    problems_text,
+)
 from studio.ui.models_sync import gather
 from studio.ui.models_widgets import delete_saved_model, template_state
 from studio.ui.views.config_form import dicts_to_texts, hyper_to_form
@@ -96,6 +101,14 @@ def on_validate(ctx: UIContext, key, kind, model_name, *values):
     found = bad + validate(get_template(key), hyper, dicts, None, kind, ctx.settings)
     lines, marked = form_problems(found, model_name)
     return problems_text(lines), marked
+
+
+def on_validate_and_mark(ctx: UIContext, shown_marks, key, kind, model_name, *values):
+    """Validate's one answer: the problems, the fields they name, and the marks that change
+    on the page (one event, not a second one to mark: each event costs the page work in
+    proportion to everything it has shown)."""
+    text, flagged = on_validate(ctx, key, kind, model_name, *values)
+    return text, flagged, *mark_fields(flagged, shown_marks)
 
 
 def saved_rows(ctx: UIContext, app_id: str):

@@ -188,12 +188,12 @@ def build_models_tab(ctx: UIContext) -> None:
         # builds once (on the meta device, 0.5-1 s) in a worker thread (the memo is
         # thread-safe).
         validate_btn.click(
-            bind(ctx, h.on_validate),
-            [template, model_type, name, *fields, *codes],
-            [problems, flagged],
+            bind(ctx, h.on_validate_and_mark),
+            [marked, template, model_type, name, *fields, *codes],
+            [problems, flagged, *fields, marked],
             show_progress_on=[problems],
             queue=False,
-        ).then(**marking)
+        )
         save_btn.click(
             bind(ctx, h.on_save),
             [ctx.app_id, model_type, template, version, name, parent, *fields, *codes],

@@ -127,12 +127,16 @@ def build_train_tab(ctx: UIContext) -> None:
     cancel.click(bind(ctx, h.cancel_job), [job_id], None, api_name="cancel_training")
     resume.click(bind(ctx, h.resume_job), [job_id], [ctx.jobs_changed], api_name="resume_training")
     # Selecting a row answers with the job's status line, progress and buttons, quick to
-    # draw; the job_id.change refresh that follows sends its chart and log.
+    # draw; the job_id.change refresh that follows sends its chart and log. Every click
+    # runs ("multiple"): by default a click while the previous one is still answering is
+    # dropped, and on a busy machine a user picks the next row that fast. Should two
+    # answers cross, the poll sees that the page shows another job and redraws it.
     jobs.select(
         bind(ctx, h.select_job),
         [jobs, ctx.app_id, shown, status],
         [job_id, status, progress, cancel, resume, shown],
         queue=False,
         show_progress="hidden",
+        trigger_mode="multiple",
     )
     export.click(bind(ctx, h.export_job), [job_id], [export_box], api_name="launch_commands")

@@ -138,3 +138,26 @@ def test_selecting_a_job_answers_with_its_status_then_its_log(two_jobs, page):
     # ...and the clicked job's log follows.
     expect(log).to_have_value(f"log line of {older}")
     expect(page.locator("#train-chart canvas, #train-chart svg").first).to_be_visible()
+
+
+def test_plain_values_are_not_serialised_to_be_copied(studio_server, page):
+    """The page's copy of a plain value is the value itself (the head script), while objects
+    are still deep-copied and uncloneable values still refused, as by the browser."""
+    url, _ = studio_server
+    page.goto(url)
+    expect(page.locator("#apps-create")).to_be_visible()
+    result = page.evaluate(
+        """() => {
+          const shim = structuredClone.toString().includes("browserClone");
+          const plain = ["text", 3.5, true, undefined, null, 10n].every(
+            (v) => structuredClone(v) === v);
+          const obj = { a: [1, { b: "c" }], d: new Date(0) };
+          const copy = structuredClone(obj);
+          const deep = copy !== obj && copy.a[1] !== obj.a[1] && copy.a[1].b === "c"
+            && copy.d instanceof Date && copy.d.getTime() === 0;
+          const refused = (v) => { try { structuredClone(v); return false; }
+                                   catch (e) { return e.name === "DataCloneError"; } };
+          return { shim, plain, deep, fn: refused(() => 1), sym: refused(Symbol("s")) };
+        }"""
+    )
+    assert result == {"shim": True, "plain": True, "deep": True, "fn": True, "sym": True}

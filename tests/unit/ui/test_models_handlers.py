@@ -97,3 +97,25 @@ def test_save_lists_problems_then_saves_clones_and_deletes(ctx, store):
     assert note == "Deleted **bot v1**." and rows == [] and pick["value"] is None
     assert (confirm, parent) == (False, "")  # the cloned form now saves a fresh model
     assert store.list_models(app["id"]) == []
+
+
+def test_validate_answers_with_the_marks_that_change(ctx):
+    """Validate's single answer: the problems, the fields named, one update per form field
+    (a mark only where it changes), then the fields now marked."""
+    values = _form_values()
+    lr = FORM_ORDER.index("learning_rate")
+    bad = list(values)
+    bad[lr] = -1
+    text, flagged, *marks, shown = h.on_validate_and_mark(
+        ctx, [], DEFAULT_TEMPLATE, "causal", "m", *bad
+    )
+    assert "problem" in text and flagged == shown == ["learning_rate"]
+    assert len(marks) == len(FORM_ORDER)
+    assert [i for i, m in enumerate(marks) if m != SKIP] == [lr]
+    # Fixed: only that field's mark changes back; the page then shows none.
+    text, flagged, *marks, shown = h.on_validate_and_mark(
+        ctx, ["learning_rate"], DEFAULT_TEMPLATE, "causal", "m", *values
+    )
+    assert text.startswith("No problems") and flagged == shown == []
+    assert [i for i, m in enumerate(marks) if m != SKIP] == [lr]
+    assert marks[lr]["elem_classes"] == []
