@@ -23,19 +23,11 @@ from studio.templates import Template
 from studio.vocab.models import ADAPTER_METHODS, NEEDS_CUDA, TASK_TYPES, quantized
 
 
-def default_precision(hardware: Hardware) -> str:
-    """The Precision a form starts with: bf16 autocast on a CPU-only machine whose CPU runs
-    bf16 natively (faster at the same held-out accuracy: bench/README.md), else fp32 (a GPU
-    template sets its own)."""
-    return "bf16" if not hardware.cuda and hardware.cpu_bf16 else "fp32"
-
-
 def default_hyper(template: Template, hardware: Hardware | None = None) -> dict[str, Any]:
     """The form's starting values: the studio defaults with this template's overrides."""
     hardware = hardware or detect_hardware()
     hyper = copy.deepcopy(DEFAULT_HYPER)
     hyper["processes"] = default_processes(hardware)
-    hyper["precision"] = default_precision(hardware)
     if hardware.cuda:
         hyper["time_budget_min"] = 0.0  # a GPU run is fast: the budget is opt-in there
     hyper.update(copy.deepcopy(template.hyper))

@@ -4,9 +4,9 @@
 can show template availability without paying for a torch import. Tests pass a fake Hardware.
 
 bf16 on a CPU: an x86 CPU with AVX512-BF16 or AMX runs bf16 matmuls natively (oneDNN), so
-bf16 autocast trains faster there (bench/README.md); any other CPU emulates bf16 and is
-slower than fp32, so the studio offers bf16 mixed precision on a CPU only with those
-instructions. Weights stay fp32 either way: `model.dtype` bfloat16 remains a CUDA matter.
+bf16 autocast is a little faster there (about 1.06x a whole training step, bench/README.md);
+any other CPU emulates bf16 and is slower than fp32, so the studio offers bf16 mixed
+precision on a CPU only with those instructions. fp32 stays the default. Weights stay fp32 either way: `model.dtype` bfloat16 remains a CUDA matter.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class Hardware:
             return "fp16 mixed precision on this GPU (it has no bf16); or fp32"
         if self.cpu_bf16:
             return (
-                f"this CPU runs bf16 natively ({self.cpu_bf16}): bf16 autocast trains faster "
-                "than fp32, weights stay fp32"
+                f"fp32, or bf16 (this CPU runs it natively: {self.cpu_bf16}): a little faster, "
+                "weights stay fp32"
             )
         return "fp32: this CPU has no bf16 instructions (AVX512-BF16 or AMX), so bf16 would be slow"
 

@@ -11,7 +11,8 @@ times per event: 100-300 ms of the browser's main thread on a 2-core machine whi
 trains. Narrowing the targets keeps that list short and free of containers.
 
 The rule, for events that do not name their targets: a hidden progress needs no target at
-all; a shown one goes on the outputs that display a result (text, tables, charts), not on
+all; a shown one goes on the outputs that display a short result (text, a chat, a file to
+download), not on tables or charts (each status would copy every row or point), not on
 inputs the user types into, not on layout, and not on invisible values.
 """
 
@@ -29,7 +30,9 @@ def _displays_result(component) -> bool:
         return False  # a row or group: its status would copy everything inside it
     if isinstance(component, _DISPLAYS):
         return True
-    return isinstance(component, gr.Textbox) and component.interactive is False
+    # A read-only text box or file (an export's download) displays a result; an editable one
+    # is an input the spinner would cover.
+    return isinstance(component, (gr.Textbox, gr.File)) and component.interactive is False
 
 
 def narrow_progress_targets(blocks: gr.Blocks) -> int:

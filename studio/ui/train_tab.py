@@ -129,8 +129,9 @@ def build_train_tab(ctx: UIContext) -> None:
     # Selecting a row answers with the job's status line, progress and buttons, quick to
     # draw; the job_id.change refresh that follows sends its chart and log. Every click
     # runs ("multiple"): by default a click while the previous one is still answering is
-    # dropped, and on a busy machine a user picks the next row that fast. Should two
-    # answers cross, the poll sees that the page shows another job and redraws it.
+    # dropped, and on a busy machine a user picks the next row that fast. ("always_last"
+    # would run the first click's row again, not the last one's.) Two answers can still
+    # arrive out of order, rarely; the page then shows the job clicked first, whole.
     jobs.select(
         bind(ctx, h.select_job),
         [jobs, ctx.app_id, shown, status],

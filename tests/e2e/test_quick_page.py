@@ -157,7 +157,20 @@ def test_plain_values_are_not_serialised_to_be_copied(studio_server, page):
             && copy.d instanceof Date && copy.d.getTime() === 0;
           const refused = (v) => { try { structuredClone(v); return false; }
                                    catch (e) { return e.name === "DataCloneError"; } };
-          return { shim, plain, deep, fn: refused(() => 1), sym: refused(Symbol("s")) };
+          const none = (() => { try { structuredClone(); return false; }
+                                catch (e) { return e instanceof TypeError; } })();
+          const buf = new ArrayBuffer(8);
+          structuredClone(1, { transfer: [buf] });  // a transfer list still detaches
+          return { shim, plain, deep, fn: refused(() => 1), sym: refused(Symbol("s")),
+                   none, moved: buf.byteLength === 0 };
         }"""
     )
-    assert result == {"shim": True, "plain": True, "deep": True, "fn": True, "sym": True}
+    assert result == {
+        "shim": True,
+        "plain": True,
+        "deep": True,
+        "fn": True,
+        "sym": True,
+        "none": True,
+        "moved": True,
+    }

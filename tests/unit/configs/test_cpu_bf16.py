@@ -109,22 +109,17 @@ def test_the_precision_help_says_what_the_machine_supports():
     assert AMX_CPU.describe() == "CPU only (no CUDA GPU, bf16 via AMX and AVX512-BF16)"
 
 
-def test_the_default_precision_is_bf16_on_a_bf16_cpu_and_fp32_elsewhere():
+def test_the_default_precision_stays_fp32_and_bf16_validates_on_a_bf16_cpu():
+    """bf16 is offered where the CPU runs it natively, not made the default: its held-out
+    results are not yet shown equal to fp32's on enough rows (bench/README.md)."""
     template = TEMPLATES["smollm2-135m-lora"]
-    assert default_hyper(template, AMX_CPU)["precision"] == "bf16"
-    assert default_dicts(template, hardware=AMX_CPU)["trainer"]["bf16"] is True
-    assert (
-        validate(
-            template,
-            default_hyper(template, AMX_CPU),
-            default_dicts(template, hardware=AMX_CPU),
-            AMX_CPU,
-        )
-        == []
-    )
-    assert default_hyper(template, CPU_ONLY)["precision"] == "fp32"
-    assert default_dicts(template, hardware=CPU_ONLY)["trainer"]["bf16"] is False
-    gpu = Hardware(cuda=True, bf16=True, gpu_name="Fake A100", gpu_mem_gb=80, cpu_bf16="AMX")
-    assert default_hyper(template, gpu)["precision"] == "fp32"  # the GPU's, not the CPU's
+    for hw in (AMX_CPU, CPU_ONLY):
+        assert default_hyper(template, hw)["precision"] == "fp32"
+        assert default_dicts(template, hardware=hw)["trainer"]["bf16"] is False
+    hyper = {**default_hyper(template, AMX_CPU), "precision": "bf16"}
+    dicts = default_dicts(template, hardware=AMX_CPU)
+    dicts["trainer"]["bf16"] = True
+    assert validate(template, hyper, dicts, AMX_CPU) == []
+    assert validate(template, hyper, dicts, CPU_ONLY) != []
     qlora = TEMPLATES["llama2-7b-qlora"]
     assert default_hyper(qlora, AMX_CPU)["precision"] == "bf16"  # its own (a GPU template)

@@ -23,8 +23,12 @@ def blocks(tmp_path_factory):
     return blocks
 
 
+def ids_of(blocks):
+    return {b._id: b for b in blocks.blocks.values()}
+
+
 def _config_targets(blocks):
-    ids = {b._id: b for b in blocks.blocks.values()}
+    ids = ids_of(blocks)
     for dep in blocks.get_config_file()["dependencies"]:
         yield (
             dep,
@@ -44,6 +48,14 @@ def test_every_event_names_small_progress_targets(blocks):
         for t in targets:
             assert not isinstance(t, (gr.Row, gr.Column, gr.Group, gr.Tabs, gr.Tab))
             assert not isinstance(t, (gr.Dataframe, gr.LinePlot, gr.State, gr.Timer))
+        # An event that shows its progress and displays a result keeps a spinner on it
+        # (an export's file, a status line), so a long wait never looks like nothing.
+        outputs = [ids_of(blocks)[i] for i in dep["outputs"]]
+        if dep["show_progress"] != "hidden" and dep["backend_fn"]:
+            if any(isinstance(o, (gr.Markdown, gr.HTML, gr.Chatbot)) for o in outputs) or any(
+                isinstance(o, (gr.Textbox, gr.File)) and o.interactive is False for o in outputs
+            ):
+                assert targets, f"event {dep['id']} shows its result without a spinner"
     # In all, a handful of places show progress, not the page's ~190 components.
     distinct = {id(t) for _, targets in deps for t in targets}
     assert len(distinct) < 40
