@@ -44,6 +44,42 @@ VARIANTS = {
 }
 
 
+# Generic text for measuring input sizes: chat turns, prose, a list, numbers and code, so
+# that no single task's words decide how every model is rounded.
+CALIBRATION_TEXTS = (
+    "Can you explain how a refrigerator keeps food cold?",
+    "The committee met on Tuesday to review the budget. After a long discussion, members "
+    "agreed to postpone the vote until the auditors had finished their report.",
+    "Ingredients: 2 cups of flour, 1 teaspoon of salt, 3 eggs, 250 ml of milk. Whisk the "
+    "eggs and milk, then fold in the flour slowly.",
+    "def mean(values):\n    return sum(values) / len(values) if values else 0.0",
+    "Sales rose 12% in the third quarter to EUR 4.5 million, while operating costs fell.",
+    "Summarize the following paragraph in one sentence: The river flooded the valley twice "
+    "this spring, and the town council is now debating whether to build a new levee.",
+)
+
+
+def calibration_ids(tokenizer, limit: int = 96) -> list[torch.Tensor]:
+    """CALIBRATION_TEXTS as token ids (1-D, one per text, at most `limit` tokens each), in
+    the model's chat format when it has one (the markers there carry large activations)."""
+    rows = []
+    for text in CALIBRATION_TEXTS:
+        ids = None
+        if getattr(tokenizer, "chat_template", None):
+            try:
+                ids = tokenizer.apply_chat_template(
+                    [{"role": "user", "content": text}], add_generation_prompt=True
+                )
+            except Exception:  # noqa: BLE001 - a template that rejects this shape: plain text
+                ids = None
+            if ids is not None and not isinstance(ids, list):
+                ids = ids["input_ids"] if "input_ids" in ids else list(ids)
+        if ids is None:
+            ids = tokenizer(text)["input_ids"]
+        rows.append(torch.tensor(ids[:limit], dtype=torch.long))
+    return rows
+
+
 def ids_for(engine, spec, prompt: PromptInput) -> torch.Tensor:
     rendered = engine.rendered(spec, prompt)
     tok = engine.tokenizer(spec)
@@ -121,7 +157,7 @@ def main() -> None:
         for r in rows
     ]
     free_ids = [ids_for(engine, bspec, PromptInput(mode="text", text=p)) for p in PROMPTS]
-    cal = rounding.calibration_ids(tok)
+    cal = calibration_ids(tok)
 
     import copy
 

@@ -70,11 +70,12 @@ def _swap(module: nn.Module, skip: nn.Module | None, importance: dict) -> None:
 
 
 def fast_copy(
-    model: nn.Module, inplace: bool = False, calibration: torch.Tensor | None = None
+    model: nn.Module, inplace: bool = False, calibration: list[torch.Tensor] | None = None
 ) -> nn.Module:
     """A weight-only int4 copy (int8 output head) of a plain (non-peft) fp32 model for CPU
     serving; `model` is untouched unless `inplace` (for a copy nobody else holds).
-    `calibration` (rows of token ids) weights each layer's rounding by its inputs' sizes."""
+    `calibration` (1-D rows of token ids) weights each layer's int4 rounding by the sizes
+    of its inputs on them."""
     clone = model if inplace else copy.deepcopy(model)
     with torch.no_grad():
         importance = {} if calibration is None else input_importance(clone, calibration)

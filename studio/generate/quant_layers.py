@@ -35,11 +35,13 @@ class _WeightOnly(nn.Module):
 
 
 class Int8Linear(_WeightOnly):
-    """int8 weights, one scale per output row."""
+    """int8 weights, one scale per output row (`importance` is not used: with one max-abs
+    scale per row there is no choice for it to weigh; the argument keeps the layer kinds
+    interchangeable)."""
 
     def __init__(self, linear: nn.Linear, importance: torch.Tensor | None = None):
         super().__init__(linear)
-        q, scale = int8_rows(linear.weight.detach(), importance)
+        q, scale = int8_rows(linear.weight.detach())
         self.register_buffer("qweight", q)
         self.register_buffer("scale", scale.to(torch.bfloat16))
 

@@ -7,8 +7,9 @@ shrunk by CLIP_RATIOS, the outliers then clipped), fits the scale and offset of 
 squares to the levels it gives, and keeps the one with the smallest squared error. The error
 can be weighted per input column (`importance`: how large that column's input usually is),
 so the columns that carry big activations are rounded most carefully (`fast_copy(...,
-calibration=ids)`; the served copy does not pass it: on the packaged SmolLM2 every group is
-already on a 4-bit grid, so there it cannot help and was not shown to). All of it is a few
+calibration=rows of ids)`; the served copy does not pass it: on the packaged SmolLM2 every
+group is already on a 4-bit grid, so there it cannot help and was not shown to; the rounding
+probe, bench/probe_fast_rounding.py, measures it). All of it is a few
 vectorised passes per layer: seconds for a 135M model.
 """
 
@@ -19,7 +20,6 @@ import torch
 # Shrink factors tried for each group's range, each refitted by least squares (plain
 # min/max, unrefitted, is always a candidate too).
 CLIP_RATIOS = (1.0, 0.85)
-INT8_RATIOS = ()  # int8 rows: clipping never won on SmolLM2's head (its 127 steps)
 REFITS = 1  # least-squares refits of scale and offset per candidate
 # A group whose plain rounding loses less than this share of its energy is on a grid already.
 ON_GRID = 1e-4
@@ -56,15 +56,14 @@ def _on_kernel_grid(groups, a, scale, low):
     zero = _bf16(low + 8 * scale)
     scale = _bf16(scale.clamp(min=1e-8))
     q = torch.round((groups - zero[..., None]) / scale[..., None] + 8).clamp(0, 15)
-    fitted = (a * (groups - (q - 8) * scale[..., None])).sum(-1) / a.sum(-1)
-    for candidate in (zero, _bf16(fitted)):
-        deq = (q - 8) * scale[..., None] + candidate[..., None]
-        err = (a * (groups - deq) ** 2).sum(-1)
-        if candidate is zero:
-            best_err, best_zero = err, zero
-        else:
-            best_zero = torch.where(err < best_err, candidate, best_zero)
-            best_err = torch.minimum(err, best_err)
+    fitted = _bf16((a * (groups - (q - 8) * scale[..., None])).sum(-1) / a.sum(-1))
+
+    def error(z):
+        return (a * (groups - ((q - 8) * scale[..., None] + z[..., None])) ** 2).sum(-1)
+
+    err_zero, err_fitted = error(zero), error(fitted)
+    best_zero = torch.where(err_fitted < err_zero, fitted, zero)
+    best_err = torch.minimum(err_zero, err_fitted)
     return best_err, q, scale, best_zero
 
 
@@ -119,38 +118,20 @@ def _min_max(groups: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return (high - low) / 15, low
 
 
-def int8_rows(
-    w: torch.Tensor,
-    importance: torch.Tensor | None = None,
-    ratios: tuple[float, ...] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Symmetric int8 levels (-127..127) and one scale per row of `w` (bf16 values, as the
-    kernel uses them), each row's range chosen from `ratios` (none by default: plain
-    max-abs) by least (importance-weighted) squared error."""
-    ratios = INT8_RATIOS if ratios is None else ratios
+def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 levels (-127..127) and one max-abs scale per row of `w`, the levels
+    chosen against the bf16 scale the kernel multiplies by. (Clipping a row's range never
+    lowered the error of SmolLM2's head with its 127 steps, so rows take no search.)"""
     w = w.float()
-    top = w.abs().amax(dim=1).clamp(min=1e-8)
-
-    def candidate(scale):
-        # The levels are chosen against the bf16 scale the kernel multiplies by.
-        scale = _bf16(scale)
-        return torch.round(w / scale[:, None]).clamp(-127, 127), scale
-
-    q, scale = candidate(top / 127)
-    if ratios:
-        a = torch.ones_like(w) if importance is None else importance[None, :].expand_as(w)
-        best = None
-        for ratio in (1.0, *ratios):
-            q, scale = candidate(top * ratio / 127)
-            err = (a * (w - q * scale[:, None]) ** 2).sum(-1)
-            best = _keep_better(best, (err, q, scale))
-        _, q, scale = best
+    scale = _bf16(w.abs().amax(dim=1).clamp(min=1e-8) / 127)
+    q = torch.round(w / scale[:, None]).clamp(-127, 127)
     return q.to(torch.int8), scale
 
 
-def input_importance(model: torch.nn.Module, ids: torch.Tensor) -> dict[int, torch.Tensor]:
+def input_importance(model: torch.nn.Module, ids: list[torch.Tensor]) -> dict[int, torch.Tensor]:
     """How large each input column of every nn.Linear in `model` is on the tokens `ids`
-    (mean square over the tokens, normalised to mean 1), keyed by id(layer): the weights
+    (rows of token ids; mean square over the tokens, normalised to mean 1), keyed by
+    id(layer): the weights
     of the rounding error, so that columns with big activations are rounded closest."""
     sums: dict[int, torch.Tensor] = {}
 
@@ -167,39 +148,3 @@ def input_importance(model: torch.nn.Module, ids: torch.Tensor) -> dict[int, tor
         for h in handles:
             h.remove()
     return {k: v / v.mean().clamp(min=1e-12) for k, v in sums.items()}
-
-
-# Generic text for measuring input sizes: chat turns, prose, a list, numbers and code, so
-# that no single task's words decide how every model is rounded.
-CALIBRATION_TEXTS = (
-    "Can you explain how a refrigerator keeps food cold?",
-    "The committee met on Tuesday to review the budget. After a long discussion, members "
-    "agreed to postpone the vote until the auditors had finished their report.",
-    "Ingredients: 2 cups of flour, 1 teaspoon of salt, 3 eggs, 250 ml of milk. Whisk the "
-    "eggs and milk, then fold in the flour slowly.",
-    "def mean(values):\n    return sum(values) / len(values) if values else 0.0",
-    "Sales rose 12% in the third quarter to EUR 4.5 million, while operating costs fell.",
-    "Summarize the following paragraph in one sentence: The river flooded the valley twice "
-    "this spring, and the town council is now debating whether to build a new levee.",
-)
-
-
-def calibration_ids(tokenizer, limit: int = 96) -> list[torch.Tensor]:
-    """CALIBRATION_TEXTS as token ids (1-D, one per text, at most `limit` tokens each), in
-    the model's chat format when it has one (the markers there carry large activations)."""
-    rows = []
-    for text in CALIBRATION_TEXTS:
-        ids = None
-        if getattr(tokenizer, "chat_template", None):
-            try:
-                ids = tokenizer.apply_chat_template(
-                    [{"role": "user", "content": text}], add_generation_prompt=True
-                )
-            except Exception:  # noqa: BLE001 - a template that rejects this shape: plain text
-                ids = None
-            if ids is not None and not isinstance(ids, list):
-                ids = ids["input_ids"] if "input_ids" in ids else list(ids)
-        if ids is None:
-            ids = tokenizer(text)["input_ids"]
-        rows.append(torch.tensor(ids[:limit], dtype=torch.long))
-    return rows

@@ -40,8 +40,8 @@ def batchable(model_type: str, model: Any, options: GenerationOptions) -> bool:
 
 def scheduler_for(engine, p, options: GenerationOptions) -> tuple[Any, str] | None:
     """(batch scheduler, which model answers) for a prepared request, None when it cannot
-    be batched. "fast" on a CPU is the int4 copy (adapter merged in); on a GPU the exact
-    model answers, and the label says so."""
+    be batched. "fast" on a CPU is the int4 copy (a LoRA adapter kept beside its base
+    layers); on a GPU the exact model answers, and the label says so."""
     if not batchable(p.spec.model_type, p.entry.model, options):
         return None
     if options.precision == "fast" and p.entry.model.device.type == "cpu":
