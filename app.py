@@ -61,6 +61,11 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
         path="/",
         max_file_size=f"{settings.max_upload_mb}mb",
         footer_links=["api", "settings"],
+        # Gradio's run history keeps every call's inputs and outputs (prompts, answers) in
+        # the browser's storage and rewrites the whole list, up to 100 calls, on every status
+        # message of every event: on this page that was most of a click's work while a job
+        # trained. It also offers to copy them to a remote bucket. Off: nothing is recorded.
+        run_history=False,
         allowed_paths=[str(settings.home / "exports")],
         blocked_paths=[str(settings.db_path)],
         theme=gr.themes.Soft(primary_hue="indigo"),

@@ -174,3 +174,23 @@ def test_plain_values_are_not_serialised_to_be_copied(studio_server, page):
         "none": True,
         "moved": True,
     }
+
+
+def test_calls_are_not_recorded_in_the_browser(two_jobs, page):
+    """Gradio's run history (every call's inputs and outputs kept in the browser's storage,
+    the whole list rewritten on each status message) is off: a click and a few polls leave
+    nothing there, and its page and bucket routes are not served."""
+    older, newest, _, _ = two_jobs
+    _tab(page, "Train")
+    expect(page.locator("#train-status")).to_contain_text(newest)
+    page.locator("#train-jobs").get_by_text(older, exact=True).first.click()
+    expect(page.locator("#train-log textarea")).to_have_value(f"log line of {older}")
+    _calls_during(page, 2)  # a poll or two
+    keys = page.evaluate(
+        """() => [...Object.keys(localStorage), ...Object.keys(sessionStorage)]
+                   .filter((k) => k.startsWith("gradio:run-history"))"""
+    )
+    assert keys == []
+    base = page.url.split("?")[0].rstrip("/")
+    assert page.request.get(f"{base}/gradio_api/runs").status == 404
+    assert page.request.get(f"{base}/gradio_api/run-history/records").status == 404
