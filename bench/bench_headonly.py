@@ -1,11 +1,15 @@
 """Less compute per step: today's training vs the head only at labelled positions vs that
-plus packing (several examples per row, block-diagonal causal mask).
+plus packing (several examples per row, block-diagonal causal mask) vs that plus the prompt
+prefix every row of a batch shares computed once per batch.
 
 Every arm uses the studio's length-grouped batches and the same model, data, seed and steps
 (the same examples in every step), in this one process; they differ only in
-`trainer.head_only` and `trainer.packer`. Two data shapes:
+`trainer.head_only`, `trainer.packer` and `trainer.share_prefix`. Two data shapes:
   fpb:    Financial PhraseBank sentences with one-word answers (short prompts, 2 labelled
-          tokens per row: the shape where the head is most wasted)
+          tokens per row: the shape where the head is most wasted); `--instruction proposed`
+          gives every row the instruction the Inputs tab proposes for the FPB table (then
+          every prompt starts with the same 23 SmolLM2 tokens; without it, only the 3 of
+          `### Human:`, too few to share)
   spread: the instruction data of bench_batching.py (3 to 200 words, 6-word answers)
 A warm-up run comes first; the arms run in mirrored order (A B C C B A) and each figure is
 the mean of its two runs. Prints real (non-padding) tokens per second of wall time and per
@@ -19,6 +23,8 @@ curves must agree).
     python bench/bench_headonly.py --examples 64 --data fpb --arms today,head,pack
     python bench/bench_headonly.py --data fpb --examples 2000 --max-steps 6 --threads 1 \
         --arms today,head,head-bf16                   # bf16 autocast on an AMX / AVX512-BF16 CPU
+    python bench/bench_headonly.py --data fpb --examples 2000 --max-steps 6 --threads 1 \
+        --instruction proposed --arms today,head,prefix   # the shared instruction once per batch
 """
 
 from __future__ import annotations
@@ -41,26 +47,51 @@ from studio.settings import Settings  # noqa: E402
 from studio.vocab.examples import Example  # noqa: E402
 
 THREADS = 0
-FPB = ROOT.parent / "shared" / "datasets" / "financial_phrasebank_75agree_train.csv"
+INSTRUCTION = ""  # every FPB row's instruction
+_FPB_NAME = Path("shared") / "datasets" / "financial_phrasebank_75agree_train.csv"
+# The checkout's sibling `shared` folder; from a worktree one level deeper, the one above it.
+FPB = next(
+    (d / _FPB_NAME for d in (ROOT.parent, ROOT.parent.parent) if (d / _FPB_NAME).is_file()),
+    ROOT.parent / _FPB_NAME,
+)
+
+
+def proposed_instruction(rows: list[dict[str, str]]) -> str:
+    """What the Inputs tab proposes for the FPB table (sentence + label columns)."""
+    from types import SimpleNamespace
+
+    from studio.data.shapes import ColumnMapping
+    from studio.ui.views.inputs_mapping import propose_instruction
+
+    guess = ColumnMapping(shape="sentence_label", input="sentence", output="label")
+    result = SimpleNamespace(rows=[SimpleNamespace(value=r) for r in rows])
+    return propose_instruction(result, guess)
+
+
+def fpb_table() -> list[dict[str, str]]:
+    with FPB.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def fpb_examples(n: int) -> list[Example]:
-    """The first n FPB rows as the Inputs tab reads them (sentence -> input, label -> output)."""
-    with FPB.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))[:n]
-    return [Example(input=r["sentence"], output=r["label"]) for r in rows]
+    """The first n FPB rows as the Inputs tab reads them (sentence -> input, label -> output),
+    with INSTRUCTION as each row's instruction."""
+    rows = fpb_table()[:n]
+    return [Example(instruction=INSTRUCTION, input=r["sentence"], output=r["label"]) for r in rows]
 
 
-ARMS = {  # name: (head only at labels, packing, label); "-random": random batches, not grouped
-    "today": (False, False, "today (head everywhere)"),
-    "head": (True, False, "head only at labels"),
-    "pack": (True, True, "head only + packing"),
-    "head-random": (True, False, "head only, random batches"),
-    "pack-random": (True, True, "head only + packing, random"),
+ARMS = {  # name: (head only at labels, packing, shared prefix once, label)
+    # "-random": random batches, not grouped
+    "today": (False, False, False, "today (head everywhere)"),
+    "head": (True, False, False, "head only at labels"),
+    "pack": (True, True, False, "head only + packing"),
+    "prefix": (True, False, True, "head only + shared prefix"),
+    "head-random": (True, False, False, "head only, random batches"),
+    "pack-random": (True, True, False, "head only + packing, random"),
     # trainer.bf16 on a CPU with AVX512-BF16 / AMX: the Trainer's own bf16 autocast (weights
     # stay fp32), the path a run with Precision "bf16" takes.
-    "head-bf16": (True, False, "head only + bf16 autocast"),
-    "today-bf16": (False, False, "today + bf16 autocast"),
+    "head-bf16": (True, False, False, "head only + bf16 autocast"),
+    "today-bf16": (False, False, False, "today + bf16 autocast"),
 }
 
 
@@ -77,6 +108,7 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
     from studio.train.packing import PackCollator, attention_kind
+    from studio.train.sharedprefix import supports_prefix_share
     from studio.train.training import make_trainer, set_threads
 
     set_threads()
@@ -98,8 +130,11 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
         trainer = make_trainer(cfg, model, tok, ds, None, args, [])
         if arm.endswith("-bf16") and not _autocasts(trainer):
             raise SystemExit("bf16 arm: the Trainer does not autocast on this machine")
-        head_only, packing, _ = ARMS[arm]
+        head_only, packing, share_prefix, _ = ARMS[arm]
         trainer.head_only = head_only
+        trainer.share_prefix = share_prefix and supports_prefix_share(model, cfg["model_type"])
+        if share_prefix and not trainer.share_prefix:
+            raise SystemExit("prefix arm: this model does not support a shared prefix")
         shapes: list[tuple[int, int, int]] = []  # (rows, width, real tokens) per packed batch
         if packing:
             packer = PackCollator(
@@ -133,6 +168,8 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
         "rows": sum(r for r, _, _ in trained),
         "examples": steps * trainer.args.train_batch_size,
         "padding": 1 - sum(t for _, _, t in trained) / cells if cells else None,
+        "shared": trainer.shared_batches,  # steps whose loss ran the shared prefix once
+        "steps": steps,
     }
 
 
@@ -152,9 +189,23 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     parser.add_argument("--max-length", type=int, default=512, help="the SmolLM2 template's")
     parser.add_argument("--arms", default="today,head,pack", help=f"from {sorted(ARMS)}")
+    parser.add_argument(
+        "--instruction",
+        default="",
+        help="every fpb row's instruction: 'proposed' (the Inputs tab's proposal for the FPB "
+        "table), any other text as it is, or none (the default)",
+    )
+    parser.add_argument(
+        "--lora-dropout",
+        type=float,
+        default=0.0,
+        help="LoRA dropout (the templates' is 0.05); 0 keeps the arms' loss curves comparable",
+    )
     opts = parser.parse_args()
-    global THREADS
-    THREADS = opts.threads
+    global THREADS, INSTRUCTION
+    THREADS, INSTRUCTION = opts.threads, opts.instruction
+    if INSTRUCTION == "proposed":
+        INSTRUCTION = proposed_instruction(fpb_table())
     settings = Settings.from_env()
     settings.ensure_dirs()
     cfg = {
@@ -166,7 +217,7 @@ def main() -> None:
         "peft": {
             "r": 16,
             "lora_alpha": 32,
-            "lora_dropout": 0.0,
+            "lora_dropout": opts.lora_dropout,
             "task_type": "CAUSAL_LM",
             "target_modules": [
                 "q_proj",
@@ -196,7 +247,8 @@ def main() -> None:
         f"model {opts.model}, {opts.examples} examples per data set, batch {opts.batch_size}, "
         f"max steps {opts.max_steps}, "
         f"max_length {opts.max_length}, length-grouped, 1 epoch each, mirrored order, "
-        "mean of 2 runs",
+        f"mean of 2 runs, LoRA dropout {opts.lora_dropout}, fpb instruction "
+        f"{INSTRUCTION or 'none'!r}",
         flush=True,
     )
     run(cfg, settings, fpb_examples(16), arms[-1])  # warm-up
@@ -220,6 +272,10 @@ def main() -> None:
         for arm in arms:
             diff = max(abs(a - b) for a, b in zip(base, runs[arm][0]["losses"], strict=True))
             extra = ""
+            if ARMS[arm][2]:
+                extra = (
+                    f", prefix shared in {runs[arm][0]['shared']} of {runs[arm][0]['steps']} steps"
+                )
             if runs[arm][0]["rows"]:
                 extra = (
                     f", {runs[arm][0]['rows']} rows for "
@@ -227,7 +283,7 @@ def main() -> None:
                     f"padding {runs[arm][0]['padding']:.1%}"
                 )
             print(
-                f"{data:7s} {ARMS[arm][2]:26s} wall {wall[arm]:7.1f} s {speed[arm]:7.1f} real "
+                f"{data:7s} {ARMS[arm][3]:26s} wall {wall[arm]:7.1f} s {speed[arm]:7.1f} real "
                 f"tokens/s {cpu[arm]:7.1f} real tokens/CPU-s (load {load[arm]:.1f}); "
                 f"vs {arms[0]}: {speed[arm] / speed[arms[0]]:.2f}x wall, "
                 f"{cpu[arm] / cpu[arms[0]]:.2f}x CPU; loss difference {diff:.2e}{extra}",

@@ -188,6 +188,13 @@ TRAINER = {
         "same examples per step, less padding)",
         nullable=True,
     ),
+    "share_prefix": F(
+        "bool",
+        "compute the prompt prefix every row of a batch shares (an instruction, a system "
+        "prompt) once per batch (causal models; same loss; LoRA dropout draws one mask for "
+        "it); false: every row computes its own",
+        nullable=True,
+    ),
     "neftune_noise_alpha": F("float", "NEFTune embedding noise", min=0, nullable=True),
     "torch_compile": F("bool", "compile the model with torch.compile"),
     "auto_find_batch_size": F("bool", "halve the batch size on out-of-memory"),
@@ -226,7 +233,7 @@ LAUNCH = {
 LAUNCH_KEYS = frozenset(LAUNCH)
 TRAINER.update(LAUNCH)
 # The studio's own trainer keys, read by the training process, never given to TrainingArguments.
-TRAINER_STUDIO_KEYS = LAUNCH_KEYS | {"packing"}
+TRAINER_STUDIO_KEYS = LAUNCH_KEYS | {"packing", "share_prefix"}
 SCHEMAS: dict[str, dict[str, F]] = {
     "model": MODEL,
     "quantization": QUANTIZATION,

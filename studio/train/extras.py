@@ -5,7 +5,9 @@
   so it reaches metrics.jsonl, the chart and `metric_for_best_model: "accuracy"`;
 - the duration of the last evaluation, which the time budget keeps back for the final one;
 - packed training batches (studio.train.packing, trainer option `packing`): the same examples
-  per step in fewer rows; evaluation stays unpacked.
+  per step in fewer rows; evaluation stays unpacked;
+- the prompt prefix every row of a training batch shares computed once per batch
+  (studio.train.sharedprefix, trainer option `share_prefix`, on by default; head-only only).
 """
 
 from __future__ import annotations
@@ -18,16 +20,25 @@ from studio.errors import ConfigError
 from studio.train.data import TokenizedDataset
 from studio.train.headonly import head_only_loss, supports_head_only
 from studio.train.packing import PackCollator, attention_kind, real_positions, supports_packing
+from studio.train.sharedprefix import (
+    shared_prefix_length,
+    shared_prefix_loss,
+    supports_prefix_share,
+)
 
 log = logging.getLogger("studio.train")
 # Off: with length-grouped batches packing saves little padding and costs attention (bench/README.md).
 PACKING_DEFAULT = False
+# On: the same loss and gradients with less compute where rows share a prompt prefix.
+SHARE_PREFIX_DEFAULT = True
 
 
 class StudioTrainerMixin:
     """Mix in before transformers.Trainer; set `head_only` and `accuracy` after construction."""
 
     head_only: bool = False
+    share_prefix: bool = False  # compute a prefix shared by every row once (head-only loss)
+    shared_batches: int = 0  # training batches whose shared prefix was computed once
     packer: Any = None  # a PackCollator when training batches are packed
     accuracy: Any = None  # a studio.train.accuracy.LabelAccuracy, for classification data
     last_eval_s: float = 0.0
@@ -36,7 +47,12 @@ class StudioTrainerMixin:
         if not self.head_only or return_outputs or "labels" not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         given = num_items_in_batch if self.model_accepts_loss_kwargs else None
-        loss = head_only_loss(model, inputs, given)
+        prefix = shared_prefix_length(inputs) if self.share_prefix else 0
+        if prefix:
+            self.shared_batches += 1
+            loss = shared_prefix_loss(model, inputs, prefix, given)
+        else:
+            loss = head_only_loss(model, inputs, given)
         # The same rescaling transformers applies when the loss is averaged over all devices.
         if self.args.average_tokens_across_devices and given is not None:
             loss = loss * self.accelerator.num_processes
@@ -101,6 +117,7 @@ def configure_extras(
         and supports_head_only(model, cfg["model_type"])
     )
     trainer.packer = packer_for(cfg, model, trainer.processing_class)
+    trainer.share_prefix = share_prefix_for(cfg, model, trainer.head_only, trainer.packer)
     trainer.accuracy = accuracy
     if budget is not None:
         budget.trainer = trainer
@@ -127,3 +144,24 @@ def packer_for(cfg: dict[str, Any], model: Any, tokenizer: Any) -> PackCollator 
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
     max_length = int(cfg["tokenizer"]["max_length"])
     return PackCollator(tokenizer.pad_token_id, max_length, attention_kind(model), dtype)
+
+
+def share_prefix_for(cfg: dict[str, Any], model: Any, head_only: bool, packer: Any) -> bool:
+    """Whether training batches compute their shared prompt prefix once (trainer.share_prefix,
+    on unless false; with the head-only loss, unpacked, on a model that supports it)."""
+    wanted = cfg["trainer"].get("share_prefix")
+    if not (SHARE_PREFIX_DEFAULT if wanted is None else bool(wanted)):
+        return False
+    # A compiled model would be traced again for the cached call; packed rows share nothing.
+    if not head_only or packer is not None or cfg["trainer"].get("torch_compile"):
+        return False
+    if not supports_prefix_share(model, cfg["model_type"]):
+        if wanted:
+            log.warning(
+                "trainer.share_prefix: not applied (%s, %s attention, or activation "
+                "checkpointing); each row computes its own prefix",
+                getattr(getattr(model, "config", None), "model_type", cfg["model_type"]),
+                attention_kind(model),
+            )
+        return False
+    return True

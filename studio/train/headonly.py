@@ -47,12 +47,18 @@ def labelled_positions(labels: Any) -> tuple[Any, Any]:
 
 def head_only_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
     """Summed token cross entropy over the labelled positions / num_items_in_batch (or mean)."""
-    import torch.nn.functional as F
-
     labels = inputs["labels"]
     keep, targets = labelled_positions(labels)
     kwargs = {k: v for k, v in inputs.items() if k != "labels"}
     logits = model(**kwargs, logits_to_keep=keep, use_cache=False).logits
+    return token_loss(logits, targets, num_items_in_batch)
+
+
+def token_loss(logits: Any, targets: Any, num_items_in_batch: Any = None) -> Any:
+    """Summed cross entropy of the kept logits against their targets, over num_items_in_batch
+    (the Trainer's count of labelled tokens) when given, else over the targets."""
+    import torch.nn.functional as F
+
     logits = logits.reshape(-1, logits.shape[-1]).float()  # (n_labelled, vocab)
     loss = F.cross_entropy(logits, targets, reduction="sum")
     if num_items_in_batch is None:

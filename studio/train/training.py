@@ -250,6 +250,8 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         "final_learning_rate": final_lr,
         "head_only": trainer.head_only,
         "packing": trainer.packer is not None,
+        "share_prefix": trainer.share_prefix,
+        "shared_prefix_batches": trainer.shared_batches,
         "time_budget": budget.summary() if budget else None,
     }
     if metrics.cancelled:

@@ -45,6 +45,8 @@ def test_bf16_on_a_cpu_trains_under_autocast_with_fp32_weights(
 ):
     trainer, seen, trained = _train(tmp_path, tiny_causal_dir, settings, True, head_only)
     assert trainer.head_only is head_only
+    # The rows share their instruction: with the head only, it runs once per batch, in bf16 too.
+    assert trainer.share_prefix is head_only and (trainer.shared_batches > 0) is head_only
     assert seen and set(seen) == {torch.bfloat16}
     assert trained and all(p.dtype == torch.float32 for p in trained)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
