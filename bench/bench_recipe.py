@@ -108,12 +108,29 @@ def studio(home: Path):
     return settings, store, JobRunner(store, settings)
 
 
-def upload(store, settings, app_id: str, name: str, path: Path, valid_pct: float) -> dict:
-    """A dataset version made from the file as the Inputs tab makes it (detected mapping)."""
+def upload(
+    store, settings, app_id: str, name: str, path: Path, valid_pct: float, mapping=None
+) -> dict:
+    """A dataset version made from the file as the Inputs tab makes it (detected mapping,
+    or `mapping`)."""
     from studio.data.versions import create_version
 
-    version, _ = create_version(store, settings, app_id, name, [path], valid_pct=valid_pct)
+    version, _ = create_version(store, settings, app_id, name, [path], mapping, valid_pct=valid_pct)
     return version
+
+
+def proposed_mapping(path: Path):
+    """The detected mapping with the instruction the Inputs tab proposes for this table
+    (a sentence + label table: "Read the sentence and answer with its label: one of ...")."""
+    from dataclasses import replace
+
+    from studio.data.readers import read_delimited
+    from studio.data.shapes import detect_mapping
+    from studio.ui.views.inputs_mapping import propose_instruction
+
+    table = read_delimited(path.read_text(encoding="utf-8"), path.name)
+    guess = detect_mapping(table)
+    return replace(guess, instruction_text=propose_instruction(table, guess))
 
 
 def train(
@@ -225,6 +242,13 @@ def main() -> None:
         help="a fixed number of steps instead of the budget (fair sweep "
         "on a machine whose load changes)",
     )
+    parser.add_argument(
+        "--instruction",
+        choices=("none", "proposed"),
+        default="none",
+        help="fpb: give every row the instruction the Inputs tab proposes for the table "
+        "(what a user who keeps it trains on); none: the bare sentence",
+    )
     parser.add_argument("--heldout-pct", type=float, default=15.0)
     parser.add_argument(
         "--valid-pct",
@@ -260,14 +284,12 @@ def main() -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     if opts.task == "fpb":
         tuning, heldout = split_fpb(opts.heldout_pct, opts.seed)
-        tune_v = upload(
-            store,
-            settings,
-            app["id"],
-            "fpb-tuning",
-            write_csv(data_dir / "fpb_tuning.csv", tuning),
-            opts.valid_pct,
-        )
+        tune_csv = write_csv(data_dir / "fpb_tuning.csv", tuning)
+        # The held-out rows are asked the same way as the tuning rows.
+        mapping = proposed_mapping(tune_csv) if opts.instruction == "proposed" else None
+        if mapping is not None:
+            print(f"instruction: {mapping.instruction_text}", flush=True)
+        tune_v = upload(store, settings, app["id"], "fpb-tuning", tune_csv, opts.valid_pct, mapping)
         held_v = upload(
             store,
             settings,
@@ -275,6 +297,7 @@ def main() -> None:
             "fpb-heldout",
             write_csv(data_dir / "fpb_heldout.csv", heldout),
             0.0,
+            mapping,
         )
         metrics = ["classification"]
     else:
@@ -316,6 +339,7 @@ def main() -> None:
         out = {
             "task": opts.task,
             "recipe": name,
+            "instruction": opts.instruction,
             "overrides": RECIPES[name],
             "status": job["status"],
             "reason": job["reason"],
@@ -331,6 +355,7 @@ def main() -> None:
             "max_steps": opts.max_steps,
             "budget_min": opts.budget_min,
             "time_budget": s.get("time_budget"),
+            "shared_prefix_batches": s.get("shared_prefix_batches"),
             "run_dir": job["run_dir"],
         }
         if job["status"] == "succeeded":
