@@ -198,6 +198,9 @@ def evaluate(
     from studio.evaluate.build import build_eval_config
     from studio.evaluate.pair import ModelPair
     from studio.evaluate.run import evaluate as run_evaluation
+    from studio.jobs.child import size_threads
+
+    size_threads()  # the threads an evaluation job runs with
 
     # The base model scores the same for every recipe and would double each evaluation's
     # time (the tab compares tuned vs base): score the tuned model only.

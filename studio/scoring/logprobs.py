@@ -2,10 +2,16 @@
 
 Rows are encoded exactly as training encodes them (studio.scoring.encode.encode: rendered prompt +
 target (+ EOS), labels -100 on the prompt), so the loss here is the loss training reports.
+
+A causal model that takes a boolean `logits_to_keep` mask (transformers 5) projects onto the
+vocabulary only the positions whose next token is labelled: scoring a one-word label needs
+2-3 of ~50 positions, and the 49k-wide head and log-softmax over every position were most of
+the work the body did not need (tests/unit/evaluate: the same sums to float precision).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +26,35 @@ def _pad(rows: list[list[int]], value: int) -> list[list[int]]:
 def _batches(rows: list[dict], batch_size: int) -> Iterator[list[dict]]:
     for i in range(0, len(rows), batch_size):
         yield rows[i : i + batch_size]
+
+
+def keeps_positions(model: Any) -> bool:
+    """Whether this causal model (or the model a PEFT wrapper holds) accepts a boolean
+    `logits_to_keep` mask over positions and returns the logits of the kept ones only."""
+    get_base = getattr(model, "get_base_model", None)
+    inner = get_base() if callable(get_base) else model
+    forward = getattr(inner, "forward", None)
+    try:
+        return forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _kept_logprobs(model: Any, ids: Any, mask: Any, labels: Any) -> tuple[Any, Any]:
+    """(summed log-probs, counts) per row from the logits of the labelled positions only."""
+    import torch
+
+    nxt = labels[:, 1:]
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = nxt != IGNORE
+    logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
+    logp = torch.log_softmax(logits.reshape(-1, logits.shape[-1]).float(), dim=-1)
+    targets = nxt[nxt != IGNORE]
+    picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    rows = keep.nonzero()[:, 0]  # row-major, as the kept logits are
+    sums = torch.zeros(labels.shape[0], dtype=picked.dtype, device=picked.device)
+    sums.index_add_(0, rows, picked)
+    return sums, keep.sum(dim=-1)
 
 
 def target_logprobs(
@@ -40,23 +75,27 @@ def target_logprobs(
 
     device = next(model.parameters()).device
     out: list[tuple[float, int]] = []
+    kept_only = model_type != "seq2seq" and keeps_positions(model)
     model.eval()
     with torch.inference_mode():
         for batch in _batches(rows, batch_size):
             ids = torch.tensor(_pad([r["input_ids"] for r in batch], pad_id), device=device)
             mask = torch.tensor(_pad([r["attention_mask"] for r in batch], 0), device=device)
             labels = torch.tensor(_pad([r["labels"] for r in batch], IGNORE), device=device)
-            if model_type == "seq2seq":
-                logits = model(input_ids=ids, attention_mask=mask, labels=labels).logits
-                targets = labels
+            if kept_only:
+                sums, counts = _kept_logprobs(model, ids, mask, labels)
             else:
-                logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
-                targets = labels[:, 1:]
-            logp = torch.log_softmax(logits.float(), dim=-1)
-            keep = targets != IGNORE
-            picked = logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-            sums = (picked * keep).sum(dim=-1)
-            counts = keep.sum(dim=-1)
+                if model_type == "seq2seq":
+                    logits = model(input_ids=ids, attention_mask=mask, labels=labels).logits
+                    targets = labels
+                else:
+                    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+                    targets = labels[:, 1:]
+                logp = torch.log_softmax(logits.float(), dim=-1)
+                keep = targets != IGNORE
+                picked = logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+                sums = (picked * keep).sum(dim=-1)
+                counts = keep.sum(dim=-1)
             out.extend(
                 (float(s), int(c)) for s, c in zip(sums.tolist(), counts.tolist(), strict=True)
             )

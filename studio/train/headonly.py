@@ -11,28 +11,15 @@ it, else averaged), so the two agree to float precision: tests/unit/train/test_h
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from studio.scoring.encode import IGNORE
-
-
-def _causal_forward(model: Any):
-    # A PEFT wrapper forwards keyword arguments to the transformers model it wraps.
-    get_base = getattr(model, "get_base_model", None)
-    inner = get_base() if callable(get_base) else model
-    return getattr(inner, "forward", None)
+from studio.scoring.logprobs import keeps_positions
 
 
 def supports_head_only(model: Any, model_type: str) -> bool:
     """Whether this causal model accepts a boolean `logits_to_keep` mask (transformers 5)."""
-    if model_type != "causal":
-        return False
-    forward = _causal_forward(model)
-    try:
-        return forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
-    except (TypeError, ValueError):
-        return False
+    return model_type == "causal" and keeps_positions(model)
 
 
 def labelled_positions(labels: Any) -> tuple[Any, Any]:

@@ -7,7 +7,6 @@ exception into a failed status with a one-line reason.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from functools import partial
 from pathlib import Path
@@ -16,10 +15,9 @@ from typing import Any
 from studio.configs.runs import TrainRun
 from studio.configs.training_args import training_arguments
 from studio.errors import ConfigError, ModelUnavailableError, StudioError
-from studio.jobs.child import StopRequest
+from studio.jobs.child import StopRequest, size_threads
 from studio.jobs.run_folder import RunFolder
 from studio.prompts.layout import data_layout
-from studio.settings import training_threads
 from studio.store.job_states import CANCELLED, SUCCEEDED
 from studio.train.accuracy import LabelAccuracy
 from studio.train.batching import (
@@ -49,12 +47,9 @@ def last_checkpoint(run_dir: Path) -> Path | None:
 
 
 def set_threads() -> None:
-    """Leave the page a core (every core but one; STUDIO_TRAIN_THREADS overrides it); the
-    processes of one machine under `accelerate launch` share those threads."""
-    import torch
-
-    local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
-    torch.set_num_threads(max(1, training_threads() // local))
+    """Leave the page a core: the job skeleton's sizing (studio.jobs.child.size_threads), for
+    callers that train outside `python -m studio.train` (benchmarks, tests)."""
+    size_threads()
 
 
 def check_strategy(cfg: dict[str, Any], cuda: bool) -> None:

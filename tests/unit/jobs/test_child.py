@@ -131,3 +131,27 @@ def test_a_missing_run_folder_exits_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         run_job(_job(lambda run, resume: {}), [str(tmp_path / "nowhere")])
     assert exit_.value.code == 2 and "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("env", "local", "expected"), [("1", "", 1), ("2", "2", 1), ("", "", 1)])
+def test_every_job_runs_with_the_threads_it_may_have(tmp_path, monkeypatch, env, local, expected):
+    """Train and evaluate jobs alike leave the page a core (2 cores here: 1 thread), split
+    between the processes of one machine; never a thread per core beside the page."""
+    import torch
+
+    monkeypatch.setattr("studio.settings.available_cores", lambda: 2)
+    monkeypatch.setenv("STUDIO_TRAIN_THREADS", env)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", local)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen = []
+
+    def work(run, resume):
+        seen.append(torch.get_num_threads())
+        return {"status": "succeeded", "reason": "", "summary": {}}
+
+    try:
+        assert run_job(_job(work), [str(tmp_path)]) == 0
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [expected]
