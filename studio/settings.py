@@ -13,7 +13,7 @@
 | STUDIO_MODEL_CACHE_SIZE     | 2 (models kept loaded for generation)     |
 | STUDIO_OWNER                | local (owner recorded when sign-in is off)|
 | STUDIO_MODELS_DIR           | STUDIO_HOME/models (converted base models; may be shared) |
-| STUDIO_TRAIN_THREADS        | 0 = all cores but one (when there are 2+), so the page stays quick |
+| STUDIO_TRAIN_THREADS        | 0 = all cores but one (when there are 2+), so the page stays quick; training and evaluation jobs |
 | STUDIO_SIGN_IN              | auto: `users` when STUDIO_USERS is set, `hf` on a Space with hf_oauth, else `off` |
 | STUDIO_USERS                | users file (name + scrypt hash a line; `python -m studio.users add NAME`) |
 | STUDIO_ADMINS               | comma-separated user names who see every app and can cancel any job |
@@ -58,8 +58,9 @@ def available_cores() -> int:
 
 
 def training_threads(cores: int | None = None, requested: int | None = None) -> int:
-    """Torch threads for a training process: STUDIO_TRAIN_THREADS when set (> 0), else every
-    core but one when there are two or more, so the page and generation keep a core."""
+    """Torch threads for a job process (training, evaluation): STUDIO_TRAIN_THREADS when set
+    (> 0), else every core but one when there are two or more, so the page and generation
+    keep a core."""
     cores = cores or available_cores()
     if requested is None:
         requested = _int_env("STUDIO_TRAIN_THREADS", 0)
