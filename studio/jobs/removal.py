@@ -65,6 +65,16 @@ def _signal_all(procs: list[psutil.Process], kill: bool) -> None:
             pass
 
 
+def _tree(proc: psutil.Process | None) -> list[psutil.Process] | None:
+    """The process and every process it started; None when there is no process."""
+    if proc is None:
+        return None
+    try:
+        return [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return [proc]  # it ended meanwhile: nothing left to wait for
+
+
 def stop_jobs(
     store: Store, runner: Any, jobs: list[dict[str, Any]], grace_s: float = 3.0, term_s: float = 3.0
 ) -> list[str]:
@@ -77,20 +87,22 @@ def stop_jobs(
     """
     procs: dict[str, list[psutil.Process]] = {}
     for job in jobs:
+        # Its processes before the cancel too: a job that obeys it at once is gone before it
+        # could be looked up afterwards, and it was still a running job stopped.
+        trees = [_tree(job_process(job))]
         try:
             if runner is not None:
                 runner.cancel(job["id"])  # queued: cancelled now; running: STOP file written
         except (JobError, NotFoundError):
             pass  # it finished (or vanished) in the meantime
         try:
-            job = store.get_job(job["id"])  # the runner may have launched it just now
+            # The runner may have launched it just now.
+            trees.append(_tree(job_process(store.get_job(job["id"]))))
         except NotFoundError:
-            continue
-        if proc := job_process(job):
-            try:
-                procs[job["id"]] = [proc, *proc.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                pass
+            pass
+        found = {p.pid: p for tree in trees if tree is not None for p in tree}
+        if any(tree is not None for tree in trees):
+            procs[job["id"]] = list(found.values())
     everything = [p for group in procs.values() for p in group]
     alive = _wait_gone(everything, grace_s)
     if alive:

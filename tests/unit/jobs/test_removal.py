@@ -101,3 +101,27 @@ def test_delete_app_without_jobs_and_of_a_missing_app(store, settings):
     assert delete_app_and_stop_jobs(store, JobRunner(store, settings), app["id"]) == []
     with pytest.raises(NotFoundError):
         delete_app_and_stop_jobs(store, None, app["id"])
+
+
+def test_a_job_that_stops_the_moment_it_is_cancelled_counts_as_stopped(
+    monkeypatch, store, settings
+):
+    """The Apps tab says how many running jobs a delete stopped: a job whose process obeys the
+    cancel at once (before it could be looked up again) was one of them."""
+    _fake(monkeypatch, POLITE)
+    app = store.create_app("quick")
+    runner = JobRunner(store, settings)
+    job = runner.submit(app["id"], None, "train", {})
+    pid = _running(runner, store, job["id"])["pid"]
+    cancel = runner.cancel
+
+    def cancel_and_wait(job_id):  # the process is gone by the time cancel returns
+        cancel(job_id)
+        proc = psutil.Process(pid)
+        proc.wait(timeout=20)
+
+    monkeypatch.setattr(runner, "cancel", cancel_and_wait)
+    assert delete_app_and_stop_jobs(store, runner, app["id"], grace_s=0.3, term_s=0.3) == [
+        job["id"]
+    ]
+    assert not _alive(pid)
