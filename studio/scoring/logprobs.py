@@ -5,8 +5,9 @@ target (+ EOS), labels -100 on the prompt), so the loss here is the loss trainin
 
 A causal model that takes a boolean `logits_to_keep` mask (transformers 5) projects onto the
 vocabulary only the positions whose next token is labelled: scoring a one-word label needs
-2-3 of ~50 positions, and the 49k-wide head and log-softmax over every position were most of
-the work the body did not need (tests/unit/evaluate: the same sums to float precision).
+2-3 of ~50 positions, and the 49k-wide head and log-softmax over the others were about a
+quarter of label scoring's CPU time (bench/bench_scoring.py: 1.33x); the sums are the same
+to float precision (tests/unit/evaluate/test_kept_logprobs.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-IGNORE = -100
+from studio.scoring.encode import IGNORE
 
 
 def _pad(rows: list[list[int]], value: int) -> list[list[int]]:
@@ -28,12 +29,26 @@ def _batches(rows: list[dict], batch_size: int) -> Iterator[list[dict]]:
         yield rows[i : i + batch_size]
 
 
+def causal_lm(model: Any) -> Any:
+    """The transformers model itself: the one a PEFT wrapper holds, or the model."""
+    get_base = getattr(model, "get_base_model", None)
+    return get_base() if callable(get_base) else model
+
+
+def labelled_positions(labels: Any) -> tuple[Any, Any]:
+    """(keep mask over positions, their target ids): position t is kept when label t+1 is set."""
+    import torch
+
+    nxt = labels[:, 1:]
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = nxt != IGNORE
+    return keep, nxt[nxt != IGNORE]
+
+
 def keeps_positions(model: Any) -> bool:
     """Whether this causal model (or the model a PEFT wrapper holds) accepts a boolean
     `logits_to_keep` mask over positions and returns the logits of the kept ones only."""
-    get_base = getattr(model, "get_base_model", None)
-    inner = get_base() if callable(get_base) else model
-    forward = getattr(inner, "forward", None)
+    forward = getattr(causal_lm(model), "forward", None)
     try:
         return forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
     except (TypeError, ValueError):
@@ -44,12 +59,9 @@ def _kept_logprobs(model: Any, ids: Any, mask: Any, labels: Any) -> tuple[Any, A
     """(summed log-probs, counts) per row from the logits of the labelled positions only."""
     import torch
 
-    nxt = labels[:, 1:]
-    keep = torch.zeros_like(labels, dtype=torch.bool)
-    keep[:, :-1] = nxt != IGNORE
+    keep, targets = labelled_positions(labels)
     logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
     logp = torch.log_softmax(logits.reshape(-1, logits.shape[-1]).float(), dim=-1)
-    targets = nxt[nxt != IGNORE]
     picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     rows = keep.nonzero()[:, 0]  # row-major, as the kept logits are
     sums = torch.zeros(labels.shape[0], dtype=picked.dtype, device=picked.device)

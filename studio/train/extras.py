@@ -117,7 +117,9 @@ def configure_extras(
         and supports_head_only(model, cfg["model_type"])
     )
     trainer.packer = packer_for(cfg, model, trainer.processing_class)
-    trainer.share_prefix = share_prefix_for(cfg, model, trainer.head_only, trainer.packer)
+    trainer.share_prefix = share_prefix_for(
+        cfg, model, trainer.head_only, trainer.packer, trainer.args.n_gpu
+    )
     trainer.accuracy = accuracy
     if budget is not None:
         budget.trainer = trainer
@@ -146,14 +148,38 @@ def packer_for(cfg: dict[str, Any], model: Any, tokenizer: Any) -> PackCollator 
     return PackCollator(tokenizer.pad_token_id, max_length, attention_kind(model), dtype)
 
 
-def share_prefix_for(cfg: dict[str, Any], model: Any, head_only: bool, packer: Any) -> bool:
+# Trainer settings under which a prefix computed apart would not give the same training:
+# checkpointed layers drop the cache (the Trainer turns checkpointing on only once training
+# starts, after this check could see it on the model); NEFTune scales its noise by each
+# call's length; torch.compile would trace the cached call again.
+NO_SHARE_WITH = (
+    "gradient_checkpointing",
+    "activation_checkpointing",
+    "neftune_noise_alpha",
+    "torch_compile",
+)
+
+
+def share_prefix_for(
+    cfg: dict[str, Any], model: Any, head_only: bool, packer: Any, n_gpu: int = 1
+) -> bool:
     """Whether training batches compute their shared prompt prefix once (trainer.share_prefix,
-    on unless false; with the head-only loss, unpacked, on a model that supports it)."""
-    wanted = cfg["trainer"].get("share_prefix")
+    on unless false; with the head-only loss, unpacked, one device per process, on a model
+    that supports it, and none of NO_SHARE_WITH set)."""
+    trainer = cfg["trainer"]
+    wanted = trainer.get("share_prefix")
     if not (SHARE_PREFIX_DEFAULT if wanted is None else bool(wanted)):
         return False
-    # A compiled model would be traced again for the cached call; packed rows share nothing.
-    if not head_only or packer is not None or cfg["trainer"].get("torch_compile"):
+    # Packed rows share nothing; several GPUs in one process get a DataParallel wrapper.
+    if not head_only or packer is not None or n_gpu > 1:
+        return False
+    clash = [key for key in NO_SHARE_WITH if trainer.get(key)]
+    if clash:
+        if wanted:
+            log.warning(
+                "trainer.share_prefix: not applied with %s; each row computes its own prefix",
+                ", ".join(clash),
+            )
         return False
     if not supports_prefix_share(model, cfg["model_type"]):
         if wanted:

@@ -13,23 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.scoring.encode import IGNORE
-from studio.scoring.logprobs import keeps_positions
+from studio.scoring.logprobs import keeps_positions, labelled_positions
 
 
 def supports_head_only(model: Any, model_type: str) -> bool:
     """Whether this causal model accepts a boolean `logits_to_keep` mask (transformers 5)."""
     return model_type == "causal" and keeps_positions(model)
-
-
-def labelled_positions(labels: Any) -> tuple[Any, Any]:
-    """(keep mask over positions, their target ids): position t is kept when label t+1 is set."""
-    import torch
-
-    nxt = labels[:, 1:]
-    keep = torch.zeros_like(labels, dtype=torch.bool)
-    keep[:, :-1] = nxt != IGNORE
-    return keep, nxt[nxt != IGNORE]
 
 
 def head_only_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:

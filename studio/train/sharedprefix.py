@@ -17,9 +17,11 @@ and gradients equal the unshared head-only computation to float precision
 Shared only where that is exact and pays: batches of 2+ rows, a common prefix of at least
 MIN_PREFIX tokens, every prefix position unpadded and unlabelled (position t predicts label
 t+1, and the prefix gets no LM head), every row keeping a real token after it, no packing (a
-4D mask or position ids), no activation checkpointing (a recomputed layer would append to the
-cache again) nor torch.compile, a model family whose decoder was checked (SHARED_MODEL_TYPES)
-with full attention in every layer. Otherwise: the head-only loss as is.
+4D mask or position ids), no activation checkpointing (checkpointed layers drop the cache;
+checked again at each call, since the Trainer turns it on after the run is set up), no NEFTune
+(its noise is scaled by each call's length), one device per process, no torch.compile, a
+model family whose decoder was checked (SHARED_MODEL_TYPES) with full attention in every
+layer. Otherwise: the head-only loss as is.
 
 LoRA dropout: the prefix pass draws one dropout mask for all rows instead of one per row.
 That changes the noise, not the expected gradient; the trainer option `share_prefix: false`
@@ -31,7 +33,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from studio.train.headonly import labelled_positions, supports_head_only, token_loss
+from studio.scoring.logprobs import causal_lm, labelled_positions
+from studio.train.headonly import head_only_loss, supports_head_only, token_loss
 from studio.train.packing import attention_kind
 
 MIN_PREFIX = 4  # a floor: a second model call per batch to save a token or two is not worth it
@@ -39,11 +42,6 @@ MIN_PREFIX = 4  # a floor: a second model call per batch to save a token or two 
 SHARED_MODEL_TYPES = ("llama", "qwen2", "qwen3")
 SHARED_ATTENTION = ("sdpa", "eager")
 PLAIN_KEYS = {"input_ids", "attention_mask", "labels"}
-
-
-def _causal_lm(model: Any) -> Any:
-    get_base = getattr(model, "get_base_model", None)  # the model a PEFT wrapper holds
-    return get_base() if callable(get_base) else model
 
 
 def _cache_keyword(forward: Any) -> str | None:
@@ -67,7 +65,7 @@ def supports_prefix_share(model: Any, model_type: str) -> bool:
     """Whether this model's head-only loss can run a shared prefix once per batch."""
     if not supports_head_only(model, model_type) or attention_kind(model) not in SHARED_ATTENTION:
         return False
-    lm = _causal_lm(model)
+    lm = causal_lm(model)
     config = getattr(lm, "config", None)
     if getattr(config, "model_type", None) not in SHARED_MODEL_TYPES or _checkpointing(lm):
         return False
@@ -121,13 +119,17 @@ def shared_prefix_loss(
     keep, targets = labelled_positions(labels)
     if bool(keep[:, :prefix].any()):  # the prefix gets no LM head: it must predict no label
         raise ValueError(f"a label is predicted within the first {prefix} positions")
-    lm = _causal_lm(model)
+    lm = causal_lm(model)
+    if _checkpointing(lm):  # checkpointed layers would drop the cache: compute every row
+        return head_only_loss(model, inputs, num_items_in_batch)
     cache = DynamicCache(config=lm.config)
     with_cache = {_cache_keyword(lm.forward): cache, "use_cache": True}
     # Through the model's own forward (a Trainer's autocast wraps it), keeping no logits;
     # unpadded, so the causal kernel needs no mask.
     no_head = torch.zeros((1, prefix), dtype=torch.bool, device=ids.device)
     model(input_ids=ids[:1, :prefix], logits_to_keep=no_head, **with_cache)
+    if cache.get_seq_length() != prefix:  # the model kept no cache after all: no sharing
+        return head_only_loss(model, inputs, num_items_in_batch)
     cache.batch_repeat_interleave(ids.shape[0])
     logits = model(
         input_ids=ids[:, prefix:],

@@ -62,9 +62,35 @@ def test_kept_positions_give_the_full_sums(tiny_causal_dir, monkeypatch, adapter
         assert a == pytest.approx(b, rel=1e-5, abs=1e-4)
 
 
-def test_a_model_without_a_position_mask_takes_the_full_path():
-    class Plain(torch.nn.Module):
-        def forward(self, input_ids=None, attention_mask=None):  # no logits_to_keep
-            raise AssertionError("not called")
+def test_models_without_a_position_mask_and_seq2seq_take_the_full_path(
+    tiny_causal_dir, tiny_seq2seq_dir, monkeypatch
+):
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
-    assert not logprobs.keeps_positions(Plain())
+    tok = AutoTokenizer.from_pretrained(tiny_causal_dir)
+    inner = AutoModelForCausalLM.from_pretrained(tiny_causal_dir)
+
+    class NoMask(torch.nn.Module):  # a causal model whose forward takes no logits_to_keep
+        def __init__(self):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids=None, attention_mask=None):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask)
+
+    def refuse(*args):
+        raise AssertionError("the kept-position path was taken")
+
+    rows, pad = _rows(tok), tok.pad_token_id or 0
+    want = logprobs.target_logprobs(inner, rows, pad, "causal", batch_size=3)
+    monkeypatch.setattr(logprobs, "_kept_logprobs", refuse)
+    assert not logprobs.keeps_positions(NoMask())
+    got = logprobs.target_logprobs(NoMask(), rows, pad, "causal", batch_size=3)
+    assert [c for _, c in got] == [c for _, c in want]
+    for (a, _), (b, _) in zip(got, want, strict=True):
+        assert a == pytest.approx(b, rel=1e-5, abs=1e-4)
+    s2s_tok = AutoTokenizer.from_pretrained(tiny_seq2seq_dir)
+    s2s = AutoModelForSeq2SeqLM.from_pretrained(tiny_seq2seq_dir)
+    s2s_rows = [encode(Example(input="in", output="out"), s2s_tok, {"max_length": 16}, "seq2seq")]
+    ((total, count),) = logprobs.target_logprobs(s2s, s2s_rows, s2s_tok.pad_token_id, "seq2seq")
+    assert count == len(s2s_rows[0]["labels"]) and total < 0

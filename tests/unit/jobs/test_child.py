@@ -133,13 +133,25 @@ def test_a_missing_run_folder_exits_2(tmp_path, capsys):
     assert exit_.value.code == 2 and "is not a folder" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("env", "local", "expected"), [("1", "", 1), ("2", "2", 1), ("", "", 1)])
-def test_every_job_runs_with_the_threads_it_may_have(tmp_path, monkeypatch, env, local, expected):
-    """Train and evaluate jobs alike leave the page a core (2 cores here: 1 thread), split
-    between the processes of one machine; never a thread per core beside the page."""
+@pytest.mark.parametrize(
+    ("cores", "env", "local", "expected"),
+    [
+        (2, "", "", 1),  # every core but one: the page keeps the other
+        (8, "", "", 7),
+        (8, "", "2", 3),  # two processes of one machine share the seven
+        (8, "4", "", 4),  # STUDIO_TRAIN_THREADS
+        (8, "4", "2", 2),
+        (2, "4", "", 2),  # never more than the cores
+    ],
+)
+def test_every_job_runs_with_the_threads_it_may_have(
+    tmp_path, monkeypatch, cores, env, local, expected
+):
+    """Train and evaluate jobs alike leave the page a core, split between the processes of
+    one machine; never a thread per core beside the page."""
     import torch
 
-    monkeypatch.setattr("studio.settings.available_cores", lambda: 2)
+    monkeypatch.setattr("studio.settings.available_cores", lambda: cores)
     monkeypatch.setenv("STUDIO_TRAIN_THREADS", env)
     monkeypatch.setenv("LOCAL_WORLD_SIZE", local)
     before = torch.get_num_threads()

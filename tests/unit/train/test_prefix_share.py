@@ -265,3 +265,36 @@ def test_share_prefix_is_a_trainer_option_the_studio_reads_itself(tmp_path):
     cfg = {"trainer": {"share_prefix": False, "save_strategy": "no"}, "method": "lora"}
     args = training_arguments(cfg, tmp_path, has_eval=False)
     assert not hasattr(args, "share_prefix")
+
+
+def test_no_sharing_where_the_run_would_train_differently():
+    """Settings under which a prefix computed apart is not the same training: checkpointing
+    (the Trainer turns it on only once training starts, after configure_extras), NEFTune
+    (its noise is scaled by each call's length) and several GPUs in one process."""
+    model = _tiny()
+    for key, value in (
+        ("gradient_checkpointing", True),
+        ("activation_checkpointing", True),
+        ("neftune_noise_alpha", 5.0),
+        ("torch_compile", True),
+    ):
+        cfg = {"trainer": {key: value}, "model_type": "causal"}
+        assert not share_prefix_for(cfg, model, head_only=True, packer=None), key
+    plain = {"trainer": {}, "model_type": "causal"}
+    assert share_prefix_for(plain, model, head_only=True, packer=None, n_gpu=1)
+    assert not share_prefix_for(plain, model, head_only=True, packer=None, n_gpu=2)
+
+
+def test_checkpointing_turned_on_after_the_check_falls_back_to_every_row():
+    """In a real run the Trainer enables checkpointing after sharing was decided; checkpointed
+    layers drop the cache, so the shared loss must notice and compute every row instead."""
+    model = _lora(_tiny())
+    batch = PadCollator(PAD)(_rows())
+    prefix = shared_prefix_length(batch)
+    want = _run(model, lambda: head_only_loss(model, batch))
+    model.get_base_model().activation_checkpointing_enable()
+    model.train()
+    calls = _DecoderCalls(model)
+    got = _run(model, lambda: shared_prefix_loss(model, batch, prefix))
+    assert calls.sizes == [4]  # every row, no prefix pass
+    _assert_same(got, want)
