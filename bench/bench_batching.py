@@ -79,12 +79,13 @@ def run(cfg: dict, settings: Settings, batching: str, examples: list[Example]) -
     from transformers import set_seed
 
     from studio.configs.training_args import training_arguments
+    from studio.jobs.child import size_threads
     from studio.train.batching import LengthGroupedSampler, padding_fraction
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
-    from studio.train.training import make_trainer, set_threads
+    from studio.train.training import make_trainer
 
-    set_threads()
+    size_threads()  # the threads a training job runs with
     set_seed(0)
     tok = build_tokenizer(cfg, settings)
     ds = tokenize_all(examples, tok, cfg)

@@ -15,7 +15,7 @@ from typing import Any
 from studio.configs.runs import TrainRun
 from studio.configs.training_args import training_arguments
 from studio.errors import ConfigError, ModelUnavailableError, StudioError
-from studio.jobs.child import StopRequest, size_threads
+from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
 from studio.prompts.layout import data_layout
 from studio.store.job_states import CANCELLED, SUCCEEDED
@@ -44,12 +44,6 @@ class NanLossError(StudioError):
 def last_checkpoint(run_dir: Path) -> Path | None:
     """The newest complete checkpoint (trainer_state.json is written last), or None."""
     return RunFolder(run_dir).last_checkpoint()
-
-
-def set_threads() -> None:
-    """Leave the page a core: the job skeleton's sizing (studio.jobs.child.size_threads), for
-    callers that train outside `python -m studio.train` (benchmarks, tests)."""
-    size_threads()
 
 
 def check_strategy(cfg: dict[str, Any], cuda: bool) -> None:
@@ -175,7 +169,6 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     check_strategy(cfg, torch.cuda.is_available())
     if cfg["method"] in CUDA_METHODS and not torch.cuda.is_available():
         raise ModelUnavailableError(f"The {cfg['method']} method {NEEDS_CUDA}")
-    set_threads()
     settings = settings_for(cfg)
     seed = int(cfg["trainer"].get("seed", 42))
     from transformers import set_seed
