@@ -30,7 +30,6 @@ curves must agree).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import tempfile
@@ -42,35 +41,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_batching import make_examples  # noqa: E402
+from fpb import fpb_table, proposed_mapping  # noqa: E402
 
 from studio.settings import Settings  # noqa: E402
 from studio.vocab.examples import Example  # noqa: E402
 
 THREADS = 0
 INSTRUCTION = ""  # every FPB row's instruction
-_FPB_NAME = Path("shared") / "datasets" / "financial_phrasebank_75agree_train.csv"
-# The checkout's sibling `shared` folder; from a worktree one level deeper, the one above it.
-FPB = next(
-    (d / _FPB_NAME for d in (ROOT.parent, ROOT.parent.parent) if (d / _FPB_NAME).is_file()),
-    ROOT.parent / _FPB_NAME,
-)
-
-
-def proposed_instruction(rows: list[dict[str, str]]) -> str:
-    """What the Inputs tab proposes for the FPB table (sentence + label columns)."""
-    from types import SimpleNamespace
-
-    from studio.data.shapes import ColumnMapping
-    from studio.ui.views.inputs_mapping import propose_instruction
-
-    guess = ColumnMapping(shape="sentence_label", input="sentence", output="label")
-    result = SimpleNamespace(rows=[SimpleNamespace(value=r) for r in rows])
-    return propose_instruction(result, guess)
-
-
-def fpb_table() -> list[dict[str, str]]:
-    with FPB.open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def fpb_examples(n: int) -> list[Example]:
@@ -105,13 +82,14 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
     from transformers import set_seed
 
     from studio.configs.training_args import training_arguments
+    from studio.jobs.child import size_threads
     from studio.train.data import tokenize_all
     from studio.train.model import build_model, build_tokenizer
     from studio.train.packing import PackCollator, attention_kind
     from studio.train.sharedprefix import supports_prefix_share
-    from studio.train.training import make_trainer, set_threads
+    from studio.train.training import make_trainer
 
-    set_threads()
+    size_threads()  # the threads a training job runs with
     if THREADS:
         import torch
 
@@ -205,7 +183,7 @@ def main() -> None:
     global THREADS, INSTRUCTION
     THREADS, INSTRUCTION = opts.threads, opts.instruction
     if INSTRUCTION == "proposed":
-        INSTRUCTION = proposed_instruction(fpb_table())
+        INSTRUCTION = proposed_mapping().instruction_text
     settings = Settings.from_env()
     settings.ensure_dirs()
     cfg = {

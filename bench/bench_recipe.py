@@ -32,8 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-FPB = ROOT.parent / "shared" / "datasets" / "financial_phrasebank_75agree_train.csv"
+from fpb import fpb_table, proposed_mapping  # noqa: E402
+
 SUMMARIES = ROOT / "sample_data" / "summarization.jsonl"
 RESULTS = ROOT / "bench" / "results"
 
@@ -70,8 +72,7 @@ RECIPES: dict[str, dict] = {
 
 def split_fpb(heldout_pct: float, seed: int) -> tuple[list[dict], list[dict]]:
     """(tuning rows, held-out rows) of the FPB CSV, stratified by label, seeded."""
-    with FPB.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = fpb_table()
     by_label: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_label[row["label"]].append(row)
@@ -117,20 +118,6 @@ def upload(
 
     version, _ = create_version(store, settings, app_id, name, [path], mapping, valid_pct=valid_pct)
     return version
-
-
-def proposed_mapping(path: Path):
-    """The detected mapping with the instruction the Inputs tab proposes for this table
-    (a sentence + label table: "Read the sentence and answer with its label: one of ...")."""
-    from dataclasses import replace
-
-    from studio.data.readers import read_delimited
-    from studio.data.shapes import detect_mapping
-    from studio.ui.views.inputs_mapping import propose_instruction
-
-    table = read_delimited(path.read_text(encoding="utf-8"), path.name)
-    guess = detect_mapping(table)
-    return replace(guess, instruction_text=propose_instruction(table, guess))
 
 
 def train(

@@ -14,15 +14,16 @@ Set STUDIO_MODELS_DIR to a folder that already holds the converted base model.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-FPB = ROOT.parent / "shared" / "datasets" / "financial_phrasebank_75agree_train.csv"
-INSTRUCTION = "Read the sentence and answer with its label: one of negative, neutral, positive."
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fpb import fpb_table, proposed_mapping  # noqa: E402
+
 LABELS = ["negative", "neutral", "positive"]
 
 
@@ -43,10 +44,10 @@ def main() -> None:
 
     path = resolve_model_path("packaged:SmolLM2-135M-Instruct", Settings.from_env())
     tok, model = AutoTokenizer.from_pretrained(path), AutoModelForCausalLM.from_pretrained(path)
-    with FPB.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))[: opts.examples]
+    instruction = proposed_mapping().instruction_text
     examples = [
-        Example(instruction=INSTRUCTION, input=r["sentence"], output=r["label"]) for r in rows
+        Example(instruction=instruction, input=r["sentence"], output=r["label"])
+        for r in fpb_table()[: opts.examples]
     ]
     keeps = logprobs.keeps_positions
     arms = {"every position": lambda m: False, "labelled positions": keeps}

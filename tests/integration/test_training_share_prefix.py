@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_training_packing import _train
-from tests.unit.train.runs import run_config, write_run
+from tests.unit.train.runs import run_config, train_entry_point, train_losses, write_run
 
 
 def test_shared_prefix_run_matches_the_per_row_one(tmp_path, settings, tiny_causal_dir):
@@ -26,7 +25,7 @@ def test_shared_prefix_run_matches_the_per_row_one(tmp_path, settings, tiny_caus
                 "eval_strategy": "no",
             },
         )
-        runs[share] = _train(write_run(tmp_path / f"run{share}", cfg))
+        runs[share] = train_entry_point(write_run(tmp_path / f"run{share}", cfg))
     (plain, plain_metrics), (shared, shared_metrics) = runs[False], runs[True]
     assert plain["status"] == shared["status"] == "succeeded", shared
     assert shared["summary"]["share_prefix"] is True and plain["summary"]["share_prefix"] is False
@@ -35,9 +34,6 @@ def test_shared_prefix_run_matches_the_per_row_one(tmp_path, settings, tiny_caus
     for key in ("steps", "epochs", "tokens_seen"):
         assert shared["summary"][key] == plain["summary"][key], key
 
-    def losses(metrics):
-        return [m["loss"] for m in metrics if "loss" in m and "eval_loss" not in m]
-
-    want, got = losses(plain_metrics), losses(shared_metrics)
+    want, got = train_losses(plain_metrics), train_losses(shared_metrics)
     assert len(want) == len(got) >= 6
     assert got == pytest.approx(want, abs=1e-4, rel=1e-4)

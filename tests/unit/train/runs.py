@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +126,27 @@ def write_run(run_dir: Path, config: dict[str, Any]) -> Path:
     full = {**config, "job_id": run_dir.name, "run_dir": str(run_dir), "kind": "train"}
     (run_dir / "config.json").write_text(json.dumps(full, indent=2))
     return run_dir
+
+
+def train_entry_point(run_dir: Path) -> tuple[dict, list[dict]]:
+    """Run `python -m studio.train RUN_DIR` to the end: (status.json, metrics.jsonl lines)."""
+    from studio.settings import PROJECT_ROOT
+
+    with (run_dir / "train.log").open("ab") as log:
+        subprocess.run(
+            [sys.executable, "-m", "studio.train", str(run_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            timeout=240,
+            check=False,
+        )
+    status = run_dir / "status.json"
+    assert status.is_file(), (run_dir / "train.log").read_text()[-3000:]
+    metrics = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return json.loads(status.read_text()), metrics
+
+
+def train_losses(metrics: list[dict]) -> list[float]:
+    """The per-step training losses of a run's metrics."""
+    return [m["loss"] for m in metrics if "loss" in m and "eval_loss" not in m]

@@ -176,25 +176,6 @@ def test_supports_packing():
     assert not supports_packing(_tiny_llama("sdpa"), "seq2seq")
 
 
-def test_packing_is_a_trainer_option_the_studio_reads_itself(tmp_path):
-    from studio.configs import CPU_ONLY, validate
-    from studio.configs.defaults import default_dicts
-    from studio.configs.training_args import training_arguments
-    from studio.templates import TEMPLATES
-
-    template = TEMPLATES["smollm2-135m-lora"]
-    dicts = default_dicts(template)
-    dicts["trainer"]["packing"] = True
-    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
-    assert not [p for p in problems if "packing" in p], problems
-    dicts["trainer"]["packing"] = "yes"
-    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
-    assert any(p.startswith("trainer.packing:") for p in problems), problems
-    cfg = {"trainer": {"packing": True, "save_strategy": "no"}, "method": "lora"}
-    args = training_arguments(cfg, tmp_path, has_eval=False)
-    assert not hasattr(args, "packing")
-
-
 def test_packer_for_follows_the_option_and_the_model():
     from types import SimpleNamespace
 

@@ -248,25 +248,6 @@ def test_share_prefix_for_follows_the_option_and_the_run():
     assert not share_prefix_for(cfg(True), model, head_only=True, packer=None)
 
 
-def test_share_prefix_is_a_trainer_option_the_studio_reads_itself(tmp_path):
-    from studio.configs import CPU_ONLY, validate
-    from studio.configs.defaults import default_dicts
-    from studio.configs.training_args import training_arguments
-    from studio.templates import TEMPLATES
-
-    template = TEMPLATES["smollm2-135m-lora"]
-    dicts = default_dicts(template)
-    dicts["trainer"]["share_prefix"] = False
-    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
-    assert not [p for p in problems if "share_prefix" in p], problems
-    dicts["trainer"]["share_prefix"] = "no"
-    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
-    assert any(p.startswith("trainer.share_prefix:") for p in problems), problems
-    cfg = {"trainer": {"share_prefix": False, "save_strategy": "no"}, "method": "lora"}
-    args = training_arguments(cfg, tmp_path, has_eval=False)
-    assert not hasattr(args, "share_prefix")
-
-
 def test_no_sharing_where_the_run_would_train_differently():
     """Settings under which a prefix computed apart is not the same training: checkpointing
     (the Trainer turns it on only once training starts, after configure_extras), NEFTune
