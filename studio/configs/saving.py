@@ -1,8 +1,9 @@
 """Save a model configuration to the store (validated first) and read it back.
 
-A saved model's `config` column holds the five dicts plus the form's values:
-{"model": {...}, "quantization": {...}, "peft": {...}, "tokenizer": {...}, "trainer": {...},
- "hyper": {...}}. The form's values are already written into the dicts when saved.
+A saved model's `config` column holds each setting once, in the six sections of the settings
+table (studio.configs.table): {"model": {...}, "quantization": {...}, "peft": {...},
+"tokenizer": {...}, "trainer": {...}, "studio": {...}}. The form's values are written into
+them when saved and derived from them when shown again (split_config).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from studio.configs.defaults import default_hyper
 from studio.configs.hardware import Hardware
-from studio.configs.hyper import apply_hyperparameters
-from studio.configs.schemas import SECTIONS
+from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
+from studio.configs.table import STORED_SECTIONS
 from studio.configs.validate import check
 from studio.errors import StudioError
 from studio.store import Store
@@ -20,16 +22,16 @@ from studio.templates import get_template
 
 
 def model_config(dicts: dict[str, dict], hyper: dict[str, Any]) -> dict[str, Any]:
-    """The config stored with a model: the dicts with the form written in, plus the form."""
-    config = apply_hyperparameters({s: dicts.get(s) or {} for s in SECTIONS}, hyper)
-    config["hyper"] = copy.deepcopy(hyper)
-    return config
+    """The config stored with a model: the six sections with the form's values written in."""
+    return apply_hyperparameters({s: dicts.get(s) or {} for s in STORED_SECTIONS}, hyper)
 
 
-def split_config(config: dict[str, Any]) -> tuple[dict[str, dict], dict[str, Any]]:
-    """(dicts, hyper) from a stored config."""
-    dicts = {s: copy.deepcopy(config.get(s) or {}) for s in SECTIONS}
-    return dicts, copy.deepcopy(config.get("hyper") or {})
+def split_config(config: dict[str, Any], template_key: str) -> tuple[dict[str, dict], dict]:
+    """(sections, form values) of a stored config: the form is derived from the sections,
+    over the template's starting values (for a field whose key a section lacks)."""
+    sections = {s: copy.deepcopy(config.get(s) or {}) for s in STORED_SECTIONS}
+    hyper = hyperparameters_from_dicts(sections, default_hyper(get_template(template_key)))
+    return sections, hyper
 
 
 def save_model(

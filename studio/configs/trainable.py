@@ -7,14 +7,15 @@ runner.submit(app_id, model_id, "train", config)
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from studio.configs.defaults import default_hyper, template_availability, trained_method
+from studio.configs.defaults import template_availability, trained_method
 from studio.configs.hardware import Hardware, detect_hardware
-from studio.configs.hyper import DEFAULT_HYPER
-from studio.configs.runs import TrainRun
-from studio.configs.saving import split_config
+from studio.configs.runs import RunData, TrainRun
+from studio.configs.saving import model_config, split_config
+from studio.configs.table import STUDIO
 from studio.configs.tolerance import rejected_share_problem
 from studio.configs.validate import check
 from studio.errors import DataError, ModelUnavailableError, StudioError
@@ -34,8 +35,9 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
     (studio.configs.runs), which the training process reads back."""
     row = store.get_model(model_id)
     template = get_template(row["template"])
-    dicts, hyper = split_config(row["config"])
-    hyper = {**DEFAULT_HYPER, **default_hyper(template), **hyper}
+    # As the Models tab shows it: a form field whose key the sections lack (a model saved
+    # before the field existed) has the page's starting value.
+    sections = model_config(*split_config(row["config"], row["template"]))
     if not row["dataset_version_id"]:
         raise StudioError(
             f"Model {row['name']} v{row['version']} has no dataset version; clone it in the "
@@ -51,32 +53,32 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
             f"The files of dataset version {version['id']} are missing ({train}); add the "
             "dataset again in the Inputs tab."
         )
-    base = dicts["model"].get("base_model") or template.base_model
-    resplit = float(hyper["valid_pct"]) != float(version["valid_pct"])
-    data = {
-        "version_id": version["id"],
-        "train": str(train.resolve()),
-        "valid": str(valid.resolve()),
-        "n_rows": int(version["n_rows"]),
-        "n_rejected": int(version["n_rejected"]),
-        "valid_pct": float(hyper["valid_pct"] if resplit else version["valid_pct"]),
-        "seed": int(hyper["seed"] if resplit else version["seed"]),
-        "response_only": bool(hyper["response_only"]),
-        "resplit": resplit,
-    }
-    run = TrainRun(
-        model_type=row["model_type"],
-        method=trained_method(template.method, base, dicts),
-        template=template.key,
-        base_model=base,
-        **dicts,
-        data=data,
-        invalid_tolerance_pct=float(hyper["invalid_tolerance_pct"]),
-        time_budget_min=float(hyper.get("time_budget_min") or 0),
-        studio_home=str(settings.home),
-        models_dir=str(settings.models_dir),
-        model_id=row["id"],
-        model_name=f"{row['name']} v{row['version']}",
+    base = sections["model"].get("base_model") or template.base_model
+    studio = sections[STUDIO]
+    data = RunData(
+        version_id=version["id"],
+        train=str(train.resolve()),
+        valid=str(valid.resolve()),
+        n_rows=int(version["n_rows"]),
+        n_rejected=int(version["n_rejected"]),
+        valid_pct=float(version["valid_pct"]),
+        seed=int(version["seed"]),
+        resplit=float(studio["valid_pct"]) != float(version["valid_pct"]),
+    )
+    # Read back as the training process reads it: the same defaults fill the same gaps.
+    run = TrainRun.from_dict(
+        {
+            "model_type": row["model_type"],
+            "method": trained_method(template.method, base, sections),
+            "template": template.key,
+            "base_model": base,
+            **sections,
+            "data": asdict(data),
+            "studio_home": str(settings.home),
+            "models_dir": str(settings.models_dir),
+            "model_id": row["id"],
+            "model_name": f"{row['name']} v{row['version']}",
+        }
     )
     return run.to_dict()
 
@@ -101,7 +103,7 @@ def check_trainable(
     hw = hardware or detect_hardware()
     row = store.get_model(model_id)
     template = get_template(row["template"])
-    dicts, hyper = split_config(row["config"])
+    dicts, hyper = split_config(row["config"], row["template"])
     base = dicts["model"].get("base_model") or template.base_model
     ok, reason = template_availability(template, settings, hw, base_model=base)
     if not ok:
@@ -112,12 +114,14 @@ def check_trainable(
         downloadable = is_hub_id(base) or base == PACKAGED_REF
         if cuda_missing or not (downloadable and hub_reachable()):
             raise ModelUnavailableError(f"{template.title}: {reason}")
-    check(template, hyper, dicts, hw, row["model_type"], settings)
+    check(template, {}, model_config(dicts, hyper), hw, row["model_type"], settings)
     config = build_train_config(store, settings, model_id)
     version = store.get_dataset_version(row["dataset_version_id"])
     names = {v["id"]: v["dataset_name"] for v in store.list_dataset_versions(row["app_id"])}
     problem = version_problem(
-        version, names.get(version["id"], version["dataset_id"]), config["invalid_tolerance_pct"]
+        version,
+        names.get(version["id"], version["dataset_id"]),
+        config["studio"]["invalid_tolerance_pct"],
     )
     if problem:
         raise DataError(problem)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from studio.configs.runs import EvalRun
+from studio.configs.eval_run import EvalRun
 from studio.evaluate.run import evaluate, summary_of
 from studio.jobs.child import JobProcess, StopRequest, run_job
 from studio.jobs.run_folder import RunFolder

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from studio.configs.runs import EVAL_METRICS, EvalRun, eval_settings_problems
+from studio.configs.eval_run import EVAL_METRICS, EvalRun, eval_settings_problems
 from studio.data.versions import version_folder
 from studio.errors import ConfigError, NotFoundError, StudioError
 from studio.jobs.run_folder import RunFolder
@@ -58,7 +58,8 @@ def build_eval_config(
 ) -> dict[str, Any]:
     """The config for `runner.submit(app_id, model_id, "evaluate", config)` (an EvalRun's
     dict); ConfigError lists every problem with the metrics and limits."""
-    problems = eval_settings_problems(metrics, max_examples, max_new_tokens)
+    limits = {"max_examples": max_examples, "max_new_tokens": max_new_tokens}
+    problems = eval_settings_problems(metrics, {**limits, "batch_size": batch_size})
     if problems:
         raise ConfigError(problems)
     job = trained_job(store, job_id)

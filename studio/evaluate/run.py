@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.configs.runs import EvalRun
+from studio.configs.eval_run import EvalRun
 from studio.data.stats import normalise_label
 from studio.errors import DataError
 from studio.evaluate.batch import compare, read_prompts, write_csv

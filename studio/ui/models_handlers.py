@@ -10,7 +10,6 @@ from __future__ import annotations
 import gradio as gr
 
 from studio.configs import validate
-from studio.configs.defaults import default_hyper
 from studio.configs.saving import save_model, split_config
 from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, get_template
@@ -173,9 +172,8 @@ def on_clone(ctx: UIContext, model_id: str):
     if not model_id:
         raise gr.Error("Choose a saved model to clone first.")
     row = ctx.model(model_id)
-    dicts, hyper = split_config(row["config"])
+    dicts, hyper = split_config(row["config"], row["template"])
     t = get_template(row["template"])
-    hyper = {**default_hyper(t), **hyper}
     base = gr.update(value=hyper["base_model"], interactive=not t.base_model)
     return [
         row["model_type"],

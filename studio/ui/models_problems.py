@@ -1,25 +1,27 @@
 """Validate / Save problems in the form's words: each names the form field the user sees
 (not the JSON key it is stored under), is listed once, and marks that field on the page.
 
-The validator speaks in config keys ("trainer.learning_rate: must be > 0"); the form and the
-JSON editors hold the same value, so one mistake could be reported twice under two names.
+Each Problem names the key its value is stored under (`Problem.key`, "trainer.learning_rate");
+the settings table says which form field shows that key, so no message is ever parsed. The
+form and the JSON editors hold the same value, so one mistake is listed once, under the form
+field's name.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from studio.configs.hyper import LINKS
+from studio.configs.table import FIELD_OF
+from studio.errors import Problem
 from studio.ui.views.config_form import FORM_ORDER, LABELS, SECTION_TITLES
 
-# "section.key" (and bare hyper keys) -> the form field holding that value.
-_FIELD_OF = {f"{link.section}.{link.key}": link.hyper for link in LINKS}
-_FIELD_OF.update({key: key for key in FORM_ORDER})
-_FIELD_OF.update({f"data.{key}": key for key in FORM_ORDER})
 NAME_PROBLEM = "**Model name**: type a name (saving again under the same name makes a new version)"
-VERSION_PROBLEM = (
-    "Dataset version: choose the one to train on (add one in the Inputs tab if the list is empty)"
+VERSION_PROBLEM = Problem(
+    "dataset_version",
+    "choose the one to train on (add one in the Inputs tab if the list is empty)",
 )
+# Problems about the settings as a whole, named as the page names them.
+OTHER_NAMES = {"dataset_version": "Dataset version", "model_type": "Model type"}
 PROBLEM_CLASS = "studio-has-problem"
 
 
@@ -27,7 +29,30 @@ def _label(field: str) -> str:
     return LABELS[field].split(" (")[0]
 
 
-def form_problems(problems: list[str], model_name: str | None = "") -> tuple[list[str], list[str]]:
+def _field(key: str) -> str | None:
+    """The form field showing the value a problem's key names ("form.<field>" for a form
+    value that has no key of its own)."""
+    if key.startswith("form."):
+        name = key.removeprefix("form.")
+        return name if name in LABELS else None
+    return FIELD_OF.get(key)
+
+
+def _name(problem: Problem, field: str | None) -> str:
+    """What the page calls the place of a problem: its form field's label, a JSON editor, or
+    an editor's key."""
+    if field:
+        return _label(field)
+    section, _, key = problem.key.partition(".")
+    if section in SECTION_TITLES:
+        title = SECTION_TITLES[section].split(" (")[0]
+        return f"{title} → {key}" if key else title
+    return OTHER_NAMES.get(problem.key, problem.key)
+
+
+def form_problems(
+    problems: list[Problem], model_name: str | None = ""
+) -> tuple[list[str], list[str]]:
     """(lines to show, form fields to mark): deduplicated and named after the form fields.
 
     `model_name` None means "not checked" (the name is only needed to save).
@@ -36,24 +61,14 @@ def form_problems(problems: list[str], model_name: str | None = "") -> tuple[lis
     fields: list[str] = []
     seen: set[tuple[str, str]] = set()
     for problem in problems:
-        where, sep, message = problem.partition(": ")
-        if not sep:
-            where, message = "", problem
-        field = _FIELD_OF.get(where)
+        field = _field(problem.key)
         if field:
-            name = _label(field)
             fields.append(field)
-        elif where in SECTION_TITLES:  # a whole JSON editor (e.g. not valid JSON)
-            name = SECTION_TITLES[where].split(" (")[0]
-        elif "." in where and where.split(".")[0] in SECTION_TITLES:
-            section, key = where.split(".", 1)
-            name = f"{SECTION_TITLES[section].split(' (')[0]} → {key}"
-        else:
-            name = where
-        if (name, message) in seen:
+        name = _name(problem, field)
+        if (name, problem.message) in seen:
             continue
-        seen.add((name, message))
-        lines.append(f"**{name}**: {message}" if name else message)
+        seen.add((name, problem.message))
+        lines.append(f"**{name}**: {problem.message}" if name else problem.message)
     return lines, list(dict.fromkeys(fields))
 
 

@@ -1,11 +1,11 @@
-"""The Models form and its five JSON editors kept in step: an edit of either rewrites the
+"""The Models form and its six JSON editors kept in step: an edit of either rewrites the
 other at once (half-typed JSON is left alone; Validate points at it)."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from studio.configs import SECTIONS
+from studio.configs import STORED_SECTIONS
 from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
 from studio.ui.views.config_form import (
     FORM_ORDER,
@@ -18,13 +18,13 @@ from studio.ui.views.models import arch_to_form, form_to_arch, model_dict_from_t
 
 
 def gather(values: tuple) -> tuple[dict, dict, list[str]]:
-    """(hyper, dicts, json problems) from the form values + the five JSON texts.
+    """(hyper, sections, json problems) from the form values + the six JSON texts.
 
     The form wins for the keys it maps (apply_hyperparameters writes it over the dicts); the
     two stay in step anyway because each edit of one rewrites the other at once.
     """
     n = len(FORM_ORDER)
-    dicts, problems = texts_to_dicts(list(values[n : n + len(SECTIONS)]))
+    dicts, problems = texts_to_dicts(list(values[n : n + len(STORED_SECTIONS)]))
     return form_to_hyper(values[:n]), dicts, problems
 
 
@@ -35,17 +35,17 @@ def _only_changed(new: list, shown: tuple | list) -> list:
 
 
 def form_to_json(*values):
-    """The five JSON texts rewritten from the form (the changed ones only)."""
+    """The six JSON texts rewritten from the form (the changed ones only)."""
     n = len(FORM_ORDER)
     dicts, bad = texts_to_dicts(list(values[n:]))
     if bad:  # keep the user's half-typed JSON; Validate will point at it
-        return [gr.skip()] * len(SECTIONS)
+        return [gr.skip()] * len(STORED_SECTIONS)
     texts = dicts_to_texts(apply_hyperparameters(dicts, form_to_hyper(values[:n])))
     return _only_changed(list(texts), values[n:])
 
 
 def json_to_form(*values):
-    """The form fields rewritten from the five JSON texts (the changed ones only)."""
+    """The form fields rewritten from the six JSON texts (the changed ones only)."""
     hyper, dicts, bad = gather(values)
     if bad:  # half-typed JSON: leave the form as it is
         return [gr.skip()] * len(FORM_ORDER)

@@ -1,7 +1,7 @@
 """The Models tab: Add Model -> model type -> template -> training settings -> save.
 
-A saved model is a named, versioned configuration (the five config dicts + the form's
-values) bound to a dataset version. Saving validates first and shows every problem at once.
+A saved model is a named, versioned configuration (the five config dicts and the studio
+section; the form shows a view of them) bound to a dataset version. Saving validates first and shows every problem at once.
 Saved models can be cloned into the form or deleted. Nothing heavy is imported when the tab
 is built; the first Validate reads the libraries' signatures (a few seconds, once).
 Widgets live in models_widgets, the handlers in models_handlers; the pure decisions (which
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.configs import SECTIONS
+from studio.configs import STORED_SECTIONS
 from studio.configs.defaults import default_dicts, default_hyper
+from studio.configs.table import FORM
 from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui import models_handlers as h
 from studio.ui.common import bind
@@ -38,14 +39,12 @@ from studio.ui.views.models import (
 from studio.vocab.models import MODEL_TYPES
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]
-LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules")
-# The form's rows (LoRA keys and the several-machines keys have their own); every other
-# FORM_ORDER key but base_model once.
-FORM_ROWS = (
-    ("epochs", "learning_rate", "lr_scheduler", "warmup_steps"),
-    ("batch_size", "grad_accum", "max_length", "max_steps"),
-    ("valid_pct", "eval_every", "seed", "precision"),
-    ("invalid_tolerance_pct", "response_only", "processes", "time_budget_min"),
+# The form's layout comes from the settings table: its main rows, the LoRA row, and the
+# several-machines section (base_model has a place of its own).
+LORA_KEYS = tuple(f.name for f in FORM if f.group == "lora")
+FORM_ROWS = tuple(
+    tuple(f.name for f in FORM if f.group == "main" and f.row == row)
+    for row in sorted({f.row for f in FORM if f.group == "main"})
 )
 
 
@@ -105,7 +104,8 @@ def build_models_tab(ctx: UIContext) -> None:
                 for key in MACHINE_KEYS:
                     form[key] = build_widget(key, start[key])
         with gr.Accordion(
-            "Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer", open=False
+            "Config dicts (JSON): loading, quantization, PEFT, tokenizer, trainer, studio",
+            open=False,
         ):
             texts = dicts_to_texts(default_dicts(default))
             codes = [
@@ -118,7 +118,7 @@ def build_models_tab(ctx: UIContext) -> None:
                     elem_id=f"models-json-{s}",
                     visible=layout.adapter or s != "peft",
                 )
-                for s, text in zip(SECTIONS, texts, strict=True)
+                for s, text in zip(STORED_SECTIONS, texts, strict=True)
             ]
         with gr.Row():
             validate_btn = gr.Button("Validate", elem_id="models-validate")
@@ -146,7 +146,8 @@ def build_models_tab(ctx: UIContext) -> None:
 
         fields = [form[k] for k in FORM_ORDER]
         template_outputs = [card, *fields, *codes]
-        model_code, peft_code = codes[SECTIONS.index("model")], codes[SECTIONS.index("peft")]
+        model_code = codes[STORED_SECTIONS.index("model")]
+        peft_code = codes[STORED_SECTIONS.index("peft")]
 
         layout_io = dict(
             fn=bind(ctx, h.on_layout),

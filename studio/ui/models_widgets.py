@@ -22,7 +22,7 @@ def build_widget(key: str, value, **extra) -> gr.components.Component:
     common = dict(
         value=value,
         label=LABELS[key],
-        info=field_help(key, spec.help),
+        info=field_help(key),
         **extra,
         elem_id=ELEM_IDS.get(key, "models-" + key.replace("_", "-")),
     )

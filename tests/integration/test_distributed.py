@@ -42,8 +42,8 @@ BASE = {
         "save_strategy": "steps",
         "save_steps": 4,
         "eval_strategy": "epoch",
-        "processes": 2,
     },
+    "studio": {"processes": 2},
     "debug": {"log_batches": True},
 }
 
@@ -116,13 +116,18 @@ def runs(tmp_path_factory, tiny_causal_dir, models_cache):
             tmp,
             settings,
             tiny_causal_dir,
-            trainer={"processes": 1, "per_device_train_batch_size": 8},
+            trainer={"per_device_train_batch_size": 8},
+            studio={"processes": 1},
         ),
     )
     one4 = write_run(
         tmp / "one4",
         _cfg(
-            tmp, settings, tiny_causal_dir, trainer={"processes": 1}, debug={"stop_after_step": 1}
+            tmp,
+            settings,
+            tiny_causal_dir,
+            studio={"processes": 1},
+            debug={"stop_after_step": 1},
         ),
     )
     procs = [(_start(run), run) for run in (two, one8, one4)]
@@ -246,10 +251,8 @@ def test_two_machines_on_localhost_train_together(tmp_path, settings, tiny_causa
             "num_train_epochs": 1,
             "save_strategy": "no",
             "eval_strategy": "no",
-            "processes": 1,
-            "num_machines": 2,
-            "main_address": "127.0.0.1",
         },
+        studio={"processes": 1, "num_machines": 2, "main_address": "127.0.0.1"},
     )
     run = write_run(tmp_path / "run", cfg)
     port = free_port()

@@ -86,12 +86,13 @@ def test_models_tab_saves_lists_and_clones(served):
     latest = store.list_models(studio_app["id"])[0]
     assert latest["config"]["trainer"]["num_train_epochs"] == 1.0
     assert latest["config"]["trainer"]["max_steps"] == 20
-    assert latest["config"]["trainer"]["processes"] == 2  # Processes / GPUs
+    assert latest["config"]["studio"]["processes"] == 2  # Processes / GPUs
 
     cloned = client.predict(latest["id"], api_name="/on_clone")
-    # type, template, card, 23 form fields, 5 editors, dataset version, name, message
+    # type, template, card, 23 form fields, 6 editors, dataset version, name, message
     assert cloned[0] == "causal" and cloned[-3:-1] == (version["id"], "greeter")
-    assert json.loads(cloned[-4])["max_steps"] == 20  # the trainer editor
+    assert json.loads(cloned[-5])["max_steps"] == 20  # the trainer editor
+    assert json.loads(cloned[-4])["processes"] == 2  # the studio editor
     assert cloned[3 + 8] == 20  # the Max steps field
     assert "Loaded **greeter v2**" in cloned[-1]
 

@@ -191,7 +191,7 @@ def test_failures_end_with_a_reason(tmp_path, settings, tiny_causal_dir):
             tmp_path / "d1",
             settings,
             data={"n_rows": 100, "n_rejected": 25},
-            invalid_tolerance_pct=10.0,
+            studio={"invalid_tolerance_pct": 10.0},
         ),
     )
     qlora = write_run(

@@ -1,6 +1,6 @@
 """Plain helpers for editing a model configuration in a form (no Gradio here).
 
-The form shows the hyperparameters in `FORM_ORDER` and the five dicts as JSON text; these
+The form shows the fields in `FORM_ORDER` and the six stored sections as JSON text; these
 functions convert between what the widgets hold and the `hyper` / `dicts` the validator and
 the store use.
 """
@@ -11,71 +11,21 @@ import json
 from typing import Any
 
 from studio import jsonsafe
-from studio.configs.hyper import HYPER_FIELDS, parse_target_modules
-from studio.configs.schemas import SECTIONS
+from studio.configs.hyper import parse_target_modules
+from studio.configs.table import FORM, FORM_ORDER, HYPER_FIELDS, STORED_SECTIONS
+from studio.errors import Problem
 
-FORM_ORDER: tuple[str, ...] = (
-    "base_model",
-    "epochs",
-    "learning_rate",
-    "lr_scheduler",
-    "warmup_steps",
-    "batch_size",
-    "grad_accum",
-    "max_length",
-    "max_steps",
-    "lora_r",
-    "lora_alpha",
-    "lora_dropout",
-    "target_modules",
-    "valid_pct",
-    "seed",
-    "precision",
-    "invalid_tolerance_pct",
-    "response_only",
-    "processes",
-    "num_machines",
-    "machine_rank",
-    "main_address",
-    "main_port",
-    "time_budget_min",
-    "eval_every",
-)
-# Shown in their own "Several machines" section of the form.
-MACHINE_KEYS = ("num_machines", "machine_rank", "main_address", "main_port")
-LABELS = {
-    "base_model": "Base model (Hugging Face id or local folder)",
-    "epochs": "Epochs",
-    "learning_rate": "Learning rate",
-    "lr_scheduler": "Learning-rate schedule",
-    "warmup_steps": "Warm-up steps",
-    "batch_size": "Batch size",
-    "grad_accum": "Gradient accumulation steps",
-    "max_length": "Max sequence length (tokens)",
-    "max_steps": "Max steps (0 = no limit)",
-    "time_budget_min": "Train for at most N minutes (0 = no limit)",
-    "lora_r": "LoRA r",
-    "lora_alpha": "LoRA alpha",
-    "lora_dropout": "LoRA dropout",
-    "target_modules": "LoRA target modules (comma separated, or all-linear)",
-    "valid_pct": "Validation share (%)",
-    "seed": "Seed",
-    "precision": "Precision",
-    "invalid_tolerance_pct": "Invalid data tolerance (%)",
-    "response_only": "Loss on the response only",
-    "processes": "Processes / GPUs (per machine)",
-    "num_machines": "Machines",
-    "machine_rank": "This machine's rank",
-    "main_address": "Main machine address (host or IP)",
-    "main_port": "Main machine port",
-    "eval_every": "Evaluate every N steps",
-}
+# The form's fields (their order is the handlers' input order), labels and the several
+# machines section all come from the settings table.
+MACHINE_KEYS = tuple(f.name for f in FORM if f.group == "machines")
+LABELS = {f.name: f.label for f in FORM}
 SECTION_TITLES = {
     "model": "Model config",
     "quantization": "Quantization config (BitsAndBytesConfig)",
     "peft": "PEFT config (LoraConfig)",
     "tokenizer": "Tokenizer config",
     "trainer": "Trainer config (TrainingArguments)",
+    "studio": "Studio settings (data split, time budget, processes, packing, ...)",
 }
 
 
@@ -103,18 +53,18 @@ def hyper_to_form(hyper: dict[str, Any]) -> list[Any]:
 
 
 def dicts_to_texts(dicts: dict[str, dict]) -> list[str]:
-    """The five dicts as pretty JSON, in SECTIONS order."""
-    return [json.dumps(dicts.get(s) or {}, indent=2) for s in SECTIONS]
+    """The six stored sections as pretty JSON, in STORED_SECTIONS order."""
+    return [json.dumps(dicts.get(s) or {}, indent=2) for s in STORED_SECTIONS]
 
 
-def texts_to_dicts(texts: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
-    """(dicts, problems) from the five JSON editors; a broken one is reported, not raised."""
+def texts_to_dicts(texts: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], list[Problem]]:
+    """(sections, problems) from the six JSON editors; a broken one is reported, not raised."""
     dicts: dict[str, Any] = {}
     problems = []
-    for section, text in zip(SECTIONS, texts, strict=True):
+    for section, text in zip(STORED_SECTIONS, texts, strict=True):
         try:
             dicts[section] = jsonsafe.loads(text) if (text or "").strip() else {}
         except ValueError as exc:  # syntax, nesting, Infinity / NaN: said in words
-            problems.append(f"{section}: not valid JSON ({exc})")
+            problems.append(Problem(section, f"not valid JSON ({exc})"))
             dicts[section] = {}
     return dicts, problems

@@ -11,40 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio import jsonsafe
-from studio.configs import detect_hardware
+from studio.configs import SETTINGS, detect_hardware
 from studio.configs.defaults import template_availability, trained_method, trains_adapter
 from studio.configs.tolerance import rejected_share
 from studio.templates import TEMPLATES, get_template, templates_for_type
 from studio.vocab.models import METHODS, MODEL_TYPES
 
 ELEM_IDS = {"learning_rate": "models-lr"}
-# Help under a field says what the label does not: what the value changes, and typical values.
-HELP = {
-    "epochs": "passes over the training data; Max steps, when set, stops earlier",
-    "learning_rate": "size of each update: 1e-4 to 1e-3 suits LoRA; too high and the loss jumps",
-    "lr_scheduler": "how the learning rate changes over the run",
-    "warmup_steps": "steps during which the learning rate ramps up from 0",
-    "batch_size": "examples per step: more is steadier but needs more memory",
-    "grad_accum": "steps added up before each update (a larger batch without the memory)",
-    "max_length": "longer examples are cut to this many tokens",
-    "max_steps": "0 = run all the epochs; a number stops there, even mid-epoch",
-    "lora_r": "adapter size: higher can learn more, and trains a little slower",
-    "lora_alpha": "scales the adapter's updates; often twice r",
-    "lora_dropout": "share of adapter inputs dropped while training, against overfitting",
-    "target_modules": "which layers get an adapter",
-    "valid_pct": "rows held out to measure eval loss (set by the dataset version)",
-    "seed": "the same seed, data and settings give the same run",
-    "invalid_tolerance_pct": "the job stops when more rows than this are rejected",
-    "response_only": "off: the model also learns to write the prompt",
-    "eval_every": "on the validation split; 0 = five times per run",
-}
 
 
-def field_help(key: str, default: str) -> str:
-    """The help under a form field; Precision's says what this machine supports."""
+def field_help(key: str) -> str:
+    """The help under a form field (the settings table's); Precision's says what this machine
+    supports."""
     if key == "precision":
         return detect_hardware().precision_note()
-    return HELP.get(key, default)
+    return SETTINGS[key].form_help
 
 
 SAVED_HEADERS = ["Name", "Version", "Template", "Type", "Dataset version", "Created"]

@@ -36,7 +36,7 @@ def plan_markdown(store, model_id: str | None, train_jobs: list[dict]) -> str:
         version = store.get_dataset_version(model["dataset_version_id"])
     except (StudioError, KeyError, TypeError):
         return ""
-    _, hyper = split_config(model["config"])
+    _, hyper = split_config(model["config"], model["template"])
     n_train = (version.get("stats") or {}).get("n_train") or version.get("n_train") or 0
     batch = int(hyper.get("batch_size") or 1) * int(hyper.get("grad_accum") or 1)
     if not n_train or batch < 1:

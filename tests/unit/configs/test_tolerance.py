@@ -7,6 +7,7 @@ import math
 import pytest
 
 from studio.configs import CPU_ONLY, build_train_config, check_trainable
+from studio.configs.runs import TrainRun
 from studio.configs.tolerance import rejected_share, rejected_share_problem
 from studio.errors import DataError
 from studio.train.config import check_rejected_share
@@ -26,7 +27,8 @@ def _verdicts(store, settings, app, n_rows: int, n_rejected: int, **hyper) -> li
     except DataError as err:
         out.append(str(err))
     try:
-        check_rejected_share(build_train_config(store, settings, saved["id"]))
+        run = TrainRun.from_dict(build_train_config(store, settings, saved["id"]))
+        check_rejected_share(run.data, run.studio.invalid_tolerance_pct)
         out.append(None)
     except DataError as err:
         out.append(str(err))

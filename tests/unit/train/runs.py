@@ -111,9 +111,8 @@ def run_config(
             "n_rejected": 0,
             "valid_pct": 10.0,
             "seed": 42,
-            "response_only": True,
         },
-        "invalid_tolerance_pct": 10.0,
+        "studio": {"valid_pct": 10.0, "invalid_tolerance_pct": 10.0, "response_only": True},
         "studio_home": str(settings.home),
         "models_dir": str(settings.models_dir),
     }

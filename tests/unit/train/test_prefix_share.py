@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from studio.configs.table import StudioSettings
 from studio.scoring.encode import IGNORE
 from studio.train.batching import PadCollator
 from studio.train.extras import StudioTrainerMixin, share_prefix_for
@@ -231,21 +232,22 @@ def test_the_trainer_option(share):
     assert calls.sizes == [4]
 
 
-def test_share_prefix_for_follows_the_option_and_the_run():
-    def cfg(share):
-        trainer = {} if share is None else {"share_prefix": share}
-        return {"trainer": trainer, "model_type": "causal"}
+def _share(wanted, model, trainer=None, **kw):
+    return share_prefix_for(wanted, trainer or {}, "causal", model, **kw)
 
+
+def test_share_prefix_for_follows_the_option_and_the_run():
     model = _tiny()
-    assert share_prefix_for(cfg(None), model, head_only=True, packer=None)  # on by default
-    assert share_prefix_for(cfg(True), model, head_only=True, packer=None)
-    assert not share_prefix_for(cfg(False), model, head_only=True, packer=None)
-    assert not share_prefix_for(cfg(None), model, head_only=False, packer=None)
-    assert not share_prefix_for(cfg(None), model, head_only=True, packer=object())
-    compiled = {"trainer": {"torch_compile": True}, "model_type": "causal"}
-    assert not share_prefix_for(compiled, model, head_only=True, packer=None)
+    assert StudioSettings.from_dict({}).share_prefix is None  # the table's default: auto
+    assert _share(None, model, head_only=True, packer=None)  # on wherever it applies
+    assert _share(True, model, head_only=True, packer=None)
+    assert not _share(False, model, head_only=True, packer=None)
+    assert not _share(None, model, head_only=False, packer=None)
+    assert not _share(None, model, head_only=True, packer=object())
+    compiled = {"torch_compile": True}
+    assert not _share(None, model, compiled, head_only=True, packer=None)
     model.activation_checkpointing_enable()
-    assert not share_prefix_for(cfg(True), model, head_only=True, packer=None)
+    assert not _share(True, model, head_only=True, packer=None)
 
 
 def test_no_sharing_where_the_run_would_train_differently():
@@ -259,11 +261,9 @@ def test_no_sharing_where_the_run_would_train_differently():
         ("neftune_noise_alpha", 5.0),
         ("torch_compile", True),
     ):
-        cfg = {"trainer": {key: value}, "model_type": "causal"}
-        assert not share_prefix_for(cfg, model, head_only=True, packer=None), key
-    plain = {"trainer": {}, "model_type": "causal"}
-    assert share_prefix_for(plain, model, head_only=True, packer=None, n_gpu=1)
-    assert not share_prefix_for(plain, model, head_only=True, packer=None, n_gpu=2)
+        assert not _share(None, model, {key: value}, head_only=True, packer=None), key
+    assert _share(None, model, head_only=True, packer=None, n_gpu=1)
+    assert not _share(None, model, head_only=True, packer=None, n_gpu=2)
 
 
 def test_checkpointing_turned_on_after_the_check_falls_back_to_every_row():

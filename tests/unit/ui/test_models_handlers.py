@@ -62,7 +62,7 @@ def test_template_changes_reset_the_form_and_a_closed_dropdown_does_nothing(ctx,
     out = h.on_template(ctx, "tiny-gpt-scratch", "causal", "", None, DEFAULT_TEMPLATE)
     *state, parent, shown, note = out
     assert (parent, shown) == ("", "tiny-gpt-scratch") and "reset to its defaults" in note
-    assert len(state) == 1 + len(FORM_ORDER) + 5  # card, every field, the five dicts
+    assert len(state) == 1 + len(FORM_ORDER) + 6  # card, every field, the six sections
     chooser, *_, key, _note = h.on_type(ctx, "causal", "", None)
     assert chooser["value"] == DEFAULT_TEMPLATE == key
     lora_row, lora_note, peft, arch_row, *arch = h.on_layout(ctx, "tiny-gpt-scratch", "", "{")

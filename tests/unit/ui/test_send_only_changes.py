@@ -80,13 +80,14 @@ def test_a_form_edit_rewrites_only_the_json_editors_it_changes():
     template = get_template(DEFAULT_TEMPLATE)
     texts = dicts_to_texts(default_dicts(template))
     form = hyper_to_form(default_hyper(template))
-    assert form_to_json(*form, *texts) == [SKIP] * 5  # the page shows it all already
+    assert form_to_json(*form, *texts) == [SKIP] * 6  # the page shows it all already
     edited = list(form)
     edited[FORM_ORDER.index("max_steps")] = 7
     out = form_to_json(*edited, *texts)
     trainer = out[4]
     assert out[:4] == [SKIP] * 4 and '"max_steps": 7' in trainer  # the trainer dict only
+    assert out[5] == SKIP
     # And back: the edited trainer text changes only the Max steps field.
-    back = json_to_form(*form, *texts[:4], trainer)
+    back = json_to_form(*form, *texts[:4], trainer, texts[5])
     assert back[FORM_ORDER.index("max_steps")] == 7
     assert sum(v != SKIP for v in back) == 1
