@@ -15,7 +15,7 @@ from studio.configs.hyper import (
     parse_target_modules,
 )
 from studio.configs.runs import RunConfig, RunData, TrainRun
-from studio.configs.saving import model_config, save_model, split_config
+from studio.configs.saving import model_config, split_config
 from studio.configs.schemas import REFUSED, SCHEMAS, SECTIONS, library_keys
 from studio.configs.setting import PRECISIONS, Setting
 from studio.configs.table import (
@@ -27,7 +27,6 @@ from studio.configs.table import (
     StudioSettings,
 )
 from studio.configs.tolerance import rejected_share, rejected_share_problem
-from studio.configs.trainable import build_train_config, check_trainable, version_dir
 from studio.configs.validate import check, validate
 
 __all__ = [
@@ -50,9 +49,7 @@ __all__ = [
     "StudioSettings",
     "TrainRun",
     "apply_hyperparameters",
-    "build_train_config",
     "check",
-    "check_trainable",
     "check_value",
     "default_dicts",
     "default_hyper",
@@ -63,9 +60,7 @@ __all__ = [
     "parse_target_modules",
     "rejected_share",
     "rejected_share_problem",
-    "save_model",
     "split_config",
     "template_availability",
     "validate",
-    "version_dir",
 ]

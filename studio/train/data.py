@@ -1,45 +1,29 @@
-"""The training data: a run's train / valid splits read back, and encoded as token rows.
+"""The training data: a run's train / valid splits read back (strictly: a bad line names
+itself), and encoded as token rows.
 
 Each example is encoded by studio.scoring.encode.encode (the rows evaluation scores too).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from studio.configs.runs import RunData
+from studio.data.example_files import read_examples
 from studio.data.split import split_examples
 from studio.data.stats import basic_stats, example_labels
 from studio.errors import DataError
 from studio.scoring.encode import IGNORE, encode
 from studio.vocab.examples import Example
 
-__all__ = ["IGNORE", "TokenizedDataset", "encode", "load_splits", "read_jsonl", "tokenize_all"]
-
-
-def read_jsonl(path: str | Path) -> list[Example]:
-    """Examples from a train.jsonl / valid.jsonl file (one Example.to_dict() per line)."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append(Example.from_dict(json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise DataError(f"{path.name} line {n} is not a valid example ({exc}).") from exc
-    return out
+__all__ = ["IGNORE", "TokenizedDataset", "encode", "load_splits", "tokenize_all"]
 
 
 def load_splits(data: RunData, valid_pct: float, seed: int) -> tuple[list[Example], list[Example]]:
     """(train, valid) examples; when data.resplit is set (the model asked for another
     validation share than its dataset version has), split again with `valid_pct` and `seed`
     the way a version is split: seeded, and stratified by label for classification data."""
-    train, valid = read_jsonl(data.train), read_jsonl(data.valid or "")
+    train, valid = read_examples(data.train), read_examples(data.valid or "")
     if data.resplit:
         rows = train + valid
         labels = basic_stats(rows)["labels"]

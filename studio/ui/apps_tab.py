@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.data.samples import create_demo_app, sample_choices
+from studio.actions.demo_app import create_demo_app
+from studio.data.samples import sample_choices
 from studio.errors import StudioError
 from studio.jobs.removal import delete_app_and_stop_jobs
 from studio.ui.common import bind, bump, user_errors
@@ -60,9 +61,8 @@ def create_app(ctx: UIContext, app_name: str, app_description: str, request: gr.
 
 @user_errors
 def create_demo(ctx: UIContext, key: str, request: gr.Request = None):
-    made = create_demo_app(ctx.store, ctx.settings, key or "", owner=ctx.owner(request))
+    made = create_demo_app(ctx.store, ctx.settings, ctx.caller(request), key or "")
     app, version, model = made["app"], made["version"], made["model"]
-    ctx.audit(app["id"], "created", f"demo app {app['name']} from sample {key}", request)
     note = (
         f"Created **{app['name']}** with dataset version {version['version']} "
         f"({version['n_accepted']} examples) and the model configuration "

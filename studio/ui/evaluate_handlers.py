@@ -10,20 +10,16 @@ import shutil
 
 import gradio as gr
 
+from studio.actions.export import export_model, push_model
+from studio.actions.import_adapter import import_adapter
+from studio.actions.start_evaluation import start_evaluation
+from studio.configs import CPU_ONLY, SETTINGS
 from studio.errors import StudioError
-from studio.evaluate import build_eval_config
-from studio.export import (
-    export_adapter_zip,
-    export_merged_zip,
-    import_adapter_zip,
-    push_to_hub,
-)
-from studio.export.gguf import export_gguf_zip
 from studio.export.paths import exports_dir
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
-from studio.ui.common import NO_APP, bump, choices_update, plot_value, user_errors
+from studio.ui.common import bump, choices_update, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_upload
 from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task, progress_lines
@@ -37,86 +33,54 @@ from studio.ui.views.evaluate_report import (
 )
 
 
-def _app(ctx: UIContext, app_id: str) -> str:
-    """The app id, or StudioError when no (own) app is chosen."""
-    if not ctx.current_app(app_id):
-        raise StudioError(NO_APP)
-    return app_id
-
-
-def _job(ctx: UIContext, app_id: str, job_id: str) -> dict:
-    """The chosen trained model's job row, checked to be this app's."""
-    if not job_id:
-        raise StudioError("Choose a trained model first (train one in the Train tab).")
-    job = ctx.job(job_id)
-    if not ctx.store.belongs_to_app("jobs", job_id, app_id):
-        raise StudioError("That model belongs to another app; pick one from the list.")
-    return job
-
-
 @user_errors
 def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, new_tokens):
-    store, settings = ctx.store, ctx.settings
-    job = _job(ctx, _app(ctx, app_id), job_id)
-    prompts_file = trusted_upload(prompts_path) if prompts_path else None
-    cfg = build_eval_config(
-        store,
-        settings,
-        job["id"],
+    ev = start_evaluation(
+        ctx.store,
+        ctx.settings,
+        ctx.runner,
+        ctx.caller(),
+        app_id,
+        job_id,
         dataset_version_id=version_id or None,
         metrics=list(chosen or []),
-        prompts_file=prompts_file,
-        max_examples=int(n or 100),
-        max_new_tokens=int(new_tokens or 32),
-    )
-    ev = ctx.runner.submit(
-        app_id, job.get("model_id"), "evaluate", cfg, params={"train_job_id": job["id"]}
+        prompts_file=trusted_upload(prompts_path) if prompts_path else None,
+        max_examples=int(n or SETTINGS["max_examples"].page_default(CPU_ONLY)),
+        max_new_tokens=int(new_tokens or SETTINGS["max_new_tokens"].default),
     )
     gr.Info(f"Evaluation job {ev['id']} queued.")
     return ev["id"], bump()
 
 
+def _export(ctx: UIContext, app_id: str, job_id: str, kind: str, qtype: str = "Q8_0") -> str:
+    return str(export_model(ctx.store, ctx.settings, ctx.caller(), app_id, job_id, kind, qtype))
+
+
 @user_errors
 def export_adapter(ctx: UIContext, app_id: str, job_id: str):
-    store, settings = ctx.store, ctx.settings
-    path = export_adapter_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
-    ctx.audit(app_id, "exported", f"adapter of job {job_id}")
-    return str(path)
+    return _export(ctx, app_id, job_id, "adapter")
 
 
 @user_errors
 def export_merged(ctx: UIContext, app_id: str, job_id: str):
-    store, settings = ctx.store, ctx.settings
-    path = export_merged_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
-    ctx.audit(app_id, "exported", f"merged model of job {job_id}")
-    return str(path)
+    return _export(ctx, app_id, job_id, "merged")
 
 
 @user_errors
 def export_gguf(ctx: UIContext, app_id: str, job_id: str, qtype: str):
-    store, settings = ctx.store, ctx.settings
-    return str(export_gguf_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], qtype))
+    return _export(ctx, app_id, job_id, "gguf", qtype)
 
 
 @user_errors
 def push_hub(ctx: UIContext, app_id: str, job_id: str, repo: str, tok: str, merged: bool):
-    store, settings = ctx.store, ctx.settings
-    url = push_to_hub(
-        store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], repo, tok, merged
-    )
-    ctx.audit(app_id, "exported", f"job {job_id} pushed to {url}")
+    url = push_model(ctx.store, ctx.settings, ctx.caller(), app_id, job_id, repo, tok, merged)
     return f"Pushed to [{url}]({url}).", ""  # the token box is emptied after use
 
 
 @user_errors
 def import_zip(ctx: UIContext, app_id: str, path: str | None, base: str):
-    store, settings = ctx.store, ctx.settings
-    if not path:
-        raise StudioError("Choose an adapter .zip to import.")
-    ctx.check_storage()
-    ctx.refuse_server_folder(base)
-    job = import_adapter_zip(store, settings, _app(ctx, app_id), trusted_upload(path), base or None)
-    ctx.audit(app_id, "imported", f"adapter as job {job['id']}")
+    zip_path = trusted_upload(path) if path else None
+    job = import_adapter(ctx.store, ctx.settings, ctx.caller(), app_id, zip_path, base or None)
     return f"Imported as job {job['id']}; pick it in **Trained model** or in Generate.", bump()
 
 

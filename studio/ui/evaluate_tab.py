@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.evaluate.build import DEFAULT_METRICS
+from studio.actions.start_evaluation import DEFAULT_METRICS
+from studio.configs import CPU_ONLY, SETTINGS, Setting
 from studio.ui.common import bind
 from studio.ui.context import UIContext
 from studio.ui.evaluate_handlers import (
@@ -38,6 +39,17 @@ METRIC_LABELS = [
     ("ROUGE / BLEU / exact match", "text"),
     ("Batch comparison", "batch"),
 ]
+
+
+def _limit(setting: Setting) -> gr.Number:
+    """A whole-number field for an evaluation limit, as the settings table gives it."""
+    return gr.Number(
+        setting.page_default(CPU_ONLY),
+        label=setting.label,
+        precision=0,
+        minimum=setting.spec.min,
+        maximum=setting.spec.max,
+    )
 
 
 def build_evaluate_tab(ctx: UIContext) -> None:
@@ -75,8 +87,9 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 elem_id="eval-metrics",
                 scale=3,
             )
-            max_examples = gr.Number(100, label="Max examples", precision=0, minimum=1)
-            max_new = gr.Number(32, label="Max new tokens", precision=0, minimum=1, maximum=512)
+            max_examples, max_new = (
+                _limit(SETTINGS[k]) for k in ("max_examples", "max_new_tokens")
+            )
         with gr.Row():
             run = gr.Button("Evaluate", variant="primary", elem_id="eval-run", scale=3)
             cancel = gr.Button("Cancel evaluation", variant="stop", elem_id="eval-cancel", scale=1)

@@ -16,6 +16,7 @@ import pandas as pd
 from gradio.utils import get_upload_folder
 
 from studio.configs.defaults import template_availability, trains_adapter
+from studio.data.instruction import propose_instruction
 from studio.data.readers import ACCEPTED_TEXT, read_bytes, read_path
 from studio.data.shapes import REQUIRED, SHAPES, ColumnMapping, detect_mapping
 from studio.data.stats import stats_tokenizer
@@ -26,7 +27,7 @@ from studio.templates import TEMPLATES
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_uploads
-from studio.ui.views.inputs_mapping import propose_instruction, source_key
+from studio.ui.views.inputs_mapping import source_key
 from studio.ui.views.inputs_preview import (
     counts_markdown,
     histogram_data,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import gradio as gr
 
+from studio.actions.save_model import save_model
 from studio.configs import validate
-from studio.configs.saving import save_model, split_config
+from studio.configs.saving import split_config
 from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui.common import NO_APP, bump, user_errors
@@ -133,6 +134,8 @@ def on_save(ctx: UIContext, app_id, kind, key, version_id, model_name, parent_id
         try:
             model = save_model(
                 ctx.store,
+                ctx.settings,
+                ctx.caller(),
                 app_id,
                 model_name,
                 key,
@@ -156,7 +159,7 @@ def on_delete(ctx: UIContext, app_id: str, model_id: str, confirmed: bool, paren
     """Delete the picked saved model (after the confirm box) with its jobs' run folders."""
     if not ctx.current_app(app_id):
         raise gr.Error(NO_APP)
-    row = delete_saved_model(ctx.store, app_id, model_id, bool(confirmed))
+    row = delete_saved_model(ctx.store, ctx.caller(), app_id, model_id, bool(confirmed))
     runs = row["runs_removed"]
     note = f"Deleted **{row['name']} v{row['version']}**" + (
         f" and the run folders of its {runs} job(s)." if runs else "."

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from studio.actions.ownership import Caller, owned_model
 from studio.configs import HYPER_FIELDS
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.schemas import ARCHITECTURE
@@ -47,14 +48,10 @@ def build_arch_widget(key: str, value) -> gr.Number:
     )
 
 
-def delete_saved_model(store, app_id: str, model_id: str, confirmed: bool) -> dict:
+def delete_saved_model(store, caller: Caller, app_id: str, model_id: str, confirmed: bool) -> dict:
     """Delete one of the app's saved models after the user confirmed; returns its row with
     `runs_removed`, the number of its jobs' run folders deleted along with it."""
-    if not model_id:
-        raise StudioError("Choose the saved model to delete first.")
-    row = store.get_model(model_id)
-    if not store.belongs_to_app("models", model_id, app_id):
-        raise StudioError("That model belongs to another app; choose one from the list.")
+    row = owned_model(store, caller, app_id, model_id, "Choose the saved model to delete first.")
     if not confirmed:
         raise StudioError(
             f"Tick 'I understand' to delete {row['name']} v{row['version']} (this cannot be undone)."

@@ -11,13 +11,13 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from studio.configs import check_trainable
+from studio.actions.start_training import start_training as train_model
 from studio.errors import StudioError
 from studio.jobs import job_progress, read_metrics, tail_log
 from studio.jobs.launch import launch_export
 from studio.jobs.scheduler import can_resume
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, TRAIN
-from studio.ui.common import NO_APP, bump, changed, plot_value, user_errors
+from studio.ui.common import bump, changed, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.views.models import title as template_title
 from studio.ui.views.train import (
@@ -69,21 +69,7 @@ def pick_job(ctx: UIContext, app_id: str, saved: str) -> str:
 @user_errors
 def start_training(ctx: UIContext, app_id: str, model_id: str):
     """Queue a training job of the chosen model configuration: (job id, jobs-changed bump)."""
-    store = ctx.store
-    if not ctx.current_app(app_id):
-        raise StudioError(NO_APP)
-    if not model_id:
-        raise StudioError("Choose a model configuration to train (save one in the Models tab).")
-    ctx.model(model_id)  # someone else's model is "not found"
-    if not store.belongs_to_app("models", model_id, app_id):
-        raise StudioError(
-            "That model configuration belongs to another app; pick one from the list."
-        )
-
-    config = check_trainable(store, ctx.settings, model_id)
-    ctx.check_storage()
-    job = ctx.runner.submit(app_id, model_id, "train", config)
-    ctx.audit(app_id, "trained", f"job {job['id']} of model {model_id}")
+    job = train_model(ctx.store, ctx.settings, ctx.runner, ctx.caller(), app_id, model_id)
     gr.Info(f"Training job {job['id']} queued.")
     return job["id"], bump()
 

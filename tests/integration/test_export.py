@@ -8,8 +8,8 @@ import zipfile
 import pytest
 import torch
 
+from studio.actions.start_evaluation import build_eval_config
 from studio.errors import StudioError
-from studio.evaluate import build_eval_config
 from studio.evaluate.generation import greedy, prompt_text
 from studio.evaluate.pair import load_pair
 from studio.export import (
@@ -18,6 +18,7 @@ from studio.export import (
     import_adapter_zip,
     push_to_hub,
 )
+from studio.jobs.trained import trained_model
 from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
 
 N_NEW = 8
@@ -51,7 +52,7 @@ def test_adapter_zip_reloads_with_peft(
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    path = export_adapter_zip(store, settings, run["job_id"])
+    path = export_adapter_zip(store, settings, trained_model(store, run["job_id"]))
     assert path.parent == settings.home / "exports" / run["app_id"]
     folder = _extract(path, tmp_path / "x")
     names = {p.name for p in folder.iterdir()}
@@ -95,7 +96,9 @@ def test_adapter_zip_reloads_with_peft(
 def test_merged_model_matches_base_plus_adapter(run, store, settings, studio_outputs, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = _extract(export_merged_zip(store, settings, run["job_id"]), tmp_path / "m")
+    folder = _extract(
+        export_merged_zip(store, settings, trained_model(store, run["job_id"])), tmp_path / "m"
+    )
     names = {p.name for p in folder.iterdir()}
     assert {
         "model.safetensors",
@@ -116,7 +119,7 @@ def test_merged_model_matches_base_plus_adapter(run, store, settings, studio_out
 def test_import_round_trip(run, store, settings, tiny_causal_dir, studio_outputs):
     from studio.errors import ImportRefused
 
-    path = export_adapter_zip(store, settings, run["job_id"])
+    path = export_adapter_zip(store, settings, trained_model(store, run["job_id"]))
     other = store.create_app("elsewhere")
     with pytest.raises(ImportRefused, match="not one of the studio's base models"):
         import_adapter_zip(store, settings, other["id"], path)
@@ -129,7 +132,9 @@ def test_import_round_trip(run, store, settings, tiny_causal_dir, studio_outputs
     assert [greedy(pair.tuned, pair.tokenizer, p, N_NEW) for p in prompts] == tuned
     prompts_file = settings.tmp_dir / "p.txt"
     prompts_file.write_text("hello\n")
-    cfg = build_eval_config(store, settings, job["id"], prompts_file=prompts_file)
+    cfg = build_eval_config(
+        store, settings, trained_model(store, job["id"]), prompts_file=prompts_file
+    )
     assert cfg["model_ref"] == f"job:{job['id']}"
 
 
@@ -138,9 +143,9 @@ def test_hub_push_offline_is_a_clear_error(run, store, settings, monkeypatch, ca
     token = "hf_secretTOKEN123"
     caplog.set_level(logging.DEBUG)
     with pytest.raises(StudioError, match="could not reach the Hugging Face Hub") as err:
-        push_to_hub(store, settings, run["job_id"], "someone/my-model", token)
+        push_to_hub(store, settings, trained_model(store, run["job_id"]), "someone/my-model", token)
     assert token not in str(err.value) and token not in caplog.text
     with pytest.raises(StudioError, match="username/model-name"):
-        push_to_hub(store, settings, run["job_id"], "../etc", token)
+        push_to_hub(store, settings, trained_model(store, run["job_id"]), "../etc", token)
     with pytest.raises(StudioError, match="write token"):
-        push_to_hub(store, settings, run["job_id"], "someone/my-model", "")
+        push_to_hub(store, settings, trained_model(store, run["job_id"]), "someone/my-model", "")

@@ -14,6 +14,7 @@ from studio.evaluate.pair import load_pair
 from studio.export import export_adapter_zip, export_merged_zip
 from studio.export.gguf import GGUFRefused, export_gguf_zip
 from studio.export.gguf_writer import check_gguf_support
+from studio.jobs.trained import trained_model
 from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
 
 N_NEW = 8
@@ -51,7 +52,9 @@ def test_gguf_round_trip_answers_like_the_merged_model(
 ):
     from transformers import AutoModelForCausalLM
 
-    folder = _extract(export_gguf_zip(store, settings, run["job_id"], qtype), tmp_path / "g")
+    folder = _extract(
+        export_gguf_zip(store, settings, trained_model(store, run["job_id"]), qtype), tmp_path / "g"
+    )
     name = f"model-{qtype}.gguf"
     assert {p.name for p in folder.iterdir()} == {name, "Modelfile", "README.md"}
     assert (folder / "Modelfile").read_text().startswith(f"FROM ./{name}")
@@ -62,7 +65,9 @@ def test_gguf_round_trip_answers_like_the_merged_model(
     prompts, tuned = studio_outputs
     for p in prompts:  # the tokenizer travels inside the GGUF file
         assert tok(p)["input_ids"] == studio_outputs_tokenizer(settings, run)(p)["input_ids"]
-    merged_dir = _extract(export_merged_zip(store, settings, run["job_id"]), tmp_path / "m")
+    merged_dir = _extract(
+        export_merged_zip(store, settings, trained_model(store, run["job_id"])), tmp_path / "m"
+    )
     merged = AutoModelForCausalLM.from_pretrained(merged_dir).eval()
     ids = tok(prompts[0], return_tensors="pt")["input_ids"]
     with torch.no_grad():
@@ -88,10 +93,14 @@ def test_other_architectures_are_refused_with_the_reason(tmp_path):
 
 
 def test_adapter_and_merged_cards_show_serving_commands(run, store, settings, tmp_path):
-    adapter = _extract(export_adapter_zip(store, settings, run["job_id"]), tmp_path / "a")
+    adapter = _extract(
+        export_adapter_zip(store, settings, trained_model(store, run["job_id"])), tmp_path / "a"
+    )
     card = (adapter / "README.md").read_text()
     assert "--lora-adapters tuned=" in card and "--enable-lora" in card and "ADAPTER " in card
-    merged = _extract(export_merged_zip(store, settings, run["job_id"]), tmp_path / "m")
+    merged = _extract(
+        export_merged_zip(store, settings, trained_model(store, run["job_id"])), tmp_path / "m"
+    )
     card = (merged / "README.md").read_text()
     assert "vllm serve /path/to/this/folder" in card and "text-generation-inference" in card
     assert "FROM /path/to/this/folder" in card

@@ -150,7 +150,8 @@ def test_train_tab_starts_a_job_and_shows_it(tmp_path, settings, monkeypatch, ti
     from gradio_client.exceptions import AppError
 
     import app
-    from studio.configs import model_config, version_dir
+    from studio.actions.start_training import version_dir
+    from studio.configs import model_config
     from studio.templates import TEMPLATES
     from tests.helpers import serve
     from tests.unit.train.runs import sentiment_examples, write_jsonl

@@ -9,7 +9,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from studio.configs import model_config, version_dir
+from studio.actions.start_training import version_dir
+from studio.configs import model_config
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.templates import TEMPLATES
 from studio.ui.views.config_form import FORM_ORDER

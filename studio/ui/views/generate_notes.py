@@ -3,12 +3,9 @@ learned (to pre-fill the form), and whether a training job is using the CPU righ
 
 from __future__ import annotations
 
-from collections import Counter
-
-from studio.data.versions import load_examples
 from studio.errors import StudioError
 from studio.generate.refs import JOB_PREFIX
-from studio.jobs.trained import trained_version_id
+from studio.jobs.trained import most_common_instruction
 from studio.settings import available_cores, training_threads
 from studio.store.job_states import RUNNING, TRAIN
 
@@ -21,12 +18,9 @@ def trained_instruction(store, model_ref: str | None, get_job=None) -> str:
         return ""
     try:
         job = (get_job or store.get_job)(model_ref[len(JOB_PREFIX) :])
-        version_id = trained_version_id(store, job)
-        examples = load_examples(store, version_id, "train")[:200] if version_id else []
-    except (StudioError, OSError, ValueError):
+    except StudioError:
         return ""
-    counts = Counter(ex.instruction.strip() for ex in examples if ex.instruction.strip())
-    return counts.most_common(1)[0][0] if counts else ""
+    return most_common_instruction(store, job)
 
 
 def cpu_note(store) -> str:

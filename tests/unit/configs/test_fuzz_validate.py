@@ -98,8 +98,8 @@ def test_non_finite_form_values_are_refused(no_base, key):
 
 
 def test_a_nan_tolerance_never_opens_the_rejected_rows_gate():
+    from studio.actions.start_training import version_problem
     from studio.configs.tolerance import rejected_share_problem
-    from studio.configs.trainable import version_problem
 
     version = {"n_rows": 10, "n_accepted": 1, "n_rejected": 9, "version": 1}
     assert version_problem(version, "d", math.nan)
@@ -132,7 +132,8 @@ def test_model_revision_is_refused_not_ignored(no_base):
 
 
 def test_a_refused_save_stores_nothing(store, settings):
-    from studio.configs.saving import save_model
+    from studio.actions.ownership import Caller
+    from studio.actions.save_model import save_model
     from studio.data.versions import create_version
     from studio.errors import ConfigError
 
@@ -142,7 +143,19 @@ def test_a_refused_save_stores_nothing(store, settings):
     dicts["trainer"]["weight_decay"] = math.nan
     before = store.counts()
     with pytest.raises(ConfigError, match="finite number"):
-        save_model(store, app, "m", TEMPLATE.key, "causal", version["id"], {}, dicts, CPU_ONLY)
+        save_model(
+            store,
+            settings,
+            Caller("local"),
+            app,
+            "m",
+            TEMPLATE.key,
+            "causal",
+            version["id"],
+            {},
+            dicts,
+            CPU_ONLY,
+        )
     assert store.counts() == before
 
 

@@ -6,12 +6,13 @@ import math
 
 import pytest
 
-from studio.configs import CPU_ONLY, build_train_config, check_trainable
+from studio.actions.start_training import build_train_config, check_trainable
+from studio.configs import CPU_ONLY
 from studio.configs.runs import TrainRun
 from studio.configs.tolerance import rejected_share, rejected_share_problem
 from studio.errors import DataError
 from studio.train.config import check_rejected_share
-from tests.unit.configs.test_trainable import _save, make_version
+from tests.unit.actions.test_start_training import _save, make_version
 
 TAIL = "over the 10% tolerance; fix the rejected rows in the Inputs tab or raise the"
 

@@ -267,7 +267,8 @@ def test_negative_max_steps_is_reported_not_turned_into_no_limit():
 
 
 def test_save_model_reports_a_wrong_type_instead_of_crashing(store, settings):
-    from studio.configs import save_model
+    from studio.actions.ownership import Caller
+    from studio.actions.save_model import save_model
 
     template, hyper, dicts = _defaults()
     app = store.create_app("a")
@@ -279,6 +280,8 @@ def test_save_model_reports_a_wrong_type_instead_of_crashing(store, settings):
     with pytest.raises(ConfigError) as err:
         save_model(
             store,
+            settings,
+            Caller("local"),
             app["id"],
             "m",
             template.key,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from studio.evaluate import build_eval_config
+from studio.actions.start_evaluation import build_eval_config
 from studio.evaluate.pair import load_pair
 from studio.evaluate.run import evaluate
+from studio.jobs.trained import trained_model
 from studio.scoring.labels import (
     classification_metrics,
     infer_labels,
@@ -33,7 +34,9 @@ def test_infer_labels_and_written_forms_normalise():
 
 def test_evaluate_classification_on_written_answers(store, settings, tiny_causal_dir, tmp_path):
     run = make_trained_run(store, settings, tiny_causal_dir, sentiment_examples(written=True))
-    cfg = build_eval_config(store, settings, run["job_id"], metrics=["classification"])
+    cfg = build_eval_config(
+        store, settings, trained_model(store, run["job_id"]), metrics=["classification"]
+    )
     assert cfg["labels"] == list(LABELS)  # normalised, as the dataset stats list them
     run_dir = tmp_path / "eval"
     run_dir.mkdir()

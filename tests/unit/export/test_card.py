@@ -6,6 +6,7 @@ import json
 
 from studio.evaluate.generation import prompt_text
 from studio.export.card import model_card
+from studio.jobs.trained import trained_model
 from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
 from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
 
@@ -15,7 +16,7 @@ def _run(store, settings, base_dir, **meta):
     run = make_trained_run(store, settings, base_dir)
     path = run["run_dir"] / "adapter" / "studio.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), **meta}))
-    return run, store.get_job(run["job_id"])
+    return run, trained_model(store, run["job_id"])
 
 
 def test_card_lists_everything_with_the_public_base(store, settings, tiny_causal_dir):
@@ -24,13 +25,14 @@ def test_card_lists_everything_with_the_public_base(store, settings, tiny_causal
         run["app_id"],
         run["model_id"],
         "evaluate",
-        {"train_job_id": job["id"]},
+        {"train_job_id": job.job_id},
         "",
         status="succeeded",
         summary={"n_examples": 6, "tuned_accuracy": 0.5},
     )
     assert ev["status"] == "succeeded"
-    card = model_card(store, job, "sentiment-lora v1")
+    card = model_card(store, job)
+    assert card.splitlines()[6] == "# sentiment-lora v1"  # the saved model's name
     front = card.split("---")[1]
     assert f"base_model: {PACKAGED_HUB_ID}" in front
     assert "packaged:" not in card  # the studio-internal ref means nothing elsewhere

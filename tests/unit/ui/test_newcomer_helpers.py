@@ -6,6 +6,7 @@ from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
 from studio.configs.saving import model_config
 from studio.configs.setting import EVAL_RATIO
+from studio.data.instruction import propose_instruction
 from studio.data.readers import read_delimited
 from studio.data.shapes import detect_mapping
 from studio.errors import Problem
@@ -13,7 +14,7 @@ from studio.settings import training_threads
 from studio.templates import TEMPLATES
 from studio.ui.models_problems import NAME_PROBLEM, form_problems
 from studio.ui.views.evaluate_report import classification_warnings, majority_baseline
-from studio.ui.views.inputs_mapping import propose_instruction, source_key
+from studio.ui.views.inputs_mapping import source_key
 from studio.ui.views.train import job_duration, progress_html
 from studio.ui.views.train_plan import plan_markdown
 

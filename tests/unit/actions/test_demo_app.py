@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-import studio.data.samples as samples
-from studio.configs import check_trainable
-from studio.data.samples import SAMPLES, create_demo_app, sample_choices
+import studio.actions.demo_app as demo_app
+from studio.actions.ownership import Caller
+from studio.actions.start_training import check_trainable
+from studio.data.samples import SAMPLES, sample_choices
 from studio.data.versions import load_examples
 from studio.errors import StudioError
+
+
+def create_demo_app(store, settings, key):
+    """studio.actions.demo_app.create_demo_app as the local user."""
+    return demo_app.create_demo_app(store, settings, Caller(settings.owner), key)
 
 
 @pytest.mark.parametrize("key", list(SAMPLES))
@@ -22,6 +28,7 @@ def test_every_sample_makes_a_trainable_demo_app(store, settings, key):
     assert model["dataset_version_id"] == version["id"]
     assert model["template"] == SAMPLES[key].template
     assert model["config"]["trainer"]["logging_steps"] == 1
+    assert [a["action"] for a in store.list_activity(app["id"])] == ["created"]
     # The saved configuration is what the Train button accepts.
     config = check_trainable(store, settings, model["id"])
     assert config["trainer"]["num_train_epochs"] == SAMPLES[key].hyper["epochs"]
@@ -45,7 +52,7 @@ def test_a_failure_half_way_leaves_no_app(store, settings, monkeypatch):
     def broken(*args, **kwargs):
         raise StudioError("disk full")
 
-    monkeypatch.setattr(samples, "save_model", broken)
+    monkeypatch.setattr(demo_app, "save_model", broken)
     with pytest.raises(StudioError, match="disk full"):
         create_demo_app(store, settings, "sentiment")
     assert store.list_apps() == []

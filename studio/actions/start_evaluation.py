@@ -1,13 +1,13 @@
-"""Build an evaluation run's config (RUN_DIR/config.json for kind "evaluate").
+"""Start an evaluation: the run config of an evaluation of a trained model, then its job.
 
-    cfg = build_eval_config(store, settings, train_job_id, metrics=["perplexity", "batch"])
-    job = runner.submit(app_id, model_id, kind="evaluate", config=cfg)
+    job = start_evaluation(store, settings, runner, caller, app_id, job_id, version_id, ...)
+    cfg = build_eval_config(store, settings, model, metrics=["perplexity", "batch"])
 
-The config names everything the child needs; it never has to guess from the page:
-{"kind": "evaluate", "model_ref": "job:<id>", "adapter_dir", "train_job_id", "train_run_dir",
- "app_id", "model_id", "dataset_version_id", "examples": jsonl path or "", "prompts_file",
- "split", "labels", "metrics", "max_examples", "max_new_tokens", "batch_size",
- "studio_home", "models_dir"}: studio.configs.runs.EvalRun, which the child reads back.
+The config names everything the evaluation process needs; it never has to guess from the
+page: studio.configs.eval_run.EvalRun ({"kind": "evaluate", "model_ref": "job:<id>",
+"adapter_dir", "train_job_id", "train_run_dir", "app_id", "model_id", "dataset_version_id",
+"examples": jsonl path or "", "prompts_file", "split", "labels", "metrics", "max_examples",
+"max_new_tokens", "batch_size", "studio_home", "models_dir"}), which it reads back.
 """
 
 from __future__ import annotations
@@ -17,15 +17,48 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from studio.actions.export import owned_trained_model
+from studio.actions.ownership import Caller
 from studio.configs.eval_run import EVAL_METRICS, EvalRun, eval_settings_problems
+from studio.configs.table import SETTINGS
 from studio.data.versions import version_folder
 from studio.errors import ConfigError, NotFoundError, StudioError
-from studio.jobs.run_folder import RunFolder
-from studio.jobs.trained import trained_job, trained_version_id
+from studio.jobs.trained import TrainedModel
 from studio.settings import Settings
+from studio.store.job_states import EVALUATE
 
 METRICS = EVAL_METRICS
 DEFAULT_METRICS = EVAL_METRICS
+
+
+def start_evaluation(
+    store,
+    settings: Settings,
+    runner,
+    caller: Caller,
+    app_id: str,
+    job_id: str | None,
+    dataset_version_id: str | None = None,
+    metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
+    prompts_file: str | Path | None = None,
+    max_examples: int = SETTINGS["max_examples"].default,
+    max_new_tokens: int = SETTINGS["max_new_tokens"].default,
+) -> dict:
+    """Queue an evaluation of one of the app's trained models: the evaluation's job row."""
+    model = owned_trained_model(store, caller, app_id, job_id)
+    cfg = build_eval_config(
+        store,
+        settings,
+        model,
+        dataset_version_id=dataset_version_id,
+        metrics=metrics,
+        prompts_file=prompts_file,
+        max_examples=max_examples,
+        max_new_tokens=max_new_tokens,
+    )
+    return runner.submit(
+        app_id, model.model_id, EVALUATE, cfg, params={"train_job_id": model.job_id}
+    )
 
 
 def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:
@@ -48,13 +81,13 @@ def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:
 def build_eval_config(
     store,
     settings: Settings,
-    job_id: str,
+    model: TrainedModel,
     dataset_version_id: str | None = None,
     metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
     prompts_file: str | Path | None = None,
-    max_examples: int = 200,
-    max_new_tokens: int = 32,
-    batch_size: int = 8,
+    max_examples: int = SETTINGS["max_examples"].default,
+    max_new_tokens: int = SETTINGS["max_new_tokens"].default,
+    batch_size: int = SETTINGS["eval_batch_size"].default,
 ) -> dict[str, Any]:
     """The config for `runner.submit(app_id, model_id, "evaluate", config)` (an EvalRun's
     dict); ConfigError lists every problem with the metrics and limits."""
@@ -62,15 +95,14 @@ def build_eval_config(
     problems = eval_settings_problems(metrics, {**limits, "batch_size": batch_size})
     if problems:
         raise ConfigError(problems)
-    job = trained_job(store, job_id)
     run = EvalRun(
-        adapter_dir=str(RunFolder(job["run_dir"]).adapter_dir),
+        adapter_dir=str(model.model_dir),
         metrics=list(dict.fromkeys(metrics)),
-        model_ref=f"job:{job_id}",
-        train_job_id=job_id,
-        train_run_dir=job["run_dir"],
-        app_id=job["app_id"],
-        model_id=job.get("model_id"),
+        model_ref=f"job:{model.job_id}",
+        train_job_id=model.job_id,
+        train_run_dir=str(model.folder.path),
+        app_id=model.app_id,
+        model_id=model.model_id,
         max_examples=int(max_examples),
         max_new_tokens=int(max_new_tokens),
         batch_size=int(batch_size),
@@ -78,15 +110,15 @@ def build_eval_config(
         models_dir=str(settings.models_dir),
     )
     if prompts_file:
-        run.prompts_file = _keep_upload(settings, job["app_id"], prompts_file)
+        run.prompts_file = _keep_upload(settings, model.app_id, prompts_file)
         return run.to_dict()
-    vid = dataset_version_id or trained_version_id(store, job)
+    vid = dataset_version_id or model.dataset_version_id(store)
     if not vid:
         raise StudioError(
             "This model has no dataset version to evaluate on: pick a dataset version or "
             "upload a prompts file."
         )
-    if vid not in {v["id"] for v in store.list_dataset_versions(job["app_id"])}:
+    if vid not in {v["id"] for v in store.list_dataset_versions(model.app_id)}:
         raise NotFoundError(
             f"Dataset version {vid} is not part of this app; pick one from the list."
         )
