@@ -23,6 +23,7 @@ from studio.configs.saving import model_config, split_config
 from studio.configs.table import STUDIO
 from studio.configs.tolerance import rejected_share_problem
 from studio.configs.validate import check
+from studio.data.versions import version_folder
 from studio.errors import DataError, ModelUnavailableError, StudioError
 from studio.jobs.limits import check_storage
 from studio.models.resolve import PACKAGED_REF, hub_reachable, is_hub_id
@@ -78,7 +79,7 @@ def build_train_config(store: Store, settings: Settings, model_id: str) -> dict[
     version = store.get_dataset_version(row["dataset_version_id"])
     folder = version_dir(store, row["app_id"], version["id"])
     if not (folder / "train.jsonl").is_file() and version.get("path"):
-        folder = Path(version["path"])  # versions written before the layout was fixed
+        folder = version_folder(store, version)  # versions written before the layout was fixed
     train, valid = folder / "train.jsonl", folder / "valid.jsonl"
     if not train.is_file():
         raise DataError(

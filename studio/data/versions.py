@@ -17,7 +17,6 @@ The version row's `path` is relative to the store's apps folder so STUDIO_HOME c
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -276,10 +275,3 @@ def load_examples(
         left = None if limit is None else limit - len(out)
         out += read_examples(folder / f"{part}.jsonl", ReadPolicy(missing_ok=False, limit=left))
     return out
-
-
-def load_rejects(store: Store, version_id: str) -> list[dict[str, str]]:
-    """The rejected rows of a version, as written to rejects.csv."""
-    folder = version_folder(store, store.get_dataset_version(version_id))
-    with (folder / "rejects.csv").open(encoding="utf-8", newline="") as f:
-        return [r for r in csv.DictReader(f) if r.get("row")]  # the summary line has none

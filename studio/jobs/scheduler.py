@@ -208,8 +208,3 @@ class JobRunner(JobWatching):
             return self.store.update_job(
                 job_id, status=QUEUED, params=params, reason="", pid=None, finished_at=None
             )
-
-    def running_pid(self, job_id: str) -> int | None:
-        """The pid of a job this runner is watching (tests and diagnostics)."""
-        child = self._children.get(job_id)
-        return child.pid if child is not None else None

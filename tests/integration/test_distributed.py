@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +28,8 @@ from studio.jobs.launch import build_command, child_env
 from studio.jobs.procs import rank_processes
 from studio.settings import PROJECT_ROOT
 from tests.helpers import free_port
-from tests.unit.train.runs import run_config, write_run
+from tests.support.runs import run_config, write_run
+from tests.support.waiting import wait_for
 
 N_TRAIN = 48
 # No dropout: the ranks' dropout masks cannot match one process's, the rest can.
@@ -77,7 +77,7 @@ def _finish(proc, run_dir: Path, timeout: float = 300) -> dict:
 
 
 def _cfg(tmp_path, settings, tiny, **over):
-    from tests.unit.train.runs import deep_update
+    from tests.support.runs import deep_update
 
     base = run_config(tiny, tmp_path / "data", settings, n_train=N_TRAIN)
     return deep_update(deep_update(base, BASE), over)
@@ -202,12 +202,12 @@ def _rank_pids(run_dir: Path) -> dict[int, int]:
 
 
 def _wait_step(run_dir: Path, step: int, timeout: float = 240) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if any(m["type"] == "train" and m["step"] >= step for m in read_metrics(run_dir)):
-            return
-        time.sleep(0.2)
-    raise AssertionError((run_dir / "train.log").read_text()[-4000:])
+    wait_for(
+        lambda: any(m["type"] == "train" and m["step"] >= step for m in read_metrics(run_dir)),
+        timeout,
+        lambda: (run_dir / "train.log").read_text()[-4000:],
+        interval=0.2,
+    )
 
 
 def test_a_stop_on_one_rank_stops_both_on_one_checkpoint_and_resume_is_exact(runs):
@@ -284,15 +284,6 @@ LONG = {
 }
 
 
-def _wait(predicate, timeout: float = 240, what: str = "condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_runner_cancel_ends_every_rank_and_a_restart_marks_a_broken_group(
     tmp_path, store, settings, tiny_causal_dir
 ):
@@ -304,17 +295,20 @@ def test_runner_cancel_ends_every_rank_and_a_restart_marks_a_broken_group(
         cfg = _cfg(tmp_path, settings, tiny_causal_dir, **LONG)
         job = runner.submit(app, None, "train", cfg)
         jobs.append(job)
-        _wait(lambda: store.get_job(job["id"])["status"] == "running", what="running")
-        _wait(
+        wait_for(
+            lambda: store.get_job(job["id"])["status"] == "running", timeout=240, what="running"
+        )
+        wait_for(
             lambda: any(
                 m["type"] == "train" and m["step"] >= 2 for m in read_metrics(job["run_dir"])
             ),
+            timeout=240,
             what="a step",
         )
         assert len(rank_processes(store.get_job(job["id"]))) == 2
         runner.cancel(job["id"])
-        done = _wait(
-            lambda: (j := store.get_job(job["id"]))["status"] != "running" and j, what="the cancel"
+        done = wait_for(
+            lambda: (j := store.get_job(job["id"]))["status"] != "running" and j, 240, "the cancel"
         )
         assert done["status"] == "cancelled", done["reason"]
         assert not rank_processes(done) and not psutil.pid_exists(done["pid"])
@@ -322,20 +316,22 @@ def test_runner_cancel_ends_every_rank_and_a_restart_marks_a_broken_group(
         # The launcher dies while the studio is down; its two ranks go on alone.
         second = runner.submit(app, None, "train", cfg)
         jobs.append(second)
-        _wait(
+        wait_for(
             lambda: any(
                 m["type"] == "train" and m["step"] >= 3 for m in read_metrics(second["run_dir"])
             ),
+            timeout=240,
             what="a step",
         )
         runner.stop()
         row = store.get_job(second["id"])
         os.kill(row["pid"], signal.SIGKILL)
-        _wait(
+        wait_for(
             lambda: (
                 not psutil.pid_exists(row["pid"])
                 or psutil.Process(row["pid"]).status() == psutil.STATUS_ZOMBIE
             ),
+            timeout=240,
             what="the launcher",
         )
         assert len(rank_processes(row)) == 2

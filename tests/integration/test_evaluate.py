@@ -14,7 +14,7 @@ from studio.jobs.launch import child_env
 from studio.jobs.outcome import job_outcome
 from studio.jobs.trained import trained_model
 from studio.settings import PROJECT_ROOT
-from tests.unit.evaluate.trained import make_trained_run
+from tests.support.trained import make_trained_run
 
 
 def _run(run_dir, cfg):

@@ -19,7 +19,8 @@ from studio.export import (
     push_to_hub,
 )
 from studio.jobs.trained import trained_model
-from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
+from tests.support.examples import news_sentiment
+from tests.support.trained import make_trained_run
 
 N_NEW = 8
 
@@ -32,7 +33,7 @@ def run(store, settings, tiny_causal_dir):
 @pytest.fixture
 def studio_outputs(run, settings):
     pair = load_pair(run["run_dir"] / "adapter", settings)
-    prompts = [prompt_text(ex, pair.tokenizer, pair.meta) for ex in sentiment_examples()[:3]]
+    prompts = [prompt_text(ex, pair.tokenizer, pair.meta) for ex in news_sentiment()[:3]]
     tuned = [greedy(pair.tuned, pair.tokenizer, p, N_NEW) for p in prompts]
     with pair.base() as m:
         base = [greedy(m, pair.tokenizer, p, N_NEW) for p in prompts]
@@ -84,7 +85,7 @@ def test_adapter_zip_reloads_with_peft(
     from studio.generate.prompting import PromptInput
 
     engine = Engine(settings, store)
-    for ex, prompt, text in zip(sentiment_examples()[:3], prompts, tuned, strict=True):
+    for ex, prompt, text in zip(news_sentiment()[:3], prompts, tuned, strict=True):
         out = engine.generate(
             f"job:{run['job_id']}",
             PromptInput(instruction=ex.instruction, input=ex.input),

@@ -15,7 +15,8 @@ from studio.export import export_adapter_zip, export_merged_zip
 from studio.export.gguf import GGUFRefused, export_gguf_zip
 from studio.export.gguf_writer import check_gguf_support
 from studio.jobs.trained import trained_model
-from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
+from tests.support.examples import news_sentiment
+from tests.support.trained import make_trained_run
 
 N_NEW = 8
 
@@ -29,7 +30,7 @@ def run(store, settings, tiny_causal_dir):
 def studio_outputs(run, settings):
     """Prompts and the tuned model's greedy answers, as the studio computes them."""
     pair = load_pair(run["run_dir"] / "adapter", settings)
-    prompts = [prompt_text(ex, pair.tokenizer, pair.meta) for ex in sentiment_examples()[:3]]
+    prompts = [prompt_text(ex, pair.tokenizer, pair.meta) for ex in news_sentiment()[:3]]
     return prompts, [greedy(pair.tuned, pair.tokenizer, p, N_NEW) for p in prompts]
 
 
@@ -72,9 +73,16 @@ def test_gguf_round_trip_answers_like_the_merged_model(
     ids = tok(prompts[0], return_tensors="pt")["input_ids"]
     with torch.no_grad():
         diff = (model(ids).logits - merged(ids).logits).abs().max().item()
-    if qtype in ("F16", "Q8_0"):
-        assert diff < 0.05  # 16-bit and 8-bit weights: the same model, closely
+    if qtype == "F16":
+        assert diff < 0.05  # 16-bit weights: the same model
         assert [greedy(model, tok, p, N_NEW) for p in prompts] == tuned
+    elif qtype == "Q8_0":
+        # 8-bit weights: every logit close along the whole answer; the tiny random model's
+        # near-ties may still pick another token, so its text is not compared.
+        for p, answer in zip(prompts, tuned, strict=True):
+            ids = tok(p + answer, return_tensors="pt")["input_ids"]
+            with torch.no_grad():
+                assert (model(ids).logits - merged(ids).logits).abs().max().item() < 0.05
     else:
         assert diff < 0.5  # 4-bit: close, not identical
         assert greedy(model, tok, prompts[0], N_NEW)

@@ -21,7 +21,8 @@ import pytest
 
 from studio.settings import PROJECT_ROOT
 from studio.vocab.examples import STYLE_INPUT_RESPONSE, Example
-from tests.unit.train.runs import run_config, write_jsonl, write_run
+from tests.support.examples import write_jsonl
+from tests.support.runs import run_config, write_run
 
 
 def _start(run_dir: Path, *extra: str) -> subprocess.Popen:

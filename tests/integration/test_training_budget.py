@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from studio.settings import PROJECT_ROOT
-from tests.unit.train.runs import run_config, write_run
+from tests.support.runs import run_config, write_run
 
 
 def _train(run_dir: Path, timeout: int = 900) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.train.runs import run_config, train_entry_point, train_losses, write_run
+from tests.support.runs import run_config, train_entry_point, train_losses, write_run
 
 
 @pytest.mark.parametrize("response_only", [True, False])

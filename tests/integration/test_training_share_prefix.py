@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.train.runs import run_config, train_entry_point, train_losses, write_run
+from tests.support.runs import run_config, train_entry_point, train_losses, write_run
 
 
 def test_shared_prefix_run_matches_the_per_row_one(tmp_path, settings, tiny_causal_dir):

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import html
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from studio.evaluate.batch import CSV_COLUMNS
-from studio.jobs.run_folder import RunFolder
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -26,11 +24,6 @@ def _num(x: Any, digits: int = 4) -> str:
             return "–"
         return f"{x:.{digits}g}"
     return str(x)
-
-
-def read_results(run_dir: str | Path) -> dict[str, Any] | None:
-    """RUN_DIR/results.json, or None when the evaluation has not finished."""
-    return RunFolder(run_dir).results()
 
 
 def summary_markdown(results: dict[str, Any]) -> str:

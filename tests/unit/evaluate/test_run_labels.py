@@ -14,7 +14,8 @@ from studio.scoring.labels import (
     label_probabilities,
     written_forms,
 )
-from tests.unit.evaluate.trained import LABELS, make_trained_run, sentiment_examples
+from tests.support.examples import LABELS, news_sentiment
+from tests.support.trained import make_trained_run
 
 
 def test_raw_answers_do_not_match_normalised_labels():
@@ -26,14 +27,14 @@ def test_raw_answers_do_not_match_normalised_labels():
 
 
 def test_infer_labels_and_written_forms_normalise():
-    examples = sentiment_examples(written=True)
+    examples = news_sentiment(written=True)
     assert infer_labels(examples) == list(LABELS)
     assert written_forms(examples, list(LABELS)) == ["negative.", "neutral.", "Positive."]
     assert written_forms(examples[:1], ["positive", "unseen"]) == ["Positive.", "unseen"]
 
 
 def test_evaluate_classification_on_written_answers(store, settings, tiny_causal_dir, tmp_path):
-    run = make_trained_run(store, settings, tiny_causal_dir, sentiment_examples(written=True))
+    run = make_trained_run(store, settings, tiny_causal_dir, news_sentiment(written=True))
     cfg = build_eval_config(
         store, settings, trained_model(store, run["job_id"]), metrics=["classification"]
     )
@@ -51,7 +52,7 @@ def test_evaluate_classification_on_written_answers(store, settings, tiny_causal
 
 def test_label_scores_use_the_written_form(store, settings, tiny_causal_dir):
     """Scoring "Positive." (as trained) differs from scoring the bare label "positive"."""
-    examples = sentiment_examples(written=True)[:2]
+    examples = news_sentiment(written=True)[:2]
     run = make_trained_run(store, settings, tiny_causal_dir, examples)
     pair = load_pair(run["run_dir"] / "adapter", settings)
     labels = ["negative", "positive"]

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 from studio.evaluate.generation import prompt_text
 from studio.export.card import model_card
 from studio.jobs.trained import trained_model
 from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
-from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
+from tests.support.examples import news_sentiment
+from tests.support.trained import edit_meta, make_trained_run
 
 
 def _run(store, settings, base_dir, **meta):
     """A trained run whose studio.json says `meta` (e.g. the default template's base ref)."""
     run = make_trained_run(store, settings, base_dir)
-    path = run["run_dir"] / "adapter" / "studio.json"
-    path.write_text(json.dumps({**json.loads(path.read_text()), **meta}))
+    edit_meta(run["run_dir"], **meta)
     return run, trained_model(store, run["job_id"])
 
 
@@ -61,7 +59,7 @@ def test_chat_card_shows_the_chat_layout(store, settings, tiny_causal_dir):
     run, job = _run(store, settings, tiny_causal_dir, base_model=PACKAGED_REF, prompt_format="chat")
     card = model_card(store, job)
     tok = AutoTokenizer.from_pretrained(run["run_dir"] / "adapter")
-    expected = prompt_text(sentiment_examples()[0], tok, {"prompt_format": "chat"})
+    expected = prompt_text(news_sentiment()[0], tok, {"prompt_format": "chat"})
     assert "<|im_start|>" in expected  # SmolLM2's template, saved next to the adapter
     assert f"```text\n{expected}\n```" in card  # exactly what the studio feeds the model
     assert "Format `chat`" in card and "### Assistant" not in card

@@ -101,7 +101,7 @@ def test_unknown_base_needs_confirmation_and_bad_weights(tmp_path, settings, sto
 def _studio_run(store, settings, base_dir, base_ref):
     """A trained run as studio.train leaves it: studio.json names the base ref, while
     adapter_config.json names the machine-local folder the base was loaded from."""
-    from tests.unit.evaluate.trained import make_trained_run
+    from tests.support.trained import make_trained_run
 
     run = make_trained_run(store, settings, base_dir)
     adapter = run["run_dir"] / "adapter"

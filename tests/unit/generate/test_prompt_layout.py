@@ -15,7 +15,7 @@ from studio.jobs.run_folder import RunFolder
 from studio.prompts import PromptLayout, render, training_layout
 from studio.train.training import save_trained
 from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
-from tests.unit.evaluate.trained import write_jsonl
+from tests.support.examples import write_jsonl
 
 PRE = "Below is an instruction that describes a task. Write a response that appropriately completes the request."
 PRE_IN = (

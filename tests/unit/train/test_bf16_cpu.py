@@ -12,7 +12,8 @@ from studio.train.data import tokenize_all
 from studio.train.extras import configure_extras
 from studio.train.model import build_model, build_tokenizer
 from studio.train.training import make_trainer
-from tests.unit.train.runs import run_config, sentiment_examples
+from tests.support.examples import word_sentiment
+from tests.support.runs import run_config
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU path")
 
@@ -27,7 +28,7 @@ def _train(tmp_path, tiny_causal_dir, settings, bf16: bool, head_only: bool):
     )
     run = TrainRun.from_dict(cfg)
     tok = build_tokenizer(run, settings)
-    ds = tokenize_all(sentiment_examples(16), tok, run.tokenizer, run.model_type, True)
+    ds = tokenize_all(word_sentiment(16), tok, run.tokenizer, run.model_type, True)
     model = build_model(run, settings, tok)
     args = training_arguments(run.trainer, run.method, tmp_path / "ckpt", has_eval=False)
     trainer = make_trainer(run, model, tok, ds, None, args, [])

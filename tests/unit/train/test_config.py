@@ -6,7 +6,7 @@ import pytest
 
 from studio.configs.runs import TrainRun
 from studio.errors import ConfigError
-from tests.unit.train.runs import run_config, write_run
+from tests.support.runs import run_config, write_run
 
 
 def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):

@@ -10,7 +10,8 @@ from studio.scoring.encode import IGNORE, encode
 from studio.train.config import check_rejected_share
 from studio.train.data import load_splits
 from studio.vocab.examples import STYLE_PLAIN, Example
-from tests.unit.train.runs import sentiment_examples, write_jsonl, write_run
+from tests.support.examples import word_sentiment, write_jsonl
+from tests.support.runs import write_run
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,8 @@ def test_plain_text_learns_every_token_and_seq2seq_splits_source_and_target(tok)
 
 
 def test_resplit_uses_the_seed_and_share(tmp_path):
-    train = write_jsonl(tmp_path / "train.jsonl", sentiment_examples(18))
-    valid = write_jsonl(tmp_path / "valid.jsonl", sentiment_examples(2, seed=1))
+    train = write_jsonl(tmp_path / "train.jsonl", word_sentiment(18))
+    valid = write_jsonl(tmp_path / "valid.jsonl", word_sentiment(2, seed=1))
     data = RunData(train=str(train), valid=str(valid), resplit=True)
     a, b = load_splits(data, 25, 3), load_splits(data, 25, 3)
     # 25 % of 20, rounded per label as a version split is: 5 or 6 held out; repeatable.

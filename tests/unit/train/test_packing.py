@@ -17,28 +17,11 @@ from studio.train.packing import (
     real_positions,
     supports_packing,
 )
-
-VOCAB = 97
-PAD = 0
+from tests.support.models import PAD, VOCAB, tiny_llama
 
 
 def _tiny_llama(attn: str = "sdpa"):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=VOCAB,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        tie_word_embeddings=True,
-        pad_token_id=PAD,
-    )
-    cfg._attn_implementation = attn
-    return LlamaForCausalLM(cfg)
+    return tiny_llama(attn=attn)
 
 
 def _examples(answer_only: bool, lengths=(7, 12, 5, 9, 11), answer=2, seed=1):

@@ -21,31 +21,13 @@ from studio.train.sharedprefix import (
     shared_prefix_loss,
     supports_prefix_share,
 )
+from tests.support.models import PAD, VOCAB, tiny_llama
 
-VOCAB = 97
-PAD = 0
 PREFIX = 9  # the instruction every row starts with
 
 
 def _tiny(attn: str = "sdpa", arch: str = "llama"):
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    cfg = AutoConfig.for_model(
-        arch,
-        vocab_size=VOCAB,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=128,
-        tie_word_embeddings=True,
-        pad_token_id=PAD,
-    )
-    cfg._attn_implementation = attn
-    return AutoModelForCausalLM.from_config(cfg)
+    return tiny_llama(attn=attn, arch=arch, head_dim=8)
 
 
 def _lora(model):

@@ -1,51 +1,23 @@
-"""Test helper: write a RUN_DIR (config.json + small jsonl splits) per the run-config contract.
+"""A RUN_DIR written by hand (config.json + small jsonl splits) as a headless user writes it,
+and the entry point run on it.
 
-Used by the train and jobs tests; builds nothing heavy. The data is a small sentiment task
-the tiny model can make progress on in a few steps.
+    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings, trainer={"max_steps": 4})
+    status, metrics = train_entry_point(write_run(tmp_path / "run", cfg))
+
+Builds nothing heavy: the data is a small sentiment task (tests.support.examples) the tiny
+model makes progress on in a few steps.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from studio.vocab.examples import Example
-
-WORDS = {
-    "good": "positive",
-    "great": "positive",
-    "fine": "positive",
-    "bad": "negative",
-    "awful": "negative",
-    "poor": "negative",
-}
-
-
-def sentiment_examples(n: int, seed: int = 0) -> list[Example]:
-    """n examples of varied length (1-30 filler words) with a one-word answer."""
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        word = rng.choice(sorted(WORDS))
-        filler = " ".join(rng.choice(sorted(WORDS)) for _ in range(rng.randint(1, 30)))
-        out.append(
-            Example(
-                instruction="Classify the sentiment of the last word.",
-                input=f"{filler} {word}",
-                output=WORDS[word],
-            )
-        )
-    return out
-
-
-def write_jsonl(path: Path, examples: list[Example]) -> Path:
-    path.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in examples))
-    return path
+from tests.support.examples import word_sentiment, write_jsonl
 
 
 def deep_update(base: dict, extra: dict) -> dict:
@@ -68,7 +40,7 @@ def run_config(
 ) -> dict[str, Any]:
     """A LoRA run config on `base_model` with its data files written under data_dir."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    examples = sentiment_examples(n_train + n_valid)
+    examples = word_sentiment(n_train + n_valid)
     train = write_jsonl(data_dir / "train.jsonl", examples[:n_train])
     valid = write_jsonl(data_dir / "valid.jsonl", examples[n_train:])
     cfg = {
