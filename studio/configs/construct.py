@@ -74,9 +74,11 @@ def _training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> tup
 
 
 def scheduler_problems(trainer: dict[str, Any]) -> list[Problem]:
-    """Construct (and step) the scheduler the trainer will build from these settings."""
-    # The schedule reads these three keys only (a missing key and its default differ here).
-    key = fingerprint({k: trainer[k] for k in _SCHEDULE_KEYS if k in trainer})
+    """Construct (and step) the scheduler the trainer will build from these settings (a key
+    they leave out has the settings table's default, as in a run)."""
+    trainer = {**run_defaults("trainer"), **trainer}
+    # The schedule reads these three keys only.
+    key = fingerprint({k: trainer.get(k) for k in _SCHEDULE_KEYS})
     return list(_SCHEDULES.get(key, lambda: tuple(_scheduler_problems(trainer))))
 
 
@@ -86,8 +88,8 @@ def _scheduler_problems(trainer: dict[str, Any]) -> list[Problem]:
     import torch
     from transformers import get_scheduler
 
-    name = trainer.get("lr_scheduler_type", "linear")
-    warmup = trainer.get("warmup_steps", 0)
+    name = trainer["lr_scheduler_type"]
+    warmup = trainer["warmup_steps"]
     warmup = int(warmup * _SCHEDULE_STEPS) if isinstance(warmup, float) and warmup < 1 else warmup
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
     try:

@@ -32,8 +32,7 @@ def best_model_problems(trainer: dict) -> list[Problem]:
     if trainer.get("load_best_model_at_end") is not True:
         return []
     key = "trainer.load_best_model_at_end"
-    eval_strategy = trainer.get("eval_strategy", "no")
-    save_strategy = trainer.get("save_strategy", "steps")
+    eval_strategy, save_strategy = trainer["eval_strategy"], trainer["save_strategy"]
     if eval_strategy == "no" or save_strategy not in ("best", eval_strategy):
         return [
             Problem(
@@ -43,7 +42,7 @@ def best_model_problems(trainer: dict) -> list[Problem]:
             )
         ]
     save, every = trainer.get("save_steps", 500), trainer.get("eval_steps")
-    every = every if every is not None else trainer.get("logging_steps", 500)
+    every = every if every is not None else trainer["logging_steps"]
     numbers = all(
         isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in (save, every)
     )
@@ -145,8 +144,8 @@ def _trainer_problems(trainer: dict, studio: dict, hw: Hardware) -> list[Problem
         problems.append(Problem("trainer.fp16", "choose bf16 or fp16, not both"))
     if trainer.get("max_steps") == 0:
         problems.append(Problem("trainer.max_steps", "must be -1 (no limit) or at least 1 (got 0)"))
-    eval_strategy = trainer.get("eval_strategy", "no")
-    if eval_strategy != "no" and studio.get("valid_pct") == 0:
+    eval_strategy = trainer["eval_strategy"]
+    if eval_strategy != "no" and studio["valid_pct"] == 0:
         problems.append(
             Problem(
                 "trainer.eval_strategy",
@@ -160,12 +159,13 @@ def _trainer_problems(trainer: dict, studio: dict, hw: Hardware) -> list[Problem
 def contradictions(
     template: Template, model_type: str, d: dict[str, dict], hw: Hardware, suggest
 ) -> list[Problem]:
-    """Every contradiction between the sections `d`, or with this machine."""
+    """Every contradiction between the sections `d` (as a run reads them: the table's
+    defaults filled in, studio.configs.validate.as_run_reads), or with this machine."""
     problems = []
     model, quant, peft, tok, trainer = (
         d[s] for s in ("model", "quantization", "peft", "tokenizer", "trainer")
     )
-    studio = d.get(STUDIO) or {}
+    studio = d[STUDIO]
     base = model.get("base_model", template.base_model)
     scratch = isinstance(base, str) and base.startswith(SCRATCH_PREFIX)
     if base in ("", None):

@@ -30,10 +30,10 @@ from studio.configs.schemas import REFUSED, SECTIONS, STUDIO_KEYS, library_keys,
 from studio.configs.table import (
     ALL_SCHEMAS,
     FORM,
-    SETTINGS,
     STORED_SECTIONS,
     STUDIO,
     STUDIO_SCHEMA,
+    run_defaults,
 )
 from studio.errors import ConfigError, Problem
 from studio.models.resolve import SCRATCH_PREFIX
@@ -156,6 +156,17 @@ def _construction(
     return out
 
 
+def as_run_reads(sections: dict[str, dict]) -> dict[str, dict]:
+    """The sections as a run reads them (TrainRun): a key they leave out has the table's
+    default; an adapter gets LoraConfig's from the table too."""
+    out = {s: dict(v) for s, v in sections.items()}
+    for section in ("tokenizer", "trainer", STUDIO):
+        out[section] = {**run_defaults(section), **sections[section]}
+    if sections["peft"]:
+        out["peft"] = {**run_defaults("peft"), **sections["peft"]}
+    return out
+
+
 def validate(
     template: Template,
     hyper: dict[str, Any],
@@ -200,10 +211,12 @@ def validate(
     lib = _signature_keys()
     for section in STORED_SECTIONS:
         problems += _check_keys(section, effective[section], lib)
-    problems += contradictions(template, model_type, effective, hw, suggest)
-    valid_pct = effective[STUDIO].get("valid_pct", SETTINGS["valid_pct"].default)
+    # Contradictions and construction see what the run will read: the defaults filled in.
+    as_run = as_run_reads(effective)
+    problems += contradictions(template, model_type, as_run, hw, suggest)
+    valid_pct = as_run[STUDIO]["valid_pct"]
     has_eval = not isinstance(valid_pct, int | float) or valid_pct > 0
-    problems += _construction(template, model_type, effective, problems, settings, has_eval)
+    problems += _construction(template, model_type, as_run, problems, settings, has_eval)
     return list(dict.fromkeys(problems))  # one problem reached two ways is listed once
 
 

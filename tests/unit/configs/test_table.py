@@ -125,3 +125,28 @@ def test_a_template_states_each_form_setting_once(key):
                 f"{key}: {row.section}.{row.key} is the form's {row.name!r}: state it in "
                 "`hyper` only"
             )
+
+
+def test_the_training_code_has_no_defaults_of_its_own():
+    """A setting's default is the table's: the training process and the scoring it shares
+    read TrainRun's filled-in sections, never `.get("<setting>", <a default of its own>)`."""
+    import ast
+    from pathlib import Path
+
+    studio = Path(__file__).resolve().parents[3] / "studio"
+    keys = {r.key for r in SETTINGS.values() if r.key}
+    found = []
+    for path in [*(studio / "train").glob("*.py"), *(studio / "scoring").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+                and len(node.args) == 2
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in keys
+                and not (isinstance(node.args[1], ast.Constant) and node.args[1].value is None)
+                and ast.unparse(node.func.value) != "logs"  # the Trainer's log record
+            ):
+                found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    assert found == [], found
