@@ -159,6 +159,10 @@ _ROWS: tuple[Setting, ...] = (
               "a system prompt) once per batch (causal models; same loss; LoRA dropout draws "
               "one mask for it); null: wherever it applies; false: every row computes its own",
               nullable=True)),
+    # Each scored row costs time out of the training budget: a sample of the validation rows.
+    setting("accuracy_examples", "studio.accuracy_examples", 100,
+            F("int", "validation examples the accuracy during training scores at most "
+              "(classification data; 0: no accuracy during training)", min=0, max=5000)),
     setting("head_only", "studio.head_only", True,
             F("bool", "compute the language-model head and the loss only at the labelled "
               "positions (causal models, one process; same loss, a cheaper step); false: the "
@@ -216,6 +220,7 @@ class StudioSettings:
     time_budget_min: float  # 0: train the planned epochs, however long
     packing: bool
     share_prefix: bool | None  # None: wherever it applies
+    accuracy_examples: int  # 0: no validation accuracy during training
     head_only: bool
 
     @classmethod

@@ -15,11 +15,10 @@ from studio.data.stats import detect_task, normalise_label
 from studio.scoring.labels import classification_metrics, label_probabilities
 from studio.vocab.examples import Example
 
-MAX_EXAMPLES = 100  # a sample: each scored row costs time out of the training budget
-
 
 class LabelAccuracy:
-    """Scores a model's accuracy on (at most MAX_EXAMPLES of) the validation examples."""
+    """Scores a model's accuracy on (at most studio.accuracy_examples of) the validation
+    examples."""
 
     def __init__(
         self,
@@ -39,13 +38,17 @@ class LabelAccuracy:
     def for_run(
         cls, train: list[Example], valid: list[Example], tokenizer: Any, run: TrainRun
     ) -> LabelAccuracy | None:
-        """The scorer when the data is classification-style and has validation rows, else None."""
+        """The scorer when the data is classification-style and has validation rows (and
+        studio.accuracy_examples is not 0), else None."""
+        if run.studio.accuracy_examples <= 0:
+            return None
         task, labels, _ = detect_task(train + valid)
         if task != "classification" or not labels:
             return None
         labels = list(dict.fromkeys(normalise_label(x) for x in labels))
         known = set(labels)
-        scored = [ex for ex in valid if normalise_label(ex.output) in known][:MAX_EXAMPLES]
+        scored = [ex for ex in valid if normalise_label(ex.output) in known]
+        scored = scored[: run.studio.accuracy_examples]
         if not scored:
             return None
         meta = {
