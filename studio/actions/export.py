@@ -7,6 +7,7 @@ a push to the Hugging Face Hub; each recorded in the app's activity log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from studio.actions.ownership import Caller, owned_app, owned_job
@@ -16,7 +17,18 @@ from studio.export.gguf import GGUF_TYPES, export_gguf_zip
 from studio.jobs.trained import TrainedModel, trained_model
 from studio.settings import Settings
 
-FORMATS = ("adapter", "merged", "gguf")
+# An export format: what the activity log calls it, and how it is written (a zip's path).
+FORMATS: dict[str, tuple[str, Callable[..., Path]]] = {
+    "adapter": (
+        "adapter",
+        lambda store, settings, model, qtype: export_adapter_zip(store, settings, model),
+    ),
+    "merged": (
+        "merged model",
+        lambda store, settings, model, qtype: export_merged_zip(store, settings, model),
+    ),
+    "gguf": ("GGUF {qtype}", export_gguf_zip),
+}
 
 
 def owned_trained_model(store, caller: Caller, app_id: str, job_id: str | None) -> TrainedModel:
@@ -34,16 +46,13 @@ def export_model(
     kind: str,
     qtype: str = "Q8_0",
 ) -> Path:
-    """The zip of a trained model as `kind` ("adapter", "merged", or "gguf" of `qtype`)."""
+    """The zip of a trained model as `kind` (a key of FORMATS; "gguf" in `qtype`)."""
+    if kind not in FORMATS:
+        raise StudioError(f"Export format {kind!r} is not offered; choose one of {list(FORMATS)}.")
     model = owned_trained_model(store, caller, app_id, job_id)
-    if kind == "adapter":
-        path, what = export_adapter_zip(store, settings, model), "adapter"
-    elif kind == "merged":
-        path, what = export_merged_zip(store, settings, model), "merged model"
-    elif kind == "gguf":
-        path, what = export_gguf_zip(store, settings, model, qtype), f"GGUF {qtype}"
-    else:
-        raise StudioError(f"Export format {kind!r} is not offered; choose one of {FORMATS}.")
+    what, write = FORMATS[kind]
+    path = write(store, settings, model, qtype)
+    what = what.format(qtype=qtype)
     store.log_activity(app_id, caller.owner, "exported", f"{what} of job {model.job_id}")
     return path
 

@@ -20,6 +20,7 @@ import inspect
 from studio.configs.fields import FieldSpec as F
 from studio.errors import Problem
 from studio.models.hf import hf_ready
+from studio.prompts.render import PROMPT_FORMATS
 from studio.vocab.models import TASK_TYPES
 
 SECTIONS = ("model", "quantization", "peft", "tokenizer", "trainer")
@@ -113,7 +114,7 @@ TOKENIZER = {
     "prompt_format": F(
         "choice",
         "sections (### Instruction/Human/Assistant) or the tokenizer's chat template",
-        choices=("sections", "chat"),
+        choices=PROMPT_FORMATS,
     ),
     "add_eos": F("bool", "append the end-of-text token to each target"),
     **{
