@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.ui.apps_tab import build_apps_tab
+from studio.ui.apps.tab import build_apps_tab
 from studio.ui.context import UIContext
-from studio.ui.evaluate_tab import build_evaluate_tab
-from studio.ui.generate_tab import build_generate_tab
-from studio.ui.inputs_tab import build_inputs_tab
-from studio.ui.models_tab import build_models_tab
+from studio.ui.evaluate.tab import build_evaluate_tab
+from studio.ui.generate.tab import build_generate_tab
+from studio.ui.inputs.tab import build_inputs_tab
+from studio.ui.models.tab import build_models_tab
 from studio.ui.progress import narrow_progress_targets
-from studio.ui.settings_panel import build_settings_panel, sign_in_banner
-from studio.ui.train_tab import build_train_tab
+from studio.ui.settings.panel import build_settings_panel, sign_in_banner
+from studio.ui.train.tab import build_train_tab
 
 
 def build_blocks(ctx: UIContext) -> gr.Blocks:

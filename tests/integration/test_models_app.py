@@ -13,7 +13,7 @@ from studio.actions.start_training import version_dir
 from studio.configs import model_config
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.templates import TEMPLATES
-from studio.ui.views.config_form import FORM_ORDER
+from studio.ui.models.config_form import FORM_ORDER
 from tests.helpers import serve
 
 

@@ -15,7 +15,7 @@ from studio.configs.defaults import default_dicts
 from studio.configs.table import ALL_SCHEMAS, HYPER_FIELDS
 from studio.errors import Problem
 from studio.templates import TEMPLATES
-from studio.ui.views.config_form import texts_to_dicts
+from studio.ui.models.config_form import texts_to_dicts
 from tests.unit.fuzz import FUZZ, deep, json_texts, json_values
 
 TEMPLATE = TEMPLATES["smollm2-135m-lora"]

@@ -8,9 +8,9 @@ import pytest
 
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.templates import DEFAULT_TEMPLATE, get_template
-from studio.ui import models_handlers as h
 from studio.ui.context import UIContext
-from studio.ui.views.config_form import FORM_ORDER, dicts_to_texts, hyper_to_form
+from studio.ui.models import handlers as h
+from studio.ui.models.config_form import FORM_ORDER, dicts_to_texts, hyper_to_form
 
 SKIP = gr.skip()
 

@@ -12,11 +12,11 @@ from studio.data.shapes import detect_mapping
 from studio.errors import Problem
 from studio.settings import training_threads
 from studio.templates import TEMPLATES
-from studio.ui.models_problems import NAME_PROBLEM, form_problems
-from studio.ui.views.evaluate_report import classification_warnings, majority_baseline
-from studio.ui.views.inputs_mapping import source_key
-from studio.ui.views.train import job_duration, progress_html
-from studio.ui.views.train_plan import plan_markdown
+from studio.ui.evaluate.report import classification_warnings, majority_baseline
+from studio.ui.inputs.mapping import source_key
+from studio.ui.models.problems import NAME_PROBLEM, form_problems
+from studio.ui.train.plan import plan_markdown
+from studio.ui.train.views import job_duration, progress_html
 
 
 def test_problems_name_the_form_field_once_and_mark_it():
@@ -136,7 +136,7 @@ def test_plan_says_how_much_of_an_epoch_and_how_long():
 
 
 def test_evaluation_progress_is_a_share_with_time_left_and_metrics_follow_the_task():
-    from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task
+    from studio.ui.evaluate.progress import eval_progress, metrics_for_task
 
     lines = [
         {"phase": "loading model", "step": 0, "total": 900, "time": 0.0},

@@ -19,8 +19,9 @@ from studio.jobs.scheduler import can_resume
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, TRAIN
 from studio.ui.common import bump, changed, plot_value, user_errors
 from studio.ui.context import UIContext
-from studio.ui.views.models import title as template_title
-from studio.ui.views.train import (
+from studio.ui.models.views import title as template_title
+from studio.ui.train.plan import plan_markdown
+from studio.ui.train.views import (
     chart_frame,
     display_stamp,
     jobs_rows,
@@ -29,7 +30,6 @@ from studio.ui.views.train import (
     progress_html,
     status_markdown,
 )
-from studio.ui.views.train_plan import plan_markdown
 
 LIVE = ACTIVE_STATUSES
 LOG_LINES = 12  # as many as the box shows, so the newest line is in view without scrolling

@@ -14,7 +14,13 @@ import gradio as gr
 from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
 from studio.ui.common import bind
 from studio.ui.context import UIContext
-from studio.ui.generate_handlers import (
+from studio.ui.generate.form import (
+    OPTION_FIELDS,
+    STRATEGY_FIELDS,
+    TOGGLED_FIELDS,
+    named_parameters,
+)
+from studio.ui.generate.handlers import (
     N_STALE,
     chat,
     compare,
@@ -24,12 +30,6 @@ from studio.ui.generate_handlers import (
     refresh_models,
     render_preview,
     show_mode,
-)
-from studio.ui.views.generate_form import (
-    OPTION_FIELDS,
-    STRATEGY_FIELDS,
-    TOGGLED_FIELDS,
-    named_parameters,
 )
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one

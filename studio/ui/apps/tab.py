@@ -15,15 +15,15 @@ from studio.actions.demo_app import create_demo_app
 from studio.data.samples import sample_choices
 from studio.errors import StudioError
 from studio.jobs.removal import delete_app_and_stop_jobs
-from studio.ui.common import bind, bump, user_errors
-from studio.ui.context import UIContext
-from studio.ui.views.apps import (
+from studio.ui.apps.views import (
     ACTIVITY_HEADERS,
     TABLE_HEADERS,
     app_rows,
     current_note,
     log_rows,
 )
+from studio.ui.common import bind, bump, user_errors
+from studio.ui.context import UIContext
 
 
 def owned(ctx: UIContext, request: gr.Request | None) -> list[dict]:

@@ -16,26 +16,26 @@ from studio.configs import STORED_SECTIONS
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.table import FORM
 from studio.templates import DEFAULT_TEMPLATE, get_template
-from studio.ui import models_handlers as h
 from studio.ui.common import bind
 from studio.ui.context import UIContext
-from studio.ui.models_problems import mark_fields
-from studio.ui.models_sync import wire_form_sync
-from studio.ui.models_widgets import build_arch_widget, build_widget
-from studio.ui.views.config_form import (
+from studio.ui.models import handlers as h
+from studio.ui.models.config_form import (
     FORM_ORDER,
     MACHINE_KEYS,
     SECTION_TITLES,
     dicts_to_texts,
     hyper_to_form,
 )
-from studio.ui.views.models import (
+from studio.ui.models.problems import mark_fields
+from studio.ui.models.sync import wire_form_sync
+from studio.ui.models.views import (
     ARCH_FORM,
     SAVED_HEADERS,
     form_layout,
     template_card,
     template_choices,
 )
+from studio.ui.models.widgets import build_arch_widget, build_widget
 from studio.vocab.models import MODEL_TYPES
 
 TYPE_CHOICES = [(title, key) for key, title in MODEL_TYPES.items()]

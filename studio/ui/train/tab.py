@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.ui import train_handlers as h
 from studio.ui.common import bind
 from studio.ui.context import UIContext
-from studio.ui.train_handlers import LOG_LINES
-from studio.ui.views.train import JOB_HEADERS
+from studio.ui.train import handlers as h
+from studio.ui.train.handlers import LOG_LINES
+from studio.ui.train.views import JOB_HEADERS
 
 TICK_S = 1.5
 

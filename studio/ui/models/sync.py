@@ -7,14 +7,14 @@ import gradio as gr
 
 from studio.configs import STORED_SECTIONS
 from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
-from studio.ui.views.config_form import (
+from studio.ui.models.config_form import (
     FORM_ORDER,
     dicts_to_texts,
     form_to_hyper,
     hyper_to_form,
     texts_to_dicts,
 )
-from studio.ui.views.models import arch_to_form, form_to_arch, model_dict_from_text
+from studio.ui.models.views import arch_to_form, form_to_arch, model_dict_from_text
 
 
 def gather(values: tuple) -> tuple[dict, dict, list[str]]:

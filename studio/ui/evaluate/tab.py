@@ -15,7 +15,7 @@ from studio.actions.start_evaluation import DEFAULT_METRICS
 from studio.configs import CPU_ONLY, SETTINGS, Setting
 from studio.ui.common import bind
 from studio.ui.context import UIContext
-from studio.ui.evaluate_handlers import (
+from studio.ui.evaluate.handlers import (
     cancel_eval,
     export_adapter,
     export_gguf,
@@ -30,7 +30,7 @@ from studio.ui.evaluate_handlers import (
     start,
     tick,
 )
-from studio.ui.views.evaluate_report import batch_frame, per_label_frame
+from studio.ui.evaluate.report import batch_frame, per_label_frame
 
 TICK_S = 2.0
 METRIC_LABELS = [

@@ -15,7 +15,7 @@ from studio.data.shapes import SHAPES
 from studio.models.resolve import PACKAGED_REF
 from studio.ui.common import NO_APP, bind, user_errors
 from studio.ui.context import UIContext
-from studio.ui.inputs_handlers import (
+from studio.ui.inputs.handlers import (
     MAPPING_FIELDS,
     NONE_CHOICE,
     detect_columns,
@@ -24,7 +24,7 @@ from studio.ui.inputs_handlers import (
     token_models,
     upload_dataset,
 )
-from studio.ui.views.inputs_preview import PREVIEW_HEADERS, REJECT_HEADERS, VERSION_HEADERS
+from studio.ui.inputs.preview import PREVIEW_HEADERS, REJECT_HEADERS, VERSION_HEADERS
 
 
 def build_inputs_tab(ctx: UIContext) -> None:

@@ -13,8 +13,8 @@ from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.schemas import ARCHITECTURE
 from studio.errors import StudioError
 from studio.templates import get_template
-from studio.ui.views.config_form import LABELS, dicts_to_texts, hyper_to_form
-from studio.ui.views.models import ARCH_LABELS, ELEM_IDS, field_help, template_card
+from studio.ui.models.config_form import LABELS, dicts_to_texts, hyper_to_form
+from studio.ui.models.views import ARCH_LABELS, ELEM_IDS, field_help, template_card
 
 
 def build_widget(key: str, value, **extra) -> gr.components.Component:

@@ -12,13 +12,13 @@ from studio.generate.engine import get_engine
 from studio.generate.refs import ensure_reachable, list_models
 from studio.ui.common import choices_update, user_errors
 from studio.ui.context import UIContext
-from studio.ui.views.generate_form import (
+from studio.ui.generate.form import (
     OPTION_FIELDS,
     join_sequences,
     options_from_form,
     prompt_from_form,
 )
-from studio.ui.views.generate_notes import cpu_note, trained_instruction
+from studio.ui.generate.notes import cpu_note, trained_instruction
 
 N_STALE = 6  # output, stats, left, right, left and right stats: cleared on a new model / mode
 

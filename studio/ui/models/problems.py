@@ -13,7 +13,7 @@ import gradio as gr
 
 from studio.configs.table import FIELD_OF
 from studio.errors import Problem
-from studio.ui.views.config_form import FORM_ORDER, LABELS, SECTION_TITLES
+from studio.ui.models.config_form import FORM_ORDER, LABELS, SECTION_TITLES
 
 NAME_PROBLEM = "**Model name**: type a name (saving again under the same name makes a new version)"
 VERSION_PROBLEM = Problem(

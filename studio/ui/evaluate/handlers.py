@@ -21,9 +21,8 @@ from studio.jobs.trained import latest_evaluation, trained_models, trained_versi
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
 from studio.ui.common import bump, choices_update, plot_value, user_errors
 from studio.ui.context import UIContext
-from studio.ui.uploads import trusted_upload
-from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task, progress_lines
-from studio.ui.views.evaluate_report import (
+from studio.ui.evaluate.progress import eval_progress, metrics_for_task, progress_lines
+from studio.ui.evaluate.report import (
     batch_frame,
     confusion_html,
     evaluations_frame,
@@ -31,6 +30,7 @@ from studio.ui.views.evaluate_report import (
     roc_frame,
     summary_markdown,
 )
+from studio.ui.uploads import trusted_upload
 
 
 @user_errors

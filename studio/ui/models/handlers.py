@@ -16,16 +16,15 @@ from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
-from studio.ui.models_problems import (
+from studio.ui.models.config_form import dicts_to_texts, hyper_to_form
+from studio.ui.models.problems import (
     VERSION_PROBLEM,
     form_problems,
     mark_fields,
     problems_text,
 )
-from studio.ui.models_sync import gather
-from studio.ui.models_widgets import delete_saved_model, template_state
-from studio.ui.views.config_form import dicts_to_texts, hyper_to_form
-from studio.ui.views.models import (
+from studio.ui.models.sync import gather
+from studio.ui.models.views import (
     ARCH_FORM,
     arch_to_form,
     form_layout,
@@ -35,6 +34,7 @@ from studio.ui.views.models import (
     template_choices,
     version_summary,
 )
+from studio.ui.models.widgets import delete_saved_model, template_state
 
 
 def own(ctx: UIContext, app_id: str) -> str:

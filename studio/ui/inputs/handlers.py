@@ -26,9 +26,8 @@ from studio.models.resolve import PACKAGED_REF
 from studio.templates import TEMPLATES
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
-from studio.ui.uploads import trusted_uploads
-from studio.ui.views.inputs_mapping import source_key
-from studio.ui.views.inputs_preview import (
+from studio.ui.inputs.mapping import source_key
+from studio.ui.inputs.preview import (
     counts_markdown,
     histogram_data,
     label_data,
@@ -38,6 +37,7 @@ from studio.ui.views.inputs_preview import (
     version_choices,
     version_rows,
 )
+from studio.ui.uploads import trusted_uploads
 
 MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
 NONE_CHOICE = ("(none)", "")
