@@ -11,7 +11,8 @@ from studio.ui.generate.tab import build_generate_tab
 from studio.ui.inputs.tab import build_inputs_tab
 from studio.ui.models.tab import build_models_tab
 from studio.ui.progress import narrow_progress_targets
-from studio.ui.settings.panel import build_settings_panel, sign_in_banner
+from studio.ui.settings.handlers import sign_in_banner
+from studio.ui.settings.panel import build_settings_panel
 from studio.ui.train.tab import build_train_tab
 
 

@@ -11,108 +11,14 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.actions.demo_app import create_demo_app
 from studio.data.samples import sample_choices
-from studio.errors import StudioError
-from studio.jobs.removal import delete_app_and_stop_jobs
+from studio.ui.apps import handlers as h
 from studio.ui.apps.views import (
     ACTIVITY_HEADERS,
     TABLE_HEADERS,
-    app_rows,
-    current_note,
-    log_rows,
 )
-from studio.ui.common import bind, bump, user_errors
+from studio.ui.common import bind
 from studio.ui.context import UIContext
-
-
-def owned(ctx: UIContext, request: gr.Request | None) -> list[dict]:
-    """The apps this request may see: an admin every app; everyone else (and `local` with
-    sign-in off) their own."""
-    return ctx.store.list_apps(owner=None if ctx.is_admin(request) else ctx.owner(request))
-
-
-def view(ctx: UIContext, app_id: str, request: gr.Request | None):
-    """(table, chooser, current note) for the current app id."""
-    apps = owned(ctx, request)
-    current = app_id if app_id in {a["id"] for a in apps} else None
-    choices = [(a["name"], a["id"]) for a in apps]
-    return (
-        gr.update(value=app_rows(apps)),
-        gr.update(choices=choices, value=current),
-        current_note(apps, current),
-    )
-
-
-@user_errors
-def create_app(ctx: UIContext, app_name: str, app_description: str, request: gr.Request = None):
-    app = ctx.store.create_app(
-        app_name, owner=ctx.owner(request), description=(app_description or "").strip()
-    )
-    ctx.audit(app["id"], "created", f"app {app['name']}", request)
-    return (
-        app["id"],
-        *view(ctx, app["id"], request),
-        "",
-        "",
-        f"Created **{app['name']}**; it is now the current app.",
-    )
-
-
-@user_errors
-def create_demo(ctx: UIContext, key: str, request: gr.Request = None):
-    made = create_demo_app(ctx.store, ctx.settings, ctx.caller(request), key or "")
-    app, version, model = made["app"], made["version"], made["model"]
-    note = (
-        f"Created **{app['name']}** with dataset version {version['version']} "
-        f"({version['n_accepted']} examples) and the model configuration "
-        f"**{model['name']}**. Next: press **Train** in the Train tab."
-    )
-    return app["id"], *view(ctx, app["id"], request), note, bump(), bump()
-
-
-@user_errors
-def choose_app(ctx: UIContext, app_id: str, request: gr.Request = None):
-    if app_id and app_id not in {a["id"] for a in owned(ctx, request)}:
-        raise StudioError("That app no longer exists; pick another one.")
-    return app_id or "", *view(ctx, app_id, request)
-
-
-@user_errors
-def rename_app(ctx: UIContext, app_id: str, new: str, request: gr.Request = None):
-    old = ctx.current_app(app_id, request)
-    if not old:
-        raise StudioError("Choose the app to rename in Current app first.")
-    app = ctx.store.rename_app(app_id, new)
-    ctx.audit(app_id, "renamed", f"{old['name']} → {app['name']}", request)
-    return *view(ctx, app_id, request), "", f"Renamed to **{app['name']}**."
-
-
-@user_errors
-def delete_app(ctx: UIContext, app_id: str, understood: bool, request: gr.Request = None):
-    app = ctx.current_app(app_id, request)
-    if not app:
-        raise StudioError("Choose the app to delete in Current app first.")
-    if not understood:
-        raise StudioError("Tick 'I understand' to confirm the delete, then click Delete again.")
-    stopped = delete_app_and_stop_jobs(ctx.store, ctx.runner, app_id)
-    ctx.audit(app_id, "deleted", f"app {app['name']}", request)
-    also = f" (stopped {len(stopped)} running job(s) first)" if stopped else ""
-    note = f"Deleted **{app['name']}** with its datasets, models, jobs and exports{also}."
-    return "", *view(ctx, "", request), False, note
-
-
-@user_errors
-def refresh(ctx: UIContext, app_id: str, request: gr.Request = None):
-    return view(ctx, app_id, request)
-
-
-@user_errors
-def activity_rows(ctx: UIContext, app_id: str, request: gr.Request = None):
-    """The current app's activity log, newest first (own apps only)."""
-    if not ctx.current_app(app_id, request):
-        return []
-    return log_rows(ctx.store.list_activity(app_id))
 
 
 def build_apps_tab(ctx: UIContext) -> None:
@@ -172,42 +78,42 @@ def build_apps_tab(ctx: UIContext) -> None:
 
     outs = [table, chooser, current_note]
     create.click(
-        bind(ctx, create_app),
+        bind(ctx, h.create_app),
         [name, description],
         [ctx.app_id, *outs, name, description, message],
         api_name="create_app",
         show_progress_on=[message],
     )
     demo.click(
-        bind(ctx, create_demo),
+        bind(ctx, h.create_demo),
         [sample],
         [ctx.app_id, *outs, message, ctx.data_changed, ctx.models_changed],
         api_name="create_demo_app",
         show_progress_on=[message],
     )
     chooser.input(
-        bind(ctx, choose_app),
+        bind(ctx, h.choose_app),
         [chooser],
         [ctx.app_id, *outs],
         api_name="choose_app",
         show_progress_on=[current_note],
     )
     rename.click(
-        bind(ctx, rename_app),
+        bind(ctx, h.rename_app),
         [ctx.app_id, new_name],
         [*outs, new_name, message],
         api_name="rename_app",
         show_progress_on=[message],
     )
     delete.click(
-        bind(ctx, delete_app),
+        bind(ctx, h.delete_app),
         [ctx.app_id, confirm],
         [ctx.app_id, *outs, confirm, message],
         api_name="delete_app",
         show_progress_on=[message],
     )
     ctx.app_id.change(
-        bind(ctx, refresh),
+        bind(ctx, h.refresh),
         [ctx.app_id],
         outs,
         api_name="refresh_apps",
@@ -219,8 +125,10 @@ def build_apps_tab(ctx: UIContext) -> None:
         ctx.data_changed.change,
         ctx.jobs_changed.change,
     ):
-        trigger(bind(ctx, activity_rows), [ctx.app_id], [activity_table], api_visibility="private")
+        trigger(
+            bind(ctx, h.activity_rows), [ctx.app_id], [activity_table], api_visibility="private"
+        )
     # The table must also fill on a fresh page where no app was remembered (no change event).
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(bind(ctx, refresh), [ctx.app_id], outs, api_visibility="private")
+        root.load(bind(ctx, h.refresh), [ctx.app_id], outs, api_visibility="private")

@@ -1,5 +1,5 @@
 """The Evaluate / Export tab's handlers: plain functions of (ctx, *values), wired in
-evaluate_tab.py with common.bind. They start, follow, show and cancel evaluations, list the
+tab.py with common.bind. They start, follow, show and cancel evaluations, list the
 app's trained models, and export or import adapters. No torch here: the evaluation and export
 code loads models only when a handler runs.
 """

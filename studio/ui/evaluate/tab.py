@@ -53,7 +53,7 @@ def _limit(setting: Setting) -> gr.Number:
 
 
 def build_evaluate_tab(ctx: UIContext) -> None:
-    """The tab's layout and its wiring to evaluate_handlers."""
+    """The tab's layout and its wiring to its handlers (handlers.py)."""
     with gr.Tab("Evaluate / Export", id="evaluate") as tab:
         gr.Markdown(
             "## Evaluate / Export\nScore a trained model against its base, then "

@@ -1,4 +1,4 @@
-"""The Generate tab's handlers: plain functions of (ctx, *values), wired in generate_tab.py
+"""The Generate tab's handlers: plain functions of (ctx, *values), wired in tab.py
 with common.bind. Every streaming handler is also a Gradio API endpoint (/generate, /compare,
 /chat). No torch import here: the engine loads models on first use.
 """

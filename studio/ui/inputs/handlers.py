@@ -1,4 +1,4 @@
-"""The Inputs tab's handlers: plain functions of (ctx, *values), wired in inputs_tab.py with
+"""The Inputs tab's handlers: plain functions of (ctx, *values), wired in tab.py with
 common.bind. They detect the column mapping of an upload, create dataset versions, and list
 and show the versions of the current app.
 

@@ -28,7 +28,7 @@ from studio.ui.inputs.preview import PREVIEW_HEADERS, REJECT_HEADERS, VERSION_HE
 
 
 def build_inputs_tab(ctx: UIContext) -> None:
-    """The tab's layout and its wiring to inputs_handlers."""
+    """The tab's layout and its wiring to its handlers (handlers.py)."""
     settings = ctx.settings
 
     with gr.Tab("Inputs", id="inputs"):

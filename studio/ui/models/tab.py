@@ -4,8 +4,8 @@ A saved model is a named, versioned configuration (the five config dicts and the
 section; the form shows a view of them) bound to a dataset version. Saving validates first and shows every problem at once.
 Saved models can be cloned into the form or deleted. Nothing heavy is imported when the tab
 is built; the first Validate reads the libraries' signatures (a few seconds, once).
-Widgets live in models_widgets, the handlers in models_handlers; the pure decisions (which
-fields apply, version summary) in studio/ui/views/models.py.
+Widgets live in widgets.py, the handlers in handlers.py; the pure decisions (which fields
+apply, version summary) in views.py, all in studio/ui/models/.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ FORM_ROWS = tuple(
 
 
 def build_models_tab(ctx: UIContext) -> None:
-    """The Models tab: its layout, and its events wired to models_handlers."""
+    """The Models tab: its layout, and its events wired to its handlers (handlers.py)."""
     settings = ctx.settings
     with gr.Tab("Models", id="models"):
         gr.Markdown(

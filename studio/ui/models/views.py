@@ -1,7 +1,7 @@
 """What the Models tab shows and decides, as plain values: which fields apply to a template
 (`form_layout`), field help and the architecture fields, the template card, the dataset
 version summary, the saved-models table. The widgets themselves are built in
-studio/ui/models_widgets.py.
+studio/ui/models/widgets.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The Models tab's widgets (built from the hyperparameters' field specs), deleting a saved
 model, and the form's state for a freshly chosen template. What the tab shows and decides as
-plain values lives in studio/ui/views/models.py.
+plain values lives in studio/ui/models/views.py.
 """
 
 from __future__ import annotations

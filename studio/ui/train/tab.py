@@ -24,7 +24,7 @@ TICK_S = 1.5
 
 
 def build_train_tab(ctx: UIContext) -> None:
-    """The Train tab: its layout, and its events wired to train_handlers."""
+    """The Train tab: its layout, and its events wired to its handlers (handlers.py)."""
     with gr.Tab("Train", id="train") as tab:
         gr.Markdown(
             "## Train\nChoose a saved model configuration and press **Train**. The job "

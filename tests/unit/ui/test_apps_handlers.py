@@ -11,7 +11,7 @@ import gradio as gr
 import pytest
 from gradio import helpers
 
-from studio.ui.apps import tab as apps_tab
+from studio.ui.apps import handlers as apps_tab
 from studio.ui.apps.views import app_rows, current_note, log_rows
 from studio.ui.common import bind
 from studio.ui.context import UIContext
