@@ -45,7 +45,9 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
             # A reload keeps the chosen app, unless it was deleted meanwhile.
             return saved if ctx.current_app(saved) else ""
 
-        blocks.load(restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id])
+        blocks.load(
+            restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id], api_name="restore_app"
+        )
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     narrow_progress_targets(blocks)
@@ -73,6 +75,7 @@ def poll_only_shown_tab(tabs: gr.Tabs, polls: dict[str, gr.Timer]) -> None:
                 timers,
                 show_progress="hidden",
                 api_visibility="private",
+                api_name="set_polls",
                 concurrency_limit=1,
                 concurrency_id="tab-polls",
             )

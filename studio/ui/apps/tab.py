@@ -131,4 +131,6 @@ def build_apps_tab(ctx: UIContext) -> None:
     # The table must also fill on a fresh page where no app was remembered (no change event).
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(bind(ctx, h.refresh), [ctx.app_id], outs, api_visibility="private")
+        root.load(
+            bind(ctx, h.refresh), [ctx.app_id], outs, api_visibility="private", api_name="refresh"
+        )

@@ -199,6 +199,7 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         [ctx.app_id, model],
         [version, history, metrics, eval_job],
         show_progress_on=[status],
+        api_name="on_model",
     )
     run.click(
         bind(ctx, start),
@@ -217,10 +218,13 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             concurrency_limit=None,
             api_visibility="private",
         )
-    shown.change(bind(ctx, show), [shown, ctx.app_id], outs).then(
-        bind(ctx, past), [ctx.app_id, model], [history]
+    shown.change(bind(ctx, show), [shown, ctx.app_id], outs, api_name="show").then(
+        bind(ctx, past),
+        [ctx.app_id, model],
+        [history],
+        api_name="past",
     )
-    history.select(bind(ctx, pick_history), [history], [eval_job])
+    history.select(bind(ctx, pick_history), [history], [eval_job], api_name="pick_history")
     cancel.click(bind(ctx, cancel_eval), [eval_job], None, api_name="cancel_evaluation")
     adapter_btn.click(
         bind(ctx, export_adapter), [ctx.app_id, model], [adapter_file], api_name="export_adapter"

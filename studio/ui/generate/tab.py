@@ -203,13 +203,18 @@ def build_generate_tab(ctx: UIContext) -> None:
         [model, compare_with, listed, busy],
         api_visibility="private",
         show_progress="hidden",
+        api_name="on_tab",
     )
 
     stale = [output, stats, left, right, left_stats, right_stats]
     assert len(stale) == N_STALE
 
     mode.change(
-        show_mode, [mode], [inst_box, text, chat_box, actions, *stale], api_visibility="private"
+        show_mode,
+        [mode],
+        [inst_box, text, chat_box, actions, *stale],
+        api_visibility="private",
+        api_name="show_mode",
     )
 
     prefilled = gr.State("")  # the instruction this tab last filled in for a model
@@ -220,6 +225,7 @@ def build_generate_tab(ctx: UIContext) -> None:
         [*stale, instruction, prefilled, busy],
         api_visibility="private",
         show_progress="hidden",
+        api_name="follow_model",
     )
     _, toggled = _visibility("greedy")
     strategy.change(
@@ -227,6 +233,7 @@ def build_generate_tab(ctx: UIContext) -> None:
         [strategy],
         [params[n] for n in toggled],
         api_visibility="private",
+        api_name="lambda",
     )
 
     # One listener for all three fields: while a render runs, further edits queue a single
@@ -239,6 +246,7 @@ def build_generate_tab(ctx: UIContext) -> None:
         api_visibility="private",
         trigger_mode="always_last",
         show_progress="hidden",
+        api_name="render_preview",
     )
 
     gen_event = run.click(
@@ -275,4 +283,6 @@ def build_generate_tab(ctx: UIContext) -> None:
         concurrency_limit=STREAM_CONCURRENCY,
         show_progress_on=[chatbot],
     )
-    clear.click(lambda: ([], ""), None, [chatbot, stats], api_visibility="private")
+    clear.click(
+        lambda: ([], ""), None, [chatbot, stats], api_visibility="private", api_name="lambda"
+    )

@@ -152,6 +152,7 @@ def build_inputs_tab(ctx: UIContext) -> None:
         [mapping_box, detected_note, shape, *col_list, detected, instruction_text],
         show_progress_on=[detected_note],
         trigger_mode="always_last",
+        api_name="detect_columns",
     )
 
     submit.click(

@@ -68,7 +68,10 @@ def wire_form_sync(fields: list, codes: list, arch: list, model_code) -> None:
         return arch_to_form(model_dict) if model_dict is not None else [gr.skip()] * len(arch)
 
     quiet = dict(show_progress="hidden", queue=False)
-    gr.on([f.input for f in fields], form_to_json, [*fields, *codes], codes, **quiet)
-    gr.on([c.input for c in codes], json_to_form, [*fields, *codes], fields, **quiet)
-    gr.on([a.input for a in arch], arch_to_json, [model_code, *arch], [model_code], **quiet)
-    model_code.input(json_to_arch, [model_code], arch, **quiet)
+    form_and_json, code_and_arch, code = [*fields, *codes], [model_code, *arch], [model_code]
+    form_edits, json_edits = [f.input for f in fields], [c.input for c in codes]
+    gr.on(form_edits, form_to_json, form_and_json, codes, api_name="form_to_json", **quiet)
+    gr.on(json_edits, json_to_form, form_and_json, fields, api_name="json_to_form", **quiet)
+    arch_edits = [a.input for a in arch]
+    gr.on(arch_edits, arch_to_json, code_and_arch, code, api_name="arch_to_json", **quiet)
+    model_code.input(json_to_arch, code, arch, api_name="json_to_arch", **quiet)

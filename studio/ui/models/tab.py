@@ -155,25 +155,28 @@ def build_models_tab(ctx: UIContext) -> None:
             outputs=[lora_row, lora_note, peft_code, arch_row, *arch],
             show_progress="hidden",
             queue=False,
+            api_name="on_layout",
         )
         model_type.input(
             bind(ctx, h.on_type),
             [model_type, ctx.app_id, version],
             [template, *template_outputs, parent, shown_template, problems],
             show_progress_on=[card],
+            api_name="on_type",
         ).then(**layout_io)
         template.input(
             bind(ctx, h.on_template),
             [template, model_type, ctx.app_id, version, shown_template],
             [*template_outputs, parent, shown_template, problems],
             show_progress_on=[card],
+            api_name="on_template",
         ).then(**layout_io)
 
         wire_form_sync(fields, codes, arch, model_code)
 
-        form["base_model"].blur(bind(ctx, h.on_base), [template, form["base_model"]], [card]).then(
-            **layout_io
-        )
+        form["base_model"].blur(
+            bind(ctx, h.on_base), [template, form["base_model"]], [card], api_name="on_base"
+        ).then(**layout_io)
 
         flagged = gr.State([])  # the form fields the last Validate / Save named
         marked = gr.State([])  # the form fields the page shows marked
@@ -183,6 +186,7 @@ def build_models_tab(ctx: UIContext) -> None:
             outputs=[*fields, marked],
             queue=False,
             show_progress="hidden",
+            api_name="mark_fields",
         )
         # Outside the queue: the queue's round trip was half of Validate's time on a busy
         # machine. A repeated check is answered from a memo in about 2 ms; a new setting
@@ -194,6 +198,7 @@ def build_models_tab(ctx: UIContext) -> None:
             [problems, flagged, *fields, marked],
             show_progress_on=[problems],
             queue=False,
+            api_name="on_validate_and_mark",
         )
         save_btn.click(
             bind(ctx, h.on_save),
@@ -223,19 +228,27 @@ def build_models_tab(ctx: UIContext) -> None:
                 shown_template,
             ],
             show_progress_on=[problems],
+            api_name="on_clone",
         ).then(**layout_io).then(
-            bind(ctx, h.on_version_summary), [ctx.app_id, version], [summary], queue=False
+            bind(ctx, h.on_version_summary),
+            [ctx.app_id, version],
+            [summary],
+            queue=False,
+            api_name="on_version_summary",
         )
         version.input(
             bind(ctx, h.on_version),
             [ctx.app_id, version],
             [summary, form["valid_pct"]],
             show_progress_on=[summary],
+            api_name="on_version",
         )
 
         # One bound handler per function, so its calls share one concurrency group (in order).
         versions, saved_rows = bind(ctx, h.versions), bind(ctx, h.saved_rows)
         for trigger in (ctx.app_id, ctx.data_changed):
-            trigger.change(versions, [ctx.app_id], [version, summary, form["valid_pct"]])
+            trigger.change(
+                versions, [ctx.app_id], [version, summary, form["valid_pct"]], api_name="versions"
+            )
         for trigger in (ctx.app_id, ctx.models_changed):
-            trigger.change(saved_rows, [ctx.app_id], [saved, pick])
+            trigger.change(saved_rows, [ctx.app_id], [saved, pick], api_name="saved_rows")

@@ -42,13 +42,18 @@ def build_settings_panel(ctx: UIContext) -> None:
 
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(bind(ctx, h.show), None, [who, keys], api_visibility="private")
+        root.load(bind(ctx, h.show), None, [who, keys], api_visibility="private", api_name="show")
     create.click(
-        bind(ctx, h.create_key), [key_name], [shown, keys, key_name, note], api_visibility="private"
+        bind(ctx, h.create_key),
+        [key_name],
+        [shown, keys, key_name, note],
+        api_visibility="private",
+        api_name="create_key",
     )
     revoke.click(
         bind(ctx, h.revoke_key),
         [revoke_id],
         [keys, revoke_id, shown, note],
         api_visibility="private",
+        api_name="revoke_key",
     )

@@ -98,8 +98,14 @@ def build_train_tab(ctx: UIContext) -> None:
     for trigger in (ctx.app_id.change, ctx.models_changed.change):
         trigger(refresh_models, [ctx.app_id, model], [model])
 
-    model.change(bind(ctx, h.show_plan), [ctx.app_id, model], [plan], show_progress="hidden")
-    ctx.app_id.change(bind(ctx, h.pick_job), [ctx.app_id, saved_job], [job_id])
+    model.change(
+        bind(ctx, h.show_plan),
+        [ctx.app_id, model],
+        [plan],
+        show_progress="hidden",
+        api_name="show_plan",
+    )
+    ctx.app_id.change(bind(ctx, h.pick_job), [ctx.app_id, saved_job], [job_id], api_name="pick_job")
     start.click(
         bind(ctx, h.start_training),
         [ctx.app_id, model],
@@ -112,8 +118,12 @@ def build_train_tab(ctx: UIContext) -> None:
     job_id.change(None, [job_id], [saved_job], js="(j) => j")
     polled = [job_id, ctx.app_id, shown, status, jobs]
     refresh = bind(ctx, h.refresh)
-    job_id.change(refresh, polled, live_outputs, queue=False, show_progress="hidden")
-    news.change(refresh, polled, live_outputs, queue=False, show_progress="hidden")
+    job_id.change(
+        refresh, polled, live_outputs, queue=False, show_progress="hidden", api_name="refresh"
+    )
+    news.change(
+        refresh, polled, live_outputs, queue=False, show_progress="hidden", api_name="refresh"
+    )
     poll = bind(ctx, h.poll)
     for trigger in (timer.tick, tab.select):
         trigger(
@@ -139,5 +149,6 @@ def build_train_tab(ctx: UIContext) -> None:
         queue=False,
         show_progress="hidden",
         trigger_mode="multiple",
+        api_name="select_job",
     )
     export.click(bind(ctx, h.export_job), [job_id], [export_box], api_name="launch_commands")
