@@ -33,7 +33,11 @@ from studio.store.job_states import TERMINAL_STATUSES
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m studio.actions", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m studio.actions",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="create a demo app").add_argument("sample", choices=SAMPLES)
     train = commands.add_parser("train", help="queue a saved model's training")

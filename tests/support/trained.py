@@ -22,6 +22,7 @@ from studio.actions.start_training import start_training
 from studio.configs import CPU_ONLY
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.runs import TrainRun
+from studio.data.example_files import read_examples
 from studio.data.stats import normalise_label
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.scheduler import JobRunner
@@ -97,6 +98,40 @@ class _Trainer:
         save_adapter(self.base_dir, Path(out))
 
 
+def saved_model(
+    store,
+    settings,
+    base_dir: Path,
+    examples: list[Example] | None = None,
+    valid: list[Example] | None = None,
+    **hyper,
+) -> dict:
+    """{"app", "version", "model"}: an app, a dataset version of `examples` (training split)
+    and `valid` (validation split; by default the six news examples both), and a LoRA model
+    on `base_dir` saved by the use case, the form's values `hyper` over the adapter's."""
+    examples = examples if examples is not None else news_sentiment()
+    valid = valid if valid is not None else examples
+    app = store.create_app("eval-app", owner=settings.owner)
+    version = _version(store, app["id"], examples, valid)
+    template = get_template("custom")
+    form = {
+        **default_hyper(template),
+        **LORA,
+        "base_model": str(base_dir),
+        "learning_rate": 2e-4,
+        "epochs": 1.0,
+        "max_length": 128,
+        "valid_pct": VALID_PCT,  # the version's: no re-split
+        **hyper,
+    }
+    sections = default_dicts(template, "causal")
+    model = save_model(
+        store, settings, Caller(settings.owner), app["id"], "sentiment-lora", template.key,
+        "causal", version["id"], form, sections, CPU_ONLY,
+    )  # fmt: skip
+    return {"app": app, "version": version, "model": model}
+
+
 def make_trained_run(
     store,
     settings,
@@ -105,44 +140,20 @@ def make_trained_run(
     valid: list[Example] | None = None,
 ) -> dict:
     """{"app_id", "model_id", "job_id", "run_dir", "version_id"} of a succeeded train job on
-    `base_dir` (the training split is `examples`, the validation split `valid`, by default
-    the six news examples both)."""
-    examples = examples if examples is not None else news_sentiment()
-    valid = valid if valid is not None else examples
-    caller = Caller(settings.owner)
-    app = store.create_app("eval-app", owner=settings.owner)
-    version = _version(store, app["id"], examples, valid)
-    template = get_template("custom")
-    hyper = {
-        **default_hyper(template),
-        **LORA,
-        "base_model": str(base_dir),
-        "learning_rate": 2e-4,
-        "epochs": 1.0,
-        "max_length": 128,
-        "valid_pct": VALID_PCT,  # the version's: no re-split
-    }
-    model = save_model(
-        store,
-        settings,
-        caller,
-        app["id"],
-        "sentiment-lora",
-        template.key,
-        "causal",
-        version["id"],
-        hyper,
-        default_dicts(template, "causal"),
-        CPU_ONLY,
-    )
+    `base_dir` (see saved_model for the data)."""
+    made = saved_model(store, settings, base_dir, examples, valid)
+    app, version, model = made["app"], made["version"], made["model"]
     runner = JobRunner(store, settings)  # queues the job; its process is never started
+    caller = Caller(settings.owner)
     job = start_training(store, settings, runner, caller, app["id"], model["id"], CPU_ONLY)
     folder = RunFolder(job["run_dir"])
     run = TrainRun.from_json(folder.config_path)
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    save_trained(_Trainer(Path(base_dir)), tokenizer, run, folder, examples + valid)
+    train, valid = run.data.train, run.data.valid
+    examples = read_examples(train) + read_examples(valid)
+    save_trained(_Trainer(Path(base_dir)), tokenizer, run, folder, examples)
     status = {"status": SUCCEEDED, "reason": "", "summary": SUMMARY}
     folder.write_status(status)
     store.update_job(job["id"], status=SUCCEEDED, summary=SUMMARY, finished_at=time.time())
