@@ -75,6 +75,26 @@ def tiny_model_dir(settings: Settings) -> str:
     return str(out)
 
 
+def as_run(cfg: dict):
+    """The TrainRun the training code reads, from this bench's config (its defaults from the
+    settings table; no data files: the bench tokenizes its own examples)."""
+    from studio.configs.runs import RunData, TrainRun
+    from studio.configs.table import StudioSettings, run_defaults
+
+    return TrainRun(
+        model_type=cfg["model_type"],
+        method=cfg["method"],
+        base_model=cfg["base_model"],
+        data=RunData(train=""),
+        model=cfg["model"],
+        quantization=cfg["quantization"],
+        peft=cfg["peft"],
+        tokenizer={**run_defaults("tokenizer"), **cfg["tokenizer"]},
+        trainer={**run_defaults("trainer"), **cfg["trainer"]},
+        studio=StudioSettings.from_dict(cfg.get("studio")),
+    )
+
+
 def run(cfg: dict, settings: Settings, batching: str, examples: list[Example]) -> dict:
     from transformers import set_seed
 
@@ -87,12 +107,13 @@ def run(cfg: dict, settings: Settings, batching: str, examples: list[Example]) -
 
     size_threads()  # the threads a training job runs with
     set_seed(0)
-    tok = build_tokenizer(cfg, settings)
-    ds = tokenize_all(examples, tok, cfg)
-    model = build_model(cfg, settings, tok)
+    run = as_run(cfg)
+    tok = build_tokenizer(run, settings)
+    ds = tokenize_all(examples, tok, run.tokenizer, run.model_type, run.studio.response_only)
+    model = build_model(run, settings, tok)
     with tempfile.TemporaryDirectory() as tmp:
-        args = training_arguments(cfg, Path(tmp), has_eval=False)
-        trainer = make_trainer(cfg, model, tok, ds, None, args, [], batching=batching)
+        args = training_arguments(run.trainer, run.method, Path(tmp), has_eval=False)
+        trainer = make_trainer(run, model, tok, ds, None, args, [], batching=batching)
         t0 = time.perf_counter()
         trainer.train()
         wall = time.perf_counter() - t0
@@ -141,7 +162,7 @@ def main() -> None:
             "save_strategy": "no",
             "seed": 0,
         },
-        "data": {"response_only": True},
+        "studio": {"response_only": True},
     }
     examples = make_examples(opts.examples)
     print(

@@ -50,9 +50,9 @@ def write_run(run_dir: Path, base: str, data: Path, batch: int, processes: int) 
             "save_strategy": "no",
             "eval_strategy": "no",
             "seed": 0,
-            "processes": processes,
         },
-        "data": {"train": str(data), "response_only": True, "n_rows": 0, "n_rejected": 0},
+        "studio": {"processes": processes, "response_only": True},
+        "data": {"train": str(data), "n_rows": 0, "n_rejected": 0},
         "kind": "train",
         "run_dir": str(run_dir),
     }

@@ -78,6 +78,26 @@ def _autocasts(trainer) -> bool:
     return bool(acc.native_amp) and acc.mixed_precision == "bf16"
 
 
+def as_run(cfg: dict):
+    """The TrainRun the training code reads, from this bench's config (its defaults from the
+    settings table; no data files: the bench tokenizes its own examples)."""
+    from studio.configs.runs import RunData, TrainRun
+    from studio.configs.table import StudioSettings, run_defaults
+
+    return TrainRun(
+        model_type=cfg["model_type"],
+        method=cfg["method"],
+        base_model=cfg["base_model"],
+        data=RunData(train=""),
+        model=cfg["model"],
+        quantization=cfg["quantization"],
+        peft=cfg["peft"],
+        tokenizer={**run_defaults("tokenizer"), **cfg["tokenizer"]},
+        trainer={**run_defaults("trainer"), **cfg["trainer"]},
+        studio=StudioSettings.from_dict(cfg.get("studio")),
+    )
+
+
 def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dict:
     from transformers import set_seed
 
@@ -97,15 +117,15 @@ def run(cfg: dict, settings: Settings, examples: list[Example], arm: str) -> dic
     set_seed(0)
     if arm.endswith("-bf16"):
         cfg = {**cfg, "trainer": {**cfg["trainer"], "bf16": True}}
-    tok = build_tokenizer(cfg, settings)
-    ds = tokenize_all(examples, tok, cfg)
-    model = build_model(cfg, settings, tok)
+    if arm.endswith("-random"):
+        cfg = {**cfg, "trainer": {**cfg["trainer"], "train_sampling_strategy": "random"}}
+    run = as_run(cfg)
+    tok = build_tokenizer(run, settings)
+    ds = tokenize_all(examples, tok, run.tokenizer, run.model_type, run.studio.response_only)
+    model = build_model(run, settings, tok)
     with tempfile.TemporaryDirectory() as tmp:
-        args = training_arguments(cfg, Path(tmp), has_eval=False)
-        if arm.endswith("-random"):
-            cfg = {**cfg, "trainer": {**cfg["trainer"], "train_sampling_strategy": "random"}}
-            args = training_arguments(cfg, Path(tmp), has_eval=False)
-        trainer = make_trainer(cfg, model, tok, ds, None, args, [])
+        args = training_arguments(run.trainer, run.method, Path(tmp), has_eval=False)
+        trainer = make_trainer(run, model, tok, ds, None, args, [])
         if arm.endswith("-bf16") and not _autocasts(trainer):
             raise SystemExit("bf16 arm: the Trainer does not autocast on this machine")
         head_only, packing, share_prefix, _ = ARMS[arm]
@@ -217,7 +237,7 @@ def main() -> None:
             "save_strategy": "no",
             "seed": 0,
         },
-        "data": {"response_only": True},
+        "studio": {"response_only": True},
     }
     makers = {"fpb": fpb_examples, "spread": make_examples}
     arms = opts.arms.split(",")

@@ -4,7 +4,7 @@ Financial PhraseBank (the train file in ../shared/datasets/) is split once, seed
 stratified by label, into a tuning part and a held-out part. Each recipe is trained on the
 tuning part exactly as the Train button does it (dataset version created from the CSV as an
 upload, model saved from the template's defaults + the recipe's overrides, run config from
-check_trainable, job queued, then `python -m studio.train RUN_DIR`), and scored on the held-out
+start_training (the checks, then the job queued), then `python -m studio.train RUN_DIR`), and scored on the held-out
 part with the studio's own evaluation (label probabilities, studio.evaluate.run). A
 generation-style task (the summarisation sample) is scored the same way with the studio's
 text metrics (ROUGE / BLEU), so the winner is not tuned to classification alone.
@@ -132,9 +132,11 @@ def train(
     max_steps: int | None,
 ) -> dict:
     """Save the model from the default template + overrides, queue it, train it; the job."""
-    from studio.configs import check_trainable, default_dicts, default_hyper
+    from studio.actions.ownership import Caller
+    from studio.actions.save_model import save_model
+    from studio.actions.start_training import start_training
+    from studio.configs import default_dicts, default_hyper
     from studio.configs.hyper import apply_hyperparameters
-    from studio.configs.saving import save_model
     from studio.jobs.launch import build_command, child_env
     from studio.templates import DEFAULT_TEMPLATE, get_template
 
@@ -149,9 +151,11 @@ def train(
         hyper["max_steps"] = overrides.get("max_steps", max_steps)
         hyper["time_budget_min"] = 0.0
     dicts = apply_hyperparameters(default_dicts(template, "causal"), hyper)
-    model = save_model(store, app_id, name, template.key, "causal", version_id, hyper, dicts)
-    config = check_trainable(store, settings, model["id"])
-    job = runner.submit(app_id, model["id"], "train", config)
+    caller = Caller.local(settings)
+    model = save_model(
+        store, settings, caller, app_id, name, template.key, "causal", version_id, hyper, dicts
+    )
+    job = start_training(store, settings, runner, caller, app_id, model["id"])
     run_dir = Path(job["run_dir"])
     store.update_job(job["id"], status="running", started_at=time.time())
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -182,10 +186,11 @@ def evaluate(
     store, settings, job_id: str, version_id: str, metrics: list[str], max_examples: int
 ) -> dict:
     """The Evaluate tab's evaluation of the job on a dataset version (tuned model only)."""
-    from studio.evaluate.build import build_eval_config
+    from studio.actions.start_evaluation import build_eval_config
     from studio.evaluate.pair import ModelPair
     from studio.evaluate.run import evaluate as run_evaluation
     from studio.jobs.child import size_threads
+    from studio.jobs.trained import trained_model
 
     size_threads()  # the threads an evaluation job runs with
 
@@ -193,7 +198,8 @@ def evaluate(
     # time (the tab compares tuned vs base): score the tuned model only.
     ModelPair.has_base = property(lambda self: False)
 
-    cfg = build_eval_config(store, settings, job_id, version_id, metrics, max_examples=max_examples)
+    model = trained_model(store, job_id)
+    cfg = build_eval_config(store, settings, model, version_id, metrics, max_examples=max_examples)
     run_dir = settings.home / "bench-evals" / job_id
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_evaluation(run_dir, cfg)

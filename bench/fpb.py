@@ -28,9 +28,9 @@ def fpb_table() -> list[dict[str, str]]:
 
 def proposed_mapping(path: Path = FPB):
     """The detected mapping of a sentence + label CSV with the Inputs tab's instruction."""
+    from studio.data.instruction import propose_instruction
     from studio.data.readers import read_delimited
     from studio.data.shapes import detect_mapping
-    from studio.ui.views.inputs_mapping import propose_instruction
 
     table = read_delimited(path.read_text(encoding="utf-8"), path.name)
     guess = detect_mapping(table)

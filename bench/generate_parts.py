@@ -131,9 +131,10 @@ def answers(engine, ref: str, precision: str, rows: int) -> list[tuple[str, str]
     """(the model's label, the true label) for each of the first `rows` held-out Financial
     PhraseBank rows; a tuned model gets the instruction it trained with, as the Generate
     tab pre-fills it."""
-    from studio.ui.views.generate_notes import trained_instruction
+    from studio.jobs.trained import most_common_instruction
 
-    instruction = trained_instruction(engine.store, ref) or (
+    job = engine.store.get_job(ref.removeprefix("job:")) if ref.startswith("job:") else None
+    instruction = (most_common_instruction(engine.store, job) if job else "") or (
         "Classify the sentiment of this financial news sentence as negative, "
         "neutral or positive. Answer with one word."
     )

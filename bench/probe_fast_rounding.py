@@ -28,9 +28,9 @@ from bench.generate_parts import LABELS, PROMPTS, heldout_rows, paired  # noqa: 
 from studio.generate import fast, rounding  # noqa: E402
 from studio.generate.engine import Engine  # noqa: E402
 from studio.generate.prompting import PromptInput  # noqa: E402
+from studio.jobs.trained import most_common_instruction  # noqa: E402
 from studio.settings import Settings  # noqa: E402
 from studio.store import Store  # noqa: E402
-from studio.ui.views.generate_notes import trained_instruction  # noqa: E402
 
 PLAIN = dict(CLIP_RATIOS=())
 SEARCH = dict(CLIP_RATIOS=rounding.CLIP_RATIOS)
@@ -146,7 +146,7 @@ def main() -> None:
     tspec, bspec = engine.spec(tuned_ref), engine.spec(base_ref)
     tok = engine.tokenizer(tspec)
     base = load_model(tspec.base_ref, settings).eval()
-    instruction = trained_instruction(store, tuned_ref)
+    instruction = most_common_instruction(store, store.get_job(args.job))
     rows = heldout_rows(args.rows)
     cls_ids = [
         ids_for(

@@ -1,4 +1,5 @@
-"""Print the README's reference of the five config dicts, from the schemas themselves.
+"""Print the README's reference of the stored sections (the five config dicts and the studio
+section), from the schemas and the settings table themselves.
 
     python scripts/config_reference.py            # print the markdown
     python scripts/config_reference.py --write    # replace the block in README.md
@@ -9,13 +10,15 @@ a test fails when README.md no longer matches what this prints.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from studio.configs.schemas import SCHEMAS  # noqa: E402
+from studio.configs.setting import SAME  # noqa: E402
+from studio.configs.table import ALL_SCHEMAS, SETTINGS  # noqa: E402
 
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 TITLES = {
@@ -24,7 +27,10 @@ TITLES = {
     "peft": "peft: LoraConfig",
     "tokenizer": "tokenizer: prompt format and lengths",
     "trainer": "trainer: TrainingArguments",
+    "studio": "studio: the studio's own settings (read by the studio, never by a library)",
 }
+# section.key -> the settings table's default (a run config that leaves the key out gets it)
+DEFAULTS = {(s.section, s.key): s.to_dict(s.default) for s in SETTINGS.values() if not s.write}
 
 
 def _allowed(field) -> str:
@@ -42,18 +48,24 @@ def _allowed(field) -> str:
 
 
 def reference() -> str:
-    """The markdown block: one table per config dict."""
+    """The markdown block: one table per stored section."""
     parts = [START]
-    for section, fields in SCHEMAS.items():
+    for section, fields in ALL_SCHEMAS.items():
         parts += [
             "",
             f"**{TITLES[section]}**",
             "",
-            "| key | what it does | allowed |",
-            "|---|---|---|",
+            "| key | what it does | allowed | default |",
+            "|---|---|---|---|",
         ]
         for key, field in fields.items():
-            parts.append(f"| `{key}` | {field.help} | {_allowed(field)} |")
+            default = DEFAULTS.get((section, key), "")
+            shown = f"`{json.dumps(default)}`" if (section, key) in DEFAULTS else ""
+            parts.append(f"| `{key}` | {field.help} | {_allowed(field)} | {shown} |")
+    parts += ["", "Where the Models form starts from another value than a run config:", ""]
+    for setting in SETTINGS.values():
+        if setting.page is not SAME:
+            parts.append(f"- `{setting.section}.{setting.key}`: {setting.why}.")
     parts += ["", END]
     return "\n".join(parts)
 

@@ -7,6 +7,7 @@ and goes to the log.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # An absolute path of two or more parts (POSIX or Windows), as an OSError would show it; the
 # HTTP API's own routes (/v1/...) and URLs (scheme://host/...) are not server paths.
@@ -30,11 +31,27 @@ class DataError(StudioError):
     """An uploaded file or pasted text that cannot be read at all."""
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in the settings: `key` names where it is ("trainer.learning_rate",
+    "studio.valid_pct", a whole section "peft", or "" for the settings as a whole), so the
+    page marks that field without reading the message; `message` says what and how to fix it.
+    """
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key else self.message
+
+
 class ConfigError(StudioError):
     """One or more invalid settings; `problems` lists every one of them."""
 
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+    def __init__(self, problems: list[Problem | str] | Problem | str):
+        if isinstance(problems, Problem | str):
+            problems = [problems]
+        self.problems = [p if isinstance(p, Problem) else Problem("", p) for p in problems]
         bullet = "\n".join(f"- {p}" for p in self.problems)
         super().__init__(f"{len(self.problems)} problem(s) in the settings:\n{bullet}")
 

@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +108,6 @@ class Settings:
     user_max_queued: int = 5
     user_max_storage_mb: int = 5000
     generate_workers: int = 2  # bounded pool shared by the page and /v1
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

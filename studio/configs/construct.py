@@ -25,7 +25,9 @@ import logging
 from typing import Any
 
 from studio.configs.memo import Memo, fingerprint
-from studio.configs.training_args import TRAINER_DEFAULTS, training_arguments, world_size
+from studio.configs.table import run_defaults
+from studio.configs.training_args import training_arguments, world_size
+from studio.errors import Problem
 from studio.models.architecture import base_config, layer_count, meta_model
 from studio.models.hf import hf_ready
 from studio.settings import Settings
@@ -44,53 +46,50 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
-def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list[str]:
+def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list[Problem]:
     """Build TrainingArguments as the training process will (lazily imported: validation
     runs in the page's process, which never imports the trainer at module level)."""
     key = (fingerprint(trainer), has_eval, world_size())  # the build also reads WORLD_SIZE
     return list(_ARGS.get(key, lambda: _training_arguments_problems(trainer, has_eval)))
 
 
-def _training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> tuple[str, ...]:
+def _training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> tuple[Problem, ...]:
     import tempfile
     from pathlib import Path
 
     # Precision depends on the machine that will train, which Validate checks against the
     # chosen hardware (hardware_problems); TrainingArguments would check this machine instead.
     hardware_keys = ("bf16", "fp16", "tf32")
-    cfg = {
-        "trainer": {
-            k: v for k, v in {**TRAINER_DEFAULTS, **trainer}.items() if k not in hardware_keys
-        }
-    }
+    full = {**run_defaults("trainer"), **trainer}
+    kwargs = {k: v for k, v in full.items() if k not in hardware_keys}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            training_arguments(cfg, Path(tmp), has_eval)
+            training_arguments(kwargs, "", Path(tmp), has_eval)
     except Exception as exc:  # ValueError from TrainingArguments' own cross-checks
         message = _short(exc).replace("--", "")
         named = next((k for k in sorted(trainer, key=len, reverse=True) if k in message), None)
-        return (
-            f"trainer{'.' + named if named else ''}: the trainer refuses these settings "
-            f"({message})",
-        )
+        key = f"trainer.{named}" if named else "trainer"
+        return (Problem(key, f"the trainer refuses these settings ({message})"),)
     return ()
 
 
-def scheduler_problems(trainer: dict[str, Any]) -> list[str]:
-    """Construct (and step) the scheduler the trainer will build from these settings."""
-    # The schedule reads these three keys only (a missing key and its default differ here).
-    key = fingerprint({k: trainer[k] for k in _SCHEDULE_KEYS if k in trainer})
+def scheduler_problems(trainer: dict[str, Any]) -> list[Problem]:
+    """Construct (and step) the scheduler the trainer will build from these settings (a key
+    they leave out has the settings table's default, as in a run)."""
+    trainer = {**run_defaults("trainer"), **trainer}
+    # The schedule reads these three keys only.
+    key = fingerprint({k: trainer.get(k) for k in _SCHEDULE_KEYS})
     return list(_SCHEDULES.get(key, lambda: tuple(_scheduler_problems(trainer))))
 
 
-def _scheduler_problems(trainer: dict[str, Any]) -> list[str]:
+def _scheduler_problems(trainer: dict[str, Any]) -> list[Problem]:
     kwargs = trainer.get("lr_scheduler_kwargs") or {}
     hf_ready()
     import torch
     from transformers import get_scheduler
 
-    name = trainer.get("lr_scheduler_type", "linear")
-    warmup = trainer.get("warmup_steps", 0)
+    name = trainer["lr_scheduler_type"]
+    warmup = trainer["warmup_steps"]
     warmup = int(warmup * _SCHEDULE_STEPS) if isinstance(warmup, float) and warmup < 1 else warmup
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
     try:
@@ -108,24 +107,33 @@ def _scheduler_problems(trainer: dict[str, Any]) -> list[str]:
     except Exception as exc:  # TypeError / ValueError / ZeroDivisionError from the schedule
         if not kwargs:  # the schedule needs options it was not given
             return [
-                f"trainer.lr_scheduler_type: the {name!r} schedule needs options in "
-                f"trainer.lr_scheduler_kwargs ({_short(exc)})"
+                Problem(
+                    "trainer.lr_scheduler_type",
+                    f"the {name!r} schedule needs options in trainer.lr_scheduler_kwargs "
+                    f"({_short(exc)})",
+                )
             ]
         return [
-            f"trainer.lr_scheduler_kwargs: the {name!r} schedule does not accept these "
-            f"options ({_short(exc)}); remove or fix them"
+            Problem(
+                "trainer.lr_scheduler_kwargs",
+                f"the {name!r} schedule does not accept these options ({_short(exc)}); "
+                "remove or fix them",
+            )
         ]
     if not all(isinstance(lr, float) and lr == lr and abs(lr) != float("inf") for lr in lrs):
         return [
-            f"trainer.lr_scheduler_kwargs: the {name!r} schedule gives a learning rate "
-            "that is not a finite number with these options; fix them"
+            Problem(
+                "trainer.lr_scheduler_kwargs",
+                f"the {name!r} schedule gives a learning rate that is not a finite number "
+                "with these options; fix them",
+            )
         ]
     return []
 
 
 def lora_problems(
     peft: dict[str, Any], base: str, model_type: str, settings: Settings
-) -> list[str]:
+) -> list[Problem]:
     """Construct the LoRA adapter on the base's architecture (meta device, no weights)."""
     if not peft:
         return []
@@ -139,7 +147,7 @@ def lora_problems(
 
 def _lora_problems(
     peft: dict[str, Any], base: str, model_type: str, cfg: dict[str, Any]
-) -> list[str]:
+) -> list[Problem]:
     problems = []
     layers = peft.get("layers_to_transform")
     n_layers = layer_count(cfg)
@@ -147,8 +155,10 @@ def _lora_problems(
         bad = [i for i in layers if isinstance(i, int) and not 0 <= i < n_layers]
         if bad:
             problems.append(
-                f"peft.layers_to_transform: layer {bad[0]} does not exist; {base} "
-                f"has layers 0 to {n_layers - 1}"
+                Problem(
+                    "peft.layers_to_transform",
+                    f"layer {bad[0]} does not exist; {base} has layers 0 to {n_layers - 1}",
+                )
             )
     if problems:
         return problems
@@ -181,5 +191,7 @@ def _lora_problems(
         )
         hint = f"; its linear modules are {', '.join(modules[:12])}" if modules else ""
         name = f"peft.{key}" if key != "lora" else "peft"
-        problems.append(f"{name}: the adapter cannot be built on {base} ({_short(exc)}){hint}")
+        problems.append(
+            Problem(name, f"the adapter cannot be built on {base} ({_short(exc)}){hint}")
+        )
     return problems

@@ -1,11 +1,11 @@
 """A template's starting values, whether it can train here, and the method a run really uses.
 
 Templates (studio.templates) are data only; this module turns one into the Models form's
-starting hyperparameters and the five config dicts, and answers "can this run here?" cheaply
+starting values and the six stored sections, and answers "can this run here?" cheaply
 (no network; torch only when a GPU driver is present).
 
-hyper = default_hyper(template)
-dicts = default_dicts(template, "causal")
+hyper = default_hyper(template)               # the form's starting values
+dicts = default_dicts(template, "causal")      # the six sections they are stored in
 ok, reason = template_availability(template, settings)
 """
 
@@ -15,8 +15,8 @@ import copy
 from typing import Any
 
 from studio.configs.hardware import Hardware, detect_hardware
-from studio.configs.hyper import DEFAULT_HYPER, apply_hyperparameters
-from studio.configs.launch import default_processes
+from studio.configs.hyper import apply_hyperparameters
+from studio.configs.table import STUDIO, form_defaults
 from studio.models.resolve import SCRATCH_PREFIX, model_availability
 from studio.settings import Settings
 from studio.templates import Template
@@ -24,12 +24,9 @@ from studio.vocab.models import ADAPTER_METHODS, NEEDS_CUDA, TASK_TYPES, quantiz
 
 
 def default_hyper(template: Template, hardware: Hardware | None = None) -> dict[str, Any]:
-    """The form's starting values: the studio defaults with this template's overrides."""
-    hardware = hardware or detect_hardware()
-    hyper = copy.deepcopy(DEFAULT_HYPER)
-    hyper["processes"] = default_processes(hardware)
-    if hardware.cuda:
-        hyper["time_budget_min"] = 0.0  # a GPU run is fast: the budget is opt-in there
+    """The form's starting values: the settings table's (for this machine) with this
+    template's overrides."""
+    hyper = form_defaults(hardware or detect_hardware())
     hyper.update(copy.deepcopy(template.hyper))
     hyper["base_model"] = template.base_model
     return hyper
@@ -38,7 +35,8 @@ def default_hyper(template: Template, hardware: Hardware | None = None) -> dict[
 def default_dicts(
     template: Template, model_type: str | None = None, hardware: Hardware | None = None
 ) -> dict[str, dict]:
-    """The five config dicts pre-filled for this template (fresh copies)."""
+    """The six stored sections (five config dicts and the studio section) pre-filled for
+    this template, with its form values written in (fresh copies)."""
     model_type = model_type or template.model_type
     dicts = {
         "model": {"base_model": template.base_model, **copy.deepcopy(template.model)},
@@ -46,6 +44,7 @@ def default_dicts(
         "peft": copy.deepcopy(template.peft),
         "tokenizer": copy.deepcopy(template.tokenizer),
         "trainer": copy.deepcopy(template.trainer),
+        STUDIO: {},
     }
     if dicts["peft"]:
         dicts["peft"]["task_type"] = TASK_TYPES[model_type]

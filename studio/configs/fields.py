@@ -1,7 +1,7 @@
 """FieldSpec: what one config key accepts (type, range, choices, help), and the check of a value.
 
-The UI can build a widget from a FieldSpec; `check_value` returns a problem sentence that
-names the key, or None when the value is fine.
+The UI can build a widget from a FieldSpec; `check_value` returns the Problem under the key
+it is given, or None when the value is fine.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from studio.errors import Problem
 
 # Names of modules / tokens that end up in module lookups: keep them to plain identifiers.
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]<>|]{1,120}$")
@@ -82,39 +84,45 @@ def _fmt(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
 
 
-def check_value(name: str, spec: FieldSpec, value: Any) -> str | None:
-    """A problem sentence naming `name` when `value` does not fit `spec`, else None."""
+def check_value(name: str, spec: FieldSpec, value: Any) -> Problem | None:
+    """The problem, under key `name`, when `value` does not fit `spec`; else None."""
+    message = value_problem(spec, value)
+    return Problem(name, message) if message else None
+
+
+def value_problem(spec: FieldSpec, value: Any) -> str | None:
+    """What is wrong with `value` for `spec`, in words (None when it fits)."""
     if value is None:
-        return None if spec.nullable else f"{name}: must be {spec.describe()}, not null"
+        return None if spec.nullable else f"must be {spec.describe()}, not null"
     if not _type_ok(spec, value):
         extra = f" or {' / '.join(map(repr, spec.choices))}" if spec.kind == "name_list" else ""
-        return f"{name}: must be {spec.describe()}{extra} (got {_fmt(value)}, a {type(value).__name__})"
+        return f"must be {spec.describe()}{extra} (got {_fmt(value)}, a {type(value).__name__})"
     if spec.kind == "choice" and value not in spec.choices:
-        return f"{name}: must be {spec.describe()} (got {_fmt(value)})"
+        return f"must be {spec.describe()} (got {_fmt(value)})"
     if spec.kind in ("int", "float"):
         # NaN compares false with every bound, so the range checks below cannot see it.
         if not math.isfinite(value):
-            return f"{name}: must be a finite number (got {_fmt(value)})"
+            return f"must be a finite number (got {_fmt(value)})"
         if spec.min is not None:
             if spec.min_exclusive and not value > spec.min:
-                return f"{name}: must be > {_fmt(spec.min)} (got {_fmt(value)})"
+                return f"must be > {_fmt(spec.min)} (got {_fmt(value)})"
             if not spec.min_exclusive and value < spec.min:
-                return f"{name}: must be at least {_fmt(spec.min)} (got {_fmt(value)})"
+                return f"must be at least {_fmt(spec.min)} (got {_fmt(value)})"
         if spec.max is not None:
             if spec.max_exclusive and not value < spec.max:
-                return f"{name}: must be < {_fmt(spec.max)} (got {_fmt(value)})"
+                return f"must be < {_fmt(spec.max)} (got {_fmt(value)})"
             if not spec.max_exclusive and value > spec.max:
-                return f"{name}: must be at most {_fmt(spec.max)} (got {_fmt(value)})"
+                return f"must be at most {_fmt(spec.max)} (got {_fmt(value)})"
     if isinstance(value, str) and len(value) > spec.max_len:
-        return f"{name}: at most {spec.max_len} characters (got {len(value)})"
+        return f"at most {spec.max_len} characters (got {len(value)})"
     if spec.kind == "name_list" and isinstance(value, list):
         if not value:
-            return f'{name}: list at least one module name, e.g. ["q_proj", "v_proj"]'
+            return 'list at least one module name, e.g. ["q_proj", "v_proj"]'
         bad = [x for x in value if not _NAME.match(x)]
         if bad:
-            return f"{name}: {bad[0]!r} is not a module name (letters, digits, _ . - only)"
+            return f"{bad[0]!r} is not a module name (letters, digits, _ . - only)"
     if spec.kind == "str_list" and isinstance(value, list):
         long = [x for x in value if len(x) > spec.max_len]
         if long:
-            return f"{name}: entries are at most {spec.max_len} characters"
+            return f"entries are at most {spec.max_len} characters"
     return None

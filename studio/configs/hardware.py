@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.errors import Problem
+
 NO_CUDA = "this machine has none"
 # /proc/cpuinfo flags of the x86 instructions that make bf16 native (not emulated).
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -143,42 +145,55 @@ def bf16_refusal(hw: Hardware) -> str:
     )
 
 
-def hardware_problems(model: dict, quant: dict, trainer: dict, hw: Hardware) -> list[str]:
+def hardware_problems(model: dict, quant: dict, trainer: dict, hw: Hardware) -> list[Problem]:
     """Settings this machine cannot run: TF32, paged optimizers, flash-attention, bf16 weights."""
     problems = []
     gpu = NO_CUDA if not hw.cuda else f"{hw.gpu_name or 'this GPU'} is older"
     if trainer.get("tf32") is True and not hw.tf32:
         problems.append(
-            f"trainer.tf32: TF32 needs an Ampere or newer CUDA GPU; {gpu} — set it to false "
-            "or remove it"
+            Problem(
+                "trainer.tf32",
+                f"TF32 needs an Ampere or newer CUDA GPU; {gpu} — set it to false or remove it",
+            )
         )
     optim = trainer.get("optim")
     if isinstance(optim, str) and optim.startswith("paged_") and not hw.cuda:
         problems.append(
-            f"trainer.optim: {optim!r} pages optimizer state out of GPU memory and needs a CUDA "
-            f"GPU; {NO_CUDA} — choose 'adamw_torch'"
+            Problem(
+                "trainer.optim",
+                f"{optim!r} pages optimizer state out of GPU memory and needs a CUDA GPU; "
+                f"{NO_CUDA} — choose 'adamw_torch'",
+            )
         )
     if model.get("attn_implementation") == "flash_attention_2":
         if not hw.cuda:
             problems.append(
-                "model.attn_implementation: 'flash_attention_2' needs a CUDA GPU; "
-                f"{NO_CUDA} — choose 'sdpa'"
+                Problem(
+                    "model.attn_implementation",
+                    f"'flash_attention_2' needs a CUDA GPU; {NO_CUDA} — choose 'sdpa'",
+                )
             )
         elif not flash_attn_installed():
             problems.append(
-                "model.attn_implementation: 'flash_attention_2' needs the flash-attn package, "
-                "which is not installed — install it (pip install flash-attn) or choose 'sdpa'"
+                Problem(
+                    "model.attn_implementation",
+                    "'flash_attention_2' needs the flash-attn package, which is not installed "
+                    "— install it (pip install flash-attn) or choose 'sdpa'",
+                )
             )
     no_bf16 = "is 'bfloat16' but this hardware does not support bf16; choose"
     if model.get("dtype") == "bfloat16" and not hw.bf16:
         if not hw.cuda and hw.cpu_bf16:
             problems.append(
-                "model.dtype: 'bfloat16' weights need a bf16 CUDA GPU; on this CPU choose "
-                "'float32' and Precision bf16 (bf16 computation, fp32 weights)"
+                Problem(
+                    "model.dtype",
+                    "'bfloat16' weights need a bf16 CUDA GPU; on this CPU choose 'float32' "
+                    "and Precision bf16 (bf16 computation, fp32 weights)",
+                )
             )
         else:
-            problems.append(f"model.dtype: {no_bf16} 'float32'")
+            problems.append(Problem("model.dtype", f"{no_bf16} 'float32'"))
     if quant.get("load_in_4bit") is True and quant.get("bnb_4bit_compute_dtype") == "bfloat16":
         if not hw.bf16:
-            problems.append(f"quantization.bnb_4bit_compute_dtype: {no_bf16} 'float16'")
+            problems.append(Problem("quantization.bnb_4bit_compute_dtype", f"{no_bf16} 'float16'"))
     return problems

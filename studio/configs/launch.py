@@ -1,7 +1,7 @@
-"""How many processes train a model and on which machines (the trainer dict's launch keys).
+"""How many processes train a model and on which machines (the studio section's launch keys).
 
-    ls = launch_settings(trainer, hardware)   # processes per machine, machines, rank, address
-    launch_problems(trainer, hardware)        # what is wrong with them, each naming its key
+    ls = launch_settings(studio)                 # processes per machine, machines, rank, address
+    launch_problems(studio, trainer, hardware)   # what is wrong with them, each naming its key
 
 One process trains in the job's own process; more go through `accelerate launch`
 (studio.jobs.launch builds that command and the per-machine commands to export). The
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.configs.hardware import NO_CUDA, Hardware
+from studio.errors import Problem
 
 _HOST = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -57,15 +58,14 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def launch_settings(trainer: dict[str, Any], hw: Hardware | None = None) -> LaunchSettings:
-    """The launch keys of a trainer dict with defaults (processes: the visible GPUs)."""
-    default = default_processes(hw) if hw is not None else 1
-    port = trainer.get("main_port")
+def launch_settings(studio: dict[str, Any]) -> LaunchSettings:
+    """The launch settings of a studio section (one process on this machine by default)."""
+    port = studio.get("main_port")
     return LaunchSettings(
-        processes=max(1, _int(trainer.get("processes"), default)),
-        num_machines=max(1, _int(trainer.get("num_machines"), 1)),
-        machine_rank=max(0, _int(trainer.get("machine_rank"), 0)),
-        main_address=str(trainer.get("main_address") or "127.0.0.1"),
+        processes=max(1, _int(studio.get("processes"), 1)),
+        num_machines=max(1, _int(studio.get("num_machines"), 1)),
+        machine_rank=max(0, _int(studio.get("machine_rank"), 0)),
+        main_address=str(studio.get("main_address") or "127.0.0.1"),
         main_port=_int(port, DEFAULT_PORT) if port is not None else None,
     )
 
@@ -79,32 +79,46 @@ def is_host(text: str) -> bool:
         return bool(_HOST.match(text))
 
 
-def launch_problems(trainer: dict[str, Any], hw: Hardware) -> list[str]:
+def launch_problems(studio: dict[str, Any], trainer: dict[str, Any], hw: Hardware) -> list[Problem]:
     """Launch settings this machine cannot run or that contradict each other."""
     problems = []
-    ls = launch_settings(trainer, hw)
-    if "processes" in trainer and hw.cuda and ls.processes > max(1, hw.gpu_count):
+    ls = launch_settings(studio)
+    if "processes" in studio and hw.cuda and ls.processes > max(1, hw.gpu_count):
         problems.append(
-            f"trainer.processes: {ls.processes} processes but this machine has "
-            f"{hw.gpu_count} GPU(s); use at most {hw.gpu_count} (one process per GPU)"
+            Problem(
+                "studio.processes",
+                f"{ls.processes} processes but this machine has {hw.gpu_count} GPU(s); use "
+                f"at most {hw.gpu_count} (one process per GPU)",
+            )
         )
     if ls.machine_rank >= ls.num_machines:
         problems.append(
-            f"trainer.machine_rank: {ls.machine_rank} must be below num_machines "
-            f"({ls.num_machines}); machines are numbered from 0"
+            Problem(
+                "studio.machine_rank",
+                f"{ls.machine_rank} must be below num_machines ({ls.num_machines}); machines "
+                "are numbered from 0",
+            )
         )
-    address = trainer.get("main_address")
+    address = studio.get("main_address")
     if isinstance(address, str) and address and not is_host(address):
-        problems.append(f"trainer.main_address: {address!r} is not a host name or IP address")
+        problems.append(
+            Problem("studio.main_address", f"{address!r} is not a host name or IP address")
+        )
     if ls.num_machines > 1 and not address:
         problems.append(
-            "trainer.main_address: several machines need the address of machine 0 (a host "
-            "name or IP the others can reach); set it"
+            Problem(
+                "studio.main_address",
+                "several machines need the address of machine 0 (a host name or IP the "
+                "others can reach); set it",
+            )
         )
     fsdp = trainer.get("fsdp")
     if fsdp and not hw.cuda:
         problems.append(
-            f"trainer.fsdp: {fsdp!r} shards the model over CUDA GPUs; {NO_CUDA} — remove it "
-            "(several CPU processes still train data-parallel) or use a GPU machine"
+            Problem(
+                "trainer.fsdp",
+                f"{fsdp!r} shards the model over CUDA GPUs; {NO_CUDA} — remove it (several "
+                "CPU processes still train data-parallel) or use a GPU machine",
+            )
         )
     return problems

@@ -1,13 +1,17 @@
-"""The two run configs (RUN_DIR/config.json): what the page writes and the child process reads.
+"""The run configs (RUN_DIR/config.json): what the page writes and the job process reads, typed.
 
     run = TrainRun.from_json(run_dir / "config.json")   # ConfigError listing every problem
-    cfg = run.to_dict()                                  # the dict the training code reads
-    EvalRun.from_dict(build_eval_config(...))            # the evaluation's, alike
+    run.trainer["learning_rate"], run.studio.packing     # the training code reads these
+    EvalRun.from_json(run_dir / "config.json")           # an evaluation's (eval_run.py)
 
-One set of defaults lives here (a hand-written config may leave them out). A hand-written
-config for the headless command gets the same refusals as the page (trust_remote_code,
-output_dir, callbacks, hub keys...: studio.configs.schemas.REFUSED). Keys a config carries
-that this version does not know are kept as they were (`extra`) and written back.
+Both share `RunConfig` (kind, job id, run folder, the studio's paths, keys this version does
+not know). A key a run config leaves out gets its default from the settings table
+(studio.configs.table) when it is read, so the training code needs no fallbacks of its own. A
+hand-written config for the headless command gets the same refusals as the page
+(trust_remote_code, output_dir, callbacks, hub keys...: studio.configs.schemas.REFUSED). Keys
+a config carries that this version does not know are kept as they were (`extra`) and written
+back. A config written before the studio section existed is read as it meant
+(studio.store.upgrade).
 """
 
 from __future__ import annotations
@@ -17,22 +21,18 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from studio.configs.schemas import refused
-from studio.configs.training_args import TRAINER_DEFAULTS
-from studio.errors import ConfigError
-from studio.store.job_states import EVALUATE, TRAIN
-from studio.vocab.models import ADAPTER_METHODS, METHODS, MODEL_TYPES, TOKENIZER_DEFAULTS
-
-SECTIONS = ("model", "quantization", "peft", "tokenizer", "trainer")
-DATA_DEFAULTS = {"response_only": True, "seed": 42, "valid_pct": 10.0}
-INVALID_TOLERANCE_PCT = 10.0
-
-EVAL_METRICS = ("perplexity", "classification", "text", "batch")
-MAX_EXAMPLES_LIMIT = 5000
-MAX_NEW_TOKENS_LIMIT = 512
+from studio.configs.fields import value_problem
+from studio.configs.schemas import SECTIONS, refused
+from studio.configs.table import STUDIO, STUDIO_SCHEMA, StudioSettings, run_defaults
+from studio.errors import ConfigError, Problem
+from studio.settings import Settings
+from studio.store.job_states import TRAIN
+from studio.store.upgrade import upgrade_run_config
+from studio.vocab.models import ADAPTER_METHODS, METHODS, MODEL_TYPES
 
 
-def _read(path: str | Path) -> dict[str, Any]:
+def read_config(path: str | Path) -> dict[str, Any]:
+    """A run folder's config.json as a dict; ConfigError when it is missing or not JSON."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path} is missing; the job runner writes it before launching.")
@@ -45,195 +45,169 @@ def _read(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _split(cls, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    names = {f.name for f in fields(cls)} - {"extra"}
-    known = {k: v for k, v in data.items() if k in names}
-    return known, {k: v for k, v in data.items() if k not in names}
+@dataclass(kw_only=True)
+class RunConfig:
+    """What every run config has: its kind, job, folder, the studio's paths, unknown keys."""
 
-
-@dataclass
-class TrainRun:
-    """A training run: the base, the method, the five config dicts and the data."""
-
-    model_type: str  # one of studio.vocab.models.MODEL_TYPES
-    method: str  # one of studio.vocab.models.METHODS: what training will really do
-    base_model: str  # a model ref (studio.models.resolve)
-    data: dict[str, Any]  # train / valid jsonl paths, version_id, n_rows, n_rejected, split
-    template: str = ""  # the template key the model was made from
-    model: dict[str, Any] = field(default_factory=dict)
-    quantization: dict[str, Any] = field(default_factory=dict)
-    peft: dict[str, Any] = field(default_factory=dict)
-    tokenizer: dict[str, Any] = field(default_factory=dict)  # over TOKENIZER_DEFAULTS
-    trainer: dict[str, Any] = field(default_factory=dict)  # over TRAINER_DEFAULTS
-    invalid_tolerance_pct: float = INVALID_TOLERANCE_PCT  # % of rejected rows allowed
-    time_budget_min: float = 0.0  # 0: train the planned epochs, however long
-    studio_home: str = ""  # where the child resolves models and caches
-    models_dir: str = ""
-    model_id: str = ""  # the saved model row this run trains
-    model_name: str = ""
+    kind: str
     job_id: str = ""  # added by the job runner
     run_dir: str = ""
-    kind: str = TRAIN
-    resume: bool = False  # continue from the last checkpoint
-    debug: dict[str, Any] = field(default_factory=dict)  # tests: stop_after_step, log_batches
+    studio_home: str = ""  # where the job process resolves models and caches
+    models_dir: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     @classmethod
-    def from_json(cls, path: str | Path) -> TrainRun:
+    def from_json(cls, path: str | Path):
         """Read RUN_DIR/config.json; raises ConfigError listing every problem."""
-        return cls.from_dict(_read(path))
+        return cls.from_dict(read_config(path))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainRun:
-        """Check a config dict and fill in the defaults; ConfigError lists every problem."""
-        problems = cls.problems(data)
-        if problems:
-            raise ConfigError(problems)
-        known, extra = _split(cls, data)
-        known["tokenizer"] = {**TOKENIZER_DEFAULTS, **(known.get("tokenizer") or {})}
-        known["trainer"] = {**TRAINER_DEFAULTS, **(known.get("trainer") or {})}
-        known["data"] = {**DATA_DEFAULTS, **(known.get("data") or {})}
-        for section in ("model", "quantization", "peft", "debug"):
-            known[section] = known.get(section) or {}
-        if known.get("invalid_tolerance_pct") is None:
-            known["invalid_tolerance_pct"] = INVALID_TOLERANCE_PCT
-        return cls(**known, extra=extra)
-
-    @staticmethod
-    def problems(data: dict[str, Any]) -> list[str]:
-        """Every problem of a train config dict, each naming its key (empty when fine)."""
-        problems = []
-        if data.get("model_type") not in MODEL_TYPES:
-            problems.append(
-                f"model_type must be one of {tuple(MODEL_TYPES)}, got {data.get('model_type')!r}"
-            )
-        if data.get("method") not in METHODS:
-            problems.append(f"method must be one of {tuple(METHODS)}, got {data.get('method')!r}")
-        if not data.get("base_model"):
-            problems.append("base_model is empty: name a model folder, Hub id or packaged model")
-        files = data.get("data") or {}
-        if not isinstance(files, dict):
-            problems.append("data must be a JSON object")
-            files = {}
-        if not files.get("train"):
-            problems.append("data.train (the path of train.jsonl) is missing")
-        elif not Path(files["train"]).is_file():
-            problems.append(f"data.train {files['train']} does not exist; add the dataset again")
-        if data.get("method") in ADAPTER_METHODS and not data.get("peft"):
-            problems.append(f"method {data.get('method')} needs LoRA settings in the peft dict")
-        for section in SECTIONS:
-            if not isinstance(data.get(section, {}), dict):
-                problems.append(f"{section} must be a JSON object")
-            else:
-                problems += refused(section, data.get(section) or {})
-        if not isinstance(data.get("debug", {}) or {}, dict):
-            problems.append("debug must be a JSON object")
-        return problems
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config.json content (what the training code reads)."""
-        out = asdict(self)
-        return {**out.pop("extra"), **out}
-
-
-@dataclass
-class EvalRun:
-    """An evaluation run: which trained model, on which examples, with which metrics."""
-
-    adapter_dir: str  # the trained model's folder (studio.jobs.run_folder.RunFolder)
-    metrics: list[str] = field(default_factory=lambda: list(EVAL_METRICS))
-    model_ref: str = ""  # "job:<train job id>"
-    train_job_id: str = ""
-    train_run_dir: str = ""
-    app_id: str = ""
-    model_id: str | None = None
-    dataset_version_id: str | None = None
-    examples: str = ""  # a dataset split's jsonl, or "" with prompts_file
-    prompts_file: str = ""  # an uploaded prompts file (copied into the app's folder)
-    split: str = ""  # "valid" | "train" | "" (uploaded prompts)
-    labels: list[str] = field(default_factory=list)  # the dataset's classification labels
-    task: str = ""  # the dataset's task type ("classification", ...)
-    max_examples: int = 200
-    max_new_tokens: int = 32
-    batch_size: int = 8
-    studio_home: str = ""
-    models_dir: str = ""
-    job_id: str = ""  # added by the job runner
-    run_dir: str = ""
-    kind: str = EVALUATE
-    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> EvalRun:
-        """Read RUN_DIR/config.json; raises ConfigError listing every problem."""
-        return cls.from_dict(_read(path))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EvalRun:
-        """Check an evaluation config dict and fill in the defaults."""
-        problems = cls.problems(data)
-        if problems:
-            raise ConfigError(problems)
-        known, extra = _split(cls, data)
-        for key in ("max_examples", "max_new_tokens", "batch_size"):
-            if known.get(key) is None or known.get(key) == 0:
-                known.pop(key, None)  # 0 / null mean "the default", as before
-        known = {k: v for k, v in known.items() if v is not None or k.endswith("_id")}
-        run = cls(**known, extra=extra)
-        run.metrics = list(dict.fromkeys(run.metrics))
-        run.labels = [str(x) for x in run.labels or []]
-        for key in ("max_examples", "max_new_tokens", "batch_size"):
-            setattr(run, key, int(getattr(run, key)))
-        return run
-
-    @staticmethod
-    def problems(data: dict[str, Any]) -> list[str]:
-        """Every problem of an evaluation config dict (empty when fine)."""
-        problems = []
-        if not data.get("adapter_dir"):
-            problems.append("config.json has no adapter_dir: build it with build_eval_config.")
-        metrics = data.get("metrics", list(EVAL_METRICS))
-        if not isinstance(metrics, list | tuple):
-            problems.append("metrics must be a list")
-            metrics = []
-        problems += eval_settings_problems(
-            metrics, data.get("max_examples") or 200, data.get("max_new_tokens") or 32
-        )
-        batch = data.get("batch_size") or 8
-        if not _is_int(batch) or int(batch) < 1:
-            problems.append(f"batch_size must be a whole number of at least 1, got {batch!r}")
-        if not isinstance(data.get("labels") or [], list):
-            problems.append("labels must be a list")
-        return problems
+    def _split(cls, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        names = {f.name for f in fields(cls)} - {"extra"}
+        known = {k: v for k, v in data.items() if k in names}
+        return known, {k: v for k, v in data.items() if k not in names}
 
     def to_dict(self) -> dict[str, Any]:
         """The config.json content."""
         out = asdict(self)
         return {**out.pop("extra"), **out}
 
+    def settings(self) -> Settings:
+        """Settings for resolving models in the job process, from the paths the page wrote."""
+        overrides: dict[str, Any] = {}
+        if self.studio_home:
+            overrides["home"] = Path(self.studio_home)
+        if self.models_dir:
+            overrides["models_root"] = Path(self.models_dir)
+        return Settings.from_env(**overrides)
 
-def _is_int(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        return float(value) == int(value)
-    except (TypeError, ValueError, OverflowError):
-        return False
+
+@dataclass
+class RunData:
+    """The training data of a run: the dataset version's split files and their counts."""
+
+    train: str  # train.jsonl
+    valid: str = ""  # valid.jsonl ("" or a missing file: no validation rows)
+    version_id: str = ""
+    n_rows: int = 0
+    n_rejected: int = 0
+    valid_pct: float | None = None  # the share the version's files were split with
+    seed: int | None = None  # ... and the seed
+    # The model asks another validation share than the version has: train + valid are split
+    # again with studio.valid_pct and trainer.seed (stratified like a version's split).
+    resplit: bool = False
 
 
-def eval_settings_problems(
-    metrics: list[str] | tuple[str, ...], max_examples: Any, max_new_tokens: Any
-) -> list[str]:
-    """What is wrong with the metrics and limits a user chose for an evaluation."""
-    problems = [
-        f"unknown metric {m!r}; use {', '.join(EVAL_METRICS)}"
-        for m in metrics
-        if m not in EVAL_METRICS
-    ]
-    if not metrics:
-        problems.append("choose at least one metric")
-    if not _is_int(max_examples) or not 1 <= int(max_examples) <= MAX_EXAMPLES_LIMIT:
-        problems.append(f"max_examples must be between 1 and {MAX_EXAMPLES_LIMIT}")
-    if not _is_int(max_new_tokens) or not 1 <= int(max_new_tokens) <= MAX_NEW_TOKENS_LIMIT:
-        problems.append(f"max_new_tokens must be between 1 and {MAX_NEW_TOKENS_LIMIT}")
+@dataclass(kw_only=True)
+class TrainRun(RunConfig):
+    """A training run: the base, the method, the five config dicts, the studio section and
+    the data. What the training process reads, as it is."""
+
+    model_type: str  # one of studio.vocab.models.MODEL_TYPES
+    method: str  # one of studio.vocab.models.METHODS: what training will really do
+    base_model: str  # a model ref (studio.models.resolve)
+    data: RunData
+    kind: str = TRAIN
+    template: str = ""  # the template key the model was made from
+    model: dict[str, Any] = field(default_factory=dict)  # from_pretrained's
+    quantization: dict[str, Any] = field(default_factory=dict)  # BitsAndBytesConfig's
+    peft: dict[str, Any] = field(default_factory=dict)  # LoraConfig's
+    tokenizer: dict[str, Any] = field(default_factory=lambda: run_defaults("tokenizer"))
+    trainer: dict[str, Any] = field(default_factory=lambda: run_defaults("trainer"))
+    studio: StudioSettings = field(default_factory=lambda: StudioSettings.from_dict({}))
+    model_id: str = ""  # the saved model row this run trains
+    model_name: str = ""
+    resume: bool = False  # continue from the last checkpoint
+    debug: dict[str, Any] = field(default_factory=dict)  # tests: stop_after_step, log_batches
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainRun:
+        """Check a config dict and fill in the defaults; ConfigError lists every problem."""
+        data = upgrade_run_config(data)
+        problems = cls.problems(data)
+        if problems:
+            raise ConfigError(problems)
+        known, extra = cls._split(data)
+        known["tokenizer"] = {**run_defaults("tokenizer"), **(known.get("tokenizer") or {})}
+        known["trainer"] = {**run_defaults("trainer"), **(known.get("trainer") or {})}
+        known["studio"] = StudioSettings.from_dict(known.get("studio"))
+        if known.get("peft"):  # an adapter: LoraConfig gets the table's r, alpha, dropout...
+            known["peft"] = {**run_defaults("peft"), **known["peft"]}
+        files = known["data"]
+        known["data"] = RunData(**{k: files[k] for k in _DATA_KEYS if k in files})
+        for section in ("model", "quantization", "peft", "debug"):
+            known[section] = known.get(section) or {}
+        return cls(**known, extra=extra)
+
+    @staticmethod
+    def problems(data: dict[str, Any]) -> list[Problem]:
+        """Every problem of a train config dict, each naming its key (empty when fine)."""
+        problems = []
+        if data.get("model_type") not in MODEL_TYPES:
+            problems.append(
+                Problem(
+                    "model_type",
+                    f"must be one of {tuple(MODEL_TYPES)}, got {data.get('model_type')!r}",
+                )
+            )
+        if data.get("method") not in METHODS:
+            problems.append(
+                Problem("method", f"must be one of {tuple(METHODS)}, got {data.get('method')!r}")
+            )
+        if not data.get("base_model"):
+            problems.append(
+                Problem("base_model", "is empty: name a model folder, Hub id or packaged model")
+            )
+        problems += _data_problems(data.get("data"))
+        if data.get("method") in ADAPTER_METHODS and not data.get("peft"):
+            problems.append(
+                Problem("peft", f"method {data.get('method')} needs LoRA settings in the peft dict")
+            )
+        for section in SECTIONS:
+            if not isinstance(data.get(section, {}), dict):
+                problems.append(Problem(section, "must be a JSON object"))
+            else:
+                problems += refused(section, data.get(section) or {})
+        problems += _studio_problems(data.get(STUDIO))
+        if not isinstance(data.get("debug", {}) or {}, dict):
+            problems.append(Problem("debug", "must be a JSON object"))
+        return problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config.json content (what the training process reads back)."""
+        out = super().to_dict()
+        out["studio"] = self.studio.to_dict()
+        return out
+
+
+_DATA_KEYS = {f.name for f in fields(RunData)}
+
+
+def _data_problems(files: Any) -> list[Problem]:
+    files = {} if files is None else files
+    if not isinstance(files, dict):
+        return [Problem("data", "must be a JSON object")]
+    problems = []
+    if not files.get("train"):
+        problems.append(Problem("data.train", "(the path of train.jsonl) is missing"))
+    elif not Path(files["train"]).is_file():
+        problems.append(
+            Problem("data.train", f"{files['train']} does not exist; add the dataset again")
+        )
+    problems += [Problem(f"data.{k}", "unknown key") for k in files if k not in _DATA_KEYS]
+    return problems
+
+
+def _studio_problems(section: Any) -> list[Problem]:
+    if section is None:
+        return []
+    if not isinstance(section, dict):
+        return [Problem(STUDIO, "must be a JSON object")]
+    problems = []
+    for key, value in section.items():
+        spec = STUDIO_SCHEMA.get(key)
+        if spec is None:
+            problems.append(Problem(f"{STUDIO}.{key}", "unknown key"))
+        elif message := value_problem(spec, value):
+            problems.append(Problem(f"{STUDIO}.{key}", message))
     return problems

@@ -4,7 +4,8 @@ A key is accepted when it is in the section's allowlist below AND the installed 
 still takes it (read from the real signature with `inspect`, imported lazily at validation
 time): TrainingArguments for "trainer", LoraConfig for "peft", BitsAndBytesConfig for
 "quantization", from_pretrained for "model". Keys marked `STUDIO_KEYS` are the studio's own
-(e.g. model.base_model, tokenizer.prompt_format) and need no library signature.
+(e.g. model.base_model, tokenizer.prompt_format) and need no library signature. Settings no
+library reads at all live in the studio section (studio.configs.table).
 
 Anything that could run code or write outside STUDIO_HOME is refused with a reason
 (`REFUSED`), even where the library would accept it.
@@ -17,7 +18,9 @@ import functools
 import inspect
 
 from studio.configs.fields import FieldSpec as F
+from studio.errors import Problem
 from studio.models.hf import hf_ready
+from studio.prompts.render import PROMPT_FORMATS
 from studio.vocab.models import TASK_TYPES
 
 SECTIONS = ("model", "quantization", "peft", "tokenizer", "trainer")
@@ -111,7 +114,7 @@ TOKENIZER = {
     "prompt_format": F(
         "choice",
         "sections (### Instruction/Human/Assistant) or the tokenizer's chat template",
-        choices=("sections", "chat"),
+        choices=PROMPT_FORMATS,
     ),
     "add_eos": F("bool", "append the end-of-text token to each target"),
     **{
@@ -182,19 +185,6 @@ TRAINER = {
     "train_sampling_strategy": F(
         "choice", "batch order", choices=("random", "sequential", "group_by_length")
     ),
-    "packing": F(
-        "bool",
-        "pack each batch's examples into as few rows as fit max_length (causal models; "
-        "same examples per step, less padding)",
-        nullable=True,
-    ),
-    "share_prefix": F(
-        "bool",
-        "compute the prompt prefix every row of a batch shares (an instruction, a system "
-        "prompt) once per batch (causal models; same loss; LoRA dropout draws one mask for "
-        "it); false: every row computes its own",
-        nullable=True,
-    ),
     "neftune_noise_alpha": F("float", "NEFTune embedding noise", min=0, nullable=True),
     "torch_compile": F("bool", "compile the model with torch.compile"),
     "auto_find_batch_size": F("bool", "halve the batch size on out-of-memory"),
@@ -211,13 +201,12 @@ TRAINER = {
         choices=("none",),
     ),
 }
-# How many processes train and where: the studio's launcher reads these (studio.jobs.launch),
-# TrainingArguments never sees them.
+# How many processes train and where: studio settings (the studio section, read by the job
+# runner, studio.jobs.launch), never given to TrainingArguments; the settings table uses these.
 LAUNCH = {
     "processes": F(
         "int",
-        "training processes per machine, one per GPU (default: the visible "
-        "GPUs, 1 on a CPU machine)",
+        "training processes per machine, one per GPU (the Models form starts at the visible GPUs)",
         min=1,
         max=64,
     ),
@@ -230,10 +219,6 @@ LAUNCH = {
     ),
     "main_port": F("int", "a free TCP port on machine 0 where the ranks meet", min=1024, max=65535),
 }
-LAUNCH_KEYS = frozenset(LAUNCH)
-TRAINER.update(LAUNCH)
-# The studio's own trainer keys, read by the training process, never given to TrainingArguments.
-TRAINER_STUDIO_KEYS = LAUNCH_KEYS | {"packing", "share_prefix"}
 SCHEMAS: dict[str, dict[str, F]] = {
     "model": MODEL,
     "quantization": QUANTIZATION,
@@ -245,7 +230,6 @@ SCHEMAS: dict[str, dict[str, F]] = {
 STUDIO_KEYS = {
     "model": {"base_model", "architecture"},
     "tokenizer": set(TOKENIZER),
-    "trainer": set(TRAINER_STUDIO_KEYS),
 }
 
 _FILES = "the studio keeps every file of a run in its run folder under STUDIO_HOME"
@@ -293,10 +277,10 @@ REFUSED: dict[str, str] = {
 }
 
 
-def refused(section: str, values: dict) -> list[str]:
+def refused(section: str, values: dict) -> list[Problem]:
     """A problem per refused key of one config dict, saying why (run configs and forms alike)."""
     return [
-        f"{section}.{key}: not allowed: {REFUSED[key]}. Remove it."
+        Problem(f"{section}.{key}", f"not allowed: {REFUSED[key]}. Remove it.")
         for key in values
         if key in REFUSED
     ]

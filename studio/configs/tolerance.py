@@ -1,6 +1,6 @@
 """The invalid-data tolerance: one rule for the share of rejected rows, one message.
 
-Both the check before a job is queued (studio.configs.trainable) and the training child
+Both the check before a job is queued (studio.actions.start_training) and the training child
 (studio.train.config, for a headless run) ask this module, so they agree on every boundary.
 
     share, total = rejected_share(n_rows=110, n_rejected=10, n_accepted=100)   # (9.09..., 110)

@@ -12,21 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from studio.configs.schemas import TRAINER_STUDIO_KEYS
 from studio.vocab.models import ADAPTER_METHODS
 
 log = logging.getLogger("studio.train")
-
-# Defaults the run config may leave out; the studio's metrics need logging and a checkpoint.
-TRAINER_DEFAULTS = {
-    "num_train_epochs": 1.0,
-    "learning_rate": 2e-4,
-    "per_device_train_batch_size": 8,
-    "logging_steps": 5,
-    "seed": 42,
-    "save_strategy": "epoch",
-    "eval_strategy": "epoch",
-}
 KEEP_CHECKPOINTS = 2
 
 
@@ -35,19 +23,18 @@ def world_size() -> int:
     return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
 
 
-def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
-    """TrainingArguments from the trainer dict, with what the studio relies on forced;
-    checkpoints go to `output_dir` (RUN_DIR/checkpoints in a run)."""
+def training_arguments(trainer: dict[str, Any], method: str, output_dir: Path, has_eval: bool):
+    """TrainingArguments from a run's trainer dict (its defaults filled in, TrainRun), with
+    what the studio relies on forced; checkpoints go to `output_dir` (RUN_DIR/checkpoints in a
+    run); `method` is the run's training method (an adapter trains every weight it has)."""
     import inspect
 
     import torch
     from transformers import TrainingArguments
 
     allowed = set(inspect.signature(TrainingArguments).parameters)
-    kwargs = {
-        k: v for k, v in cfg["trainer"].items() if k in allowed and k not in TRAINER_STUDIO_KEYS
-    }
-    dropped = sorted(set(cfg["trainer"]) - allowed - TRAINER_STUDIO_KEYS)
+    kwargs = {k: v for k, v in trainer.items() if k in allowed}
+    dropped = sorted(set(trainer) - allowed)
     if dropped:
         log.warning("ignoring trainer keys this transformers version does not know: %s", dropped)
     if not torch.cuda.is_available() and kwargs.get("fp16"):
@@ -62,7 +49,7 @@ def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
         # Without CUDA accelerate only builds a CPU process group (gloo) when told it runs on
         # the CPU; otherwise each rank would train alone on the same batches.
         kwargs["use_cpu"], kwargs["ddp_backend"] = True, "gloo"
-    if world_size() > 1 and cfg.get("method") in ADAPTER_METHODS:
+    if world_size() > 1 and method in ADAPTER_METHODS:
         # Every adapter weight takes part in each forward: skip DDP's search for unused ones
         # (the Trainer turns it on for any model that is not a plain PreTrainedModel).
         kwargs["ddp_find_unused_parameters"] = False

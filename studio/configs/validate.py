@@ -1,12 +1,14 @@
 """validate(): every problem in a model's settings at once, each naming its key.
 
-    problems = validate(template, hyper, dicts, hardware)   # [] when all is well
-    check(template, hyper, dicts, hardware)                  # raises ConfigError(problems)
+    problems = validate(template, hyper, sections, hardware)   # [] when all is well
+    check(template, hyper, sections, hardware)                  # raises ConfigError(problems)
 
-The form's values are checked first against HYPER_FIELDS (a linked field under the dict
-key the trainer will read, e.g. batch_size as trainer.per_device_train_batch_size); only the
-valid ones are written into the dicts (apply_hyperparameters), which are checked next. So a
-bad value is reported once, and one of the wrong type never hides the other problems.
+`sections` are the five library dicts and the studio section (studio.configs.table). The
+form's values (`hyper`) are checked first against their rows of the settings table, under
+the key they are stored in (batch_size as trainer.per_device_train_batch_size); only the
+valid ones are written into the sections, which are checked next. So a bad value is reported
+once, and one of the wrong type never hides the other problems. Each Problem names its key
+(`Problem.key`), which the page maps to the field showing it.
 """
 
 from __future__ import annotations
@@ -20,30 +22,24 @@ from studio.configs.construct import (
     scheduler_problems,
     training_arguments_problems,
 )
+from studio.configs.contradictions import contradictions
 from studio.configs.fields import check_value
-from studio.configs.hardware import (
-    NO_CUDA,
-    Hardware,
-    bf16_refusal,
-    detect_hardware,
-    hardware_problems,
+from studio.configs.hardware import Hardware, detect_hardware
+from studio.configs.hyper import apply_hyperparameters
+from studio.configs.schemas import REFUSED, SECTIONS, STUDIO_KEYS, library_keys, refused
+from studio.configs.table import (
+    ALL_SCHEMAS,
+    FORM,
+    STORED_SECTIONS,
+    STUDIO,
+    STUDIO_SCHEMA,
+    run_defaults,
 )
-from studio.configs.hyper import HYPER_FIELDS, LINKS, apply_hyperparameters
-from studio.configs.launch import launch_problems
-from studio.configs.schemas import (
-    ARCHITECTURE,
-    REFUSED,
-    SCHEMAS,
-    SECTIONS,
-    STUDIO_KEYS,
-    library_keys,
-    refused,
-)
-from studio.errors import ConfigError
+from studio.errors import ConfigError, Problem
 from studio.models.resolve import SCRATCH_PREFIX
 from studio.settings import Settings
 from studio.templates import Template
-from studio.vocab.models import MODEL_TYPES, TASK_TYPES
+from studio.vocab.models import MODEL_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +50,11 @@ _LIBRARY = {
     "model": "from_pretrained (transformers)",
     "tokenizer": "the tokenizer",
 }
-_LINKED = {link.hyper: link for link in LINKS}
+_FIELDS = {f.name: f for f in FORM}
 
 
-def _suggest(key: str, known: list[str]) -> str:
+def suggest(key: str, known: list[str]) -> str:
+    """ "; did you mean ...?" for a misspelt key ("" when nothing is close)."""
     close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
@@ -70,191 +67,78 @@ def _signature_keys() -> dict[str, frozenset[str]] | None:
         return None
 
 
-def _check_keys(section: str, values: dict, lib: dict | None) -> list[str]:
+def _check_keys(section: str, values: dict, lib: dict | None) -> list[Problem]:
     problems = []
-    schema = SCHEMAS[section]
+    schema = ALL_SCHEMAS[section]
     for key, value in values.items():
         name = f"{section}.{key}"
         if key in REFUSED:
             problems += refused(section, {key: value})
         elif key not in schema:
-            if lib is not None and key in lib[section]:
+            if section != STUDIO and key in STUDIO_SCHEMA:
                 problems.append(
-                    f"{name}: the studio does not let you set this {_LIBRARY[section]} "
-                    "option (the studio manages it, or it is unsafe); remove it."
+                    Problem(
+                        name, f"a studio setting: set it in the studio section ({STUDIO}.{key})"
+                    )
+                )
+            elif section != STUDIO and lib is not None and key in lib[section]:
+                problems.append(
+                    Problem(
+                        name,
+                        f"the studio does not let you set this {_LIBRARY[section]} option (the "
+                        "studio manages it, or it is unsafe); remove it.",
+                    )
                 )
             else:
-                problems.append(f"{name}: unknown key{_suggest(key, sorted(schema))}")
+                problems.append(Problem(name, f"unknown key{suggest(key, sorted(schema))}"))
         elif (
-            lib is not None and key not in STUDIO_KEYS.get(section, ()) and key not in lib[section]
+            section != STUDIO
+            and lib is not None
+            and key not in STUDIO_KEYS.get(section, ())
+            and key not in lib[section]
         ):
             problems.append(
-                f"{name}: the installed {_LIBRARY[section]} does not accept this key; remove it."
+                Problem(
+                    name, f"the installed {_LIBRARY[section]} does not accept this key; remove it."
+                )
             )
-        else:
-            problem = check_value(name, schema[key], value)
-            if problem:
-                problems.append(problem)
+        elif problem := check_value(name, schema[key], value):
+            problems.append(problem)
     return problems
 
 
-def _check_hyper(hyper: dict[str, Any], has_adapter: bool) -> tuple[list[str], dict[str, Any]]:
-    """(problems, the form values fit to be written into the dicts)."""
+def _check_hyper(hyper: dict[str, Any], has_adapter: bool) -> tuple[list[Problem], dict[str, Any]]:
+    """(problems, the form values fit to be written into the sections)."""
     problems, usable = [], {}
     for key, value in hyper.items():
-        link = _LINKED.get(key)
-        if key not in HYPER_FIELDS:
-            problems.append(f"hyper.{key}: unknown setting{_suggest(key, sorted(HYPER_FIELDS))}")
+        field = _FIELDS.get(key)
+        if field is None:
+            problems.append(
+                Problem(f"form.{key}", f"unknown setting{suggest(key, sorted(_FIELDS))}")
+            )
             continue
-        if link is not None and link.adapter_only and not has_adapter:
+        if field.adapter_only and not has_adapter:
             continue  # never written: a model without LoRA has no adapter to configure
-        name = f"{link.section}.{link.key}" if link else f"hyper.{key}"
-        problem = check_value(name, HYPER_FIELDS[key], value)
-        if problem:
+        # Named by the key it is stored under, so the same mistake in the JSON is one problem.
+        name = f"form.{key}" if field.write else f"{field.section}.{field.key}"
+        if problem := check_value(name, field.spec, value):
             problems.append(problem)
         else:
             usable[key] = value
     return problems, usable
 
 
-def _steps_multiple(save: Any, every: Any) -> bool:
-    # TrainingArguments: both whole step counts, or both shares (< 1) of the run.
-    if save >= 1 and every >= 1:
-        return save % every == 0
-    return save < 1 and every < 1 and round(save * 1e6) % round(every * 1e6) == 0
-
-
-def _best_model_problems(trainer: dict) -> list[str]:
-    """load_best_model_at_end needs an evaluation right before every checkpoint."""
-    if trainer.get("load_best_model_at_end") is not True:
-        return []
-    eval_strategy = trainer.get("eval_strategy", "no")
-    save_strategy = trainer.get("save_strategy", "steps")
-    if eval_strategy == "no" or save_strategy not in ("best", eval_strategy):
-        return [
-            "trainer.load_best_model_at_end: needs eval_strategy and save_strategy to be the "
-            "same and not 'no' (or save_strategy 'best')"
-        ]
-    save, every = trainer.get("save_steps", 500), trainer.get("eval_steps")
-    every = every if every is not None else trainer.get("logging_steps", 500)
-    numbers = all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in (save, every)
-    )
-    if save_strategy == "steps" and numbers and not _steps_multiple(save, every):
-        return [
-            f"trainer.load_best_model_at_end: needs save_steps ({save:g}) to be a multiple of "
-            f"eval_steps ({every:g}), so every checkpoint has an evaluation; change one of them"
-        ]
-    return []
-
-
-def _check_architecture(arch: dict, tokenizer: dict) -> list[str]:
-    problems = []
-    for key, value in arch.items():
-        name = f"model.architecture.{key}"
-        if key not in ARCHITECTURE:
-            problems.append(f"{name}: unknown key{_suggest(key, sorted(ARCHITECTURE))}")
-        elif problem := check_value(name, ARCHITECTURE[key], value):
-            problems.append(problem)
-    ints = {
-        k: v for k, v in arch.items() if isinstance(v, int) and not isinstance(v, bool) and v > 0
-    }
-    hidden, heads = ints.get("hidden_size"), ints.get("num_attention_heads")
-    kv = ints.get("num_key_value_heads")
-    if hidden and heads and hidden % heads:
-        problems.append(
-            f"model.architecture.num_attention_heads: {heads} must divide hidden_size {hidden}"
-        )
-    if heads and kv and heads % kv:
-        problems.append(
-            f"model.architecture.num_key_value_heads: {kv} must divide num_attention_heads {heads}"
-        )
-    positions, length = ints.get("max_position_embeddings"), tokenizer.get("max_length")
-    if positions and isinstance(length, int) and length > positions:
-        problems.append(
-            f"tokenizer.max_length: {length} is longer than the model's "
-            f"max_position_embeddings {positions}; lower it or raise the other"
-        )
-    return problems
-
-
-def _contradictions(
-    template: Template, model_type: str, hyper: dict, d: dict[str, dict], hw: Hardware
-) -> list[str]:
-    problems = []
-    model, quant, peft, tok, trainer = (d[s] for s in SECTIONS)
-    base = model.get("base_model", template.base_model)
-    scratch = isinstance(base, str) and base.startswith(SCRATCH_PREFIX)
-    if base in ("", None):
-        problems.append(
-            "model.base_model: empty; type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local "
-            "model folder"
-        )
-    for bits in ("4", "8"):
-        if quant.get(f"load_in_{bits}bit") is True and not hw.cuda:
-            problems.append(
-                f"quantization.load_in_{bits}bit: {bits}-bit loading needs a CUDA GPU; "
-                f"{NO_CUDA} — pick a LoRA template or use a GPU machine"
-            )
-    quantized = quant.get("load_in_4bit") is True or quant.get("load_in_8bit") is True
-    if quant.get("load_in_4bit") is True and quant.get("load_in_8bit") is True:
-        problems.append("quantization.load_in_8bit: choose 4-bit or 8-bit, not both")
-    if quantized and not peft:
-        problems.append(
-            "peft: a 4-bit/8-bit model can only be trained through a LoRA adapter; fill in the "
-            "PEFT config (r, lora_alpha, target_modules) or remove the quantization"
-        )
-    if scratch and peft:
-        problems.append(
-            "peft: a model trained from scratch has no adapter; leave the PEFT config empty ({})"
-        )
-    if scratch and quantized:
-        problems.append(
-            "quantization: a model trained from scratch cannot be quantized; leave it empty ({})"
-        )
-    if "architecture" in model and not scratch:
-        problems.append("model.architecture: only for models built from scratch; remove it")
-    if scratch and isinstance(model.get("architecture", {}), dict):
-        problems += _check_architecture(model.get("architecture", {}), tok)
-    task = peft.get("task_type")
-    if peft and isinstance(task, str) and task != TASK_TYPES.get(model_type, task):
-        problems.append(
-            f"peft.task_type: must be {TASK_TYPES[model_type]!r} for a "
-            f"{MODEL_TYPES[model_type]} model (got {task!r})"
-        )
-    if trainer.get("bf16") is True and not hw.mixed_bf16:
-        problems.append(f"trainer.bf16: {bf16_refusal(hw)}")
-    if trainer.get("fp16") is True and not hw.cuda:
-        problems.append(
-            f"trainer.fp16: fp16 mixed precision needs a CUDA GPU; {NO_CUDA} — choose fp32"
-        )
-    if trainer.get("bf16") is True and trainer.get("fp16") is True:
-        problems.append("trainer.fp16: choose bf16 or fp16, not both")
-    if trainer.get("max_steps") == 0:
-        problems.append("trainer.max_steps: must be -1 (no limit) or at least 1 (got 0)")
-    eval_strategy = trainer.get("eval_strategy", "no")
-    if eval_strategy != "no" and hyper.get("valid_pct") == 0:
-        problems.append(
-            f"trainer.eval_strategy: is {eval_strategy!r} but the validation share is 0; "
-            "set it to 'no' or raise the validation share"
-        )
-    problems += _best_model_problems(trainer)
-    problems += hardware_problems(model, quant, trainer, hw)
-    problems += launch_problems(trainer, hw)
-    return problems
-
-
 def _construction(
     template: Template,
     model_type: str,
     d: dict[str, dict],
-    problems: list[str],
+    problems: list[Problem],
     settings: Settings | None,
     has_eval: bool,
-) -> list[str]:
+) -> list[Problem]:
     """Build what training builds, for the sections whose keys passed the checks above."""
-    out: list[str] = []
-    clean = {s for s in SECTIONS if not any(p.startswith((s + ".", s + ":")) for p in problems)}
+    out: list[Problem] = []
+    clean = {s for s in SECTIONS if not any(p.key.split(".")[0] == s for p in problems)}
     try:
         if "trainer" in clean:
             out += training_arguments_problems(d["trainer"], has_eval)
@@ -272,6 +156,17 @@ def _construction(
     return out
 
 
+def as_run_reads(sections: dict[str, dict]) -> dict[str, dict]:
+    """The sections as a run reads them (TrainRun): a key they leave out has the table's
+    default; an adapter gets LoraConfig's from the table too."""
+    out = {s: dict(v) for s, v in sections.items()}
+    for section in ("tokenizer", "trainer", STUDIO):
+        out[section] = {**run_defaults(section), **sections[section]}
+    if sections["peft"]:
+        out["peft"] = {**run_defaults("peft"), **sections["peft"]}
+    return out
+
+
 def validate(
     template: Template,
     hyper: dict[str, Any],
@@ -279,29 +174,34 @@ def validate(
     hardware: Hardware | None = None,
     model_type: str | None = None,
     settings: Settings | None = None,
-) -> list[str]:
+) -> list[Problem]:
     """Every problem in these settings, each naming its key, each once; [] when they are fine.
 
     When the keys themselves are fine, the scheduler and the LoRA adapter are constructed
     (studio.configs.construct), so what would fail at train start fails here."""
     hw = hardware or detect_hardware()
     model_type = model_type or template.model_type
-    problems: list[str] = []
+    problems: list[Problem] = []
     if model_type not in template.allowed_types:
         problems.append(
-            f"model_type: the template {template.title!r} builds {template.type_title} models, "
-            f"not {MODEL_TYPES.get(model_type, model_type)}; pick another template"
+            Problem(
+                "model_type",
+                f"the template {template.title!r} builds {template.type_title} models, not "
+                f"{MODEL_TYPES.get(model_type, model_type)}; pick another template",
+            )
         )
         model_type = template.model_type
-    unknown = [k for k in dicts if k not in SECTIONS]
-    for key in unknown:
-        problems.append(f"{key}: unknown config; the five are {', '.join(SECTIONS)}")
+    for key in dicts:
+        if key not in STORED_SECTIONS:
+            problems.append(
+                Problem(key, f"unknown section; the six are {', '.join(STORED_SECTIONS)}")
+            )
     clean: dict[str, dict] = {}
-    for section in SECTIONS:
+    for section in STORED_SECTIONS:
         value = dicts.get(section, {})
         if not isinstance(value, dict):
             problems.append(
-                f"{section}: must be a JSON object {{...}} (got {type(value).__name__})"
+                Problem(section, f"must be a JSON object {{...}} (got {type(value).__name__})")
             )
             value = {}
         clean[section] = value
@@ -309,12 +209,14 @@ def validate(
     problems += hyper_problems
     effective = apply_hyperparameters(clean, usable)
     lib = _signature_keys()
-    for section in SECTIONS:
+    for section in STORED_SECTIONS:
         problems += _check_keys(section, effective[section], lib)
-    problems += _contradictions(template, model_type, hyper or {}, effective, hw)
-    valid_pct = (hyper or {}).get("valid_pct", 10)
+    # Contradictions and construction see what the run will read: the defaults filled in.
+    as_run = as_run_reads(effective)
+    problems += contradictions(template, model_type, as_run, hw, suggest)
+    valid_pct = as_run[STUDIO]["valid_pct"]
     has_eval = not isinstance(valid_pct, int | float) or valid_pct > 0
-    problems += _construction(template, model_type, effective, problems, settings, has_eval)
+    problems += _construction(template, model_type, as_run, problems, settings, has_eval)
     return list(dict.fromkeys(problems))  # one problem reached two ways is listed once
 
 

@@ -1,6 +1,7 @@
 """Pasted text: guess its format from its content, then read it like an upload of that kind.
 
-    read_pasted("prompt,completion\nhi,there\n", max_upload_mb=50)   # read as CSV
+    guess_pasted_extension("prompt,completion\nhi,there\n")   # ".csv"
+    read_bytes(*pasted_source(text), max_upload_mb)            # (studio.data.versions)
 
 JSON (one value, even pretty-printed over several lines), JSONL, CSV with a header row, TSV,
 or plain lines, one example each. Prose with commas stays plain lines.
@@ -14,8 +15,6 @@ import itertools
 import re
 
 from studio import jsonsafe
-from studio.data.readers import ReadResult, read_bytes
-from studio.errors import DataError
 
 # A column name in a pasted header: one or two words, no sentence punctuation at the end.
 _LABEL = re.compile(r"[^\W\d][\w.\[\]*()-]*(?: [\w.\[\]*()-]+)?(?<!\.)")
@@ -67,11 +66,3 @@ def guess_pasted_extension(text: str) -> str:
     if "," in first and "###" not in first and _is_comma_table(body):
         return ".csv"
     return ".txt"
-
-
-def read_pasted(text: str, max_upload_mb: int, name: str = "pasted") -> ReadResult:
-    """Read pasted text, guessing its format from its content (see guess_pasted_extension)."""
-    if not (text or "").strip():
-        raise DataError("The pasted text is empty; paste at least one example.")
-    ext = guess_pasted_extension(text)
-    return read_bytes(name + ext, text.encode("utf-8", errors="surrogateescape"), max_upload_mb)

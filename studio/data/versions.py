@@ -17,7 +17,6 @@ The version row's `path` is relative to the store's apps folder so STUDIO_HOME c
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.csvsafe import write_csv
+from studio.data.example_files import ReadPolicy, read_examples, write_examples
 from studio.data.pasted import guess_pasted_extension
 from studio.data.readers import ReadResult, read_bytes, read_path
 from studio.data.shapes import ColumnMapping, detect_mapping
@@ -110,16 +110,10 @@ def unlisted_note(checked: ValidationResult) -> str:
     )
 
 
-def _write_jsonl(path: Path, examples: list[Example]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for ex in examples:
-            f.write(json.dumps(ex.to_dict(), ensure_ascii=False) + "\n")
-
-
 def _write_folder(folder: Path, train, valid, checked: ValidationResult, originals, meta) -> None:
     (folder / "sources").mkdir(parents=True)
-    _write_jsonl(folder / "train.jsonl", train)
-    _write_jsonl(folder / "valid.jsonl", valid)
+    write_examples(folder / "train.jsonl", train)
+    write_examples(folder / "valid.jsonl", valid)
     rows = [[r.source, r.row, r.reason, printable(r.text)] for r in checked.rejects]
     if checked.n_unlisted:  # bounded: the rest are summarised, not listed
         rows.append(["", "", unlisted_note(checked), ""])
@@ -268,20 +262,16 @@ def version_folder(store: Store, version: dict) -> Path:
     return path if path.is_absolute() else store.files_root / path
 
 
-def load_examples(store: Store, version_id: str, split: str = "train") -> list[Example]:
-    """The examples of a version's split ("train", "valid" or "all" = train then valid)."""
+def load_examples(
+    store: Store, version_id: str, split: str = "train", limit: int | None = None
+) -> list[Example]:
+    """The examples of a version's split ("train", "valid" or "all" = train then valid),
+    at most `limit` of them."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     folder = version_folder(store, store.get_dataset_version(version_id))
     out: list[Example] = []
     for part in ("train", "valid") if split == "all" else (split,):
-        with (folder / f"{part}.jsonl").open(encoding="utf-8") as f:
-            out.extend(Example.from_dict(json.loads(line)) for line in f if line.strip())
+        left = None if limit is None else limit - len(out)
+        out += read_examples(folder / f"{part}.jsonl", ReadPolicy(missing_ok=False, limit=left))
     return out
-
-
-def load_rejects(store: Store, version_id: str) -> list[dict[str, str]]:
-    """The rejected rows of a version, as written to rejects.csv."""
-    folder = version_folder(store, store.get_dataset_version(version_id))
-    with (folder / "rejects.csv").open(encoding="utf-8", newline="") as f:
-        return [r for r in csv.DictReader(f) if r.get("row")]  # the summary line has none

@@ -1,7 +1,7 @@
 """The evaluation entry point: `python -m studio.evaluate RUN_DIR`.
 
-RUN_DIR/config.json is an EvalRun (studio.configs.runs) built by
-studio.evaluate.build.build_eval_config (the job runner adds job_id / run_dir / kind). Writes
+RUN_DIR/config.json is an EvalRun (studio.configs.eval_run) built by
+studio.actions.start_evaluation (the job runner adds job_id / run_dir / kind). Writes
 metrics.jsonl (progress), train.log, results.json, batch.csv and, always, status.json =
 {"status", "reason", "summary"} (studio.jobs.child). Stop with `touch RUN_DIR/STOP`, SIGTERM
 or Ctrl-C. Exit code 0 for succeeded/cancelled, 1 for failed. The job runner records the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from studio.configs.runs import EvalRun
+from studio.configs.eval_run import EvalRun
 from studio.evaluate.run import evaluate, summary_of
 from studio.jobs.child import JobProcess, StopRequest, run_job
 from studio.jobs.run_folder import RunFolder

@@ -7,13 +7,13 @@ batches. The job runner records the results in the store once the process has ex
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from studio.configs.runs import EvalRun
+from studio.configs.eval_run import EvalRun
+from studio.data.example_files import ReadPolicy, read_examples
 from studio.data.stats import normalise_label
 from studio.errors import DataError
 from studio.evaluate.batch import compare, read_prompts, write_csv
@@ -23,7 +23,6 @@ from studio.evaluate.textmetrics import text_metrics
 from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
 from studio.scoring.labels import classification_metrics, infer_labels, label_probabilities
-from studio.settings import Settings
 from studio.vocab.examples import Example
 
 log = logging.getLogger("studio.evaluate")
@@ -68,23 +67,13 @@ class Progress:
         self.check()
 
 
-def read_examples(cfg: EvalRun) -> list[Example]:
+def eval_examples(cfg: EvalRun) -> list[Example]:
     """The examples to evaluate on (dataset split or uploaded prompts), at most max_examples."""
     limit = cfg.max_examples
     if cfg.prompts_file:
         return read_prompts(cfg.prompts_file, max_rows=limit)
     path = Path(cfg.examples or "")
-    if not path.is_file():
-        raise DataError(f"The examples file {path} is missing; pick another dataset version.")
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                out.append(Example.from_dict(json.loads(line)))
-            except (ValueError, TypeError) as exc:
-                raise DataError(f"{path.name} line {n} is not a valid example ({exc}).") from exc
-        if len(out) >= limit:
-            break
+    out = read_examples(path, ReadPolicy(missing_ok=False, limit=limit))
     if not out:
         raise DataError(f"{path.name} has no examples; pick another dataset version.")
     return out
@@ -108,10 +97,8 @@ def evaluate(
     """Compute every requested metric; returns the results dict (also written to disk)."""
     cfg = cfg if isinstance(cfg, EvalRun) else EvalRun.from_dict(cfg)
     run = RunFolder(run_dir)
-    settings = Settings.from_env(
-        home=Path(cfg.studio_home), models_root=Path(cfg.models_dir) if cfg.models_dir else None
-    )
-    examples = read_examples(cfg)
+    settings = cfg.settings()
+    examples = eval_examples(cfg)
     labelled = [ex for ex in examples if ex.output.strip()]
     # The dataset stats list normalised labels ("neutral"), so answers are normalised alike.
     labels = list(dict.fromkeys(normalise_label(x) for x in cfg.labels))

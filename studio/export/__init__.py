@@ -1,11 +1,13 @@
 """Take a trained model away (adapter zip, merged model, Hub) or bring one in (adapter zip).
 
 Public API:
-    export_adapter_zip(store, settings, job_id) -> Path
-    export_merged_zip(store, settings, job_id) -> Path
-    push_to_hub(store, settings, job_id, repo_id, token, merged=False) -> url
+    export_adapter_zip(store, settings, model) -> Path        # model: a jobs.trained.TrainedModel
+    export_merged_zip(store, settings, model) -> Path
+    export_gguf_zip(store, settings, model, qtype) -> Path    # (studio.export.gguf)
+    push_to_hub(store, settings, model, repo_id, token, merged=False) -> url
     import_adapter_zip(store, settings, app_id, zip_path, confirmed_base=None) -> job row
-    model_card(store, job) -> README.md text
+    model_card(store, model) -> README.md text
+The use cases around them (who may export what, the activity log): studio.actions.export.
 Everything is written under settings.home/exports/<app_id>/. No torch at import time.
 """
 

@@ -16,24 +16,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from studio.errors import StudioError
 from studio.export.card import model_card, public_base
 from studio.export.paths import export_name, exports_dir, zip_folder
-from studio.jobs.run_folder import RunFolder
-from studio.jobs.trained import trained_job
+from studio.jobs.trained import TrainedModel
 from studio.models.hf import hf_ready
 from studio.models.loading import load_model, read_meta
 from studio.settings import Settings
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-
-
-def _model_title(store, job: dict) -> str:
-    try:
-        model = store.get_model(job["model_id"]) if job.get("model_id") else None
-    except StudioError:
-        model = None
-    return f"{model['name']} v{model['version']}" if model else ""
 
 
 def _public_base_in_config(folder: Path) -> None:
@@ -52,79 +42,64 @@ def _public_base_in_config(folder: Path) -> None:
         cfg_path.write_text(json.dumps(cfg, indent=2))
 
 
-def stage_adapter(store, job: dict, dest: Path) -> Path:
-    """Copy the adapter folder (regular files only) to `dest` and add the model card."""
-    src = RunFolder(job["run_dir"]).adapter_dir
+def stage_adapter(store, model: TrainedModel, dest: Path) -> Path:
+    """Copy the model folder (regular files only) to `dest` and add the model card."""
+    src = model.model_dir
     dest.mkdir(parents=True, exist_ok=True)
     for path in src.iterdir():
         # Checkpoint leftovers and anything not a plain file stay behind.
         if path.is_file() and not path.is_symlink() and path.suffix not in (".bin", ".pt", ".pkl"):
             shutil.copy2(path, dest / path.name)
     _public_base_in_config(dest)
-    (dest / "README.md").write_text(model_card(store, job, _model_title(store, job)))
+    (dest / "README.md").write_text(model_card(store, model))
     return dest
 
 
-def export_adapter_zip(store, settings: Settings, job_id: str) -> Path:
+def _tmp_root(settings: Settings) -> Path | None:
+    return settings.tmp_dir if settings.tmp_dir.is_dir() else None
+
+
+def export_adapter_zip(store, settings: Settings, model: TrainedModel) -> Path:
     """The trained model's folder as a zip (LoRA adapter, or full weights for full runs)."""
-    job = trained_job(store, job_id)
-    kind = (
-        "adapter"
-        if (RunFolder(job["run_dir"]).adapter_dir / ADAPTER_FILES[0]).is_file()
-        else "model"
-    )
-    out = exports_dir(settings, job["app_id"]) / export_name(job_id, kind)
-    with tempfile.TemporaryDirectory(
-        dir=settings.tmp_dir if settings.tmp_dir.is_dir() else None
-    ) as tmp:
-        zip_folder(stage_adapter(store, job, Path(tmp) / "adapter"), out)
+    kind = "adapter" if model.is_adapter else "model"
+    out = exports_dir(settings, model.app_id) / export_name(model.job_id, kind)
+    with tempfile.TemporaryDirectory(dir=_tmp_root(settings)) as tmp:
+        zip_folder(stage_adapter(store, model, Path(tmp) / "adapter"), out)
     return out
 
 
-def merge_to_folder(store, settings: Settings, job: dict, dest: Path) -> Path:
+def merge_to_folder(store, settings: Settings, model: TrainedModel, dest: Path) -> Path:
     """Merge the adapter into a float32 copy of its base and save the full model to `dest`."""
+    if not model.is_adapter:  # a full / scratch run already is a full model: copy it
+        return stage_adapter(store, model, dest)
     hf_ready()
     import torch
     from peft import PeftModel
-
-    adapter = RunFolder(job["run_dir"]).adapter_dir
-    if not (adapter / ADAPTER_FILES[0]).is_file():
-        # A full / scratch run already is a full model: copy it as it is.
-        return stage_adapter(store, job, dest)
-    meta = read_meta(adapter)
-    base_ref = meta.get("base_model") or json.loads((adapter / ADAPTER_FILES[0]).read_text()).get(
-        "base_model_name_or_path", ""
-    )
-    # Full precision on the CPU: merging into 4-bit weights would round the adapter away.
-    base = load_model(
-        base_ref,
-        settings,
-        meta.get("model_type", "causal"),
-        model_cfg={"dtype": "float32"},
-        device="cpu",
-    )
-    model = PeftModel.from_pretrained(base, adapter).merge_and_unload()
-    model.eval()
-    dest.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        model.save_pretrained(dest, safe_serialization=True)
-    if model.generation_config is not None:
-        model.generation_config.save_pretrained(dest)
     from transformers import AutoTokenizer
 
+    adapter, meta = model.model_dir, model.meta
+    base_ref = model.base_ref or model.folder.adapter_config().get("base_model_name_or_path", "")
+    # Full precision on the CPU: merging into 4-bit weights would round the adapter away.
+    base = load_model(
+        base_ref, settings, model.model_type, model_cfg={"dtype": "float32"}, device="cpu"
+    )
+    merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+    merged.eval()
+    dest.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        merged.save_pretrained(dest, safe_serialization=True)
+    if merged.generation_config is not None:
+        merged.generation_config.save_pretrained(dest)
     AutoTokenizer.from_pretrained(adapter).save_pretrained(dest)
     meta = {**meta, "method": "merged", "merged_from": meta.get("method", "lora")}
-    RunFolder(job["run_dir"]).write_meta(meta, folder=dest)
-    (dest / "README.md").write_text(model_card(store, job, _model_title(store, job), merged=True))
+    model.folder.write_meta(meta, folder=dest)
+    (dest / "README.md").write_text(model_card(store, model, merged=True))
     return dest
 
 
-def export_merged_zip(store, settings: Settings, job_id: str) -> Path:
+def export_merged_zip(store, settings: Settings, model: TrainedModel) -> Path:
     """The merged full model (safetensors + tokenizer + generation config + card), zipped."""
-    job = trained_job(store, job_id)
-    out = exports_dir(settings, job["app_id"]) / export_name(job_id, "merged")
-    with tempfile.TemporaryDirectory(
-        dir=settings.tmp_dir if settings.tmp_dir.is_dir() else None
-    ) as tmp:
-        zip_folder(merge_to_folder(store, settings, job, Path(tmp) / "merged"), out)
+    out = exports_dir(settings, model.app_id) / export_name(model.job_id, "merged")
+    with tempfile.TemporaryDirectory(dir=_tmp_root(settings)) as tmp:
+        zip_folder(merge_to_folder(store, settings, model, Path(tmp) / "merged"), out)
     return out

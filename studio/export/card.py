@@ -9,16 +9,15 @@ is named by its public Hub id, so the card's snippet works outside the studio.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from studio.data.example_files import ReadPolicy, read_examples
 from studio.data.versions import version_folder
 from studio.errors import StudioError
 from studio.export.serving_card import serving_section
-from studio.jobs.run_folder import RunFolder
-from studio.jobs.trained import latest_evaluation
+from studio.jobs.trained import TrainedModel, latest_evaluation
 from studio.models.hf import hf_ready
 from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
 from studio.prompts import render_prompt
@@ -40,14 +39,9 @@ HYPER_KEYS = (
 PEFT_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules")
 
 
-def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
+def _dataset(store, model: TrainedModel) -> tuple[str, Example | None]:
     """('name vN: X training / Y validation examples', a sample example) or ('', None)."""
-    vid = (cfg.get("data") or {}).get("version_id")
-    if not vid and job.get("model_id"):
-        try:
-            vid = store.get_model(job["model_id"]).get("dataset_version_id")
-        except StudioError:
-            vid = None
+    vid = model.dataset_version_id(store)
     if not vid:
         return "", None
     try:
@@ -55,23 +49,17 @@ def _dataset(store, job: dict, cfg: dict) -> tuple[str, Example | None]:
     except StudioError:
         return f"version {vid} (deleted)", None
     stats = version.get("stats") or {}
-    name = next(
-        (d["name"] for d in store.list_datasets(job["app_id"]) if d["id"] == version["dataset_id"]),
-        "dataset",
-    )
+    names = {d["id"]: d["name"] for d in store.list_datasets(model.app_id)}
     text = (
-        f"{name} v{version['version']}: {stats.get('n_train', '?')} training / "
-        f"{stats.get('n_valid', '?')} validation examples"
+        f"{names.get(version['dataset_id'], 'dataset')} v{version['version']}: "
+        f"{stats.get('n_train', '?')} training / {stats.get('n_valid', '?')} validation examples"
     )
-    sample = None
-    for split in ("valid.jsonl", "train.jsonl"):
-        path = version_folder(store, version) / split
-        if path.is_file():
-            first = next((ln for ln in path.read_text().splitlines() if ln.strip()), "")
-            if first:
-                sample = Example.from_dict(json.loads(first))
-                break
-    return text, sample
+    folder = version_folder(store, version)
+    first = ReadPolicy(skip_bad=True, limit=1)
+    found = read_examples(folder / "valid.jsonl", first) or read_examples(
+        folder / "train.jsonl", first
+    )
+    return text, (found[0] if found else None)
 
 
 def public_base(ref: str) -> str:
@@ -95,9 +83,9 @@ def _tokenizer(adapter: Path) -> Any:
         return None
 
 
-def _evaluation(store, job: dict) -> dict[str, Any]:
+def _evaluation(store, model: TrainedModel) -> dict[str, Any]:
     """The numbers of the latest succeeded evaluation of this model ({} when none)."""
-    ev = latest_evaluation(store, job["app_id"], job["id"])
+    ev = latest_evaluation(store, model.app_id, model.job_id)
     if not ev or ev["status"] != SUCCEEDED:
         return {}
     return {k: v for k, v in (ev.get("summary") or {}).items() if isinstance(v, int | float)}
@@ -109,18 +97,19 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def model_card(store, job: dict, title: str = "", merged: bool = False, gguf_file: str = "") -> str:
-    """README.md text for the trained model of `job` (a succeeded train / import job); with
-    `gguf_file`, the card of a GGUF export of its merged model."""
-    run = RunFolder(job["run_dir"])
-    adapter, meta, cfg = run.adapter_dir, run.meta(), run.config()
+def model_card(store, model: TrainedModel, merged: bool = False, gguf_file: str = "") -> str:
+    """README.md text for a trained model; with `gguf_file`, the card of a GGUF export of its
+    merged model."""
+    job, title = model.job, model.title(store)
+    run = model.folder
+    adapter, meta, cfg = model.model_dir, model.meta, model.config
     base = public_base(
         str(
             meta.get("base_model") or run.adapter_config().get("base_model_name_or_path", "unknown")
         )
     )
     fmt = meta.get("prompt_format", "sections")
-    dataset, sample = _dataset(store, job, cfg)
+    dataset, sample = _dataset(store, model)
     sample = sample or Example(
         instruction="What is the sentiment of this news?",
         input="Shares jumped after strong results.",
@@ -142,7 +131,7 @@ def model_card(store, job: dict, title: str = "", merged: bool = False, gguf_fil
     }
     summary = job.get("summary") or {}
     metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
-    metrics.update({f"evaluation {k}": v for k, v in _evaluation(store, job).items()})
+    metrics.update({f"evaluation {k}": v for k, v in _evaluation(store, model).items()})
     lines = [
         "---",
         "library_name: " + ("transformers" if merged else "peft"),

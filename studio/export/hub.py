@@ -12,7 +12,7 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.export.adapter import merge_to_folder, stage_adapter
-from studio.jobs.trained import trained_job
+from studio.jobs.trained import TrainedModel
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def _scrub(text: str, token: str) -> str:
 def push_to_hub(
     store,
     settings: Settings,
-    job_id: str,
+    model: TrainedModel,
     repo_id: str,
     token: str,
     merged: bool = False,
@@ -44,23 +44,22 @@ def push_to_hub(
             "Pushing to the Hugging Face Hub needs a write token: create one at "
             "https://huggingface.co/settings/tokens and paste it in the token box."
         )
-    job = trained_job(store, job_id)
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "model"
         if merged:
-            merge_to_folder(store, settings, job, folder)
+            merge_to_folder(store, settings, model, folder)
         else:
-            stage_adapter(store, job, folder)
+            stage_adapter(store, model, folder)
         api = HfApi(token=token)
         try:
             api.create_repo(repo_id, private=private, exist_ok=True)
             info = api.upload_folder(
                 folder_path=str(folder),
                 repo_id=repo_id,
-                commit_message=f"TextGen Studio export of job {job_id}",
+                commit_message=f"TextGen Studio export of job {model.job_id}",
             )
         except HfHubHTTPError as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)

@@ -27,6 +27,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from studio import jsonsafe
+from studio.configs.table import SETTINGS
 from studio.errors import ImportRefused, redact_paths
 from studio.export.weights import check_adapter_weights
 from studio.jobs.run_folder import RunFolder
@@ -288,9 +289,9 @@ def import_adapter_zip(
             "model_type": "seq2seq" if seq2seq else "causal",
             "method": "lora",
             "prompt_format": fmt or TOKENIZER_DEFAULTS["prompt_format"],
-            "max_length": int(theirs.get("max_length") or TOKENIZER_DEFAULTS["max_length"])
+            "max_length": int(theirs.get("max_length") or SETTINGS["max_length"].default)
             if str(theirs.get("max_length", "")).isdigit()
-            else TOKENIZER_DEFAULTS["max_length"],
+            else SETTINGS["max_length"].default,
             "template": "imported",
             "job_id": job_id,
         }

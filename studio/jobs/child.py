@@ -110,7 +110,7 @@ def failure_reason(exc: BaseException, oom_advice: str, config_label: str = "run
     if is_out_of_memory(exc):
         return oom_advice
     if isinstance(exc, ConfigError):
-        return f"Invalid {config_label}: " + "; ".join(exc.problems)
+        return f"Invalid {config_label}: " + "; ".join(map(str, exc.problems))
     if isinstance(exc, StudioError):
         return " ".join(str(exc).split())
     text = str(exc).strip()
@@ -162,11 +162,6 @@ def log_to_run(run_dir: Path, to_file: bool = True) -> None:
         "ignore", message=r".*deprecated and will be removed in v\d", category=FutureWarning
     )
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-
-
-def write_status(run_dir: Path, status: dict[str, Any]) -> None:
-    """status.json written atomically (the runner reads it the moment the process exits)."""
-    RunFolder(run_dir).write_status(status)
 
 
 @dataclass(frozen=True)

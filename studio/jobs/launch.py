@@ -1,7 +1,7 @@
 """Start a job's child process: one small piece so another launcher can drop in.
 
-One process: `python -m studio.<kind> RUN_DIR [--resume]`. When the run config's trainer
-dict asks for more (processes x num_machines > 1, studio.configs.launch): `accelerate launch
+One process: `python -m studio.<kind> RUN_DIR [--resume]`. When the run config's studio
+section asks for more (processes x num_machines > 1, studio.configs.launch): `accelerate launch
 --multi_gpu --num_processes N ... -m studio.train RUN_DIR`, whose launcher (torchrun, in the
 same process) starts one process per rank, each in a session of its own. The child gets its
 own session (a Ctrl-C or restart of the server does not kill it), runs a little below the
@@ -25,15 +25,19 @@ from studio.configs.launch import DEFAULT_PORT, LaunchSettings, launch_settings
 from studio.jobs.run_folder import RunFolder
 from studio.settings import PROJECT_ROOT
 from studio.store.job_states import TRAIN
+from studio.store.upgrade import upgrade_run_config
 
 CHILD_NICENESS = 5  # a little below the page; `nice` execs the command (same pid)
 
 
 def run_launch_settings(run_dir: str | Path) -> LaunchSettings:
-    """The launch settings in RUN_DIR/config.json (one process when it has none)."""
+    """The launch settings in RUN_DIR/config.json's studio section (one process when it has
+    none, or for an evaluation)."""
     cfg = RunFolder(run_dir).config()
-    trainer = cfg.get("trainer") if cfg.get("kind", TRAIN) == TRAIN else {}
-    return launch_settings(trainer if isinstance(trainer, dict) else {})
+    if cfg.get("kind", TRAIN) != TRAIN:
+        return LaunchSettings()
+    studio = upgrade_run_config(cfg).get("studio")
+    return launch_settings(studio if isinstance(studio, dict) else {})
 
 
 def free_port() -> int:

@@ -167,9 +167,6 @@ class RunFolder:
         """Ask the child to stop after its current step (it saves a checkpoint first)."""
         self.stop_path.write_text(str(when))
 
-    def stop_requested(self) -> bool:
-        return self.stop_path.exists()
-
     def clear_stop(self) -> None:
         self.stop_path.unlink(missing_ok=True)
 

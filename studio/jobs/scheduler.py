@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from studio.configs.runs import EvalRun, TrainRun
+from studio.configs.runs import RunConfig
 from studio.errors import JobError
 from studio.jobs.launch import build_command, launch
 from studio.jobs.limits import check_queue_room
@@ -110,12 +110,12 @@ class JobRunner(JobWatching):
         app_id: str,
         model_id: str | None,
         kind: str,
-        config: dict[str, Any] | TrainRun | EvalRun,
+        config: dict[str, Any] | RunConfig,
         params: dict[str, Any] | None = None,
     ) -> dict:
         """Queue a job: writes RUN_DIR/config.json (a TrainRun / EvalRun or its dict) and the
         job row (status queued)."""
-        if isinstance(config, TrainRun | EvalRun):
+        if isinstance(config, RunConfig):
             config = config.to_dict()
         if kind not in KINDS:
             raise JobError(f"Unknown job kind {kind!r}; use one of {KINDS}.")
@@ -208,8 +208,3 @@ class JobRunner(JobWatching):
             return self.store.update_job(
                 job_id, status=QUEUED, params=params, reason="", pid=None, finished_at=None
             )
-
-    def running_pid(self, job_id: str) -> int | None:
-        """The pid of a job this runner is watching (tests and diagnostics)."""
-        child = self._children.get(job_id)
-        return child.pid if child is not None else None

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from studio.errors import ConfigError, ModelUnavailableError
+from studio.errors import ConfigError, ModelUnavailableError, Problem
 from studio.models.hf import hf_ready
 from studio.models.resolve import PACKAGED_REF, SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
@@ -76,8 +76,11 @@ def _override_special_tokens(tokenizer: Any, cfg: dict, ref: str) -> None:
             current = getattr(tokenizer, f"{name}_token", None)
             hint = f" (it has {current!r})" if current else ""
             problems.append(
-                f"tokenizer.{name}_token: {token!r} is not in the vocabulary of {ref}{hint}; "
-                "use a token it has, or remove the override"
+                Problem(
+                    f"tokenizer.{name}_token",
+                    f"{token!r} is not in the vocabulary of {ref}{hint}; use a token it has, "
+                    "or remove the override",
+                )
             )
         else:
             setattr(tokenizer, f"{name}_token", token)

@@ -13,12 +13,9 @@ data (the run config's data files, read through studio.jobs.trained), and to Ins
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLES, Example
 
@@ -73,41 +70,7 @@ def training_layout(examples: Iterable[Example]) -> PromptLayout:
     return PromptLayout(style, _dominant(without, overall), _dominant(with_input, overall))
 
 
-def _read_examples(path: str | Path) -> list[Example]:
-    path = Path(path)
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(Example.from_dict(json.loads(line)))
-        except (ValueError, TypeError, AttributeError):
-            continue  # a layout guess does not need every line
-    return out
-
-
-def data_layout(data: dict) -> PromptLayout:
-    """The layout of a run's training data (config.json's "data": train / valid paths)."""
-    examples = []
-    for key in ("train", "valid"):
-        if data.get(key):
-            examples += _read_examples(data[key])
-    return training_layout(examples)
-
-
-@lru_cache(maxsize=64)
-def _files_layout(train: str, valid: str, _mtime: float) -> PromptLayout:
-    return data_layout({"train": train, "valid": valid})
-
-
-def layout_for(meta: dict, data: dict | None = None) -> PromptLayout:
-    """The layout of a trained model: studio.json's, else its training data's (the run
-    config's "data": train / valid paths), else the default."""
-    recorded = PromptLayout.from_meta(meta)
-    if recorded is not None:
-        return recorded
-    train = data.get("train") if isinstance(data, dict) else None
-    if train and Path(train).is_file():
-        valid = str(data.get("valid") or "")
-        return _files_layout(str(train), valid, Path(train).stat().st_mtime)
-    return PromptLayout()
+def layout_for(meta: dict) -> PromptLayout:
+    """The layout a trained model's studio.json records, else the default (a model trained
+    before it was recorded: studio.jobs.trained reads its training data instead)."""
+    return PromptLayout.from_meta(meta) or PromptLayout()

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.configs.table import run_defaults
 from studio.prompts import render
 from studio.vocab.examples import Example
 
 IGNORE = -100
+TOKENIZER_DEFAULTS = run_defaults("tokenizer")
 PROMPT_TAIL = 16  # prompt tokens always kept from the end (the answer cue)
 
 
@@ -43,14 +45,17 @@ def encode(
     model_type: str = "causal",
     response_only: bool = True,
 ) -> dict[str, list[int]]:
-    """input_ids / attention_mask / labels for one example, at most max_length tokens."""
-    fmt = tok_cfg.get("prompt_format", "sections")
-    max_length = int(tok_cfg.get("max_length", 256))
+    """input_ids / attention_mask / labels for one example, at most max_length tokens; a key
+    `tok_cfg` (a run's tokenizer dict, or a model's studio.json) lacks has the settings
+    table's default."""
+    tok_cfg = {**TOKENIZER_DEFAULTS, **tok_cfg}
+    fmt = tok_cfg["prompt_format"]
+    max_length = int(tok_cfg["max_length"])
     prompt, target = render(example, fmt, tokenizer)
     # Chat-formatted prompts carry their own special tokens (as generation does).
     prompt_ids = _ids(tokenizer, prompt, special=fmt != "chat")
     target_ids = _ids(tokenizer, target, special=not prompt and fmt != "chat")
-    if tok_cfg.get("add_eos", True) and tokenizer.eos_token_id is not None:
+    if tok_cfg["add_eos"] and tokenizer.eos_token_id is not None:
         target_ids = target_ids + [tokenizer.eos_token_id]
     if model_type == "seq2seq":
         source = _cut_middle(prompt_ids, max_length) or [tokenizer.eos_token_id]

@@ -70,8 +70,7 @@ def label_probabilities(
     `forms` are the texts scored for the labels (default: their written forms in `examples`).
     """
     tok_cfg = {
-        "prompt_format": meta.get("prompt_format", "sections"),
-        "max_length": int(meta.get("max_length") or 256),
+        **{k: meta[k] for k in ("prompt_format", "max_length") if meta.get(k)},
         "add_eos": False,  # the label's own tokens; all labels are scored the same way
     }
     model_type = meta.get("model_type", "causal")

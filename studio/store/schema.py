@@ -1,11 +1,34 @@
-"""Schema and forward migrations. `MIGRATIONS[i]` takes the database from version i to i+1.
+"""Schema and forward migrations. `MIGRATIONS[i]` takes the database from version i to i+1:
+SQL statements, or a function of the open connection for a change SQL cannot say (rows
+rewritten in Python), run in the same transaction.
 
 Add a migration by appending to the list; never edit one that has shipped.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+import json
+import sqlite3
+from collections.abc import Callable
+
+from studio.store.upgrade import upgrade_model_config
+
+
+def _studio_section(conn: sqlite3.Connection) -> None:
+    """Each saved model keeps its settings once: the five dicts and the studio section (the
+    form's values, stored beside them until now, are derived from those)."""
+    rows = conn.execute("SELECT id, config FROM models").fetchall()
+    for model_id, text in rows:
+        try:
+            config = json.loads(text or "{}")
+        except ValueError:
+            continue  # nothing the studio wrote; left for the page to report
+        if isinstance(config, dict):
+            new = upgrade_model_config(config)
+            conn.execute("UPDATE models SET config = ? WHERE id = ?", (json.dumps(new), model_id))
+
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 0 -> 1: the whole flow
     """
     CREATE TABLE apps (
@@ -103,6 +126,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX activity_app ON activity (app_id, created_at);
     """,
+    # 2 -> 3: a saved model's settings stored once (studio.store.upgrade)
+    _studio_section,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -114,8 +114,12 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
             for version in range(start, SCHEMA_VERSION):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    for stmt in filter(str.strip, MIGRATIONS[version].split(";")):
-                        conn.execute(stmt)
+                    step = MIGRATIONS[version]
+                    if callable(step):
+                        step(conn)
+                    else:
+                        for stmt in filter(str.strip, step.split(";")):
+                            conn.execute(stmt)
                     conn.execute(f"PRAGMA user_version = {version + 1}")
                     conn.execute("COMMIT")
                 except BaseException:

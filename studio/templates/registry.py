@@ -9,7 +9,9 @@ from studio.vocab.models import MODEL_TYPES, TOKENIZER_DEFAULTS
 _ATTN = ["q_proj", "k_proj", "v_proj", "o_proj"]
 _LLAMA_ALL = [*_ATTN, "gate_proj", "up_proj", "down_proj"]
 _NEO = ["q_proj", "k_proj", "v_proj", "out_proj"]
-_LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.05, "bias": "none"}
+# A template states each value once: a form setting (r, lora_alpha, lora_dropout, max_length,
+# ...) in `hyper`, over the settings table's default; its dicts hold only the other keys.
+_LORA = {"bias": "none"}
 # CPU-friendly Trainer defaults: log every step so the Train tab's chart moves (a CPU step
 # takes seconds; a JSON line per step costs nothing next to it).
 _TRAINER_CPU = {
@@ -65,7 +67,7 @@ def _qlora(key: str, title: str, base: str, memory: str, description: str) -> Te
         model={"dtype": "bfloat16"},
         quantization=dict(_QLORA_QUANT),
         peft=dict(_LORA),
-        tokenizer={**TOKENIZER_DEFAULTS, "max_length": 512},
+        tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer=dict(_TRAINER_GPU),
     )
 
@@ -83,7 +85,7 @@ _ALL = [
         # Chosen by bench/bench_recipe.py (held-out FPB accuracy within the time budget).
         hyper=dict(_SMOLLM2_HYPER),
         model={"dtype": "float32"},
-        peft={**_LORA, "r": _SMOLLM2_HYPER["lora_r"], "lora_alpha": _SMOLLM2_HYPER["lora_alpha"]},
+        peft=dict(_LORA),
         tokenizer=dict(TOKENIZER_DEFAULTS),
         trainer=dict(_TRAINER_CPU),
     ),

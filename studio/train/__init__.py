@@ -1,6 +1,6 @@
 """Training in its own process: `python -m studio.train RUN_DIR [--resume]`.
 
-Reads RUN_DIR/config.json (the run config contract, see studio.configs.trainable), trains
+Reads RUN_DIR/config.json (a TrainRun, studio.configs.runs), trains
 with transformers' Trainer + peft, and writes into RUN_DIR: metrics.jsonl (one JSON object per
 logging step / evaluation), train.log (stdout/stderr), checkpoints/, adapter/ (the trained
 adapter or full model + tokenizer + studio.json) and status.json at exit. A file RUN_DIR/STOP,

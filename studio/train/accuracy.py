@@ -10,48 +10,53 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.configs.runs import TrainRun
 from studio.data.stats import detect_task, normalise_label
 from studio.scoring.labels import classification_metrics, label_probabilities
 from studio.vocab.examples import Example
 
-MAX_EXAMPLES = 100  # a sample: each scored row costs time out of the training budget
-
 
 class LabelAccuracy:
-    """Scores a model's accuracy on (at most MAX_EXAMPLES of) the validation examples."""
+    """Scores a model's accuracy on (at most studio.accuracy_examples of) the validation
+    examples."""
 
     def __init__(
         self,
         examples: list[Example],
         labels: list[str],
         tokenizer: Any,
-        cfg: dict[str, Any],
-        batch_size: int = 8,
+        meta: dict[str, Any],
+        batch_size: int,
     ):
+        """`meta`: prompt_format, max_length and model_type, as a trained model records them."""
         self.examples, self.labels, self.tokenizer = examples, labels, tokenizer
-        self.meta = {
-            "prompt_format": cfg["tokenizer"].get("prompt_format", "sections"),
-            "max_length": cfg["tokenizer"].get("max_length", 256),
-            "model_type": cfg["model_type"],
-        }
+        self.meta = meta
         self.batch_size = batch_size
         self.y_true = [normalise_label(ex.output) for ex in examples]
 
     @classmethod
     def for_run(
-        cls, train: list[Example], valid: list[Example], tokenizer: Any, cfg: dict[str, Any]
+        cls, train: list[Example], valid: list[Example], tokenizer: Any, run: TrainRun
     ) -> LabelAccuracy | None:
-        """The scorer when the data is classification-style and has validation rows, else None."""
+        """The scorer when the data is classification-style and has validation rows (and
+        studio.accuracy_examples is not 0), else None."""
+        if run.studio.accuracy_examples <= 0:
+            return None
         task, labels, _ = detect_task(train + valid)
         if task != "classification" or not labels:
             return None
         labels = list(dict.fromkeys(normalise_label(x) for x in labels))
         known = set(labels)
-        scored = [ex for ex in valid if normalise_label(ex.output) in known][:MAX_EXAMPLES]
+        scored = [ex for ex in valid if normalise_label(ex.output) in known]
+        scored = scored[: run.studio.accuracy_examples]
         if not scored:
             return None
-        bs = int(cfg["trainer"].get("per_device_eval_batch_size") or 8)
-        return cls(scored, labels, tokenizer, cfg, bs)
+        meta = {
+            "prompt_format": run.tokenizer["prompt_format"],
+            "max_length": run.tokenizer["max_length"],
+            "model_type": run.model_type,
+        }
+        return cls(scored, labels, tokenizer, meta, int(run.trainer["per_device_eval_batch_size"]))
 
     def limit(self, n: int) -> None:
         """Score only the first n examples from now on."""

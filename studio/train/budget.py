@@ -222,11 +222,10 @@ def agree_on_fewest(steps: int, args: Any = None) -> int:
 
 
 def time_budget(
-    cfg: dict[str, Any], run_dir: Path, started: float, metrics: Any, args: Any, n_train: int
+    minutes: float, run_dir: Path, started: float, metrics: Any, args: Any, n_train: int
 ) -> TimeBudget | None:
-    """The TimeBudget for cfg["time_budget_min"] (None when it is 0 or absent)."""
-    minutes = float(cfg.get("time_budget_min") or 0)
-    if minutes <= 0:
+    """The TimeBudget for studio.time_budget_min (None when it is 0)."""
+    if float(minutes) <= 0:
         return None
     per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
     return TimeBudget(

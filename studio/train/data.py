@@ -1,52 +1,34 @@
-"""The training data: a run's train / valid splits read back, and encoded as token rows.
+"""The training data: a run's train / valid splits read back (strictly: a bad line names
+itself), and encoded as token rows.
 
 Each example is encoded by studio.scoring.encode.encode (the rows evaluation scores too).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
+from studio.configs.runs import RunData
+from studio.data.example_files import read_examples
 from studio.data.split import split_examples
 from studio.data.stats import basic_stats, example_labels
 from studio.errors import DataError
 from studio.scoring.encode import IGNORE, encode
 from studio.vocab.examples import Example
 
-__all__ = ["IGNORE", "TokenizedDataset", "encode", "load_splits", "read_jsonl", "tokenize_all"]
+__all__ = ["IGNORE", "TokenizedDataset", "encode", "load_splits", "tokenize_all"]
 
 
-def read_jsonl(path: str | Path) -> list[Example]:
-    """Examples from a train.jsonl / valid.jsonl file (one Example.to_dict() per line)."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append(Example.from_dict(json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise DataError(f"{path.name} line {n} is not a valid example ({exc}).") from exc
-    return out
-
-
-def load_splits(data: dict[str, Any]) -> tuple[list[Example], list[Example]]:
-    """(train, valid) examples; re-split with data.valid_pct/seed when data.resplit is set
-    (the model asked for another validation share than its dataset version has), the same
-    way a version is split: seeded, and stratified by label for classification data."""
-    train, valid = read_jsonl(data["train"]), read_jsonl(data.get("valid") or "")
-    if data.get("resplit"):
+def load_splits(data: RunData, valid_pct: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """(train, valid) examples; when data.resplit is set (the model asked for another
+    validation share than its dataset version has), split again with `valid_pct` and `seed`
+    the way a version is split: seeded, and stratified by label for classification data."""
+    train, valid = read_examples(data.train), read_examples(data.valid or "")
+    if data.resplit:
         rows = train + valid
         labels = basic_stats(rows)["labels"]
         train, valid = split_examples(
-            rows,
-            float(data.get("valid_pct", 10.0)),
-            int(data.get("seed", 42)),
-            example_labels(rows, labels) if labels else None,
+            rows, float(valid_pct), int(seed), example_labels(rows, labels) if labels else None
         )
     if not train:
         raise DataError(
@@ -71,10 +53,14 @@ class TokenizedDataset:
         return self.rows[i]
 
 
-def tokenize_all(examples: list[Example], tokenizer: Any, cfg: dict[str, Any]) -> TokenizedDataset:
-    """Encode every example; drops rows with nothing to learn (every label ignored)."""
-    rows = [
-        encode(ex, tokenizer, cfg["tokenizer"], cfg["model_type"], cfg["data"]["response_only"])
-        for ex in examples
-    ]
+def tokenize_all(
+    examples: list[Example],
+    tokenizer: Any,
+    tokenizer_cfg: dict[str, Any],
+    model_type: str,
+    response_only: bool,
+) -> TokenizedDataset:
+    """Encode every example with the run's tokenizer dict; drops rows with nothing to learn
+    (every label ignored)."""
+    rows = [encode(ex, tokenizer, tokenizer_cfg, model_type, response_only) for ex in examples]
     return TokenizedDataset([r for r in rows if any(t != IGNORE for t in r["labels"])])

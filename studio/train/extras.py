@@ -4,10 +4,10 @@
 - validation accuracy by label probabilities in every evaluation's metrics ("eval_accuracy"),
   so it reaches metrics.jsonl, the chart and `metric_for_best_model: "accuracy"`;
 - the duration of the last evaluation, which the time budget keeps back for the final one;
-- packed training batches (studio.train.packing, trainer option `packing`): the same examples
+- packed training batches (studio.train.packing, studio setting `packing`): the same examples
   per step in fewer rows; evaluation stays unpacked;
 - the prompt prefix every row of a training batch shares computed once per batch
-  (studio.train.sharedprefix, trainer option `share_prefix`, on by default; head-only only).
+  (studio.train.sharedprefix, studio setting `share_prefix`, on where it applies; head-only only).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import logging
 import time
 from typing import Any
 
-from studio.errors import ConfigError
+from studio.configs.runs import TrainRun
+from studio.errors import ConfigError, Problem
 from studio.train.data import TokenizedDataset
 from studio.train.headonly import head_only_loss, supports_head_only
 from studio.train.packing import PackCollator, attention_kind, real_positions, supports_packing
@@ -27,10 +28,6 @@ from studio.train.sharedprefix import (
 )
 
 log = logging.getLogger("studio.train")
-# Off: with length-grouped batches packing saves little padding and costs attention (bench/README.md).
-PACKING_DEFAULT = False
-# On: the same loss and gradients with less compute where rows share a prompt prefix.
-SHARE_PREFIX_DEFAULT = True
 
 
 class StudioTrainerMixin:
@@ -103,48 +100,62 @@ class StudioTrainerMixin:
             self.last_eval_s = time.time() - started
 
 
-def configure_extras(
-    trainer: Any, cfg: dict[str, Any], model: Any, budget: Any, accuracy: Any
-) -> None:
-    """Switch on what applies to this run (cfg["head_only"] false turns the head trick off)."""
+def configure_extras(trainer: Any, run: TrainRun, model: Any, budget: Any, accuracy: Any) -> None:
+    """Switch on what applies to this run (studio.head_only false turns the head trick off)."""
 
     # Several processes train with the full head: with the head-only loss, a stopped and
     # resumed two-process run drifts from the uninterrupted one (about 3e-3 in the adapter
     # weights, tests/integration/test_distributed.py), so exact resume wins there.
     trainer.head_only = (
-        bool(cfg.get("head_only", True))
+        run.studio.head_only
         and trainer.args.world_size == 1
-        and supports_head_only(model, cfg["model_type"])
+        and supports_head_only(model, run.model_type)
     )
-    trainer.packer = packer_for(cfg, model, trainer.processing_class)
+    trainer.packer = packer_for(
+        run.studio.packing,
+        run.model_type,
+        int(run.tokenizer["max_length"]),
+        model,
+        trainer.processing_class,
+    )
     trainer.share_prefix = share_prefix_for(
-        cfg, model, trainer.head_only, trainer.packer, trainer.args.n_gpu
+        run.studio.share_prefix,
+        run.trainer,
+        run.model_type,
+        model,
+        trainer.head_only,
+        trainer.packer,
+        trainer.args.n_gpu,
     )
     trainer.accuracy = accuracy
     if budget is not None:
         budget.trainer = trainer
-    best = str(cfg["trainer"].get("metric_for_best_model") or "")
+    # An optional TrainingArguments key: absent, the Trainer keeps the last checkpoint.
+    best = str(run.trainer.get("metric_for_best_model") or "")
     if best.removeprefix("eval_") == "accuracy" and accuracy is None:
         raise ConfigError(
-            "trainer.metric_for_best_model is 'accuracy', but this dataset version is not "
-            "classification-style (or has no validation rows): use 'eval_loss' instead."
+            Problem(
+                "trainer.metric_for_best_model",
+                "is 'accuracy', but this dataset version is not classification-style (or has "
+                "no validation rows): use 'eval_loss' instead.",
+            )
         )
 
 
-def packer_for(cfg: dict[str, Any], model: Any, tokenizer: Any) -> PackCollator | None:
-    """The packing collator when trainer.packing asks for it and the model supports it."""
-    wanted = cfg["trainer"].get("packing")
-    if not (PACKING_DEFAULT if wanted is None else bool(wanted)):
+def packer_for(
+    packing: bool, model_type: str, max_length: int, model: Any, tokenizer: Any
+) -> PackCollator | None:
+    """The packing collator when studio.packing asks for it and the model supports it."""
+    if not packing:
         return None
-    if not supports_packing(model, cfg["model_type"]):
+    if not supports_packing(model, model_type):
         log.warning(
-            "trainer.packing: not applied (%s model with %s attention); training unpacked",
-            cfg["model_type"],
+            "studio.packing: not applied (%s model with %s attention); training unpacked",
+            model_type,
             attention_kind(model),
         )
         return None
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
-    max_length = int(cfg["tokenizer"]["max_length"])
     return PackCollator(tokenizer.pad_token_id, max_length, attention_kind(model), dtype)
 
 
@@ -161,14 +172,19 @@ NO_SHARE_WITH = (
 
 
 def share_prefix_for(
-    cfg: dict[str, Any], model: Any, head_only: bool, packer: Any, n_gpu: int = 1
+    wanted: bool | None,
+    trainer: dict[str, Any],
+    model_type: str,
+    model: Any,
+    head_only: bool,
+    packer: Any,
+    n_gpu: int = 1,
 ) -> bool:
-    """Whether training batches compute their shared prompt prefix once (trainer.share_prefix,
-    on unless false; with the head-only loss, unpacked, one device per process, on a model
-    that supports it, and none of NO_SHARE_WITH set)."""
-    trainer = cfg["trainer"]
-    wanted = trainer.get("share_prefix")
-    if not (SHARE_PREFIX_DEFAULT if wanted is None else bool(wanted)):
+    """Whether training batches compute their shared prompt prefix once (studio.share_prefix:
+    None = wherever it applies, silently; True = the same, saying why where it cannot; False
+    = never): with the head-only loss, unpacked, one device per process, on a model that
+    supports it, and none of the trainer dict's NO_SHARE_WITH set."""
+    if wanted is False:
         return False
     # Packed rows share nothing; several GPUs in one process get a DataParallel wrapper.
     if not head_only or packer is not None or n_gpu > 1:
@@ -177,16 +193,16 @@ def share_prefix_for(
     if clash:
         if wanted:
             log.warning(
-                "trainer.share_prefix: not applied with %s; each row computes its own prefix",
+                "studio.share_prefix: not applied with %s; each row computes its own prefix",
                 ", ".join(clash),
             )
         return False
-    if not supports_prefix_share(model, cfg["model_type"]):
+    if not supports_prefix_share(model, model_type):
         if wanted:
             log.warning(
-                "trainer.share_prefix: not applied (%s, %s attention, or activation "
+                "studio.share_prefix: not applied (%s, %s attention, or activation "
                 "checkpointing); each row computes its own prefix",
-                getattr(getattr(model, "config", None), "model_type", cfg["model_type"]),
+                getattr(getattr(model, "config", None), "model_type", model_type),
                 attention_kind(model),
             )
         return False

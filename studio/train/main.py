@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from studio.jobs import child
+from studio.configs.runs import TrainRun
 from studio.jobs.child import JobProcess, run_job
 from studio.jobs.run_folder import RunFolder
 from studio.store.job_states import TRAIN
@@ -29,11 +29,6 @@ OOM_ADVICE = (
     "effective batch), lower the max length, turn on gradient checkpointing, or load the "
     "base in 4-bit (QLoRA, GPU only)."
 )
-
-
-def failure_reason(exc: BaseException) -> str:
-    """One line saying what went wrong and what to change (studio.jobs.child decides)."""
-    return child.failure_reason(exc, OOM_ADVICE, "run config")
 
 
 def is_main_process() -> bool:
@@ -52,9 +47,9 @@ def interrupted_reason(run: RunFolder) -> str:
     return "Interrupted from the terminal before any checkpoint was saved; train it again."
 
 
-def train(run: RunFolder, resume: bool) -> dict:
+def train(folder: RunFolder, resume: bool) -> dict:
     """The training job's work: the status dict of one run (studio.train.training)."""
-    resume = resume or bool(run.config().get("resume"))
+    run = TrainRun.from_json(folder.config_path)
     # Imported here: it loads transformers and torch, and a failure to import them must still
     # end in status.json.
     from transformers.utils import logging as hf_logging
@@ -62,7 +57,7 @@ def train(run: RunFolder, resume: bool) -> dict:
     from studio.train.training import run_training
 
     hf_logging.disable_progress_bar()
-    return run_training(run.path, resume=resume)
+    return run_training(run, folder, resume=resume or run.resume)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from studio.configs.runs import TrainRun
 from studio.models.loading import load_model, load_tokenizer
 from studio.models.resolve import SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
@@ -17,42 +18,39 @@ from studio.vocab.models import task_type
 log = logging.getLogger("studio.train")
 
 
-def build_tokenizer(cfg: dict[str, Any], settings: Settings):
+def build_tokenizer(run: TrainRun, settings: Settings):
     """The tokenizer for the run (pad token set, padding side as configured)."""
-    return load_tokenizer(cfg["base_model"], settings, cfg["tokenizer"])
+    return load_tokenizer(run.base_model, settings, run.tokenizer)
 
 
-def _fresh_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
+def _fresh_model(run: TrainRun, settings: Settings, tokenizer: Any):
     """Random weights with the architecture of the base (method "scratch")."""
-    if cfg["base_model"].startswith(SCRATCH_PREFIX):
-        model_cfg = {**cfg["model"], "seed": cfg["trainer"].get("seed", 42)}
+    seed = int(run.trainer["seed"])
+    if run.base_model.startswith(SCRATCH_PREFIX):
+        model_cfg = {**run.model, "seed": seed}
         return load_model(
-            cfg["base_model"],
-            settings,
-            cfg["model_type"],
-            model_cfg,
-            device="cpu",
-            tokenizer=tokenizer,
+            run.base_model, settings, run.model_type, model_cfg, device="cpu", tokenizer=tokenizer
         )
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    config = AutoConfig.from_pretrained(resolve_model_path(cfg["base_model"], settings))
-    auto = AutoModelForSeq2SeqLM if cfg["model_type"] == "seq2seq" else AutoModelForCausalLM
-    torch.manual_seed(int(cfg["trainer"].get("seed", 42)))
+    config = AutoConfig.from_pretrained(resolve_model_path(run.base_model, settings))
+    auto = AutoModelForSeq2SeqLM if run.model_type == "seq2seq" else AutoModelForCausalLM
+    torch.manual_seed(seed)
     return auto.from_config(config, dtype=torch.float32)
 
 
-def build_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
-    """The trainable model for cfg["method"]; raises ModelUnavailableError for missing weights
-    (and for 4-bit loading without CUDA)."""
-    method = cfg["method"]
-    gradient_checkpointing = bool(cfg["trainer"].get("gradient_checkpointing"))
+def build_model(run: TrainRun, settings: Settings, tokenizer: Any):
+    """The trainable model for the run's method; raises ModelUnavailableError for missing
+    weights (and for 4-bit loading without CUDA)."""
+    method = run.method
+    # An optional TrainingArguments key: absent is the library's default, off.
+    gradient_checkpointing = bool(run.trainer.get("gradient_checkpointing"))
     if method == "scratch":
-        return _fresh_model(cfg, settings, tokenizer)
+        return _fresh_model(run, settings, tokenizer)
     # load_model refuses 4-bit loading without CUDA with a message saying what to pick instead.
-    quant = cfg["quantization"] if method == "qlora" else None
-    model = load_model(cfg["base_model"], settings, cfg["model_type"], cfg["model"], quant)
+    quant = run.quantization if method == "qlora" else None
+    model = load_model(run.base_model, settings, run.model_type, run.model, quant)
     if method == "full":
         return model
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
@@ -62,8 +60,8 @@ def build_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
     elif gradient_checkpointing:
         # The frozen embeddings give no grad to checkpointed blocks without this.
         model.enable_input_require_grads()
-    peft_cfg = dict(cfg["peft"])
-    peft_cfg.setdefault("task_type", task_type(cfg["model_type"]))
+    peft_cfg = dict(run.peft)
+    peft_cfg.setdefault("task_type", task_type(run.model_type))
     return get_peft_model(model, LoraConfig(**peft_cfg))
 
 

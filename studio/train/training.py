@@ -1,6 +1,7 @@
 """One training run, start to finish: data -> model -> Trainer -> adapter + summary.
 
-`run_training(run_dir, resume)` returns the status.json dict; studio.train.main turns any
+`run_training(run, folder, resume)` trains the TrainRun (studio.configs.runs, read from the
+run folder's config.json) and returns the status.json dict; studio.train.main turns any
 exception into a failed status with a one-line reason.
 """
 
@@ -14,10 +15,10 @@ from typing import Any
 
 from studio.configs.runs import TrainRun
 from studio.configs.training_args import training_arguments
-from studio.errors import ConfigError, ModelUnavailableError, StudioError
+from studio.errors import ConfigError, ModelUnavailableError, Problem, StudioError
 from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
-from studio.prompts.layout import data_layout
+from studio.prompts.layout import training_layout
 from studio.store.job_states import CANCELLED, SUCCEEDED
 from studio.train.accuracy import LabelAccuracy
 from studio.train.batching import (
@@ -28,10 +29,11 @@ from studio.train.batching import (
 )
 from studio.train.budget import budget_reason, time_budget
 from studio.train.callbacks import MetricsCallback, perplexity
-from studio.train.config import check_rejected_share, settings_for
+from studio.train.config import check_rejected_share
 from studio.train.data import load_splits, tokenize_all
 from studio.train.extras import StudioTrainerMixin, configure_extras
 from studio.train.model import build_model, build_tokenizer, count_parameters
+from studio.vocab.examples import Example
 from studio.vocab.models import CUDA_METHODS, NEEDS_CUDA
 
 log = logging.getLogger("studio.train")
@@ -41,32 +43,33 @@ class NanLossError(StudioError):
     """The loss stopped being a number (the message says what to change)."""
 
 
-def last_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint (trainer_state.json is written last), or None."""
-    return RunFolder(run_dir).last_checkpoint()
-
-
-def check_strategy(cfg: dict[str, Any], cuda: bool) -> None:
+def check_strategy(trainer: dict[str, Any], cuda: bool) -> None:
     """Refuse FSDP without CUDA GPUs, with the reason (a hand-written config gets it too)."""
-    fsdp = cfg["trainer"].get("fsdp")
+    fsdp = trainer.get("fsdp")  # an optional TrainingArguments key
     if fsdp and not cuda:
         raise ConfigError(
-            f"trainer.fsdp: {fsdp!r} shards the model over CUDA GPUs and this machine has none; "
-            "remove it (several CPU processes train data-parallel without it) or train on GPUs."
+            Problem(
+                "trainer.fsdp",
+                f"{fsdp!r} shards the model over CUDA GPUs and this machine has none; remove it "
+                "(several CPU processes train data-parallel without it) or train on GPUs.",
+            )
         )
 
 
-def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batching="grouped"):
+def make_trainer(
+    run: TrainRun, model, tokenizer, train_ds, eval_ds, args, callbacks, batching="grouped"
+):
     """A Trainer whose batches are length-grouped and padded per batch ("grouped"), or the
     plain baseline: random order, everything padded to max_length ("padded")."""
     from transformers import Trainer
 
-    pad_to = int(cfg["tokenizer"]["max_length"]) if batching == "padded" else None
-    if cfg["model_type"] == "seq2seq":
+    pad_to = int(run.tokenizer["max_length"]) if batching == "padded" else None
+    if run.model_type == "seq2seq":
         collator = seq2seq_collator(tokenizer, model, pad_to)
     else:
         collator = PadCollator(tokenizer.pad_token_id, pad_to)
-    grouped = batching == "grouped" and "train_sampling_strategy" not in cfg["trainer"]
+    # A train_sampling_strategy in the trainer dict asks for the Trainer's own batch order.
+    grouped = batching == "grouped" and "train_sampling_strategy" not in run.trainer
 
     class StudioTrainer(StudioTrainerMixin, Trainer):
         def get_train_dataloader(self):
@@ -92,7 +95,7 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
             sampler = RankBatchSampler(
                 grouped_sampler, world, a.process_index, drop_last=a.dataloader_drop_last
             )
-            if (cfg.get("debug") or {}).get("log_batches"):  # tests: which rank saw what
+            if run.debug.get("log_batches"):  # tests: which rank saw what
                 rank = a.process_index
                 sampler.on_batch = lambda b: log.warning(
                     "rank %d epoch %d batch %s", rank, grouped_sampler.epoch, b
@@ -131,76 +134,80 @@ def make_trainer(cfg, model, tokenizer, train_ds, eval_ds, args, callbacks, batc
     )
 
 
-def save_trained(trainer, tokenizer, cfg: dict[str, Any], run_dir: Path) -> Path:
-    """RUN_DIR/adapter: the adapter (or full model), the tokenizer and studio.json."""
-    run = RunFolder(run_dir)
-    out = run.adapter_dir
+def save_trained(
+    trainer, tokenizer, run: TrainRun, folder: RunFolder, examples: list[Example]
+) -> Path:
+    """RUN_DIR/adapter: the adapter (or full model), the tokenizer and studio.json, which
+    records the prompt layout of the training `examples`."""
+    out = folder.adapter_dir
     trainer.save_model(str(out))
     (out / "training_args.bin").unlink(missing_ok=True)  # a pickle; the run folder has config.json
     tokenizer.save_pretrained(str(out))
     meta = {
-        "base_model": cfg["base_model"],
-        "model_type": cfg["model_type"],
-        "method": cfg["method"],
-        "prompt_format": cfg["tokenizer"]["prompt_format"],
-        "max_length": cfg["tokenizer"]["max_length"],
-        "template": cfg.get("template", ""),
-        "job_id": cfg.get("job_id", ""),
-        "model_id": cfg.get("model_id", ""),
+        "base_model": run.base_model,
+        "model_type": run.model_type,
+        "method": run.method,
+        "prompt_format": run.tokenizer["prompt_format"],
+        "max_length": run.tokenizer["max_length"],
+        "template": run.template,
+        "job_id": run.job_id,
+        "model_id": run.model_id,
     }
     # Generation prompts with the section style and preamble the examples were trained with.
-    meta.update(data_layout(cfg["data"]).to_meta())
-    run.write_meta(meta)
+    meta.update(training_layout(examples).to_meta())
+    folder.write_meta(meta)
     return out
 
 
-def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
-    """Train per RUN_DIR/config.json; returns {"status", "reason", "summary"}."""
+def run_training(run: TrainRun, folder: RunFolder, resume: bool = False) -> dict[str, Any]:
+    """Train `run` in `folder`; returns {"status", "reason", "summary"}."""
     import torch
 
     started = time.time()
-    run_dir = Path(run_dir)
-    stop = StopRequest(run_dir)
+    stop = StopRequest(folder.path)
     stop.install()
-    cfg = TrainRun.from_json(RunFolder(run_dir).config_path).to_dict()
     if not resume:
-        stop.stop_after_step = (cfg.get("debug") or {}).get("stop_after_step")
-    check_rejected_share(cfg)
-    check_strategy(cfg, torch.cuda.is_available())
-    if cfg["method"] in CUDA_METHODS and not torch.cuda.is_available():
-        raise ModelUnavailableError(f"The {cfg['method']} method {NEEDS_CUDA}")
-    settings = settings_for(cfg)
-    seed = int(cfg["trainer"].get("seed", 42))
+        stop.stop_after_step = run.debug.get("stop_after_step")
+    check_rejected_share(run.data, run.studio.invalid_tolerance_pct)
+    check_strategy(run.trainer, torch.cuda.is_available())
+    if run.method in CUDA_METHODS and not torch.cuda.is_available():
+        raise ModelUnavailableError(f"The {run.method} method {NEEDS_CUDA}")
+    settings = run.settings()
+    seed = int(run.trainer["seed"])
     from transformers import set_seed
 
     set_seed(seed)
-    tokenizer = build_tokenizer(cfg, settings)
-    train_ex, valid_ex = load_splits(cfg["data"])
+    tokenizer = build_tokenizer(run, settings)
+    train_ex, valid_ex = load_splits(run.data, run.studio.valid_pct, seed)
     train_ds, eval_ds = (
-        tokenize_all(train_ex, tokenizer, cfg),
-        tokenize_all(valid_ex, tokenizer, cfg),
+        tokenize_all(ex, tokenizer, run.tokenizer, run.model_type, run.studio.response_only)
+        for ex in (train_ex, valid_ex)
     )
     log.info("data: %d training and %d validation examples", len(train_ds), len(eval_ds))
-    model = build_model(cfg, settings, tokenizer)
+    model = build_model(run, settings, tokenizer)
     trainable, total = count_parameters(model)
     log.info(
         "model: %s (%s), %d of %d parameters trainable",
-        cfg["base_model"],
-        cfg["method"],
+        run.base_model,
+        run.method,
         trainable,
         total,
     )
-    args = training_arguments(cfg, RunFolder(run_dir).checkpoints_dir, has_eval=len(eval_ds) > 0)
-    metrics = MetricsCallback(run_dir, stop)
-    budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds))
+    args = training_arguments(
+        run.trainer, run.method, folder.checkpoints_dir, has_eval=len(eval_ds) > 0
+    )
+    metrics = MetricsCallback(folder.path, stop)
+    budget = time_budget(
+        run.studio.time_budget_min, folder.path, started, metrics, args, len(train_ds)
+    )
     callbacks = [metrics] + ([budget] if budget else [])
-    trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds or None, args, callbacks)
-    accuracy = LabelAccuracy.for_run(train_ex, valid_ex, tokenizer, cfg) if eval_ds else None
-    configure_extras(trainer, cfg, model, budget, accuracy)
+    trainer = make_trainer(run, model, tokenizer, train_ds, eval_ds or None, args, callbacks)
+    accuracy = LabelAccuracy.for_run(train_ex, valid_ex, tokenizer, run) if eval_ds else None
+    configure_extras(trainer, run, model, budget, accuracy)
     metrics.reports_accuracy = accuracy is not None
-    checkpoint = last_checkpoint(run_dir) if resume else None
+    checkpoint = folder.last_checkpoint() if resume else None
     if resume and checkpoint is None:
-        log.warning("no complete checkpoint in %s: starting from the beginning", run_dir)
+        log.warning("no complete checkpoint in %s: starting from the beginning", folder.path)
     log.info("training%s", f" (resuming from {checkpoint.name})" if checkpoint else "")
     output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     final_lr = trainer.lr_scheduler.get_last_lr()[0] if trainer.lr_scheduler else None
@@ -213,7 +220,7 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     if eval_ds and not metrics.cancelled and metrics.last_eval.get("step") != step:
         trainer.evaluate()  # the summary's eval loss belongs to the final weights
     if trainer.is_world_process_zero():  # under accelerate launch, one rank writes the adapter
-        save_trained(trainer, tokenizer, cfg, run_dir)
+        save_trained(trainer, tokenizer, run, folder, train_ex + valid_ex)
     eval_loss = metrics.last_eval.get("eval_loss")
     summary = {
         "train_loss": metrics.last_train.get("loss", output.training_loss),

@@ -12,8 +12,8 @@ from typing import Any
 
 from gradio.context import LocalContext
 
+from studio.actions.ownership import Caller, refuse_server_folder
 from studio.errors import NotFoundError, StudioError
-from studio.generate.refs import names_server_folder
 from studio.generate.slots import GenerationSlots
 from studio.jobs.limits import check_storage
 from studio.settings import Settings
@@ -92,14 +92,16 @@ class UIContext:
     def version(self, version_id: str | None, request: Any = None) -> dict:
         return self.store.version_of(self.scope(request), version_id)
 
+    def caller(self, request: Any = None) -> Caller:
+        """Who asks, as the use cases (studio.actions) take it."""
+        admin = self.is_admin(request)
+        return Caller(
+            self.owner(request), self.scope(request), not self.settings.signed_in or admin
+        )
+
     def refuse_server_folder(self, name: str | None, what: str = "Base model") -> None:
         """With sign-in on, only administrators may name a folder on the server as a model."""
-        if name and self.settings.signed_in and not self.is_admin():
-            if names_server_folder(name.strip()):
-                raise StudioError(
-                    f"{what}: that name is a folder on the server; with sign-in on, use "
-                    "a template's model or a Hugging Face id (an administrator can add folders)."
-                )
+        refuse_server_folder(self.caller(), name, what)
 
     def check_storage(self, request: Any = None) -> None:
         """Refuse (LimitError) when the current user is at their storage limit."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.ui.apps_tab import build_apps_tab
+from studio.ui.apps.tab import build_apps_tab
 from studio.ui.context import UIContext
-from studio.ui.evaluate_tab import build_evaluate_tab
-from studio.ui.generate_tab import build_generate_tab
-from studio.ui.inputs_tab import build_inputs_tab
-from studio.ui.models_tab import build_models_tab
+from studio.ui.evaluate.tab import build_evaluate_tab
+from studio.ui.generate.tab import build_generate_tab
+from studio.ui.inputs.tab import build_inputs_tab
+from studio.ui.models.tab import build_models_tab
 from studio.ui.progress import narrow_progress_targets
-from studio.ui.settings_panel import build_settings_panel, sign_in_banner
-from studio.ui.train_tab import build_train_tab
+from studio.ui.settings.handlers import sign_in_banner
+from studio.ui.settings.panel import build_settings_panel
+from studio.ui.train.tab import build_train_tab
 
 
 def build_blocks(ctx: UIContext) -> gr.Blocks:
@@ -44,7 +45,9 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
             # A reload keeps the chosen app, unless it was deleted meanwhile.
             return saved if ctx.current_app(saved) else ""
 
-        blocks.load(restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id])
+        blocks.load(
+            restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id], api_name="restore_app"
+        )
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     narrow_progress_targets(blocks)
@@ -72,6 +75,7 @@ def poll_only_shown_tab(tabs: gr.Tabs, polls: dict[str, gr.Timer]) -> None:
                 timers,
                 show_progress="hidden",
                 api_visibility="private",
+                api_name="set_polls",
                 concurrency_limit=1,
                 concurrency_id="tab-polls",
             )

@@ -29,10 +29,10 @@ NEEDS_CUDA = (
 # PEFT's task_type per model type (the adapter wraps the right head).
 TASK_TYPES = {"causal": "CAUSAL_LM", "seq2seq": "SEQ_2_SEQ_LM"}
 
-# The tokenizer dict's defaults: what a template starts from and what a run config lacking
-# a key gets.
+# The tokenizer dict's defaults besides max_length (a form setting): what a template starts
+# from and what a run config lacking a key gets. Here because templates are data and read
+# them; the settings table (studio.configs.table) lists them as its tokenizer rows.
 TOKENIZER_DEFAULTS = {
-    "max_length": 256,
     "padding_side": "right",
     "prompt_format": "sections",
     "add_eos": True,

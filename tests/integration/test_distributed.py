@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +28,8 @@ from studio.jobs.launch import build_command, child_env
 from studio.jobs.procs import rank_processes
 from studio.settings import PROJECT_ROOT
 from tests.helpers import free_port
-from tests.unit.train.runs import run_config, write_run
+from tests.support.runs import run_config, write_run
+from tests.support.waiting import wait_for
 
 N_TRAIN = 48
 # No dropout: the ranks' dropout masks cannot match one process's, the rest can.
@@ -42,8 +42,8 @@ BASE = {
         "save_strategy": "steps",
         "save_steps": 4,
         "eval_strategy": "epoch",
-        "processes": 2,
     },
+    "studio": {"processes": 2},
     "debug": {"log_batches": True},
 }
 
@@ -77,7 +77,7 @@ def _finish(proc, run_dir: Path, timeout: float = 300) -> dict:
 
 
 def _cfg(tmp_path, settings, tiny, **over):
-    from tests.unit.train.runs import deep_update
+    from tests.support.runs import deep_update
 
     base = run_config(tiny, tmp_path / "data", settings, n_train=N_TRAIN)
     return deep_update(deep_update(base, BASE), over)
@@ -116,13 +116,18 @@ def runs(tmp_path_factory, tiny_causal_dir, models_cache):
             tmp,
             settings,
             tiny_causal_dir,
-            trainer={"processes": 1, "per_device_train_batch_size": 8},
+            trainer={"per_device_train_batch_size": 8},
+            studio={"processes": 1},
         ),
     )
     one4 = write_run(
         tmp / "one4",
         _cfg(
-            tmp, settings, tiny_causal_dir, trainer={"processes": 1}, debug={"stop_after_step": 1}
+            tmp,
+            settings,
+            tiny_causal_dir,
+            studio={"processes": 1},
+            debug={"stop_after_step": 1},
         ),
     )
     procs = [(_start(run), run) for run in (two, one8, one4)]
@@ -197,12 +202,12 @@ def _rank_pids(run_dir: Path) -> dict[int, int]:
 
 
 def _wait_step(run_dir: Path, step: int, timeout: float = 240) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if any(m["type"] == "train" and m["step"] >= step for m in read_metrics(run_dir)):
-            return
-        time.sleep(0.2)
-    raise AssertionError((run_dir / "train.log").read_text()[-4000:])
+    wait_for(
+        lambda: any(m["type"] == "train" and m["step"] >= step for m in read_metrics(run_dir)),
+        timeout,
+        lambda: (run_dir / "train.log").read_text()[-4000:],
+        interval=0.2,
+    )
 
 
 def test_a_stop_on_one_rank_stops_both_on_one_checkpoint_and_resume_is_exact(runs):
@@ -246,10 +251,8 @@ def test_two_machines_on_localhost_train_together(tmp_path, settings, tiny_causa
             "num_train_epochs": 1,
             "save_strategy": "no",
             "eval_strategy": "no",
-            "processes": 1,
-            "num_machines": 2,
-            "main_address": "127.0.0.1",
         },
+        studio={"processes": 1, "num_machines": 2, "main_address": "127.0.0.1"},
     )
     run = write_run(tmp_path / "run", cfg)
     port = free_port()
@@ -281,15 +284,6 @@ LONG = {
 }
 
 
-def _wait(predicate, timeout: float = 240, what: str = "condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_runner_cancel_ends_every_rank_and_a_restart_marks_a_broken_group(
     tmp_path, store, settings, tiny_causal_dir
 ):
@@ -301,17 +295,20 @@ def test_runner_cancel_ends_every_rank_and_a_restart_marks_a_broken_group(
         cfg = _cfg(tmp_path, settings, tiny_causal_dir, **LONG)
         job = runner.submit(app, None, "train", cfg)
         jobs.append(job)
-        _wait(lambda: store.get_job(job["id"])["status"] == "running", what="running")
-        _wait(
+        wait_for(
+            lambda: store.get_job(job["id"])["status"] == "running", timeout=240, what="running"
+        )
+        wait_for(
             lambda: any(
                 m["type"] == "train" and m["step"] >= 2 for m in read_metrics(job["run_dir"])
             ),
+            timeout=240,
             what="a step",
         )
         assert len(rank_processes(store.get_job(job["id"]))) == 2
         runner.cancel(job["id"])
-        done = _wait(
-            lambda: (j := store.get_job(job["id"]))["status"] != "running" and j, what="the cancel"
+        done = wait_for(
+            lambda: (j := store.get_job(job["id"]))["status"] != "running" and j, 240, "the cancel"
         )
         assert done["status"] == "cancelled", done["reason"]
         assert not rank_processes(done) and not psutil.pid_exists(done["pid"])
@@ -319,20 +316,22 @@ def test_runner_cancel_ends_every_rank_and_a_restart_marks_a_broken_group(
         # The launcher dies while the studio is down; its two ranks go on alone.
         second = runner.submit(app, None, "train", cfg)
         jobs.append(second)
-        _wait(
+        wait_for(
             lambda: any(
                 m["type"] == "train" and m["step"] >= 3 for m in read_metrics(second["run_dir"])
             ),
+            timeout=240,
             what="a step",
         )
         runner.stop()
         row = store.get_job(second["id"])
         os.kill(row["pid"], signal.SIGKILL)
-        _wait(
+        wait_for(
             lambda: (
                 not psutil.pid_exists(row["pid"])
                 or psutil.Process(row["pid"]).status() == psutil.STATUS_ZOMBIE
             ),
+            timeout=240,
             what="the launcher",
         )
         assert len(rank_processes(row)) == 2

@@ -8,12 +8,13 @@ import sys
 
 import pytest
 
+from studio.actions.start_evaluation import build_eval_config
 from studio.errors import ConfigError, StudioError
-from studio.evaluate import build_eval_config
 from studio.jobs.launch import child_env
 from studio.jobs.outcome import job_outcome
+from studio.jobs.trained import trained_model
 from studio.settings import PROJECT_ROOT
-from tests.unit.evaluate.trained import make_trained_run
+from tests.support.trained import make_trained_run
 
 
 def _run(run_dir, cfg):
@@ -31,7 +32,7 @@ def _run(run_dir, cfg):
 
 def test_entry_point_writes_results_and_the_runner_stores_them(store, settings, tiny_causal_dir):
     run = make_trained_run(store, settings, tiny_causal_dir)
-    cfg = build_eval_config(store, settings, run["job_id"], max_new_tokens=4)
+    cfg = build_eval_config(store, settings, trained_model(store, run["job_id"]), max_new_tokens=4)
     assert cfg["examples"].endswith("valid.jsonl") and cfg["labels"]
     job = store.create_job(run["app_id"], run["model_id"], "evaluate", {}, "")
     run_dir = store.app_dir(run["app_id"]) / "runs" / job["id"]
@@ -66,7 +67,9 @@ def test_entry_point_writes_results_and_the_runner_stores_them(store, settings, 
 
 def test_stop_file_cancels_and_bad_config_fails(store, settings, tiny_causal_dir, tmp_path):
     run = make_trained_run(store, settings, tiny_causal_dir)
-    cfg = build_eval_config(store, settings, run["job_id"], metrics=["perplexity"])
+    cfg = build_eval_config(
+        store, settings, trained_model(store, run["job_id"]), metrics=["perplexity"]
+    )
     run_dir = tmp_path / "stopped"
     run_dir.mkdir()
     (run_dir / "STOP").write_text("")
@@ -81,13 +84,15 @@ def test_stop_file_cancels_and_bad_config_fails(store, settings, tiny_causal_dir
 def test_build_eval_config_checks(store, settings, tiny_causal_dir, tmp_path):
     run = make_trained_run(store, settings, tiny_causal_dir)
     with pytest.raises(ConfigError, match="unknown metric 'bogus'"):
-        build_eval_config(store, settings, run["job_id"], metrics=["bogus"])
+        build_eval_config(store, settings, trained_model(store, run["job_id"]), metrics=["bogus"])
     running = store.create_job(run["app_id"], run["model_id"], "train", {}, str(tmp_path))
     with pytest.raises(StudioError, match="queued"):
-        build_eval_config(store, settings, running["id"])
+        build_eval_config(store, settings, trained_model(store, running["id"]))
     prompts = tmp_path / "p.txt"
     prompts.write_text("hello\n")
-    cfg = build_eval_config(store, settings, run["job_id"], prompts_file=prompts)
+    cfg = build_eval_config(
+        store, settings, trained_model(store, run["job_id"]), prompts_file=prompts
+    )
     assert cfg["prompts_file"].startswith(str(settings.apps_dir)) and cfg["examples"] == ""
 
 

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 import torch
 
+from studio.actions.start_evaluation import build_eval_config
 from studio.errors import StudioError
-from studio.evaluate import build_eval_config
 from studio.evaluate.generation import greedy, prompt_text
 from studio.evaluate.pair import load_pair
 from studio.export import (
@@ -18,7 +18,9 @@ from studio.export import (
     import_adapter_zip,
     push_to_hub,
 )
-from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
+from studio.jobs.trained import trained_model
+from tests.support.examples import news_sentiment
+from tests.support.trained import make_trained_run
 
 N_NEW = 8
 
@@ -31,7 +33,7 @@ def run(store, settings, tiny_causal_dir):
 @pytest.fixture
 def studio_outputs(run, settings):
     pair = load_pair(run["run_dir"] / "adapter", settings)
-    prompts = [prompt_text(ex, pair.tokenizer, pair.meta) for ex in sentiment_examples()[:3]]
+    prompts = [prompt_text(ex, pair.tokenizer, pair.meta) for ex in news_sentiment()[:3]]
     tuned = [greedy(pair.tuned, pair.tokenizer, p, N_NEW) for p in prompts]
     with pair.base() as m:
         base = [greedy(m, pair.tokenizer, p, N_NEW) for p in prompts]
@@ -51,7 +53,7 @@ def test_adapter_zip_reloads_with_peft(
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    path = export_adapter_zip(store, settings, run["job_id"])
+    path = export_adapter_zip(store, settings, trained_model(store, run["job_id"]))
     assert path.parent == settings.home / "exports" / run["app_id"]
     folder = _extract(path, tmp_path / "x")
     names = {p.name for p in folder.iterdir()}
@@ -83,7 +85,7 @@ def test_adapter_zip_reloads_with_peft(
     from studio.generate.prompting import PromptInput
 
     engine = Engine(settings, store)
-    for ex, prompt, text in zip(sentiment_examples()[:3], prompts, tuned, strict=True):
+    for ex, prompt, text in zip(news_sentiment()[:3], prompts, tuned, strict=True):
         out = engine.generate(
             f"job:{run['job_id']}",
             PromptInput(instruction=ex.instruction, input=ex.input),
@@ -95,7 +97,9 @@ def test_adapter_zip_reloads_with_peft(
 def test_merged_model_matches_base_plus_adapter(run, store, settings, studio_outputs, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = _extract(export_merged_zip(store, settings, run["job_id"]), tmp_path / "m")
+    folder = _extract(
+        export_merged_zip(store, settings, trained_model(store, run["job_id"])), tmp_path / "m"
+    )
     names = {p.name for p in folder.iterdir()}
     assert {
         "model.safetensors",
@@ -116,7 +120,7 @@ def test_merged_model_matches_base_plus_adapter(run, store, settings, studio_out
 def test_import_round_trip(run, store, settings, tiny_causal_dir, studio_outputs):
     from studio.errors import ImportRefused
 
-    path = export_adapter_zip(store, settings, run["job_id"])
+    path = export_adapter_zip(store, settings, trained_model(store, run["job_id"]))
     other = store.create_app("elsewhere")
     with pytest.raises(ImportRefused, match="not one of the studio's base models"):
         import_adapter_zip(store, settings, other["id"], path)
@@ -129,7 +133,9 @@ def test_import_round_trip(run, store, settings, tiny_causal_dir, studio_outputs
     assert [greedy(pair.tuned, pair.tokenizer, p, N_NEW) for p in prompts] == tuned
     prompts_file = settings.tmp_dir / "p.txt"
     prompts_file.write_text("hello\n")
-    cfg = build_eval_config(store, settings, job["id"], prompts_file=prompts_file)
+    cfg = build_eval_config(
+        store, settings, trained_model(store, job["id"]), prompts_file=prompts_file
+    )
     assert cfg["model_ref"] == f"job:{job['id']}"
 
 
@@ -138,9 +144,9 @@ def test_hub_push_offline_is_a_clear_error(run, store, settings, monkeypatch, ca
     token = "hf_secretTOKEN123"
     caplog.set_level(logging.DEBUG)
     with pytest.raises(StudioError, match="could not reach the Hugging Face Hub") as err:
-        push_to_hub(store, settings, run["job_id"], "someone/my-model", token)
+        push_to_hub(store, settings, trained_model(store, run["job_id"]), "someone/my-model", token)
     assert token not in str(err.value) and token not in caplog.text
     with pytest.raises(StudioError, match="username/model-name"):
-        push_to_hub(store, settings, run["job_id"], "../etc", token)
+        push_to_hub(store, settings, trained_model(store, run["job_id"]), "../etc", token)
     with pytest.raises(StudioError, match="write token"):
-        push_to_hub(store, settings, run["job_id"], "someone/my-model", "")
+        push_to_hub(store, settings, trained_model(store, run["job_id"]), "someone/my-model", "")

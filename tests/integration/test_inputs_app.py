@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from studio.data.versions import load_examples, load_rejects
+from studio.data.versions import load_examples
 from studio.settings import Settings
 from tests.helpers import serve
+from tests.support.examples import rejected_rows
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -65,7 +66,7 @@ def test_create_app_upload_and_find_version_in_store(served):
     if tokens:
         assert tokens["n_measured"] == 24 and 40 < tokens["mean"] < 120
     assert len(load_examples(store, version["id"], "valid")) == version["stats"]["n_valid"] == 6
-    [reject] = load_rejects(store, version["id"])
+    [reject] = rejected_rows(store, version["id"])
     assert reject["row"] == "14" and "Rowan Freight" in reject["text"]
 
     # The preview shows the prompt exactly as rendered for training.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.jobs import JobRunner, job_progress, read_metrics
-from tests.unit.train.runs import run_config
+from tests.support.runs import run_config
+from tests.support.waiting import wait_for
 
 LONG = {
     "trainer": {
@@ -21,16 +21,6 @@ LONG = {
         "eval_strategy": "no",
     }
 }
-
-
-def _wait(predicate, timeout: float = 120, what: str = "condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -53,7 +43,7 @@ def runner(store, settings):
 
 
 def _status(store, job_id, *statuses, timeout=120):
-    return _wait(
+    return wait_for(
         lambda: (j := store.get_job(job_id))["status"] in statuses and j,
         timeout,
         f"job {job_id} to become {statuses}",
@@ -62,7 +52,7 @@ def _status(store, job_id, *statuses, timeout=120):
 
 def _training(store, job_id, min_step: int = 1):
     job = _status(store, job_id, "running")
-    _wait(
+    wait_for(
         lambda: any(
             m.get("type") == "train" and m["step"] >= min_step for m in read_metrics(job["run_dir"])
         ),
@@ -131,11 +121,11 @@ def test_sigkill_marks_failed_and_a_restart_reconciles(
     runner.stop()
     again = JobRunner(store, settings, poll_s=0.2)
     again.reconcile()
-    assert again.running_pid(live["id"]) == job["pid"]
+    assert again._children[live["id"]].pid == job["pid"]  # watched again, not restarted
     assert store.get_job(live["id"])["status"] == "running"
     again.start()
     try:
-        _wait(lambda: len([m for m in read_metrics(job["run_dir"]) if m["type"] == "train"]) > 3)
+        wait_for(lambda: len([m for m in read_metrics(job["run_dir"]) if m["type"] == "train"]) > 3)
         again.cancel(live["id"])  # the re-attached job is fully controllable
         assert _status(store, live["id"], "cancelled", "failed")["status"] == "cancelled"
     finally:
@@ -150,10 +140,11 @@ def test_train_tab_starts_a_job_and_shows_it(tmp_path, settings, monkeypatch, ti
     from gradio_client.exceptions import AppError
 
     import app
-    from studio.configs import model_config, version_dir
+    from studio.actions.start_training import version_dir
+    from studio.configs import model_config
     from studio.templates import TEMPLATES
     from tests.helpers import serve
-    from tests.unit.train.runs import sentiment_examples, write_jsonl
+    from tests.support.examples import word_sentiment, write_jsonl
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     fastapi_app, _, ctx = app.create_server(settings, start_runner=True)
@@ -172,7 +163,7 @@ def test_train_tab_starts_a_job_and_shows_it(tmp_path, settings, monkeypatch, ti
         )
     folder = version_dir(store, studio_app["id"], version["id"])
     folder.mkdir(parents=True)
-    examples = sentiment_examples(40)
+    examples = word_sentiment(40)
     write_jsonl(folder / "train.jsonl", examples[:36])
     write_jsonl(folder / "valid.jsonl", examples[36:])
     template = TEMPLATES["smollm2-135m-lora"]

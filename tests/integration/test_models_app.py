@@ -9,10 +9,10 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from studio.configs import model_config, version_dir
+from studio.actions.start_training import version_dir
+from studio.configs import FORM_ORDER, STORED_SECTIONS, model_config
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.templates import TEMPLATES
-from studio.ui.views.config_form import FORM_ORDER
 from tests.helpers import serve
 
 
@@ -39,6 +39,19 @@ def served(settings, tmp_path, monkeypatch):
         yield url, ctx
 
 
+# /save_model's inputs: app, type, template, version, name, the form's parent (a State: no
+# parameter of its own), then the form's fields and the JSON editors, unnamed (param_<n>).
+SAVE = {"api_name": "/save_model"}
+
+
+def field(key: str) -> str:
+    return f"param_{6 + FORM_ORDER.index(key)}"
+
+
+def editor(section: str) -> str:
+    return f"param_{6 + len(FORM_ORDER) + STORED_SECTIONS.index(section)}"
+
+
 def test_models_tab_saves_lists_and_clones(served):
     url, ctx = served
     store = ctx.store
@@ -61,38 +74,39 @@ def test_models_tab_saves_lists_and_clones(served):
     assert table["data"][0][:2] == ["greeter", 1]
 
     # Batch size 0 and a negative alpha, both reported at once; nothing saved.
-    bad = client.predict(**base, param_11=0, param_16=-4, api_name="/save_model")[0]
+    bad = client.predict(**base, **{field("batch_size"): 0, field("lora_alpha"): -4}, **SAVE)[0]
     assert "**Batch size**: must be at least 1 (got 0)" in bad  # named as in the form
     assert "**LoRA alpha**: must be > 0 (got -4" in bad
     # A 4-bit load typed into the JSON editor, on this CPU-only machine.
-    # (Evaluate every N steps is the last form field: the JSON editors come one later than without it.)
-    quant = client.predict(**base, param_32='{"load_in_4bit": true}', api_name="/save_model")[0]
+    quant = client.predict(**base, **{editor("quantization"): '{"load_in_4bit": true}'}, **SAVE)[0]
     assert "**Quantization config → load_in_4bit**: 4-bit loading needs a CUDA GPU" in quant
     # Machine rank 3 of one machine, and FSDP on this CPU-only machine.
-    rank = client.predict(
-        **base, param_26=3, param_35='{"fsdp": "full_shard auto_wrap"}', api_name="/save_model"
-    )[0]
+    edits = {field("machine_rank"): 3, editor("trainer"): '{"fsdp": "full_shard auto_wrap"}'}
+    rank = client.predict(**base, **edits, **SAVE)[0]
     assert "**This machine's rank**: 3 must be below num_machines (1)" in rank
     assert (
         "**Trainer config → fsdp**: 'full_shard auto_wrap' shards the model over CUDA GPUs" in rank
     )
-    broken = client.predict(**base, param_35="{oops", api_name="/save_model")[0]
+    broken = client.predict(**base, **{editor("trainer"): "{oops"}, **SAVE)[0]
     assert "**Trainer config**: not valid JSON" in broken
     assert len(store.list_models(studio_app["id"])) == 1
 
     # An edited form value lands in the stored dicts.
-    note = client.predict(**base, param_7=1.0, param_14=20, param_24=2, api_name="/save_model")[0]
+    edits = {field("epochs"): 1.0, field("max_steps"): 20, field("processes"): 2}
+    note = client.predict(**base, **edits, **SAVE)[0]
     assert "greeter v2" in note
     latest = store.list_models(studio_app["id"])[0]
     assert latest["config"]["trainer"]["num_train_epochs"] == 1.0
     assert latest["config"]["trainer"]["max_steps"] == 20
-    assert latest["config"]["trainer"]["processes"] == 2  # Processes / GPUs
+    assert latest["config"]["studio"]["processes"] == 2  # Processes / GPUs
 
     cloned = client.predict(latest["id"], api_name="/on_clone")
-    # type, template, card, 23 form fields, 5 editors, dataset version, name, message
+    # type, template, card, the form's fields, the JSON editors, dataset version, name, message
     assert cloned[0] == "causal" and cloned[-3:-1] == (version["id"], "greeter")
-    assert json.loads(cloned[-4])["max_steps"] == 20  # the trainer editor
-    assert cloned[3 + 8] == 20  # the Max steps field
+    editors = dict(zip(STORED_SECTIONS, cloned[-3 - len(STORED_SECTIONS) : -3], strict=True))
+    assert json.loads(editors["trainer"])["max_steps"] == 20
+    assert json.loads(editors["studio"])["processes"] == 2
+    assert cloned[3 + FORM_ORDER.index("max_steps")] == 20  # the Max steps field
     assert "Loaded **greeter v2**" in cloned[-1]
 
 

@@ -137,6 +137,21 @@ def test_headless_entry_points_answer(tmp_path):
     assert missing.returncode == 2 and "is not a folder" in missing.stderr
 
 
+def test_the_use_cases_answer_from_a_terminal():
+    block = _block_with("bash", "python -m studio.actions demo")
+    commands = re.findall(r"python -m studio\.actions (\w+)", block)
+    helped = subprocess.run(
+        [sys.executable, "-m", "studio.actions", "--help"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert helped.returncode == 0, helped.stderr
+    listed = re.search(r"\{([\w,]+)\}", helped.stdout).group(1).split(",")
+    assert sorted(commands) == sorted(listed)
+
+
 @pytest.mark.slow
 def test_run_command_starts_the_studio(tmp_path, models_cache, packaged_model_dir):
     """`bash scripts/run.sh` (set-up already done by the test command) serves the page."""

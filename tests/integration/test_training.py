@@ -21,7 +21,8 @@ import pytest
 
 from studio.settings import PROJECT_ROOT
 from studio.vocab.examples import STYLE_INPUT_RESPONSE, Example
-from tests.unit.train.runs import run_config, write_jsonl, write_run
+from tests.support.examples import write_jsonl
+from tests.support.runs import run_config, write_run
 
 
 def _start(run_dir: Path, *extra: str) -> subprocess.Popen:
@@ -191,7 +192,7 @@ def test_failures_end_with_a_reason(tmp_path, settings, tiny_causal_dir):
             tmp_path / "d1",
             settings,
             data={"n_rows": 100, "n_rejected": 25},
-            invalid_tolerance_pct=10.0,
+            studio={"invalid_tolerance_pct": 10.0},
         ),
     )
     qlora = write_run(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from studio.settings import PROJECT_ROOT
-from tests.unit.train.runs import run_config, write_run
+from tests.support.runs import run_config, write_run
 
 
 def _train(run_dir: Path, timeout: int = 900) -> dict:
@@ -41,7 +41,7 @@ def test_a_short_budget_ends_on_time_with_the_schedule_complete(
         tiny_causal_dir,
         tmp_path / "data",
         settings,
-        time_budget_min=0.2,
+        studio={"time_budget_min": 0.2},
         trainer={
             "num_train_epochs": 2000,
             "logging_steps": 1,

@@ -1,11 +1,11 @@
-"""Trainer option `packing` through the real entry point on a tiny model: the same steps,
+"""Studio setting `packing` through the real entry point on a tiny model: the same steps,
 epochs, examples and tokens counted as unpacked training, and the same loss curve."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.unit.train.runs import run_config, train_entry_point, train_losses, write_run
+from tests.support.runs import run_config, train_entry_point, train_losses, write_run
 
 
 @pytest.mark.parametrize("response_only", [True, False])
@@ -17,8 +17,8 @@ def test_packed_run_matches_the_unpacked_one(tmp_path, settings, tiny_causal_dir
             tmp_path / f"data{packing}",
             settings,
             peft={"lora_dropout": 0.0},  # dropout draws depend on the batch's shape
-            trainer={"packing": packing, "logging_steps": 1, "save_strategy": "no"},
-            data={"response_only": response_only},
+            trainer={"logging_steps": 1, "save_strategy": "no"},
+            studio={"packing": packing, "response_only": response_only},
         )
         runs[packing] = train_entry_point(write_run(tmp_path / f"run{packing}", cfg))
     (plain, plain_metrics), (packed, packed_metrics) = runs[False], runs[True]

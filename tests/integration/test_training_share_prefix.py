@@ -1,4 +1,4 @@
-"""Trainer option `share_prefix` through the real entry point on a tiny model: every example
+"""Studio setting `share_prefix` through the real entry point on a tiny model: every example
 starts with the same instruction, and the run that computes it once per batch has the loss
 curve of the run where every row computes its own."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.train.runs import run_config, train_entry_point, train_losses, write_run
+from tests.support.runs import run_config, train_entry_point, train_losses, write_run
 
 
 def test_shared_prefix_run_matches_the_per_row_one(tmp_path, settings, tiny_causal_dir):
@@ -18,8 +18,8 @@ def test_shared_prefix_run_matches_the_per_row_one(tmp_path, settings, tiny_caus
             settings,
             n_train=32,
             peft={"lora_dropout": 0.0},  # shared, the prefix draws one dropout mask per batch
+            studio={"share_prefix": share},
             trainer={
-                "share_prefix": share,
                 "logging_steps": 1,
                 "save_strategy": "no",
                 "eval_strategy": "no",

@@ -4,6 +4,7 @@ Every import counts, module-level or inside a function: a lazy import still ties
 together, it only hides the loop until the call."""
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,24 +120,23 @@ def test_no_import_loops_between_packages():
     assert not loops, "packages import each other (see ARCHITECTURE.md):\n" + "\n".join(loops)
 
 
-# ARCHITECTURE.md's drawing, top to bottom: a package may import only groups below its own.
-LAYERS = [
-    {"ui"},
-    {"api"},
-    {"signin"},
-    {"users"},
-    {"train", "evaluate"},
-    {"generate", "export"},
-    {"scoring"},
-    {"jobs"},
-    {"data"},
-    {"configs"},
-    {"templates"},
-    {"prompts"},
-    {"models"},
-    {"store"},
-    {"vocab", "errors", "settings", "jsonsafe", "csvsafe"},
-]
+def layers_of(text: str) -> list[set[str]]:
+    """The ```layers block of ARCHITECTURE.md: one group of packages per line, top first."""
+    match = re.search(r"```layers\n(.*?)```", text, flags=re.S)
+    assert match, "ARCHITECTURE.md has no ```layers block"
+    return [set(line.split()) for line in match.group(1).splitlines() if line.strip()]
+
+
+# ARCHITECTURE.md's layers, top to bottom: a package may import only groups below its own.
+LAYERS = layers_of((ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8"))
+
+
+def test_the_layer_list_names_every_package_once():
+    named = [pkg for group in LAYERS for pkg in group]
+    assert len(named) == len(set(named))
+    packages = {p.name for p in STUDIO.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    modules = {p.stem for p in STUDIO.glob("*.py") if p.stem != "__init__"}
+    assert set(named) == packages | modules
 
 
 def upward_imports(edges: dict[str, set[str]]) -> list[str]:

@@ -63,7 +63,7 @@ def test_training_arguments_changed_settings_are_built_again():
     bad = {"load_best_model_at_end": True, "eval_strategy": "steps", "save_strategy": "epoch"}
     good = {**bad, "save_strategy": "steps"}
     first = construct.training_arguments_problems(bad, has_eval=True)
-    assert first and first[0].startswith("trainer")
+    assert first and first[0].key.startswith("trainer")
     assert construct.training_arguments_problems(good, has_eval=True) == []
     # The same question again is a hit with the same answer; the answer is a fresh list.
     hits = construct._ARGS.hits
@@ -93,11 +93,11 @@ def test_training_arguments_key_holds_the_world_size(monkeypatch):
 
 def test_scheduler_options_changed_are_built_again():
     needs = {"lr_scheduler_type": "cosine_with_min_lr"}
-    assert construct.scheduler_problems(needs)[0].startswith("trainer.lr_scheduler_type")
+    assert construct.scheduler_problems(needs)[0].key == "trainer.lr_scheduler_type"
     given = {**needs, "lr_scheduler_kwargs": {"min_lr": 1e-6}}
     assert construct.scheduler_problems(given) == []
     wrong = {**needs, "lr_scheduler_kwargs": {"no_such_option": 1}}
-    assert construct.scheduler_problems(wrong)[0].startswith("trainer.lr_scheduler_kwargs")
+    assert construct.scheduler_problems(wrong)[0].key == "trainer.lr_scheduler_kwargs"
     # Keys the schedule does not read share one entry.
     hits = construct._SCHEDULES.hits
     assert construct.scheduler_problems({**given, "learning_rate": 3e-4}) == []
@@ -127,7 +127,7 @@ def test_lora_answers_follow_the_peft_config_and_the_base(tmp_path):
     base = _write_base(tmp_path / "tiny", layers=2)
     peft = {"r": 2, "lora_alpha": 4, "target_modules": ["q_proj"], "layers_to_transform": [3]}
     problems = construct.lora_problems(peft, base, "causal", settings)
-    assert problems == [
+    assert [str(p) for p in problems] == [
         f"peft.layers_to_transform: layer 3 does not exist; {base} has layers 0 to 1"
     ]
     # The same base folder, now with four layers: its config.json is read again, not served
@@ -137,8 +137,8 @@ def test_lora_answers_follow_the_peft_config_and_the_base(tmp_path):
     # A changed PEFT config is built again: a module the model does not have is refused.
     missing = {**peft, "target_modules": ["no_such_proj"]}
     problems = construct.lora_problems(missing, base, "causal", settings)
-    assert len(problems) == 1 and problems[0].startswith("peft.target_modules")
-    assert "q_proj" in problems[0]  # the hint lists the modules the model has
+    assert len(problems) == 1 and problems[0].key == "peft.target_modules"
+    assert "q_proj" in problems[0].message  # the hint lists the modules the model has
     # Asked again: answered from the memo; the meta model was built once for that base.
     hits = construct._ADAPTERS.hits
     assert construct.lora_problems(missing, base, "causal", settings) == problems

@@ -22,7 +22,7 @@ def _bf16_problems(hardware: Hardware | None, **dict_edits) -> list[str]:
     dicts = default_dicts(template)
     for section, values in dict_edits.items():
         dicts[section].update(values)
-    return validate(template, hyper, dicts, hardware)
+    return [str(p) for p in validate(template, hyper, dicts, hardware)]
 
 
 @pytest.fixture

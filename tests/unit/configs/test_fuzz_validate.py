@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from studio.configs import CPU_ONLY, SECTIONS, validate
+from studio.configs import CPU_ONLY, STORED_SECTIONS, validate
 from studio.configs.defaults import default_dicts
-from studio.configs.hyper import HYPER_FIELDS
-from studio.configs.schemas import SCHEMAS
+from studio.configs.table import ALL_SCHEMAS, HYPER_FIELDS
+from studio.errors import Problem
 from studio.templates import TEMPLATES
-from studio.ui.views.config_form import texts_to_dicts
+from studio.ui.models.config_form import texts_to_dicts
 from tests.unit.fuzz import FUZZ, deep, json_texts, json_values
 
 TEMPLATE = TEMPLATES["smollm2-135m-lora"]
-KEYS = sorted({k for schema in SCHEMAS.values() for k in schema} | {"lr_scheduler_kwargs"})
+KEYS = sorted({k for schema in ALL_SCHEMAS.values() for k in schema} | {"lr_scheduler_kwargs"})
 section_values = st.dictionaries(
     st.sampled_from(KEYS) | st.text(max_size=10), json_values, max_size=5
 )
@@ -41,7 +41,7 @@ def no_base(tmp_path_factory):
 
 @FUZZ
 @given(
-    section=st.sampled_from(SECTIONS),
+    section=st.sampled_from(STORED_SECTIONS),
     values=section_values | json_values,
     hyper=st.dictionaries(st.sampled_from(sorted(HYPER_FIELDS)), json_values, max_size=3),
 )
@@ -50,32 +50,33 @@ def test_any_json_in_any_dict_gives_problems_never_an_exception(no_base, section
     dicts[section] = values
     problems = validate(TEMPLATE, hyper, dicts, CPU_ONLY, settings=no_base)
     assert isinstance(problems, list) and len(problems) == len(set(problems))
-    assert all(isinstance(p, str) and p.strip() for p in problems)
+    assert all(isinstance(p, Problem) and p.message.strip() for p in problems)
 
 
 @FUZZ
-@given(texts=st.lists(json_texts(), min_size=5, max_size=5))
+@given(texts=st.lists(json_texts(), min_size=6, max_size=6))
 def test_json_editors_parse_or_say_why(texts):
     dicts, problems = texts_to_dicts(texts)
-    assert set(dicts) == set(SECTIONS)
+    assert set(dicts) == set(STORED_SECTIONS)
     for p in problems:
-        assert p.split(":")[0] in SECTIONS and "not valid JSON" in p
-        assert "Recursion" not in p and "set_int_max_str_digits" not in p
+        assert p.key in STORED_SECTIONS and "not valid JSON" in p.message
+        assert "Recursion" not in p.message and "set_int_max_str_digits" not in p.message
 
 
 def test_editor_refuses_deep_nesting_and_non_finite_numbers_in_words():
     _, problems = texts_to_dicts(
-        [deep(5000), '{"learning_rate": Infinity}', "{}", "{}", '{"x": NaN}']
+        [deep(5000), '{"learning_rate": Infinity}', "{}", "{}", '{"x": NaN}', "{}"]
     )
-    assert problems[0].startswith("model: not valid JSON (nested deeper than")
-    assert "Infinity is not a JSON number" in problems[1]
-    assert "NaN is not a JSON number" in problems[2]
+    assert str(problems[0]).startswith("model: not valid JSON (nested deeper than")
+    assert "Infinity is not a JSON number" in problems[1].message
+    assert "NaN is not a JSON number" in problems[2].message
 
 
 def _problems(section: str, no_base_settings=None, **values) -> list[str]:
     dicts = default_dicts(TEMPLATE)
     dicts[section].update(values)
-    return validate(TEMPLATE, {"valid_pct": 10.0}, dicts, CPU_ONLY, settings=no_base_settings)
+    found = validate(TEMPLATE, {"valid_pct": 10.0}, dicts, CPU_ONLY, settings=no_base_settings)
+    return [str(p) for p in found]
 
 
 @pytest.mark.parametrize(
@@ -92,12 +93,13 @@ def test_non_finite_form_values_are_refused(no_base, key):
     problems = validate(
         TEMPLATE, {key: math.nan}, default_dicts(TEMPLATE), CPU_ONLY, settings=no_base
     )
-    assert any("must be a finite number" in p or "got nan" in p for p in problems), problems
+    texts = [str(p) for p in problems]
+    assert any("must be a finite number" in p or "got nan" in p for p in texts), problems
 
 
 def test_a_nan_tolerance_never_opens_the_rejected_rows_gate():
+    from studio.actions.start_training import version_problem
     from studio.configs.tolerance import rejected_share_problem
-    from studio.configs.trainable import version_problem
 
     version = {"n_rows": 10, "n_accepted": 1, "n_rejected": 9, "version": 1}
     assert version_problem(version, "d", math.nan)
@@ -130,7 +132,8 @@ def test_model_revision_is_refused_not_ignored(no_base):
 
 
 def test_a_refused_save_stores_nothing(store, settings):
-    from studio.configs.saving import save_model
+    from studio.actions.ownership import Caller
+    from studio.actions.save_model import save_model
     from studio.data.versions import create_version
     from studio.errors import ConfigError
 
@@ -140,7 +143,19 @@ def test_a_refused_save_stores_nothing(store, settings):
     dicts["trainer"]["weight_decay"] = math.nan
     before = store.counts()
     with pytest.raises(ConfigError, match="finite number"):
-        save_model(store, app, "m", TEMPLATE.key, "causal", version["id"], {}, dicts, CPU_ONLY)
+        save_model(
+            store,
+            settings,
+            Caller("local"),
+            app,
+            "m",
+            TEMPLATE.key,
+            "causal",
+            version["id"],
+            {},
+            dicts,
+            CPU_ONLY,
+        )
     assert store.counts() == before
 
 

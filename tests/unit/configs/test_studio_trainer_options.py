@@ -1,5 +1,6 @@
-"""The studio's own trainer options (read by the training process, never given to
-TrainingArguments): validated like any other key, kept out of TrainingArguments."""
+"""The studio's own settings (read by the studio, never given to a library) live in the studio
+section: validated like any other key there, refused with a pointer in the trainer dict, and
+never handed to TrainingArguments."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    ("key", "good", "bad"), [("packing", True, "yes"), ("share_prefix", False, "no")]
+    ("key", "good", "bad"),
+    [("packing", True, "yes"), ("share_prefix", False, "no"), ("processes", 1, 0)],
 )
-def test_a_studio_trainer_option_is_validated_and_read_by_the_studio_itself(
-    tmp_path, key, good, bad
-):
+def test_a_studio_setting_is_validated_in_the_studio_section_only(tmp_path, key, good, bad):
     from studio.configs import CPU_ONLY, validate
     from studio.configs.defaults import default_dicts
     from studio.configs.training_args import training_arguments
@@ -19,12 +19,16 @@ def test_a_studio_trainer_option_is_validated_and_read_by_the_studio_itself(
 
     template = TEMPLATES["smollm2-135m-lora"]
     dicts = default_dicts(template)
+    dicts["studio"][key] = good
+    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
+    assert not [p for p in problems if key in p.key], problems
+    dicts["studio"][key] = bad
+    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
+    assert f"studio.{key}" in [p.key for p in problems], problems
+    dicts["studio"][key] = good
     dicts["trainer"][key] = good
     problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
-    assert not [p for p in problems if key in p], problems
-    dicts["trainer"][key] = bad
-    problems = validate(template, {"valid_pct": 10.0}, dicts, CPU_ONLY)
-    assert any(p.startswith(f"trainer.{key}:") for p in problems), problems
-    cfg = {"trainer": {key: good, "save_strategy": "no"}, "method": "lora"}
-    args = training_arguments(cfg, tmp_path, has_eval=False)
+    moved = [p for p in problems if p.key == f"trainer.{key}"]
+    assert moved and "set it in the studio section" in moved[0].message
+    args = training_arguments({"save_strategy": "no"}, "lora", tmp_path, has_eval=False)
     assert not hasattr(args, key)

@@ -6,11 +6,13 @@ import math
 
 import pytest
 
-from studio.configs import CPU_ONLY, build_train_config, check_trainable
+from studio.actions.start_training import build_train_config, check_trainable
+from studio.configs import CPU_ONLY
+from studio.configs.runs import TrainRun
 from studio.configs.tolerance import rejected_share, rejected_share_problem
 from studio.errors import DataError
 from studio.train.config import check_rejected_share
-from tests.unit.configs.test_trainable import _save, make_version
+from tests.unit.actions.test_start_training import _save, make_version
 
 TAIL = "over the 10% tolerance; fix the rejected rows in the Inputs tab or raise the"
 
@@ -26,7 +28,8 @@ def _verdicts(store, settings, app, n_rows: int, n_rejected: int, **hyper) -> li
     except DataError as err:
         out.append(str(err))
     try:
-        check_rejected_share(build_train_config(store, settings, saved["id"]))
+        run = TrainRun.from_dict(build_train_config(store, settings, saved["id"]))
+        check_rejected_share(run.data, run.studio.invalid_tolerance_pct)
         out.append(None)
     except DataError as err:
         out.append(str(err))

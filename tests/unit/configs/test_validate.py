@@ -6,14 +6,22 @@ import importlib
 
 import pytest
 
-from studio.configs import CPU_ONLY, Hardware, check, validate
+from studio.configs import CPU_ONLY, Hardware, check
+from studio.configs import validate as validate_problems
 from studio.configs.defaults import default_dicts, default_hyper
-from studio.errors import ConfigError
+from studio.errors import ConfigError, Problem
 from studio.templates import TEMPLATES
 
 GPU_NO_BF16 = Hardware(cuda=True, bf16=False, gpu_name="Fake T4", gpu_mem_gb=16)
 # The module, not the function of the same name that studio.configs exports.
 validate_module = importlib.import_module("studio.configs.validate")
+
+
+def validate(*args, **kwargs) -> list[str]:
+    """The problems as the page and the log word them ("key: message")."""
+    problems = validate_problems(*args, **kwargs)
+    assert all(isinstance(p, Problem) for p in problems)
+    return [str(p) for p in problems]
 
 
 def _defaults(key="smollm2-135m-lora"):
@@ -96,7 +104,7 @@ def test_every_problem_is_reported_at_once():
     for key in (
         "trainer.per_device_train_batch_size",
         "peft.lora_alpha",
-        "hyper.invalid_tolerance_pct",
+        "studio.invalid_tolerance_pct",
         "trainer.bf16",
         "trainer.learning_rte",
         "model.trust_remote_code",
@@ -105,7 +113,7 @@ def test_every_problem_is_reported_at_once():
         assert key in keys, (key, problems)
     with pytest.raises(ConfigError) as err:
         check(template, hyper, dicts, CPU_ONLY)
-    assert err.value.problems == problems
+    assert [str(p) for p in err.value.problems] == problems
     assert "trainer.per_device_train_batch_size" in str(err.value)
 
 
@@ -167,10 +175,10 @@ def test_hyper_only_fields_are_checked():
     problems = validate(
         template, {**hyper, "valid_pct": -1, "invalid_tolerance_pct": 101}, dicts, CPU_ONLY
     )
-    assert "hyper.valid_pct: must be at least 0 (got -1)" in problems
-    assert "hyper.invalid_tolerance_pct: must be at most 100 (got 101)" in problems
+    assert "studio.valid_pct: must be at least 0 (got -1)" in problems
+    assert "studio.invalid_tolerance_pct: must be at most 100 (got 101)" in problems
     problems = validate(template, {**hyper, "epocs": 3}, dicts, CPU_ONLY)
-    assert "hyper.epocs: unknown setting; did you mean 'epochs'?" in problems
+    assert "form.epocs: unknown setting; did you mean 'epochs'?" in problems
 
 
 def test_contradictions_between_dicts():
@@ -216,7 +224,7 @@ def test_sections_must_be_objects_and_known():
     dicts["optimizer"] = {}
     problems = validate(template, hyper, dicts, CPU_ONLY)
     assert "trainer: must be a JSON object {...} (got list)" in problems
-    assert any(p.startswith("optimizer: unknown config") for p in problems)
+    assert any(p.startswith("optimizer: unknown section") for p in problems)
 
 
 def test_target_modules_must_be_names():
@@ -243,7 +251,7 @@ def test_a_form_value_of_the_wrong_type_hides_no_other_problem():
     )
     assert "trainer.per_device_train_batch_size: must be at least 1 (got 0)" in problems
     assert "trainer.learning_rate: must be a number, not null" in problems
-    assert any(p.startswith("hyper.valid_pct: must be a number") for p in problems)
+    assert any(p.startswith("studio.valid_pct: must be a number") for p in problems)
     assert len(problems) == 4, problems  # each once, under the key the trainer reads
 
 
@@ -259,7 +267,8 @@ def test_negative_max_steps_is_reported_not_turned_into_no_limit():
 
 
 def test_save_model_reports_a_wrong_type_instead_of_crashing(store, settings):
-    from studio.configs import save_model
+    from studio.actions.ownership import Caller
+    from studio.actions.save_model import save_model
 
     template, hyper, dicts = _defaults()
     app = store.create_app("a")
@@ -271,6 +280,8 @@ def test_save_model_reports_a_wrong_type_instead_of_crashing(store, settings):
     with pytest.raises(ConfigError) as err:
         save_model(
             store,
+            settings,
+            Caller("local"),
             app["id"],
             "m",
             template.key,
@@ -280,7 +291,7 @@ def test_save_model_reports_a_wrong_type_instead_of_crashing(store, settings):
             dicts,
             CPU_ONLY,
         )
-    assert any(p.startswith("trainer.max_steps:") for p in err.value.problems)
+    assert any(p.key == "trainer.max_steps" for p in err.value.problems)
 
 
 GPU_AMPERE = Hardware(cuda=True, bf16=True, tf32=True, gpu_name="Fake A100", gpu_mem_gb=80)

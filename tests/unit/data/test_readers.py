@@ -7,9 +7,15 @@ import json
 
 import pytest
 
-from studio.data.pasted import read_pasted
 from studio.data.readers import decode_bytes, read_bytes, read_path
+from studio.data.versions import pasted_source
 from studio.errors import DataError
+
+
+def read_pasted(text: str, max_upload_mb: int):
+    """Pasted text read as the Inputs tab reads it: its format guessed from its content."""
+    return read_bytes(*pasted_source(text), max_upload_mb)
+
 
 LINE = "### Instruction: Sentiment? ### Human: Sales fell. ### Assistant: negative."
 CSV = f'input.data.text.raw,input.data.concepts[*].id\n"{LINE}",\nplain text row,\n'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from studio.data.stats import stats_tokenizer
 from studio.data.versions import create_version
 from studio.models.resolve import PACKAGED_REF
-from studio.ui.views.inputs_preview import stats_markdown
+from studio.ui.inputs.preview import stats_markdown
 
 LINES = b"### Instruction: Say hi. ### Response: hi\n### Instruction: Say bye. ### Response: bye\n"
 

@@ -12,8 +12,9 @@ import pytest
 
 from studio.csvsafe import safe_cell
 from studio.data.readers import read_bytes
-from studio.data.versions import create_version, load_rejects, version_folder
+from studio.data.versions import create_version, version_folder
 from studio.errors import DataError
+from tests.support.examples import rejected_rows
 
 
 def test_rows_past_max_rows_are_refused(store, settings):
@@ -52,7 +53,7 @@ def test_rejects_past_the_cap_are_counted_not_listed(store, settings):
     assert any("90 more rejected rows are not listed" in n for n in report["notes"])
     text = (version_folder(store, row) / "rejects.csv").read_text()
     assert len(text.splitlines()) == 12  # header, 10 rows, the summary line
-    assert len(load_rejects(store, row["id"])) == 10
+    assert len(rejected_rows(store, row["id"])) == 10
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])

@@ -11,11 +11,11 @@ from studio.data import versions
 from studio.data.versions import (
     create_version,
     load_examples,
-    load_rejects,
     pasted_source,
     version_folder,
 )
 from studio.errors import DataError, NotFoundError
+from tests.support.examples import rejected_rows
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SENTIMENT = ASSETS / "sentiment_with_bad_row.csv"
@@ -53,7 +53,7 @@ def test_create_version_writes_files_row_and_report(store, settings, app_id):
     assert len(train) == 18 and len(valid) == 6
     assert load_examples(store, row["id"], "all") == train + valid
     assert {e.output for e in valid} == {"negative.", "neutral.", "positive."}  # stratified
-    [reject] = load_rejects(store, row["id"])
+    [reject] = rejected_rows(store, row["id"])
     assert reject["row"] == "14" and reject["reason"].startswith("no target section")
     assert report["rejects"][0].row == 14 and report["reasons"] == {"no_target": 1}
     assert len(report["content_hash"]) == 64 and report["same_as"] is None

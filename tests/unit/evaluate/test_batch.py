@@ -10,7 +10,8 @@ from studio.errors import DataError
 from studio.evaluate.batch import compare, read_prompts, write_csv
 from studio.evaluate.generation import greedy, prompt_text
 from studio.evaluate.pair import load_pair
-from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
+from tests.support.examples import news_sentiment
+from tests.support.trained import make_trained_run
 
 
 def test_read_prompts_txt_csv_jsonl(tmp_path):
@@ -39,7 +40,7 @@ def test_read_prompts_errors(tmp_path):
 def test_compare_rows_and_csv(store, settings, tiny_causal_dir, tmp_path):
     run = make_trained_run(store, settings, tiny_causal_dir)
     pair = load_pair(run["run_dir"] / "adapter", settings)
-    examples = sentiment_examples()[:2]
+    examples = news_sentiment()[:2]
     done = []
     rows = compare(pair, examples, max_new_tokens=5, use_exact_match=True, on_row=done.append)
     assert done == [1, 2]

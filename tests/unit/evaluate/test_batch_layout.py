@@ -9,7 +9,7 @@ from studio.evaluate.batch import compare, laid_out, read_prompts
 from studio.evaluate.pair import load_pair
 from studio.prompts import PromptLayout
 from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
-from tests.unit.evaluate.trained import make_trained_run
+from tests.support.trained import make_trained_run
 
 PRE = "Below is an instruction that describes a task."
 LAYOUT = PromptLayout(STYLE_INPUT_RESPONSE, PRE, PRE + " It has an input.")

@@ -11,7 +11,8 @@ from studio.scoring.labels import (
     label_probabilities,
 )
 from studio.vocab.examples import Example
-from tests.unit.evaluate.trained import LABELS, make_trained_run, sentiment_examples
+from tests.support.examples import LABELS, news_sentiment
+from tests.support.trained import make_trained_run
 
 LABELS2 = ["neg", "pos"]
 
@@ -57,7 +58,7 @@ def test_infer_labels():
 def test_label_probabilities_sum_to_one_and_follow_the_adapter(store, settings, tiny_causal_dir):
     run = make_trained_run(store, settings, tiny_causal_dir)
     pair = load_pair(run["run_dir"] / "adapter", settings)
-    examples = sentiment_examples()[:3]
+    examples = news_sentiment()[:3]
     probs = label_probabilities(pair.tuned, pair.tokenizer, examples, list(LABELS), pair.meta)
     assert len(probs) == 3 and all(len(p) == 3 for p in probs)
     assert all(sum(p) == pytest.approx(1.0) for p in probs)

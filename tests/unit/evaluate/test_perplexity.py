@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from studio.evaluate.pair import load_pair
 from studio.evaluate.perplexity import perplexity, summarise
 from studio.prompts import render
-from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
+from tests.support.examples import news_sentiment
+from tests.support.trained import make_trained_run
 
 
 def manual_ce(model, tokenizer, examples) -> float:
@@ -37,7 +38,7 @@ def pair(store, settings, tiny_causal_dir):
 
 
 def test_perplexity_matches_manual_cross_entropy(pair):
-    examples = sentiment_examples()
+    examples = news_sentiment()
     got = perplexity(pair.tuned, pair.tokenizer, examples, pair.meta, batch_size=4)
     ce = manual_ce(pair.tuned, pair.tokenizer, examples)
     assert got["cross_entropy"] == pytest.approx(ce, rel=1e-4)
@@ -48,7 +49,7 @@ def test_perplexity_matches_manual_cross_entropy(pair):
 def test_base_is_the_adapter_disabled_and_differs(pair, tiny_causal_dir):
     from transformers import AutoModelForCausalLM
 
-    examples = sentiment_examples()
+    examples = news_sentiment()
     tuned = perplexity(pair.tuned, pair.tokenizer, examples, pair.meta)
     with pair.base() as model:
         base = perplexity(model, pair.tokenizer, examples, pair.meta)

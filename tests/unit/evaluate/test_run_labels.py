@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from studio.evaluate import build_eval_config
+from studio.actions.start_evaluation import build_eval_config
 from studio.evaluate.pair import load_pair
 from studio.evaluate.run import evaluate
+from studio.jobs.trained import trained_model
 from studio.scoring.labels import (
     classification_metrics,
     infer_labels,
     label_probabilities,
     written_forms,
 )
-from tests.unit.evaluate.trained import LABELS, make_trained_run, sentiment_examples
+from tests.support.examples import LABELS, news_sentiment
+from tests.support.trained import make_trained_run
 
 
 def test_raw_answers_do_not_match_normalised_labels():
@@ -25,15 +27,17 @@ def test_raw_answers_do_not_match_normalised_labels():
 
 
 def test_infer_labels_and_written_forms_normalise():
-    examples = sentiment_examples(written=True)
+    examples = news_sentiment(written=True)
     assert infer_labels(examples) == list(LABELS)
     assert written_forms(examples, list(LABELS)) == ["negative.", "neutral.", "Positive."]
     assert written_forms(examples[:1], ["positive", "unseen"]) == ["Positive.", "unseen"]
 
 
 def test_evaluate_classification_on_written_answers(store, settings, tiny_causal_dir, tmp_path):
-    run = make_trained_run(store, settings, tiny_causal_dir, sentiment_examples(written=True))
-    cfg = build_eval_config(store, settings, run["job_id"], metrics=["classification"])
+    run = make_trained_run(store, settings, tiny_causal_dir, news_sentiment(written=True))
+    cfg = build_eval_config(
+        store, settings, trained_model(store, run["job_id"]), metrics=["classification"]
+    )
     assert cfg["labels"] == list(LABELS)  # normalised, as the dataset stats list them
     run_dir = tmp_path / "eval"
     run_dir.mkdir()
@@ -48,7 +52,7 @@ def test_evaluate_classification_on_written_answers(store, settings, tiny_causal
 
 def test_label_scores_use_the_written_form(store, settings, tiny_causal_dir):
     """Scoring "Positive." (as trained) differs from scoring the bare label "positive"."""
-    examples = sentiment_examples(written=True)[:2]
+    examples = news_sentiment(written=True)[:2]
     run = make_trained_run(store, settings, tiny_causal_dir, examples)
     pair = load_pair(run["run_dir"] / "adapter", settings)
     labels = ["negative", "positive"]

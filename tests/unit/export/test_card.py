@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 from studio.evaluate.generation import prompt_text
 from studio.export.card import model_card
+from studio.jobs.trained import trained_model
 from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
-from tests.unit.evaluate.trained import make_trained_run, sentiment_examples
+from tests.support.examples import news_sentiment
+from tests.support.trained import edit_meta, make_trained_run
 
 
 def _run(store, settings, base_dir, **meta):
     """A trained run whose studio.json says `meta` (e.g. the default template's base ref)."""
     run = make_trained_run(store, settings, base_dir)
-    path = run["run_dir"] / "adapter" / "studio.json"
-    path.write_text(json.dumps({**json.loads(path.read_text()), **meta}))
-    return run, store.get_job(run["job_id"])
+    edit_meta(run["run_dir"], **meta)
+    return run, trained_model(store, run["job_id"])
 
 
 def test_card_lists_everything_with_the_public_base(store, settings, tiny_causal_dir):
@@ -24,13 +23,14 @@ def test_card_lists_everything_with_the_public_base(store, settings, tiny_causal
         run["app_id"],
         run["model_id"],
         "evaluate",
-        {"train_job_id": job["id"]},
+        {"train_job_id": job.job_id},
         "",
         status="succeeded",
         summary={"n_examples": 6, "tuned_accuracy": 0.5},
     )
     assert ev["status"] == "succeeded"
-    card = model_card(store, job, "sentiment-lora v1")
+    card = model_card(store, job)
+    assert card.splitlines()[6] == "# sentiment-lora v1"  # the saved model's name
     front = card.split("---")[1]
     assert f"base_model: {PACKAGED_HUB_ID}" in front
     assert "packaged:" not in card  # the studio-internal ref means nothing elsewhere
@@ -59,7 +59,7 @@ def test_chat_card_shows_the_chat_layout(store, settings, tiny_causal_dir):
     run, job = _run(store, settings, tiny_causal_dir, base_model=PACKAGED_REF, prompt_format="chat")
     card = model_card(store, job)
     tok = AutoTokenizer.from_pretrained(run["run_dir"] / "adapter")
-    expected = prompt_text(sentiment_examples()[0], tok, {"prompt_format": "chat"})
+    expected = prompt_text(news_sentiment()[0], tok, {"prompt_format": "chat"})
     assert "<|im_start|>" in expected  # SmolLM2's template, saved next to the adapter
     assert f"```text\n{expected}\n```" in card  # exactly what the studio feeds the model
     assert "Format `chat`" in card and "### Assistant" not in card

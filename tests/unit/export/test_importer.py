@@ -10,6 +10,7 @@ import pytest
 
 from studio.errors import ImportRefused
 from studio.export.importer import check_zip, import_adapter_zip
+from studio.jobs.trained import trained_model
 
 CONFIG = json.dumps(
     {"base_model_name_or_path": "packaged:SmolLM2-135M-Instruct", "peft_type": "LORA", "r": 4}
@@ -100,7 +101,7 @@ def test_unknown_base_needs_confirmation_and_bad_weights(tmp_path, settings, sto
 def _studio_run(store, settings, base_dir, base_ref):
     """A trained run as studio.train leaves it: studio.json names the base ref, while
     adapter_config.json names the machine-local folder the base was loaded from."""
-    from tests.unit.evaluate.trained import make_trained_run
+    from tests.support.trained import make_trained_run
 
     run = make_trained_run(store, settings, base_dir)
     adapter = run["run_dir"] / "adapter"
@@ -129,7 +130,7 @@ def test_studio_export_reimports_without_typing_a_base(
     from studio.models.resolve import PACKAGED_HUB_ID, PACKAGED_REF
 
     run = _studio_run(store, settings, packaged_model_dir, PACKAGED_REF)
-    path = export_adapter_zip(store, settings, run["job_id"])
+    path = export_adapter_zip(store, settings, trained_model(store, run["job_id"]))
     with zipfile.ZipFile(path) as zf:  # loadable outside the studio: the public Hub id
         assert json.loads(zf.read("adapter_config.json"))["base_model_name_or_path"] == (
             PACKAGED_HUB_ID
@@ -178,7 +179,7 @@ def test_adapter_for_another_model_is_refused(
     from studio.models.resolve import PACKAGED_REF
 
     run = _studio_run(store, settings, tiny_causal_dir, PACKAGED_REF)
-    path = export_adapter_zip(store, settings, run["job_id"])
+    path = export_adapter_zip(store, settings, trained_model(store, run["job_id"]))
     other = store.create_app("elsewhere")["id"]
     with pytest.raises(ImportRefused, match=r"maps 64 -> \d+ features.*hidden size 576"):
         import_adapter_zip(store, settings, other, path)
@@ -210,7 +211,7 @@ def test_import_keeps_the_prompt_layout_it_was_trained_with(
     from studio.models.resolve import PACKAGED_REF
 
     run = _studio_run(store, settings, packaged_model_dir, PACKAGED_REF)
-    path = export_adapter_zip(store, settings, run["job_id"])
+    path = export_adapter_zip(store, settings, trained_model(store, run["job_id"]))
     layout = {
         "style": "input_response",
         "preamble": "Below is an instruction.",

@@ -7,7 +7,7 @@ import pytest
 from studio.api.request import APIError, options_from_request
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.stream import trim_at_stop
-from studio.ui.views.generate_form import options_from_form, prompt_from_form
+from studio.ui.generate.form import options_from_form, prompt_from_form
 
 
 def test_kwargs_per_strategy():

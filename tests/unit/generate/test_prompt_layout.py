@@ -7,13 +7,15 @@ import json
 import shutil
 from pathlib import Path
 
+from studio.configs.runs import TrainRun
 from studio.data.sections import text_to_example
 from studio.generate.options import GenerationOptions
 from studio.generate.prompting import PromptInput
+from studio.jobs.run_folder import RunFolder
 from studio.prompts import PromptLayout, render, training_layout
 from studio.train.training import save_trained
 from studio.vocab.examples import STYLE_HUMAN_ASSISTANT, STYLE_INPUT_RESPONSE, Example
-from tests.unit.evaluate.trained import write_jsonl
+from tests.support.examples import write_jsonl
 
 PRE = "Below is an instruction that describes a task. Write a response that appropriately completes the request."
 PRE_IN = (
@@ -47,16 +49,19 @@ def _trained_job(store, tuned_run_dir, tiny_causal_dir, tmp_path, examples: list
 
     run_dir = tmp_path / "run"
     train = write_jsonl(run_dir / "data" / "train.jsonl", examples)
-    cfg = {
-        "base_model": str(tiny_causal_dir),
-        "model_type": "causal",
-        "method": "lora",
-        "tokenizer": {"prompt_format": "sections", "max_length": 128},
-        "data": {"train": str(train), "valid": ""},
-    }
+    run = TrainRun.from_dict(
+        {
+            "base_model": str(tiny_causal_dir),
+            "model_type": "causal",
+            "method": "lora",
+            "peft": {"r": 4},
+            "tokenizer": {"prompt_format": "sections", "max_length": 128},
+            "data": {"train": str(train), "valid": ""},
+        }
+    )
     tokenizer = AutoTokenizer.from_pretrained(tiny_causal_dir)
-    save_trained(_Trainer(tuned_run_dir / "adapter"), tokenizer, cfg, run_dir)
-    (run_dir / "config.json").write_text(json.dumps(cfg))
+    save_trained(_Trainer(tuned_run_dir / "adapter"), tokenizer, run, RunFolder(run_dir), examples)
+    (run_dir / "config.json").write_text(json.dumps(run.to_dict()))
     app = store.create_app("layout-app")
     job = store.create_job(app["id"], None, "train", {}, str(run_dir), status="succeeded")
     return run_dir, f"job:{job['id']}"

@@ -6,7 +6,7 @@ import json
 import math
 
 from studio.jobs import job_progress, read_metrics, tail_log
-from studio.ui.views.train import (
+from studio.ui.train.views import (
     budget_text,
     chart_frame,
     display_stamp,

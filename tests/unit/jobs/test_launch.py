@@ -13,8 +13,8 @@ from studio.jobs.launch import accelerate_config, build_command, launch_export, 
 FOUR_GPUS = Hardware(cuda=True, bf16=True, gpu_name="Fake A100", gpu_mem_gb=80, gpu_count=4)
 
 
-def _run(tmp_path, **trainer):
-    (tmp_path / "config.json").write_text(json.dumps({"kind": "train", "trainer": trainer}))
+def _run(tmp_path, **studio):
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "train", "studio": studio}))
     return tmp_path
 
 
@@ -63,21 +63,19 @@ def test_each_machine_gets_its_command_and_config(tmp_path):
 
 def test_launch_settings_are_validated():
     assert default_processes(CPU_ONLY) == 1 and default_processes(FOUR_GPUS) == 4
-    assert launch_problems({"processes": 2}, CPU_ONLY) == []  # CPU processes are fine (gloo)
-    problems = launch_problems(
-        {
-            "processes": 8,
-            "machine_rank": 2,
-            "num_machines": 2,
-            "main_address": "bad host!",
-            "fsdp": "full_shard auto_wrap",
-        },
-        FOUR_GPUS,
-    )
-    assert any(p.startswith("trainer.processes:") and "4 GPU" in p for p in problems)
-    assert any(p.startswith("trainer.machine_rank:") for p in problems)
-    assert any(p.startswith("trainer.main_address:") for p in problems)
-    assert not any(p.startswith("trainer.fsdp") for p in problems)  # CUDA: allowed
-    cpu = launch_problems({"num_machines": 2, "fsdp": "full_shard auto_wrap"}, CPU_ONLY)
-    assert any(p.startswith("trainer.fsdp:") and "CUDA" in p for p in cpu)
-    assert any(p.startswith("trainer.main_address:") and "machine 0" in p for p in cpu)
+    assert launch_problems({"processes": 2}, {}, CPU_ONLY) == []  # CPU processes: fine (gloo)
+    fsdp = {"fsdp": "full_shard auto_wrap"}
+    studio = {"processes": 8, "machine_rank": 2, "num_machines": 2, "main_address": "bad host!"}
+    problems = {p.key: p.message for p in launch_problems(studio, fsdp, FOUR_GPUS)}
+    assert "4 GPU" in problems["studio.processes"]
+    assert {"studio.machine_rank", "studio.main_address"} <= set(problems)
+    assert "trainer.fsdp" not in problems  # CUDA: allowed
+    cpu = {p.key: p.message for p in launch_problems({"num_machines": 2}, fsdp, CPU_ONLY)}
+    assert "CUDA" in cpu["trainer.fsdp"] and "machine 0" in cpu["studio.main_address"]
+
+
+def test_a_run_config_from_before_the_studio_section_launches_the_same(tmp_path):
+    old = {"kind": "train", "trainer": {"processes": 2, "main_port": 29555}}
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    cmd = build_command("train", tmp_path)
+    assert _opt(cmd, "--num_processes") == "2" and _opt(cmd, "--main_process_port") == "29555"

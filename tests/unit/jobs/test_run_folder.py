@@ -107,8 +107,8 @@ def test_only_complete_checkpoints_count(tmp_path):
 
 def test_stop_request_file(tmp_path):
     run = RunFolder(tmp_path)
-    assert not run.stop_requested()
+    assert not run.stop_path.exists()
     run.request_stop(123.0)
-    assert run.stop_requested() and run.stop_path.read_text() == "123.0"
+    assert run.stop_path.read_text() == "123.0"
     run.clear_stop()
-    assert not run.stop_requested()
+    assert not run.stop_path.exists()

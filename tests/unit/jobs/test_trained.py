@@ -1,4 +1,5 @@
-"""studio.jobs.trained: which jobs hold a usable model, and what it is."""
+"""studio.jobs.trained, the one reader of a trained run: which jobs hold a usable model, and
+what it is."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ import json
 
 import pytest
 
-from studio.errors import ModelUnavailableError, NotFoundError, StudioError
+from studio.errors import ModelUnavailableError, NotFoundError
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import (
     holds_model,
     latest_evaluation,
-    trained_job,
     trained_model,
     trained_models,
     trained_version_id,
@@ -76,18 +76,19 @@ def test_trained_model_says_why_a_job_has_no_model(store, app):
     assert (model.max_length, model.prompt_format, model.model_type) == (64, "chat", "seq2seq")
 
 
-def test_trained_job_is_the_evaluate_and_export_wording(store, app):
-    ev = _job(store, app["id"], kind="evaluate")
-    with pytest.raises(NotFoundError, match="not a trained model"):
-        trained_job(store, ev["id"])
+def test_one_reader_answers_generate_evaluate_and_export_alike(store, app):
     failed = _job(store, app["id"], status="failed")
-    with pytest.raises(StudioError, match="only finished \\(succeeded\\) runs"):
-        trained_job(store, failed["id"])
-    no_folder = _job(store, app["id"])
-    with pytest.raises(NotFoundError, match="has no trained model"):
-        trained_job(store, no_folder["id"])
-    good = _job(store, app["id"], meta={})
-    assert trained_job(store, good["id"])["id"] == good["id"]
+    with pytest.raises(NotFoundError, match="generate, be evaluated or be exported"):
+        trained_model(store, failed["id"])
+    good = _job(store, app["id"], meta={}, config={"data": {"version_id": "v9"}})
+    model = trained_model(store, good["id"])
+    assert (model.job_id, model.app_id, model.model_id) == (good["id"], app["id"], None)
+    assert model.config == {"data": {"version_id": "v9"}} and model.title(store) == ""
+    # The message never shows where the run folder was.
+    gone = _job(store, app["id"])
+    with pytest.raises(ModelUnavailableError) as err:
+        trained_model(store, gone["id"])
+    assert gone["run_dir"] not in str(err.value)
 
 
 def test_layout_comes_from_studio_json_else_from_the_training_data(store, app, tmp_path):
@@ -112,6 +113,12 @@ def test_layout_comes_from_studio_json_else_from_the_training_data(store, app, t
     assert trained_model(store, older["id"]).layout.style == "input_response"
     bare = _job(store, app["id"], meta={"base_model": "b"})
     assert trained_model(store, bare["id"]).layout == PromptLayout()
+    # A guess from the data: a damaged line is skipped, not fatal.
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("{not json\n" + train.read_text())
+    config = {"data": {"train": str(damaged)}}
+    mixed = _job(store, app["id"], meta={"base_model": "b"}, config=config)
+    assert trained_model(store, mixed["id"]).layout.style == "input_response"
 
 
 def test_version_and_latest_evaluation(store, app):

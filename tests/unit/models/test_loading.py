@@ -31,11 +31,11 @@ def test_an_override_the_vocabulary_lacks_is_refused(settings, tiny_causal_dir):
             settings,
             {"pad_token": "<no-such-token>", "sep_token": "<nor-this>"},
         )
-    assert [p.split(":")[0] for p in err.value.problems] == [
+    assert [p.key for p in err.value.problems] == [
         "tokenizer.sep_token",
         "tokenizer.pad_token",
     ]
-    assert "not in the vocabulary" in err.value.problems[1]
+    assert "not in the vocabulary" in err.value.problems[1].message
 
 
 def test_trust_remote_code_in_the_model_dict_is_ignored(settings, tiny_causal_dir, monkeypatch):

@@ -16,6 +16,7 @@ from studio.models.resolve import (
 from studio.settings import Settings
 
 
+@pytest.mark.slow
 def test_packaged_model_converts_once_then_is_reused(tmp_path, packaged_model_dir):
     # A fresh models dir: the first call converts, the second returns the same folder untouched.
     s = Settings.from_env(home=tmp_path / "h", models_root=tmp_path / "models")

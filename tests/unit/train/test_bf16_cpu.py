@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 import torch
 
+from studio.configs.runs import TrainRun
 from studio.configs.training_args import training_arguments
 from studio.train.data import tokenize_all
 from studio.train.extras import configure_extras
 from studio.train.model import build_model, build_tokenizer
 from studio.train.training import make_trainer
-from tests.unit.train.runs import run_config, sentiment_examples
+from tests.support.examples import word_sentiment
+from tests.support.runs import run_config
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU path")
 
@@ -22,14 +24,15 @@ def _train(tmp_path, tiny_causal_dir, settings, bf16: bool, head_only: bool):
         tmp_path / "data",
         settings,
         trainer={"max_steps": 2, "bf16": bf16, "save_strategy": "no", "logging_steps": 1},
-        head_only=head_only,
+        studio={"head_only": head_only},
     )
-    tok = build_tokenizer(cfg, settings)
-    ds = tokenize_all(sentiment_examples(16), tok, cfg)
-    model = build_model(cfg, settings, tok)
-    args = training_arguments(cfg, tmp_path / "ckpt", has_eval=False)
-    trainer = make_trainer(cfg, model, tok, ds, None, args, [])
-    configure_extras(trainer, cfg, model, None, None)
+    run = TrainRun.from_dict(cfg)
+    tok = build_tokenizer(run, settings)
+    ds = tokenize_all(word_sentiment(16), tok, run.tokenizer, run.model_type, True)
+    model = build_model(run, settings, tok)
+    args = training_arguments(run.trainer, run.method, tmp_path / "ckpt", has_eval=False)
+    trainer = make_trainer(run, model, tok, ds, None, args, [])
+    configure_extras(trainer, run, model, None, None)
     seen: list[torch.dtype] = []
     linear = model.get_base_model().model.layers[0].mlp.down_proj  # a Linear with no adapter
     handle = linear.register_forward_hook(lambda m, i, out: seen.append(out.dtype))

@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from studio.errors import ModelUnavailableError
+from studio.jobs import child
 from studio.jobs.child import StopRequest
 from studio.train.callbacks import MetricsCallback, perplexity
-from studio.train.main import OOM_ADVICE, failure_reason
+from studio.train.main import OOM_ADVICE
 
 
 def _state(step=4, max_steps=10):
@@ -61,6 +62,11 @@ def test_stop_file_saves_then_stops_and_skips_the_epoch_end_work(tmp_path):
     end.should_evaluate = end.should_save = True
     cb.on_epoch_end(None, _state(), end)
     assert not end.should_evaluate and not end.should_save
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The reason a training job process gives for `exc` (studio.jobs.child decides)."""
+    return child.failure_reason(exc, OOM_ADVICE, "run config")
 
 
 def test_failure_reasons_are_one_actionable_line():

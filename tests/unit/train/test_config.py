@@ -6,7 +6,7 @@ import pytest
 
 from studio.configs.runs import TrainRun
 from studio.errors import ConfigError
-from tests.unit.train.runs import run_config, write_run
+from tests.support.runs import run_config, write_run
 
 
 def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):
@@ -22,7 +22,7 @@ def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):
     run = write_run(tmp_path / "run", cfg)
     with pytest.raises(ConfigError) as err:
         TrainRun.from_json(run / "config.json").to_dict()
-    keys = sorted(p.split(":")[0] for p in err.value.problems)
+    keys = sorted(p.key for p in err.value.problems)
     assert keys == [
         "model.trust_remote_code",
         "peft.base_model_name_or_path",
@@ -31,7 +31,7 @@ def test_a_hand_written_config_gets_the_same_refusals(tmp_path, settings):
         "trainer.output_dir",
         "trainer.push_to_hub",
     ]
-    assert all("not allowed" in p and "Remove it" in p for p in err.value.problems)
+    assert all("not allowed" in p.message and "Remove it" in p.message for p in err.value.problems)
 
 
 def test_a_clean_config_is_read_with_defaults(tmp_path, settings):
@@ -43,9 +43,12 @@ def test_a_clean_config_is_read_with_defaults(tmp_path, settings):
 def test_save_total_limit_is_the_users_value(tmp_path, settings):
     from studio.configs.training_args import training_arguments
 
-    cfg = run_config("some/model", tmp_path / "data", settings)
-    assert training_arguments(cfg, tmp_path, has_eval=True).save_total_limit == 2  # default
-    cfg["trainer"]["save_total_limit"] = 5
-    assert training_arguments(cfg, tmp_path, has_eval=True).save_total_limit == 5
-    cfg["trainer"]["save_total_limit"] = None  # null: keep every checkpoint
-    assert training_arguments(cfg, tmp_path, has_eval=True).save_total_limit is None
+    trainer = run_config("some/model", tmp_path / "data", settings)["trainer"]
+
+    def limit(**extra):
+        args = training_arguments({**trainer, **extra}, "lora", tmp_path, has_eval=True)
+        return args.save_total_limit
+
+    assert limit() == 2  # default
+    assert limit(save_total_limit=5) == 5
+    assert limit(save_total_limit=None) is None  # null: keep every checkpoint

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from studio.configs.runs import TrainRun
+from studio.configs.runs import RunData, TrainRun
 from studio.errors import ConfigError, DataError
 from studio.scoring.encode import IGNORE, encode
 from studio.train.config import check_rejected_share
 from studio.train.data import load_splits
 from studio.vocab.examples import STYLE_PLAIN, Example
-from tests.unit.train.runs import run_config, sentiment_examples, write_jsonl, write_run
+from tests.support.examples import word_sentiment, write_jsonl
+from tests.support.runs import write_run
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +51,14 @@ def test_plain_text_learns_every_token_and_seq2seq_splits_source_and_target(tok)
 
 
 def test_resplit_uses_the_seed_and_share(tmp_path):
-    train = write_jsonl(tmp_path / "train.jsonl", sentiment_examples(18))
-    valid = write_jsonl(tmp_path / "valid.jsonl", sentiment_examples(2, seed=1))
-    data = {"train": str(train), "valid": str(valid), "resplit": True, "valid_pct": 25, "seed": 3}
-    a, b = load_splits(data), load_splits(data)
+    train = write_jsonl(tmp_path / "train.jsonl", word_sentiment(18))
+    valid = write_jsonl(tmp_path / "valid.jsonl", word_sentiment(2, seed=1))
+    data = RunData(train=str(train), valid=str(valid), resplit=True)
+    a, b = load_splits(data, 25, 3), load_splits(data, 25, 3)
     # 25 % of 20, rounded per label as a version split is: 5 or 6 held out; repeatable.
     assert len(a[0]) + len(a[1]) == 20 and len(a[1]) in (5, 6) and a == b
     with pytest.raises(DataError, match="no examples"):
-        load_splits({"train": str(tmp_path / "missing.jsonl")})
+        load_splits(RunData(train=str(tmp_path / "missing.jsonl")), 10, 42)
 
 
 def test_config_problems_are_reported_together(tmp_path, settings):
@@ -68,10 +69,10 @@ def test_config_problems_are_reported_together(tmp_path, settings):
 
 
 def test_rejected_share_over_tolerance(tmp_path, settings):
-    cfg = run_config("m", tmp_path, settings, data={"n_rows": 50, "n_rejected": 5})
-    check_rejected_share({**cfg, "invalid_tolerance_pct": 10})  # exactly 10%: fine
+    data = RunData(train="train.jsonl", version_id="v1", n_rows=50, n_rejected=5)
+    check_rejected_share(data, 10)  # exactly 10%: fine
     with pytest.raises(DataError, match=r"^12.0% of the rows of .* \(6 of 50\), over the 10% tol"):
-        check_rejected_share({**cfg, "data": {**cfg["data"], "n_rejected": 6}})
+        check_rejected_share(RunData(train="t", version_id="v1", n_rows=50, n_rejected=6), 10)
 
 
 def test_resplit_is_stratified_like_a_version_split(tmp_path):
@@ -85,8 +86,8 @@ def test_resplit_is_stratified_like_a_version_split(tmp_path):
     ]
     train = write_jsonl(tmp_path / "train.jsonl", rows[:22])
     valid = write_jsonl(tmp_path / "valid.jsonl", rows[22:])  # both neutral: a skewed split
-    data = {"train": str(train), "valid": str(valid), "resplit": True, "valid_pct": 25, "seed": 0}
-    _, held_out = load_splits(data)
+    data = RunData(train=str(train), valid=str(valid), resplit=True)
+    _, held_out = load_splits(data, 25, 0)
     counts = Counter(normalise_label(e.output) for e in held_out)
     # Every label is held out in proportion (3 : 1.5 : 1.5 of 6), not whatever a shuffle gives.
     assert set(counts) == {"positive", "negative", "neutral"} and counts["positive"] >= 2

@@ -8,23 +8,11 @@ import torch
 
 from studio.scoring.encode import IGNORE
 from studio.train.headonly import head_only_loss, labelled_positions, supports_head_only
+from tests.support.models import tiny_llama
 
 
 def _tiny_llama(vocab: int = 97):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=vocab,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-        tie_word_embeddings=True,
-    )
-    return LlamaForCausalLM(cfg)
+    return tiny_llama(vocab, max_position_embeddings=64, pad_token_id=None)
 
 
 def _batch(vocab: int = 97):

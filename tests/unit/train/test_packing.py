@@ -17,28 +17,11 @@ from studio.train.packing import (
     real_positions,
     supports_packing,
 )
-
-VOCAB = 97
-PAD = 0
+from tests.support.models import PAD, VOCAB, tiny_llama
 
 
 def _tiny_llama(attn: str = "sdpa"):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=VOCAB,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        tie_word_embeddings=True,
-        pad_token_id=PAD,
-    )
-    cfg._attn_implementation = attn
-    return LlamaForCausalLM(cfg)
+    return tiny_llama(attn=attn)
 
 
 def _examples(answer_only: bool, lengths=(7, 12, 5, 9, 11), answer=2, seed=1):
@@ -179,19 +162,20 @@ def test_supports_packing():
 def test_packer_for_follows_the_option_and_the_model():
     from types import SimpleNamespace
 
-    from studio.train.extras import PACKING_DEFAULT, packer_for
+    from studio.configs.table import StudioSettings
+    from studio.train.extras import packer_for
 
     tok = SimpleNamespace(pad_token_id=PAD)
 
-    def cfg(packing, model_type="causal"):
-        trainer = {} if packing is None else {"packing": packing}
-        return {"trainer": trainer, "model_type": model_type, "tokenizer": {"max_length": 32}}
+    def packer(packing, model, model_type="causal"):
+        return packer_for(packing, model_type, 32, model, tok)
 
-    assert packer_for(cfg(True), _tiny_llama("sdpa"), tok).kind == "sdpa"
-    assert packer_for(cfg(True), _tiny_llama("eager"), tok).kind == "eager"
-    assert packer_for(cfg(False), _tiny_llama(), tok) is None
-    assert (packer_for(cfg(None), _tiny_llama(), tok) is not None) == PACKING_DEFAULT
-    assert packer_for(cfg(True, "seq2seq"), _tiny_llama(), tok) is None
+    assert packer(True, _tiny_llama("sdpa")).kind == "sdpa"
+    assert packer(True, _tiny_llama("eager")).kind == "eager"
+    assert packer(False, _tiny_llama()) is None
+    default = StudioSettings.from_dict({}).packing  # the settings table's: off
+    assert default is False and packer(default, _tiny_llama()) is None
+    assert packer(True, _tiny_llama(), "seq2seq") is None
     flash = _tiny_llama()
     flash.config._attn_implementation = "flex_attention"
-    assert packer_for(cfg(True), flash, tok) is None
+    assert packer(True, flash) is None

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from studio.configs.table import StudioSettings
 from studio.scoring.encode import IGNORE
 from studio.train.batching import PadCollator
 from studio.train.extras import StudioTrainerMixin, share_prefix_for
@@ -20,31 +21,13 @@ from studio.train.sharedprefix import (
     shared_prefix_loss,
     supports_prefix_share,
 )
+from tests.support.models import PAD, VOCAB, tiny_llama
 
-VOCAB = 97
-PAD = 0
 PREFIX = 9  # the instruction every row starts with
 
 
 def _tiny(attn: str = "sdpa", arch: str = "llama"):
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    cfg = AutoConfig.for_model(
-        arch,
-        vocab_size=VOCAB,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=128,
-        tie_word_embeddings=True,
-        pad_token_id=PAD,
-    )
-    cfg._attn_implementation = attn
-    return AutoModelForCausalLM.from_config(cfg)
+    return tiny_llama(attn=attn, arch=arch, head_dim=8)
 
 
 def _lora(model):
@@ -231,21 +214,22 @@ def test_the_trainer_option(share):
     assert calls.sizes == [4]
 
 
-def test_share_prefix_for_follows_the_option_and_the_run():
-    def cfg(share):
-        trainer = {} if share is None else {"share_prefix": share}
-        return {"trainer": trainer, "model_type": "causal"}
+def _share(wanted, model, trainer=None, **kw):
+    return share_prefix_for(wanted, trainer or {}, "causal", model, **kw)
 
+
+def test_share_prefix_for_follows_the_option_and_the_run():
     model = _tiny()
-    assert share_prefix_for(cfg(None), model, head_only=True, packer=None)  # on by default
-    assert share_prefix_for(cfg(True), model, head_only=True, packer=None)
-    assert not share_prefix_for(cfg(False), model, head_only=True, packer=None)
-    assert not share_prefix_for(cfg(None), model, head_only=False, packer=None)
-    assert not share_prefix_for(cfg(None), model, head_only=True, packer=object())
-    compiled = {"trainer": {"torch_compile": True}, "model_type": "causal"}
-    assert not share_prefix_for(compiled, model, head_only=True, packer=None)
+    assert StudioSettings.from_dict({}).share_prefix is None  # the table's default: auto
+    assert _share(None, model, head_only=True, packer=None)  # on wherever it applies
+    assert _share(True, model, head_only=True, packer=None)
+    assert not _share(False, model, head_only=True, packer=None)
+    assert not _share(None, model, head_only=False, packer=None)
+    assert not _share(None, model, head_only=True, packer=object())
+    compiled = {"torch_compile": True}
+    assert not _share(None, model, compiled, head_only=True, packer=None)
     model.activation_checkpointing_enable()
-    assert not share_prefix_for(cfg(True), model, head_only=True, packer=None)
+    assert not _share(True, model, head_only=True, packer=None)
 
 
 def test_no_sharing_where_the_run_would_train_differently():
@@ -259,11 +243,9 @@ def test_no_sharing_where_the_run_would_train_differently():
         ("neftune_noise_alpha", 5.0),
         ("torch_compile", True),
     ):
-        cfg = {"trainer": {key: value}, "model_type": "causal"}
-        assert not share_prefix_for(cfg, model, head_only=True, packer=None), key
-    plain = {"trainer": {}, "model_type": "causal"}
-    assert share_prefix_for(plain, model, head_only=True, packer=None, n_gpu=1)
-    assert not share_prefix_for(plain, model, head_only=True, packer=None, n_gpu=2)
+        assert not _share(None, model, {key: value}, head_only=True, packer=None), key
+    assert _share(None, model, head_only=True, packer=None, n_gpu=1)
+    assert not _share(None, model, head_only=True, packer=None, n_gpu=2)
 
 
 def test_checkpointing_turned_on_after_the_check_falls_back_to_every_row():

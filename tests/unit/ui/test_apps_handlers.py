@@ -11,10 +11,10 @@ import gradio as gr
 import pytest
 from gradio import helpers
 
-from studio.ui import apps_tab
+from studio.ui.apps import handlers as apps_tab
+from studio.ui.apps.views import app_rows, current_note, log_rows
 from studio.ui.common import bind
 from studio.ui.context import UIContext
-from studio.ui.views.apps import app_rows, current_note, log_rows
 
 
 def _req(user: str | None):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from studio.ui import evaluate_handlers
 from studio.ui.context import UIContext
+from studio.ui.evaluate import handlers as evaluate_handlers
 
 
 @pytest.fixture

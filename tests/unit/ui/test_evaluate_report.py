@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from studio.scoring.labels import classification_metrics
-from studio.ui.views.evaluate_report import (
+from studio.ui.evaluate.report import (
     batch_frame,
     confusion_html,
     per_label_frame,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from studio.ui import generate_handlers
 from studio.ui.context import UIContext
-from studio.ui.views.generate_form import OPTION_FIELDS, named_parameters
+from studio.ui.generate import handlers as generate_handlers
+from studio.ui.generate.form import OPTION_FIELDS, named_parameters
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from studio.ui import inputs_handlers
 from studio.ui.context import UIContext
+from studio.ui.inputs import handlers as inputs_handlers
 
 PASTED = "sentence,label\nprofit rose,positive\nsales fell,negative\nflat year,neutral\n"
 

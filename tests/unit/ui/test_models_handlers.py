@@ -8,9 +8,9 @@ import pytest
 
 from studio.configs.defaults import default_dicts, default_hyper
 from studio.templates import DEFAULT_TEMPLATE, get_template
-from studio.ui import models_handlers as h
 from studio.ui.context import UIContext
-from studio.ui.views.config_form import FORM_ORDER, dicts_to_texts, hyper_to_form
+from studio.ui.models import handlers as h
+from studio.ui.models.config_form import FORM_ORDER, dicts_to_texts, hyper_to_form
 
 SKIP = gr.skip()
 
@@ -62,7 +62,7 @@ def test_template_changes_reset_the_form_and_a_closed_dropdown_does_nothing(ctx,
     out = h.on_template(ctx, "tiny-gpt-scratch", "causal", "", None, DEFAULT_TEMPLATE)
     *state, parent, shown, note = out
     assert (parent, shown) == ("", "tiny-gpt-scratch") and "reset to its defaults" in note
-    assert len(state) == 1 + len(FORM_ORDER) + 5  # card, every field, the five dicts
+    assert len(state) == 1 + len(FORM_ORDER) + 6  # card, every field, the six sections
     chooser, *_, key, _note = h.on_type(ctx, "causal", "", None)
     assert chooser["value"] == DEFAULT_TEMPLATE == key
     lora_row, lora_note, peft, arch_row, *arch = h.on_layout(ctx, "tiny-gpt-scratch", "", "{")

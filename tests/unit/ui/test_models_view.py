@@ -6,7 +6,7 @@ import pytest
 
 from studio.configs.defaults import default_dicts
 from studio.templates import TEMPLATES
-from studio.ui.views.models import (
+from studio.ui.models.views import (
     ARCH_FORM,
     arch_to_form,
     form_layout,

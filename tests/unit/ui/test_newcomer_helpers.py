@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from studio.configs.hyper import EVAL_RATIO, apply_hyperparameters, hyperparameters_from_dicts
+from studio.configs.defaults import default_dicts, default_hyper
+from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
+from studio.configs.saving import model_config
+from studio.configs.setting import EVAL_RATIO
+from studio.data.instruction import propose_instruction
 from studio.data.readers import read_delimited
 from studio.data.shapes import detect_mapping
+from studio.errors import Problem
 from studio.settings import training_threads
-from studio.ui.models_problems import NAME_PROBLEM, form_problems
-from studio.ui.views.evaluate_report import classification_warnings, majority_baseline
-from studio.ui.views.inputs_mapping import propose_instruction, source_key
-from studio.ui.views.train import job_duration, progress_html
-from studio.ui.views.train_plan import plan_markdown
+from studio.templates import TEMPLATES
+from studio.ui.evaluate.report import classification_warnings, majority_baseline
+from studio.ui.inputs.mapping import source_key
+from studio.ui.models.problems import NAME_PROBLEM, form_problems
+from studio.ui.train.plan import plan_markdown
+from studio.ui.train.views import job_duration, progress_html
 
 
 def test_problems_name_the_form_field_once_and_mark_it():
     lines, fields = form_problems(
         [
-            "trainer.learning_rate: must be > 0 (got -1)",
-            "trainer.learning_rate: must be > 0 (got -1)",
-            "peft.r: must be at least 1 (got 0)",
-            "trainer.adam_beta1: must be < 1",
+            Problem("trainer.learning_rate", "must be > 0 (got -1)"),
+            Problem("trainer.learning_rate", "must be > 0 (got -1)"),
+            Problem("peft.r", "must be at least 1 (got 0)"),
+            Problem("trainer.adam_beta1", "must be < 1"),
+            Problem("trainer.bf16", "this CPU has no bf16 instructions"),
+            Problem("studio.packing", "must be true or false"),
+            Problem("form.eval_every", "must be at least 0"),
         ],
         "",
     )
@@ -28,8 +37,11 @@ def test_problems_name_the_form_field_once_and_mark_it():
         "**Learning rate**: must be > 0 (got -1)",
         "**LoRA r**: must be at least 1 (got 0)",
         "**Trainer config → adam_beta1**: must be < 1",
+        "**Precision**: this CPU has no bf16 instructions",
+        "**Studio settings → packing**: must be true or false",
+        "**Evaluate every N steps**: must be at least 0",
     ]
-    assert fields == ["learning_rate", "lora_r"]
+    assert fields == ["learning_rate", "lora_r", "precision", "eval_every"]
     assert form_problems([], "my-model") == ([], [])
     assert form_problems([], None) == ([], [])  # the name is not checked
 
@@ -102,7 +114,10 @@ class _Store:
         self.n_train, self.hyper = n_train, hyper
 
     def get_model(self, model_id):
-        return {"dataset_version_id": "v", "config": {"hyper": self.hyper}}
+        template = TEMPLATES["smollm2-135m-lora"]
+        hyper = {**default_hyper(template), **self.hyper}
+        config = model_config(default_dicts(template), hyper)
+        return {"dataset_version_id": "v", "template": template.key, "config": config}
 
     def get_dataset_version(self, version_id):
         return {"stats": {"n_train": self.n_train}}
@@ -121,7 +136,7 @@ def test_plan_says_how_much_of_an_epoch_and_how_long():
 
 
 def test_evaluation_progress_is_a_share_with_time_left_and_metrics_follow_the_task():
-    from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task
+    from studio.ui.evaluate.progress import eval_progress, metrics_for_task
 
     lines = [
         {"phase": "loading model", "step": 0, "total": 900, "time": 0.0},

@@ -7,8 +7,8 @@ import gradio as gr
 import pandas as pd
 
 from studio.ui.common import changed, choices_update
-from studio.ui.models_problems import PROBLEM_CLASS, mark_fields
-from studio.ui.views.config_form import FORM_ORDER
+from studio.ui.models.config_form import FORM_ORDER
+from studio.ui.models.problems import PROBLEM_CLASS, mark_fields
 
 SKIP = gr.skip()
 
@@ -57,7 +57,7 @@ def test_mark_fields_touches_only_fields_whose_mark_changes():
 
 
 def test_page_shows_detects_crossed_answers():
-    from studio.ui.views.train import page_shows
+    from studio.ui.train.views import page_shows
 
     rows = [["job-b", "m v1", "cancelled", "1/18", "–", "–", "–", "2026-12-01 10:00", "0m05s"]]
     last = (("job-b",), rows, ("**Job job-b** — **cancelled**", "", None, "", False, True))
@@ -74,19 +74,20 @@ def test_page_shows_detects_crossed_answers():
 def test_a_form_edit_rewrites_only_the_json_editors_it_changes():
     from studio.configs.defaults import default_dicts, default_hyper
     from studio.templates import DEFAULT_TEMPLATE, get_template
-    from studio.ui.models_sync import form_to_json, json_to_form
-    from studio.ui.views.config_form import dicts_to_texts, hyper_to_form
+    from studio.ui.models.config_form import dicts_to_texts, hyper_to_form
+    from studio.ui.models.sync import form_to_json, json_to_form
 
     template = get_template(DEFAULT_TEMPLATE)
     texts = dicts_to_texts(default_dicts(template))
     form = hyper_to_form(default_hyper(template))
-    assert form_to_json(*form, *texts) == [SKIP] * 5  # the page shows it all already
+    assert form_to_json(*form, *texts) == [SKIP] * 6  # the page shows it all already
     edited = list(form)
     edited[FORM_ORDER.index("max_steps")] = 7
     out = form_to_json(*edited, *texts)
     trainer = out[4]
     assert out[:4] == [SKIP] * 4 and '"max_steps": 7' in trainer  # the trainer dict only
+    assert out[5] == SKIP
     # And back: the edited trainer text changes only the Max steps field.
-    back = json_to_form(*form, *texts[:4], trainer)
+    back = json_to_form(*form, *texts[:4], trainer, texts[5])
     assert back[FORM_ORDER.index("max_steps")] == 7
     assert sum(v != SKIP for v in back) == 1

@@ -7,8 +7,8 @@ import gradio as gr
 import pandas as pd
 import pytest
 
-from studio.ui import train_handlers as h
 from studio.ui.context import UIContext
+from studio.ui.train import handlers as h
 
 SKIP = gr.skip()
 

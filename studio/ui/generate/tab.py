@@ -1,0 +1,288 @@
+"""The Generate tab: try a trained (or base) model with every decoding strategy, streamed.
+
+Modes: Instruction (the training prompt format, rendered live so the user sees exactly what
+is sent), Free text, Chat (the model's chat template with the history). Compare runs the same
+prompt through a tuned model and its real base (or a second model) side by side. Every
+handler is also a Gradio API endpoint: /generate, /compare, /chat (see README).
+No torch import here: the engine loads models on first use.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
+from studio.ui.common import bind
+from studio.ui.context import UIContext
+from studio.ui.generate.form import (
+    OPTION_FIELDS,
+    STRATEGY_FIELDS,
+    TOGGLED_FIELDS,
+    named_parameters,
+)
+from studio.ui.generate.handlers import (
+    N_STALE,
+    chat,
+    compare,
+    follow_model,
+    generate,
+    on_tab,
+    refresh_models,
+    render_preview,
+    show_mode,
+)
+
+STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
+_D = GenerationOptions()
+
+
+def _param_widgets() -> dict[str, gr.components.Component]:
+    w: dict[str, gr.components.Component] = {}
+    w["max_new_tokens"] = gr.Slider(
+        1, 1024, value=_D.max_new_tokens, step=1, label="Max new tokens"
+    )
+    w["min_new_tokens"] = gr.Slider(0, 512, value=0, step=1, label="Min new tokens")
+    w["temperature"] = gr.Slider(
+        0.05, 2.0, value=_D.temperature, step=0.05, label="Temperature", visible=False
+    )
+    w["top_k"] = gr.Slider(0, 200, value=_D.top_k, step=1, label="Top-k (0 = off)", visible=False)
+    w["top_p"] = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (1 = off)", visible=False)
+    w["typical_p"] = gr.Slider(
+        0.05, 1.0, value=1.0, step=0.05, label="Typical-p (1 = off)", visible=False
+    )
+    w["min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, label="Min-p (0 = off)", visible=False)
+    w["num_beams"] = gr.Slider(2, 16, value=_D.num_beams, step=1, label="Beams", visible=False)
+    w["length_penalty"] = gr.Slider(
+        -2.0, 2.0, value=1.0, step=0.1, label="Length penalty", visible=False
+    )
+    w["early_stopping"] = gr.Checkbox(value=True, label="Early stopping", visible=False)
+    w["penalty_alpha"] = gr.Slider(
+        0.0,
+        1.0,
+        value=_D.penalty_alpha,
+        step=0.05,
+        label="Degeneration penalty (alpha)",
+        visible=False,
+    )
+    w["contrastive_top_k"] = gr.Slider(
+        1,
+        20,
+        value=_D.contrastive_top_k,
+        step=1,
+        label="Candidates per step (top-k)",
+        visible=False,
+    )
+    w["assistant"] = gr.Radio(
+        list(ASSISTANTS),
+        value=_D.assistant,
+        visible=False,
+        label="Draft: n-grams from the prompt, or the base model",
+    )
+    w["prompt_lookup_num_tokens"] = gr.Slider(
+        1,
+        32,
+        value=_D.prompt_lookup_num_tokens,
+        step=1,
+        label="Prompt lookup tokens",
+        visible=False,
+    )
+    w["repetition_penalty"] = gr.Slider(
+        0.5, 2.0, value=1.0, step=0.05, label="Repetition penalty (1 = off)"
+    )
+    w["no_repeat_ngram_size"] = gr.Slider(
+        0, 10, value=0, step=1, label="No-repeat n-gram size (0 = off)"
+    )
+    w["stop"] = gr.Textbox(label="Stop sequences (one per line; \\n for a newline)", lines=2)
+    w["num_return_sequences"] = gr.Slider(1, 8, value=1, step=1, label="Returned sequences")
+    w["seed"] = gr.Number(value=None, precision=0, label="Seed (empty = random)")
+    w["precision"] = gr.Radio(
+        [
+            ("Exact (fp32)", "exact"),
+            ("Fast (int4 weights, about 2x faster on a CPU; answers may differ)", "fast"),
+        ],
+        value="exact",
+        elem_id="gen-precision",
+        label="Speed: the stats line says which one answered",
+    )
+    return w
+
+
+def _visibility(strategy: str) -> list:
+    shown = set(STRATEGY_FIELDS.get(strategy, ()))
+    toggled = TOGGLED_FIELDS
+    return [gr.update(visible=name in shown) for name in toggled], toggled
+
+
+def build_generate_tab(ctx: UIContext) -> None:
+    with gr.Tab("Generate", id="generate") as tab:
+        gr.Markdown(
+            "## Generate\nTry a trained model (or a base model) with any decoding "
+            "strategy. Compare runs the same prompt through the tuned model and its "
+            "base side by side."
+        )
+        with gr.Row():
+            model = gr.Dropdown(
+                label="Model", choices=[], elem_id="gen-model", scale=4, allow_custom_value=True
+            )
+            refresh = gr.Button("Refresh list", size="sm", scale=1)
+            mode = gr.Radio(
+                ["Instruction", "Free text", "Chat"],
+                value="Instruction",
+                label="Mode",
+                elem_id="gen-mode",
+                scale=3,
+            )
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Group() as inst_box:
+                    instruction = gr.Textbox(
+                        label="Instruction", lines=2, elem_id="gen-instruction"
+                    )
+                    input_text = gr.Textbox(label="Input", lines=4, elem_id="gen-input")
+                    preview = gr.Textbox(
+                        label="Prompt sent to the model (rendered as in training)",
+                        interactive=False,
+                        lines=3,
+                        elem_id="gen-prompt-preview",
+                    )
+                text = gr.Textbox(
+                    label="Text to continue", lines=6, visible=False, elem_id="gen-text"
+                )
+                with gr.Group(visible=False) as chat_box:
+                    chatbot = gr.Chatbot(label="Conversation", elem_id="gen-chat", height=320)
+                    message = gr.Textbox(label="Message", elem_id="gen-chat-message")
+                    with gr.Row():
+                        send = gr.Button("Send", variant="primary", elem_id="gen-chat-send")
+                        clear = gr.Button("Clear conversation")
+            with gr.Column(scale=2):
+                strategy = gr.Radio(
+                    list(STRATEGIES),
+                    value="greedy",
+                    label="Decoding strategy",
+                    elem_id="gen-strategy",
+                )
+                with gr.Accordion("Parameters", open=False):
+                    params = _param_widgets()
+        busy = gr.Markdown(elem_id="gen-cpu-note")
+        with gr.Row(elem_id="gen-actions") as actions:
+            run = gr.Button("Generate", variant="primary", elem_id="gen-run")
+            compare_run = gr.Button("Compare", elem_id="gen-compare-run")
+            compare_with = gr.Dropdown(
+                label="Compare with (empty = the model's own base)",
+                choices=[],
+                value=None,
+                elem_id="gen-compare-with",
+                allow_custom_value=True,
+            )
+        stats = gr.Markdown(elem_id="gen-stats")
+        output = gr.Textbox(label="Output", lines=8, elem_id="gen-output")
+        with gr.Row():
+            with gr.Column():
+                left = gr.Textbox(label="Left: chosen model", lines=8, elem_id="gen-compare-left")
+                left_stats = gr.Markdown(elem_id="gen-compare-left-stats")
+            with gr.Column():
+                right = gr.Textbox(
+                    label="Right: its base (or the second model)",
+                    lines=8,
+                    elem_id="gen-compare-right",
+                )
+                right_stats = gr.Markdown(elem_id="gen-compare-right-stats")
+
+    option_inputs = [strategy] + [params[n] for n in OPTION_FIELDS[1:]]
+
+    listed = gr.State(None)  # the model choices last sent to this page
+
+    lists = [ctx.app_id, model, compare_with, listed]
+    refresh_lists = bind(ctx, refresh_models)  # one listener function: one concurrency group
+    for trigger in (ctx.app_id.change, ctx.jobs_changed.change, refresh.click):
+        trigger(refresh_lists, lists, [model, compare_with, listed], api_visibility="private")
+
+    tab.select(
+        bind(ctx, on_tab),
+        [*lists, busy],
+        [model, compare_with, listed, busy],
+        api_visibility="private",
+        show_progress="hidden",
+        api_name="on_tab",
+    )
+
+    stale = [output, stats, left, right, left_stats, right_stats]
+    assert len(stale) == N_STALE
+
+    mode.change(
+        show_mode,
+        [mode],
+        [inst_box, text, chat_box, actions, *stale],
+        api_visibility="private",
+        api_name="show_mode",
+    )
+
+    prefilled = gr.State("")  # the instruction this tab last filled in for a model
+
+    model.change(
+        bind(ctx, follow_model),
+        [model, instruction, prefilled],
+        [*stale, instruction, prefilled, busy],
+        api_visibility="private",
+        show_progress="hidden",
+        api_name="follow_model",
+    )
+    _, toggled = _visibility("greedy")
+    strategy.change(
+        lambda s: _visibility(s)[0],
+        [strategy],
+        [params[n] for n in toggled],
+        api_visibility="private",
+        api_name="lambda",
+    )
+
+    # One listener for all three fields: while a render runs, further edits queue a single
+    # rerun with the latest values, so the preview always ends on what the form holds now.
+    gr.on(
+        [model.change, instruction.change, input_text.change],
+        bind(ctx, render_preview),
+        [model, instruction, input_text],
+        [preview],
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_name="render_preview",
+    )
+
+    gen_event = run.click(
+        named_parameters(
+            bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]
+        ),
+        [model, mode, instruction, input_text, text, *option_inputs],
+        [output, stats],
+        api_name="generate",
+        concurrency_limit=STREAM_CONCURRENCY,
+    )
+
+    compare_event = compare_run.click(
+        named_parameters(
+            bind(ctx, compare),
+            ["model", "compare_with", "mode", "instruction", "input_text", "text"],
+        ),
+        [model, compare_with, mode, instruction, input_text, text, *option_inputs],
+        [left, right, left_stats, right_stats],
+        api_name="compare",
+        concurrency_limit=STREAM_CONCURRENCY,
+        show_progress_on=[left_stats, right_stats],
+    )
+    # A click on the other button while one streams: stop that stream, start the new one.
+    run.click(None, None, None, cancels=[compare_event], queue=False)
+    compare_run.click(None, None, None, cancels=[gen_event], queue=False)
+
+    gr.on(
+        [send.click, message.submit],
+        named_parameters(bind(ctx, chat), ["model", "history", "message"]),
+        [model, chatbot, message, *option_inputs],
+        [chatbot, message, stats],
+        api_name="chat",
+        concurrency_limit=STREAM_CONCURRENCY,
+        show_progress_on=[chatbot],
+    )
+    clear.click(
+        lambda: ([], ""), None, [chatbot, stats], api_visibility="private", api_name="lambda"
+    )
