@@ -83,8 +83,11 @@ class UIContext:
         """The app row, or NotFoundError (missing and not-yours read the same)."""
         return self.store.app_of(self.scope(request), app_id)
 
-    def job(self, job_id: str | None, request: Any = None) -> dict:
-        return self.store.job_of(self.scope(request), job_id)
+    def job(
+        self, job_id: str | None, request: Any = None, kinds: tuple[str, ...] | None = None
+    ) -> dict:
+        """The job row, or NotFoundError (missing, not-yours and not-of-`kinds` read the same)."""
+        return self.store.job_of(self.scope(request), job_id, kinds)
 
     def model(self, model_id: str | None, request: Any = None) -> dict:
         return self.store.model_of(self.scope(request), model_id)

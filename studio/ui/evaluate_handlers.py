@@ -22,7 +22,7 @@ from studio.export.gguf import export_gguf_zip
 from studio.export.paths import exports_dir
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
-from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
+from studio.store.job_states import ACTIVE_STATUSES, EVALUATE, RUNNING, SUCCEEDED
 from studio.ui.common import NO_APP, bump, choices_update, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_upload
@@ -241,7 +241,10 @@ def cancel_eval(ctx: UIContext, ev_id: str):
     """Stop the shown evaluation (queued: cancelled at once)."""
     if not ev_id:
         raise StudioError("No evaluation to cancel: start one with Evaluate.")
+    # Only the caller's own evaluations (an admin: anyone's); a training job is not one.
+    app_id = ctx.job(ev_id, kinds=(EVALUATE,))["app_id"]
     job = ctx.runner.cancel(ev_id)
+    ctx.audit(app_id, "cancelled", f"evaluation job {ev_id}")
     gr.Info("Stopping the evaluation." if job["status"] == RUNNING else "Cancelled.")
 
 
