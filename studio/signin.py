@@ -23,7 +23,6 @@ import hashlib
 import html
 import os
 import secrets
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Form, Request
@@ -31,7 +30,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.requests import HTTPConnection
 
 from studio.settings import Settings
-from studio.users import check_login, read_users
+from studio.users import check_login, is_listed
 
 SESSION_KEY = "studio_user"
 _OPEN = (
@@ -56,27 +55,37 @@ def bearer_key(request) -> str | None:
     return None
 
 
+def key_user(key: str | None, store, settings: Settings) -> str | None:
+    """The owner of an API key while they may still sign in, else None.
+
+    With a users file, the key's owner must still be in it, checked on every use: a user
+    removed from the file loses their keys at once (and they are revoked, so adding the
+    name again does not bring them back)."""
+    user = store.user_for_key(key) if key else None
+    if user is None:
+        return None
+    if settings.sign_in == "users" and not is_listed(settings.users_file, user):
+        store.forget_user(user)
+        return None
+    return user
+
+
 def user_from_request(request, store, settings: Settings) -> str | None:
     """The signed-in user of a request, or None (not signed in, or a wrong API key)."""
     key = bearer_key(request)
     if key is not None:
-        return store.user_for_key(key)
+        return key_user(key, store, settings)
     session = request.scope.get("session") or {}
     if settings.sign_in == "users":
         name = session.get(SESSION_KEY)
         # A user removed from the file is signed out at their next request.
-        if name and settings.users_file and _listed(settings.users_file, name):
+        if name and settings.users_file and is_listed(settings.users_file, name):
             return name
         return None
     if settings.sign_in == "hf":
         info = (session.get("oauth_info") or {}).get("userinfo") or {}
         return info.get("preferred_username") or None
     return None
-
-
-def _listed(path: Path, name: str) -> bool:
-
-    return name in read_users(path)
 
 
 def _session_secret(settings: Settings) -> str:

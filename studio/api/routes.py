@@ -31,7 +31,7 @@ from studio.generate.engine import Engine, get_engine
 from studio.generate.refs import ensure_reachable, list_models
 from studio.generate.slots import GenerationSlots
 from studio.settings import Settings
-from studio.signin import bearer_key
+from studio.signin import bearer_key, key_user
 from studio.store import Store
 
 
@@ -40,8 +40,7 @@ def caller(request: Request, settings: Settings, store: Store) -> tuple[str, str
     valid key while sign-in is on. With sign-in off every model is reachable, as before."""
     if not settings.signed_in:
         return settings.owner, None, True
-    key = bearer_key(request)
-    user = store.user_for_key(key) if key else None
+    user = key_user(bearer_key(request), store, settings)
     if user is None:
         raise APIError(
             401,

@@ -75,6 +75,12 @@ class AccessMixin:
             )
         return rows[0]["owner"]
 
+    def forget_user(self, owner: str) -> int:
+        """Revoke everything that signs `owner` in (their API keys): a user taken out of the
+        users file stays out, even if someone is later added under the same name."""
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM api_keys WHERE owner = ?", (owner,)).rowcount
+
     # -- activity ---------------------------------------------------------------------
     def log_activity(self, app_id: str, user: str, action: str, detail: str = "") -> None:
         """Record that `user` did `action` (created, trained, deleted, exported...) on an app."""

@@ -321,3 +321,43 @@ def test_others_jobs_cannot_be_trained_generated_cancelled_or_downloaded(studio,
     clients["root"].predict(job["id"], api_name="/cancel_training")
     assert ctx.store.get_job(job["id"])["status"] == "cancelled"
     assert not ctx.store.list_jobs(bob_app)
+
+
+def test_a_removed_users_keys_die_on_v1_and_every_gradio_endpoint(studio):
+    url, ctx, *_ = studio
+    users = ctx.settings.users_file
+    add_user(users, "carl", "carl-password")
+    _, secret = ctx.store.create_api_key("carl", "laptop")
+    auth = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=url, headers=auth, timeout=60) as http:
+        assert http.get("/v1/models").status_code == 200
+        assert http.get("/config").status_code == 200
+        from studio.users import main as users_cli
+
+        cli = ["remove", "carl", "--file", str(users), "--home", str(ctx.settings.home)]
+        assert users_cli(cli) == 0
+        # Added again under the same name at once: the old key was revoked with the user.
+        add_user(users, "carl", "carl-password-2")
+        assert http.get("/v1/models").status_code == 401
+        body = {"model": "base:smollm2-135m-lora", "prompt": "hi", "max_tokens": 1}
+        assert http.post("/v1/completions", json=body).status_code == 401
+        assert http.get("/config").status_code == 401
+        r = http.post("/gradio_api/call/create_app", json={"data": ["Carl's", ""]})
+        assert r.status_code == 401
+    assert ctx.store.list_api_keys("carl") == []
+    assert not [a for a in ctx.store.list_apps() if a["owner"] == "carl"]
+
+
+def test_a_key_dies_when_its_user_is_taken_out_of_the_file_by_hand(studio):
+    url, ctx, *_ = studio
+    users = ctx.settings.users_file
+    add_user(users, "dora", "dora-password")
+    _, secret = ctx.store.create_api_key("dora", "ci")
+    auth = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=url, headers=auth, timeout=60) as http:
+        assert http.get("/v1/models").status_code == 200
+        text = users.read_text()
+        users.write_text("".join(x for x in text.splitlines(True) if not x.startswith("dora:")))
+        assert http.get("/v1/models").status_code == 401
+        assert http.get("/config").status_code == 401
+    assert ctx.store.list_api_keys("dora") == []
