@@ -1,0 +1,58 @@
+"""The login page and its routes (/login, /logout) for sign-in with a users file."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from studio.settings import Settings
+from studio.signin.identity import SESSION_KEY
+from studio.users import check_login
+
+
+def add_login_routes(api, settings: Settings) -> None:
+    @api.get("/login", include_in_schema=False)
+    async def login_page(error: str = ""):
+        return HTMLResponse(login_html(error))
+
+    @api.post("/login", include_in_schema=False)
+    async def login(request: Request, username: str = Form(""), password: str = Form("")):
+        from starlette.concurrency import run_in_threadpool
+
+        name = username.strip()
+        ok = await run_in_threadpool(check_login, settings.users_file, name, password)
+        if not ok:
+            return RedirectResponse(
+                "/login?error=" + quote("Wrong user name or password."), status_code=303
+            )
+        request.session.clear()
+        request.session[SESSION_KEY] = name
+        return RedirectResponse("/", status_code=303)
+
+    @api.get("/logout", include_in_schema=False)
+    async def logout(request: Request):
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+
+def login_html(error: str = "") -> str:
+    """The login page: a plain form that posts to /login."""
+    note = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · TextGen Studio</title><style>
+body{{font-family:system-ui,sans-serif;background:#f5f5fb;display:grid;place-items:center;
+min-height:100vh;margin:0}} form{{background:#fff;padding:2rem 2.5rem;border-radius:12px;
+box-shadow:0 2px 12px #0002;display:grid;gap:.8rem;min-width:18rem}}
+input{{padding:.55rem;border:1px solid #bbb;border-radius:6px;font-size:1rem}}
+button{{padding:.6rem;border:0;border-radius:6px;background:#4f46e5;color:#fff;font-size:1rem}}
+.error{{color:#b91c1c;margin:0}}</style></head><body>
+<form method="post" action="/login"><h1 style="margin:0 0 .5rem">TextGen Studio</h1>{note}
+<label>User name <input name="username" id="login-username" autocomplete="username" required
+autofocus></label>
+<label>Password <input name="password" id="login-password" type="password"
+autocomplete="current-password" required></label>
+<button type="submit" id="login-submit">Sign in</button></form></body></html>"""
