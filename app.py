@@ -55,6 +55,9 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     api.include_router(
         build_openai_router(settings, store, engine=get_engine(settings, store), slots=ctx.slots)
     )
+    # Exports are served from their own folder (not copied into Gradio's cache, where they
+    # would escape the storage count and the owner check of studio.signin.files).
+    gr.set_static_paths([settings.home / "exports"])
     app = gr.mount_gradio_app(
         api,
         blocks,

@@ -20,6 +20,7 @@ A browser asking for the page without a session is sent to the login page.
 from __future__ import annotations
 
 from studio.settings import Settings
+from studio.signin.files import FileGuard, file_rule
 from studio.signin.identity import (
     SESSION_KEY,
     bearer_key,
@@ -61,6 +62,7 @@ def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
 
     login_url = "/login/huggingface" if settings.sign_in == "hf" else "/login"
     api.add_middleware(LoginRedirect, login_url=login_url, who=auth_dependency)
+    api.add_middleware(FileGuard, who=auth_dependency, may_read=file_rule(store, settings))
 
     if settings.sign_in == "hf":
         if add_hf_routes is None:

@@ -247,8 +247,7 @@ def export_job(ctx: UIContext, current: str):
     """The accelerate config and launch commands of the shown job."""
     if not current:
         raise StudioError("No job selected: pick one in the table or press Train.")
-
-    return launch_export(ctx.store.get_job(current)["run_dir"])
+    return launch_export(ctx.job(current, kinds=(TRAIN,))["run_dir"])
 
 
 def show_plan(ctx: UIContext, app_id: str, model_id: str | None, request: gr.Request = None) -> str:

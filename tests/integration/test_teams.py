@@ -361,3 +361,36 @@ def test_a_key_dies_when_its_user_is_taken_out_of_the_file_by_hand(studio):
         assert http.get("/v1/models").status_code == 401
         assert http.get("/config").status_code == 401
     assert ctx.store.list_api_keys("dora") == []
+
+
+def _file_url(event_stream: str) -> str:
+    """The /gradio_api/file= link of the file an event's answer carries."""
+    import re
+
+    found = re.search(r'"url": ?"([^"]+/gradio_api/file=[^"]+)"', event_stream)
+    assert found, event_stream
+    return found.group(1)
+
+
+def test_exports_are_served_only_to_their_owner(studio, tiny_causal_dir):
+    url, ctx, keys, _ = studio
+    from tests.unit.evaluate.trained import make_trained_run
+
+    run = make_trained_run(ctx.store, ctx.settings, tiny_causal_dir)
+    with ctx.store.transaction() as conn:  # the trained run is ann's
+        conn.execute("UPDATE apps SET owner = 'ann' WHERE id = ?", (run["app_id"],))
+    out = _raw_call(url, keys["ann"], "export_adapter", [run["app_id"], run["job_id"]])
+    link = _file_url(out)
+    served = link.split("/gradio_api/file=", 1)[1]
+    # Served from the app's exports folder itself: no copy in Gradio's cache.
+    assert served.startswith(str(ctx.settings.home / "exports" / run["app_id"]))
+    with httpx.Client(timeout=60) as http:
+        for user, status in (("ann", 200), ("root", 200), ("bob", 404)):
+            r = http.get(link, headers={"Authorization": f"Bearer {keys[user]}"})
+            assert r.status_code == status, (user, r.status_code)
+        r = http.head(link, headers={"Authorization": f"Bearer {keys['bob']}"})
+        assert r.status_code == 404
+        # A path that walks out and back in is resolved before it is judged.
+        sneaky = link.replace(run["app_id"], run["app_id"] + "/../" + run["app_id"])
+        r = http.get(sneaky, headers={"Authorization": f"Bearer {keys['bob']}"})
+        assert r.status_code == 404

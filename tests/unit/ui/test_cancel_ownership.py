@@ -72,3 +72,19 @@ def test_cancel_evaluation_touches_only_the_callers_own_evaluations(team, store)
     log = [(e["user"], e["action"], e["detail"]) for e in store.list_activity(app["id"])]
     assert ("ann", "cancelled", f"evaluation job {evaluation['id']}") in log
     assert ("root", "cancelled", f"training job {train['id']}") in log
+
+
+def test_launch_commands_of_another_users_job_read_like_a_missing_one(team, store):
+    app = store.create_app("Ann's", owner="ann")
+    run = team.settings.app_dir(app["id"]) / "runs" / "x"
+    train = store.create_job(app["id"], None, "train", run_dir=str(run))
+    token = _as("bob")
+    try:
+        _same_as_missing(train_handlers.export_job, team, train["id"])
+    finally:
+        LocalContext.request.reset(token)
+    token = _as("ann")
+    try:
+        assert str(run) in train_handlers.export_job(team, train["id"])
+    finally:
+        LocalContext.request.reset(token)
