@@ -36,6 +36,8 @@ class UIContext:
     jobs_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a job is created
     # tab id -> the gr.Timer that polls for that tab; it ticks only while its tab is shown
     polls: dict[str, Any] = field(default_factory=dict)
+    # id(component) -> the kind of id its value is (studio.ui.id_guard checks each one)
+    id_inputs: dict[int, str] = field(default_factory=dict)
 
     blocks: Any = None  # the gr.Blocks, once built
     slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1
@@ -43,6 +45,13 @@ class UIContext:
     def __post_init__(self):
         if self.slots is None:
             self.slots = GenerationSlots(self.settings.generate_workers, self.settings.signed_in)
+
+    def carries(self, component: Any, kind: str) -> Any:
+        """Declare that `component`'s value is an id of `kind` (app, version, model, job,
+        ref, key, job_table): every event that reads it has the id checked against its
+        caller first (studio.ui.id_guard). Returns the component."""
+        self.id_inputs[id(component)] = kind
+        return component
 
     # -- who is asking: every handler's ownership goes through these -----------------
     def owner(self, request: Any = None) -> str:

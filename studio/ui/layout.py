@@ -8,6 +8,7 @@ from studio.ui.apps_tab import build_apps_tab
 from studio.ui.context import UIContext
 from studio.ui.evaluate_tab import build_evaluate_tab
 from studio.ui.generate_tab import build_generate_tab
+from studio.ui.id_guard import guard_events
 from studio.ui.inputs_tab import build_inputs_tab
 from studio.ui.models_tab import build_models_tab
 from studio.ui.progress import narrow_progress_targets
@@ -31,6 +32,8 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         ctx.data_changed = gr.Textbox(visible="hidden")
         ctx.models_changed = gr.Textbox(visible="hidden")
         ctx.jobs_changed = gr.Textbox(visible="hidden")
+        ctx.carries(ctx.browser_app, "app")
+        ctx.carries(ctx.app_id, "app")
         with gr.Tabs(elem_id="studio-tabs") as tabs:
             build_apps_tab(ctx)
             build_inputs_tab(ctx)
@@ -48,6 +51,7 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     narrow_progress_targets(blocks)
+    guard_events(ctx, blocks)  # every id an event reads is the caller's, or blank
     return blocks
 
 

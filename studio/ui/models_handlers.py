@@ -124,6 +124,7 @@ def on_save(ctx: UIContext, app_id, kind, key, version_id, model_name, parent_id
     """Save the form as a model (a new version under the same name), or list its problems."""
     if not ctx.current_app(app_id):
         raise gr.Error(NO_APP)
+    model_name = model_name or ""  # an API call may send none: "no name", not "unchecked"
     hyper, dicts, bad = gather(values)
     ctx.refuse_server_folder(hyper.get("base_model"))
     # Missing name or version: listed with the settings' problems, not as an error.
@@ -157,6 +158,8 @@ def on_delete(ctx: UIContext, app_id: str, model_id: str, confirmed: bool, paren
     """Delete the picked saved model (after the confirm box) with its jobs' run folders."""
     if not ctx.current_app(app_id):
         raise gr.Error(NO_APP)
+    if model_id:
+        ctx.model(model_id)  # someone else's model reads like a missing one
     row = delete_saved_model(ctx.store, app_id, model_id, bool(confirmed))
     runs = row["runs_removed"]
     note = f"Deleted **{row['name']} v{row['version']}**" + (

@@ -148,6 +148,8 @@ def build_models_tab(ctx: UIContext) -> None:
         template_outputs = [card, *fields, *codes]
         model_code, peft_code = codes[SECTIONS.index("model")], codes[SECTIONS.index("peft")]
 
+        for component, kind in ((version, "version"), (pick, "model"), (parent, "model")):
+            ctx.carries(component, kind)
         layout_io = dict(
             fn=bind(ctx, h.on_layout),
             inputs=[template, form["base_model"], model_code],

@@ -97,6 +97,7 @@ def build_settings_panel(ctx: UIContext) -> None:
             revoke = gr.Button("Revoke", variant="stop", elem_id="settings-key-revoke", scale=1)
         note = gr.Markdown(elem_id="settings-message")
 
+    ctx.carries(revoke_id, "key")
     root = gr.context.Context.root_block
     if root is not None:
         root.load(bind(ctx, show), None, [who, keys], api_visibility="private")

@@ -254,4 +254,6 @@ def show_plan(ctx: UIContext, app_id: str, model_id: str | None, request: gr.Req
     """What pressing Train would do with the chosen configuration."""
     if not ctx.current_app(app_id, request):
         return ""
+    if model_id and not ctx.store.belongs_to_app("models", model_id, app_id):
+        return ""  # another app's (or user's) model: nothing to plan, as for a missing one
     return plan_markdown(ctx.store, model_id, ctx.store.list_jobs(app_id, kind=TRAIN))
