@@ -1,6 +1,7 @@
 """The Settings panel: who you are, sign out, and your API keys (create, list, revoke).
 
-A key is shown once, when it is made; the store keeps only its hash. Keys are what
+A key is shown once, when it is made; the store keeps only its hash. Keys are made and
+revoked from a signed-in browser only, never by a request that carries a key. Keys are what
 /v1 and gradio_client calls send (`Authorization: Bearer tgs-...`) when sign-in is on.
 """
 
@@ -10,6 +11,8 @@ import datetime as dt
 
 import gradio as gr
 
+from studio.errors import StudioError
+from studio.signin import bearer_key
 from studio.ui.common import bind, user_errors
 from studio.ui.context import UIContext
 
@@ -55,8 +58,23 @@ def show(ctx: UIContext, request: gr.Request = None):
     return line, rows(ctx, request)
 
 
+class KeyManagementError(StudioError):
+    """Keys are made and revoked from a signed-in browser only."""
+
+
+def _from_the_browser(ctx: UIContext, request: gr.Request | None) -> None:
+    """Refuse a request authenticated by an API key: a leaked key must not mint keys that
+    outlive its revocation, nor revoke its owner's other keys."""
+    if ctx.settings.signed_in and request is not None and bearer_key(request) is not None:
+        raise KeyManagementError(
+            "API keys cannot create or revoke API keys: sign in with the browser and use "
+            "Settings: account and API keys."
+        )
+
+
 @user_errors
 def create_key(ctx: UIContext, name: str, request: gr.Request = None):
+    _from_the_browser(ctx, request)
     row, secret = ctx.store.create_api_key(ctx.owner(request), name)
     return (
         gr.Textbox(value=secret, visible=True),
@@ -68,6 +86,7 @@ def create_key(ctx: UIContext, name: str, request: gr.Request = None):
 
 @user_errors
 def revoke_key(ctx: UIContext, key_id: str, request: gr.Request = None):
+    _from_the_browser(ctx, request)
     ctx.store.revoke_api_key(ctx.owner(request), (key_id or "").strip())
     return rows(ctx, request), "", gr.Textbox(value="", visible=False), f"Revoked {key_id}."
 

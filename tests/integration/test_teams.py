@@ -405,3 +405,29 @@ def test_exports_are_served_only_to_their_owner(studio, tiny_causal_dir):
         sneaky = link.replace(run["app_id"], run["app_id"] + "/../" + run["app_id"])
         r = http.get(sneaky, headers={"Authorization": f"Bearer {keys['bob']}"})
         assert r.status_code == 404
+
+
+def _queue_call(url: str, key: str, fn_name: str, blocks, data: list) -> str:
+    """Call a page event (private ones too) the way the page does, by its fn_index, with an
+    API key; returns the queue's event stream."""
+    import uuid
+
+    fn_index = next(i for i, d in blocks.fns.items() if getattr(d.fn, "__name__", "") == fn_name)
+    session = uuid.uuid4().hex
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+        body = {"data": data, "fn_index": fn_index, "session_hash": session, "trigger_id": None}
+        assert http.post("/gradio_api/queue/join", json=body).status_code == 200
+        return http.get(f"/gradio_api/queue/data?session_hash={session}").text
+
+
+def test_an_api_key_cannot_reach_key_management(studio):
+    url, ctx, keys, _ = studio
+    before = {k["id"] for k in ctx.store.list_api_keys("bob")}
+    out = _queue_call(url, keys["bob"], "create_key", ctx.blocks, ["minted"])
+    assert "browser" in out and "tgs-" not in out
+    assert {k["id"] for k in ctx.store.list_api_keys("bob")} == before
+    other, _ = ctx.store.create_api_key("bob", "laptop")
+    out = _queue_call(url, keys["bob"], "revoke_key", ctx.blocks, [other["id"]])
+    assert "browser" in out
+    assert other["id"] in {k["id"] for k in ctx.store.list_api_keys("bob")}
