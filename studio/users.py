@@ -104,11 +104,17 @@ def add_user(path: Path, name: str, password: str) -> None:
     write_users(path, users)
 
 
+_DUMMY: list[str] = []  # a hash made once, checked for unknown names
+
+
 def check_login(path: Path, name: str, password: str) -> bool:
-    """True when `name` is in the users file and `password` is theirs."""
+    """True when `name` is in the users file and `password` is theirs. An unknown name
+    costs one hash too, so the time taken does not say which names exist."""
     stored = read_users(path).get((name or "").strip())
     if stored is None:
-        verify_password(password or "", hash_password("timing"))  # same cost either way
+        if not _DUMMY:
+            _DUMMY.append(hash_password(secrets.token_hex(16)))
+        verify_password(password or "", _DUMMY[0])
         return False
     return verify_password(password or "", stored)
 

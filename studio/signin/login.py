@@ -1,33 +1,50 @@
-"""The login page and its routes (/login, /logout) for sign-in with a users file."""
+"""The login page and its routes (/login, /logout) for sign-in with a users file; failed
+passwords are throttled per name and per address (studio.signin.throttle)."""
 
 from __future__ import annotations
 
 import html
+import math
 from urllib.parse import quote
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from studio.settings import Settings
 from studio.signin.identity import SESSION_KEY
+from studio.signin.throttle import HashingGate, SignInThrottle
 from studio.users import check_login
 
 
-def add_login_routes(api, settings: Settings) -> None:
+def _refused(message: str) -> RedirectResponse:
+    return RedirectResponse("/login?error=" + quote(message), status_code=303)
+
+
+def add_login_routes(
+    api, settings: Settings, throttle: SignInThrottle | None = None, gate: HashingGate | None = None
+) -> None:
+    throttle = throttle or SignInThrottle()
+    gate = gate or HashingGate()
+
     @api.get("/login", include_in_schema=False)
     async def login_page(error: str = ""):
         return HTMLResponse(login_html(error))
 
     @api.post("/login", include_in_schema=False)
     async def login(request: Request, username: str = Form(""), password: str = Form("")):
-        from starlette.concurrency import run_in_threadpool
-
-        name = username.strip()
-        ok = await run_in_threadpool(check_login, settings.users_file, name, password)
+        name = username.strip()[:200]
+        address = request.client.host if request.client else ""
+        if (wait := throttle.wait_s(name, address)) > 0:
+            return _refused(f"Too many failed sign-ins: try again in {math.ceil(wait)} seconds.")
+        async with gate.slot() as admitted:
+            if not admitted:
+                return _refused("The studio is busy signing people in: try again in a moment.")
+            ok = await run_in_threadpool(check_login, settings.users_file, name, password)
         if not ok:
-            return RedirectResponse(
-                "/login?error=" + quote("Wrong user name or password."), status_code=303
-            )
+            throttle.failed(name, address)
+            return _refused("Wrong user name or password.")
+        throttle.succeeded(name, address)
         request.session.clear()
         request.session[SESSION_KEY] = name
         return RedirectResponse("/", status_code=303)
