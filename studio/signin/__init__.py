@@ -28,8 +28,9 @@ from studio.signin.identity import (
     session_secret,
     user_from_request,
 )
-from studio.signin.login import add_login_routes, login_html
+from studio.signin.login import add_login_routes, add_logout_route, login_html
 from studio.signin.middleware import LoginRedirect
+from studio.store.sessions import SESSION_DAYS
 
 __all__ = [
     "SESSION_KEY",
@@ -67,6 +68,9 @@ def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
     if settings.sign_in == "hf":
         if add_hf_routes is None:
             raise ValueError("sign-in with Hugging Face needs the OAuth routes (add_hf_routes)")
+        # Ours first: FastAPI takes the first route of a path, and this one ends the
+        # server-side session as well as clearing the cookie.
+        add_logout_route(api, store, "/")
         add_hf_routes(api)
         api.add_middleware(
             SessionMiddleware,
@@ -75,12 +79,12 @@ def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
             https_only=True,
         )
     else:
-        add_login_routes(api, settings)
+        add_login_routes(api, store, settings)
         api.add_middleware(
             SessionMiddleware,
             secret_key=session_secret(settings),
             same_site="lax",
             https_only=False,
-            max_age=14 * 24 * 3600,
+            max_age=SESSION_DAYS * 24 * 3600,
         )
     return auth_dependency

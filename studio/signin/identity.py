@@ -10,7 +10,7 @@ import secrets
 from studio.settings import Settings
 from studio.users import is_listed
 
-SESSION_KEY = "studio_user"
+SESSION_KEY = "studio_session"  # the cookie's field holding the server-side session token
 
 
 def bearer_key(request) -> str | None:
@@ -40,16 +40,21 @@ def user_from_request(request, store, settings: Settings) -> str | None:
     key = bearer_key(request)
     if key is not None:
         return key_user(key, store, settings)
-    session = request.scope.get("session") or {}
+    session = request.scope.get("session")
+    if session is None:
+        return None
     if settings.sign_in == "users":
-        name = session.get(SESSION_KEY)
+        name = store.session_user(session.get(SESSION_KEY))
         # A user removed from the file is signed out at their next request.
-        if name and settings.users_file and is_listed(settings.users_file, name):
+        if name and is_listed(settings.users_file, name):
             return name
         return None
     if settings.sign_in == "hf":
         info = (session.get("oauth_info") or {}).get("userinfo") or {}
-        return info.get("preferred_username") or None
+        name = info.get("preferred_username") or None
+        if name and SESSION_KEY not in session:  # just back from Hugging Face: a new session
+            session[SESSION_KEY] = store.start_session(name)
+        return name if name and store.session_user(session.get(SESSION_KEY)) == name else None
     return None
 
 

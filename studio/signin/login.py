@@ -22,7 +22,11 @@ def _refused(message: str) -> RedirectResponse:
 
 
 def add_login_routes(
-    api, settings: Settings, throttle: SignInThrottle | None = None, gate: HashingGate | None = None
+    api,
+    store,
+    settings: Settings,
+    throttle: SignInThrottle | None = None,
+    gate: HashingGate | None = None,
 ) -> None:
     throttle = throttle or SignInThrottle()
     gate = gate or HashingGate()
@@ -46,13 +50,21 @@ def add_login_routes(
             return _refused("Wrong user name or password.")
         throttle.succeeded(name, address)
         request.session.clear()
-        request.session[SESSION_KEY] = name
+        request.session[SESSION_KEY] = await run_in_threadpool(store.start_session, name)
         return RedirectResponse("/", status_code=303)
+
+    add_logout_route(api, store, "/login")
+
+
+def add_logout_route(api, store, then: str) -> None:
+    """GET /logout ends the server-side session (so no saved copy of the cookie works any
+    more), clears the cookie and goes to `then`."""
 
     @api.get("/logout", include_in_schema=False)
     async def logout(request: Request):
+        await run_in_threadpool(store.end_session, request.session.get(SESSION_KEY))
         request.session.clear()
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(then, status_code=303)
 
 
 def login_html(error: str = "") -> str:

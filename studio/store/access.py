@@ -76,10 +76,13 @@ class AccessMixin:
         return rows[0]["owner"]
 
     def forget_user(self, owner: str) -> int:
-        """Revoke everything that signs `owner` in (their API keys): a user taken out of the
-        users file stays out, even if someone is later added under the same name."""
+        """Revoke everything that signs `owner` in (their API keys and sessions): a user
+        taken out of the users file stays out, even if someone is later added under the
+        same name. Returns how many keys and sessions were revoked."""
         with self.transaction() as conn:
-            return conn.execute("DELETE FROM api_keys WHERE owner = ?", (owner,)).rowcount
+            keys = conn.execute("DELETE FROM api_keys WHERE owner = ?", (owner,)).rowcount
+            sessions = conn.execute("DELETE FROM sessions WHERE user = ?", (owner,)).rowcount
+        return keys + sessions
 
     # -- activity ---------------------------------------------------------------------
     def log_activity(self, app_id: str, user: str, action: str, detail: str = "") -> None:

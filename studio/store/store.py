@@ -38,12 +38,13 @@ from studio.store.records import (
 )
 from studio.store.rows import decode_row, encode_values, new_id, remove_inside
 from studio.store.schema import MIGRATIONS, SCHEMA_VERSION
+from studio.store.sessions import SessionsMixin
 
 __all__ = ["ACTIVE_STATUSES", "JOB_STATUSES", "TERMINAL_STATUSES", "Store", "new_id"]
 _TABLES = ("apps", "datasets", "dataset_versions", "models", "jobs", "evaluations")
 
 
-class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin):
+class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, SessionsMixin, QueueMixin):
     """Data access for the whole studio.
 
     `files_root` is where app folders live (settings.apps_dir); `exports_root` is where

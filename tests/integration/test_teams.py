@@ -431,3 +431,35 @@ def test_an_api_key_cannot_reach_key_management(studio):
     out = _queue_call(url, keys["bob"], "revoke_key", ctx.blocks, [other["id"]])
     assert "browser" in out
     assert other["id"] in {k["id"] for k in ctx.store.list_api_keys("bob")}
+
+
+def _signed_in_cookies(url: str, name: str, password: str) -> httpx.Cookies:
+    with httpx.Client(base_url=url) as http:
+        r = http.post("/login", data={"username": name, "password": password})
+        assert r.status_code == 303 and r.headers["location"] == "/", r.text
+        return httpx.Cookies(http.cookies)
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(studio):
+    url, *_ = studio
+    saved = _signed_in_cookies(url, "ann", "ann-password")
+    with httpx.Client(base_url=url, cookies=saved) as http:
+        assert http.get("/config").status_code == 200
+        http.get("/logout")
+    with httpx.Client(base_url=url, cookies=saved) as replay:  # the copy saved before
+        assert replay.get("/config").status_code == 401
+
+
+def test_removing_a_user_ends_their_sessions(studio):
+    url, ctx, *_ = studio
+    users = ctx.settings.users_file
+    add_user(users, "erin", "erin-password")
+    saved = _signed_in_cookies(url, "erin", "erin-password")
+    with httpx.Client(base_url=url, cookies=saved) as http:
+        assert http.get("/config").status_code == 200
+        from studio.users import main as users_cli
+
+        cli = ["remove", "erin", "--file", str(users), "--home", str(ctx.settings.home)]
+        assert users_cli(cli) == 0
+        add_user(users, "erin", "erin-password")  # the same name again: still signed out
+        assert http.get("/config").status_code == 401

@@ -37,15 +37,24 @@ def test_users_mode_reads_the_session_and_drops_removed_users(tmp_path, store, s
     users = tmp_path / "users.txt"
     add_user(users, "ann", "ann-password")
     s = dataclasses.replace(settings, sign_in="users", users_file=users)
-    assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) == "ann"
-    assert user_from_request(_request(session={SESSION_KEY: "ghost"}), store, s) is None
+    token = store.start_session("ann")
+    assert user_from_request(_request(session={SESSION_KEY: token}), store, s) == "ann"
+    assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) is None
+    ghost = store.start_session("ghost")  # a session of a name the file does not hold
+    assert user_from_request(_request(session={SESSION_KEY: ghost}), store, s) is None
     assert user_from_request(_request(), store, s) is None
+    store.end_session(token)  # signed out: the same cookie no longer signs in
+    assert user_from_request(_request(session={SESSION_KEY: token}), store, s) is None
 
 
 def test_hf_mode_reads_gradios_oauth_session(store, settings):
     s = dataclasses.replace(settings, sign_in="hf")
     session = {"oauth_info": {"userinfo": {"preferred_username": "hf-user"}}}
     assert user_from_request(_request(session=session), store, s) == "hf-user"
+    assert SESSION_KEY in session  # a server-side session is kept for it
+    saved = dict(session)
+    store.end_session(session[SESSION_KEY])  # signed out: a saved copy signs nobody in
+    assert user_from_request(_request(session=saved), store, s) is None
     assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) is None
 
 
