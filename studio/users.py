@@ -126,7 +126,10 @@ def forget_in_store(name: str, home: Path) -> int:
     db = Settings.from_env(home=home).db_path
     if not db.is_file():
         return 0
-    return Store(db).forget_user(name)
+    store = Store(db)
+    revoked = store.forget_user(name)
+    store.log_activity("", "(command line)", "removed user", f"{name}: {revoked} keys/sessions")
+    return revoked
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,8 +47,12 @@ def add_login_routes(
             ok = await run_in_threadpool(check_login, settings.users_file, name, password)
         if not ok:
             throttle.failed(name, address)
+            await run_in_threadpool(
+                store.log_activity, "", name[:64], "sign-in failed", f"from {address}"
+            )
             return _refused("Wrong user name or password.")
         throttle.succeeded(name, address)
+        await run_in_threadpool(store.log_activity, "", name, "signed in", f"from {address}")
         request.session.clear()
         request.session[SESSION_KEY] = await run_in_threadpool(store.start_session, name)
         return RedirectResponse("/", status_code=303)
@@ -62,7 +66,11 @@ def add_logout_route(api, store, then: str) -> None:
 
     @api.get("/logout", include_in_schema=False)
     async def logout(request: Request):
-        await run_in_threadpool(store.end_session, request.session.get(SESSION_KEY))
+        token = request.session.get(SESSION_KEY)
+        user = await run_in_threadpool(store.session_user, token)
+        await run_in_threadpool(store.end_session, token)
+        if user:
+            await run_in_threadpool(store.log_activity, "", user, "signed out", "")
         request.session.clear()
         return RedirectResponse(then, status_code=303)
 

@@ -94,6 +94,15 @@ class AccessMixin:
                 (app_id, user or "", action, detail, time.time()),
             )
 
+    def list_all_activity(self, limit: int = 500) -> list[dict]:
+        """The whole studio's activity, newest first, with each app's name ("" for actions
+        on an account: sign-ins, API keys), for administrators."""
+        return self._query(
+            "SELECT a.*, COALESCE(p.name, '') AS app_name FROM activity a "
+            "LEFT JOIN apps p ON p.id = a.app_id ORDER BY a.created_at DESC, a.id DESC LIMIT ?",
+            (limit,),
+        )
+
     def list_activity(self, app_id: str, limit: int = 200) -> list[dict]:
         """The app's activity, newest first."""
         return self._query(

@@ -72,6 +72,7 @@ def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, n
     ev = ctx.runner.submit(
         app_id, job.get("model_id"), "evaluate", cfg, params={"train_job_id": job["id"]}
     )
+    ctx.audit(app_id, "evaluated", f"evaluation job {ev['id']} of job {job['id']}")
     gr.Info(f"Evaluation job {ev['id']} queued.")
     return ev["id"], bump()
 
@@ -95,7 +96,9 @@ def export_merged(ctx: UIContext, app_id: str, job_id: str):
 @user_errors
 def export_gguf(ctx: UIContext, app_id: str, job_id: str, qtype: str):
     store, settings = ctx.store, ctx.settings
-    return str(export_gguf_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], qtype))
+    path = export_gguf_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], qtype)
+    ctx.audit(app_id, "exported", f"GGUF ({qtype}) of job {job_id}")
+    return str(path)
 
 
 @user_errors

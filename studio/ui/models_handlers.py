@@ -149,6 +149,7 @@ def on_save(ctx: UIContext, app_id, kind, key, version_id, model_name, parent_id
     lines, marked = form_problems(found, model_name)
     if lines:
         return problems_text(lines), *saved_rows(ctx, app_id), gr.skip(), parent_id, marked
+    ctx.audit(app_id, "saved", f"model {model['name']} v{model['version']} ({model['id']})")
     note = f"Saved **{model['name']} v{model['version']}**."
     return note, *saved_rows(ctx, app_id), bump(), "", []
 
@@ -161,6 +162,7 @@ def on_delete(ctx: UIContext, app_id: str, model_id: str, confirmed: bool, paren
     if model_id:
         ctx.model(model_id)  # someone else's model reads like a missing one
     row = delete_saved_model(ctx.store, app_id, model_id, bool(confirmed))
+    ctx.audit(app_id, "deleted", f"model {row['name']} v{row['version']} ({model_id})")
     runs = row["runs_removed"]
     note = f"Deleted **{row['name']} v{row['version']}**" + (
         f" and the run folders of its {runs} job(s)." if runs else "."

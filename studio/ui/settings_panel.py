@@ -15,8 +15,10 @@ from studio.errors import StudioError
 from studio.signin import bearer_key
 from studio.ui.common import bind, user_errors
 from studio.ui.context import UIContext
+from studio.ui.views.apps import when
 
 KEY_HEADERS = ["Id", "Name", "Starts with", "Created", "Last used"]
+STUDIO_ACTIVITY_HEADERS = ["When", "Who", "What", "App", "Details"]
 
 
 def _when(ts: float | None) -> str:
@@ -53,9 +55,21 @@ def show(ctx: UIContext, request: gr.Request = None):
     )
     if ctx.settings.sign_in == "users":
         line += " · [Sign out](/logout)"
-    if ctx.is_admin(request):
+    admin = ctx.is_admin(request)
+    if admin:
         line += " · administrator (sees every app)"
-    return line, rows(ctx, request)
+    return line, rows(ctx, request), studio_activity(ctx, request), gr.update(visible=admin)
+
+
+def studio_activity(ctx: UIContext, request: gr.Request | None) -> list[list]:
+    """The whole studio's activity for an administrator (every app, sign-ins, keys);
+    nothing for anyone else."""
+    if not ctx.is_admin(request):
+        return []
+    return [
+        [when(e["created_at"]), e["user"], e["action"], e["app_name"], e["detail"]]
+        for e in ctx.store.list_all_activity()
+    ]
 
 
 class KeyManagementError(StudioError):
@@ -76,6 +90,7 @@ def _from_the_browser(ctx: UIContext, request: gr.Request | None) -> None:
 def create_key(ctx: UIContext, name: str, request: gr.Request = None):
     _from_the_browser(ctx, request)
     row, secret = ctx.store.create_api_key(ctx.owner(request), name)
+    ctx.audit("", "created API key", f"{row['id']} {row['name']}".strip(), request)
     return (
         gr.Textbox(value=secret, visible=True),
         rows(ctx, request),
@@ -88,6 +103,7 @@ def create_key(ctx: UIContext, name: str, request: gr.Request = None):
 def revoke_key(ctx: UIContext, key_id: str, request: gr.Request = None):
     _from_the_browser(ctx, request)
     ctx.store.revoke_api_key(ctx.owner(request), (key_id or "").strip())
+    ctx.audit("", "revoked API key", (key_id or "").strip(), request)
     return rows(ctx, request), "", gr.Textbox(value="", visible=False), f"Revoked {key_id}."
 
 
@@ -115,11 +131,24 @@ def build_settings_panel(ctx: UIContext) -> None:
             )
             revoke = gr.Button("Revoke", variant="stop", elem_id="settings-key-revoke", scale=1)
         note = gr.Markdown(elem_id="settings-message")
+        with gr.Accordion(
+            "Studio activity (administrators)", open=False, visible=False
+        ) as admin_box:
+            everything = gr.Dataframe(
+                headers=STUDIO_ACTIVITY_HEADERS,
+                interactive=False,
+                wrap=True,
+                elem_id="settings-studio-activity",
+            )
+            reload = gr.Button("Refresh", size="sm", elem_id="settings-studio-activity-refresh")
 
     ctx.carries(revoke_id, "key")
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(bind(ctx, show), None, [who, keys], api_visibility="private")
+        root.load(
+            bind(ctx, show), None, [who, keys, everything, admin_box], api_visibility="private"
+        )
+    reload.click(bind(ctx, studio_activity), None, [everything], api_visibility="private")
     create.click(
         bind(ctx, create_key), [key_name], [shown, keys, key_name, note], api_visibility="private"
     )

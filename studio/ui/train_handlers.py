@@ -236,8 +236,9 @@ def resume_job(ctx: UIContext, current: str):
     """Queue the shown job again, from its last checkpoint."""
     if not current:
         raise StudioError("No job selected to resume.")
-    ctx.job(current)
+    app_id = ctx.job(current, kinds=(TRAIN,))["app_id"]
     ctx.runner.resume(current)
+    ctx.audit(app_id, "resumed", f"training job {current}")
     gr.Info("Resuming from the last checkpoint.")
     return bump()
 

@@ -47,6 +47,7 @@ NO_ID_EVENTS = {
     "show_mode": "page layout only",
     "<lambda>": "page layout only",
     "set_polls": "which tab's timer runs",
+    "studio_activity": "the whole log, for administrators only; no input",
 }
 
 
