@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request  # FastAPI resolves the handlers' annotat
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from studio.api.admission import Admission
 from studio.api.request import (
     APIError,
     known_model,
@@ -65,6 +66,7 @@ def build_openai_router(
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
     if slots is None:
         slots = GenerationSlots(settings.generate_workers, settings.signed_in)
+    admission = Admission(slots, settings.api_queue_per_user)
 
     def the_engine() -> Engine:
         return engine if engine is not None else get_engine(settings, store)
@@ -93,6 +95,7 @@ def build_openai_router(
 
     async def handle(request: Request, chat: bool):
         param = "messages" if chat else "prompt"
+        who, ticket = "", None
         try:
             # Who is asking first: without a valid key (sign-in on) nothing else is read.
             who, scope, allow_folders = await run_in_threadpool(caller, request, settings, store)
@@ -104,6 +107,8 @@ def build_openai_router(
             await run_in_threadpool(ensure_reachable, model, store, scope, allow_folders)
             opts = options_from_request(body, default_max=256 if chat else 16)
             await run_in_threadpool(known_model, model, store, settings)
+            # The user's turn: extra requests wait here (429 past the per-user queue).
+            ticket = await admission.enter(who)
             # Load the model and check the prompt against the context before answering, so
             # errors are a clean 4xx rather than a broken stream.
             await run_in_threadpool(the_engine().check, model, prompt, opts)
@@ -111,16 +116,30 @@ def build_openai_router(
                 chunks = held_stream(
                     slots, who, sse_stream(the_engine(), model, prompt, opts, chat)
                 )
-                return StreamingResponse(
-                    iterate_in_threadpool(chunks), media_type="text/event-stream"
-                )
+                streamed, ticket = _released(iterate_in_threadpool(chunks), who, ticket), None
+                return StreamingResponse(streamed, media_type="text/event-stream")
             result = await run_in_threadpool(
                 generate_held, slots, who, the_engine(), model, prompt, opts
             )
             return full_response(result, model, chat)
         except Exception as exc:
             err = translate_error(exc, param)
-            return JSONResponse(err.body(), status_code=err.status)
+            headers = None
+            if err.status == 429:
+                wait = getattr(err, "retry_after", None) or admission.retry_after_s(who)
+                headers = {"Retry-After": str(wait)}
+            return JSONResponse(err.body(), status_code=err.status, headers=headers)
+        finally:
+            if ticket is not None:
+                admission.leave(who, ticket)
+
+    async def _released(chunks, who: str, ticket: float):
+        """The stream's chunks; the user's turn is given back when it ends or is dropped."""
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            admission.leave(who, ticket)
 
     @router.post("/completions")
     async def completions(request: Request):
