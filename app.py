@@ -24,6 +24,7 @@ from studio.generate.engine import get_engine  # noqa: E402
 from studio.jobs import JobRunner  # noqa: E402
 from studio.settings import PROJECT_ROOT, Settings  # noqa: E402
 from studio.signin import install_sign_in  # noqa: E402
+from studio.signin.uploads import UploadOwners  # noqa: E402
 from studio.store import Store  # noqa: E402
 from studio.ui.context import UIContext  # noqa: E402
 from studio.ui.layout import build_blocks  # noqa: E402
@@ -41,10 +42,13 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     runner = JobRunner(store, settings)
     if start_runner:
         runner.start()
-    ctx = UIContext(settings=settings, store=store, runner=runner)
+    uploads = UploadOwners() if settings.signed_in else None  # who sent each uploaded file
+    ctx = UIContext(settings=settings, store=store, runner=runner, uploads=uploads)
     blocks = ctx.blocks = build_blocks(ctx)
     api = fastapi.FastAPI(title="TextGen Studio")
-    auth_dependency = install_sign_in(api, store, settings, add_hf_routes=_add_oauth_routes)
+    auth_dependency = install_sign_in(
+        api, store, settings, add_hf_routes=_add_oauth_routes, uploads=uploads
+    )
     if not settings.signed_in and not settings.loopback:
         log.warning(
             "SIGN-IN IS OFF while listening on %s: anyone who reaches this port can see, "

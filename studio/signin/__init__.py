@@ -30,6 +30,7 @@ from studio.signin.identity import (
 )
 from studio.signin.login import add_login_routes, add_logout_route, login_html
 from studio.signin.middleware import LoginRedirect
+from studio.signin.uploads import UploadOwners, UploadRecorder
 from studio.store.sessions import SESSION_DAYS
 
 __all__ = [
@@ -42,12 +43,12 @@ __all__ = [
 ]
 
 
-def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
+def install_sign_in(api, store, settings: Settings, add_hf_routes=None, uploads=None):
     """Add the session middleware, login routes and page redirect to `api` when sign-in is on.
 
     `add_hf_routes(api)` installs the Hugging Face OAuth routes (the web layer passes Gradio's
-    own), used when sign-in is "hf". Returns the auth_dependency for gr.mount_gradio_app, or
-    None when sign-in is off.
+    own), used when sign-in is "hf". `uploads` (an UploadOwners) learns who uploaded each
+    file. Returns the auth_dependency for gr.mount_gradio_app, or None when sign-in is off.
     """
     if not settings.signed_in:
         return None
@@ -63,6 +64,8 @@ def install_sign_in(api, store, settings: Settings, add_hf_routes=None):
 
     login_url = "/login/huggingface" if settings.sign_in == "hf" else "/login"
     api.add_middleware(LoginRedirect, login_url=login_url, who=auth_dependency)
+    uploads = uploads if uploads is not None else UploadOwners()
+    api.add_middleware(UploadRecorder, who=auth_dependency, owners=uploads)
     api.add_middleware(FileGuard, who=auth_dependency, may_read=file_rule(store, settings))
 
     if settings.sign_in == "hf":

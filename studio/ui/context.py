@@ -40,6 +40,7 @@ class UIContext:
     id_inputs: dict[int, str] = field(default_factory=dict)
 
     blocks: Any = None  # the gr.Blocks, once built
+    uploads: Any = None  # studio.signin.uploads.UploadOwners with sign-in on: who sent each file
     slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1
 
     def __post_init__(self):
@@ -114,8 +115,11 @@ class UIContext:
                 )
 
     def check_storage(self, request: Any = None) -> None:
-        """Refuse (LimitError) when the current user is at their storage limit."""
-        check_storage(self.store, self.settings, self.owner(request))
+        """Refuse (LimitError) when the current user is at their storage limit (their
+        uploads waiting in Gradio's cache count too)."""
+        owner = self.owner(request)
+        waiting = self.uploads.bytes_of(owner) if self.uploads is not None else 0
+        check_storage(self.store, self.settings, owner, waiting)
 
     def audit(self, app_id: str, action: str, detail: str = "", request: Any = None) -> None:
         """Record in the app's activity log that the current user did `action`."""

@@ -58,6 +58,7 @@ def _job(ctx: UIContext, app_id: str, job_id: str) -> dict:
 def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, new_tokens):
     store, settings = ctx.store, ctx.settings
     job = _job(ctx, _app(ctx, app_id), job_id)
+    ctx.check_storage()
     prompts_file = trusted_upload(prompts_path) if prompts_path else None
     cfg = build_eval_config(
         store,
@@ -80,7 +81,9 @@ def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, n
 @user_errors
 def export_adapter(ctx: UIContext, app_id: str, job_id: str):
     store, settings = ctx.store, ctx.settings
-    path = export_adapter_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
+    job = _job(ctx, _app(ctx, app_id), job_id)
+    ctx.check_storage()
+    path = export_adapter_zip(store, settings, job["id"])
     ctx.audit(app_id, "exported", f"adapter of job {job_id}")
     return str(path)
 
@@ -88,7 +91,9 @@ def export_adapter(ctx: UIContext, app_id: str, job_id: str):
 @user_errors
 def export_merged(ctx: UIContext, app_id: str, job_id: str):
     store, settings = ctx.store, ctx.settings
-    path = export_merged_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
+    job = _job(ctx, _app(ctx, app_id), job_id)
+    ctx.check_storage()
+    path = export_merged_zip(store, settings, job["id"])
     ctx.audit(app_id, "exported", f"merged model of job {job_id}")
     return str(path)
 
@@ -96,7 +101,9 @@ def export_merged(ctx: UIContext, app_id: str, job_id: str):
 @user_errors
 def export_gguf(ctx: UIContext, app_id: str, job_id: str, qtype: str):
     store, settings = ctx.store, ctx.settings
-    path = export_gguf_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], qtype)
+    job = _job(ctx, _app(ctx, app_id), job_id)
+    ctx.check_storage()
+    path = export_gguf_zip(store, settings, job["id"], qtype)
     ctx.audit(app_id, "exported", f"GGUF ({qtype}) of job {job_id}")
     return str(path)
 

@@ -15,9 +15,13 @@ from studio.ui.progress import narrow_progress_targets
 from studio.ui.settings_panel import build_settings_panel, sign_in_banner
 from studio.ui.train_tab import build_train_tab
 
+CACHE_CLEANING = (3600, 24 * 3600)  # (every, older than) in seconds
+
 
 def build_blocks(ctx: UIContext) -> gr.Blocks:
-    with gr.Blocks(title="TextGen Studio") as blocks:
+    # Uploads and copies in Gradio's cache older than a day are deleted every hour (and all
+    # of them when the server stops): they count against their uploader's storage meanwhile.
+    with gr.Blocks(title="TextGen Studio", delete_cache=CACHE_CLEANING) as blocks:
         gr.Markdown(
             "# TextGen Studio\nFine-tune and use text-generation models: "
             "**Apps → Inputs → Models → Train → Generate → Evaluate / Export**",
