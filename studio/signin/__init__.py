@@ -66,7 +66,7 @@ def install_sign_in(api, store, settings: Settings, add_hf_routes=None, uploads=
     api.add_middleware(LoginRedirect, login_url=login_url, who=auth_dependency)
     uploads = uploads if uploads is not None else UploadOwners()
     api.add_middleware(UploadRecorder, who=auth_dependency, owners=uploads)
-    api.add_middleware(FileGuard, who=auth_dependency, may_read=file_rule(store, settings))
+    api.add_middleware(FileGuard, who=auth_dependency, may_read=file_rule(store, settings, uploads))
 
     if settings.sign_in == "hf":
         if add_hf_routes is None:

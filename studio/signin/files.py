@@ -4,8 +4,9 @@ anyone signed in; this guard narrows it to the file's owner.
     api.add_middleware(FileGuard, who=auth_dependency, may_read=file_rule(store, settings))
 
 An export (STUDIO_HOME/exports/<app id>/...) is readable by the app's owner and the
-administrators only; anyone else gets the same 404 as for a file that does not exist. The
-path is resolved (symlinks, `..`) before it is judged.
+administrators only; a file in Gradio's upload folder by the user who uploaded it (and the
+administrators). Anyone else gets the same 404 as for a file that does not exist. The path
+is resolved (symlinks, `..`) before it is judged.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.responses import PlainTextResponse
+from gradio.utils import get_upload_folder
 from starlette.requests import HTTPConnection
 
 from studio.settings import Settings
+from studio.signin.uploads import UploadOwners
 
 FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/", "/file=", "/file/")
 
@@ -26,7 +29,9 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def file_rule(store, settings: Settings) -> Callable[[str, str], bool]:
+def file_rule(
+    store, settings: Settings, uploads: UploadOwners | None = None
+) -> Callable[[str, str], bool]:
     """may_read(user, path): whether `user` may download the server file `path`."""
     exports = os.path.realpath(settings.home / "exports")
 
@@ -37,6 +42,10 @@ def file_rule(store, settings: Settings) -> Callable[[str, str], bool]:
         if _inside(real, exports):
             parts = Path(real).relative_to(exports).parts
             return len(parts) > 1 and store.owner_of_app(parts[0]) == user
+        if uploads is not None and _inside(real, os.path.realpath(get_upload_folder())):
+            # Gradio's folder holds every user's uploads (and copies of files it served):
+            # each is read by its uploader only.
+            return uploads.owner_of(real) == user
         return True  # Gradio's own rules decide (only its folders are ever served)
 
     return may_read

@@ -78,13 +78,17 @@ class UploadRecorder:
                 status[0] = message["status"]
             elif message["type"] == "http.response.body" and len(body) < MAX_ANSWER_BYTES:
                 body.extend(message.get("body", b""))
+                if not message.get("more_body") and user and status[0] == 200:
+                    # Before the answer leaves: the client may use the paths at once.
+                    self._record(bytes(body), user)
             await send(message)
 
         await self.app(scope, receive, recording_send)
-        if user and status[0] == 200:
-            try:
-                paths = json.loads(bytes(body))
-            except ValueError:
-                return
-            if isinstance(paths, list):
-                self.owners.record([p for p in paths if isinstance(p, str)], user)
+
+    def _record(self, body: bytes, user: str) -> None:
+        try:
+            paths = json.loads(body)
+        except ValueError:
+            return
+        if isinstance(paths, list):
+            self.owners.record([p for p in paths if isinstance(p, str)], user)

@@ -49,7 +49,7 @@ class UIContext:
 
     def carries(self, component: Any, kind: str) -> Any:
         """Declare that `component`'s value is an id of `kind` (app, version, model, job,
-        ref, key, job_table): every event that reads it has the id checked against its
+        ref, key, job_table, upload): every event that reads it has the id checked against its
         caller first (studio.ui.id_guard). Returns the component."""
         self.id_inputs[id(component)] = kind
         return component

@@ -182,6 +182,8 @@ def build_evaluate_tab(ctx: UIContext) -> None:
         (eval_job, "job"),
         (shown, "job"),
         (history, "job_table"),
+        (prompts, "upload"),
+        (import_file, "upload"),
     ):
         ctx.carries(component, kind)
     outs = [results_md, per_label, confusion, roc, batch, batch_file]

@@ -15,7 +15,8 @@ Kinds and their checks (all through UIContext, so the one ownership rule):
   ref: a Generate model name, "job:<id>" checked as a job ("base:..." passes; the engine
        refuses server folders itself);
   key: one of the caller's own API keys;
-  job_table: a table whose first column holds job ids (a row's id is blanked).
+  job_table: a table whose first column holds job ids (a row's id is blanked);
+  upload: a file input: only files the caller uploaded are kept (studio.signin.uploads).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def owned_or_blank(ctx: UIContext, kind: str, value: Any) -> Any:
     try:
         return check(ctx, value)
     except StudioError:  # NotFoundError: missing and not-yours read the same
-        return ""
+        return None if kind == "upload" else ""
 
 
 def _ref(ctx: UIContext, value: Any) -> Any:
@@ -77,6 +78,27 @@ def _job_table(ctx: UIContext, table: Any) -> Any:
     return table
 
 
+def _upload(ctx: UIContext, value: Any) -> Any:
+    """Only files the caller uploaded (a file input holds one path or a list of them)."""
+    if ctx.uploads is None:  # sign-in off: one user
+        return value
+    items = value if isinstance(value, list | tuple) else [value]
+    kept = [i for i in items if _path(i) and ctx.uploads.owner_of(_path(i)) == ctx.owner()]
+    if isinstance(value, list | tuple):
+        return kept
+    if not kept:
+        raise StudioError("not uploaded by the caller")
+    return value
+
+
+def _path(item: Any) -> str | None:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        return item.get("path")
+    return getattr(item, "path", None)
+
+
 _CHECKS: dict[str, Callable[[UIContext, Any], Any]] = {
     "app": lambda ctx, v: (ctx.app(v), v)[1],
     "version": lambda ctx, v: (ctx.version(v), v)[1],
@@ -85,6 +107,7 @@ _CHECKS: dict[str, Callable[[UIContext, Any], Any]] = {
     "ref": _ref,
     "key": _key,
     "job_table": _job_table,
+    "upload": _upload,
 }
 KINDS = tuple(_CHECKS)
 

@@ -463,3 +463,33 @@ def test_removing_a_user_ends_their_sessions(studio):
         assert users_cli(cli) == 0
         add_user(users, "erin", "erin-password")  # the same name again: still signed out
         assert http.get("/config").status_code == 401
+
+
+def _send(url: str, key: str, name: str, data: bytes) -> str:
+    """Upload a file the way gradio_client does; returns the server path it was stored at."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+        r = http.post("/gradio_api/upload", files={"files": (name, data)})
+        assert r.status_code == 200, r.text
+        return r.json()[0]
+
+
+def test_an_upload_is_readable_only_by_its_uploader(studio):
+    url, ctx, keys, _ = studio
+    path = _send(url, keys["bob"], "bob-notes.csv", b"text\nbob's private line\n")
+    assert ctx.uploads.owner_of(path) == "bob"
+    link = f"{url}/gradio_api/file={path}"
+    with httpx.Client(timeout=60) as http:
+        for user, status in (("bob", 200), ("root", 200), ("ann", 404)):
+            r = http.get(link, headers={"Authorization": f"Bearer {keys[user]}"})
+            assert r.status_code == status, (user, r.status_code)
+    # Handed to an event by another user, the path reads like a file never uploaded.
+    theirs = _raw_call(url, keys["ann"], "detect_columns", [[_file(path)], "", "", {}])
+    missing_path = str(Path(path).parent.with_name("0" * 64) / Path(path).name)
+    missing = _raw_call(url, keys["ann"], "detect_columns", [[_file(missing_path)], "", "", {}])
+    assert "bob's private line" not in theirs
+
+    def answer(stream: str) -> str:
+        return stream.split("event: ", 2)[-1].replace(path, "P").replace(missing_path, "P")
+
+    assert answer(theirs) == answer(missing)

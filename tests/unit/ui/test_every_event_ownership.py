@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 from gradio import helpers
 from gradio.context import LocalContext
+from gradio.utils import get_upload_folder
 
 from studio.store.rows import new_id
 from studio.ui.id_guard import id_positions
@@ -35,7 +36,6 @@ NO_ID_EVENTS = {
     "create_key": "makes a key for the caller from a name",
     "create_app": "makes an app for the caller from a name and a description",
     "create_demo": "makes an app for the caller from a sample's key",
-    "detect_columns": "reads uploaded files (studio.ui.uploads checks them) and pasted text",
     "on_layout": "form values of the Models tab only",
     "form_to_json": "form values of the Models tab only",
     "json_to_form": "form values of the Models tab only",
@@ -60,6 +60,8 @@ def page(tmp_path_factory, models_cache, tiny_causal_dir):
     from tests.unit.evaluate.trained import make_trained_run
 
     home = tmp_path_factory.mktemp("every-event")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GRADIO_TEMP_DIR", str(home / "gradio"))
     users = home / "users.txt"
     for name in ("ann", "bob"):
         add_user(users, name, f"{name}-password")
@@ -83,6 +85,10 @@ def page(tmp_path_factory, models_cache, tiny_causal_dir):
             app_id, run["model_id"], "evaluate", {"train_job_id": run["job_id"]}
         )
         key, _ = ctx.store.create_api_key(user, "ci")
+        upload = Path(get_upload_folder()) / new_id() / f"{user}.csv"
+        upload.parent.mkdir(parents=True)
+        upload.write_text("text\nan example\n")
+        ctx.uploads.record([str(upload)], user)
         owned[user] = {
             "app": [app_id],
             "version": [run["version_id"]],
@@ -91,11 +97,15 @@ def page(tmp_path_factory, models_cache, tiny_causal_dir):
             "ref": [f"job:{run['job_id']}"],
             "key": [key["id"]],
             "job_table": [run["job_id"], evaluation["id"]],
+            "upload": [str(upload)],
         }
-    return ctx, blocks, owned["ann"], owned["bob"]
+    yield ctx, blocks, owned["ann"], owned["bob"]
+    patch.undo()
 
 
 def _missing(kind: str) -> str:
+    if kind == "upload":
+        return str(Path(get_upload_folder()) / new_id() / "never-uploaded.csv")
     return f"job:{new_id()}" if kind == "ref" else new_id()
 
 
@@ -155,6 +165,7 @@ def _masked(value, tested: str, known: set[str]) -> str:
     """The answer's text with the tested id masked, ids made during the call (bob's new
     jobs) named <new> and the clock's digits dropped."""
     text = repr(_plain(value)).replace(tested.removeprefix("job:"), "<ID>")
+    text = re.sub(r"[\w/.-]*(never-uploaded|ann|bob)\.csv", "<file>", text)
     text = re.sub(r"\d{15,}", "<n>", text)  # a change counter's clock
     text = re.sub(r"\b[0-9a-f]{32}\b", "<random>", text)
     return re.sub(r"\b[0-9a-f]{12}\b", lambda m: m.group() if m.group() in known else "<new>", text)
@@ -205,7 +216,7 @@ def test_every_event_reads_declared_ids_or_says_why_it_takes_none(page):
 def test_another_users_ids_read_like_missing_ones_and_change_nothing(page):
     ctx, blocks, ann, bob = page
     known = {i.removeprefix("job:") for ids in (*ann.values(), *bob.values()) for i in ids}
-    anns = {i.removeprefix("job:") for ids in ann.values() for i in ids}
+    anns = {i.removeprefix("job:") for kind, ids in ann.items() for i in ids if kind != "upload"}
     checked, problems = 0, []
     for dep in _events(blocks):
         positions = id_positions(ctx, dep.inputs)
