@@ -74,4 +74,11 @@ def read_pasted(text: str, max_upload_mb: int, name: str = "pasted") -> ReadResu
     if not (text or "").strip():
         raise DataError("The pasted text is empty; paste at least one example.")
     ext = guess_pasted_extension(text)
-    return read_bytes(name + ext, text.encode("utf-8", errors="surrogateescape"), max_upload_mb)
+    return read_bytes(name + ext, pasted_bytes(text), max_upload_mb)
+
+
+def pasted_bytes(text: str) -> bytes:
+    """Pasted text as UTF-8. A lone surrogate (which a browser or a JSON client can send)
+    becomes bytes that are not valid UTF-8, so its line is rejected as undecodable, one row,
+    while the rest of the paste is read."""
+    return text.encode("utf-8", "surrogatepass")

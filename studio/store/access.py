@@ -13,6 +13,7 @@ import time
 
 from studio.errors import NotFoundError, StudioError
 from studio.store.rows import new_id
+from studio.store.text import checked_name, printable_text
 
 KEY_PREFIX = "tgs-"
 MAX_KEYS_PER_USER = 20
@@ -34,11 +35,12 @@ class AccessMixin:
             raise StudioError(
                 f"You already have {MAX_KEYS_PER_USER} API keys (the limit); revoke one first."
             )
+        name = checked_name(name, "The key name")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         row = dict(
             id=new_id(),
             owner=owner,
-            name=(name or "").strip()[:80],
+            name=name,
             prefix=secret[: len(KEY_PREFIX) + 6],
             key_hash=_digest(secret),
             created_at=time.time(),
@@ -87,11 +89,13 @@ class AccessMixin:
     # -- activity ---------------------------------------------------------------------
     def log_activity(self, app_id: str, user: str, action: str, detail: str = "") -> None:
         """Record that `user` did `action` (created, trained, deleted, exported...) on an app."""
+        # The record must be written whatever the text: what cannot be stored is replaced.
+        user, detail = (printable_text(t) for t in (user or "", detail))
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO activity (app_id, user, action, detail, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (app_id, user or "", action, detail, time.time()),
+                (app_id, user, action, detail, time.time()),
             )
 
     def list_all_activity(self, limit: int = 500) -> list[dict]:
