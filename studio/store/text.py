@@ -11,6 +11,7 @@ the field, never an encoding error.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from studio.errors import StudioError
@@ -60,5 +61,36 @@ def checked_text(value: Any, what: str, max_len: int) -> str:
 
 
 def checked_name(value: Any, what: str, max_len: int = MAX_NAME) -> str:
-    """A name as it is stored (may be empty: the caller says when a name is required)."""
-    return checked_text(value, what, max_len)
+    """A name as it is stored (may be empty: the caller says when a name is required).
+
+    Normalised (NFKC: a fullwidth or composed look-alike is the same name), and refused
+    when it holds a character that cannot be seen or that turns the text around (zero-width
+    characters, bidi overrides and isolates, controls, blank letters), so two names that
+    look the same are the same name."""
+    text = unicodedata.normalize("NFKC", checked_text(value, what, max_len * 4))
+    for c in text:
+        if _invisible(c):
+            name = unicodedata.name(c, "a control character")
+            raise StudioError(
+                f"{what} holds an invisible or direction-changing character "
+                f"(U+{ord(c):04X}, {name.lower()}); type it again without it."
+            )
+    if len(text) > max_len:
+        raise StudioError(
+            f"{what} is {len(text):,} characters long; at most {max_len:,} are accepted."
+        )
+    return text
+
+
+# Letters and marks that show as nothing (Unicode's default-ignorable blanks).
+_BLANK_LETTERS = {"ᅟ", "ᅠ", "ㅤ", "ﾠ", "⠀", "᠎"}
+
+
+def _invisible(c: str) -> bool:
+    """Format (Cf: zero-width, bidi), control, private-use, unassigned and separator
+    characters other than the plain space, and the blank letters."""
+    if c == " ":
+        return False
+    return unicodedata.category(c) in ("Cf", "Cc", "Co", "Cn", "Zl", "Zp", "Zs") or (
+        c in _BLANK_LETTERS
+    )

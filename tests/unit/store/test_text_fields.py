@@ -46,3 +46,37 @@ def test_one_bad_pasted_line_is_one_rejected_row(ctx, store):
     _, report = create_version(store, ctx.settings, app, "pasted", [pasted_source(text)])
     assert report["n_accepted"] == 2 and report["n_rejected"] == 1
     assert "not valid UTF-8" in str(report["rejects"][0])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bob\u200b-app",  # zero-width space: looks exactly like bob-app
+        "bob\u200d-app",  # zero-width joiner
+        "\u202eppa-bob",  # right-to-left override
+        "bob\u2066-app",  # left-to-right isolate
+        "bob\ufeff-app",  # byte order mark
+        "bob\u00ad-app",  # soft hyphen
+        "bob\x07-app",  # a control character
+        "bob\u3164app",  # Hangul filler: a blank that is a letter
+    ],
+)
+def test_invisible_and_direction_characters_are_refused_in_names(store, name):
+    with pytest.raises(StudioError, match="invisible or direction"):
+        store.create_app(name)
+    app = store.create_app("plain")
+    for call in (
+        lambda: store.rename_app(app["id"], name),
+        lambda: store.create_model(app["id"], name, "smollm2-135m-lora", "causal", None, {}),
+        lambda: store.create_api_key("ann", name),
+    ):
+        with pytest.raises(StudioError, match="invisible or direction"):
+            call()
+
+
+def test_names_are_normalised_so_look_alikes_are_one_name(store):
+    app = store.create_app("\uff42\uff4f\uff42 app")  # fullwidth letters
+    assert app["name"] == "bob app"
+    assert store.create_app("caf\u0065\u0301")["name"] == "caf\u00e9"  # one é
+    with pytest.raises(StudioError, match="already have an app named"):
+        store.create_app("bob\u00a0app")  # a no-break space is a space
