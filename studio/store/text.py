@@ -54,9 +54,7 @@ def checked_text(value: Any, what: str, max_len: int) -> str:
         raise _not_text(what, text)
     text = text.strip()
     if len(text) > max_len:
-        raise StudioError(
-            f"{what} is {len(text):,} characters long; at most {max_len:,} are accepted."
-        )
+        raise _too_long(what, len(text), max_len)
     return text
 
 
@@ -67,7 +65,10 @@ def checked_name(value: Any, what: str, max_len: int = MAX_NAME) -> str:
     when it holds a character that cannot be seen or that turns the text around (zero-width
     characters, bidi overrides and isolates, controls, blank letters), so two names that
     look the same are the same name."""
-    text = unicodedata.normalize("NFKC", checked_text(value, what, max_len * 4))
+    raw = "" if value is None else str(value)
+    if len(raw.strip()) > max_len * 4:  # refused before normalising a huge text
+        raise _too_long(what, len(raw.strip()), max_len)
+    text = unicodedata.normalize("NFKC", checked_text(raw, what, max_len * 4))
     for c in text:
         if _invisible(c):
             name = unicodedata.name(c, "a control character")
@@ -76,10 +77,12 @@ def checked_name(value: Any, what: str, max_len: int = MAX_NAME) -> str:
                 f"(U+{ord(c):04X}, {name.lower()}); type it again without it."
             )
     if len(text) > max_len:
-        raise StudioError(
-            f"{what} is {len(text):,} characters long; at most {max_len:,} are accepted."
-        )
+        raise _too_long(what, len(text), max_len)
     return text
+
+
+def _too_long(what: str, n: int, max_len: int) -> StudioError:
+    return StudioError(f"{what} is {n:,} characters long; at most {max_len:,} are accepted.")
 
 
 # Letters and marks that show as nothing (Unicode's default-ignorable blanks).

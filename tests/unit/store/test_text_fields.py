@@ -80,3 +80,22 @@ def test_names_are_normalised_so_look_alikes_are_one_name(store):
     assert store.create_app("caf\u0065\u0301")["name"] == "caf\u00e9"  # one é
     with pytest.raises(StudioError, match="already have an app named"):
         store.create_app("bob\u00a0app")  # a no-break space is a space
+
+
+def test_names_and_descriptions_have_lengths_and_module_lists_have_no_repeats(store):
+    app = store.create_app("sizes")
+    with pytest.raises(StudioError, match="at most 80"):
+        store.create_model(app["id"], "m" * 100_000, "smollm2-135m-lora", "causal", None, {})
+    with pytest.raises(StudioError, match="at most 2,000"):
+        store.create_app("big", description="d" * 1_000_000)
+    with pytest.raises(StudioError, match="at most 2,000"):
+        store.update_app(app["id"], description="d" * 1_000_000)
+    from studio.configs.fields import check_value
+    from studio.configs.schemas import PEFT
+
+    spec = PEFT["target_modules"]
+    assert check_value("peft.target_modules", spec, ["q_proj", "v_proj"]) is None
+    assert "at most 256" in check_value("peft.target_modules", spec, ["q_proj"] * 10_000)
+    assert "twice" in check_value("peft.target_modules", spec, ["q_proj", "v_proj", "q_proj"])
+    many = [f"m{i}" for i in range(10_000)]
+    assert "at most" in check_value("peft.target_modules", spec, many)
