@@ -493,3 +493,47 @@ def test_an_upload_is_readable_only_by_its_uploader(studio):
         return stream.split("event: ", 2)[-1].replace(path, "P").replace(missing_path, "P")
 
     assert answer(theirs) == answer(missing)
+
+
+def _routes(app, prefix: str = "") -> list[tuple[str, set]]:
+    """(path, methods) of every route the server answers, mounted apps included."""
+    found = []
+    for route in app.routes:
+        path = prefix + getattr(route, "path", "")
+        inner = getattr(route, "app", None)
+        included = getattr(route, "original_router", None)  # an included router (FastAPI)
+        if included is not None:
+            found += _routes(included, prefix + route.include_context.prefix)
+        elif hasattr(inner, "routes") and not hasattr(route, "endpoint"):
+            found += _routes(inner, path)
+        elif getattr(route, "methods", None):
+            found.append((path, set(route.methods)))
+    return found
+
+
+def test_no_route_answers_an_anonymous_request(studio):
+    """Deny by default: every route of the server, Gradio's included, refuses a request
+    without a user (401, or the login page for a browser), but the login routes."""
+    import re
+
+    from studio.signin.middleware import is_public
+
+    import app as studio_app
+
+    url, ctx, *_ = studio
+    same_routes, _, _ = studio_app.create_server(ctx.settings, start_runner=False)
+    answered = []
+    with httpx.Client(base_url=url, timeout=5) as http:
+        for path, methods in _routes(same_routes):
+            if is_public(path) or path == "":  # the login routes; /v1 answers its own 401
+                continue
+            concrete = re.sub(r"\{[^}]+\}", "x", path) or "/"
+            method = "GET" if "GET" in methods else sorted(methods)[0]
+            try:
+                with http.stream(method, concrete, headers={"accept": "application/json"}) as r:
+                    status = r.status_code
+            except httpx.ReadTimeout:
+                status = "held open"
+            if status == "held open" or (isinstance(status, int) and status < 300):
+                answered.append((method, concrete, status))
+    assert not answered, "\n".join(map(str, answered))
