@@ -516,9 +516,8 @@ def test_no_route_answers_an_anonymous_request(studio):
     without a user (401, or the login page for a browser), but the login routes."""
     import re
 
-    from studio.signin.middleware import is_public
-
     import app as studio_app
+    from studio.signin.middleware import is_public
 
     url, ctx, *_ = studio
     same_routes, _, _ = studio_app.create_server(ctx.settings, start_runner=False)
