@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import math
-from urllib.parse import quote
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,9 +15,27 @@ from studio.signin.identity import SESSION_KEY
 from studio.signin.throttle import HashingGate, SignInThrottle
 from studio.users import check_login
 
+# The login page shows only these messages, named by a code in its address: any other
+# ?error= text (a phishing line in a link) shows nothing.
+MESSAGES = {
+    "wrong": "Wrong user name or password.",
+    "wait": "Too many failed sign-ins: try again in {seconds} seconds.",
+    "busy": "The studio is busy signing people in: try again in a moment.",
+}
 
-def _refused(message: str) -> RedirectResponse:
-    return RedirectResponse("/login?error=" + quote(message), status_code=303)
+
+def _refused(code: str, seconds: int = 0) -> RedirectResponse:
+    extra = f"&seconds={seconds}" if seconds else ""
+    return RedirectResponse(f"/login?error={code}{extra}", status_code=303)
+
+
+def message_for(code: str, seconds: str = "") -> str:
+    """The login page's message for `code` ("" for an unknown one)."""
+    text = MESSAGES.get(code, "")
+    if "{seconds}" in text:
+        wait = int(seconds) if seconds.isdigit() and len(seconds) < 7 else 0
+        text = text.format(seconds=wait) if wait else MESSAGES["wait"].split(":")[0] + "."
+    return text
 
 
 def add_login_routes(
@@ -32,25 +49,25 @@ def add_login_routes(
     gate = gate or HashingGate()
 
     @api.get("/login", include_in_schema=False)
-    async def login_page(error: str = ""):
-        return HTMLResponse(login_html(error))
+    async def login_page(error: str = "", seconds: str = ""):
+        return HTMLResponse(login_html(message_for(error, seconds)))
 
     @api.post("/login", include_in_schema=False)
     async def login(request: Request, username: str = Form(""), password: str = Form("")):
         name = username.strip()[:200]
         address = request.client.host if request.client else ""
         if (wait := throttle.wait_s(name, address)) > 0:
-            return _refused(f"Too many failed sign-ins: try again in {math.ceil(wait)} seconds.")
+            return _refused("wait", math.ceil(wait))
         async with gate.slot() as admitted:
             if not admitted:
-                return _refused("The studio is busy signing people in: try again in a moment.")
+                return _refused("busy")
             ok = await run_in_threadpool(check_login, settings.users_file, name, password)
         if not ok:
             throttle.failed(name, address)
             await run_in_threadpool(
                 store.log_activity, "", name[:64], "sign-in failed", f"from {address}"
             )
-            return _refused("Wrong user name or password.")
+            return _refused("wrong")
         throttle.succeeded(name, address)
         await run_in_threadpool(store.log_activity, "", name, "signed in", f"from {address}")
         request.session.clear()

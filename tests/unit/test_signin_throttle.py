@@ -120,3 +120,20 @@ def test_the_right_password_is_refused_while_a_name_waits(tmp_path, store, setti
         r = http.post("/login", data={"username": "ann", "password": "ann-password"})
         assert "Too many failed sign-ins" in r.text
         assert http.get("/config").status_code != 200
+
+
+def test_the_login_page_shows_only_its_own_messages(tmp_path, store, settings):
+    users = tmp_path / "users.txt"
+    add_user(users, "ann", "ann-password")
+    s = dataclasses.replace(settings, sign_in="users", users_file=users)
+    api = fastapi.FastAPI()
+    install_sign_in(api, store, s)
+    phishing = "Your account is locked: call +1 555 0100 and give your password"
+    with TestClient(api) as http:
+        page = http.get("/login", params={"error": phishing}).text
+        assert "call +1 555" not in page and 'role="alert"' not in page
+        r = http.post("/login", data={"username": "ann", "password": "nope"})
+        assert "Wrong user name or password." in r.text
+        assert "error=" in str(r.url) and "Wrong" not in str(r.url)  # a code, not words
+        page = http.get("/login", params={"error": "wait", "seconds": "<b>9</b>"}).text
+        assert "<b>" not in page
