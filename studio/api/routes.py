@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from studio.api.admission import Admission
+from studio.api.body import read_body
 from studio.api.request import (
     APIError,
     known_model,
@@ -101,7 +102,7 @@ def build_openai_router(
             who, scope, allow_folders = await run_in_threadpool(caller, request, settings, store)
             # The request-validation layer: body, prompt, options and model name are all
             # checked before any model is touched (studio.api.request).
-            body = parse_body(await request.body())
+            body = parse_body(await read_body(request))  # never more than the limit
             model = model_name(body)
             prompt = prompt_input(body, chat)
             await run_in_threadpool(ensure_reachable, model, store, scope, allow_folders)

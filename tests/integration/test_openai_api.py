@@ -200,3 +200,19 @@ def test_a_hostile_chat_template_is_refused_and_the_server_keeps_its_memory(host
     assert grown_mb < 100, grown_mb
     body = {"model": model, "prompt": "Hi", "max_tokens": 2}
     assert httpx.post(url + "/v1/completions", json=body, timeout=120).status_code == 200
+
+
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(server):
+    """A client announcing 200 MB gets 413 at once, without sending (or the server reading)
+    a byte of the body."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(server[0])
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 209715200\r\n\r\n"
+        )
+        head = sock.recv(4096).decode("latin-1")
+    assert head.startswith("HTTP/1.1 413"), head[:200]
