@@ -12,7 +12,7 @@ import gradio as gr
 from studio.configs import validate
 from studio.configs.defaults import default_hyper
 from studio.configs.saving import save_model, split_config
-from studio.errors import ConfigError
+from studio.errors import ConfigError, StudioError
 from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
@@ -94,10 +94,22 @@ def on_base(ctx: UIContext, key: str, base: str):
     return template_card(ctx.settings, key, (base or "").strip())
 
 
+def form_problems_of(ctx: UIContext, values: tuple) -> tuple[dict, dict, list[str]]:
+    """(hyper, dicts, problems) of the form: the JSON editors and the base model a user may
+    name (with sign-in on, a folder on the server is for administrators). Validate and Save
+    both start here, so they never disagree on these."""
+    hyper, dicts, bad = gather(values)
+    try:
+        ctx.refuse_server_folder(hyper.get("base_model"), what="base_model")
+    except StudioError as exc:
+        bad = [*bad, str(exc)]
+    return hyper, dicts, bad
+
+
 @user_errors
 def on_validate(ctx: UIContext, key, kind, model_name, *values):
     """Every problem of the form at once, and the fields to mark."""
-    hyper, dicts, bad = gather(values)
+    hyper, dicts, bad = form_problems_of(ctx, values)
     found = bad + validate(get_template(key), hyper, dicts, None, kind, ctx.settings)
     lines, marked = form_problems(found, model_name)
     return problems_text(lines), marked
@@ -125,8 +137,7 @@ def on_save(ctx: UIContext, app_id, kind, key, version_id, model_name, parent_id
     if not ctx.current_app(app_id):
         raise gr.Error(NO_APP)
     model_name = model_name or ""  # an API call may send none: "no name", not "unchecked"
-    hyper, dicts, bad = gather(values)
-    ctx.refuse_server_folder(hyper.get("base_model"))
+    hyper, dicts, bad = form_problems_of(ctx, values)
     # Missing name or version: listed with the settings' problems, not as an error.
     found = bad + ([] if version_id else [VERSION_PROBLEM])
     if not bad and (found or not (model_name or "").strip()):
