@@ -14,45 +14,11 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from studio.settings import Settings
-from studio.users import add_user
-from tests.helpers import serve
+from tests.integration.teams import file_data, raw_call
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SECRET = "the quarterly numbers are secret"
 SECRET_LINE = f"### Human: {SECRET} ### Assistant: positive"
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory, models_cache):
-    home = tmp_path_factory.mktemp("teams")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("GRADIO_TEMP_DIR", str(home / "gradio"))
-    users = home / "users.txt"
-    add_user(users, "ann", "ann-password")
-    add_user(users, "bob", "bob-password")
-    add_user(users, "root", "root-password")
-    import app
-
-    settings = Settings.from_env(
-        home=home / "home",
-        models_root=models_cache,
-        port=0,
-        sign_in="users",
-        users_file=users,
-        admins=("root",),
-    )
-    fastapi_app, _, ctx = app.create_server(settings, start_runner=False)
-    keys = {u: ctx.store.create_api_key(u, "test")[1] for u in ("ann", "bob", "root")}
-    with serve(fastapi_app) as url:
-        clients = {
-            u: Client(url, verbose=False, headers={"Authorization": f"Bearer {k}"})
-            for u, k in keys.items()
-        }
-        yield url, ctx, keys, clients
-        for c in clients.values():
-            c.close()
-    patch.undo()
 
 
 def _shown(table) -> str:
@@ -164,21 +130,6 @@ def test_ownership_check_reads_the_same_for_missing_and_foreign(studio, ann_app)
     assert ctx.store.app_of(None, app_id)["id"] == app_id  # administrator
 
 
-def _raw_call(url, key, api_name, data):
-    """POST /gradio_api/call/<api_name> the way a hand-written client would; returns the
-    event stream's text (its 'event: error' carries the refusal)."""
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-        r = http.post(f"/gradio_api/call/{api_name}", json={"data": data})
-        r.raise_for_status()
-        event = r.json()["event_id"]
-        return http.get(f"/gradio_api/call/{api_name}/{event}").text
-
-
-def _file(path) -> dict:
-    return {"path": str(path), "meta": {"_type": "gradio.FileData"}, "orig_name": Path(path).name}
-
-
 def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path):
     url, ctx, keys, clients = studio
     ann_id, version = ann_app
@@ -200,7 +151,7 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
     for target in targets:
         args = [
             bob_app,
-            [_file(target)],
+            [file_data(target)],
             "",
             "stolen",
             10,
@@ -215,10 +166,10 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
             {},
             "smollm2-135m",
         ]
-        out = _raw_call(url, keys["bob"], "upload_dataset", args)
+        out = raw_call(url, keys["bob"], "upload_dataset", args)
         assert "event: error" in out and ("not uploaded" in out or "blocked_paths" in out), out
         assert SECRET not in out and "not for you" not in out
-        out = _raw_call(url, keys["bob"], "detect_columns", [[_file(target)], ""])
+        out = raw_call(url, keys["bob"], "detect_columns", [[file_data(target)], ""])
         assert "event: error" in out and SECRET not in out and "not for you" not in out
     assert len(ctx.store.list_dataset_versions(bob_app)) == before
     # A zip from elsewhere on disk is not imported.
@@ -227,7 +178,7 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
     fake = tmp_path / "adapter.zip"
     with zipfile.ZipFile(fake, "w") as z:
         z.writestr("adapter_config.json", "{}")
-    out = _raw_call(url, keys["bob"], "import_adapter", [bob_app, _file(fake), ""])
+    out = raw_call(url, keys["bob"], "import_adapter", [bob_app, file_data(fake), ""])
     assert "event: error" in out and "not uploaded" in out, out
     assert not ctx.store.list_jobs(bob_app)
     # Nothing of the refused files was copied into Gradio's cache either.
@@ -332,207 +283,3 @@ def test_others_jobs_cannot_be_trained_generated_cancelled_or_downloaded(studio,
     clients["root"].predict(job["id"], api_name="/cancel_training")
     assert ctx.store.get_job(job["id"])["status"] == "cancelled"
     assert not ctx.store.list_jobs(bob_app)
-
-
-def test_a_removed_users_keys_die_on_v1_and_every_gradio_endpoint(studio):
-    url, ctx, *_ = studio
-    users = ctx.settings.users_file
-    add_user(users, "carl", "carl-password")
-    _, secret = ctx.store.create_api_key("carl", "laptop")
-    auth = {"Authorization": f"Bearer {secret}"}
-    with httpx.Client(base_url=url, headers=auth, timeout=60) as http:
-        assert http.get("/v1/models").status_code == 200
-        assert http.get("/config").status_code == 200
-        from studio.users import main as users_cli
-
-        cli = ["remove", "carl", "--file", str(users), "--home", str(ctx.settings.home)]
-        assert users_cli(cli) == 0
-        # Added again under the same name at once: the old key was revoked with the user.
-        add_user(users, "carl", "carl-password-2")
-        assert http.get("/v1/models").status_code == 401
-        body = {"model": "base:smollm2-135m-lora", "prompt": "hi", "max_tokens": 1}
-        assert http.post("/v1/completions", json=body).status_code == 401
-        assert http.get("/config").status_code == 401
-        r = http.post("/gradio_api/call/create_app", json={"data": ["Carl's", ""]})
-        assert r.status_code == 401
-    assert ctx.store.list_api_keys("carl") == []
-    assert not [a for a in ctx.store.list_apps() if a["owner"] == "carl"]
-
-
-def test_a_key_dies_when_its_user_is_taken_out_of_the_file_by_hand(studio):
-    url, ctx, *_ = studio
-    users = ctx.settings.users_file
-    add_user(users, "dora", "dora-password")
-    _, secret = ctx.store.create_api_key("dora", "ci")
-    auth = {"Authorization": f"Bearer {secret}"}
-    with httpx.Client(base_url=url, headers=auth, timeout=60) as http:
-        assert http.get("/v1/models").status_code == 200
-        text = users.read_text()
-        users.write_text("".join(x for x in text.splitlines(True) if not x.startswith("dora:")))
-        assert http.get("/v1/models").status_code == 401
-        assert http.get("/config").status_code == 401
-    assert ctx.store.list_api_keys("dora") == []
-
-
-def _file_url(event_stream: str) -> str:
-    """The /gradio_api/file= link of the file an event's answer carries."""
-    import re
-
-    found = re.search(r'"url": ?"([^"]+/gradio_api/file=[^"]+)"', event_stream)
-    assert found, event_stream
-    return found.group(1)
-
-
-def test_exports_are_served_only_to_their_owner(studio, tiny_causal_dir):
-    url, ctx, keys, _ = studio
-    from tests.unit.evaluate.trained import make_trained_run
-
-    run = make_trained_run(ctx.store, ctx.settings, tiny_causal_dir)
-    with ctx.store.transaction() as conn:  # the trained run is ann's
-        conn.execute("UPDATE apps SET owner = 'ann' WHERE id = ?", (run["app_id"],))
-    out = _raw_call(url, keys["ann"], "export_adapter", [run["app_id"], run["job_id"]])
-    link = _file_url(out)
-    served = link.split("/gradio_api/file=", 1)[1]
-    # Served from the app's exports folder itself: no copy in Gradio's cache.
-    assert served.startswith(str(ctx.settings.home / "exports" / run["app_id"]))
-    with httpx.Client(timeout=60) as http:
-        for user, status in (("ann", 200), ("root", 200), ("bob", 404)):
-            r = http.get(link, headers={"Authorization": f"Bearer {keys[user]}"})
-            assert r.status_code == status, (user, r.status_code)
-        r = http.head(link, headers={"Authorization": f"Bearer {keys['bob']}"})
-        assert r.status_code == 404
-        # A path that walks out and back in is resolved before it is judged.
-        sneaky = link.replace(run["app_id"], run["app_id"] + "/../" + run["app_id"])
-        r = http.get(sneaky, headers={"Authorization": f"Bearer {keys['bob']}"})
-        assert r.status_code == 404
-
-
-def _queue_call(url: str, key: str, fn_name: str, blocks, data: list) -> str:
-    """Call a page event (private ones too) the way the page does, by its fn_index, with an
-    API key; returns the queue's event stream."""
-    import uuid
-
-    fn_index = next(i for i, d in blocks.fns.items() if getattr(d.fn, "__name__", "") == fn_name)
-    session = uuid.uuid4().hex
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-        body = {"data": data, "fn_index": fn_index, "session_hash": session, "trigger_id": None}
-        assert http.post("/gradio_api/queue/join", json=body).status_code == 200
-        return http.get(f"/gradio_api/queue/data?session_hash={session}").text
-
-
-def test_an_api_key_cannot_reach_key_management(studio):
-    url, ctx, keys, _ = studio
-    before = {k["id"] for k in ctx.store.list_api_keys("bob")}
-    out = _queue_call(url, keys["bob"], "create_key", ctx.blocks, ["minted"])
-    assert "browser" in out and "tgs-" not in out
-    assert {k["id"] for k in ctx.store.list_api_keys("bob")} == before
-    other, _ = ctx.store.create_api_key("bob", "laptop")
-    out = _queue_call(url, keys["bob"], "revoke_key", ctx.blocks, [other["id"]])
-    assert "browser" in out
-    assert other["id"] in {k["id"] for k in ctx.store.list_api_keys("bob")}
-
-
-def _signed_in_cookies(url: str, name: str, password: str) -> httpx.Cookies:
-    with httpx.Client(base_url=url) as http:
-        r = http.post("/login", data={"username": name, "password": password})
-        assert r.status_code == 303 and r.headers["location"] == "/", r.text
-        return httpx.Cookies(http.cookies)
-
-
-def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(studio):
-    url, *_ = studio
-    saved = _signed_in_cookies(url, "ann", "ann-password")
-    with httpx.Client(base_url=url, cookies=saved) as http:
-        assert http.get("/config").status_code == 200
-        http.get("/logout")
-    with httpx.Client(base_url=url, cookies=saved) as replay:  # the copy saved before
-        assert replay.get("/config").status_code == 401
-
-
-def test_removing_a_user_ends_their_sessions(studio):
-    url, ctx, *_ = studio
-    users = ctx.settings.users_file
-    add_user(users, "erin", "erin-password")
-    saved = _signed_in_cookies(url, "erin", "erin-password")
-    with httpx.Client(base_url=url, cookies=saved) as http:
-        assert http.get("/config").status_code == 200
-        from studio.users import main as users_cli
-
-        cli = ["remove", "erin", "--file", str(users), "--home", str(ctx.settings.home)]
-        assert users_cli(cli) == 0
-        add_user(users, "erin", "erin-password")  # the same name again: still signed out
-        assert http.get("/config").status_code == 401
-
-
-def _send(url: str, key: str, name: str, data: bytes) -> str:
-    """Upload a file the way gradio_client does; returns the server path it was stored at."""
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-        r = http.post("/gradio_api/upload", files={"files": (name, data)})
-        assert r.status_code == 200, r.text
-        return r.json()[0]
-
-
-def test_an_upload_is_readable_only_by_its_uploader(studio):
-    url, ctx, keys, _ = studio
-    path = _send(url, keys["bob"], "bob-notes.csv", b"text\nbob's private line\n")
-    assert ctx.uploads.owner_of(path) == "bob"
-    link = f"{url}/gradio_api/file={path}"
-    with httpx.Client(timeout=60) as http:
-        for user, status in (("bob", 200), ("root", 200), ("ann", 404)):
-            r = http.get(link, headers={"Authorization": f"Bearer {keys[user]}"})
-            assert r.status_code == status, (user, r.status_code)
-    # Handed to an event by another user, the path reads like a file never uploaded.
-    theirs = _raw_call(url, keys["ann"], "detect_columns", [[_file(path)], "", "", {}])
-    missing_path = str(Path(path).parent.with_name("0" * 64) / Path(path).name)
-    missing = _raw_call(url, keys["ann"], "detect_columns", [[_file(missing_path)], "", "", {}])
-    assert "bob's private line" not in theirs
-
-    def answer(stream: str) -> str:
-        return stream.split("event: ", 2)[-1].replace(path, "P").replace(missing_path, "P")
-
-    assert answer(theirs) == answer(missing)
-
-
-def _routes(app, prefix: str = "") -> list[tuple[str, set]]:
-    """(path, methods) of every route the server answers, mounted apps included."""
-    found = []
-    for route in app.routes:
-        path = prefix + getattr(route, "path", "")
-        inner = getattr(route, "app", None)
-        included = getattr(route, "original_router", None)  # an included router (FastAPI)
-        if included is not None:
-            found += _routes(included, prefix + route.include_context.prefix)
-        elif hasattr(inner, "routes") and not hasattr(route, "endpoint"):
-            found += _routes(inner, path)
-        elif getattr(route, "methods", None):
-            found.append((path, set(route.methods)))
-    return found
-
-
-def test_no_route_answers_an_anonymous_request(studio):
-    """Deny by default: every route of the server, Gradio's included, refuses a request
-    without a user (401, or the login page for a browser), but the login routes."""
-    import re
-
-    import app as studio_app
-    from studio.signin.middleware import is_public
-
-    url, ctx, *_ = studio
-    same_routes, _, _ = studio_app.create_server(ctx.settings, start_runner=False)
-    answered = []
-    with httpx.Client(base_url=url, timeout=5) as http:
-        for path, methods in _routes(same_routes):
-            if is_public(path) or path == "":  # the login routes; /v1 answers its own 401
-                continue
-            concrete = re.sub(r"\{[^}]+\}", "x", path) or "/"
-            method = "GET" if "GET" in methods else sorted(methods)[0]
-            try:
-                with http.stream(method, concrete, headers={"accept": "application/json"}) as r:
-                    status = r.status_code
-            except httpx.ReadTimeout:
-                status = "held open"
-            if status == "held open" or (isinstance(status, int) and status < 300):
-                answered.append((method, concrete, status))
-    assert not answered, "\n".join(map(str, answered))
