@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import fastapi  # noqa: E402
 import gradio as gr  # noqa: E402
 from gradio.oauth import _add_oauth_routes  # noqa: E402  (Gradio's own Hugging Face OAuth routes)
+from gradio.utils import get_upload_folder  # noqa: E402
 
 from studio.api import build_openai_router  # noqa: E402
 from studio.generate.engine import get_engine  # noqa: E402
@@ -42,7 +43,8 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     runner = JobRunner(store, settings)
     if start_runner:
         runner.start()
-    uploads = UploadOwners() if settings.signed_in else None  # who sent each uploaded file
+    # Who sent each file of Gradio's upload folder (read by its uploader only).
+    uploads = UploadOwners(folder=get_upload_folder) if settings.signed_in else None
     ctx = UIContext(settings=settings, store=store, runner=runner, uploads=uploads)
     blocks = ctx.blocks = build_blocks(ctx)
     api = fastapi.FastAPI(title="TextGen Studio")

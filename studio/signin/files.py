@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.responses import PlainTextResponse
-from gradio.utils import get_upload_folder
 from starlette.requests import HTTPConnection
 
 from studio.settings import Settings
@@ -42,7 +41,7 @@ def file_rule(
         if _inside(real, exports):
             parts = Path(real).relative_to(exports).parts
             return len(parts) > 1 and store.owner_of_app(parts[0]) == user
-        if uploads is not None and _inside(real, os.path.realpath(get_upload_folder())):
+        if uploads is not None and uploads.holds(real):
             # Gradio's folder holds every user's uploads (and copies of files it served):
             # each is read by its uploader only.
             return uploads.owner_of(real) == user

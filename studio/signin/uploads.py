@@ -24,11 +24,21 @@ MAX_ANSWER_BYTES = 1 << 20  # an upload's answer lists a few paths
 
 
 class UploadOwners:
-    """path -> uploader, for the files of Gradio's upload folder."""
+    """path -> uploader, for the files of Gradio's upload folder. `folder()` names that
+    folder (the web layer passes Gradio's own function; no Gradio import here)."""
 
-    def __init__(self):
+    def __init__(self, folder: Callable[[], str] | None = None):
         self._owner: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._folder = folder
+
+    def holds(self, path: str) -> bool:
+        """Whether `path` lies in the upload folder (False when the folder is not known)."""
+        if self._folder is None:
+            return False
+        folder = os.path.realpath(self._folder())
+        real = os.path.realpath(path)
+        return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
 
     def record(self, paths: list[str], user: str) -> None:
         with self._lock:
