@@ -37,7 +37,7 @@ _SPECIAL = (gr.Request, gr.SelectData, gr.EventData)
 
 def owned_or_blank(ctx: UIContext, kind: str, value: Any) -> Any:
     """`value` if the current caller may use it as an id of `kind`, else its blank."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value):
         return value
     check = _CHECKS[kind]
     try:
