@@ -18,12 +18,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import fastapi  # noqa: E402
 import gradio as gr  # noqa: E402
 from gradio.oauth import _add_oauth_routes  # noqa: E402  (Gradio's own Hugging Face OAuth routes)
+from gradio.utils import get_upload_folder  # noqa: E402
 
 from studio.api import build_openai_router  # noqa: E402
 from studio.generate.engine import get_engine  # noqa: E402
 from studio.jobs import JobRunner  # noqa: E402
 from studio.settings import PROJECT_ROOT, Settings  # noqa: E402
 from studio.signin import install_sign_in  # noqa: E402
+from studio.signin.uploads import UploadOwners  # noqa: E402
 from studio.store import Store  # noqa: E402
 from studio.ui.context import UIContext  # noqa: E402
 from studio.ui.layout import build_blocks  # noqa: E402
@@ -41,10 +43,14 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     runner = JobRunner(store, settings)
     if start_runner:
         runner.start()
-    ctx = UIContext(settings=settings, store=store, runner=runner)
+    # Who sent each file of Gradio's upload folder (read by its uploader only).
+    uploads = UploadOwners(folder=get_upload_folder) if settings.signed_in else None
+    ctx = UIContext(settings=settings, store=store, runner=runner, uploads=uploads)
     blocks = ctx.blocks = build_blocks(ctx)
     api = fastapi.FastAPI(title="TextGen Studio")
-    auth_dependency = install_sign_in(api, store, settings, add_hf_routes=_add_oauth_routes)
+    auth_dependency = install_sign_in(
+        api, store, settings, add_hf_routes=_add_oauth_routes, uploads=uploads
+    )
     if not settings.signed_in and not settings.loopback:
         log.warning(
             "SIGN-IN IS OFF while listening on %s: anyone who reaches this port can see, "
@@ -55,6 +61,9 @@ def create_server(settings: Settings | None = None, start_runner: bool = True):
     api.include_router(
         build_openai_router(settings, store, engine=get_engine(settings, store), slots=ctx.slots)
     )
+    # Exports are served from their own folder (not copied into Gradio's cache, where they
+    # would escape the storage count and the owner check of studio.signin.files).
+    gr.set_static_paths([settings.home / "exports"])
     app = gr.mount_gradio_app(
         api,
         blocks,

@@ -9,9 +9,11 @@ upload's own cost. Uploads:
 
 - `phrasebank.csv`: the Financial PhraseBank CSV repeated up to the size (realistic rows);
 - `short-lines.txt`: lines of 2 to 5 characters (the most rows per byte) at the limit size;
-- `million.parquet`: one million tiny rows compressed into kilobytes.
+- `million.parquet`: one million tiny rows compressed into kilobytes;
+- `wide.csv`: 300 to 20,000 columns of short cells, up to the size limit.
 
-The last two must be refused early by STUDIO_MAX_ROWS, at a small, flat cost.
+The short lines and the Parquet file must be refused early by STUDIO_MAX_ROWS, the wide
+files by their columns or their cells (studio.data.raw), at a bounded cost.
 """
 
 from __future__ import annotations
@@ -26,7 +28,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASET = ROOT.parent / "shared" / "datasets" / "financial_phrasebank_75agree_train.csv"
+_NAME = "financial_phrasebank_75agree_train.csv"
+# Beside the checkout, or one level up (a worktree of it).
+DATASET = (
+    next(
+        (
+            p
+            for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared")
+            if (p / "datasets").is_dir()
+        ),
+        ROOT.parent / "shared",
+    )
+    / "datasets"
+    / _NAME
+)
 
 CHILD = r"""
 import json, sys, time
@@ -81,6 +96,18 @@ def make_short_lines(path: Path, mb: float) -> Path:
             line = f"{n % 9999}\n"
             f.write(line)
             n += len(line)
+    return path
+
+
+def make_wide(path: Path, columns: int, mb: float, cell: str = "ab") -> Path:
+    """A CSV of `columns` columns whose every cell is `cell`, rows added up to `mb` MB."""
+    target = int(mb * 2**20)
+    with path.open("w") as f:
+        # The first column is "text", so the file is read as examples, not refused.
+        size = f.write(",".join(["text"] + [f"c{i}" for i in range(1, columns)]) + "\n")
+        line = ",".join([cell] * columns) + "\n"
+        while size + len(line) <= target:
+            size += f.write(line)
     return path
 
 
@@ -139,6 +166,27 @@ def main() -> None:
                 make_short_lines(tmp / "short.txt", args.max_mb - 0.1),
             )
         )
+        near = args.max_mb - 1
+        cases += [
+            ("wide.csv 20,000 columns", make_wide(tmp / "w20k.csv", 20_000, near)),
+            ("wide.csv 1,000 columns, 2-char cells", make_wide(tmp / "w1k.csv", 1_000, near)),
+            (
+                "wide.csv 1,000 columns, 16-char cells",
+                make_wide(tmp / "w1k16.csv", 1_000, near, "x" * 16),
+            ),
+            (
+                "wide.csv 1,000 columns, 8-char cells",
+                make_wide(tmp / "w1k8.csv", 1_000, near, "x" * 8),
+            ),
+            (
+                "wide.csv 1,000 columns, 24-char cells",
+                make_wide(tmp / "w1k24.csv", 1_000, near, "x" * 24),
+            ),
+            (
+                "wide.csv 300 columns, 1-char cells",
+                make_wide(tmp / "w300.csv", 300, near, "x"),
+            ),
+        ]
         for label, path in cases:
             size_mb = path.stat().st_size / 2**20
             t0 = time.perf_counter()

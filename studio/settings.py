@@ -20,7 +20,8 @@
 | STUDIO_USER_MAX_RUNNING     | 1 (jobs one user may have running at once)  |
 | STUDIO_USER_MAX_QUEUED      | 5 (jobs one user may have waiting)          |
 | STUDIO_USER_MAX_STORAGE_MB  | 5000 (one user's apps + exports under STUDIO_HOME) |
-| STUDIO_GENERATE_WORKERS     | 2 (generations served at once, page and /v1 together) |
+| STUDIO_GENERATE_WORKERS     | 8 (generations served at once, page and /v1 together; decoded as one batch) |
+| STUDIO_API_QUEUE_PER_USER   | 32 (/v1 requests one user may have running or waiting; 429 past it) |
 """
 
 from __future__ import annotations
@@ -107,7 +108,10 @@ class Settings:
     user_max_running: int = 1  # per-user limits, enforced only when sign-in is on
     user_max_queued: int = 5
     user_max_storage_mb: int = 5000
-    generate_workers: int = 2  # bounded pool shared by the page and /v1
+    # Generations at once, page and /v1 together: requests that run together share a batch
+    # (studio.generate.batcher), so a burst from one client is decoded as one.
+    generate_workers: int = 8
+    api_queue_per_user: int = 32  # /v1 requests of one user running or waiting
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -137,7 +141,8 @@ class Settings:
             user_max_running=_int_env("STUDIO_USER_MAX_RUNNING", 1),
             user_max_queued=_int_env("STUDIO_USER_MAX_QUEUED", 5),
             user_max_storage_mb=_int_env("STUDIO_USER_MAX_STORAGE_MB", 5000),
-            generate_workers=_int_env("STUDIO_GENERATE_WORKERS", 2),
+            generate_workers=_int_env("STUDIO_GENERATE_WORKERS", 8),
+            api_queue_per_user=_int_env("STUDIO_API_QUEUE_PER_USER", 32),
         )
         values.update(overrides)
         return cls(**values)

@@ -100,10 +100,18 @@ def owned_version(store, caller: Caller, app_id: str, version_id: str | None) ->
     return row
 
 
-def refuse_server_folder(caller: Caller, name: str | None, what: str = "Base model") -> None:
-    """With sign-in on, only administrators may name a folder on the server as a model."""
+def server_folder_problem(caller: Caller, name: str | None) -> str | None:
+    """Why `name` may not be used as a model (with sign-in on, only administrators may name a
+    folder on the server), or None when it may."""
     if name and not caller.server_folders and names_server_folder(name.strip()):
-        raise StudioError(
-            f"{what}: that name is a folder on the server; with sign-in on, use a template's "
+        return (
+            "that name is a folder on the server; with sign-in on, use a template's "
             "model or a Hugging Face id (an administrator can add folders)."
         )
+    return None
+
+
+def refuse_server_folder(caller: Caller, name: str | None, what: str = "Base model") -> None:
+    """With sign-in on, only administrators may name a folder on the server as a model."""
+    if why := server_folder_problem(caller, name):
+        raise StudioError(f"{what}: {why}")

@@ -41,7 +41,7 @@ def save_model(
     owned_version(store, caller, app_id, dataset_version_id)
     template = get_template(template_key)
     check(template, hyper, sections, hardware, model_type, settings)
-    return store.create_model(
+    model = store.create_model(
         app_id,
         name.strip(),
         template.key,
@@ -50,3 +50,6 @@ def save_model(
         model_config(sections, hyper),
         parent_id=parent_id or None,
     )
+    detail = f"model {model['name']} v{model['version']} ({model['id']})"
+    store.log_activity(app_id, caller.owner, "saved", detail)
+    return model

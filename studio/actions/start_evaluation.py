@@ -56,9 +56,11 @@ def start_evaluation(
         max_examples=max_examples,
         max_new_tokens=max_new_tokens,
     )
-    return runner.submit(
-        app_id, model.model_id, EVALUATE, cfg, params={"train_job_id": model.job_id}
+    ev = runner.submit(app_id, model.model_id, EVALUATE, cfg, params={"train_job_id": model.job_id})
+    store.log_activity(
+        app_id, caller.owner, "evaluated", f"evaluation job {ev['id']} of job {model.job_id}"
     )
+    return ev
 
 
 def _keep_upload(settings: Settings, app_id: str, path: str | Path) -> str:

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request  # FastAPI resolves the handlers' annotat
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from studio.api.admission import Admission
+from studio.api.body import read_body
 from studio.api.request import (
     APIError,
     known_model,
@@ -31,7 +33,7 @@ from studio.generate.engine import Engine, get_engine
 from studio.generate.refs import ensure_reachable, list_models
 from studio.generate.slots import GenerationSlots
 from studio.settings import Settings
-from studio.signin import bearer_key
+from studio.signin import bearer_key, key_user
 from studio.store import Store
 
 
@@ -40,8 +42,7 @@ def caller(request: Request, settings: Settings, store: Store) -> tuple[str, str
     valid key while sign-in is on. With sign-in off every model is reachable, as before."""
     if not settings.signed_in:
         return settings.owner, None, True
-    key = bearer_key(request)
-    user = store.user_for_key(key) if key else None
+    user = key_user(bearer_key(request), store, settings)
     if user is None:
         raise APIError(
             401,
@@ -66,6 +67,7 @@ def build_openai_router(
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
     if slots is None:
         slots = GenerationSlots(settings.generate_workers, settings.signed_in)
+    admission = Admission(slots, settings.api_queue_per_user)
 
     def the_engine() -> Engine:
         return engine if engine is not None else get_engine(settings, store)
@@ -94,17 +96,20 @@ def build_openai_router(
 
     async def handle(request: Request, chat: bool):
         param = "messages" if chat else "prompt"
+        who, ticket = "", None
         try:
             # Who is asking first: without a valid key (sign-in on) nothing else is read.
             who, scope, allow_folders = await run_in_threadpool(caller, request, settings, store)
             # The request-validation layer: body, prompt, options and model name are all
             # checked before any model is touched (studio.api.request).
-            body = parse_body(await request.body())
+            body = parse_body(await read_body(request))  # never more than the limit
             model = model_name(body)
             prompt = prompt_input(body, chat)
             await run_in_threadpool(ensure_reachable, model, store, scope, allow_folders)
             opts = options_from_request(body, default_max=256 if chat else 16)
             await run_in_threadpool(known_model, model, store, settings)
+            # The user's turn: extra requests wait here (429 past the per-user queue).
+            ticket = await admission.enter(who)
             # Load the model and check the prompt against the context before answering, so
             # errors are a clean 4xx rather than a broken stream.
             await run_in_threadpool(the_engine().check, model, prompt, opts)
@@ -112,16 +117,30 @@ def build_openai_router(
                 chunks = held_stream(
                     slots, who, sse_stream(the_engine(), model, prompt, opts, chat)
                 )
-                return StreamingResponse(
-                    iterate_in_threadpool(chunks), media_type="text/event-stream"
-                )
+                streamed, ticket = _released(iterate_in_threadpool(chunks), who, ticket), None
+                return StreamingResponse(streamed, media_type="text/event-stream")
             result = await run_in_threadpool(
                 generate_held, slots, who, the_engine(), model, prompt, opts
             )
             return full_response(result, model, chat)
         except Exception as exc:
             err = translate_error(exc, param)
-            return JSONResponse(err.body(), status_code=err.status)
+            headers = None
+            if err.status == 429:
+                wait = getattr(err, "retry_after", None) or admission.retry_after_s(who)
+                headers = {"Retry-After": str(wait)}
+            return JSONResponse(err.body(), status_code=err.status, headers=headers)
+        finally:
+            if ticket is not None:
+                admission.leave(who, ticket)
+
+    async def _released(chunks, who: str, ticket: float):
+        """The stream's chunks; the user's turn is given back when it ends or is dropped."""
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            admission.leave(who, ticket)
 
     @router.post("/completions")
     async def completions(request: Request):

@@ -16,6 +16,7 @@ from studio.errors import Problem
 # Names of modules / tokens that end up in module lookups: keep them to plain identifiers.
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]<>|]{1,120}$")
 
+MAX_LIST = 256  # entries of any list setting (module names, layer numbers...)
 KINDS = ("int", "float", "bool", "str", "choice", "str_list", "int_list", "dict", "name_list")
 
 
@@ -115,12 +116,17 @@ def value_problem(spec: FieldSpec, value: Any) -> str | None:
                 return f"must be at most {_fmt(spec.max)} (got {_fmt(value)})"
     if isinstance(value, str) and len(value) > spec.max_len:
         return f"at most {spec.max_len} characters (got {len(value)})"
+    if isinstance(value, list) and len(value) > MAX_LIST:
+        return f"at most {MAX_LIST} entries (got {len(value):,})"
     if spec.kind == "name_list" and isinstance(value, list):
         if not value:
             return 'list at least one module name, e.g. ["q_proj", "v_proj"]'
         bad = [x for x in value if not _NAME.match(x)]
         if bad:
             return f"{bad[0]!r} is not a module name (letters, digits, _ . - only)"
+        twice = next((x for i, x in enumerate(value) if x in value[:i]), None)
+        if twice is not None:
+            return f"lists {twice!r} twice; name each module once"
     if spec.kind == "str_list" and isinstance(value, list):
         long = [x for x in value if len(x) > spec.max_len]
         if long:

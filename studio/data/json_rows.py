@@ -9,7 +9,7 @@ from typing import Any
 
 from studio import jsonsafe
 from studio.data.decoding import UNDECODABLE
-from studio.data.raw import DEFAULT_MAX_ROWS, RawRow, ReadResult, RowCounter
+from studio.data.raw import DEFAULT_MAX_ROWS, RawRow, ReadResult, RowCounter, check_columns
 from studio.errors import DataError
 
 RECORD_LIST_KEYS = ("data", "examples", "rows", "records", "train", "items")
@@ -35,14 +35,20 @@ def lines(text: str) -> Iterator[tuple[int, str]]:
         yield i, line[:-1] if line.endswith("\n") else line
 
 
-def _columns_of(records: Iterable[Any]) -> list[str]:
+def _columns_of(records: Iterable[Any], name: str = "") -> list[str]:
     cols: dict[str, None] = {}
     for i, r in enumerate(records):
         if i >= 200:
             break
         if isinstance(r, dict):
             cols.update(dict.fromkeys(r))
+    check_columns(name, len(cols))
     return list(cols)
+
+
+def _cells(value: Any) -> int:
+    """The cells a record holds: an object's keys, else one."""
+    return len(value) if isinstance(value, dict) else 1
 
 
 def json_kind(value: Any) -> str:
@@ -86,11 +92,12 @@ def read_jsonl(text: str, name: str, max_rows: int = DEFAULT_MAX_ROWS) -> ReadRe
         if not line.strip():
             n_blank += 1
             continue
-        counter.add()
-        rows.append(json_row(i, line))
+        row = json_row(i, line)
+        counter.add(cells=_cells(row.value))
+        rows.append(row)
     if not rows:
         raise DataError(f"{name} has no JSON lines.")
-    columns = _columns_of(r.value for r in rows)
+    columns = _columns_of((r.value for r in rows), name)
     return ReadResult(name, "records", columns, _objects_only(rows, columns), n_blank)
 
 
@@ -113,7 +120,7 @@ def _item_spans(text: str) -> Iterator[str]:
 
 
 def _rows_of(data: list, counter: RowCounter) -> list[RawRow]:
-    counter.add(len(data))
+    counter.add(len(data), cells=sum(_cells(v) for v in data))
     rows = []
     for i, v in enumerate(data, 1):
         why = jsonsafe.problem(v, jsonsafe.MAX_DEPTH - 1)
@@ -140,9 +147,10 @@ def read_json(text: str, name: str, max_rows: int = DEFAULT_MAX_ROWS) -> ReadRes
             spans = _item_spans(text)
             rows = []
             for i, span in enumerate(spans, 1):
-                counter.add()
-                rows.append(json_row(i, span))
-            columns = _columns_of(r.value for r in rows)
+                row = json_row(i, span)
+                counter.add(cells=_cells(row.value))
+                rows.append(row)
+            columns = _columns_of((r.value for r in rows), name)
             return ReadResult(name, "records", columns, _objects_only(rows, columns))
         raise DataError(
             f"{name} is not valid JSON ({exc}); fix it or save it as JSONL, one example per line."
@@ -153,5 +161,5 @@ def read_json(text: str, name: str, max_rows: int = DEFAULT_MAX_ROWS) -> ReadRes
     if not isinstance(data, list) or not data:
         raise DataError(f"{name} holds no examples: expected a JSON array of objects.")
     rows = _rows_of(data, counter)
-    columns = _columns_of(data)
+    columns = _columns_of(data, name)
     return ReadResult(name, "records", columns, _objects_only(rows, columns))

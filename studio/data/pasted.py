@@ -66,3 +66,10 @@ def guess_pasted_extension(text: str) -> str:
     if "," in first and "###" not in first and _is_comma_table(body):
         return ".csv"
     return ".txt"
+
+
+def pasted_bytes(text: str) -> bytes:
+    """Pasted text as UTF-8. A lone surrogate (which a browser or a JSON client can send)
+    becomes bytes that are not valid UTF-8, so its line is rejected as undecodable, one row,
+    while the rest of the paste is read."""
+    return text.encode("utf-8", "surrogatepass")

@@ -24,7 +24,14 @@ from typing import Any
 
 from studio.data.decoding import ACCEPTED_EXTENSIONS, ACCEPTED_TEXT, UNDECODABLE, decode_bytes
 from studio.data.json_rows import iter_lines, json_kind, lines, read_json, read_jsonl
-from studio.data.raw import DEFAULT_MAX_ROWS, RawRow, ReadResult, RowCounter, too_big
+from studio.data.raw import (
+    DEFAULT_MAX_ROWS,
+    RawRow,
+    ReadResult,
+    RowCounter,
+    check_columns,
+    too_big,
+)
 from studio.errors import DataError
 
 __all__ = [
@@ -109,6 +116,7 @@ def read_delimited(
             n_blank += 1
             continue
         if columns is None:
+            check_columns(name, len(cells))  # before a wide file's rows are held
             if _looks_like_data(cells):
                 columns = ["text"] if len(cells) == 1 else _unique_columns([""] * len(cells))
             else:
@@ -122,7 +130,7 @@ def read_delimited(
                 f"ragged row: {len(cells)} fields where the header has {len(columns)}; "
                 "put text holding the delimiter in double quotes"
             )
-        counter.add()
+        counter.add(cells=min(len(cells), len(columns)))
         rows.append(RawRow(start, dict(zip(columns, cells, strict=False)), raw, error))
     if columns is None:
         raise DataError(f"{name} has no rows; it needs a header and at least one example.")
@@ -161,7 +169,9 @@ def read_parquet(
         decoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise DataError(f"{name} is not a readable Parquet file ({_short(exc)}).") from None
-    RowCounter(name, max_rows).add(meta.num_rows)  # refused before any row is decoded
+    # Refused before any row is decoded: too many rows, columns or cells.
+    check_columns(name, meta.num_columns)
+    RowCounter(name, max_rows).add(meta.num_rows, cells=meta.num_rows * meta.num_columns)
     limit = max_upload_mb * PARQUET_DECODED_FACTOR
     if decoded > limit * 1024 * 1024:
         raise DataError(

@@ -28,7 +28,7 @@ from typing import Any
 
 from studio.csvsafe import write_csv
 from studio.data.example_files import ReadPolicy, read_examples, write_examples
-from studio.data.pasted import guess_pasted_extension
+from studio.data.pasted import guess_pasted_extension, pasted_bytes
 from studio.data.readers import ReadResult, read_bytes, read_path
 from studio.data.shapes import ColumnMapping, detect_mapping
 from studio.data.split import split_examples
@@ -37,6 +37,7 @@ from studio.data.validate import ValidationResult, printable, validate_sources
 from studio.errors import DataError
 from studio.settings import Settings
 from studio.store import Store
+from studio.store.text import MAX_NAME, checked_name
 from studio.vocab.examples import Example
 
 Source = str | Path | tuple[str, bytes | str]
@@ -47,14 +48,14 @@ def pasted_source(text: str, name: str = "pasted") -> tuple[str, bytes]:
     """Pasted text as a source, named with the extension its content suggests."""
     if not (text or "").strip():
         raise DataError("The pasted text is empty; paste at least one example.")
-    return name + guess_pasted_extension(text), text.encode("utf-8", "surrogateescape")
+    return name + guess_pasted_extension(text), pasted_bytes(text)
 
 
 def read_source(source: Source, settings: Settings) -> tuple[ReadResult, bytes | Path]:
     """Read one source; returns the result and what to keep as the original upload."""
     if isinstance(source, tuple):
         name, data = source
-        data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        data = pasted_bytes(data) if isinstance(data, str) else data
         return read_bytes(display_name(name), data, settings.max_upload_mb, settings.max_rows), data
     return read_path(source, settings.max_upload_mb, settings.max_rows), Path(source)
 
@@ -147,8 +148,8 @@ def create_version(
     Returns (version row, report).
     """
     store.get_app(app_id)  # NotFoundError before any work
-    name = (dataset_name or "").strip()
-    if not name or len(name) > 80:
+    name = checked_name(dataset_name, "The dataset name", max_len=10**6)
+    if not name or len(name) > MAX_NAME:
         raise DataError("A dataset needs a name of 1 to 80 characters: type one in Dataset name.")
     if not sources:
         raise DataError("Nothing to upload: choose one or more files or paste examples.")

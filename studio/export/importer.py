@@ -10,7 +10,9 @@ Checked before anything is written where the studio reads it:
   known base (a template's or the packaged one) or the base the user confirmed. The base is
   read from adapter_config.json, else from the zip's studio.json (the studio's own exports:
   training records the converted SmolLM2's machine-local folder in adapter_config.json);
-- the LoRA tensor shapes fit that base's config (studio.export.weights).
+- adapter_config.json is a LoRA config whose every size fits the base, and the file holds
+  exactly the tensors that config makes on the base (studio.export.weights and
+  adapter_config): nothing PEFT would allocate on load is unbounded.
 Then it is registered as a succeeded job of kind "import" whose RUN_DIR/adapter holds it.
 """
 
@@ -44,7 +46,7 @@ from studio.settings import Settings
 from studio.store.job_states import IMPORT, SUCCEEDED
 from studio.store.rows import new_id
 from studio.templates import TEMPLATES
-from studio.vocab.models import TASK_TYPES, TOKENIZER_DEFAULTS
+from studio.vocab.models import TOKENIZER_DEFAULTS
 
 SIZE_FACTOR = 4  # an adapter zip may expand to 4x the upload limit
 MAX_RATIO = 100  # uncompressed / compressed per member; weights barely compress
@@ -274,19 +276,15 @@ def import_adapter_zip(
             settings,
             str(theirs.get("base_model") or ""),
         )
-        seq2seq = str(adapter_cfg.get("task_type", "")).upper() == TASK_TYPES["seq2seq"]
-        check_adapter_weights(
-            staged / "adapter_model.safetensors",
-            base,
-            settings,
-            adapter_cfg,
-            "seq2seq" if seq2seq else "causal",
+        # LoRA only, every size bounded by the base, refused before anything is stored.
+        model_type = check_adapter_weights(
+            staged / "adapter_model.safetensors", base, settings, adapter_cfg
         )
         fmt = theirs.get("prompt_format") if theirs.get("prompt_format") in PROMPT_FORMATS else None
         job_id = new_id()
         meta = {
             "base_model": base,
-            "model_type": "seq2seq" if seq2seq else "causal",
+            "model_type": model_type,
             "method": "lora",
             "prompt_format": fmt or TOKENIZER_DEFAULTS["prompt_format"],
             "max_length": int(theirs.get("max_length") or SETTINGS["max_length"].default)

@@ -1,12 +1,14 @@
 """Where exports are written: settings.home/exports/<app_id>/ (served by Gradio via allowed_paths).
 
 File names are built here from ids the studio made, never from user input, so a download
-link can only point inside that folder.
+link can only point inside that folder; each also holds a random part, so it cannot be
+guessed. The web layer serves these files only to the app's owner (studio.signin.files).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import time
 import zipfile
 from pathlib import Path
@@ -24,8 +26,11 @@ def exports_dir(settings: Settings, app_id: str) -> Path:
 
 
 def export_name(job_id: str, kind: str, suffix: str = ".zip") -> str:
+    """A new export's file name: what it is, its job, when, and 128 random bits, so that
+    knowing a job id (or the time) is not enough to name its file."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return f"{_SAFE.sub('_', kind)}-{_SAFE.sub('_', job_id)[:12]}-{stamp}{suffix}"
+    random_part = secrets.token_hex(16)
+    return f"{_SAFE.sub('_', kind)}-{_SAFE.sub('_', job_id)[:12]}-{stamp}-{random_part}{suffix}"
 
 
 def zip_folder(folder: Path, dest: Path) -> Path:

@@ -11,22 +11,27 @@ Every declared shape is checked too: the rank `r` (and any rank_pattern) in adap
 must be the rank the tensors really have, so a config saying r=1000000 over r=4 weights is
 refused before anything allocates by it; and, where the base's architecture can be built on
 the meta device from its config.json (no weights), each adapted module must exist in the base
-with exactly the in / out features of its lora_A / lora_B.
-When the base's config.json is not on this machine the base checks are skipped (logged).
+with exactly the in / out features of its lora_A / lora_B. The config itself is checked
+field by field first (studio.export.adapter_config: LoRA only, sizes bounded by the base).
+Last, the config is put on the base's architecture on the meta device (PEFT builds every
+layer it would build on load, allocating nothing) and the file must hold exactly the
+tensors that makes, at their shapes: what loading allocates is then bounded by the file
+(itself bounded by the upload limit) and the base's own shapes.
+A base whose config.json is not on this machine cannot bound anything: the import is refused.
 """
 
 from __future__ import annotations
 
-import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 from studio.errors import ImportRefused
+from studio.export.adapter_config import MAX_RANK, BaseShape, check_adapter_config
 from studio.models.architecture import HIDDEN_KEYS, base_config, first_int, layer_count, meta_model
 from studio.settings import Settings
 
-log = logging.getLogger("studio.export")
 _LAYER = re.compile(r"\.(?:layers|h|layer|block|blocks)\.(\d+)\.")
 _LORA = re.compile(r"^(.*)\.lora_(?:embedding_)?([AB])(?:\.[^.]+)?(?:\.weight)?$")
 
@@ -67,9 +72,6 @@ def check_shapes(shapes: dict[str, list[int]], cfg: dict[str, Any], base: str) -
                 f"{base!r} has hidden size {hidden}: it was trained on another model. Type "
                 "that model's folder or Hub id in 'Base model' and import again."
             )
-
-
-MAX_RANK = 1024  # as the studio's own PEFT settings allow
 
 
 def lora_pairs(shapes: dict[str, list[int]]) -> dict[str, dict[str, list[int]]]:
@@ -120,10 +122,15 @@ def check_ranks(shapes: dict[str, list[int]], adapter_cfg: dict[str, Any]) -> No
 
 
 def check_modules(
-    shapes: dict[str, list[int]], cfg: dict[str, Any], base: str, model_type: str
+    shapes: dict[str, list[int]],
+    cfg: dict[str, Any],
+    base: str,
+    model_type: str,
+    model: Any = None,
 ) -> None:
-    """Each adapted module exists in the base with the lora tensors' exact in/out features."""
-    model = meta_model(cfg, model_type)
+    """Each adapted module exists in the base with the lora tensors' exact in/out features
+    (`model`: the base's architecture on the meta device, built from `cfg` when not given)."""
+    model = model if model is not None else meta_model(cfg, model_type)
     if model is None:
         return
     modules = dict(model.named_modules())
@@ -138,34 +145,105 @@ def check_modules(
             )
         want_in = getattr(found, "in_features", getattr(found, "num_embeddings", None))
         want_out = getattr(found, "out_features", getattr(found, "embedding_dim", None))
-        a, b = pair["A"], pair["B"]
-        if want_in is not None and want_out is not None and (a[1], b[0]) != (want_in, want_out):
+        a, b = pair.get("A"), pair.get("B")
+        if want_in is not None and want_out is not None and a and b:
+            if (a[1], b[0]) != (want_in, want_out):
+                raise ImportRefused(
+                    f"The adapter's {module} maps {a[1]} -> {b[0]} features, but in the base "
+                    f"model {base!r} it maps {want_in} -> {want_out}: it was trained on another "
+                    "model. Type that model's folder or Hub id in 'Base model' and import again."
+                )
+
+
+def built_tensors(adapter_cfg: dict[str, Any], model: Any) -> dict[str, list[int]]:
+    """{tensor name: shape} that PEFT makes when it puts this LoRA config on `model` (the
+    base's architecture on the meta device: nothing is allocated). `adapter_cfg` has passed
+    check_adapter_config."""
+    import dataclasses
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from peft.utils import get_peft_model_state_dict
+
+    # The base's name is not needed to build the layers (and PEFT warns when it differs).
+    known = {f.name for f in dataclasses.fields(LoraConfig)} - {"base_model_name_or_path"}
+    try:
+        config = LoraConfig(**{k: v for k, v in adapter_cfg.items() if k in known})
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PEFT's advice on tied layers: not ours to give
+            peft_model = get_peft_model(model, config)
+        return {k: list(v.shape) for k, v in get_peft_model_state_dict(peft_model).items()}
+    except Exception as exc:  # PEFT says what it cannot build, in its own words
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportRefused(
+            f"adapter_config.json cannot be applied to the base model ({text[:300]}); "
+            "export the adapter again."
+        ) from None
+
+
+def check_built_tensors(shapes: dict[str, list[int]], expected: dict[str, list[int]]) -> None:
+    """The file holds exactly the tensors the config builds on the base, at their shapes:
+    nothing PEFT would allocate is missing from it (so what loading allocates is bounded by
+    the file, itself bounded by the upload limit, and by the base's own shapes), and
+    nothing in it goes unused."""
+    for name, shape in shapes.items():
+        want = expected.get(name)
+        if want is None:
             raise ImportRefused(
-                f"The adapter's {module} maps {a[1]} -> {b[0]} features, but in the base model "
-                f"{base!r} it maps {want_in} -> {want_out}: it was trained on another model. "
-                "Type that model's folder or Hub id in 'Base model' and import again."
+                f"adapter_model.safetensors holds {name[:200]}, which adapter_config.json "
+                "does not make on this base model; export the adapter again."
             )
+        if want != shape:
+            raise ImportRefused(
+                f"adapter_model.safetensors holds {name[:200]} of shape {shape}, but this "
+                f"config on the base model makes it {want}; export the adapter again."
+            )
+    missing = sorted(set(expected) - set(shapes))
+    if missing:
+        raise ImportRefused(
+            f"adapter_config.json makes {len(missing)} tensor(s) the file does not hold "
+            f"(e.g. {missing[0][:200]}): its target_modules or modules_to_save name more than "
+            "was trained. Export the adapter again."
+        )
+
+
+def base_shape(base: str, settings: Settings) -> tuple[BaseShape, dict[str, Any], Any]:
+    """(BaseShape, config.json dict, meta-device architecture) of the base; ImportRefused
+    when the base cannot be read here, since nothing could then bound the adapter."""
+    cfg = base_config(base, settings)
+    if cfg is None or not isinstance(cfg.get("model_type"), str):
+        raise ImportRefused(
+            f"The base model {base!r} has no config.json on this machine, so the adapter "
+            "cannot be checked against it. Generate once with that base (which downloads "
+            "it), then import again."
+        )
+    model_type = "seq2seq" if cfg.get("is_encoder_decoder") else "causal"
+    model = meta_model(cfg, model_type)
+    if model is None:
+        raise ImportRefused(
+            f"This studio cannot build the architecture of the base model {base!r} "
+            f"({cfg.get('model_type')}), so it could not load the adapter either."
+        )
+    names = frozenset(n for n, _ in model.named_modules() if n)
+    return BaseShape(base, model_type, layer_count(cfg), names), cfg, model
 
 
 def check_adapter_weights(
-    path: Path,
-    base: str,
-    settings: Settings,
-    adapter_cfg: dict[str, Any] | None = None,
-    model_type: str = "causal",
-) -> None:
-    """The file is safetensors, holds LoRA tensors, their ranks are the declared ones, and
-    their shapes fit the base model."""
+    path: Path, base: str, settings: Settings, adapter_cfg: dict[str, Any] | None = None
+) -> str:
+    """Check an adapter folder's config and weights against its base, before anything is
+    stored; returns the base's model type (causal / seq2seq)."""
     shapes = read_shapes(path)
     if not any("lora_" in k for k in shapes):
         raise ImportRefused(
             "adapter_model.safetensors holds no LoRA weights (lora_A / lora_B); export the "
             "adapter again with PEFT's save_pretrained."
         )
-    check_ranks(shapes, adapter_cfg or {})
-    cfg = base_config(base, settings)
-    if cfg is None:
-        log.info("no config.json for %s on this machine; adapter shapes not checked", base)
-        return
+    adapter_cfg = adapter_cfg or {}
+    shape, cfg, model = base_shape(base, settings)
+    check_adapter_config(adapter_cfg, shape)
+    check_ranks(shapes, adapter_cfg)
     check_shapes(shapes, cfg, base)
-    check_modules(shapes, cfg, base, model_type)
+    check_modules(shapes, cfg, base, shape.model_type, model)
+    check_built_tensors(shapes, built_tensors(adapter_cfg, model))
+    return shape.model_type

@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.errors import StudioError
 from studio.prompts import render_prompt
+from studio.prompts.chat_template import render_chat_template
 from studio.prompts.layout import PromptLayout
 from studio.vocab.examples import STYLE_PLAIN
 
@@ -95,4 +96,4 @@ def render_chat(messages: list[dict[str, str]], tokenizer: Any) -> str:
         # No template: a plain transcript the model can continue.
         lines = [f"{m['role'].capitalize()}: {m['content']}" for m in clean]
         return "\n".join(lines) + "\nAssistant:"
-    return tokenizer.apply_chat_template(clean, tokenize=False, add_generation_prompt=True)
+    return render_chat_template(tokenizer, clean)  # the model's template, within bounds

@@ -45,7 +45,8 @@ def _size(folder: Path) -> int:
 
 
 def storage_used(store, settings: Settings, owner: str) -> int:
-    """Bytes under STUDIO_HOME that belong to `owner`: their apps' folders and exports."""
+    """Bytes under STUDIO_HOME that belong to `owner`: their apps' folders (datasets, runs,
+    evaluations, demo apps' data) and exports."""
     total = 0
     for app in store.list_apps(owner=owner):
         # App ids are [0-9a-f]: the same folder names studio.export.paths.exports_dir makes.
@@ -53,15 +54,17 @@ def storage_used(store, settings: Settings, owner: str) -> int:
     return total
 
 
-def check_storage(store, settings: Settings, owner: str) -> None:
-    """Refuse new data, runs or exports once `owner` uses user_max_storage_mb."""
+def check_storage(store, settings: Settings, owner: str, elsewhere: int = 0) -> None:
+    """Refuse new data, runs, evaluations, exports or apps once `owner` uses
+    user_max_storage_mb; `elsewhere`: bytes of theirs outside STUDIO_HOME (their uploads
+    waiting in Gradio's cache)."""
     if not settings.signed_in:
         return
-    used = storage_used(store, settings, owner)
+    used = storage_used(store, settings, owner) + elsewhere
     limit = settings.user_max_storage_mb * 1024 * 1024
     if used >= limit:
         raise LimitError(
-            f"Your apps use {used / 2**20:,.1f} MB of your {settings.user_max_storage_mb:,} MB "
+            f"Your apps, exports and uploads use {used / 2**20:,.1f} MB of your {settings.user_max_storage_mb:,} MB "
             "storage limit (STUDIO_USER_MAX_STORAGE_MB). Delete old apps, dataset versions, "
             "models or exports, then try again."
         )

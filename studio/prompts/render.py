@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.prompts.chat_template import render_chat_template
 from studio.vocab.examples import (
     STYLE_HUMAN_ASSISTANT,
     STYLE_INPUT_RESPONSE,
@@ -66,9 +67,8 @@ def render_prompt(example: Example, fmt: str = "sections", tokenizer: Any = None
     if fmt == "chat" and example.style != STYLE_PLAIN:
         if tokenizer is None or not getattr(tokenizer, "chat_template", None):
             raise ValueError("the chat prompt format needs a tokenizer with a chat template")
-        return tokenizer.apply_chat_template(
-            to_messages(example, with_answer=False), tokenize=False, add_generation_prompt=True
-        )
+        # A template is code that came with the model: rendered within bounds.
+        return render_chat_template(tokenizer, to_messages(example, with_answer=False))
     if fmt not in PROMPT_FORMATS:
         raise ValueError(f"unknown prompt format {fmt!r}; choose one of {PROMPT_FORMATS}")
     return _sections_prompt(example)

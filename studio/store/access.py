@@ -13,6 +13,7 @@ import time
 
 from studio.errors import NotFoundError, StudioError
 from studio.store.rows import new_id
+from studio.store.text import checked_name, printable_text
 
 KEY_PREFIX = "tgs-"
 MAX_KEYS_PER_USER = 20
@@ -34,11 +35,12 @@ class AccessMixin:
             raise StudioError(
                 f"You already have {MAX_KEYS_PER_USER} API keys (the limit); revoke one first."
             )
+        name = checked_name(name, "The key name")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         row = dict(
             id=new_id(),
             owner=owner,
-            name=(name or "").strip()[:80],
+            name=name,
             prefix=secret[: len(KEY_PREFIX) + 6],
             key_hash=_digest(secret),
             created_at=time.time(),
@@ -75,15 +77,35 @@ class AccessMixin:
             )
         return rows[0]["owner"]
 
+    def forget_user(self, owner: str) -> int:
+        """Revoke everything that signs `owner` in (their API keys and sessions): a user
+        taken out of the users file stays out, even if someone is later added under the
+        same name. Returns how many keys and sessions were revoked."""
+        with self.transaction() as conn:
+            keys = conn.execute("DELETE FROM api_keys WHERE owner = ?", (owner,)).rowcount
+            sessions = conn.execute("DELETE FROM sessions WHERE user = ?", (owner,)).rowcount
+        return keys + sessions
+
     # -- activity ---------------------------------------------------------------------
     def log_activity(self, app_id: str, user: str, action: str, detail: str = "") -> None:
         """Record that `user` did `action` (created, trained, deleted, exported...) on an app."""
+        # The record must be written whatever the text: what cannot be stored is replaced.
+        user, detail = (printable_text(t) for t in (user or "", detail))
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO activity (app_id, user, action, detail, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (app_id, user or "", action, detail, time.time()),
+                (app_id, user, action, detail, time.time()),
             )
+
+    def list_all_activity(self, limit: int = 500) -> list[dict]:
+        """The whole studio's activity, newest first, with each app's name ("" for actions
+        on an account: sign-ins, API keys), for administrators."""
+        return self._query(
+            "SELECT a.*, COALESCE(p.name, '') AS app_name FROM activity a "
+            "LEFT JOIN apps p ON p.id = a.app_id ORDER BY a.created_at DESC, a.id DESC LIMIT ?",
+            (limit,),
+        )
 
     def list_activity(self, app_id: str, limit: int = 200) -> list[dict]:
         """The app's activity, newest first."""

@@ -12,12 +12,14 @@ import sqlite3
 import time
 
 from studio.store.rows import new_id
+from studio.store.text import checked_name
 
 
 class DatasetsMixin:
     """Create and read datasets and their (immutable) versions."""
 
     def get_or_create_dataset(self, app_id: str, name: str, conn=None) -> dict:
+        name = checked_name(name, "The dataset name")
         rows = self._query("SELECT * FROM datasets WHERE app_id = ? AND name = ?", (app_id, name))
         if rows:
             return rows[0]

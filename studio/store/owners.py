@@ -65,8 +65,15 @@ class OwnershipMixin:
     def model_of(self, user: str | None, model_id: str | None) -> dict:
         return self._owned("models", user, model_id)
 
-    def job_of(self, user: str | None, job_id: str | None) -> dict:
-        return self._owned("jobs", user, job_id)
+    def job_of(
+        self, user: str | None, job_id: str | None, kinds: tuple[str, ...] | None = None
+    ) -> dict:
+        """The job row if `user` owns it and, when `kinds` is given, it is of one of those
+        kinds: a tab that acts on one kind of job reads another kind as missing too."""
+        row = self._owned("jobs", user, job_id)
+        if kinds is not None and row["kind"] not in kinds:
+            raise NotFoundError(f"No job with id {job_id!r}; it may have been deleted.")
+        return row
 
     def version_of(self, user: str | None, version_id: str | None) -> dict:
         """The full dataset-version row (as get_dataset_version) if `user` owns its app."""

@@ -128,6 +128,20 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 2 -> 3: a saved model's settings stored once (studio.store.upgrade)
     _studio_section,
+    # 3 -> 4: server-side sign-in sessions (stored hashed; a cookie names one), ended at
+    # sign-out and when the user is removed; the whole activity log read by time (admins).
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        last_seen_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user);
+    CREATE INDEX activity_time ON activity (created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

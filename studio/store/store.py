@@ -38,12 +38,19 @@ from studio.store.records import (
 )
 from studio.store.rows import decode_row, encode_values, new_id, remove_inside
 from studio.store.schema import MIGRATIONS, SCHEMA_VERSION
+from studio.store.sessions import SessionsMixin
+from studio.store.text import (
+    MAX_DESCRIPTION,
+    checked_name,
+    checked_text,
+    refuse_invalid_text,
+)
 
 __all__ = ["ACTIVE_STATUSES", "JOB_STATUSES", "TERMINAL_STATUSES", "Store", "new_id"]
 _TABLES = ("apps", "datasets", "dataset_versions", "models", "jobs", "evaluations")
 
 
-class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin):
+class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, SessionsMixin, QueueMixin):
     """Data access for the whole studio.
 
     `files_root` is where app folders live (settings.apps_dir); `exports_root` is where
@@ -130,6 +137,7 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
             conn.close()
 
     def _insert(self, conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+        refuse_invalid_text(values)  # a message naming the field, never an encoding error
         values = encode_values(values)
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
@@ -137,6 +145,7 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
 
     def _update(self, table: str, id_: str, fields: dict[str, Any]) -> dict[str, Any]:
         if fields:
+            refuse_invalid_text(fields)
             values = encode_values(fields)
             sets = ", ".join(f"{k} = ?" for k in values)
             with self.transaction() as conn:
@@ -149,7 +158,8 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
 
     # -- apps -------------------------------------------------------------------------
     def create_app(self, name: str, owner: str = "local", description: str = "") -> dict:
-        name = (name or "").strip()
+        name = checked_name(name, "The app name", max_len=10**6)  # its own length message
+        description = checked_text(description, "The description", MAX_DESCRIPTION)
         if not name:
             raise StudioError("An app needs a name: type one in the Name box.")
         if len(name) > 80:
@@ -186,14 +196,14 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
         """Change an app's name and/or description; returns the updated row."""
         fields: dict[str, Any] = {"updated_at": time.time()}
         if name is not None:
-            name = name.strip()
+            name = checked_name(name, "The app name", max_len=10**6)
             if not name:
                 raise StudioError("The new name is empty; type a name.")
             if len(name) > 80:
                 raise StudioError("App names are at most 80 characters; shorten the name.")
             fields["name"] = name
         if description is not None:
-            fields["description"] = description.strip()
+            fields["description"] = checked_text(description, "The description", MAX_DESCRIPTION)
         try:
             return self._update("apps", app_id, fields)
         except sqlite3.IntegrityError as exc:
@@ -234,7 +244,7 @@ class Store(DatasetsMixin, RecordsMixin, OwnershipMixin, AccessMixin, QueueMixin
         config: dict,
         parent_id: str | None = None,
     ) -> dict:
-        name = (name or "").strip()
+        name = checked_name(name, "The model name")
         if not name:
             raise StudioError("A model needs a name: type one in the Model name box.")
         with self.transaction() as conn:

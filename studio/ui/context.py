@@ -36,13 +36,23 @@ class UIContext:
     jobs_changed: Any = None  # gr.Textbox(visible="hidden"): bumped when a job is created
     # tab id -> the gr.Timer that polls for that tab; it ticks only while its tab is shown
     polls: dict[str, Any] = field(default_factory=dict)
+    # id(component) -> the kind of id its value is (studio.ui.id_guard checks each one)
+    id_inputs: dict[int, str] = field(default_factory=dict)
 
     blocks: Any = None  # the gr.Blocks, once built
+    uploads: Any = None  # studio.signin.uploads.UploadOwners with sign-in on: who sent each file
     slots: Any = None  # studio.generate.slots.GenerationSlots, shared with /v1
 
     def __post_init__(self):
         if self.slots is None:
             self.slots = GenerationSlots(self.settings.generate_workers, self.settings.signed_in)
+
+    def carries(self, component: Any, kind: str) -> Any:
+        """Declare that `component`'s value is an id of `kind` (app, version, model, job,
+        ref, key, job_table, upload): every event that reads it has the id checked against its
+        caller first (studio.ui.id_guard). Returns the component."""
+        self.id_inputs[id(component)] = kind
+        return component
 
     # -- who is asking: every handler's ownership goes through these -----------------
     def owner(self, request: Any = None) -> str:
@@ -83,8 +93,11 @@ class UIContext:
         """The app row, or NotFoundError (missing and not-yours read the same)."""
         return self.store.app_of(self.scope(request), app_id)
 
-    def job(self, job_id: str | None, request: Any = None) -> dict:
-        return self.store.job_of(self.scope(request), job_id)
+    def job(
+        self, job_id: str | None, request: Any = None, kinds: tuple[str, ...] | None = None
+    ) -> dict:
+        """The job row, or NotFoundError (missing, not-yours and not-of-`kinds` read the same)."""
+        return self.store.job_of(self.scope(request), job_id, kinds)
 
     def model(self, model_id: str | None, request: Any = None) -> dict:
         return self.store.model_of(self.scope(request), model_id)
@@ -104,8 +117,11 @@ class UIContext:
         refuse_server_folder(self.caller(), name, what)
 
     def check_storage(self, request: Any = None) -> None:
-        """Refuse (LimitError) when the current user is at their storage limit."""
-        check_storage(self.store, self.settings, self.owner(request))
+        """Refuse (LimitError) when the current user is at their storage limit (their
+        uploads waiting in Gradio's cache count too)."""
+        owner = self.owner(request)
+        waiting = self.uploads.bytes_of(owner) if self.uploads is not None else 0
+        check_storage(self.store, self.settings, owner, waiting)
 
     def audit(self, app_id: str, action: str, detail: str = "", request: Any = None) -> None:
         """Record in the app's activity log that the current user did `action`."""

@@ -8,6 +8,7 @@ from studio.ui.apps.tab import build_apps_tab
 from studio.ui.context import UIContext
 from studio.ui.evaluate.tab import build_evaluate_tab
 from studio.ui.generate.tab import build_generate_tab
+from studio.ui.id_guard import guard_events
 from studio.ui.inputs.tab import build_inputs_tab
 from studio.ui.models.tab import build_models_tab
 from studio.ui.progress import narrow_progress_targets
@@ -15,9 +16,13 @@ from studio.ui.settings.handlers import sign_in_banner
 from studio.ui.settings.panel import build_settings_panel
 from studio.ui.train.tab import build_train_tab
 
+CACHE_CLEANING = (3600, 24 * 3600)  # (every, older than) in seconds
+
 
 def build_blocks(ctx: UIContext) -> gr.Blocks:
-    with gr.Blocks(title="TextGen Studio") as blocks:
+    # Uploads and copies in Gradio's cache older than a day are deleted every hour (and all
+    # of them when the server stops): they count against their uploader's storage meanwhile.
+    with gr.Blocks(title="TextGen Studio", delete_cache=CACHE_CLEANING) as blocks:
         gr.Markdown(
             "# TextGen Studio\nFine-tune and use text-generation models: "
             "**Apps → Inputs → Models → Train → Generate → Evaluate / Export**",
@@ -32,6 +37,8 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         ctx.data_changed = gr.Textbox(visible="hidden")
         ctx.models_changed = gr.Textbox(visible="hidden")
         ctx.jobs_changed = gr.Textbox(visible="hidden")
+        ctx.carries(ctx.browser_app, "app")
+        ctx.carries(ctx.app_id, "app")
         with gr.Tabs(elem_id="studio-tabs") as tabs:
             build_apps_tab(ctx)
             build_inputs_tab(ctx)
@@ -51,6 +58,7 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     narrow_progress_targets(blocks)
+    guard_events(ctx, blocks)  # every id an event reads is the caller's, or blank
     return blocks
 
 

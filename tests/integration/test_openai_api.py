@@ -156,3 +156,63 @@ def test_only_models_the_studio_knows_can_be_named(server, tmp_path):
         url + "/v1/completions", json={"model": base, "prompt": "Hi", "max_tokens": 2}, timeout=60
     )
     assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="module")
+def hostile_model(tmp_path_factory, tiny_causal_dir, models_cache):
+    """(url, model) of a studio whose only tuned model's chat template computes
+    'x' * 400000000 (it took the server from 2.9 to 4.5 GB)."""
+    import json
+    import shutil
+
+    import app
+    from studio.settings import Settings
+    from studio.store import Store
+
+    home = tmp_path_factory.mktemp("hostile-home")
+    settings = Settings.from_env(home=home, models_root=models_cache, port=0)
+    settings.ensure_dirs()
+    run_dir = home / "run"
+    shutil.copytree(build_run_dir(home / "built", tiny_causal_dir), run_dir)
+    config = run_dir / "adapter" / "tokenizer_config.json"
+    data = json.loads(config.read_text())
+    data["chat_template"] = "{{ 'x' * 400000000 }}"
+    config.write_text(json.dumps(data))
+    (run_dir / "adapter" / "chat_template.jinja").unlink(missing_ok=True)
+    _, job_id = add_succeeded_job(Store(settings.db_path, files_root=settings.apps_dir), run_dir)
+    fastapi_app, _, _ = app.create_server(settings, start_runner=False)
+    with serve(fastapi_app) as url:
+        yield url, f"job:{job_id}"
+
+
+def test_a_hostile_chat_template_is_refused_and_the_server_keeps_its_memory(hostile_model):
+    """The request is a 400 naming the bound; the server's own memory does not take the
+    allocation (the template runs in a bounded worker); the model still answers prompts
+    that do not use its template."""
+    import resource
+
+    url, model = hostile_model
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    body = {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2}
+    r = httpx.post(url + "/v1/chat/completions", json=body, timeout=120)
+    assert r.status_code == 400 and "chat template" in r.json()["error"]["message"], r.text
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100, grown_mb
+    body = {"model": model, "prompt": "Hi", "max_tokens": 2}
+    assert httpx.post(url + "/v1/completions", json=body, timeout=120).status_code == 200
+
+
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(server):
+    """A client announcing 200 MB gets 413 at once, without sending (or the server reading)
+    a byte of the body."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(server[0])
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 209715200\r\n\r\n"
+        )
+        head = sock.recv(4096).decode("latin-1")
+    assert head.startswith("HTTP/1.1 413"), head[:200]

@@ -14,45 +14,11 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from studio.settings import Settings
-from studio.users import add_user
-from tests.helpers import serve
+from tests.integration.teams import file_data, raw_call
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SECRET = "the quarterly numbers are secret"
 SECRET_LINE = f"### Human: {SECRET} ### Assistant: positive"
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory, models_cache):
-    home = tmp_path_factory.mktemp("teams")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("GRADIO_TEMP_DIR", str(home / "gradio"))
-    users = home / "users.txt"
-    add_user(users, "ann", "ann-password")
-    add_user(users, "bob", "bob-password")
-    add_user(users, "root", "root-password")
-    import app
-
-    settings = Settings.from_env(
-        home=home / "home",
-        models_root=models_cache,
-        port=0,
-        sign_in="users",
-        users_file=users,
-        admins=("root",),
-    )
-    fastapi_app, _, ctx = app.create_server(settings, start_runner=False)
-    keys = {u: ctx.store.create_api_key(u, "test")[1] for u in ("ann", "bob", "root")}
-    with serve(fastapi_app) as url:
-        clients = {
-            u: Client(url, verbose=False, headers={"Authorization": f"Bearer {k}"})
-            for u, k in keys.items()
-        }
-        yield url, ctx, keys, clients
-        for c in clients.values():
-            c.close()
-    patch.undo()
 
 
 def _shown(table) -> str:
@@ -164,21 +130,6 @@ def test_ownership_check_reads_the_same_for_missing_and_foreign(studio, ann_app)
     assert ctx.store.app_of(None, app_id)["id"] == app_id  # administrator
 
 
-def _raw_call(url, key, api_name, data):
-    """POST /gradio_api/call/<api_name> the way a hand-written client would; returns the
-    event stream's text (its 'event: error' carries the refusal)."""
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-        r = http.post(f"/gradio_api/call/{api_name}", json={"data": data})
-        r.raise_for_status()
-        event = r.json()["event_id"]
-        return http.get(f"/gradio_api/call/{api_name}/{event}").text
-
-
-def _file(path) -> dict:
-    return {"path": str(path), "meta": {"_type": "gradio.FileData"}, "orig_name": Path(path).name}
-
-
 def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path):
     url, ctx, keys, clients = studio
     ann_id, version = ann_app
@@ -200,7 +151,7 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
     for target in targets:
         args = [
             bob_app,
-            [_file(target)],
+            [file_data(target)],
             "",
             "stolen",
             10,
@@ -215,10 +166,10 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
             {},
             "smollm2-135m",
         ]
-        out = _raw_call(url, keys["bob"], "upload_dataset", args)
+        out = raw_call(url, keys["bob"], "upload_dataset", args)
         assert "event: error" in out and ("not uploaded" in out or "blocked_paths" in out), out
         assert SECRET not in out and "not for you" not in out
-        out = _raw_call(url, keys["bob"], "detect_columns", [[_file(target)], ""])
+        out = raw_call(url, keys["bob"], "detect_columns", [[file_data(target)], ""])
         assert "event: error" in out and SECRET not in out and "not for you" not in out
     assert len(ctx.store.list_dataset_versions(bob_app)) == before
     # A zip from elsewhere on disk is not imported.
@@ -227,7 +178,7 @@ def test_server_paths_are_refused_and_nothing_is_read(studio, ann_app, tmp_path)
     fake = tmp_path / "adapter.zip"
     with zipfile.ZipFile(fake, "w") as z:
         z.writestr("adapter_config.json", "{}")
-    out = _raw_call(url, keys["bob"], "import_adapter", [bob_app, _file(fake), ""])
+    out = raw_call(url, keys["bob"], "import_adapter", [bob_app, file_data(fake), ""])
     assert "event: error" in out and "not uploaded" in out, out
     assert not ctx.store.list_jobs(bob_app)
     # Nothing of the refused files was copied into Gradio's cache either.
@@ -300,6 +251,8 @@ def test_revoked_key_stops_working(studio):
 
 
 def test_others_jobs_cannot_be_trained_generated_cancelled_or_downloaded(studio, ann_app):
+    """Another user's ids read exactly like ids that do not exist (every event, every id:
+    tests/unit/ui/test_every_event_ownership.py); here through the real API."""
     _, ctx, _, clients = studio
     app_id, version = ann_app
     bob = clients["bob"]
@@ -308,15 +261,24 @@ def test_others_jobs_cannot_be_trained_generated_cancelled_or_downloaded(studio,
     with pytest.raises(AppError, match="Choose or create an app"):
         bob.predict(app_id, model["id"], api_name="/start_training")
     bob_app = bob.predict("Bob's trainer", "", api_name="/create_app")[0]
-    with pytest.raises(AppError, match="No model with id"):
-        bob.predict(bob_app, model["id"], api_name="/start_training")
-    with pytest.raises(AppError, match="No job with id"):
-        bob.predict(job["id"], api_name="/cancel_training")
+
+    def refusal(call, *args):
+        with pytest.raises(AppError) as err:
+            bob.predict(*args, api_name=call)
+        return str(err.value)
+
+    for call, theirs, missing in [
+        ("/start_training", (bob_app, model["id"]), (bob_app, "0" * 12)),
+        ("/cancel_training", (job["id"],), ("0" * 12,)),
+        ("/export_adapter", (bob_app, job["id"]), (bob_app, "0" * 12)),
+    ]:
+        assert refusal(call, *theirs) == refusal(call, *missing), call
     assert ctx.store.get_job(job["id"])["status"] == "queued"
-    with pytest.raises(AppError, match="No train or import job"):
+    with pytest.raises(AppError) as theirs:
         bob.predict(model=f"job:{job['id']}", instruction="x", api_name="/generate")
-    with pytest.raises(AppError, match="No job with id"):
-        bob.predict(bob_app, job["id"], api_name="/export_adapter")
+    with pytest.raises(AppError) as missing:
+        bob.predict(model=f"job:{'0' * 12}", instruction="x", api_name="/generate")
+    assert str(theirs.value) == str(missing.value)
     # The administrator may stop anyone's job.
     clients["root"].predict(job["id"], api_name="/cancel_training")
     assert ctx.store.get_job(job["id"])["status"] == "cancelled"

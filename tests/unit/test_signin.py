@@ -8,8 +8,15 @@ from types import SimpleNamespace
 import fastapi
 import pytest
 
-from studio.signin import SESSION_KEY, install_sign_in, user_from_request
-from studio.users import add_user, check_login, hash_password, read_users, verify_password
+from studio.signin import SESSION_KEY, install_sign_in, key_user, user_from_request
+from studio.users import (
+    add_user,
+    check_login,
+    hash_password,
+    read_users,
+    verify_password,
+    write_users,
+)
 
 
 def _request(headers=None, session=None):
@@ -30,20 +37,31 @@ def test_users_mode_reads_the_session_and_drops_removed_users(tmp_path, store, s
     users = tmp_path / "users.txt"
     add_user(users, "ann", "ann-password")
     s = dataclasses.replace(settings, sign_in="users", users_file=users)
-    assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) == "ann"
-    assert user_from_request(_request(session={SESSION_KEY: "ghost"}), store, s) is None
+    token = store.start_session("ann")
+    assert user_from_request(_request(session={SESSION_KEY: token}), store, s) == "ann"
+    assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) is None
+    ghost = store.start_session("ghost")  # a session of a name the file does not hold
+    assert user_from_request(_request(session={SESSION_KEY: ghost}), store, s) is None
     assert user_from_request(_request(), store, s) is None
+    store.end_session(token)  # signed out: the same cookie no longer signs in
+    assert user_from_request(_request(session={SESSION_KEY: token}), store, s) is None
 
 
 def test_hf_mode_reads_gradios_oauth_session(store, settings):
     s = dataclasses.replace(settings, sign_in="hf")
     session = {"oauth_info": {"userinfo": {"preferred_username": "hf-user"}}}
     assert user_from_request(_request(session=session), store, s) == "hf-user"
+    assert SESSION_KEY in session  # a server-side session is kept for it
+    saved = dict(session)
+    store.end_session(session[SESSION_KEY])  # signed out: a saved copy signs nobody in
+    assert user_from_request(_request(session=saved), store, s) is None
     assert user_from_request(_request(session={SESSION_KEY: "ann"}), store, s) is None
 
 
-def test_a_bearer_key_wins_and_a_wrong_one_is_nobody(store, settings):
-    s = dataclasses.replace(settings, sign_in="users")
+def test_a_bearer_key_wins_and_a_wrong_one_is_nobody(tmp_path, store, settings):
+    users = tmp_path / "users.txt"
+    add_user(users, "bob", "bob-password")
+    s = dataclasses.replace(settings, sign_in="users", users_file=users)
     _, secret = store.create_api_key("bob", "ci")
     assert user_from_request(_request({"authorization": f"Bearer {secret}"}), store, s) == "bob"
     wrong = _request({"authorization": "Bearer tgs-wrong"}, session={SESSION_KEY: "bob"})
@@ -60,3 +78,19 @@ def test_hf_mode_installs_the_oauth_routes_it_is_given(store, settings):
     assert installed == [api] and callable(auth)
     with pytest.raises(ValueError, match="OAuth routes"):
         install_sign_in(fastapi.FastAPI(), store, s)
+
+
+def test_a_key_is_checked_against_the_users_file_at_every_use(tmp_path, store, settings):
+    users = tmp_path / "users.txt"
+    add_user(users, "bob", "bob-password")
+    add_user(users, "eve", "eve-password")
+    s = dataclasses.replace(settings, sign_in="users", users_file=users)
+    _, secret = store.create_api_key("bob", "ci")
+    assert key_user(secret, store, s) == "bob"
+    write_users(users, {"eve": read_users(users)["eve"]})  # bob taken out by hand
+    assert key_user(secret, store, s) is None
+    add_user(users, "bob", "a-new-password")  # the name comes back: the old key does not
+    assert key_user(secret, store, s) is None and store.list_api_keys("bob") == []
+    # With Hugging Face sign-in there is no users file: the store's keys are the truth.
+    _, hf_secret = store.create_api_key("hf-user", "ci")
+    assert key_user(hf_secret, store, dataclasses.replace(settings, sign_in="hf")) == "hf-user"

@@ -53,6 +53,7 @@ def create_app(ctx: UIContext, app_name: str, app_description: str, request: gr.
 
 @user_errors
 def create_demo(ctx: UIContext, key: str, request: gr.Request = None):
+    ctx.check_storage(request)  # a demo app holds a dataset version
     made = create_demo_app(ctx.store, ctx.settings, ctx.caller(request), key or "")
     app, version, model = made["app"], made["version"], made["model"]
     note = (

@@ -76,6 +76,7 @@ def build_apps_tab(ctx: UIContext) -> None:
                 headers=ACTIVITY_HEADERS, interactive=False, wrap=True, elem_id="apps-activity"
             )
 
+    ctx.carries(chooser, "app")
     outs = [table, chooser, current_note]
     create.click(
         bind(ctx, h.create_app),

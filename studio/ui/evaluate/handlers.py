@@ -18,7 +18,7 @@ from studio.errors import StudioError
 from studio.export.paths import exports_dir
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
-from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
+from studio.store.job_states import ACTIVE_STATUSES, EVALUATE, RUNNING, SUCCEEDED
 from studio.ui.common import bump, choices_update, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.evaluate.progress import eval_progress, metrics_for_task, progress_lines
@@ -35,6 +35,7 @@ from studio.ui.uploads import trusted_upload
 
 @user_errors
 def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, new_tokens):
+    ctx.check_storage()
     ev = start_evaluation(
         ctx.store,
         ctx.settings,
@@ -53,6 +54,7 @@ def start(ctx: UIContext, app_id, job_id, version_id, prompts_path, chosen, n, n
 
 
 def _export(ctx: UIContext, app_id: str, job_id: str, kind: str, qtype: str = "Q8_0") -> str:
+    ctx.check_storage()
     return str(export_model(ctx.store, ctx.settings, ctx.caller(), app_id, job_id, kind, qtype))
 
 
@@ -205,7 +207,10 @@ def cancel_eval(ctx: UIContext, ev_id: str):
     """Stop the shown evaluation (queued: cancelled at once)."""
     if not ev_id:
         raise StudioError("No evaluation to cancel: start one with Evaluate.")
+    # Only the caller's own evaluations (an admin: anyone's); a training job is not one.
+    app_id = ctx.job(ev_id, kinds=(EVALUATE,))["app_id"]
     job = ctx.runner.cancel(ev_id)
+    ctx.audit(app_id, "cancelled", f"evaluation job {ev_id}")
     gr.Info("Stopping the evaluation." if job["status"] == RUNNING else "Cancelled.")
 
 

@@ -189,6 +189,16 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             import_btn = gr.Button("Import", elem_id="import-adapter-run")
             import_msg = gr.Markdown()
 
+    for component, kind in (
+        (model, "job"),
+        (version, "version"),
+        (eval_job, "job"),
+        (shown, "job"),
+        (history, "job_table"),
+        (prompts, "upload"),
+        (import_file, "upload"),
+    ):
+        ctx.carries(component, kind)
     outs = [results_md, per_label, confusion, roc, batch, batch_file]
     # A job that finished while the page was elsewhere appears when the tab is opened.
     lists = bind(ctx, refresh_lists)  # one listener function: one concurrency group

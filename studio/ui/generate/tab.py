@@ -191,6 +191,8 @@ def build_generate_tab(ctx: UIContext) -> None:
     option_inputs = [strategy] + [params[n] for n in OPTION_FIELDS[1:]]
 
     listed = gr.State(None)  # the model choices last sent to this page
+    ctx.carries(model, "ref")
+    ctx.carries(compare_with, "ref")
 
     lists = [ctx.app_id, model, compare_with, listed]
     refresh_lists = bind(ctx, refresh_models)  # one listener function: one concurrency group

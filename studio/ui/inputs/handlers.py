@@ -8,12 +8,10 @@ The tokenizer for the token-length histogram loads lazily on the first upload an
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
-from gradio.utils import get_upload_folder
 
 from studio.configs.defaults import template_availability, trains_adapter
 from studio.data.instruction import propose_instruction
@@ -22,6 +20,7 @@ from studio.data.shapes import REQUIRED, SHAPES, ColumnMapping, detect_mapping
 from studio.data.stats import stats_tokenizer
 from studio.data.versions import create_version, load_examples, pasted_source, version_folder
 from studio.errors import DataError, StudioError
+from studio.export.paths import export_name, exports_dir
 from studio.models.resolve import PACKAGED_REF
 from studio.templates import TEMPLATES
 from studio.ui.common import NO_APP, bump, user_errors
@@ -43,14 +42,13 @@ MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
 NONE_CHOICE = ("(none)", "")
 
 
-def _rejects_download(store, version: dict) -> str | None:
-    """A copy of rejects.csv where Gradio may serve it (its upload folder)."""
-    src = version_folder(store, version) / "rejects.csv"
+def _rejects_download(ctx: UIContext, app_id: str, version: dict) -> str | None:
+    """A copy of rejects.csv in the app's exports, which are served to the app's owner only
+    (and counted in their storage)."""
+    src = version_folder(ctx.store, version) / "rejects.csv"
     if not src.is_file():
         return None
-    folder = Path(get_upload_folder())
-    folder.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix="rejects-", dir=folder)) / f"rejects-{version['id']}.csv"
+    out = exports_dir(ctx.settings, app_id) / export_name(version["id"], "rejects", ".csv")
     out.write_bytes(src.read_bytes())
     return str(out)
 
@@ -238,7 +236,7 @@ def upload_dataset(
     return (
         counts_markdown(report),
         reject_rows(report["rejects"]),
-        _rejects_download(store, row) if report["rejects"] else None,
+        _rejects_download(ctx, app_id, row) if report["rejects"] else None,
         *listed[1:3],
         *show_version(ctx, row["id"]),
         bump(),

@@ -204,6 +204,8 @@ def build_inputs_tab(ctx: UIContext) -> None:
         api_name="refresh_inputs",
         show_progress_on=[counts],
     )
+    ctx.carries(pick, "version")
+    ctx.carries(files, "upload")
     pick.input(
         bind(ctx, user_errors(show_version)),
         [pick],

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gradio as gr
 
+from studio.actions.ownership import server_folder_problem
 from studio.actions.save_model import save_model
 from studio.configs import validate
 from studio.configs.saving import split_config
-from studio.errors import ConfigError
+from studio.errors import ConfigError, Problem
 from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
@@ -94,10 +95,20 @@ def on_base(ctx: UIContext, key: str, base: str):
     return template_card(ctx.settings, key, (base or "").strip())
 
 
+def form_problems_of(ctx: UIContext, values: tuple) -> tuple[dict, dict, list[Problem]]:
+    """(hyper, dicts, problems) of the form: the JSON editors and the base model a user may
+    name (with sign-in on, a folder on the server is for administrators). Validate and Save
+    both start here, so they never disagree on these."""
+    hyper, dicts, bad = gather(values)
+    if why := server_folder_problem(ctx.caller(), hyper.get("base_model")):
+        bad = [*bad, Problem("model.base_model", why)]
+    return hyper, dicts, bad
+
+
 @user_errors
 def on_validate(ctx: UIContext, key, kind, model_name, *values):
     """Every problem of the form at once, and the fields to mark."""
-    hyper, dicts, bad = gather(values)
+    hyper, dicts, bad = form_problems_of(ctx, values)
     found = bad + validate(get_template(key), hyper, dicts, None, kind, ctx.settings)
     lines, marked = form_problems(found, model_name)
     return problems_text(lines), marked
@@ -124,8 +135,8 @@ def on_save(ctx: UIContext, app_id, kind, key, version_id, model_name, parent_id
     """Save the form as a model (a new version under the same name), or list its problems."""
     if not ctx.current_app(app_id):
         raise gr.Error(NO_APP)
-    hyper, dicts, bad = gather(values)
-    ctx.refuse_server_folder(hyper.get("base_model"))
+    model_name = model_name or ""  # an API call may send none: "no name", not "unchecked"
+    hyper, dicts, bad = form_problems_of(ctx, values)
     # Missing name or version: listed with the settings' problems, not as an error.
     found = bad + ([] if version_id else [VERSION_PROBLEM])
     if not bad and (found or not (model_name or "").strip()):

@@ -149,6 +149,8 @@ def build_models_tab(ctx: UIContext) -> None:
         model_code = codes[STORED_SECTIONS.index("model")]
         peft_code = codes[STORED_SECTIONS.index("peft")]
 
+        for component, kind in ((version, "version"), (pick, "model"), (parent, "model")):
+            ctx.carries(component, kind)
         layout_io = dict(
             fn=bind(ctx, h.on_layout),
             inputs=[template, form["base_model"], model_code],

@@ -57,7 +57,10 @@ def delete_saved_model(store, caller: Caller, app_id: str, model_id: str, confir
             f"Tick 'I understand' to delete {row['name']} v{row['version']} (this cannot be undone)."
         )
     # Refused (JobError, "cancel it in the Train tab") while one of its jobs is queued/running.
-    return {**row, "runs_removed": store.delete_model(model_id)}
+    removed = store.delete_model(model_id)
+    detail = f"model {row['name']} v{row['version']} ({model_id})"
+    store.log_activity(app_id, caller.owner, "deleted", detail)
+    return {**row, "runs_removed": removed}
 
 
 def template_state(

@@ -1,5 +1,7 @@
-"""The Settings panel's handlers: who you are, your API keys (create, list, revoke), and the
-sign-in warning under the page's title.
+"""The Settings panel's handlers: who you are, your API keys (create, list, revoke), the
+studio's whole activity log for administrators, and the sign-in warning under the
+page's title. Keys are made and revoked from a signed-in browser only, never by a
+request that carries a key.
 """
 
 from __future__ import annotations
@@ -8,6 +10,9 @@ import datetime as dt
 
 import gradio as gr
 
+from studio.errors import StudioError
+from studio.signin import bearer_key
+from studio.ui.apps.views import when
 from studio.ui.common import user_errors
 from studio.ui.context import UIContext
 
@@ -46,14 +51,42 @@ def show(ctx: UIContext, request: gr.Request = None):
     )
     if ctx.settings.sign_in == "users":
         line += " · [Sign out](/logout)"
-    if ctx.is_admin(request):
+    admin = ctx.is_admin(request)
+    if admin:
         line += " · administrator (sees every app)"
-    return line, rows(ctx, request)
+    return line, rows(ctx, request), studio_activity(ctx, request), gr.update(visible=admin)
+
+
+def studio_activity(ctx: UIContext, request: gr.Request | None) -> list[list]:
+    """The whole studio's activity for an administrator (every app, sign-ins, keys);
+    nothing for anyone else."""
+    if not ctx.is_admin(request):
+        return []
+    return [
+        [when(e["created_at"]), e["user"], e["action"], e["app_name"], e["detail"]]
+        for e in ctx.store.list_all_activity()
+    ]
+
+
+class KeyManagementError(StudioError):
+    """Keys are made and revoked from a signed-in browser only."""
+
+
+def _from_the_browser(ctx: UIContext, request: gr.Request | None) -> None:
+    """Refuse a request authenticated by an API key: a leaked key must not mint keys that
+    outlive its revocation, nor revoke its owner's other keys."""
+    if ctx.settings.signed_in and request is not None and bearer_key(request) is not None:
+        raise KeyManagementError(
+            "API keys cannot create or revoke API keys: sign in with the browser and use "
+            "Settings: account and API keys."
+        )
 
 
 @user_errors
 def create_key(ctx: UIContext, name: str, request: gr.Request = None):
+    _from_the_browser(ctx, request)
     row, secret = ctx.store.create_api_key(ctx.owner(request), name)
+    ctx.audit("", "created API key", f"{row['id']} {row['name']}".strip(), request)
     return (
         gr.Textbox(value=secret, visible=True),
         rows(ctx, request),
@@ -64,5 +97,7 @@ def create_key(ctx: UIContext, name: str, request: gr.Request = None):
 
 @user_errors
 def revoke_key(ctx: UIContext, key_id: str, request: gr.Request = None):
+    _from_the_browser(ctx, request)
     ctx.store.revoke_api_key(ctx.owner(request), (key_id or "").strip())
+    ctx.audit("", "revoked API key", (key_id or "").strip(), request)
     return rows(ctx, request), "", gr.Textbox(value="", visible=False), f"Revoked {key_id}."

@@ -1,4 +1,5 @@
-"""The Settings panel: who you are, sign out, and your API keys (create, list, revoke).
+"""The Settings panel: who you are, sign out, your API keys (create, list, revoke), and for
+administrators the whole studio's activity.
 
 A key is shown once, when it is made; the store keeps only its hash. Keys are what
 /v1 and gradio_client calls send (`Authorization: Bearer tgs-...`) when sign-in is on.
@@ -13,6 +14,7 @@ from studio.ui.context import UIContext
 from studio.ui.settings import handlers as h
 
 KEY_HEADERS = ["Id", "Name", "Starts with", "Created", "Last used"]
+STUDIO_ACTIVITY_HEADERS = ["When", "Who", "What", "App", "Details"]
 
 
 def build_settings_panel(ctx: UIContext) -> None:
@@ -39,10 +41,34 @@ def build_settings_panel(ctx: UIContext) -> None:
             )
             revoke = gr.Button("Revoke", variant="stop", elem_id="settings-key-revoke", scale=1)
         note = gr.Markdown(elem_id="settings-message")
+        with gr.Accordion(
+            "Studio activity (administrators)", open=False, visible=False
+        ) as admin_box:
+            everything = gr.Dataframe(
+                headers=STUDIO_ACTIVITY_HEADERS,
+                interactive=False,
+                wrap=True,
+                elem_id="settings-studio-activity",
+            )
+            reload = gr.Button("Refresh", size="sm", elem_id="settings-studio-activity-refresh")
 
+    ctx.carries(revoke_id, "key")
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(bind(ctx, h.show), None, [who, keys], api_visibility="private", api_name="show")
+        root.load(
+            bind(ctx, h.show),
+            None,
+            [who, keys, everything, admin_box],
+            api_visibility="private",
+            api_name="show",
+        )
+    reload.click(
+        bind(ctx, h.studio_activity),
+        None,
+        [everything],
+        api_visibility="private",
+        api_name="studio_activity",
+    )
     create.click(
         bind(ctx, h.create_key),
         [key_name],

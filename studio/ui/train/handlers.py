@@ -206,8 +206,10 @@ def cancel_job(ctx: UIContext, current: str):
     """Cancel the shown job (a running one saves a checkpoint and the adapter first)."""
     if not current:
         raise StudioError("No job selected to cancel.")
-    ctx.job(current)  # someone else's job is "not found" (an admin may stop any)
+    # Someone else's job, or an evaluation, is "not found" (an admin may stop any).
+    app_id = ctx.job(current, kinds=(TRAIN,))["app_id"]
     job = ctx.runner.cancel(current)
+    ctx.audit(app_id, "cancelled", f"training job {current}")
     gr.Info(
         "Stopping: the job saves a checkpoint and the adapter, then stops."
         if job["status"] == RUNNING
@@ -220,8 +222,9 @@ def resume_job(ctx: UIContext, current: str):
     """Queue the shown job again, from its last checkpoint."""
     if not current:
         raise StudioError("No job selected to resume.")
-    ctx.job(current)
+    app_id = ctx.job(current, kinds=(TRAIN,))["app_id"]
     ctx.runner.resume(current)
+    ctx.audit(app_id, "resumed", f"training job {current}")
     gr.Info("Resuming from the last checkpoint.")
     return bump()
 
@@ -231,12 +234,13 @@ def export_job(ctx: UIContext, current: str):
     """The accelerate config and launch commands of the shown job."""
     if not current:
         raise StudioError("No job selected: pick one in the table or press Train.")
-
-    return launch_export(ctx.store.get_job(current)["run_dir"])
+    return launch_export(ctx.job(current, kinds=(TRAIN,))["run_dir"])
 
 
 def show_plan(ctx: UIContext, app_id: str, model_id: str | None, request: gr.Request = None) -> str:
     """What pressing Train would do with the chosen configuration."""
     if not ctx.current_app(app_id, request):
         return ""
+    if model_id and not ctx.store.belongs_to_app("models", model_id, app_id):
+        return ""  # another app's (or user's) model: nothing to plan, as for a missing one
     return plan_markdown(ctx.store, model_id, ctx.store.list_jobs(app_id, kind=TRAIN))

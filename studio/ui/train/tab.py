@@ -92,6 +92,9 @@ def build_train_tab(ctx: UIContext) -> None:
         news = gr.State("")  # a new token each time the poll finds the page out of date
 
     live_outputs = [status, progress, chart, log_box, jobs, cancel, resume, shown]
+    for component, kind in ((model, "model"), (job_id, "job"), (saved_job, "job")):
+        ctx.carries(component, kind)
+    ctx.carries(jobs, "job_table")
     # One bound handler per function: Gradio queues calls of the same function in one
     # concurrency group, so its answers arrive in the order they were asked.
     refresh_models = bind(ctx, h.refresh_models)

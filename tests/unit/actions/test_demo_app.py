@@ -28,7 +28,7 @@ def test_every_sample_makes_a_trainable_demo_app(store, settings, key):
     assert model["dataset_version_id"] == version["id"]
     assert model["template"] == SAMPLES[key].template
     assert model["config"]["trainer"]["logging_steps"] == 1
-    assert [a["action"] for a in store.list_activity(app["id"])] == ["created"]
+    assert [a["action"] for a in store.list_activity(app["id"])] == ["created", "saved"]
     # The saved configuration is what the Train button accepts.
     config = check_trainable(store, settings, model["id"])
     assert config["trainer"]["num_train_epochs"] == SAMPLES[key].hyper["epochs"]

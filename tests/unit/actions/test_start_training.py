@@ -238,7 +238,7 @@ def test_start_training_queues_the_apps_model_and_records_it(store, settings, ap
     job = start_training(store, settings, runner, LOCAL, app["id"], saved["id"], CPU_ONLY)
     assert job["status"] == "queued" and job["model_id"] == saved["id"]
     assert json.loads((Path(job["run_dir"]) / "config.json").read_text())["model_id"] == saved["id"]
-    assert [a["action"] for a in store.list_activity(app["id"])] == ["trained"]
+    assert [a["action"] for a in store.list_activity(app["id"])] == ["trained", "saved"]
     # The one guard: another app's model, someone else's, or none at all.
     other = store.create_app("Other")
     with pytest.raises(StudioError, match="belongs to another app"):

@@ -65,7 +65,13 @@ def test_import_refuses_a_config_rank_that_lies(tmp_path, settings, store):
     from studio.models.resolve import PACKAGED_REF
 
     app = store.create_app("imp")["id"]
-    cfg = {"base_model_name_or_path": PACKAGED_REF, "peft_type": "LORA", "r": 1000000}
+    cfg = {
+        "base_model_name_or_path": PACKAGED_REF,
+        "peft_type": "LORA",
+        "task_type": "CAUSAL_LM",
+        "target_modules": ["q_proj"],
+        "r": 1000000,
+    }
     path = tmp_path / "lie.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("adapter_config.json", json.dumps(cfg))

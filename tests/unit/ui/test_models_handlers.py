@@ -119,3 +119,27 @@ def test_validate_answers_with_the_marks_that_change(ctx):
     assert text.startswith("No problems") and flagged == shown == []
     assert [i for i, m in enumerate(marks) if m != SKIP] == [lr]
     assert marks[lr]["elem_classes"] == []
+
+
+def test_validate_and_save_refuse_a_server_folder_alike(settings, store, tmp_path):
+    """With sign-in on, a base model named by a folder on the server is one problem, said
+    the same by Validate and by Save (which then saves nothing)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from gradio.context import LocalContext
+
+    team = UIContext(settings=dataclasses.replace(settings, sign_in="users"), store=store)
+    app = store.create_app("a", owner="bob")
+    version = _version(store, app["id"])
+    values = _form_values("custom")
+    values[FORM_ORDER.index("base_model")] = str(tmp_path)
+    token = LocalContext.request.set(SimpleNamespace(username="bob", headers={}))
+    try:
+        validated, _ = h.on_validate(team, "custom", "causal", "m", *values)
+        saved = h.on_save(team, app["id"], "causal", "custom", version["id"], "m", "", *values)
+    finally:
+        LocalContext.request.reset(token)
+    assert "folder on the server" in validated
+    assert saved[0] == validated  # the same problems, in the same words
+    assert store.list_models(app["id"]) == []
