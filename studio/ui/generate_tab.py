@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
+from studio.generate.fields import Field
+from studio.generate.options import OPTION_TABLE
+from studio.generate.strategies import STRATEGIES
 from studio.ui.common import bind
 from studio.ui.context import UIContext
 from studio.ui.generate_handlers import (
@@ -33,78 +35,30 @@ from studio.ui.views.generate_form import (
 )
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
-_D = GenerationOptions()
+
+
+def _widget(f: Field, visible: bool) -> gr.components.Component:
+    """The form's widget for one option of the table (its range is the table's)."""
+    common = {"label": f.label or f.name, "visible": visible, "elem_id": f"gen-{f.name}"}
+    if f.choices:
+        return gr.Radio(list(f.choices), value=f.default, **common)
+    if f.kind is bool:
+        return gr.Checkbox(value=f.default, **common)
+    if f.kind is list:
+        return gr.Textbox(lines=2, **common)
+    if f.kind is type(None):
+        return gr.Number(value=None, precision=0, **common)
+    low, high = f.slider
+    step = f.step or (1 if f.kind is int else 0.05)
+    return gr.Slider(low, high, value=f.default, step=step, **common)
 
 
 def _param_widgets() -> dict[str, gr.components.Component]:
-    w: dict[str, gr.components.Component] = {}
-    w["max_new_tokens"] = gr.Slider(
-        1, 1024, value=_D.max_new_tokens, step=1, label="Max new tokens"
-    )
-    w["min_new_tokens"] = gr.Slider(0, 512, value=0, step=1, label="Min new tokens")
-    w["temperature"] = gr.Slider(
-        0.05, 2.0, value=_D.temperature, step=0.05, label="Temperature", visible=False
-    )
-    w["top_k"] = gr.Slider(0, 200, value=_D.top_k, step=1, label="Top-k (0 = off)", visible=False)
-    w["top_p"] = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (1 = off)", visible=False)
-    w["typical_p"] = gr.Slider(
-        0.05, 1.0, value=1.0, step=0.05, label="Typical-p (1 = off)", visible=False
-    )
-    w["min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, label="Min-p (0 = off)", visible=False)
-    w["num_beams"] = gr.Slider(2, 16, value=_D.num_beams, step=1, label="Beams", visible=False)
-    w["length_penalty"] = gr.Slider(
-        -2.0, 2.0, value=1.0, step=0.1, label="Length penalty", visible=False
-    )
-    w["early_stopping"] = gr.Checkbox(value=True, label="Early stopping", visible=False)
-    w["penalty_alpha"] = gr.Slider(
-        0.0,
-        1.0,
-        value=_D.penalty_alpha,
-        step=0.05,
-        label="Degeneration penalty (alpha)",
-        visible=False,
-    )
-    w["contrastive_top_k"] = gr.Slider(
-        1,
-        20,
-        value=_D.contrastive_top_k,
-        step=1,
-        label="Candidates per step (top-k)",
-        visible=False,
-    )
-    w["assistant"] = gr.Radio(
-        list(ASSISTANTS),
-        value=_D.assistant,
-        visible=False,
-        label="Draft: n-grams from the prompt, or the base model",
-    )
-    w["prompt_lookup_num_tokens"] = gr.Slider(
-        1,
-        32,
-        value=_D.prompt_lookup_num_tokens,
-        step=1,
-        label="Prompt lookup tokens",
-        visible=False,
-    )
-    w["repetition_penalty"] = gr.Slider(
-        0.5, 2.0, value=1.0, step=0.05, label="Repetition penalty (1 = off)"
-    )
-    w["no_repeat_ngram_size"] = gr.Slider(
-        0, 10, value=0, step=1, label="No-repeat n-gram size (0 = off)"
-    )
-    w["stop"] = gr.Textbox(label="Stop sequences (one per line; \\n for a newline)", lines=2)
-    w["num_return_sequences"] = gr.Slider(1, 8, value=1, step=1, label="Returned sequences")
-    w["seed"] = gr.Number(value=None, precision=0, label="Seed (empty = random)")
-    w["precision"] = gr.Radio(
-        [
-            ("Exact (fp32)", "exact"),
-            ("Fast (int4 weights, about 2x faster on a CPU; answers may differ)", "fast"),
-        ],
-        value="exact",
-        elem_id="gen-precision",
-        label="Speed: the stats line says which one answered",
-    )
-    return w
+    """One widget per option: the common ones shown, each strategy's own shown with it."""
+    return {
+        name: _widget(f, name not in TOGGLED_FIELDS or name in STRATEGY_FIELDS["greedy"])
+        for name, f in OPTION_TABLE.items()
+    }
 
 
 def _visibility(strategy: str) -> list:
