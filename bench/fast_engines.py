@@ -32,10 +32,8 @@ def convert_ort(source: str, out: Path, recipe: tuple, adapter: str = "") -> flo
         return 0.0
     args = list(recipe)
     if adapter:
-        if "--extra_options" in args:
-            args[args.index("--extra_options") + 1] += f",adapter_path={adapter}"
-        else:
-            args += ["--extra_options", f"adapter_path={adapter}"]
+        args += [] if "--extra_options" in args else ["--extra_options"]
+        args.append(f"adapter_path={adapter}")
     command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-m", source, "-i"]
     command += [source, "-o", str(out), "-e", "cpu", "-c", str(out.parent / "cache"), *args]
     start = time.perf_counter()

@@ -203,8 +203,8 @@ class FastBuilds:
             str(self.root / "builder-cache"),
             *RECIPE,
         ]
-        if adapter:
-            command[-1] += f",adapter_path={adapter}"
+        if adapter:  # extra options are separate arguments after --extra_options
+            command.append(f"adapter_path={adapter}")
         log.info("converting %s%s for the fast engine", source, f" + {adapter}" if adapter else "")
         try:
             self._run(command, state)

@@ -121,35 +121,39 @@ def interleave(
     """
     events: queue.Queue = queue.Queue()
     latest = [StreamUpdate(status="loading", message="Waiting…") for _ in range(2)]
+    stop = threading.Event()  # the consumer went away: both sides stop at their next token
 
     def pump(side: int, make: Callable[[], Iterator[StreamUpdate]]) -> None:
+        updates = None
         try:
-            for update in make():
+            updates = make()
+            for update in updates:
+                if stop.is_set():
+                    break
                 events.put((side, update))
         except StudioError as exc:
             events.put((side, StreamUpdate(status="error", message=str(exc))))
         except Exception as exc:
             log.exception("compare stream failed")
-            events.put(
-                (
-                    side,
-                    StreamUpdate(
-                        status="error", message=f"{type(exc).__name__}; see the server log"
-                    ),
-                )
-            )
+            message = f"{type(exc).__name__}; see the server log"
+            events.put((side, StreamUpdate(status="error", message=message)))
         finally:
+            if updates is not None:
+                updates.close()  # cancels that side's decoding
             events.put((side, None))
 
     for side, make in enumerate((left, right)):
         threading.Thread(target=pump, args=(side, make), daemon=True).start()
     running = 2
-    while running:
-        side, update = events.get()
-        if update is None:
-            running -= 1
-            continue
-        if update.status == "error" and not update.model:
-            update.model = latest[side].model
-        latest[side] = update
-        yield latest[0], latest[1]
+    try:
+        while running:
+            side, update = events.get()
+            if update is None:
+                running -= 1
+                continue
+            if update.status == "error" and not update.model:
+                update.model = latest[side].model
+            latest[side] = update
+            yield latest[0], latest[1]
+    finally:
+        stop.set()

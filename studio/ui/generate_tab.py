@@ -9,6 +9,8 @@ No torch import here: the engine loads models on first use.
 
 from __future__ import annotations
 
+import inspect
+
 import gradio as gr
 
 from studio.generate.fields import Field
@@ -61,6 +63,18 @@ def _param_widgets() -> dict[str, gr.components.Component]:
     }
 
 
+def with_request(fn):
+    """`fn` told the page's gr.Request after its named inputs (Gradio passes it there), so a
+    stream knows which browser session it belongs to."""
+    sig = inspect.signature(fn)
+    request = inspect.Parameter(
+        "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
+    )
+    fn.__signature__ = sig.replace(parameters=[*sig.parameters.values(), request])
+    fn.__annotations__ = {**getattr(fn, "__annotations__", {}), "request": gr.Request}
+    return fn
+
+
 def _visibility(strategy: str) -> list:
     shown = set(STRATEGY_FIELDS.get(strategy, ()))
     toggled = TOGGLED_FIELDS
@@ -108,7 +122,21 @@ def build_generate_tab(ctx: UIContext) -> None:
                     with gr.Row():
                         send = gr.Button("Send", variant="primary", elem_id="gen-chat-send")
                         clear = gr.Button("Clear conversation")
+                # The buttons sit under the prompt, and the answer beside it, so both are
+                # in view at 1000 px without scrolling.
+                with gr.Row(elem_id="gen-actions") as actions:
+                    run = gr.Button("Generate", variant="primary", elem_id="gen-run")
+                    compare_run = gr.Button("Compare", elem_id="gen-compare-run")
+                    compare_with = gr.Dropdown(
+                        label="Compare with (empty = the model's own base)",
+                        choices=[],
+                        value=None,
+                        elem_id="gen-compare-with",
+                        allow_custom_value=True,
+                    )
             with gr.Column(scale=2):
+                stats = gr.Markdown(elem_id="gen-stats")
+                output = gr.Textbox(label="Output", lines=8, elem_id="gen-output")
                 strategy = gr.Radio(
                     list(STRATEGIES),
                     value="greedy",
@@ -118,18 +146,6 @@ def build_generate_tab(ctx: UIContext) -> None:
                 with gr.Accordion("Parameters", open=False):
                     params = _param_widgets()
         busy = gr.Markdown(elem_id="gen-cpu-note")
-        with gr.Row(elem_id="gen-actions") as actions:
-            run = gr.Button("Generate", variant="primary", elem_id="gen-run")
-            compare_run = gr.Button("Compare", elem_id="gen-compare-run")
-            compare_with = gr.Dropdown(
-                label="Compare with (empty = the model's own base)",
-                choices=[],
-                value=None,
-                elem_id="gen-compare-with",
-                allow_custom_value=True,
-            )
-        stats = gr.Markdown(elem_id="gen-stats")
-        output = gr.Textbox(label="Output", lines=8, elem_id="gen-output")
         with gr.Row():
             with gr.Column():
                 left = gr.Textbox(label="Left: chosen model", lines=8, elem_id="gen-compare-left")
@@ -195,9 +211,11 @@ def build_generate_tab(ctx: UIContext) -> None:
         show_progress="hidden",
     )
 
-    gen_event = run.click(
-        named_parameters(
-            bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]
+    run.click(
+        with_request(
+            named_parameters(
+                bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]
+            )
         ),
         [model, mode, instruction, input_text, text, *option_inputs],
         [output, stats],
@@ -205,10 +223,12 @@ def build_generate_tab(ctx: UIContext) -> None:
         concurrency_limit=STREAM_CONCURRENCY,
     )
 
-    compare_event = compare_run.click(
-        named_parameters(
-            bind(ctx, compare),
-            ["model", "compare_with", "mode", "instruction", "input_text", "text"],
+    compare_run.click(
+        with_request(
+            named_parameters(
+                bind(ctx, compare),
+                ["model", "compare_with", "mode", "instruction", "input_text", "text"],
+            )
         ),
         [model, compare_with, mode, instruction, input_text, text, *option_inputs],
         [left, right, left_stats, right_stats],
@@ -216,9 +236,8 @@ def build_generate_tab(ctx: UIContext) -> None:
         concurrency_limit=STREAM_CONCURRENCY,
         show_progress_on=[left_stats, right_stats],
     )
-    # A click on the other button while one streams: stop that stream, start the new one.
-    run.click(None, None, None, cancels=[compare_event], queue=False)
-    compare_run.click(None, None, None, cancels=[gen_event], queue=False)
+    # A click on the other button while one streams stops that stream (its handler sees its
+    # ticket stopped, says so and returns: generate_streams.py); both listeners run at once.
 
     gr.on(
         [send.click, message.submit],
