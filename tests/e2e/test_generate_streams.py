@@ -45,9 +45,13 @@ def test_compare_stops_a_streaming_generate_and_the_other_way_round(studio_serve
     expect(page.locator("#gen-stats")).not_to_contain_text(re.compile(r"^1 token.*tokens/s"))
     page.locator("#gen-compare-run").click()
     # Generate says it was stopped; both Compare panes run to their end and say so.
-    expect(page.locator("#gen-stats")).to_contain_text("stopped: Compare was started", timeout=MINUTE)
+    expect(page.locator("#gen-stats")).to_contain_text(
+        "stopped: Compare was started", timeout=MINUTE
+    )
     for side in ("left", "right"):
-        expect(page.locator(f"#gen-compare-{side}-stats")).to_contain_text(FINISHED, timeout=4 * MINUTE)
+        expect(page.locator(f"#gen-compare-{side}-stats")).to_contain_text(
+            FINISHED, timeout=4 * MINUTE
+        )
         assert page.locator(f"#gen-compare-{side} textarea").input_value().strip()
     shot(page, "generate-stopped-by-compare")
 
