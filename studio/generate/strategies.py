@@ -183,6 +183,31 @@ STRATEGY_TABLE: tuple[Strategy, ...] = (
         fast=_sample_fast,
     ),
     Strategy(
+        "eta",
+        "sampling that drops tokens below an entropy-dependent floor (Hewitt et al., 2022)",
+        fields=(
+            TEMPERATURE,
+            Field(
+                "eta_cutoff",
+                float,
+                3e-4,
+                0,
+                0.2,
+                "Eta cutoff",
+                step=1e-4,
+                open_low=True,
+                ui_high=0.01,
+            ),
+        ),
+        kwargs=lambda o, _n: {
+            "temperature": float(o.temperature),
+            "eta_cutoff": float(o.eta_cutoff),
+        },
+        samples=True,
+        batches=True,
+        many=True,
+    ),
+    Strategy(
         "beam",
         "keep the num_beams most likely continuations",
         fields=(NUM_BEAMS, LENGTH_PENALTY, EARLY_STOPPING),
