@@ -107,7 +107,9 @@ class Settings:
     user_max_running: int = 1  # per-user limits, enforced only when sign-in is on
     user_max_queued: int = 5
     user_max_storage_mb: int = 5000
-    generate_workers: int = 2  # bounded pool shared by the page and /v1
+    # Generations at once, page and /v1 together: the engines decode them in one batch per
+    # step, so this bounds memory (a cache per request), not CPU.
+    generate_workers: int = 8
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -138,7 +140,7 @@ class Settings:
             user_max_running=_int_env("STUDIO_USER_MAX_RUNNING", 1),
             user_max_queued=_int_env("STUDIO_USER_MAX_QUEUED", 5),
             user_max_storage_mb=_int_env("STUDIO_USER_MAX_STORAGE_MB", 5000),
-            generate_workers=_int_env("STUDIO_GENERATE_WORKERS", 2),
+            generate_workers=_int_env("STUDIO_GENERATE_WORKERS", 8),
         )
         values.update(overrides)
         return cls(**values)

@@ -128,7 +128,10 @@ LENGTH_PENALTY = Field(
 EARLY_STOPPING = Field("early_stopping", bool, True, label="Early stopping")
 
 # The options every strategy has, in the form's order.
-PRECISIONS = (("Exact (fp32)", "exact"), ("Fast (ONNX Runtime, int8/int4 weights)", "fast"))
+PRECISIONS = (
+    ("Exact (fp32)", "exact"),
+    ("Fast (ONNX Runtime GenAI, int8 weights; converted once)", "fast"),
+)
 COMMON_FIELDS: tuple[Field, ...] = (
     Field("max_new_tokens", int, 64, 1, 1_000_000, "Max new tokens", ui_high=1024, api=False),
     Field("min_new_tokens", int, 0, 0, 1_000_000, "Min new tokens", ui_high=512),

@@ -15,6 +15,7 @@ the engine lacks, the exact model answers and `state.note` says why.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterator
@@ -33,10 +34,11 @@ from studio.models.loading import load_model
 from studio.models.resolve import resolve_model_path
 from studio.settings import Settings
 
+log = logging.getLogger(__name__)
 # Architectures whose forward takes a left-padded batch cache with per-row position ids.
 BATCHED_ARCHITECTURES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3")
 EXACT_LABEL = "exact (fp32)"
-FAST_LABEL = "fast (ONNX Runtime GenAI, int4)"
+FAST_LABEL = "fast (ONNX Runtime GenAI, int8)"
 MAX_FAST_MODELS = 4  # converted models kept loaded
 
 
@@ -111,7 +113,14 @@ class Serving:
         with self._lock:
             fast = self._fast.get(state.folder)
             if fast is None:
-                fast = self._fast[state.folder] = FastModel(state.folder)
+                try:
+                    fast = self._fast[state.folder] = FastModel(state.folder)
+                except Exception as exc:  # a copy the runtime refuses: exact, and why
+                    log.exception("the fast engine could not load %s", state.folder)
+                    return (
+                        None,
+                        f"the fast engine could not load its copy ({exc}): the exact model answered",
+                    )
                 while len(self._fast) > MAX_FAST_MODELS:
                     self._fast.popitem(last=False)
             self._fast.move_to_end(state.folder)

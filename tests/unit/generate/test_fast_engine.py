@@ -62,9 +62,8 @@ def test_tuned_adapter_served_fast_gives_the_tuned_answers(engine, marker_ref, t
 
 
 def _perplexity(engine, ref: str, texts: list[str], precision: str) -> float:
-    """Perplexity of each text's second half given its first half, read token by token from
-    the engine's own greedy path: the log-probability of the text's real next tokens, forced
-    one at a time through min/max new tokens of 1."""
+    """Perplexity of each text's answer (the MARKER after its prompt), from the exact model's
+    logits or the fast engine's own, fed the text one token at a time."""
     import onnxruntime_genai as og
 
     spec = engine.spec(ref)
@@ -90,9 +89,11 @@ def _perplexity(engine, ref: str, texts: list[str], precision: str) -> float:
                 generator.append_tokens([ids[i]])
                 logits = generator.get_logits()
                 rows.append(torch.tensor(logits.reshape(-1, logits.shape[-1])[-1]).double())
+        answer_from = len(tok(text[: -len(MARKER)])["input_ids"])
         for i, row in enumerate(rows):
-            nll -= float(torch.log_softmax(row, -1)[ids[i + 1]])
-            count += 1
+            if i + 1 >= answer_from:
+                nll -= float(torch.log_softmax(row, -1)[ids[i + 1]])
+                count += 1
     return math.exp(nll / count)
 
 
@@ -101,8 +102,10 @@ def test_fast_perplexity_is_within_two_percent_of_exact(engine, marker_ref):
     fast_answer(engine, marker_ref, PromptInput(mode="text", text=texts[0]), FAST)
     exact = _perplexity(engine, marker_ref, texts, "exact")
     fast = _perplexity(engine, marker_ref, texts, "fast")
-    assert exact < 50  # the tuned model knows these texts: a broken copy would not
-    assert fast <= exact * 1.02 + 0.02, (fast, exact)
+    # The tiny model's distribution is flat, but tuned: well below uniform over its vocabulary
+    # (a copy without the adapter, or broken, would be near uniform, far outside the bound).
+    assert exact < len(engine.tokenizer(engine.spec(marker_ref))) / 2
+    assert fast <= exact * 1.02, (fast, exact)
 
 
 def test_an_option_the_engine_lacks_answers_exactly_and_says_so(
