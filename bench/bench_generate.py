@@ -120,6 +120,11 @@ def main() -> None:
     ap.add_argument("--models-root", default="", help="where converted base models are kept")
     ap.add_argument("--scratch", default="", help="where the bench keeps its converted copies")
     ap.add_argument("--skip-api", action="store_true")
+    ap.add_argument(
+        "--sections",
+        default="table,concurrency,api,tuned",
+        help="which parts to run (comma list of table, concurrency, api, tuned)",
+    )
     args = ap.parse_args()
 
     import torch
@@ -139,7 +144,34 @@ def main() -> None:
         f"on {os.cpu_count()} CPUs",
         flush=True,
     )
+    sections = set(args.sections.split(","))
+    if args.skip_api:
+        sections.discard("api")
     studio_build = wait_fast(engine, ref)
+    print(f"\nStudio fast copy ready after {studio_build:.1f} s (load {os.getloadavg()[0]:.1f})")
+    if "table" in sections:
+        table(args, engine, ref, source, scratch)
+    if "concurrency" in sections:
+        concurrency(args, engine, ref)
+    if "api" in sections:
+        lat = api_latency(engine, ref, 20, 16, "fast")
+        print(
+            f"\n20 concurrent /v1 requests of 16 tokens (fast): {lat['ok']}/20 ok in "
+            f"{lat['wall']:.1f} s; latency p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s",
+            flush=True,
+        )
+    if "tuned" in sections and args.classify_model:
+        acc = fast_accuracies(engine, args.classify_model, args.classify_rows, scratch)
+        print(f"\nTuned classifier ({args.classify_model}, {acc['rows']} held-out FPB rows):")
+        for name, value in acc["accuracy"].items():
+            took = acc["convert_s"].get(name)
+            extra = f", converted in {took:.1f} s" if took else ""
+            print(f"  {name}: accuracy {value * 100:.1f}%{extra}")
+    print(f"\nload at the end: {os.getloadavg()[0]:.1f}")
+
+
+def table(args, engine, ref, source, scratch) -> None:
+    """The side-by-side table: tokens/s, first token, perplexity, conversion time."""
     paths, ppl, built = build_paths(args, engine, ref, source, scratch)
     for run in paths.values():  # warm every path once
         run()
@@ -150,7 +182,6 @@ def main() -> None:
             results[name].append(paths[name]())
     scores = {name: f() for name, f in ppl.items()}
     base = statistics.median(t for t, _ in results["plain"])
-    print(f"\nStudio fast copy converted in {studio_build:.1f} s (load {os.getloadavg()[0]:.1f})")
     print("\n| path | tokens/s (median) | × plain | first token | perplexity | converted in |")
     print("|---|---|---|---|---|---|")
     for name, rows in results.items():
@@ -164,6 +195,10 @@ def main() -> None:
         )
     print(f"load after the table: {os.getloadavg()[0]:.1f}")
 
+
+def concurrency(args, engine, ref) -> None:
+    """1 vs 8 streams (fast: the Engine lanes; exact: the batch scheduler), and a short
+    request arriving behind a long one with one Engine lane vs the studio's lanes."""
     print("\n| streams | precision | aggregate tokens/s | × 1 stream | slowest first token |")
     print("|---|---|---|---|---|")
     for precision in ("fast", "exact"):
@@ -183,23 +218,6 @@ def main() -> None:
             f"{late['long']:.2f} s (short finished first: {late['short_first']})",
             flush=True,
         )
-    if not args.skip_api:
-        lat = api_latency(engine, ref, 20, 16, "fast")
-        print(
-            f"\n20 concurrent /v1 requests of 16 tokens (fast): {lat['ok']}/20 ok in "
-            f"{lat['wall']:.1f} s; latency p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s",
-            flush=True,
-        )
-    if args.classify_model:
-        acc = fast_accuracies(engine, args.classify_model, args.classify_rows, scratch)
-        print(f"\nTuned classifier ({args.classify_model}, {acc['rows']} held-out FPB rows):")
-        for name, value in acc["accuracy"].items():
-            took = acc["convert_s"].get(name)
-            print(
-                f"  {name}: accuracy {value * 100:.1f}%"
-                + (f", converted in {took:.1f} s" if took else "")
-            )
-    print(f"\nload at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
