@@ -217,63 +217,49 @@ def paired(exact: list[tuple[str, str]], fast: list[tuple[str, str]]) -> dict:
 
 
 def fast_accuracies(engine, ref: str, rows: int, scratch) -> dict:
-    """A tuned model's held-out accuracy three ways: exact; fast as the studio serves it
-    (its LoRA adapter kept as its own path in the converted graph); fast from the adapter
-    merged into the base before converting. With the conversion seconds of both."""
+    """A tuned model's held-out accuracy three ways: exact; fast as the studio serves it (the
+    LoRA adapter merged into the base, then converted); fast with the adapter kept as its own
+    path in the converted graph (the builder's adapter_path). With conversion seconds."""
     from bench.fast_engines import convert_ort
-    from studio.generate.fast_build import RECIPE
+    from studio.generate.fast_build import RECIPE, content_key
     from studio.generate.fast_runtime import FastModel, FastTurn
-    from studio.models.loading import load_model
+    from studio.models.resolve import resolve_model_path
 
-    start = time.perf_counter()
+    spec = engine.spec(ref)
+    hi = PromptInput(mode="text", text="Hi")
     while not engine.generate(
-        ref,
-        PromptInput(mode="text", text="Hi"),
-        GenerationOptions(max_new_tokens=1, precision="fast"),
+        ref, hi, GenerationOptions(max_new_tokens=1, precision="fast")
     ).engine.startswith("fast"):
         time.sleep(1)
-    kept_s = time.perf_counter() - start
-    spec = engine.spec(ref)
-    merged_dir, folder = scratch / "merged", scratch / "merged-ort"
-    if not (merged_dir / "config.json").is_file():
-        from peft import PeftModel
-
-        start = time.perf_counter()
-        base = load_model(spec.base_ref, engine.settings).eval()
-        PeftModel.from_pretrained(base, spec.adapter_dir).merge_and_unload().save_pretrained(
-            merged_dir
-        )
-        engine.tokenizer(spec).save_pretrained(merged_dir)
-        merge_s = time.perf_counter() - start
-    else:
-        merge_s = 0.0
-    merged_s = merge_s + convert_ort(str(merged_dir), folder, RECIPE)
-    merged = FastModel(str(folder))
+    source = resolve_model_path(spec.base_ref, engine.settings)
+    state = engine.serving.builds.state(spec.ref, source, spec.adapter_dir)
+    assert state.key == content_key(source, spec.adapter_dir) and state.ready
+    folder = scratch / "adapter-path-ort"
+    kept_s = convert_ort(source, folder, RECIPE, adapter=spec.adapter_dir)
+    kept = FastModel(str(folder))
     exact = answers(engine, ref, "exact", rows)
-    kept = answers(engine, ref, "fast", rows)
-    truth = [t for _, t in exact]
+    merged = answers(engine, ref, "fast", rows)
     guesses = []
     for row in heldout_rows(rows):
         prompt = PromptInput(
             mode="instruction", instruction=_instruction(engine, ref), input=row["sentence"]
         )
         p = engine.prepare(spec, prompt, GenerationOptions(max_new_tokens=4))
-        ids = merged.generate(p.input_ids[0].tolist(), FastTurn(4, search={"do_sample": False}))[0]
+        ids = kept.generate(p.input_ids[0].tolist(), FastTurn(4, search={"do_sample": False}))[0]
         words = p.tokenizer.decode(ids, skip_special_tokens=True).strip().lower()
         guesses.append(next((label for label in LABELS if words.startswith(label)), ""))
+    truth = [t for _, t in exact]
     n = len(truth)
+    studio = "fast, merged then converted (the studio)"
+    other = "fast, adapter kept as its own path (builder adapter_path)"
     return {
         "rows": n,
         "accuracy": {
             "exact (fp32)": sum(g == t for g, t in exact) / n,
-            "fast, adapter kept in the graph (the studio)": sum(g == t for g, t in kept) / n,
-            "fast, merged then converted": sum(g == t for g, t in zip(guesses, truth, strict=True))
-            / n,
+            studio: sum(g == t for g, t in merged) / n,
+            other: sum(g == t for g, t in zip(guesses, truth, strict=True)) / n,
         },
-        "convert_s": {
-            "fast, adapter kept in the graph (the studio)": kept_s,
-            "fast, merged then converted": merged_s,
-        },
+        "convert_s": {studio: state.seconds, other: kept_s},
     }
 
 

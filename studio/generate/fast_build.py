@@ -8,9 +8,10 @@ model content, in the background, with its progress readable while it runs.
 The copy is kept in ROOT/<key>, where the key hashes the builder recipe and the content of
 every file of the base model and of the adapter: a retrained adapter is a new key, and the
 copy the same model name had before is deleted (`refs.json` remembers which key each model
-name had). A LoRA adapter is given to the builder as it is (`adapter_path`): the builder
-keeps the adapter as its own small path beside each quantized base layer, rather than
-merging it into weights whose rounding step is larger than the adapter's change.
+name had). A LoRA adapter is merged into the fp32 base first, then the merged model is
+converted: side by side with the builder's own `adapter_path` (the adapter kept as a small
+path beside each quantized layer) it kept a tuned classifier's held-out accuracy as well,
+converted in half the time and decodes without the extra matrices (bench/README.md).
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def content_key(source: str, adapter: str = "", recipe: tuple = RECIPE) -> str:
     the base folder and the adapter folder."""
     import onnxruntime_genai
 
-    h = hashlib.sha256(json.dumps([list(recipe), onnxruntime_genai.__version__]).encode())
+    # "lora merged": how an adapter reaches the copy is part of what the copy is.
+    made = [list(recipe), onnxruntime_genai.__version__, "lora merged"]
+    h = hashlib.sha256(json.dumps(made).encode())
     for folder in (source, adapter):
         if not folder:
             continue
@@ -85,6 +88,19 @@ def content_key(source: str, adapter: str = "", recipe: tuple = RECIPE) -> str:
             if path.is_file() and not path.name.startswith("."):
                 h.update(f"{path.name}:{file_digest(path)}".encode())
     return h.hexdigest()[:24]
+
+
+def merge_adapter(source: str, adapter: str, out: Path) -> None:
+    """The base in `source` with the LoRA adapter in `adapter` merged in, saved to `out` in
+    fp32 with the tokenizer the adapter was trained with."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    PeftModel.from_pretrained(base, adapter).merge_and_unload().save_pretrained(out)
+    tokenizer_from = adapter if (Path(adapter) / "tokenizer_config.json").is_file() else source
+    AutoTokenizer.from_pretrained(tokenizer_from).save_pretrained(out)
 
 
 def unsupported_reason(model_type: str, architecture: str) -> str:
@@ -189,27 +205,14 @@ class FastBuilds:
 
     def _build(self, state: BuildState, source: str, adapter: str) -> None:
         out = self.root / f"{state.key}.tmp-{os.getpid()}-{threading.get_ident()}"
-        command = [
-            sys.executable,
-            "-m",
-            "onnxruntime_genai.models.builder",
-            "-m",
-            source,
-            "-i",
-            source,
-            "-o",
-            str(out),
-            "-e",
-            "cpu",
-            "-c",
-            str(self.root / "builder-cache"),
-            *RECIPE,
-        ]
-        if adapter:  # extra options are separate arguments after --extra_options
-            command.append(f"adapter_path={adapter}")
-        log.info("converting %s%s for the fast engine", source, f" + {adapter}" if adapter else "")
+        merged = out.with_name(out.name + "-merged")
         try:
-            self._run(command, state)
+            if adapter:
+                state.stage = "merging the adapter"
+                merge_adapter(source, adapter, merged)
+                source = str(merged)
+            log.info("converting %s for the fast engine", source)
+            self._run(self._command(source, out), state)
             os.replace(out, self.root / state.key)
             state.seconds = time.monotonic() - state.started
             state.folder = str(self.root / state.key)
@@ -220,6 +223,21 @@ class FastBuilds:
             state.seconds = time.monotonic() - state.started
         finally:
             shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(merged, ignore_errors=True)
+
+    def _command(self, source: str, out: Path) -> list[str]:
+        """The model builder's command line for `source` into `out`."""
+        cache = str(self.root / "builder-cache")
+        return [sys.executable, "-m", "onnxruntime_genai.models.builder", "-m", source, "-i"] + [
+            source,
+            "-o",
+            str(out),
+            "-e",
+            "cpu",
+            "-c",
+            cache,
+            *RECIPE,
+        ]
 
     @staticmethod
     def _run(command: list[str], state: BuildState) -> None:
