@@ -8,8 +8,9 @@ beam search and seeded sampling.
 Streams (greedy, unseeded sampling) go to the Engine, which decodes the requests it holds in
 one batch per step. On a CPU its scheduler batches statically: a request that arrives while
 a batch is running waits for that batch to end. So the model keeps several lanes, each an
-Engine with its own worker thread: a new request starts on an idle lane at once, and the
-requests that arrive while every lane is busy join the next free lane together, as one batch.
+Engine with its own worker thread: a new request starts on an idle lane at once (a burst of
+requests is gathered into one batch), and the requests that arrive while every lane is busy
+join the next free lane together, as one batch.
 Beam search, several sequences and a seed (which the CPU Engine does not take per request)
 run on an og.Generator per request, in the caller's thread.
 """
@@ -20,6 +21,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 LANES = 2  # engines per model: a late request waits for no running batch while one is idle
 MAX_BATCH = 8  # requests one lane decodes together
+GATHER_GAP_S = 0.01  # a batch waits this long for the next request of a burst...
+GATHER_MAX_S = 0.05  # ...and no longer than this in all
 _END = object()
 
 
@@ -106,9 +110,15 @@ class Lane:
         while True:
             batch = [self.pending.get()]
             self.busy = True
-            while len(batch) < MAX_BATCH:  # everyone already waiting joins this batch
+            # Requests of a burst arrive a few milliseconds apart: gather them into this
+            # batch while they keep coming (a lone request waits GATHER_GAP_S at most).
+            deadline = time.monotonic() + GATHER_MAX_S
+            while len(batch) < MAX_BATCH:
+                wait = min(GATHER_GAP_S, deadline - time.monotonic())
                 try:
-                    batch.append(self.pending.get_nowait())
+                    batch.append(
+                        self.pending.get(timeout=wait) if wait > 0 else self.pending.get_nowait()
+                    )
                 except queue.Empty:
                     break
             self.batch_sizes = (self.batch_sizes + [len(batch)])[-1000:]
