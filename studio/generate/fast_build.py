@@ -11,7 +11,7 @@ copy the same model name had before is deleted (`refs.json` remembers which key 
 name had). A LoRA adapter is merged into the fp32 base first, then the merged model is
 converted: side by side with the builder's own `adapter_path` (the adapter kept as a small
 path beside each quantized layer) it kept a tuned classifier's held-out accuracy as well,
-converted in half the time and decodes without the extra matrices (bench/README.md).
+converted in about the same time, and decodes without the extra matrices (bench/README.md).
 """
 
 from __future__ import annotations
