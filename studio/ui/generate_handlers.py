@@ -5,8 +5,6 @@ with common.bind. Every streaming handler is also a Gradio API endpoint (/genera
 
 from __future__ import annotations
 
-import logging
-
 import gradio as gr
 
 from studio.errors import StudioError
@@ -23,7 +21,6 @@ from studio.ui.views.generate_form import (
 )
 from studio.ui.views.generate_notes import cpu_note, trained_instruction
 
-log = logging.getLogger(__name__)
 STREAMS = PageStreams()  # one running stream per browser session (generate_streams.py)
 
 N_STALE = 6  # output, stats, left, right, left and right stats: cleared on a new model / mode
@@ -104,7 +101,6 @@ def _failed(exc: Exception) -> str:
     """The stats line of a stream that failed (the reason a user can act on, or the log)."""
     if isinstance(exc, StudioError):
         return f"**Failed:** {exc}"
-    log.exception("generation failed")
     return f"**Failed:** {type(exc).__name__}; see the server log"
 
 
@@ -136,7 +132,10 @@ def generate(
             for last in follow(ticket, updates, show, stopped):
                 yield last
     except Exception as exc:
+        # The stats line says the run failed; the error itself still reaches the page and
+        # an API caller (user_errors turns it into a gr.Error).
         yield (last[0] if last else ""), _failed(exc)
+        raise
     finally:
         STREAMS.end(session, ticket)
 
@@ -190,6 +189,7 @@ def compare(
     except Exception as exc:
         left, right = (last[0], last[1]) if last else ("", "")
         yield left, right, _failed(exc), _failed(exc)
+        raise
     finally:
         STREAMS.end(session, ticket)
 
