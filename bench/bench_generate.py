@@ -1,219 +1,223 @@
-"""Generation benchmark: the studio's paths side by side with plain `model.generate`.
+"""Generation benchmark: the CPU engines and the studio's paths, side by side in one run.
 
-Everything runs in this one process on the same weights, in alternating order, repeated;
-the table gives medians and ratios against plain fp32 `model.generate` (no streamer):
-  plain        model.generate, fp32, greedy, no streamer (the baseline)
-  hf-streamer  model.generate + TextIteratorStreamer in a thread (the studio's old path)
-  studio       the studio's streamed path, exact (fp32): Engine.generate_stream
-  fast         the studio's streamed path, fast (weight-only int4 copy, int8 head)
-  fast-plain   the same fast copy through model.generate (no streamer, no batching)
-  int8dyn-plain  the previous fast copy (torch dynamic int8: int8 weights and activations)
-               through model.generate, for comparison
-Then: 8 concurrent streams vs 1 (aggregate tokens/s, exact and fast), 20 concurrent /v1
-requests of 8 tokens through the real HTTP server (latency), and quality: greedy agreement of
-fast vs fp32 on a fixed prompt set, and classification accuracy on held-out Financial
-PhraseBank rows (zero-shot, or a tuned model with --classify-model job:<id> --home DIR).
+One process, one model (SmolLM2-135M by default), the same prompt and greedy settings; rounds
+alternate in mirrored order, the table gives medians and ratios to plain fp32 generate():
+  plain            model.generate, fp32, no streamer (the baseline)
+  old-int4         the previous hand-written int4 copy (from git history) through generate()
+  ct2-int8         CTranslate2 int8 (when installed)
+  ort-*            ONNX Runtime GenAI alone, three builder recipes (see bench/fast_engines.py)
+  studio-fast      the studio's streamed fast path: Engine.generate_stream, precision fast
+  studio-fast-v1   the same through /v1/completions, streamed (server-sent events)
+  studio-exact     the studio's streamed exact path (the batch scheduler, fp32)
+Each row's perplexity is on held-out Financial PhraseBank sentences (the validation split).
+Then: 1 vs 8 concurrent fast streams, one Engine lane vs the studio's lanes (a short request
+arriving behind a long one), 20 concurrent /v1 requests (p50 / p95), and with
+--classify-model job:<id> --home DIR a tuned classifier's held-out accuracy: exact, fast with
+the adapter kept in the converted graph (the studio's way), and merged before converting.
 
-    python bench/bench_generate.py                    # SmolLM2-135M, 64 new tokens, 3 rounds
-    python bench/bench_generate.py --tokens 128 --rounds 5 --skip-api
+    python bench/bench_generate.py                      # everything, 128 tokens, 3 rounds
+    python bench/bench_generate.py --tokens 64 --rounds 2 --skip-api --engines ort-int8
+    python bench/bench_generate.py --home H --classify-model job:<id> --classify-rows 200
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import fast_engines as fe  # noqa: E402
 from bench.generate_parts import (  # noqa: E402
     PROMPTS,
-    agreement,
-    answers,
     api_latency,
+    api_stream_speed,
     concurrent,
-    paired,
+    fast_accuracies,
+    heldout_rows,
+    late_arrival,
+    timed_engine,
+    timed_plain,
 )
-from studio.generate.engine import Engine  # noqa: E402
-from studio.generate.fast import fast_copy  # noqa: E402
+from studio.generate.engine import get_engine  # noqa: E402
 from studio.generate.options import GenerationOptions  # noqa: E402
 from studio.generate.prompting import PromptInput  # noqa: E402
+from studio.models.resolve import resolve_model_path  # noqa: E402
 from studio.settings import Settings  # noqa: E402
 from studio.store import Store  # noqa: E402
 
-
-def dynamic_int8_copy(model):
-    """The previous fast path: torch's dynamic int8 quantization of every Linear (per-row
-    weight scales, int8 activations), kept here as a point of comparison."""
-    import copy
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        spec = {torch.nn.Linear: per_channel_dynamic_qconfig}
-        return quantize_dynamic(copy.deepcopy(model), spec, dtype=torch.qint8).eval()
+ALL_ENGINES = ("old-int4", "ct2-int8", *fe.ORT_RECIPES)
 
 
-def greedy_kwargs(ids, n: int) -> dict:
-    """`model.generate` arguments for exactly `n` greedy tokens after `ids`."""
-    import torch
+def build_paths(args, engine, ref, source, scratch) -> tuple[dict, dict, dict]:
+    """(timed paths, perplexity functions, conversion seconds) of every engine asked for."""
+    prompt = PromptInput(mode="text", text=PROMPTS[0])
+    p = engine.prepare(engine.spec(ref), prompt, GenerationOptions())
+    model, tok, ids = p.entry.model, p.tokenizer, p.input_ids
+    n = args.tokens
+    rows = [tok(r["sentence"])["input_ids"] for r in heldout_rows(args.ppl_rows)]
+    paths = {"plain": lambda: timed_plain(model, ids, n)}
+    ppl = {"plain": lambda: fe.torch_perplexity(model, rows)}
+    built: dict[str, float] = {}
+    wanted = args.engines.split(",") if args.engines else ALL_ENGINES
+    if "old-int4" in wanted and (old := fe.old_fast_copy(scratch)) is not None:
+        start = time.perf_counter()
+        copy = old(model)
+        built["old-int4"] = time.perf_counter() - start
+        paths["old-int4"] = lambda: timed_plain(copy, ids, n)
+    if "ct2-int8" in wanted and (ct2 := fe.ct2_engine(source, scratch / "ct2")) is not None:
+        pieces = tok.convert_ids_to_tokens(ids[0].tolist())
+        paths["ct2-int8"] = lambda: fe.ct2_speed(ct2, pieces, n)
+        ppl["ct2-int8"] = lambda: fe.ct2_perplexity(
+            ct2, [tok.convert_ids_to_tokens(r) for r in rows]
+        )
+    for name, recipe in fe.ORT_RECIPES.items():
+        if name in wanted:
+            folder = scratch / "ort" / name
+            built[name] = fe.convert_ort(source, folder, recipe)
+            paths[name] = lambda f=folder: fe.ort_speed(f, ids[0].tolist(), n)
+            ppl[name] = lambda f=folder: fe.ort_perplexity(f, rows)
+    paths["studio-fast"] = lambda: timed_engine(engine, ref, prompt, n, "fast")
+    paths["studio-exact"] = lambda: timed_engine(engine, ref, prompt, n, "exact")
+    if not args.skip_api:
+        paths["studio-fast-v1"] = lambda: api_stream_speed(engine, ref, PROMPTS[0], n)
+    return paths, ppl, built
 
-    return dict(
-        input_ids=ids,
-        attention_mask=torch.ones_like(ids),
-        max_new_tokens=n,
-        min_new_tokens=n,
-        do_sample=False,
-        pad_token_id=0,
-        temperature=None,
-        top_p=None,
-        top_k=None,
-    )
 
-
-def timed_plain(model, ids, n: int) -> tuple[float, float | None]:
+def wait_fast(engine, ref: str) -> float:
+    """Ask for a fast answer until the studio's conversion is ready; its seconds."""
     start = time.perf_counter()
-    model.generate(**greedy_kwargs(ids, n))
-    return n / (time.perf_counter() - start), None
-
-
-def timed_hf_streamer(model, tok, ids, n: int) -> tuple[float, float | None]:
-
-    from studio.generate.stream import counting_streamer
-
-    streamer = counting_streamer(tok)
-    kw = dict(greedy_kwargs(ids, n), streamer=streamer)
-    start = time.perf_counter()
-    thread = threading.Thread(target=model.generate, kwargs=kw)
-    thread.start()
-    text = ""
-    for chunk in streamer:
-        text += chunk
-    thread.join()
-    return streamer.count / (time.perf_counter() - start), streamer.first_token_at - start
-
-
-def timed_engine(engine, ref, prompt, n: int, precision: str) -> tuple[float, float | None]:
-    opts = GenerationOptions(max_new_tokens=n, min_new_tokens=n, precision=precision)
-    start = time.perf_counter()
-    last = None
-    for update in engine.generate_stream(ref, prompt, opts):
-        last = update
-    return last.new_tokens / (time.perf_counter() - start), last.ttft
+    while True:
+        out = engine.generate(
+            ref,
+            PromptInput(mode="text", text="Hi"),
+            GenerationOptions(max_new_tokens=2, precision="fast"),
+        )
+        if out.engine.startswith("fast"):
+            return time.perf_counter() - start
+        time.sleep(1)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="packaged:SmolLM2-135M-Instruct")
-    ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--tokens", type=int, default=128)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--engines", default="", help=f"comma list of {','.join(ALL_ENGINES)} (default all)"
+    )
+    ap.add_argument(
+        "--ppl-rows", type=int, default=60, help="held-out FPB sentences for perplexity"
+    )
     ap.add_argument("--home", default="", help="a studio home (for --classify-model job:<id>)")
-    ap.add_argument("--classify-model", default="", help="default: the base model, zero-shot")
-    ap.add_argument("--classify-rows", type=int, default=60)
+    ap.add_argument("--classify-model", default="", help="a tuned model: exact vs fast accuracy")
+    ap.add_argument("--classify-rows", type=int, default=100)
     ap.add_argument("--models-root", default="", help="where converted base models are kept")
+    ap.add_argument("--scratch", default="", help="where the bench keeps its converted copies")
     ap.add_argument("--skip-api", action="store_true")
     ap.add_argument(
-        "--quality-only", action="store_true", help="agreement and accuracy only, no timings"
+        "--sections",
+        default="table,concurrency,api,tuned",
+        help="which parts to run (comma list of table, concurrency, api, tuned)",
     )
     args = ap.parse_args()
 
     import torch
 
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="bench-generate-"))
+    scratch = Path(args.scratch or tempfile.mkdtemp(prefix="bench-engines-"))
     roots = {"models_root": Path(args.models_root)} if args.models_root else {}
     settings = Settings.from_env(home=home, **roots)
     settings.ensure_dirs()
     store = Store(settings.db_path, files_root=settings.apps_dir)
-    engine = Engine(settings, store)
+    engine = get_engine(settings, store)  # the one /v1 uses too
     ref = f"base:{args.model}"
-    prompt = PromptInput(mode="text", text=PROMPTS[0])
+    source = resolve_model_path(args.model, settings)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {args.model}, "
-        f"{args.tokens} new tokens, {args.rounds} rounds",
+        f"{args.tokens} new tokens, {args.rounds} rounds; load {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs",
         flush=True,
     )
+    sections = set(args.sections.split(","))
+    if args.skip_api:
+        sections.discard("api")
+    studio_build = wait_fast(engine, ref)
+    print(f"\nStudio fast copy ready after {studio_build:.1f} s (load {os.getloadavg()[0]:.1f})")
+    if "table" in sections:
+        table(args, engine, ref, source, scratch)
+    if "concurrency" in sections:
+        concurrency(args, engine, ref)
+    if "api" in sections:
+        lat = api_latency(engine, ref, 20, 16, "fast")
+        print(
+            f"\n20 concurrent /v1 requests of 16 tokens (fast): {lat['ok']}/20 ok in "
+            f"{lat['wall']:.1f} s; latency p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s",
+            flush=True,
+        )
+    if "tuned" in sections and args.classify_model:
+        acc = fast_accuracies(engine, args.classify_model, args.classify_rows, scratch)
+        print(f"\nTuned classifier ({args.classify_model}, {acc['rows']} held-out FPB rows):")
+        for name, value in acc["accuracy"].items():
+            took = acc["convert_s"].get(name)
+            extra = f", converted in {took:.1f} s" if took else ""
+            print(f"  {name}: accuracy {value * 100:.1f}%{extra}")
+    print(f"\nload at the end: {os.getloadavg()[0]:.1f}")
 
-    same, total = agreement(engine, ref, 16)
-    print(
-        f"\nGreedy agreement, fast vs exact: {same}/{total} prompts identical for the first "
-        "16 tokens",
-        flush=True,
-    )
-    cref = args.classify_model or ref
-    got = {p: answers(engine, cref, p, args.classify_rows) for p in ("exact", "fast")}
-    pair = paired(got["exact"], got["fast"])
-    print(
-        f"Classification accuracy ({cref}, {len(got['exact'])} held-out Financial PhraseBank "
-        f"rows): exact {pair['exact'] * 100:.1f}%, fast {pair['fast'] * 100:.1f}% (difference "
-        f"{abs(pair['exact'] - pair['fast']) * 100:.1f} points, paired SE "
-        f"{pair['se_points']:.1f}); {pair['differ']} rows answered differently, fast right "
-        f"where exact is wrong on {pair['won']}, wrong where exact is right on {pair['lost']}"
-    )
 
-    if args.quality_only:
-        return
-    # Warm up: loads the model, builds the fast copy, and runs each path once.
-    timed_engine(engine, ref, prompt, 4, "exact")
-    timed_engine(engine, ref, prompt, 4, "fast")
-    p = engine.prepare(engine.spec(ref), prompt, GenerationOptions())
-    model, tok, ids = p.entry.model, p.tokenizer, p.input_ids
-    fast_model = fast_copy(model)
-    dynamic = dynamic_int8_copy(model)
-    paths = {
-        "plain": lambda: timed_plain(model, ids, args.tokens),
-        "hf-streamer": lambda: timed_hf_streamer(model, tok, ids, args.tokens),
-        "studio": lambda: timed_engine(engine, ref, prompt, args.tokens, "exact"),
-        "fast": lambda: timed_engine(engine, ref, prompt, args.tokens, "fast"),
-        "fast-plain": lambda: timed_plain(fast_model, ids, args.tokens),
-        "int8dyn-plain": lambda: timed_plain(dynamic, ids, args.tokens),
-    }
-    for run in paths.values():
+def table(args, engine, ref, source, scratch) -> None:
+    """The side-by-side table: tokens/s, first token, perplexity, conversion time."""
+    paths, ppl, built = build_paths(args, engine, ref, source, scratch)
+    for run in paths.values():  # warm every path once
         run()
-    results: dict[str, list[tuple[float, float | None]]] = {k: [] for k in paths}
+    results: dict[str, list] = {k: [] for k in paths}
     order = list(paths)
     for r in range(args.rounds):
         for name in order if r % 2 == 0 else order[::-1]:  # mirrored: drift favours nobody
             results[name].append(paths[name]())
+    scores = {name: f() for name, f in ppl.items()}
     base = statistics.median(t for t, _ in results["plain"])
-    print("\n| path | tokens/s (median) | × plain | time to first token |")
-    print("|---|---|---|---|")
+    print("\n| path | tokens/s (median) | × plain | first token | perplexity | converted in |")
+    print("|---|---|---|---|---|---|")
     for name, rows in results.items():
         speed = statistics.median(t for t, _ in rows)
         ttfts = [f for _, f in rows if f is not None]
         ttft = f"{statistics.median(ttfts) * 1000:.0f} ms" if ttfts else "-"
-        print(f"| {name} | {speed:.1f} | {speed / base:.2f} | {ttft} |", flush=True)
+        score = f"{scores[name]:.1f}" if name in scores else "-"
+        took = f"{built[name]:.1f} s" if built.get(name) else "-"
+        print(
+            f"| {name} | {speed:.1f} | {speed / base:.2f} | {ttft} | {score} | {took} |", flush=True
+        )
+    print(f"load after the table: {os.getloadavg()[0]:.1f}")
 
-    print(
-        "\n| concurrency | precision | streams | aggregate tokens/s | × 1 stream "
-        "| slowest first token |\n|---|---|---|---|---|---|"
-    )
-    for precision in ("exact", "fast"):
+
+def concurrency(args, engine, ref) -> None:
+    """1 vs 8 streams (fast: the Engine lanes; exact: the batch scheduler), and a short
+    request arriving behind a long one with one Engine lane vs the studio's lanes."""
+    print("\n| streams | precision | aggregate tokens/s | × 1 stream | slowest first token |")
+    print("|---|---|---|---|---|")
+    for precision in ("fast", "exact"):
         one = concurrent(engine, ref, 1, args.tokens, precision)
         many = concurrent(engine, ref, 8, args.tokens, precision)
         for label, res in (("1", one), ("8", many)):
             print(
-                f"| | {precision} | {label} | {res['tok_s']:.1f} | "
+                f"| {label} | {precision} | {res['tok_s']:.1f} | "
                 f"{res['tok_s'] / one['tok_s']:.2f} | {res['max_ttft'] * 1000:.0f} ms |",
                 flush=True,
             )
-
-    if not args.skip_api:
-        for precision in ("exact", "fast"):
-            lat = api_latency(settings, ref, 20, 8, precision)
-            print(
-                f"\n20 concurrent /v1 requests of 8 tokens ({precision}): all "
-                f"{lat['ok']}/20 ok in {lat['wall']:.1f} s; latency median "
-                f"{lat['median']:.2f} s, max {lat['max']:.2f} s",
-                flush=True,
-            )
+    for lanes in (1, 2):
+        late = late_arrival(engine, ref, lanes, args.tokens)
+        print(
+            f"\nA 16-token request arriving while a {args.tokens * 2}-token one decodes, "
+            f"{lanes} Engine lane(s): done after {late['short']:.2f} s, the long one after "
+            f"{late['long']:.2f} s (short finished first: {late['short_first']})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

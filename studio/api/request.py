@@ -22,7 +22,7 @@ from typing import Any
 
 from studio import jsonsafe
 from studio.errors import redact_paths
-from studio.generate.options import PRECISIONS, GenerationOptions, OptionsError
+from studio.generate.options import OPTION_TABLE, GenerationOptions, OptionsError
 from studio.generate.prompting import PromptInput
 from studio.generate.refs import (
     BASE_PREFIX,
@@ -31,18 +31,14 @@ from studio.generate.refs import (
     list_models,
     trained_bases,
 )
+from studio.generate.strategies import STRATEGIES
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a prompt is text; 8 MB is far past any context length
 # GenerationOptions field -> the OpenAI parameter a client sent.
 PARAM_OF = {"max_new_tokens": "max_tokens", "num_return_sequences": "n", "stop": "stop"}
-_EXTENSIONS = (
-    "top_k",
-    "min_p",
-    "typical_p",
-    "repetition_penalty",
-    "no_repeat_ngram_size",
-    "min_new_tokens",
-)
+# The studio's extension parameters: every option the option table exposes to /v1 (top_k,
+# min_p, repetition_penalty, num_beams, precision, ...), besides OpenAI's own.
+_EXTENSIONS = {name: f for name, f in OPTION_TABLE.items() if f.api}
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
@@ -209,22 +205,22 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
         opts.stop = [s for s in stops if s]
     seed = _num(body, "seed", int)
     opts.seed = seed
-    for name in _EXTENSIONS:
-        value = _num(
-            body,
-            name,
-            int if name in ("top_k", "no_repeat_ngram_size", "min_new_tokens") else float,
-        )
-        if value is not None:
-            setattr(opts, name, value)
-    # An extension: "fast" (int4 weights on a CPU) or "exact" (the default).
-    precision = body.get("precision")
-    if precision is not None:
-        if precision not in PRECISIONS:
+    # An extension: any strategy of the table by name (its own options come below).
+    strategy = body.get("strategy")
+    if strategy is not None:
+        if strategy not in STRATEGIES:
+            names = ", ".join(STRATEGIES)
             raise APIError(
-                400, f'precision must be "fast" or "exact"; got {precision!r}.', "precision"
+                400, f"strategy must be one of {names}; got {str(strategy)[:40]!r}.", "strategy"
             )
-        opts.precision = precision
+        opts.strategy = strategy
+    for name, f in _EXTENSIONS.items():
+        if body.get(name) is None:
+            continue
+        if f.kind in (int, float):
+            setattr(opts, name, _num(body, name, f.kind))
+        else:  # choices (precision, assistant) and flags: validate() names a wrong value
+            setattr(opts, name, body[name])
     try:
         return opts.validate()
     except OptionsError as exc:

@@ -90,7 +90,7 @@ def full_response(result, model: str, chat: bool) -> dict:
         "object": "chat.completion" if chat else "text_completion",
         "created": int(time.time()),
         "model": model,
-        "system_fingerprint": result.engine,  # which weights answered: fast (int4) / exact
+        "system_fingerprint": result.engine,  # which engine answered: fast (ONNX Runtime GenAI) / exact
         "choices": choices,
         "usage": {
             "prompt_tokens": result.prompt_tokens,

@@ -12,10 +12,10 @@ from typing import Any
 
 from studio.errors import StudioError
 from studio.generate.cache import LoadedModel
-from studio.generate.contrastive import contrastive_search
 from studio.generate.options import GenerationOptions, OptionsError
 from studio.generate.refs import ModelSpec
 from studio.generate.sampling import SAMPLING_KEYS, seeded_sampler
+from studio.generate.strategies import Needs, common_kwargs
 
 
 class PromptTooLongError(StudioError):
@@ -58,45 +58,20 @@ def check_fits(spec: ModelSpec, n: int, ctx: int, options: GenerationOptions) ->
 def generate_kwargs(
     p: Prepared, options: GenerationOptions, draft: Callable[[], Any]
 ) -> dict[str, Any]:
-    """The keyword arguments of model.generate() for `options` (`draft`: loads the draft
-    model, called only for assisted decoding with the base model)."""
-    kw = options.to_generate_kwargs()
+    """The keyword arguments of model.generate() for `options`: the common ones, then the
+    strategy row's (`draft`: loads the draft model, called only by a builder that needs it).
+    A sampling strategy draws with the seeded sampler (sampling.py) over greedy decoding."""
+    row = options.row
+    needs = Needs(p.spec.model_type == "seq2seq", p.spec.is_tuned, draft)
+    kw = common_kwargs(options)
+    extra = row.kwargs(options, needs)
     ids = p.input_ids
-    if options.strategy == "sample":
-        # Greedy over scores that a seeded sampler already decided (sampling.py).
-        params = {k: kw.pop(k) for k in SAMPLING_KEYS if k in kw}
-        kw.update(do_sample=False, num_return_sequences=1, temperature=None, top_p=None, top_k=None)
+    if row.samples:
+        params = {k: extra.pop(k) for k in SAMPLING_KEYS if k in extra}
+        kw["num_return_sequences"] = 1  # each row of the repeated prompt draws on its own
         kw["logits_processor"] = [seeded_sampler(params, options.seed, ids.device)]
         ids = ids.repeat(options.num_return_sequences, 1)
-    if options.strategy == "contrastive":
-        if p.spec.model_type == "seq2seq":
-            raise OptionsError(
-                [
-                    (
-                        "strategy",
-                        "contrastive search here supports text "
-                        "generators (causal models) only; pick another strategy",
-                    )
-                ]
-            )
-
-        kw.update(
-            custom_generate=contrastive_search,
-            contrastive_alpha=options.penalty_alpha,
-            contrastive_top_k=options.contrastive_top_k,
-        )
-    if options.strategy == "assisted" and options.assistant == "base":
-        if not p.spec.is_tuned:
-            raise OptionsError(
-                [
-                    (
-                        "assistant",
-                        "the base model can only assist a trained "
-                        "model; use prompt_lookup for a base model",
-                    )
-                ]
-            )
-        kw["assistant_model"] = draft()
+    kw.update(extra)
     if options.stop:
         kw["tokenizer"] = p.tokenizer  # generate() needs it to match stop strings
     kw["input_ids"] = ids

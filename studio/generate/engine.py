@@ -14,33 +14,21 @@ blocking CPU/GPU work: callers on an event loop run these in a worker thread.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import replace
-from typing import Any
 
 from studio.errors import StudioError
-from studio.generate import serving
 from studio.generate.cache import LoadedModel, ModelCache
 from studio.generate.decoding import (
     Prepared,
     PromptTooLongError,  # noqa: F401 (raised by prepare)
     check_fits,
-    generate_kwargs,
-    new_ids,
 )
 from studio.generate.options import GenerationOptions
 from studio.generate.prompting import PromptInput, Rendered, render_for
 from studio.generate.refs import ModelSpec, resolve_spec
-from studio.generate.stream import (
-    StreamUpdate,
-    advance,
-    counting_streamer,
-    interleave,
-    run_in_thread,
-    trim_at_stop,
-)
-from studio.generate.tokens import TokenizerCache, context_length, count_tokens
+from studio.generate.serving import Serving
+from studio.generate.stream import StreamUpdate, interleave
+from studio.generate.tokens import TokenizerCache, context_length
 from studio.models.hf import hf_ready
 from studio.models.loading import load_model, load_tokenizer
 from studio.settings import Settings
@@ -52,7 +40,7 @@ class Engine:
         self.store = store
         self.cache = cache or ModelCache(settings.model_cache_size)
         self._tokenizers = TokenizerCache()
-        self._fast = None  # FastModels, created on first "fast" request (imports torch)
+        self.serving = Serving(settings, self.cache)  # which engine answers; the fast copies
 
     # -- models -------------------------------------------------------------------------
     def spec(self, ref: str) -> ModelSpec:
@@ -122,48 +110,28 @@ class Engine:
     ) -> Prepared:
         """Load the model and tokenize the prompt (`rendered`: text already rendered, e.g. the
         tuned model's prompt sent unchanged to its base in Compare)."""
-        options.validate()
+        options.checked()
         entry, adapter = self.load(spec)
         tok = self.tokenizer(spec)
         rendered = rendered or self.rendered(spec, prompt)
         text = rendered.text
         ids = tok(text, return_tensors="pt", add_special_tokens=rendered.special)["input_ids"]
         ctx = context_length(entry.model, tok)
-        n = int(ids.shape[1])
-        check_fits(spec, n, ctx, options)
-        options.validate(context_length=ctx)
+        check_fits(spec, int(ids.shape[1]), ctx, options)
         return Prepared(spec, entry, adapter, tok, text, ids.to(entry.model.device), ctx)
 
     def check(self, ref: str, prompt: PromptInput, options: GenerationOptions) -> None:
         """Raise what generate() would raise for this request (loads the model)."""
         self.prepare(self.spec(ref), prompt, options)
 
-    def _kwargs(self, p: Prepared, options: GenerationOptions) -> dict[str, Any]:
-        return generate_kwargs(p, options, lambda: self._draft(p))
-
-    def _draft(self, p: Prepared) -> Any:
-        """A separate plain copy of the base as the draft model (the shared entry cannot
-        run with and without its adapter inside one generate call). It is kept on the entry
-        it assists, so loading it never evicts that entry from the cache."""
-
-        base_ref = p.spec.base_ref
-        return self.cache.draft(p.entry, lambda: load_model(base_ref, self.settings).eval())
-
-    def _new_ids(self, p: Prepared, sequences) -> list:
-        return new_ids(p, sequences)
-
-    def _batched(self, p: Prepared, options: GenerationOptions) -> Iterator[StreamUpdate] | None:
-        served = serving.scheduler_for(self, p, options)
-        if served is None:
-            return None
-        state = StreamUpdate(
+    @staticmethod
+    def _state(p: Prepared) -> StreamUpdate:
+        return StreamUpdate(
             status="generating",
             model=p.spec.label,
             prompt=p.text,
             prompt_tokens=int(p.input_ids.shape[1]),
-            engine=served[1],
         )
-        return serving.stream_batched(served[0], p, options, state)
 
     # -- generation ---------------------------------------------------------------------
     def generate(
@@ -174,42 +142,8 @@ class Engine:
         rendered: Rendered | None = None,
     ) -> StreamUpdate:
         """Every returned sequence at once (non-streaming)."""
-        spec = self.spec(ref)
-        p = self.prepare(spec, prompt, options, rendered)
-        batched = self._batched(p, options)
-        if batched is not None:
-            *_, last = batched
-            return last
-        start = time.perf_counter()
-        with self._using(p):
-            out = p.entry.model.generate(**self._kwargs(p, options))
-        seconds = time.perf_counter() - start
-        texts, reasons, count = [], [], 0
-        for row in self._new_ids(p, out):
-            n, hit_eos = count_tokens(row, p.tokenizer)
-            count += n
-            text, stopped = trim_at_stop(
-                p.tokenizer.decode(row, skip_special_tokens=True), options.stop
-            )
-            texts.append(text)
-            reasons.append("stop" if stopped or hit_eos else "length")
-        return StreamUpdate(
-            status="done",
-            text=texts[0],
-            texts=texts,
-            model=spec.label,
-            prompt=p.text,
-            prompt_tokens=int(p.input_ids.shape[1]),
-            new_tokens=count,
-            seconds=seconds,
-            finish_reason=reasons[0],
-            finish_reasons=reasons,
-            engine=serving.EXACT_LABEL,
-        )
-
-    def _using(self, p: Prepared):
-        """Run forward passes with p's adapter (reloaded if the adapter bound unloaded it)."""
-        return self.cache.use(p.entry, p.adapter, p.spec.adapter_dir)
+        p = self.prepare(self.spec(ref), prompt, options, rendered)
+        return self.serving.whole(p, options, self._state(p))
 
     def generate_stream(
         self,
@@ -224,64 +158,11 @@ class Engine:
         several return sequences cannot stream token by token: they yield once, when done.
         """
         spec = self.spec(ref)
-        options.validate()
+        options.checked()
         if not self.is_loaded(spec):
             yield StreamUpdate(status="loading", message=f"Loading {spec.label}…", model=spec.label)
-        if options.strategy == "beam" or options.num_return_sequences > 1:
-            yield self.generate(ref, prompt, options, rendered)
-            return
         p = self.prepare(spec, prompt, options, rendered)
-        batched = self._batched(p, options)
-        if batched is not None:
-            yield from batched
-            return
-        streamer = counting_streamer(p.tokenizer, timeout=None)
-        errors: list[BaseException] = []
-        kwargs = self._kwargs(p, options)
-
-        if "custom_generate" in kwargs:
-            kwargs["contrastive_streamer"] = streamer
-
-        def work():
-            with self._using(p):
-                p.entry.model.generate(**kwargs, streamer=streamer)
-            if not streamer.ended:  # never leave the consumer below waiting
-                streamer.end()
-
-        def failed(exc: BaseException):
-            errors.append(exc)
-            streamer.end()  # wake the consumer below
-
-        start = time.perf_counter()
-        thread = run_in_thread(work, failed)
-        state = StreamUpdate(
-            status="generating",
-            model=spec.label,
-            prompt=p.text,
-            prompt_tokens=int(p.input_ids.shape[1]),
-            engine=serving.EXACT_LABEL,
-        )
-        holdback = max((len(s) for s in options.stop), default=1) - 1
-        text, stopped = "", False
-        for chunk in streamer:
-            text += chunk
-            shown, stopped = trim_at_stop(text, options.stop)
-            if not stopped and holdback:
-                # Hold back what might be the start of a stop sequence.
-                shown = text[: max(0, len(text) - holdback)]
-            advance(state, streamer, start, shown)
-            yield replace(state)  # a snapshot: consumers may keep every update
-        thread.join()
-        if errors:
-            raise errors[0]
-        state.text, stopped = trim_at_stop(text, options.stop)
-        advance(state, streamer, start, state.text)
-        state.status, state.texts = "done", [state.text]
-        state.finish_reason = "length" if streamer.count >= options.max_new_tokens else "stop"
-        if stopped:
-            state.finish_reason = "stop"
-        state.finish_reasons = [state.finish_reason]
-        yield state
+        yield from self.serving.stream(p, options, self._state(p))
 
     def compare_stream(
         self, left_ref: str, right_ref: str | None, prompt: PromptInput, options: GenerationOptions
@@ -299,7 +180,7 @@ class Engine:
                     "or pick a second model to compare with."
                 )
             right_ref = left.base_spec_ref
-        options.validate()
+        options.checked()
         rendered = self.rendered(left, prompt)
         yield from interleave(
             lambda: self.generate_stream(left_ref, prompt, options, rendered),

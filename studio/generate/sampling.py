@@ -14,36 +14,41 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-SAMPLING_KEYS = ("temperature", "top_k", "top_p", "typical_p", "min_p")
+# A sampling strategy's kwargs builder names transformers' warper parameters; these are the
+# ones the seeded sampler applies, in model.generate's order.
+SAMPLING_KEYS = (
+    "temperature",
+    "top_k",
+    "top_p",
+    "typical_p",
+    "min_p",
+    "epsilon_cutoff",
+    "eta_cutoff",
+)
+_OFF = {"temperature": 1.0, "top_p": 1.0, "typical_p": 1.0}
 
 
 def seeded_sampler(params: dict[str, Any], seed: int | None, device: Any = "cpu"):
     """A LogitsProcessor that samples with the given warpers and a private generator."""
     import torch
-    from transformers.generation.logits_process import (
-        LogitsProcessor,
-        MinPLogitsWarper,
-        TemperatureLogitsWarper,
-        TopKLogitsWarper,
-        TopPLogitsWarper,
-        TypicalLogitsWarper,
-    )
+    from transformers.generation import logits_process as lp
 
-    warpers = []
-    if params.get("temperature") not in (None, 1.0):
-        warpers.append(TemperatureLogitsWarper(float(params["temperature"])))
-    if params.get("top_k"):
-        warpers.append(TopKLogitsWarper(int(params["top_k"])))
-    if params.get("top_p") not in (None, 1.0):
-        warpers.append(TopPLogitsWarper(float(params["top_p"])))
-    if params.get("typical_p") not in (None, 1.0):
-        warpers.append(TypicalLogitsWarper(float(params["typical_p"])))
-    if params.get("min_p"):
-        warpers.append(MinPLogitsWarper(float(params["min_p"])))
+    makers = {
+        "temperature": lambda v: lp.TemperatureLogitsWarper(float(v)),
+        "top_k": lambda v: lp.TopKLogitsWarper(int(v)),
+        "top_p": lambda v: lp.TopPLogitsWarper(float(v)),
+        "typical_p": lambda v: lp.TypicalLogitsWarper(float(v)),
+        "min_p": lambda v: lp.MinPLogitsWarper(float(v)),
+        "epsilon_cutoff": lambda v: lp.EpsilonLogitsWarper(float(v)),
+        "eta_cutoff": lambda v: lp.EtaLogitsWarper(float(v), device=device),
+    }
+    warpers = [
+        makers[k](params[k]) for k in SAMPLING_KEYS if params.get(k) not in (None, 0, _OFF.get(k))
+    ]
     generator = torch.Generator(device=device)
     generator.manual_seed(int(seed) if seed is not None else secrets.randbits(63))
 
-    class SeededSampler(LogitsProcessor):
+    class SeededSampler(lp.LogitsProcessor):
         def __call__(self, input_ids, scores):
             for warp in warpers:
                 scores = warp(input_ids, scores)

@@ -41,7 +41,9 @@ class GenerationSlots:
     def hold(self, user: str) -> Iterator[None]:
         """One slot for `user` for the length of the `with` (a whole stream)."""
         with self._cond:
-            if self._busy[user] >= self.per_user:
+            # Only a per-user cap refuses at once; without one (sign-in off: every request is
+            # the same user) a request waits for a free slot like everyone else's.
+            if self.per_user < self.total and self._busy[user] >= self.per_user:
                 raise GenerationBusyError(
                     f"You already have {self._busy[user]} generation(s) running; the limit is "
                     f"{self.per_user} per user of the studio's {self.total} "

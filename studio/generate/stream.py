@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -14,12 +13,16 @@ from studio.errors import StudioError
 
 log = logging.getLogger(__name__)
 
+# A rate over fewer tokens than this says nothing ("1 tokens · 0.4 tokens/s"): while a stream
+# runs, the stats line shows it from this many tokens on (and always once it is done).
+MIN_RATE_TOKENS = 4
+
 
 @dataclass
 class StreamUpdate:
     """The state of one generation so far (each yield is the whole text, not a delta)."""
 
-    status: str = "loading"  # loading | generating | done | error
+    status: str = "loading"  # loading | generating | done | stopped | error
     text: str = ""  # the first (or only) sequence so far
     texts: list[str] = field(default_factory=list)  # every returned sequence (when done)
     message: str = ""  # "Loading <model>…" or an error message
@@ -31,28 +34,35 @@ class StreamUpdate:
     seconds: float = 0.0  # generation time so far (loading excluded)
     finish_reason: str = ""  # stop (EOS or a stop sequence) | length (max_new_tokens)
     finish_reasons: list[str] = field(default_factory=list)  # per sequence in texts (when done)
-    engine: str = ""  # which weights answered: "fast (int4)" or "exact (fp32)"
+    engine: str = ""  # which engine answered, e.g. "exact (fp32)"
+    note: str = ""  # why the fast engine did not answer, or how far its conversion is
 
     @property
     def tokens_per_s(self) -> float:
         return self.new_tokens / self.seconds if self.seconds > 0 else 0.0
 
     def stats(self) -> str:
-        """One line for the page: tokens, speed, time to first token."""
+        """One line for the page: tokens, speed (once it means something), first token,
+        the engine that answered and why, and how it finished."""
         if self.status == "loading":
-            return self.message
+            return " · ".join(x for x in (self.message, self.note) if x)
         if self.status == "error":
             return f"Error: {self.message}"
-        ttft = f"{self.ttft * 1000:.0f} ms" if self.ttft is not None else "-"
-        line = (
-            f"{self.new_tokens} tokens · {self.tokens_per_s:.1f} tokens/s · "
-            f"first token after {ttft} · prompt {self.prompt_tokens} tokens"
-        )
+        parts = [f"{self.new_tokens} token{'s' if self.new_tokens != 1 else ''}"]
+        if self.status != "generating" or (self.new_tokens >= MIN_RATE_TOKENS and self.seconds):
+            parts.append(f"{self.tokens_per_s:.1f} tokens/s")
+        if self.ttft is not None:
+            parts.append(f"first token after {self.ttft * 1000:.0f} ms")
+        parts.append(f"prompt {self.prompt_tokens} tokens")
         if self.engine:
-            line += f" · {self.engine}"
+            parts.append(self.engine)
+        if self.note:
+            parts.append(self.note)
         if self.status == "done" and self.finish_reason:
-            line += f" · finished: {self.finish_reason}"
-        return line
+            parts.append(f"finished: {self.finish_reason}")
+        if self.status == "stopped":
+            parts.append(f"stopped: {self.message or 'cancelled'}")
+        return " · ".join(parts)
 
 
 def trim_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
@@ -61,39 +71,31 @@ def trim_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
-def advance(state: StreamUpdate, streamer, start: float, text: str) -> None:
-    """Update `state` with the text so far, the tokens counted by `streamer`, the seconds
-    since `start` and the time to the first token."""
-    state.text = text
-    state.new_tokens = streamer.count
-    state.seconds = time.perf_counter() - start
-    if streamer.first_token_at is not None:
-        state.ttft = streamer.first_token_at - start
+class TokenStreamer:
+    """A model.generate streamer that hands the new token ids to another thread, in order.
 
+    generate() first puts the prompt (or the decoder's start token): that is skipped.
+    Iterate it for the ids; `end()` (called by generate, or on failure) ends the iteration."""
 
-def counting_streamer(tokenizer, timeout: float | None = None):
-    """A TextIteratorStreamer that also counts generated tokens and times the first one."""
-    from transformers import TextIteratorStreamer
+    _END = object()
 
-    class CountingStreamer(TextIteratorStreamer):
-        def __init__(self):
-            super().__init__(tokenizer, skip_prompt=True, timeout=timeout, skip_special_tokens=True)
-            self.count = 0
-            self.first_token_at: float | None = None
-            self.ended = False
+    def __init__(self):
+        self._queue: queue.Queue = queue.Queue()
+        self._prompt_seen = False
 
-        def put(self, value):
-            if not (self.skip_prompt and self.next_tokens_are_prompt):
-                self.count += int(value.numel())
-                if self.first_token_at is None:
-                    self.first_token_at = time.perf_counter()
-            super().put(value)
+    def put(self, value) -> None:
+        if not self._prompt_seen:
+            self._prompt_seen = True
+            return
+        for token in value.reshape(-1).tolist():
+            self._queue.put(int(token))
 
-        def end(self):
-            self.ended = True
-            super().end()
+    def end(self) -> None:
+        self._queue.put(self._END)
 
-    return CountingStreamer()
+    def __iter__(self) -> Iterator[int]:
+        while (item := self._queue.get()) is not self._END:
+            yield item
 
 
 def run_in_thread(target: Callable[[], None], on_error: Callable[[BaseException], None]):
@@ -119,35 +121,39 @@ def interleave(
     """
     events: queue.Queue = queue.Queue()
     latest = [StreamUpdate(status="loading", message="Waiting…") for _ in range(2)]
+    stop = threading.Event()  # the consumer went away: both sides stop at their next token
 
     def pump(side: int, make: Callable[[], Iterator[StreamUpdate]]) -> None:
+        updates = None
         try:
-            for update in make():
+            updates = make()
+            for update in updates:
+                if stop.is_set():
+                    break
                 events.put((side, update))
         except StudioError as exc:
             events.put((side, StreamUpdate(status="error", message=str(exc))))
         except Exception as exc:
             log.exception("compare stream failed")
-            events.put(
-                (
-                    side,
-                    StreamUpdate(
-                        status="error", message=f"{type(exc).__name__}; see the server log"
-                    ),
-                )
-            )
+            message = f"{type(exc).__name__}; see the server log"
+            events.put((side, StreamUpdate(status="error", message=message)))
         finally:
+            if updates is not None:
+                updates.close()  # cancels that side's decoding
             events.put((side, None))
 
     for side, make in enumerate((left, right)):
         threading.Thread(target=pump, args=(side, make), daemon=True).start()
     running = 2
-    while running:
-        side, update = events.get()
-        if update is None:
-            running -= 1
-            continue
-        if update.status == "error" and not update.model:
-            update.model = latest[side].model
-        latest[side] = update
-        yield latest[0], latest[1]
+    try:
+        while running:
+            side, update = events.get()
+            if update is None:
+                running -= 1
+                continue
+            if update.status == "error" and not update.model:
+                update.model = latest[side].model
+            latest[side] = update
+            yield latest[0], latest[1]
+    finally:
+        stop.set()

@@ -11,58 +11,21 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from studio.generate.options import GenerationOptions
+from studio.generate.options import OPTION_TABLE, GenerationOptions
 from studio.generate.prompting import PromptInput
+from studio.generate.strategies import STRATEGY_TABLE
 
 MODE_LABELS = {"Instruction": "instruction", "Free text": "text", "Chat": "chat"}
 
-# Form parameter names, in the order the tab passes them (after the prompt fields).
-OPTION_FIELDS = (
-    "strategy",
-    "max_new_tokens",
-    "min_new_tokens",
-    "temperature",
-    "top_k",
-    "top_p",
-    "typical_p",
-    "min_p",
-    "num_beams",
-    "length_penalty",
-    "early_stopping",
-    "penalty_alpha",
-    "contrastive_top_k",
-    "assistant",
-    "prompt_lookup_num_tokens",
-    "repetition_penalty",
-    "no_repeat_ngram_size",
-    "stop",
-    "num_return_sequences",
-    "seed",
-    "precision",
-)
-_INTS = {
-    "max_new_tokens",
-    "min_new_tokens",
-    "top_k",
-    "num_beams",
-    "prompt_lookup_num_tokens",
-    "no_repeat_ngram_size",
-    "num_return_sequences",
-    "contrastive_top_k",
-}
+# Form parameter names, in the order the tab passes them (after the prompt fields): the
+# strategy, the common options, then each strategy's own (all from the option table).
+OPTION_FIELDS = ("strategy", *OPTION_TABLE)
+_INTS = {name for name, f in OPTION_TABLE.items() if f.kind is int}
 
-# Which parameters each strategy uses (the tab shows only these).
-STRATEGY_FIELDS = {
-    "greedy": (),
-    "sample": ("temperature", "top_k", "top_p", "typical_p", "min_p", "seed"),
-    "beam": ("num_beams", "length_penalty", "early_stopping"),
-    "contrastive": ("penalty_alpha", "contrastive_top_k"),
-    "assisted": ("assistant", "prompt_lookup_num_tokens"),
-}
-# The fields shown only for the strategies that use them (the seed stays in view).
-TOGGLED_FIELDS = tuple(
-    dict.fromkeys(n for fields in STRATEGY_FIELDS.values() for n in fields if n != "seed")
-)
+# Which parameters each strategy uses (the tab shows only these), from the strategy table.
+STRATEGY_FIELDS = {s.name: s.field_names() for s in STRATEGY_TABLE}
+# The fields shown only for the strategies that use them.
+TOGGLED_FIELDS = tuple(dict.fromkeys(n for names in STRATEGY_FIELDS.values() for n in names))
 
 
 def options_from_form(values: dict[str, Any]) -> GenerationOptions:

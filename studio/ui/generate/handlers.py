@@ -19,6 +19,9 @@ from studio.ui.generate.form import (
     prompt_from_form,
 )
 from studio.ui.generate.notes import cpu_note, trained_instruction
+from studio.ui.generate.streams import PageStreams, follow
+
+STREAMS = PageStreams()  # one running stream per browser session (streams.py)
 
 N_STALE = 6  # output, stats, left, right, left and right stats: cleared on a new model / mode
 
@@ -84,17 +87,57 @@ def render_preview(
         return f"(cannot render: {exc})"
 
 
+def _split(values: tuple) -> tuple[tuple, gr.Request | None]:
+    """(the option values, the page's request when Gradio passed one after them)."""
+    n = len(OPTION_FIELDS)
+    return values[:n], values[n] if len(values) > n else None
+
+
+def _session(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
+def _failed(exc: Exception) -> str:
+    """The stats line of a stream that failed (the reason a user can act on, or the log)."""
+    if isinstance(exc, StudioError):
+        return f"**Failed:** {exc}"
+    return f"**Failed:** {type(exc).__name__}; see the server log"
+
+
 @user_errors
 def generate(
-    ctx: UIContext, model: str, mode: str, instruction: str, input_text: str, text: str, *options
+    ctx: UIContext, model: str, mode: str, instruction: str, input_text: str, text: str, *values
 ):
-    """Stream a generation: yields (output text, stats line)."""
+    """Stream a generation: yields (output text, stats line). Clears the last output first;
+    a Compare started meanwhile stops it, and the stats line says so."""
+    options, request = _split(values)
     opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
     prompt = prompt_from_form(mode, instruction, input_text, text)
     _reach(ctx, model)
-    with ctx.slots.hold(ctx.owner()):
-        for u in _engine(ctx).generate_stream(model, prompt, opts):
-            yield join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
+    yield "", "Starting…"
+    session = _session(request)
+    ticket = STREAMS.start(session, "Generate")
+
+    def show(u):
+        return join_sequences(u.texts) if u.status == "done" else u.text, u.stats()
+
+    def stopped(last, why: str):
+        text = last.text if last is not None else ""
+        return text, (last.stats() + " · " if last is not None else "") + f"**stopped:** {why}"
+
+    last = None
+    try:
+        with ctx.slots.hold(ctx.owner()):
+            updates = _engine(ctx).generate_stream(model, prompt, opts)
+            for last in follow(ticket, updates, show, stopped):
+                yield last
+    except Exception as exc:
+        # The stats line says the run failed; the error itself still reaches the page and
+        # an API caller (user_errors turns it into a gr.Error).
+        yield (last[0] if last else ""), _failed(exc)
+        raise
+    finally:
+        STREAMS.end(session, ticket)
 
 
 @user_errors
@@ -106,29 +149,57 @@ def compare(
     instruction: str,
     input_text: str,
     text: str,
-    *options,
+    *values,
 ):
-    """Stream the same prompt through two models: yields (left, right, left/right stats)."""
+    """Stream the same prompt through two models: yields (left, right, left/right stats).
+    Clears the last comparison first; a Generate started meanwhile stops it, visibly."""
+    options, request = _split(values)
     opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
     if mode == "Chat":
         raise gr.Error("Compare works in Instruction or Free text mode.")
     prompt = prompt_from_form(mode, instruction, input_text, text)
     _reach(ctx, model, compare_with)
-    with ctx.slots.hold(ctx.owner()):
-        for a, b in _engine(ctx).compare_stream(model, compare_with or None, prompt, opts):
-            yield (
-                a.text,
-                b.text,
-                f"**{a.model}** · {a.stats()}",
-                f"**{b.model}** · {b.stats()}",
-            )
+    yield "", "", "Starting…", "Starting…"
+    session = _session(request)
+    ticket = STREAMS.start(session, "Compare")
+
+    def show(pair):
+        a, b = pair
+        return a.text, b.text, f"**{a.model}** · {a.stats()}", f"**{b.model}** · {b.stats()}"
+
+    def stopped(pair, why: str):
+        if pair is None:
+            return "", "", f"**stopped:** {why}", f"**stopped:** {why}"
+        a, b = pair
+        ends = [u.status in ("done", "error") for u in pair]
+        marks = ["" if end else f" · **stopped:** {why}" for end in ends]
+        return (
+            a.text,
+            b.text,
+            f"**{a.model}** · {a.stats()}{marks[0]}",
+            f"**{b.model}** · {b.stats()}{marks[1]}",
+        )
+
+    last = None
+    try:
+        with ctx.slots.hold(ctx.owner()):
+            pairs = _engine(ctx).compare_stream(model, compare_with or None, prompt, opts)
+            for last in follow(ticket, pairs, show, stopped):
+                yield last
+    except Exception as exc:
+        left, right = (last[0], last[1]) if last else ("", "")
+        yield left, right, _failed(exc), _failed(exc)
+        raise
+    finally:
+        STREAMS.end(session, ticket)
 
 
 @user_errors
-def chat(ctx: UIContext, model: str, history: list, message: str, *options):
+def chat(ctx: UIContext, model: str, history: list, message: str, *values):
     """One chat turn: yields (history with the growing reply, cleared message, stats)."""
     if not message or not message.strip():
         raise gr.Error("Type a message first.")
+    options, _ = _split(values)
     opts = options_from_form(dict(zip(OPTION_FIELDS, options, strict=True)))
     prompt = prompt_from_form("Chat", history=history or [], message=message)
     turns = list(prompt.messages)

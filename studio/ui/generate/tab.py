@@ -9,9 +9,13 @@ No torch import here: the engine loads models on first use.
 
 from __future__ import annotations
 
+import inspect
+
 import gradio as gr
 
-from studio.generate.options import ASSISTANTS, STRATEGIES, GenerationOptions
+from studio.generate.fields import Field
+from studio.generate.options import OPTION_TABLE
+from studio.generate.strategies import STRATEGIES
 from studio.ui.common import bind
 from studio.ui.context import UIContext
 from studio.ui.generate.form import (
@@ -33,78 +37,42 @@ from studio.ui.generate.handlers import (
 )
 
 STREAM_CONCURRENCY = 2  # streams at once per listener, so one user's stream blocks no one
-_D = GenerationOptions()
+
+
+def _widget(f: Field, visible: bool) -> gr.components.Component:
+    """The form's widget for one option of the table (its range is the table's)."""
+    common = {"label": f.label or f.name, "visible": visible, "elem_id": f"gen-{f.name}"}
+    if f.choices:
+        return gr.Radio(list(f.choices), value=f.default, **common)
+    if f.kind is bool:
+        return gr.Checkbox(value=f.default, **common)
+    if f.kind is list:
+        return gr.Textbox(lines=2, **common)
+    if f.kind is type(None):
+        return gr.Number(value=None, precision=0, **common)
+    low, high = f.slider
+    step = f.step or (1 if f.kind is int else 0.05)
+    return gr.Slider(low, high, value=f.default, step=step, **common)
 
 
 def _param_widgets() -> dict[str, gr.components.Component]:
-    w: dict[str, gr.components.Component] = {}
-    w["max_new_tokens"] = gr.Slider(
-        1, 1024, value=_D.max_new_tokens, step=1, label="Max new tokens"
+    """One widget per option: the common ones shown, each strategy's own shown with it."""
+    return {
+        name: _widget(f, name not in TOGGLED_FIELDS or name in STRATEGY_FIELDS["greedy"])
+        for name, f in OPTION_TABLE.items()
+    }
+
+
+def with_request(fn):
+    """`fn` told the page's gr.Request after its named inputs (Gradio passes it there), so a
+    stream knows which browser session it belongs to."""
+    sig = inspect.signature(fn)
+    request = inspect.Parameter(
+        "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
     )
-    w["min_new_tokens"] = gr.Slider(0, 512, value=0, step=1, label="Min new tokens")
-    w["temperature"] = gr.Slider(
-        0.05, 2.0, value=_D.temperature, step=0.05, label="Temperature", visible=False
-    )
-    w["top_k"] = gr.Slider(0, 200, value=_D.top_k, step=1, label="Top-k (0 = off)", visible=False)
-    w["top_p"] = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p (1 = off)", visible=False)
-    w["typical_p"] = gr.Slider(
-        0.05, 1.0, value=1.0, step=0.05, label="Typical-p (1 = off)", visible=False
-    )
-    w["min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, label="Min-p (0 = off)", visible=False)
-    w["num_beams"] = gr.Slider(2, 16, value=_D.num_beams, step=1, label="Beams", visible=False)
-    w["length_penalty"] = gr.Slider(
-        -2.0, 2.0, value=1.0, step=0.1, label="Length penalty", visible=False
-    )
-    w["early_stopping"] = gr.Checkbox(value=True, label="Early stopping", visible=False)
-    w["penalty_alpha"] = gr.Slider(
-        0.0,
-        1.0,
-        value=_D.penalty_alpha,
-        step=0.05,
-        label="Degeneration penalty (alpha)",
-        visible=False,
-    )
-    w["contrastive_top_k"] = gr.Slider(
-        1,
-        20,
-        value=_D.contrastive_top_k,
-        step=1,
-        label="Candidates per step (top-k)",
-        visible=False,
-    )
-    w["assistant"] = gr.Radio(
-        list(ASSISTANTS),
-        value=_D.assistant,
-        visible=False,
-        label="Draft: n-grams from the prompt, or the base model",
-    )
-    w["prompt_lookup_num_tokens"] = gr.Slider(
-        1,
-        32,
-        value=_D.prompt_lookup_num_tokens,
-        step=1,
-        label="Prompt lookup tokens",
-        visible=False,
-    )
-    w["repetition_penalty"] = gr.Slider(
-        0.5, 2.0, value=1.0, step=0.05, label="Repetition penalty (1 = off)"
-    )
-    w["no_repeat_ngram_size"] = gr.Slider(
-        0, 10, value=0, step=1, label="No-repeat n-gram size (0 = off)"
-    )
-    w["stop"] = gr.Textbox(label="Stop sequences (one per line; \\n for a newline)", lines=2)
-    w["num_return_sequences"] = gr.Slider(1, 8, value=1, step=1, label="Returned sequences")
-    w["seed"] = gr.Number(value=None, precision=0, label="Seed (empty = random)")
-    w["precision"] = gr.Radio(
-        [
-            ("Exact (fp32)", "exact"),
-            ("Fast (int4 weights, about 2x faster on a CPU; answers may differ)", "fast"),
-        ],
-        value="exact",
-        elem_id="gen-precision",
-        label="Speed: the stats line says which one answered",
-    )
-    return w
+    fn.__signature__ = sig.replace(parameters=[*sig.parameters.values(), request])
+    fn.__annotations__ = {**getattr(fn, "__annotations__", {}), "request": gr.Request}
+    return fn
 
 
 def _visibility(strategy: str) -> list:
@@ -154,7 +122,21 @@ def build_generate_tab(ctx: UIContext) -> None:
                     with gr.Row():
                         send = gr.Button("Send", variant="primary", elem_id="gen-chat-send")
                         clear = gr.Button("Clear conversation")
+                # The buttons sit under the prompt, and the answer beside it, so both are
+                # in view at 1000 px without scrolling.
+                with gr.Row(elem_id="gen-actions") as actions:
+                    run = gr.Button("Generate", variant="primary", elem_id="gen-run")
+                    compare_run = gr.Button("Compare", elem_id="gen-compare-run")
+                    compare_with = gr.Dropdown(
+                        label="Compare with (empty = the model's own base)",
+                        choices=[],
+                        value=None,
+                        elem_id="gen-compare-with",
+                        allow_custom_value=True,
+                    )
             with gr.Column(scale=2):
+                stats = gr.Markdown(elem_id="gen-stats")
+                output = gr.Textbox(label="Output", lines=8, elem_id="gen-output")
                 strategy = gr.Radio(
                     list(STRATEGIES),
                     value="greedy",
@@ -164,18 +146,6 @@ def build_generate_tab(ctx: UIContext) -> None:
                 with gr.Accordion("Parameters", open=False):
                     params = _param_widgets()
         busy = gr.Markdown(elem_id="gen-cpu-note")
-        with gr.Row(elem_id="gen-actions") as actions:
-            run = gr.Button("Generate", variant="primary", elem_id="gen-run")
-            compare_run = gr.Button("Compare", elem_id="gen-compare-run")
-            compare_with = gr.Dropdown(
-                label="Compare with (empty = the model's own base)",
-                choices=[],
-                value=None,
-                elem_id="gen-compare-with",
-                allow_custom_value=True,
-            )
-        stats = gr.Markdown(elem_id="gen-stats")
-        output = gr.Textbox(label="Output", lines=8, elem_id="gen-output")
         with gr.Row():
             with gr.Column():
                 left = gr.Textbox(label="Left: chosen model", lines=8, elem_id="gen-compare-left")
@@ -251,9 +221,11 @@ def build_generate_tab(ctx: UIContext) -> None:
         api_name="render_preview",
     )
 
-    gen_event = run.click(
-        named_parameters(
-            bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]
+    run.click(
+        with_request(
+            named_parameters(
+                bind(ctx, generate), ["model", "mode", "instruction", "input_text", "text"]
+            )
         ),
         [model, mode, instruction, input_text, text, *option_inputs],
         [output, stats],
@@ -261,10 +233,12 @@ def build_generate_tab(ctx: UIContext) -> None:
         concurrency_limit=STREAM_CONCURRENCY,
     )
 
-    compare_event = compare_run.click(
-        named_parameters(
-            bind(ctx, compare),
-            ["model", "compare_with", "mode", "instruction", "input_text", "text"],
+    compare_run.click(
+        with_request(
+            named_parameters(
+                bind(ctx, compare),
+                ["model", "compare_with", "mode", "instruction", "input_text", "text"],
+            )
         ),
         [model, compare_with, mode, instruction, input_text, text, *option_inputs],
         [left, right, left_stats, right_stats],
@@ -272,9 +246,8 @@ def build_generate_tab(ctx: UIContext) -> None:
         concurrency_limit=STREAM_CONCURRENCY,
         show_progress_on=[left_stats, right_stats],
     )
-    # A click on the other button while one streams: stop that stream, start the new one.
-    run.click(None, None, None, cancels=[compare_event], queue=False)
-    compare_run.click(None, None, None, cancels=[gen_event], queue=False)
+    # A click on the other button while one streams stops that stream (its handler sees its
+    # ticket stopped, says so and returns: streams.py); both listeners run at once.
 
     gr.on(
         [send.click, message.submit],
