@@ -1,13 +1,15 @@
 """What the studio's Trainer adds to transformers' Trainer, as a mixin.
 
-- the LM head and loss only at labelled positions (studio.train.headonly) for training steps;
+- the LM head and loss only at labelled positions (studio.train.headonly) for training steps
+  and for the eval loss;
 - validation accuracy by label probabilities in every evaluation's metrics ("eval_accuracy"),
   so it reaches metrics.jsonl, the chart and `metric_for_best_model: "accuracy"`;
 - the duration of the last evaluation, which the time budget keeps back for the final one;
 - packed training batches (studio.train.packing, trainer option `packing`): the same examples
   per step in fewer rows; evaluation stays unpacked;
 - the prompt prefix every row of a training batch shares computed once per batch
-  (studio.train.sharedprefix, trainer option `share_prefix`, on by default; head-only only).
+  (studio.train.sharedprefix, trainer option `share_prefix`, on by default; head-only only),
+  in training and evaluation batches alike.
 """
 
 from __future__ import annotations
@@ -57,6 +59,21 @@ class StudioTrainerMixin:
         if self.args.average_tokens_across_devices and given is not None:
             loss = loss * self.accelerator.num_processes
         return loss
+
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        # An evaluation that wants the loss alone (the eval loss: no compute_metrics) gets it
+        # as training does: the head at labelled positions only, the shared prefix once.
+        if not (prediction_loss_only and self.head_only and "labels" in inputs):
+            return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+        import torch
+
+        inputs = self._prepare_inputs(inputs)
+        count = self._get_num_items_in_batch([inputs], self.args.device)
+        trained_batches = self.shared_batches  # counts training batches only
+        with torch.no_grad(), self.compute_loss_context_manager():
+            loss = self.compute_loss(model, inputs, num_items_in_batch=count)
+        self.shared_batches = trained_batches
+        return loss.detach().mean(), None, None
 
     def _track_num_input_tokens(self, inputs):
         # A packed batch's 4D mask is no count of tokens: count the positions that are examples.
