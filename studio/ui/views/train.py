@@ -140,12 +140,13 @@ def jobs_rows(
     jobs: list[dict], model_names: dict[str, str], live: dict[str, dict] | None = None
 ) -> list[list]:
     """One row per train job of the app, newest first; `live` holds job_progress() of the
-    running jobs, whose summary is written only at the end."""
+    running jobs, whose summary is written only at the end (a resumed job's row may still
+    hold its stopped part's)."""
     rows = []
     for job in jobs:
         s = job.get("summary") or {}
         p = (live or {}).get(job["id"])
-        if p and not s:
+        if p:
             step = f"{p['step']}/{p['total_steps'] or '–'}"
             numbers = (_fmt(p["loss"]), _fmt(p["eval_loss"]), _fmt(p["perplexity"]))
         else:
