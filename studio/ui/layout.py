@@ -12,7 +12,8 @@ from studio.ui.inputs_tab import build_inputs_tab
 from studio.ui.models_tab import build_models_tab
 from studio.ui.progress import narrow_progress_targets
 from studio.ui.settings_panel import build_settings_panel, sign_in_banner
-from studio.ui.train_tab import build_train_tab
+from studio.ui.train_handlers import is_training
+from studio.ui.train_tab import TRAIN_TAB, build_train_tab
 
 
 def build_blocks(ctx: UIContext) -> gr.Blocks:
@@ -40,11 +41,20 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
             build_evaluate_tab(ctx)
         poll_only_shown_tab(tabs, ctx.polls)
 
-        def restore_app(saved: str) -> str:
-            # A reload keeps the chosen app, unless it was deleted meanwhile.
-            return saved if ctx.current_app(saved) else ""
+        def restore_app(saved: str):
+            # A reload keeps the chosen app, unless it was deleted meanwhile; while the app
+            # trains, it opens on the Train tab (with its poll on) to show the job.
+            app_id = saved if ctx.current_app(saved) else ""
+            if not is_training(ctx, app_id):
+                return app_id, gr.skip(), *[gr.skip()] * len(ctx.polls)
+            timers = [gr.Timer(active=tab == TRAIN_TAB) for tab in ctx.polls]
+            return app_id, gr.Tabs(selected=TRAIN_TAB), *timers
 
-        blocks.load(restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id])
+        blocks.load(
+            restore_app,
+            inputs=[ctx.browser_app],
+            outputs=[ctx.app_id, tabs, *ctx.polls.values()],
+        )
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     narrow_progress_targets(blocks)

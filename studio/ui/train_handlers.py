@@ -66,6 +66,13 @@ def pick_job(ctx: UIContext, app_id: str, saved: str) -> str:
     return pick_job_id(train_jobs, saved)
 
 
+def is_training(ctx: UIContext, app_id: str) -> bool:
+    """Whether the app has a queued or running training job (a reload then shows Train)."""
+    if not ctx.current_app(app_id):
+        return False
+    return bool(ctx.store.list_jobs(app_id, status=LIVE, kind=TRAIN))
+
+
 @user_errors
 def start_training(ctx: UIContext, app_id: str, model_id: str):
     """Queue a training job of the chosen model configuration: (job id, jobs-changed bump)."""
@@ -80,11 +87,28 @@ def start_training(ctx: UIContext, app_id: str, model_id: str):
             "That model configuration belongs to another app; pick one from the list."
         )
 
+    active = store.list_jobs(app_id, status=LIVE, kind=TRAIN)
+    same = next((j for j in active if j.get("model_id") == model_id), None)
+    if same is not None:
+        # A second click during a run would queue the same training again, unnoticed.
+        raise StudioError(
+            f"Job {same['id']} is already {same['status']} with this configuration; it is "
+            "shown below. Wait for it to finish, or press Cancel first to start it again."
+        )
     config = check_trainable(store, ctx.settings, model_id)
     ctx.check_storage()
     job = ctx.runner.submit(app_id, model_id, "train", config)
     ctx.audit(app_id, "trained", f"job {job['id']} of model {model_id}")
-    gr.Info(f"Training job {job['id']} queued.")
+    others = ", ".join(f"{j['id']} ({j['status']})" for j in active)
+    at_once = int(ctx.settings.max_concurrent_jobs)
+    gr.Info(
+        f"Training job {job['id']} queued"
+        + (
+            f"; this app also has job {others}, and {at_once} job(s) run at a time."
+            if others
+            else "."
+        )
+    )
     return job["id"], bump()
 
 
