@@ -4,7 +4,8 @@ One JSON object per line, appended and flushed at once so the page can tail the 
   {"type": "train", "step", "total_steps", "epoch", "loss", "learning_rate", "tokens_seen",
    "tokens_per_s", "elapsed_s", "eta_s", "memory_mb", "memory_kind", "time"}
   {"type": "eval", "step", "total_steps", "epoch", "eval_loss", "perplexity", "time"}
-     (+ "accuracy" for classification data, studio.train.accuracy)
+     (+ "accuracy" and "accuracy_rows", the validation examples it was scored on, for
+      classification data, studio.train.accuracy)
   {"type": "budget", "total_steps", "planned_steps", "examples", "epochs", "deadline", ...}
      (a time-budgeted run's plan, studio.train.budget)
 A stop request (RUN_DIR/STOP, SIGTERM, or Ctrl-C / SIGINT from a terminal) is checked after
@@ -164,5 +165,6 @@ class MetricsCallback(TrainerCallback):
             }
             if "eval_accuracy" in logs:  # classification data: scored by label probabilities
                 self.last_eval["accuracy"] = float(logs["eval_accuracy"])
+                self.last_eval["accuracy_rows"] = int(logs.get("eval_accuracy_rows") or 0)
             self.write(self.last_eval)
         return control

@@ -95,13 +95,16 @@ class StudioTrainerMixin:
         )
         if self.accuracy is not None:
             output.metrics[f"{metric_key_prefix}_accuracy"] = self.accuracy.score(self.model)
+            # The page says how many rows the accuracy stands on (a sample of at most 100).
+            output.metrics[f"{metric_key_prefix}_accuracy_rows"] = len(self.accuracy.examples)
         return output
 
     def eval_rows(self) -> int:
-        """Rows one evaluation scores: the eval-loss rows plus one per example and label."""
+        """Rows one evaluation scores: the eval-loss rows plus one per accuracy example (its
+        prompt runs once for all labels: studio.scoring.prompted)."""
         n_eval = len(self.eval_dataset) if self.eval_dataset is not None else 0
         acc = self.accuracy
-        return n_eval + (len(acc.examples) * len(acc.labels) if acc is not None else 0)
+        return n_eval + (len(acc.examples) if acc is not None else 0)
 
     def limit_eval(self, share: float) -> None:
         """Evaluate on the first `share` of the validation rows (a time budget's choice)."""

@@ -32,6 +32,7 @@ from studio.train.config import check_rejected_share, settings_for
 from studio.train.data import load_splits, tokenize_all
 from studio.train.extras import StudioTrainerMixin, configure_extras
 from studio.train.model import build_model, build_tokenizer, count_parameters
+from studio.train.timing import RunClock
 from studio.vocab.models import CUDA_METHODS, NEEDS_CUDA
 
 log = logging.getLogger("studio.train")
@@ -158,7 +159,8 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     """Train per RUN_DIR/config.json; returns {"status", "reason", "summary"}."""
     import torch
 
-    started = time.time()
+    clock = RunClock()  # a time budget counts from the job process's start
+    started = clock.started
     run_dir = Path(run_dir)
     stop = StopRequest(run_dir)
     stop.install()
@@ -192,11 +194,12 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     )
     args = training_arguments(cfg, RunFolder(run_dir).checkpoints_dir, has_eval=len(eval_ds) > 0)
     metrics = MetricsCallback(run_dir, stop)
-    budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds))
-    callbacks = [metrics] + ([budget] if budget else [])
+    budget = time_budget(cfg, run_dir, started, metrics, args, len(train_ds), clock)
+    callbacks = [metrics, clock] + ([budget] if budget else [])
     trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds or None, args, callbacks)
     accuracy = LabelAccuracy.for_run(train_ex, valid_ex, tokenizer, cfg) if eval_ds else None
     configure_extras(trainer, cfg, model, budget, accuracy)
+    clock.rows = trainer.eval_rows
     metrics.reports_accuracy = accuracy is not None
     checkpoint = last_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
@@ -213,7 +216,9 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
     if eval_ds and not metrics.cancelled and metrics.last_eval.get("step") != step:
         trainer.evaluate()  # the summary's eval loss belongs to the final weights
     if trainer.is_world_process_zero():  # under accelerate launch, one rank writes the adapter
+        saving = time.time()
         save_trained(trainer, tokenizer, cfg, run_dir)
+        clock.adapter_save_s = time.time() - saving
     eval_loss = metrics.last_eval.get("eval_loss")
     summary = {
         "train_loss": metrics.last_train.get("loss", output.training_loss),
@@ -241,6 +246,8 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         "share_prefix": trainer.share_prefix,
         "shared_prefix_batches": trainer.shared_batches,
         "time_budget": budget.summary() if budget else None,
+        "timing": clock.summary(),
+        "accuracy_rows": len(accuracy.examples) if accuracy else None,
     }
     if metrics.cancelled:
         reason = f"Stopped on request at step {step} of {trainer.state.max_steps}; press Resume to continue."

@@ -1,0 +1,106 @@
+"""How far a number of training steps goes, and what a time budget leaves room for.
+
+One home for the arithmetic that the trainer's time budget (studio.train.budget), the Train
+tab's plan (studio.ui.views.train_plan) and its status line share, so that all three say the
+same numbers ("18 steps = 132 examples = 2.00 epochs"):
+
+- steps per epoch as the Trainer counts them: the batches of an epoch (the last one partial)
+  grouped by gradient accumulation, the last group partial;
+- the examples seen and the epochs covered after some steps;
+- how many steps fit in the time left, after keeping back the final evaluation, the final
+  saves and the process's exit.
+
+No torch here: the page imports it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MARGIN = 0.97  # plan for 97% of the time left: the step time wanders on a busy machine
+EXIT_S = 3.0  # writing the summary, the process's exit, the runner noticing it
+SAVE_GUESS_S = 3.0  # one checkpoint save, until one is timed
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What `steps` optimizer steps cover of a training set."""
+
+    steps: int
+    examples: int  # examples seen, counting each pass over the data
+    epochs: float  # steps / steps per epoch, as the Trainer's epoch counter reads
+    steps_per_epoch: int
+
+    def text(self) -> str:
+        """'18 steps = 132 examples = 2.00 epochs'"""
+        return f"{self.steps} steps = {self.examples} examples = {self.epochs:.2f} epochs"
+
+
+def steps_per_epoch(n_train: int, batch: int, accum: int = 1) -> int:
+    """Optimizer steps in one pass over `n_train` examples, `batch` examples per forward
+    batch (all processes together) and `accum` batches per step."""
+    batches = math.ceil(max(1, n_train) / max(1, batch))
+    return max(1, math.ceil(batches / max(1, accum)))
+
+
+def coverage(steps: int, n_train: int, batch: int, accum: int = 1) -> Coverage:
+    """The examples and epochs `steps` steps cover (the last batch of an epoch is partial)."""
+    per_epoch = steps_per_epoch(n_train, batch, accum)
+    full, rest = divmod(max(0, int(steps)), per_epoch)
+    examples = full * n_train + min(n_train, rest * max(1, accum) * max(1, batch))
+    return Coverage(int(steps), examples, steps / per_epoch, per_epoch)
+
+
+def planned_steps(n_train: int, batch: int, accum: int, epochs: float, max_steps: int) -> int:
+    """The steps a run takes without a time budget: max_steps, else the epochs' steps."""
+    if max_steps and max_steps > 0:
+        return int(max_steps)
+    return math.ceil(float(epochs or 1) * steps_per_epoch(n_train, batch, accum))
+
+
+def final_reserve(eval_s: float, save_s: float | None, checkpoint: bool) -> float:
+    """Seconds to keep back after the last step: the final evaluation, the final checkpoint
+    (when the run saves them), the adapter (about a checkpoint's weights without the
+    optimizer state: half a checkpoint save is kept for it) and the exit."""
+    save = SAVE_GUESS_S if save_s is None else float(save_s)
+    return float(eval_s) + (save if checkpoint else 0.0) + 0.5 * save + EXIT_S
+
+
+def steps_that_fit(seconds_left: float, step_s: float, reserve_s: float) -> int:
+    """Whole steps of `step_s` seconds that fit in `seconds_left` after `reserve_s`."""
+    if step_s <= 0:
+        return 0
+    return max(0, math.floor((seconds_left * MARGIN - reserve_s) / step_s))
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """What a time budget will do with a run, before it starts."""
+
+    coverage: Coverage
+    planned: int  # the steps the epochs (or max_steps) ask for
+    duration_s: float  # from the job's start to its end, the final evaluation and saves included
+    shortened: bool
+
+
+def budget_plan(
+    budget_s: float,
+    planned: int,
+    n_train: int,
+    batch: int,
+    accum: int,
+    step_s: float,
+    load_s: float,
+    eval_s: float,
+    save_s: float | None,
+    checkpoint: bool,
+) -> BudgetPlan:
+    """The steps that fit in `budget_s` counted from the job's start: loading takes `load_s`,
+    each step `step_s` (its share of the evaluations and checkpoints included), and the final
+    evaluation and saves are kept back, as the trainer's budget does once it runs."""
+    reserve = final_reserve(eval_s, save_s, checkpoint)
+    fit = steps_that_fit(budget_s - load_s, step_s, reserve)
+    steps = max(1, min(planned, fit))
+    duration = load_s + steps * step_s + reserve
+    return BudgetPlan(coverage(steps, n_train, batch, accum), planned, duration, steps < planned)
