@@ -21,6 +21,7 @@ from dataclasses import dataclass
 MARGIN = 0.97  # plan for 97% of the time left: the step time wanders on a busy machine
 EXIT_S = 3.0  # writing the summary, the process's exit, the runner noticing it
 SAVE_GUESS_S = 3.0  # one checkpoint save, until one is timed
+ACCURACY_SAMPLE = 100  # validation examples scored for accuracy (each costs training time)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,30 @@ def planned_steps(n_train: int, batch: int, accum: int, epochs: float, max_steps
     if max_steps and max_steps > 0:
         return int(max_steps)
     return math.ceil(float(epochs or 1) * steps_per_epoch(n_train, batch, accum))
+
+
+def accuracy_rows(n_valid: int) -> int:
+    """Validation examples a classification run scores for its accuracy."""
+    return min(max(0, int(n_valid)), ACCURACY_SAMPLE)
+
+
+def evaluations(steps: int, trainer: dict, per_epoch: int, planned: int | None = None) -> int:
+    """Evaluations a run of `steps` steps makes, the final one included (0 when it makes
+    none), from the trainer dict's eval_strategy / eval_steps. An eval_steps under 1 is a
+    share of the steps planned at the start (`planned`, default `steps`), as the Trainer
+    reads it: a run a time budget shortens keeps the interval of its first plan."""
+    strategy = str(trainer.get("eval_strategy") or "epoch")
+    if strategy == "no" or steps <= 0:
+        return 0
+    if strategy == "steps":
+        every = float(trainer.get("eval_steps") or 0)
+        if 0 < every < 1:
+            interval = math.ceil(every * (planned or steps))
+        else:
+            interval = int(every) if every >= 1 else steps
+        interval = max(1, interval)
+        return steps // interval + (1 if steps % interval else 0)
+    return math.ceil(steps / max(1, per_epoch))  # by epoch, and the final one
 
 
 def final_reserve(eval_s: float, save_s: float | None, checkpoint: bool) -> float:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from studio.data.stats import detect_task, normalise_label
+from studio.jobs.step_plan import ACCURACY_SAMPLE
 from studio.scoring.labels import classification_metrics, label_probabilities
 from studio.vocab.examples import Example
 
-MAX_EXAMPLES = 100  # a sample: each scored row costs time out of the training budget
+MAX_EXAMPLES = ACCURACY_SAMPLE  # a sample: each scored row costs time out of the training budget
 
 
 class LabelAccuracy:

@@ -102,3 +102,33 @@ def test_refuse_a_duplicate_reload_to_train_and_resume_live(studio_server, page)
     shot(page, "train-run-resumed-live")
     page.locator("#train-cancel").click()
     expect(status).to_contain_text("cancelled", timeout=180_000)
+
+
+def test_the_plan_shows_what_the_time_budget_will_do(studio_server, page):
+    """With a 1-minute budget and epochs that would take hours, the plan gives the budget's
+    end, not the epochs' hours; after one timed run it estimates the steps that fit, and
+    the finished run's status says the same steps, examples and epochs."""
+    url, _ = studio_server
+    demo_config(page, url, epochs=1000, time_budget_min=1, max_steps=0)
+    _tab(page, "Train")
+    pick(page, "train-model", "v2")
+    plan = page.locator("#train-plan")
+    expect(plan).to_contain_text("Plan (time budget 1 min)")
+    expect(plan).to_contain_text(re.compile(r"ends by \d\d:\d\d, final evaluation and save"))
+    expect(plan).not_to_contain_text(re.compile(r"\d+ h \d+ min"))
+    shot(page, "train-plan-budget-unmeasured")
+
+    page.locator("#train-start").click()
+    status = page.locator("#train-status")
+    expect(status).to_contain_text("succeeded", timeout=300_000)
+    expect(status).to_contain_text("Time budget 1 min")
+    chosen = re.search(r"(\d+) steps chosen", status.inner_text())
+    covering = re.search(r"covering (\d+) examples = ([\d.]+) epochs", status.inner_text())
+    assert chosen and covering
+
+    # The next plan is estimated from that run, and says so.
+    pick(page, "train-model", "v1")
+    pick(page, "train-model", "v2")
+    expect(plan).to_contain_text("estimated from job", timeout=30_000)
+    expect(plan).to_contain_text(re.compile(r"about \d+ steps = \d+ examples = [\d.]+ epochs"))
+    shot(page, "train-plan-budget-measured")
