@@ -17,6 +17,7 @@ all stop on the same step) and only the main process writes metrics.jsonl.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from pathlib import Path
@@ -26,6 +27,9 @@ from transformers import TrainerCallback
 
 from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
+from studio.train.loglines import end_line, eval_line, train_line
+
+log = logging.getLogger("studio.train")
 
 
 def perplexity(loss: float) -> float:
@@ -88,6 +92,11 @@ class MetricsCallback(TrainerCallback):
             return
         self.run.append_metric({k: _finite(v) for k, v in record.items()}, sync=True)
 
+    def _say(self, line: str) -> None:
+        # train.log in words (studio.train.loglines), from the main process only.
+        if self.is_main:
+            log.info(line)
+
     def on_train_begin(self, args, state, control, **kwargs):
         self.is_main = bool(getattr(state, "is_world_process_zero", True))
         self._t0 = time.time()
@@ -149,6 +158,7 @@ class MetricsCallback(TrainerCallback):
                 "time": now,
             }
             self.write(self.last_train)
+            self._say(train_line(self.last_train, logs))
             if not math.isfinite(loss):
                 self.nan_step = state.global_step
                 control.should_training_stop = True
@@ -167,4 +177,7 @@ class MetricsCallback(TrainerCallback):
                 self.last_eval["accuracy"] = float(logs["eval_accuracy"])
                 self.last_eval["accuracy_rows"] = int(logs.get("eval_accuracy_rows") or 0)
             self.write(self.last_eval)
+            self._say(eval_line(self.last_eval, logs))
+        if "train_loss" in logs:  # the Trainer's closing log (every log has train_runtime)
+            self._say(end_line(state.global_step, logs))
         return control

@@ -141,6 +141,12 @@ def configure_extras(
         cfg, model, trainer.head_only, trainer.packer, trainer.args.n_gpu
     )
     trainer.accuracy = accuracy
+    # train.log gets readable lines from the metrics callback (studio.train.loglines), not
+    # the Trainer's raw log dicts.
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
     if budget is not None:
         budget.trainer = trainer
     best = str(cfg["trainer"].get("metric_for_best_model") or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,13 @@ def test_classification_runs_report_accuracy_and_keep_the_best_by_it(
         sorted((run / "checkpoints").glob("checkpoint-*/trainer_state.json"))[-1].read_text()
     )
     assert state["best_metric"] == pytest.approx(max(e["accuracy"] for e in evals[:-1]))
+    # train.log reads as words, not the Trainer's raw dicts.
+    log = (run / "train.log").read_text()
+    assert "{'loss'" not in log and "{'eval_loss'" not in log
+    assert re.search(r"step 4 / \d+ \([\d.]+ epochs\): loss [\d.]+ · learning rate", log)
+    rows = evals[0]["accuracy_rows"]
+    assert rows == 8 and "evaluation at step 4: eval loss" in log
+    assert re.search(rf"accuracy [\d.]+ on {rows} rows", log) and "training done:" in log
 
 
 def test_a_one_minute_budget_is_the_whole_job(tmp_path, store, settings, tiny_causal_dir):

@@ -67,9 +67,13 @@ def status_markdown(job: dict | None, p: dict | None) -> str:
     mem_text = (
         f"{mem:.0f} MiB ({'GPU' if p['memory_kind'] == 'gpu' else 'process'})" if mem else "–"
     )
-    accuracy = (
-        f" · validation accuracy {p['accuracy']:.3f}" if p.get("accuracy") is not None else ""
-    )
+    accuracy = ""
+    if p.get("accuracy") is not None:
+        rows = p.get("accuracy_rows")
+        # A sample of the validation rows (at most 100): say how many it stands on.
+        accuracy = f" · validation accuracy {p['accuracy']:.3f}" + (
+            f" on {rows} rows" if rows else ""
+        )
     lines = [
         f"**Job {job['id']}** — **{job['status']}**"
         + (f": {job['reason']}" if job["reason"] else ""),

@@ -151,14 +151,16 @@ def test_classification_runs_chart_accuracy_and_show_the_time_budget():
     frame = chart_frame(metrics)
     assert list(frame["series"]) == ["train loss", "eval loss", "validation accuracy"]
     assert "validation accuracy" not in set(chart_frame(metrics[2:])["series"])
-    metrics.append({"type": "eval", "step": 4, "eval_loss": 1.0, "accuracy": 0.75})
+    metrics.append(
+        {"type": "eval", "step": 4, "eval_loss": 1.0, "accuracy": 0.75, "accuracy_rows": 6}
+    )
     assert chart_frame(metrics).query("series == 'validation accuracy'")["value"].tolist() == [0.75]
     p = job_progress({"status": "running", "run_dir": "", "reason": ""}, metrics)
     assert p["accuracy"] == 0.75 and p["budget"]["total_steps"] == 40
     text = budget_text(p["budget"], running=True, now=880.0)
     assert "40 steps chosen (of 90 planned)" in text and "320 examples" in text
     assert "0.5 epochs" in text and "2m00s left" in text
-    assert "validation accuracy 0.750" in status_markdown(
+    assert "validation accuracy 0.750 on 6 rows" in status_markdown(
         {"id": "j", "status": "running", "reason": ""}, p
     )
 
