@@ -18,6 +18,7 @@ from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui import models_handlers as h
 from studio.ui.common import bind
 from studio.ui.context import UIContext
+from studio.ui.models_eval_cost import EVAL_COST_KEYS, on_eval_cost
 from studio.ui.models_problems import mark_fields
 from studio.ui.models_sync import wire_form_sync
 from studio.ui.models_widgets import build_arch_widget, build_widget
@@ -52,7 +53,7 @@ FORM_ROWS = (
 def build_models_tab(ctx: UIContext) -> None:
     """The Models tab: its layout, and its events wired to models_handlers."""
     settings = ctx.settings
-    with gr.Tab("Models", id="models"):
+    with gr.Tab("Models", id="models") as tab:
         gr.Markdown(
             "## Models\nAdd a model: pick a model type and a template, adjust the "
             "training settings, bind a dataset version and save."
@@ -96,6 +97,7 @@ def build_models_tab(ctx: UIContext) -> None:
             )
             with gr.Row(visible=layout.architecture) as arch_row:
                 arch = [build_arch_widget(k, None) for k in ARCH_FORM]
+            eval_cost = gr.Markdown(elem_id="models-eval-cost")
         with gr.Accordion("Several machines (multi-node training)", open=False):
             gr.Markdown(
                 "Train on several machines that share the run folder: the Train tab "
@@ -230,6 +232,21 @@ def build_models_tab(ctx: UIContext) -> None:
             [ctx.app_id, version],
             [summary, form["valid_pct"]],
             show_progress_on=[summary],
+        )
+
+        # What the evaluations will cost, again whenever a setting it depends on changes (a
+        # template fills every field at once: one event, its last trigger answered) and when
+        # the tab is shown (a run that ended meanwhile measured the rate).
+        trainer_code = codes[SECTIONS.index("trainer")]
+        gr.on(
+            [tab.select]
+            + [w.change for w in (version, trainer_code, *(form[k] for k in EVAL_COST_KEYS))],
+            bind(ctx, on_eval_cost),
+            [ctx.app_id, version, trainer_code, *fields],
+            [eval_cost],
+            queue=False,
+            show_progress="hidden",
+            trigger_mode="always_last",
         )
 
         # One bound handler per function, so its calls share one concurrency group (in order).

@@ -132,3 +132,10 @@ def test_the_plan_shows_what_the_time_budget_will_do(studio_server, page):
     expect(plan).to_contain_text("estimated from job", timeout=30_000)
     expect(plan).to_contain_text(re.compile(r"about \d+ steps = \d+ examples = [\d.]+ epochs"))
     shot(page, "train-plan-budget-measured")
+
+    # The Models form says what the evaluations cost, at the rate that run measured.
+    _tab(page, "Models")
+    page.locator("#models-clone").click()
+    cost = page.locator("#models-eval-cost")
+    expect(cost).to_contain_text(re.compile(r"Evaluations: \d+ × \d+ rows"), timeout=30_000)
+    expect(cost).to_contain_text("at the rate job")
