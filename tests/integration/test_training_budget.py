@@ -42,7 +42,7 @@ def test_a_short_budget_ends_on_time_with_the_schedule_complete(
         tiny_causal_dir,
         tmp_path / "data",
         settings,
-        time_budget_min=0.2,
+        time_budget_min=0.5,  # from the process's start: its imports and loading count
         trainer={
             "num_train_epochs": 2000,
             "logging_steps": 1,
@@ -61,10 +61,11 @@ def test_a_short_budget_ends_on_time_with_the_schedule_complete(
     plans = _metrics(run, "budget")
     budget = summary["time_budget"]
     assert plans and budget["shrunk"] and summary["steps"] < budget["planned_steps"]
-    # Ends by the deadline, give or take one step (the longest one seen: a busy machine's
-    # steps vary a lot).
+    # The whole run (its final evaluation and the adapter save included) ends by the
+    # deadline, give or take one step (the longest one seen: a busy machine's steps vary).
+    assert len(train) >= 3, train
     one_step = max(b["time"] - a["time"] for a, b in zip(train, train[1:], strict=False))
-    assert train[-1]["time"] <= plans[-1]["deadline"] + one_step
+    assert (run / "status.json").stat().st_mtime <= plans[-1]["deadline"] + one_step
     assert (
         train[-1]["step"] == summary["steps"] == summary["total_steps"] == plans[-1]["total_steps"]
     )
