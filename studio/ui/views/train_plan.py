@@ -20,6 +20,7 @@ from studio.configs.saving import split_config
 from studio.errors import StudioError
 from studio.jobs.step_plan import (
     BudgetPlan,
+    Coverage,
     accuracy_rows,
     budget_plan,
     coverage,
@@ -115,6 +116,19 @@ def plan_markdown(
     return _steps_text(planned, n_train, batch, accum, trainer, rows, run, now)
 
 
+def _covers(covered: Coverage) -> str:
+    """'18 steps = 132 examples = 2.00 epochs', or '= 0.59 of an epoch' under one."""
+    part = (
+        f"{covered.epochs:.2f} of an epoch"
+        if covered.epochs < 1
+        else f"{covered.epochs:.2f} epochs"
+    )
+    return f"{covered.steps} steps = {covered.examples} examples = {part}"
+
+
+UNSEEN = " Some examples will never be seen: raise Max steps (or set it to 0) for a full pass."
+
+
 def _source(run: MeasuredRun) -> str:
     if run.same_base:
         return f"estimated from job {run.job_id} here ({run.example_s:.2f} s per example)"
@@ -137,12 +151,13 @@ def _budget_text(minutes, planned, n_train, batch, accum, trainer, rows, run, no
     budget_s = minutes * 60
     head = f"**Plan (time budget {minutes:g} min):**"
     asked = coverage(planned, n_train, batch, accum)
+    unseen = UNSEEN if asked.epochs < 1 else ""
     if run is None:
         return (
             f"{head} the job ends by **{_clock(now + budget_s)}**, final evaluation and save "
-            f"included. The epochs ask for {asked.text()} of the {n_train} training examples; "
-            "how many of those steps fit is measured on the first steps (no earlier run of "
-            "this app to estimate from)."
+            f"included. The settings ask for {_covers(asked)} of the {n_train} training "
+            "examples; how many of those steps fit is measured on the first steps (no earlier "
+            f"run of this app to estimate from).{unseen}"
         )
     per_epoch = steps_per_epoch(n_train, batch, accum)
     plan: BudgetPlan = budget_plan(
@@ -163,10 +178,9 @@ def _budget_text(minutes, planned, n_train, batch, accum, trainer, rows, run, no
         else " (all the epochs ask for)"
     )
     return (
-        f"{head} about **{plan.coverage.steps} steps** = {plan.coverage.examples} examples = "
-        f"**{plan.coverage.epochs:.2f} epochs** of the {n_train} training examples{cut}; ends by "
-        f"**{_clock(now + plan.duration_s)}**, final evaluation and save included; "
-        f"{_source(run)}."
+        f"{head} about **{_covers(plan.coverage)}** of the {n_train} training examples{cut}; "
+        f"ends by **{_clock(now + plan.duration_s)}**, final evaluation and save included; "
+        f"{_source(run)}.{unseen}"
     )
 
 
@@ -182,9 +196,7 @@ def _steps_text(planned, n_train, batch, accum, trainer, rows, run, now) -> str:
         f"= {cover} of the {n_train} training examples."
     )
     if covered.epochs < 1:
-        text += (
-            " Some examples will never be seen: raise Max steps (or set it to 0) for a full pass."
-        )
+        text += UNSEEN
     if run is None:
         return text + " The progress bar shows the time left once the first steps are done."
     per_epoch = steps_per_epoch(n_train, batch, accum)

@@ -69,22 +69,23 @@ def test_a_budget_plan_shows_what_the_budget_will_do():
     assert "933 steps = 7452 examples = 3.00 epochs" in blind  # what the epochs ask for
     assert "measured on the first steps" in blind and "7 h" not in blind
     text = plan_markdown(store, "m", [_timed(step_s=0.5)], NOW)
-    steps = int(re.search(r"about \*\*(\d+) steps\*\*", text).group(1))
+    steps = int(re.search(r"about \*\*(\d+) steps = ", text).group(1))
     # 60 s: 20 s loading, then the final evaluation (376 rows x 0.2 s = 75 s) alone would
     # overrun: one step, and the plan says when the job really ends.
     assert steps == 1 and "the budget stops it sooner" in text
     ten = {**hyper, "time_budget_min": 10}
     text = plan_markdown(_Store(2484, ten, 276, "classification"), "m", [_timed()], NOW)
-    steps = int(re.search(r"about \*\*(\d+) steps\*\*", text).group(1))
+    steps = int(re.search(r"about \*\*(\d+) steps = ", text).group(1))
     covered = coverage(steps, 2484, 8)
-    assert f"= {covered.examples} examples = **{covered.epochs:.2f} epochs**" in text
+    assert f"steps = {covered.examples} examples = {covered.epochs:.2f} epochs**" in text
     # (600 s - 20 s load) x 0.97 - the final evaluation (75 s), saves and exit, at 0.8 s a step
     assert steps == 603 and "the budget stops it sooner" in text
     end = re.search(r"ends by \*\*(\d\d):(\d\d)\*\*", text)
     assert (int(end.group(1)), int(end.group(2))) in ((17, 9), (17, 10))
     roomy = {**hyper, "time_budget_min": 60}
     text = plan_markdown(_Store(2484, roomy, 276, "classification"), "m", [_timed()], NOW)
-    assert "about **933 steps**" in text and "all the epochs ask for" in text
+    assert "about **933 steps = 7452 examples = 3.00 epochs**" in text
+    assert "all the epochs ask for" in text
 
 
 def test_another_base_models_run_is_a_guess_and_the_same_base_wins():
@@ -97,3 +98,9 @@ def test_another_base_models_run_is_a_guess_and_the_same_base_wins():
     runs = [other, _timed("j1", "m")]  # newest first: the other base's run is newer
     assert measured_run(store, runs, store.hyper["base_model"]).job_id == "j1"
     assert "estimated from job j1" in plan_markdown(store, "m", runs, NOW)
+
+
+def test_a_budgeted_plan_under_one_epoch_says_so():
+    hyper = {"batch_size": 8, "grad_accum": 1, "max_steps": 10, "epochs": 3, "time_budget_min": 10}
+    text = plan_markdown(_Store(136, hyper), "m", [], NOW)
+    assert "10 steps = 80 examples = 0.59 of an epoch" in text and "never be seen" in text
