@@ -39,3 +39,27 @@ def serve(asgi_app, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def run_coroutine(coro):
+    """Run `coro` to completion on a fresh event loop in its own thread.
+
+    The e2e suite's session-wide Playwright browser keeps an event loop running on the main
+    thread, where `asyncio.run` refuses to start another.
+    """
+    import asyncio
+
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised on the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]

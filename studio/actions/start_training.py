@@ -29,7 +29,7 @@ from studio.jobs.limits import check_storage
 from studio.models.resolve import PACKAGED_REF, hub_reachable, is_hub_id
 from studio.settings import Settings
 from studio.store import Store
-from studio.store.job_states import TRAIN
+from studio.store.job_states import ACTIVE_STATUSES, TRAIN
 from studio.templates import get_template
 
 
@@ -51,6 +51,16 @@ def start_training(
         model_id,
         "Choose a model configuration to train (save one in the Models tab).",
     )
+    same = next(
+        (j for j in store.list_jobs(app_id, ACTIVE_STATUSES, TRAIN) if j["model_id"] == model_id),
+        None,
+    )
+    if same is not None:
+        # A second click during a run would queue the same training again, unnoticed.
+        raise StudioError(
+            f"Job {same['id']} is already {same['status']} with this configuration; it is "
+            "shown below. Wait for it to finish, or press Cancel first to start it again."
+        )
     config = check_trainable(store, settings, model_id, hardware)
     check_storage(store, settings, caller.owner)
     job = runner.submit(app_id, model_id, TRAIN, config)

@@ -10,11 +10,9 @@ results in the store.
 
 from __future__ import annotations
 
-import sys
-
 from studio.configs.eval_run import EvalRun
 from studio.evaluate.run import evaluate, summary_of
-from studio.jobs.child import JobProcess, StopRequest, run_job
+from studio.jobs.child import JobProcess, StopRequest, exit_process, run_job
 from studio.jobs.run_folder import RunFolder
 from studio.store.job_states import EVALUATE, SUCCEEDED
 
@@ -54,4 +52,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())  # status.json is written: end without the slow teardown

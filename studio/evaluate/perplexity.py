@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.scoring.encode import encode
-from studio.scoring.logprobs import target_logprobs
+from studio.scoring.grouped import grouped_target_logprobs
 from studio.vocab.examples import Example
 
 
@@ -61,7 +61,8 @@ def perplexity(
     """Mean token cross-entropy and perplexity of `model` on the examples' targets."""
     rows = encode_examples(examples, tokenizer, meta, response_only)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    scores = target_logprobs(
+    # Rows of like length together, each batch's shared prompt prefix run once.
+    scores = grouped_target_logprobs(
         model, rows, pad, meta.get("model_type", "causal"), batch_size, on_batch
     )
     return summarise(scores)

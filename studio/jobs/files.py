@@ -21,7 +21,7 @@ from studio.jobs.run_folder import (  # noqa: F401 - the file names, for older c
     STOP_FILE,
     RunFolder,
 )
-from studio.store.job_states import SUCCEEDED
+from studio.store.job_states import ACTIVE_STATUSES, SUCCEEDED
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -55,16 +55,27 @@ def _finite(x: Any) -> float | None:
 def job_progress(
     job: dict[str, Any], metrics: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    """What the page shows for a job: step/total, ETA, loss, eval loss, perplexity, speed, memory."""
+    """What the page shows for a job: step/total, ETA, loss, eval loss, perplexity, speed, memory.
+
+    A live job (queued or running) is read from its run's metrics alone: a resumed job's row
+    still holds the summary its stopped part wrote until the resumed part ends. Speed, ETA and
+    memory come from the records of the newest start only (a resume's "start" record), the
+    last loss and evaluation from any part.
+    """
     if metrics is None:
         metrics = read_metrics(job["run_dir"]) if job.get("run_dir") else []
-    train = next((m for m in reversed(metrics) if m.get("type") == "train"), {})
-    ev = next((m for m in reversed(metrics) if m.get("type") == "eval"), {})
-    start = next((m for m in reversed(metrics) if m.get("type") == "start"), {})
-    budget = next((m for m in reversed(metrics) if m.get("type") == "budget"), None)
-    summary = job.get("summary") or {}
-    total = summary.get("total_steps") or train.get("total_steps") or start.get("total_steps") or 0
-    step = summary.get("steps") or train.get("step") or start.get("step") or 0
+    live = job.get("status") in ACTIVE_STATUSES
+    started = max((i for i, m in enumerate(metrics) if m.get("type") == "start"), default=-1)
+    start = metrics[started] if started >= 0 else {}
+    this_part = metrics[started + 1 :]
+    train = _last(metrics, "train")
+    pace = _last(this_part, "train") if started >= 0 else train
+    ev = _last(metrics, "eval")
+    budget = _last(metrics, "budget") or None
+    summary = {} if live else (job.get("summary") or {})
+    newest = pace or start or train  # what the newest part of the run has reached
+    total = summary.get("total_steps") or newest.get("total_steps") or train.get("total_steps") or 0
+    step = summary.get("steps") or newest.get("step") or train.get("step") or 0
     eval_loss = summary.get("eval_loss", ev.get("eval_loss"))
     return {
         "status": job.get("status", ""),
@@ -73,14 +84,19 @@ def job_progress(
         "total_steps": int(total),
         "fraction": min(1.0, step / total) if total else 0.0,
         "epoch": train.get("epoch"),
-        "eta_s": 0.0 if job.get("status") == SUCCEEDED else train.get("eta_s"),
-        "elapsed_s": train.get("elapsed_s"),
+        "eta_s": 0.0 if job.get("status") == SUCCEEDED else pace.get("eta_s"),
+        "elapsed_s": pace.get("elapsed_s"),
         "loss": _finite(summary.get("train_loss", train.get("loss"))),
         "eval_loss": _finite(eval_loss),
         "perplexity": _finite(summary.get("perplexity", ev.get("perplexity"))),
         "accuracy": _finite(summary.get("eval_accuracy", ev.get("accuracy"))),
+        "accuracy_rows": summary.get("accuracy_rows", ev.get("accuracy_rows")),
         "budget": budget,  # the time budget's latest plan (studio.train.budget), or None
-        "tokens_per_s": train.get("tokens_per_s"),
-        "memory_mb": train.get("memory_mb"),
-        "memory_kind": train.get("memory_kind"),
+        "tokens_per_s": pace.get("tokens_per_s"),
+        "memory_mb": pace.get("memory_mb"),
+        "memory_kind": pace.get("memory_kind"),
     }
+
+
+def _last(metrics: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    return next((m for m in reversed(metrics) if m.get("type") == kind), {})

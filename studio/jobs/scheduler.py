@@ -205,6 +205,14 @@ class JobRunner(JobWatching):
             if job.get("started_at") and job.get("finished_at"):
                 spent = float(job["finished_at"]) - float(job["started_at"])
                 params["earlier_run_s"] = float(params.get("earlier_run_s") or 0) + max(0, spent)
+            # The stopped part's summary goes: the page reads the resumed part's progress
+            # from its run, and the resumed part writes the whole run's summary at its end.
             return self.store.update_job(
-                job_id, status=QUEUED, params=params, reason="", pid=None, finished_at=None
+                job_id,
+                status=QUEUED,
+                params=params,
+                reason="",
+                pid=None,
+                finished_at=None,
+                summary={},
             )

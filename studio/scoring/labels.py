@@ -19,8 +19,10 @@ from dataclasses import replace
 from typing import Any
 
 from studio.data.stats import normalise_label
-from studio.scoring.encode import encode
+from studio.scoring.encode import IGNORE, encode
+from studio.scoring.kvcache import continues_from_cache
 from studio.scoring.logprobs import target_logprobs
+from studio.scoring.prompted import prompt_label_logprobs
 from studio.vocab.examples import Example
 
 MAX_LABELS = 20  # more distinct answers than this is generation, not classification
@@ -64,10 +66,15 @@ def label_probabilities(
     batch_size: int = 8,
     on_batch: Callable[[int], None] | None = None,
     forms: list[str] | None = None,
+    prompt_once: bool = True,
 ) -> list[list[float]]:
     """One row per example: P(label | prompt) for each label, normalised across labels.
 
     `forms` are the texts scored for the labels (default: their written forms in `examples`).
+    With `prompt_once` (and a model that continues from a cache) each prompt runs once for
+    all its labels (studio.scoring.prompted); otherwise, and for an example whose prompt is
+    cut differently per label, every (example, label) row runs whole. `on_batch(n_done)`
+    counts (example, label) rows either way.
     """
     tok_cfg = {
         **{k: meta[k] for k in ("prompt_format", "max_length") if meta.get(k)},
@@ -75,15 +82,59 @@ def label_probabilities(
     }
     model_type = meta.get("model_type", "causal")
     forms = forms or written_forms(examples, labels)
+    k = len(labels)
     rows = [
-        encode(replace(ex, output=form), tokenizer, tok_cfg, model_type, True)
+        [encode(replace(ex, output=form), tokenizer, tok_cfg, model_type, True) for form in forms]
         for ex in examples
-        for form in forms
     ]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    scores = target_logprobs(model, rows, pad, model_type, batch_size, on_batch)
-    k = len(labels)
-    return [_softmax([s for s, _ in scores[i * k : (i + 1) * k]]) for i in range(len(examples))]
+    split = [_prompt_and_targets(r) for r in rows]
+    once = prompt_once and model_type == "causal" and continues_from_cache(model)
+    fast = [i for i, s in enumerate(split) if once and s is not None]
+    taken = set(fast)
+    whole = [i for i in range(len(examples)) if i not in taken]
+    scores: list[list[float]] = [[] for _ in examples]
+    done = [0, 0]  # rows scored by each path, for one running count
+
+    def report(path: int, per: int) -> Callable[[int], None] | None:
+        def tick(n: int) -> None:
+            done[path] = n * per
+            on_batch(sum(done))
+
+        return tick if on_batch is not None else None
+
+    if fast:
+        sums = prompt_label_logprobs(
+            model,
+            [split[i][0] for i in fast],
+            [split[i][1] for i in fast],
+            pad,
+            batch_size,
+            report(0, k),
+        )
+        for i, row in zip(fast, sums, strict=True):
+            scores[i] = row
+    if whole:
+        flat = [row for i in whole for row in rows[i]]
+        plain = target_logprobs(model, flat, pad, model_type, batch_size, report(1, 1))
+        for n, i in enumerate(whole):
+            scores[i] = [s for s, _ in plain[n * k : (n + 1) * k]]
+    return [_softmax(row) for row in scores]
+
+
+def _prompt_and_targets(
+    rows: list[dict[str, list[int]]],
+) -> tuple[list[int], list[list[int]]] | None:
+    """(the prompt, each label's tokens) when every row has the same prompt and a label token
+    after it, else None (a prompt cut to make room for a longer label)."""
+    prompts, targets = [], []
+    for row in rows:
+        cut = next((i for i, x in enumerate(row["labels"]) if x != IGNORE), len(row["labels"]))
+        prompts.append(row["input_ids"][:cut])
+        targets.append(row["input_ids"][cut:])
+    if not prompts[0] or any(p != prompts[0] for p in prompts) or not all(targets):
+        return None
+    return prompts[0], targets
 
 
 def classification_metrics(

@@ -1,11 +1,14 @@
 """Train for at most N minutes: fit the whole learning-rate schedule into a time budget.
 
-The deadline counts from the start of the run (loading included: it is the user's wait).
-After every optimizer step the callback measures the time per step (the first step alone at
-first, a pessimistic guess that includes one-off costs, then the mean since the first step,
-evaluations and checkpoints included) and works out how many steps fit before the deadline,
-keeping back the time of one evaluation for the final one. It makes that number the run's
-total: `state.max_steps` becomes the chosen total (so the Trainer ends there normally:
+The budget is the whole job: the deadline counts from the start of the job's process
+(imports and loading included: it is the user's wait), and the final evaluation, the final
+checkpoint, the adapter save and the exit must end by it. After every optimizer step the
+callback measures the time per step (the first step alone at first, a pessimistic guess that
+includes one-off costs, then the mean since the first step, evaluations and checkpoints
+included) and works out how many steps fit before the deadline (studio.jobs.step_plan),
+keeping back the final evaluation (the last one timed, else an estimate) and the saves (the
+last checkpoint save timed by studio.train.timing.RunClock, else a guess). It makes that
+number the run's total: `state.max_steps` becomes the chosen total (so the Trainer ends there normally:
 stopping at the budget is a success) and the scheduler is recreated for that total (its
 warm-up capped at a tenth of it) and moved to the current step, so warm-up and decay both
 complete by the deadline. The total never exceeds what the epochs asked for; it shrinks as
@@ -14,7 +17,8 @@ that one evaluation would take more than a tenth of the budget, evaluations use 
 share of the validation rows. Every new plan is written to metrics.jsonl as a "budget" record
 and to RUN_DIR/budget.json, which a resumed run applies again (the checkpoint's scheduler
 state does not carry its total) and then re-plans against a fresh budget. In a distributed run
-the processes agree on the smallest total, so they all stop on the same step. The plan is independent of how batches are drawn or sharded.
+the processes agree on the smallest total, so they all stop on the same step. The plan is
+independent of how batches are drawn or sharded.
 """
 
 from __future__ import annotations
@@ -30,14 +34,14 @@ from typing import Any
 from transformers import TrainerCallback
 
 from studio.jobs.run_folder import RunFolder
+from studio.jobs.step_plan import coverage, final_reserve, steps_that_fit
 
 log = logging.getLogger("studio.train")
 MEASURE_STEPS = 3  # steps timed before the evaluation is fitted to the budget
 REPLAN_UP = 1.05  # a plan grows back only when 5% more steps fit
 WARMUP_CAP = 0.1  # at most this share of a shortened run warms up
-MARGIN = 0.97
 EVAL_COST = 0.35  # one scored row vs one trained row, until an evaluation is timed
-EVAL_SHARE = 0.1  # the most of the budget one evaluation may take  # plan for 97% of the time left: the step time wanders on a busy machine
+EVAL_SHARE = 0.1  # the most of the budget one evaluation may take
 
 
 class TimeBudget(TrainerCallback):
@@ -49,14 +53,19 @@ class TimeBudget(TrainerCallback):
         seconds: float,
         started: float,
         write=None,
-        examples_per_step: int = 1,
+        batch: int = 1,
         n_train: int = 1,
+        accum: int = 1,
+        clock: Any = None,
     ):
         self.run_dir, self.seconds = Path(run_dir), float(seconds)
         self.budget_path = RunFolder(run_dir).budget_path
         self.deadline = started + self.seconds
         self.write = write or (lambda record: None)
-        self.examples_per_step, self.n_train = max(1, examples_per_step), max(1, n_train)
+        # `batch`: examples per forward batch, all processes together; `accum` per step.
+        self.batch, self.accum = max(1, batch), max(1, accum)
+        self.examples_per_step, self.n_train = self.batch * self.accum, max(1, n_train)
+        self.clock = clock  # a studio.train.timing.RunClock: the checkpoint save's time
         self.trainer: Any = None  # set by the runner once the Trainer exists
         self.planned: int | None = None  # the steps the epochs asked for
         self.total: int | None = None  # the steps chosen to fit the budget
@@ -68,12 +77,21 @@ class TimeBudget(TrainerCallback):
 
     # -- the plan ---------------------------------------------------------------------------
     def _fit(self, now: float, step: int) -> int:
-        """The total steps that end by the deadline at the measured pace."""
-        reserve = float(getattr(self.trainer, "last_eval_s", 0.0) or 0.0)
-        if not reserve and self.step_s:
-            reserve = self.eval_estimate()
-        left = (self.deadline - now) * MARGIN - reserve
-        return step + max(0, math.floor(left / self.step_s)) if self.step_s else self.planned
+        """The total steps that end by the deadline at the measured pace, the final
+        evaluation, saves and exit kept back."""
+        if not self.step_s:
+            return self.planned
+        return step + steps_that_fit(self.deadline - now, self.step_s, self.reserve())
+
+    def reserve(self) -> float:
+        """Seconds kept back after the last step (studio.jobs.step_plan.final_reserve)."""
+        eval_s = float(getattr(self.trainer, "last_eval_s", 0.0) or 0.0)
+        if not eval_s and self.step_s:
+            eval_s = self.eval_estimate()
+        save_s = getattr(self.clock, "save_s", None)
+        args = getattr(self.trainer, "args", None)
+        checkpoint = str(getattr(args, "save_strategy", "no")).split(".")[-1].lower() != "no"
+        return final_reserve(eval_s, save_s, checkpoint)
 
     def eval_estimate(self) -> float:
         """Seconds one evaluation should take, before one was timed: scoring a row (forward
@@ -128,6 +146,7 @@ class TimeBudget(TrainerCallback):
         trainer.lr_scheduler = scheduler
         trainer.state.max_steps = total
         self.total = total
+        covered = coverage(total, self.n_train, self.batch, self.accum)
         record = {
             "type": "budget",
             "budget_s": self.seconds,
@@ -137,8 +156,9 @@ class TimeBudget(TrainerCallback):
             "planned_steps": self.planned,
             "warmup_steps": warmup,
             "step_s": self.step_s,
-            "examples": total * self.examples_per_step,
-            "epochs": round(total * self.examples_per_step / self.n_train, 3),
+            "examples": covered.examples,
+            "epochs": round(covered.epochs, 3),
+            "reserve_s": round(self.reserve(), 2) if self.step_s else None,
             "time": time.time(),
         }
         self.write(record)  # the metrics callback writes on the main process only
@@ -222,14 +242,28 @@ def agree_on_fewest(steps: int, args: Any = None) -> int:
 
 
 def time_budget(
-    minutes: float, run_dir: Path, started: float, metrics: Any, args: Any, n_train: int
+    minutes: float,
+    run_dir: Path,
+    started: float,
+    metrics: Any,
+    args: Any,
+    n_train: int,
+    clock: Any = None,
 ) -> TimeBudget | None:
-    """The TimeBudget for studio.time_budget_min (None when it is 0)."""
+    """The TimeBudget for studio.time_budget_min (None when it is 0); `started` is when the
+    job's process started."""
     if float(minutes) <= 0:
         return None
-    per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
+    batch = args.per_device_train_batch_size * max(1, args.world_size)
     return TimeBudget(
-        run_dir, minutes * 60, started, metrics.write, per_step * max(1, args.world_size), n_train
+        run_dir,
+        minutes * 60,
+        started,
+        metrics.write,
+        batch,
+        n_train,
+        args.gradient_accumulation_steps,
+        clock,
     )
 
 
@@ -237,7 +271,7 @@ def budget_reason(budget: TimeBudget | None, step: int) -> str:
     """The succeeded run's note when the budget shortened it (else "")."""
     if budget is None or not budget.summary()["shrunk"]:
         return ""
-    epochs = step * budget.examples_per_step / budget.n_train
+    epochs = coverage(step, budget.n_train, budget.batch, budget.accum).epochs
     return (
         f"Finished within the {budget.seconds / 60:g}-minute time budget: {step} of "
         f"{budget.planned} planned steps ({epochs:.2f} epochs)."

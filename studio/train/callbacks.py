@@ -4,7 +4,8 @@ One JSON object per line, appended and flushed at once so the page can tail the 
   {"type": "train", "step", "total_steps", "epoch", "loss", "learning_rate", "tokens_seen",
    "tokens_per_s", "elapsed_s", "eta_s", "memory_mb", "memory_kind", "time"}
   {"type": "eval", "step", "total_steps", "epoch", "eval_loss", "perplexity", "time"}
-     (+ "accuracy" for classification data, studio.train.accuracy)
+     (+ "accuracy" and "accuracy_rows", the validation examples it was scored on, for
+      classification data, studio.train.accuracy)
   {"type": "budget", "total_steps", "planned_steps", "examples", "epochs", "deadline", ...}
      (a time-budgeted run's plan, studio.train.budget)
 A stop request (RUN_DIR/STOP, SIGTERM, or Ctrl-C / SIGINT from a terminal) is checked after
@@ -16,6 +17,7 @@ all stop on the same step) and only the main process writes metrics.jsonl.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from pathlib import Path
@@ -25,6 +27,9 @@ from transformers import TrainerCallback
 
 from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
+from studio.train.loglines import end_line, eval_line, train_line
+
+log = logging.getLogger("studio.train")
 
 
 def perplexity(loss: float) -> float:
@@ -87,6 +92,11 @@ class MetricsCallback(TrainerCallback):
             return
         self.run.append_metric({k: _finite(v) for k, v in record.items()}, sync=True)
 
+    def _say(self, line: str) -> None:
+        # train.log in words (studio.train.loglines), from the main process only.
+        if self.is_main:
+            log.info(line)
+
     def on_train_begin(self, args, state, control, **kwargs):
         self.is_main = bool(getattr(state, "is_world_process_zero", True))
         self._t0 = time.time()
@@ -148,6 +158,7 @@ class MetricsCallback(TrainerCallback):
                 "time": now,
             }
             self.write(self.last_train)
+            self._say(train_line(self.last_train, logs))
             if not math.isfinite(loss):
                 self.nan_step = state.global_step
                 control.should_training_stop = True
@@ -164,5 +175,9 @@ class MetricsCallback(TrainerCallback):
             }
             if "eval_accuracy" in logs:  # classification data: scored by label probabilities
                 self.last_eval["accuracy"] = float(logs["eval_accuracy"])
+                self.last_eval["accuracy_rows"] = int(logs.get("eval_accuracy_rows") or 0)
             self.write(self.last_eval)
+            self._say(eval_line(self.last_eval, logs))
+        if "train_loss" in logs:  # the Trainer's closing log (every log has train_runtime)
+            self._say(end_line(state.global_step, logs))
         return control

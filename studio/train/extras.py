@@ -1,13 +1,15 @@
 """What the studio's Trainer adds to transformers' Trainer, as a mixin.
 
-- the LM head and loss only at labelled positions (studio.train.headonly) for training steps;
+- the LM head and loss only at labelled positions (studio.train.headonly) for training steps
+  and for the eval loss;
 - validation accuracy by label probabilities in every evaluation's metrics ("eval_accuracy"),
   so it reaches metrics.jsonl, the chart and `metric_for_best_model: "accuracy"`;
 - the duration of the last evaluation, which the time budget keeps back for the final one;
 - packed training batches (studio.train.packing, studio setting `packing`): the same examples
   per step in fewer rows; evaluation stays unpacked;
 - the prompt prefix every row of a training batch shares computed once per batch
-  (studio.train.sharedprefix, studio setting `share_prefix`, on where it applies; head-only only).
+  (studio.train.sharedprefix, studio setting `share_prefix`, on where it applies; head-only only),
+  in training and evaluation batches alike.
 """
 
 from __future__ import annotations
@@ -55,6 +57,21 @@ class StudioTrainerMixin:
             loss = loss * self.accelerator.num_processes
         return loss
 
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        # An evaluation that wants the loss alone (the eval loss: no compute_metrics) gets it
+        # as training does: the head at labelled positions only, the shared prefix once.
+        if not (prediction_loss_only and self.head_only and "labels" in inputs):
+            return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+        import torch
+
+        inputs = self._prepare_inputs(inputs)
+        count = self._get_num_items_in_batch([inputs], self.args.device)
+        trained_batches = self.shared_batches  # counts training batches only
+        with torch.no_grad(), self.compute_loss_context_manager():
+            loss = self.compute_loss(model, inputs, num_items_in_batch=count)
+        self.shared_batches = trained_batches
+        return loss.detach().mean(), None, None
+
     def _track_num_input_tokens(self, inputs):
         # A packed batch's 4D mask is no count of tokens: count the positions that are examples.
         mask = inputs.get("attention_mask")
@@ -75,13 +92,16 @@ class StudioTrainerMixin:
         )
         if self.accuracy is not None:
             output.metrics[f"{metric_key_prefix}_accuracy"] = self.accuracy.score(self.model)
+            # The page says how many rows the accuracy stands on (a sample of at most 100).
+            output.metrics[f"{metric_key_prefix}_accuracy_rows"] = len(self.accuracy.examples)
         return output
 
     def eval_rows(self) -> int:
-        """Rows one evaluation scores: the eval-loss rows plus one per example and label."""
+        """Rows one evaluation scores: the eval-loss rows plus one per accuracy example (its
+        prompt runs once for all labels: studio.scoring.prompted)."""
         n_eval = len(self.eval_dataset) if self.eval_dataset is not None else 0
         acc = self.accuracy
-        return n_eval + (len(acc.examples) * len(acc.labels) if acc is not None else 0)
+        return n_eval + (len(acc.examples) if acc is not None else 0)
 
     def limit_eval(self, share: float) -> None:
         """Evaluate on the first `share` of the validation rows (a time budget's choice)."""
@@ -128,6 +148,12 @@ def configure_extras(trainer: Any, run: TrainRun, model: Any, budget: Any, accur
         trainer.args.n_gpu,
     )
     trainer.accuracy = accuracy
+    # train.log gets readable lines from the metrics callback (studio.train.loglines), not
+    # the Trainer's raw log dicts.
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
     if budget is not None:
         budget.trainer = trainer
     # An optional TrainingArguments key: absent, the Trainer keeps the last checkpoint.

@@ -21,14 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from studio.scoring.encode import IGNORE
+from studio.scoring.kvcache import attention_kind
 
 PACKABLE_ATTENTION = ("sdpa", "eager")
-
-
-def attention_kind(model: Any) -> str:
-    """The attention kernel of a (possibly PEFT-wrapped) transformers model."""
-    config = getattr(model, "config", None)
-    return str(getattr(config, "_attn_implementation", None) or "eager")
 
 
 def supports_packing(model: Any, model_type: str) -> bool:

@@ -20,7 +20,7 @@ t+1, and the prefix gets no LM head), every row keeping a real token after it, n
 4D mask or position ids), no activation checkpointing (checkpointed layers drop the cache;
 checked again at each call, since the Trainer turns it on after the run is set up), no NEFTune
 (its noise is scaled by each call's length), one device per process, no torch.compile, a
-model family whose decoder was checked (SHARED_MODEL_TYPES) with full attention in every
+model family whose decoder was checked (studio.scoring.kvcache) with full attention in every
 layer. Otherwise: the head-only loss as is.
 
 LoRA dropout: the prefix pass draws one dropout mask for all rows instead of one per row.
@@ -30,52 +30,25 @@ gives today's computation bit for bit.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from studio.scoring.logprobs import causal_lm, labelled_positions
+from studio.scoring.kvcache import (
+    MIN_PREFIX,
+    checkpointing,
+    continues_from_cache,
+    run_prefix,
+    with_cache,
+)
+from studio.scoring.logprobs import labelled_positions
 from studio.train.headonly import head_only_loss, supports_head_only, token_loss
-from studio.train.packing import attention_kind
 
-MIN_PREFIX = 4  # a floor: a second model call per batch to save a token or two is not worth it
-# Decoders checked to continue from a DynamicCache with a 2D mask and default positions.
-SHARED_MODEL_TYPES = ("llama", "qwen2", "qwen3")
-SHARED_ATTENTION = ("sdpa", "eager")
 PLAIN_KEYS = {"input_ids", "attention_mask", "labels"}
 
 
-def _cache_keyword(forward: Any) -> str | None:
-    """The name this forward takes its cache by: `cache` (transformers 5.24) or the older
-    `past_key_values`; None when it takes neither."""
-    try:
-        params = inspect.signature(forward).parameters
-    except (TypeError, ValueError):
-        return None
-    return next((k for k in ("cache", "past_key_values") if k in params), None)
-
-
-def _checkpointing(causal_lm: Any) -> bool:
-    flag = getattr(causal_lm, "is_activation_checkpointing", None)
-    if flag is None:
-        flag = getattr(causal_lm, "is_gradient_checkpointing", False)
-    return bool(flag)
-
-
 def supports_prefix_share(model: Any, model_type: str) -> bool:
-    """Whether this model's head-only loss can run a shared prefix once per batch."""
-    if not supports_head_only(model, model_type) or attention_kind(model) not in SHARED_ATTENTION:
-        return False
-    lm = causal_lm(model)
-    config = getattr(lm, "config", None)
-    if getattr(config, "model_type", None) not in SHARED_MODEL_TYPES or _checkpointing(lm):
-        return False
-    if _cache_keyword(lm.forward) is None:
-        return False
-    from transformers import DynamicCache
-    from transformers.cache_utils import DynamicLayer
-
-    # Sliding-window or linear-attention layers keep other state than every key and value.
-    return all(type(layer) is DynamicLayer for layer in DynamicCache(config=config).layers)
+    """Whether this model's head-only loss can run a shared prefix once per batch
+    (studio.scoring.kvcache.continues_from_cache)."""
+    return supports_head_only(model, model_type) and continues_from_cache(model)
 
 
 def shared_prefix_length(inputs: dict[str, Any], min_prefix: int = MIN_PREFIX) -> int:
@@ -110,7 +83,6 @@ def shared_prefix_loss(
 ) -> Any:
     """The head-only loss with the first `prefix` tokens (shared_prefix_length) computed once."""
     import torch
-    from transformers import DynamicCache
 
     ids, labels = inputs["input_ids"], inputs["labels"]
     mask = inputs.get("attention_mask")
@@ -119,22 +91,17 @@ def shared_prefix_loss(
     keep, targets = labelled_positions(labels)
     if bool(keep[:, :prefix].any()):  # the prefix gets no LM head: it must predict no label
         raise ValueError(f"a label is predicted within the first {prefix} positions")
-    lm = causal_lm(model)
-    if _checkpointing(lm):  # checkpointed layers would drop the cache: compute every row
+    if checkpointing(model):  # checkpointed layers would drop the cache: compute every row
         return head_only_loss(model, inputs, num_items_in_batch)
-    cache = DynamicCache(config=lm.config)
-    with_cache = {_cache_keyword(lm.forward): cache, "use_cache": True}
     # Through the model's own forward (a Trainer's autocast wraps it), keeping no logits;
     # unpadded, so the causal kernel needs no mask.
-    no_head = torch.zeros((1, prefix), dtype=torch.bool, device=ids.device)
-    model(input_ids=ids[:1, :prefix], logits_to_keep=no_head, **with_cache)
-    if cache.get_seq_length() != prefix:  # the model kept no cache after all: no sharing
+    cache = run_prefix(model, ids[0, :prefix].tolist(), ids.shape[0], ids.device)
+    if cache is None:  # the model kept no cache after all: no sharing
         return head_only_loss(model, inputs, num_items_in_batch)
-    cache.batch_repeat_interleave(ids.shape[0])
     logits = model(
         input_ids=ids[:, prefix:],
         attention_mask=mask,
         logits_to_keep=keep[:, prefix:],
-        **with_cache,
+        **with_cache(model, cache),
     ).logits
     return token_loss(logits, targets, num_items_in_batch)

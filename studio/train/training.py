@@ -33,6 +33,7 @@ from studio.train.config import check_rejected_share
 from studio.train.data import load_splits, tokenize_all
 from studio.train.extras import StudioTrainerMixin, configure_extras
 from studio.train.model import build_model, build_tokenizer, count_parameters
+from studio.train.timing import RunClock
 from studio.vocab.examples import Example
 from studio.vocab.models import CUDA_METHODS, NEEDS_CUDA
 
@@ -163,7 +164,8 @@ def run_training(run: TrainRun, folder: RunFolder, resume: bool = False) -> dict
     """Train `run` in `folder`; returns {"status", "reason", "summary"}."""
     import torch
 
-    started = time.time()
+    clock = RunClock()  # a time budget counts from the job process's start
+    started = clock.started
     stop = StopRequest(folder.path)
     stop.install()
     if not resume:
@@ -198,12 +200,13 @@ def run_training(run: TrainRun, folder: RunFolder, resume: bool = False) -> dict
     )
     metrics = MetricsCallback(folder.path, stop)
     budget = time_budget(
-        run.studio.time_budget_min, folder.path, started, metrics, args, len(train_ds)
+        run.studio.time_budget_min, folder.path, started, metrics, args, len(train_ds), clock
     )
-    callbacks = [metrics] + ([budget] if budget else [])
+    callbacks = [metrics, clock] + ([budget] if budget else [])
     trainer = make_trainer(run, model, tokenizer, train_ds, eval_ds or None, args, callbacks)
     accuracy = LabelAccuracy.for_run(train_ex, valid_ex, tokenizer, run) if eval_ds else None
     configure_extras(trainer, run, model, budget, accuracy)
+    clock.rows = trainer.eval_rows
     metrics.reports_accuracy = accuracy is not None
     checkpoint = folder.last_checkpoint() if resume else None
     if resume and checkpoint is None:
@@ -220,7 +223,9 @@ def run_training(run: TrainRun, folder: RunFolder, resume: bool = False) -> dict
     if eval_ds and not metrics.cancelled and metrics.last_eval.get("step") != step:
         trainer.evaluate()  # the summary's eval loss belongs to the final weights
     if trainer.is_world_process_zero():  # under accelerate launch, one rank writes the adapter
+        saving = time.time()
         save_trained(trainer, tokenizer, run, folder, train_ex + valid_ex)
+        clock.adapter_save_s = time.time() - saving
     eval_loss = metrics.last_eval.get("eval_loss")
     summary = {
         "train_loss": metrics.last_train.get("loss", output.training_loss),
@@ -248,6 +253,8 @@ def run_training(run: TrainRun, folder: RunFolder, resume: bool = False) -> dict
         "share_prefix": trainer.share_prefix,
         "shared_prefix_batches": trainer.shared_batches,
         "time_budget": budget.summary() if budget else None,
+        "timing": clock.summary(),
+        "accuracy_rows": len(accuracy.examples) if accuracy else None,
     }
     if metrics.cancelled:
         reason = f"Stopped on request at step {step} of {trainer.state.max_steps}; press Resume to continue."

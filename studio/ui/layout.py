@@ -14,7 +14,8 @@ from studio.ui.models.tab import build_models_tab
 from studio.ui.progress import narrow_progress_targets
 from studio.ui.settings.handlers import sign_in_banner
 from studio.ui.settings.panel import build_settings_panel
-from studio.ui.train.tab import build_train_tab
+from studio.ui.train.handlers import is_training
+from studio.ui.train.tab import TRAIN_TAB, build_train_tab
 
 CACHE_CLEANING = (3600, 24 * 3600)  # (every, older than) in seconds
 
@@ -48,12 +49,20 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
             build_evaluate_tab(ctx)
         poll_only_shown_tab(tabs, ctx.polls)
 
-        def restore_app(saved: str) -> str:
-            # A reload keeps the chosen app, unless it was deleted meanwhile.
-            return saved if ctx.current_app(saved) else ""
+        def restore_app(saved: str):
+            # A reload keeps the chosen app, unless it was deleted meanwhile; while the app
+            # trains, it opens on the Train tab (with its poll on) to show the job.
+            app_id = saved if ctx.current_app(saved) else ""
+            if not is_training(ctx, app_id):
+                return app_id, gr.skip(), *[gr.skip()] * len(ctx.polls)
+            timers = [gr.Timer(active=tab == TRAIN_TAB) for tab in ctx.polls]
+            return app_id, gr.Tabs(selected=TRAIN_TAB), *timers
 
         blocks.load(
-            restore_app, inputs=[ctx.browser_app], outputs=[ctx.app_id], api_name="restore_app"
+            restore_app,
+            inputs=[ctx.browser_app],
+            outputs=[ctx.app_id, tabs, *ctx.polls.values()],
+            api_name="restore_app",
         )
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")

@@ -105,6 +105,41 @@ def test_cancel_saves_then_resume_finishes(
     assert done["summary"]["steps"] == 14 and done["summary"]["resumed_from"]
 
 
+def test_after_resume_the_progress_moves_with_the_live_run(
+    tmp_path, store, settings, runner, app_id, tiny_causal_dir
+):
+    """The row of a resumed job keeps nothing of the stopped part's summary: while it runs,
+    the page's progress (step, fraction, ETA) is the resumed run's, and it moves."""
+    cfg = run_config(tiny_causal_dir, tmp_path / "data", settings, **LONG)
+    job = runner.submit(app_id, None, "train", cfg)
+    _training(store, job["id"], min_step=3)
+    runner.cancel(job["id"])
+    stopped = _status(store, job["id"], "cancelled", "succeeded", "failed")
+    assert stopped["status"] == "cancelled", stopped["reason"]
+    at = stopped["summary"]["steps"]
+    assert job_progress(stopped)["step"] == at
+
+    resumed = runner.resume(job["id"])
+    assert resumed["summary"] == {}
+    seen = []
+
+    def moved():
+        now = store.get_job(job["id"])
+        if now["status"] == "running":
+            p = job_progress(now)
+            seen.append((p["step"], p["eta_s"]))
+        return len({s for s, _ in seen if s > at}) >= 2  # two distinct steps past the stop
+
+    wait_for(moved, timeout=180, what="the resumed run's progress to move")
+    steps = [s for s, _ in seen]
+    assert steps == sorted(steps) and steps[-1] > at
+    later = [eta for s, eta in seen if s > at]
+    assert later[-1] is not None and later[-1] > 0  # 400 steps: time is left, and it says so
+    runner.cancel(job["id"])
+    again = _status(store, job["id"], "cancelled", "succeeded", "failed")
+    assert again["summary"]["steps"] >= steps[-1] and again["summary"]["resumed_from"]
+
+
 def test_sigkill_marks_failed_and_a_restart_reconciles(
     tmp_path, store, settings, runner, app_id, tiny_causal_dir
 ):

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from studio.signin import install_sign_in
 from studio.signin.throttle import FREE_FAILURES, HashingGate, SignInThrottle
 from studio.users import add_user, check_login
+from tests.helpers import run_coroutine
 
 
 class Clock:
@@ -71,7 +72,7 @@ def test_at_most_n_hashes_run_at_once_and_a_full_queue_is_refused():
     async def burst():
         await asyncio.gather(*(attempt() for _ in range(20)))
 
-    asyncio.run(burst())
+    run_coroutine(burst())
     assert peak == 2 and refused == 20 - 2 - 4
 
 

@@ -99,12 +99,56 @@ def classification_warnings(cls: dict[str, Any]) -> list[str]:
             "the labels apart. Train longer (more steps or epochs), check the instruction names "
             "the labels, or balance the data."
         )
+    elif len(predicted) > 1:
+        out += never_answered(cls, set(predicted))
     base = majority_baseline(cls)
     accuracy = cls.get("accuracy")
     if base and isinstance(accuracy, (int, float)) and accuracy <= base[1] + 1e-9:
         out.append(
             f"Accuracy {accuracy:.2f} is no better than always answering “{base[0]}” "
             f"({base[1]:.2f}): the model adds nothing over the majority class yet."
+        )
+    n = int(cls.get("n") or 0)
+    if 0 < n < FEW_EXAMPLES and isinstance(accuracy, (int, float)):
+        low, high = wilson_interval(accuracy, n)
+        out.append(
+            f"Only {n} examples: accuracy {accuracy:.2f} could as well be anywhere from "
+            f"{low:.2f} to {high:.2f} (95% interval), and one example moves it by {1 / n:.2f}. "
+            "Evaluate on more rows (a larger validation share, or upload a test set)."
+        )
+    return out
+
+
+FEW_EXAMPLES = 30  # under this, an accuracy says little: the page says how little
+
+
+def wilson_interval(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion `p` measured on `n` examples (it stays
+    inside 0..1 and is not empty at p = 0 or 1, unlike p ± z·se)."""
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def never_answered(cls: dict[str, Any], predicted: set[str]) -> list[str]:
+    """A warning per label that occurs but that the model never answers (recall 0), saying
+    when its probabilities still rank that label's examples first (a high AUC)."""
+    out = []
+    for row in cls.get("per_label") or []:
+        label = str(row.get("label"))
+        if not row.get("support") or label in predicted:
+            continue
+        auc = row.get("auc")
+        ranked = (
+            f" Its probabilities still rank the “{label}” examples above the others (AUC "
+            f"{auc:.2f}): the model leans to other labels, so more training or a balanced "
+            "set should bring it out."
+            if isinstance(auc, (int, float)) and auc >= 0.8
+            else ""
+        )
+        out.append(
+            f"The model never answers “{label}” (recall 0 on its {row['support']} "
+            f"examples).{ranked}"
         )
     return out
 

@@ -26,6 +26,7 @@ from studio.ui.models.config_form import (
     dicts_to_texts,
     hyper_to_form,
 )
+from studio.ui.models.eval_cost import EVAL_COST_KEYS, on_eval_cost
 from studio.ui.models.problems import mark_fields
 from studio.ui.models.sync import wire_form_sync
 from studio.ui.models.views import (
@@ -51,7 +52,7 @@ FORM_ROWS = tuple(
 def build_models_tab(ctx: UIContext) -> None:
     """The Models tab: its layout, and its events wired to its handlers (handlers.py)."""
     settings = ctx.settings
-    with gr.Tab("Models", id="models"):
+    with gr.Tab("Models", id="models") as tab:
         gr.Markdown(
             "## Models\nAdd a model: pick a model type and a template, adjust the "
             "training settings, bind a dataset version and save."
@@ -95,6 +96,7 @@ def build_models_tab(ctx: UIContext) -> None:
             )
             with gr.Row(visible=layout.architecture) as arch_row:
                 arch = [build_arch_widget(k, None) for k in ARCH_FORM]
+            eval_cost = gr.Markdown(elem_id="models-eval-cost")
         with gr.Accordion("Several machines (multi-node training)", open=False):
             gr.Markdown(
                 "Train on several machines that share the run folder: the Train tab "
@@ -244,6 +246,22 @@ def build_models_tab(ctx: UIContext) -> None:
             [summary, form["valid_pct"]],
             show_progress_on=[summary],
             api_name="on_version",
+        )
+
+        # What the evaluations will cost, again whenever a setting it depends on changes (a
+        # template fills every field at once: one event, its last trigger answered) and when
+        # the tab is shown (a run that ended meanwhile measured the rate).
+        trainer_code = codes[STORED_SECTIONS.index("trainer")]
+        gr.on(
+            [tab.select]
+            + [w.change for w in (version, trainer_code, *(form[k] for k in EVAL_COST_KEYS))],
+            bind(ctx, on_eval_cost),
+            [ctx.app_id, version, trainer_code, *fields],
+            [eval_cost],
+            queue=False,
+            show_progress="hidden",
+            trigger_mode="always_last",
+            api_name="on_eval_cost",
         )
 
         # One bound handler per function, so its calls share one concurrency group (in order).

@@ -66,11 +66,31 @@ def pick_job(ctx: UIContext, app_id: str, saved: str) -> str:
     return pick_job_id(train_jobs, saved)
 
 
+def is_training(ctx: UIContext, app_id: str) -> bool:
+    """Whether the app has a queued or running training job (a reload then shows Train)."""
+    if not ctx.current_app(app_id):
+        return False
+    return bool(ctx.store.list_jobs(app_id, status=LIVE, kind=TRAIN))
+
+
 @user_errors
 def start_training(ctx: UIContext, app_id: str, model_id: str):
     """Queue a training job of the chosen model configuration: (job id, jobs-changed bump)."""
+    ctx.check_storage()  # the uploads waiting in Gradio's cache count too
     job = train_model(ctx.store, ctx.settings, ctx.runner, ctx.caller(), app_id, model_id)
-    gr.Info(f"Training job {job['id']} queued.")
+    active = [
+        j for j in ctx.store.list_jobs(app_id, status=LIVE, kind=TRAIN) if j["id"] != job["id"]
+    ]
+    others = ", ".join(f"{j['id']} ({j['status']})" for j in active)
+    at_once = int(ctx.settings.max_concurrent_jobs)
+    gr.Info(
+        f"Training job {job['id']} queued"
+        + (
+            f"; this app also has job {others}, and {at_once} job(s) run at a time."
+            if others
+            else "."
+        )
+    )
     return job["id"], bump()
 
 

@@ -21,11 +21,12 @@ from studio.ui.train.handlers import LOG_LINES
 from studio.ui.train.views import JOB_HEADERS
 
 TICK_S = 1.5
+TRAIN_TAB = "train"  # the tab's id: a reload during a run opens on it (studio.ui.layout)
 
 
 def build_train_tab(ctx: UIContext) -> None:
     """The Train tab: its layout, and its events wired to its handlers (handlers.py)."""
-    with gr.Tab("Train", id="train") as tab:
+    with gr.Tab("Train", id=TRAIN_TAB) as tab:
         gr.Markdown(
             "## Train\nChoose a saved model configuration and press **Train**. The job "
             "runs in its own process: reload the page or close it, it keeps training."
@@ -86,7 +87,7 @@ def build_train_tab(ctx: UIContext) -> None:
             elem_id="train-jobs",
             label="Training jobs of this app (click a row to show it)",
         )
-        timer = ctx.polls["train"] = gr.Timer(TICK_S, active=False)
+        timer = ctx.polls[TRAIN_TAB] = gr.Timer(TICK_S, active=False)
         # (display stamp, job table rows, display values) last sent to this page
         shown = gr.State(None)
         news = gr.State("")  # a new token each time the poll finds the page out of date

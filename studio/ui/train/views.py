@@ -67,9 +67,13 @@ def status_markdown(job: dict | None, p: dict | None) -> str:
     mem_text = (
         f"{mem:.0f} MiB ({'GPU' if p['memory_kind'] == 'gpu' else 'process'})" if mem else "–"
     )
-    accuracy = (
-        f" · validation accuracy {p['accuracy']:.3f}" if p.get("accuracy") is not None else ""
-    )
+    accuracy = ""
+    if p.get("accuracy") is not None:
+        rows = p.get("accuracy_rows")
+        # A sample of the validation rows (at most 100): say how many it stands on.
+        accuracy = f" · validation accuracy {p['accuracy']:.3f}" + (
+            f" on {rows} rows" if rows else ""
+        )
     lines = [
         f"**Job {job['id']}** — **{job['status']}**"
         + (f": {job['reason']}" if job["reason"] else ""),
@@ -140,12 +144,13 @@ def jobs_rows(
     jobs: list[dict], model_names: dict[str, str], live: dict[str, dict] | None = None
 ) -> list[list]:
     """One row per train job of the app, newest first; `live` holds job_progress() of the
-    running jobs, whose summary is written only at the end."""
+    running jobs, whose summary is written only at the end (a resumed job's row may still
+    hold its stopped part's)."""
     rows = []
     for job in jobs:
         s = job.get("summary") or {}
         p = (live or {}).get(job["id"])
-        if p and not s:
+        if p:
             step = f"{p['step']}/{p['total_steps'] or '–'}"
             numbers = (_fmt(p["loss"]), _fmt(p["eval_loss"]), _fmt(p["perplexity"]))
         else:

@@ -3,12 +3,11 @@ reading a body without one (chunked) as soon as it passes the limit."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from studio.api.body import read_body
 from studio.api.request import MAX_BODY_BYTES, APIError
+from tests.helpers import run_coroutine
 
 CHUNK = 1 << 20
 
@@ -27,7 +26,7 @@ class FakeRequest:
 
 
 def _read(request):
-    return asyncio.run(read_body(request))
+    return run_coroutine(read_body(request))
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading():

@@ -151,13 +151,54 @@ def test_classification_runs_chart_accuracy_and_show_the_time_budget():
     frame = chart_frame(metrics)
     assert list(frame["series"]) == ["train loss", "eval loss", "validation accuracy"]
     assert "validation accuracy" not in set(chart_frame(metrics[2:])["series"])
-    metrics.append({"type": "eval", "step": 4, "eval_loss": 1.0, "accuracy": 0.75})
+    metrics.append(
+        {"type": "eval", "step": 4, "eval_loss": 1.0, "accuracy": 0.75, "accuracy_rows": 6}
+    )
     assert chart_frame(metrics).query("series == 'validation accuracy'")["value"].tolist() == [0.75]
     p = job_progress({"status": "running", "run_dir": "", "reason": ""}, metrics)
     assert p["accuracy"] == 0.75 and p["budget"]["total_steps"] == 40
     text = budget_text(p["budget"], running=True, now=880.0)
     assert "40 steps chosen (of 90 planned)" in text and "320 examples" in text
     assert "0.5 epochs" in text and "2m00s left" in text
-    assert "validation accuracy 0.750" in status_markdown(
+    assert "validation accuracy 0.750 on 6 rows" in status_markdown(
         {"id": "j", "status": "running", "reason": ""}, p
     )
+
+
+def test_a_resumed_job_shows_the_progress_of_its_live_part(tmp_path):
+    """The row of a resumed job still holds the stopped part's summary (step 8 of 20) until
+    the resumed part ends; the page reads the live part from the run instead, with the pace
+    (ETA, speed) of the part that is running."""
+    _write(
+        tmp_path,
+        {"type": "start", "step": 0, "total_steps": 20, "time": 1.0},
+        {"type": "train", "step": 8, "loss": 0.55, "total_steps": 20, "eta_s": 120.0},
+        {"type": "start", "step": 8, "total_steps": 20, "time": 50.0},
+    )
+    stopped = {"steps": 8, "total_steps": 20, "train_loss": 0.5456}
+    job = {"status": "running", "reason": "", "run_dir": str(tmp_path), "summary": stopped}
+    p = job_progress(job)
+    # Before the resumed part's first step: where it starts, and no ETA from the old pace.
+    assert (p["step"], p["eta_s"], p["tokens_per_s"]) == (8, None, None)
+    with (tmp_path / "metrics.jsonl").open("a") as f:
+        f.write(
+            json.dumps(
+                {
+                    "type": "train",
+                    "step": 12,
+                    "loss": 0.4,
+                    "total_steps": 20,
+                    "eta_s": 40.0,
+                    "tokens_per_s": 99.0,
+                }
+            )
+            + "\n"
+        )
+    p = job_progress(job)
+    assert (p["step"], p["fraction"], p["eta_s"], p["loss"]) == (12, 0.6, 40.0, 0.4)
+    assert "step 12 / 20 (60.0%)" in progress_html(p)
+    [row] = jobs_rows([{**job, "id": "j", "created_at": 0.0}], {}, {"j": p})
+    assert row[3] == "12/20"
+    # Once it has stopped again, the summary it wrote is the truth.
+    p = job_progress({**job, "status": "cancelled", "summary": {**stopped, "steps": 14}})
+    assert p["step"] == 14

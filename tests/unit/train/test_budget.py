@@ -32,6 +32,7 @@ def _simulate(
     lr=1e-3,
     load_s=5.0,
     setup=None,
+    timer=None,
 ):
     clock = Clock()
     monkeypatch.setattr(budget_mod, "time", types.SimpleNamespace(time=clock.time))
@@ -55,7 +56,7 @@ def _simulate(
     if setup is not None:
         setup(trainer)
     records = []
-    budget = TimeBudget(tmp_path, budget_s, clock.now, records.append, 8, 2000)
+    budget = TimeBudget(tmp_path, budget_s, clock.now, records.append, 8, 2000, clock=timer)
     budget.trainer = trainer
     clock.now += load_s  # loading the model counts against the budget
     state, control = trainer.state, TrainerControl()
@@ -82,13 +83,35 @@ def test_ends_by_the_deadline_with_the_schedule_complete(tmp_path, monkeypatch, 
     }[pace]
     budget, trainer, records, used, end = _simulate(tmp_path, monkeypatch, times)
     step = trainer.state.global_step
-    assert end <= budget.deadline + max(times[:step]), (end, budget.deadline)
-    assert end >= budget.deadline - 0.15 * budget.seconds  # and it used most of the budget
+    # The whole job ends by the deadline: the steps, then the final evaluation and saves the
+    # budget kept back for (nothing timed yet here: its guesses).
+    job_end = end + budget.reserve()
+    assert budget.reserve() > 0
+    assert job_end <= budget.deadline + max(times[:step]), (job_end, budget.deadline)
+    assert job_end >= budget.deadline - 0.15 * budget.seconds  # and it used most of the budget
     assert records and records[-1]["total_steps"] == step == trainer.state.max_steps
     assert trainer.lr_scheduler.get_last_lr()[0] == pytest.approx(0.0, abs=1e-15)
     assert used[-1] < 0.1 * 1e-3 and max(used) == pytest.approx(1e-3, rel=0.05)
     assert records[-1]["warmup_steps"] == math.ceil(0.1 * step)
     assert records[-1]["examples"] == 8 * step and budget.summary()["shrunk"]
+
+
+def test_the_measured_final_evaluation_and_saves_are_kept_back(tmp_path, monkeypatch):
+    saves = types.SimpleNamespace(save_s=4.0)
+
+    def timed(trainer):
+        trainer.last_eval_s = 6.0  # an evaluation took 6 s
+
+    budget, trainer, records, used, end = _simulate(
+        tmp_path, monkeypatch, [0.5] * 2000, setup=timed, timer=saves
+    )
+    # eval 6 s + checkpoint 4 s + adapter (half a checkpoint) 2 s + exit 3 s
+    assert budget.reserve() == pytest.approx(15.0)
+    assert records[-1]["reserve_s"] == pytest.approx(15.0)
+    assert end + 15.0 <= budget.deadline + 0.5
+    assert end + 15.0 >= budget.deadline - 0.1 * budget.seconds
+    trainer.args.save_strategy = "no"  # no final checkpoint: only the adapter's save
+    assert budget.reserve() == pytest.approx(11.0)
 
 
 def test_a_run_that_fits_keeps_its_steps_and_schedule(tmp_path, monkeypatch):

@@ -61,3 +61,36 @@ def test_tables_and_charts():
     }
     assert batch_frame(r).iloc[0]["tuned_output"] == "a"
     assert roc_frame({}).empty and confusion_html({}) == ""
+
+
+def test_a_tiny_set_and_a_label_never_answered_are_called_out():
+    from studio.ui.evaluate.report import classification_warnings, wilson_interval
+
+    labels = ["negative", "neutral", "positive"]
+    truth = ["neutral", "positive", "negative", "neutral", "positive", "negative"]
+    perfect = classification_metrics(
+        truth, [[float(t == lb) for lb in labels] for t in truth], labels
+    )
+    [tiny] = classification_warnings(perfect)
+    assert perfect["accuracy"] == 1.0
+    assert "Only 6 examples" in tiny and "from 0.61 to 1.00" in tiny
+    low, high = wilson_interval(0.5, 100)
+    assert 0.40 < low < 0.41 and 0.59 < high < 0.60
+    # "positive" ranks first among its examples (AUC 1) but never wins the argmax.
+    probs = [
+        [0.1, 0.8, 0.1],  # neutral
+        [0.1, 0.5, 0.4],  # positive: answered "neutral"
+        [0.8, 0.1, 0.1],  # negative
+        [0.1, 0.8, 0.1],  # neutral
+        [0.45, 0.2, 0.35],  # positive: answered "negative"
+        [0.8, 0.1, 0.1],  # negative
+    ] * 6
+    leaning = classification_metrics(truth * 6, probs, labels)
+    warnings = classification_warnings(leaning)
+    never = [w for w in warnings if "never answers “positive”" in w]
+    assert len(never) == 1 and "recall 0 on its 12 examples" in never[0]
+    assert "AUC 1.00" in never[0]
+    assert not any("Only" in w for w in warnings)  # 36 examples
+    assert "never answers" in summary_markdown(
+        {"n_examples": 36, "classification": {"tuned": leaning}}
+    )

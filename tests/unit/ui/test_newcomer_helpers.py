@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from studio.configs.defaults import default_dicts, default_hyper
 from studio.configs.hyper import apply_hyperparameters, hyperparameters_from_dicts
-from studio.configs.saving import model_config
 from studio.configs.setting import EVAL_RATIO
 from studio.data.instruction import propose_instruction
 from studio.data.readers import read_delimited
 from studio.data.shapes import detect_mapping
 from studio.errors import Problem
 from studio.settings import training_threads
-from studio.templates import TEMPLATES
 from studio.ui.evaluate.report import classification_warnings, majority_baseline
 from studio.ui.inputs.mapping import source_key
 from studio.ui.models.problems import NAME_PROBLEM, form_problems
-from studio.ui.train.plan import plan_markdown
 from studio.ui.train.views import job_duration, progress_html
 
 
@@ -107,32 +103,6 @@ def test_progress_says_evaluating_after_the_last_step_and_duration_survives_resu
         "params": {"earlier_run_s": 40.0},
     }
     assert job_duration(job) == 100.0
-
-
-class _Store:
-    def __init__(self, n_train: int, hyper: dict):
-        self.n_train, self.hyper = n_train, hyper
-
-    def get_model(self, model_id):
-        template = TEMPLATES["smollm2-135m-lora"]
-        hyper = {**default_hyper(template), **self.hyper}
-        config = model_config(default_dicts(template), hyper)
-        return {"dataset_version_id": "v", "template": template.key, "config": config}
-
-    def get_dataset_version(self, version_id):
-        return {"stats": {"n_train": self.n_train}}
-
-
-def test_plan_says_how_much_of_an_epoch_and_how_long():
-    store = _Store(400, {"batch_size": 8, "grad_accum": 1, "max_steps": 20, "epochs": 3})
-    text = plan_markdown(store, "m", [])
-    assert "20 steps of 8 examples" in text and "0.40 of an epoch" in text
-    done = [{"status": "succeeded", "summary": {"epochs": 1.0, "n_train": 100, "runtime_s": 50}}]
-    assert "About **1 min**" in plan_markdown(store, "m", done)  # 160 examples at 2 / s
-    full = _Store(400, {"batch_size": 8, "grad_accum": 2, "max_steps": 0, "epochs": 3})
-    assert "75 steps of 16 examples" in plan_markdown(
-        full, "m", []
-    ) and "3.0 epochs" in plan_markdown(full, "m", [])
 
 
 def test_evaluation_progress_is_a_share_with_time_left_and_metrics_follow_the_task():

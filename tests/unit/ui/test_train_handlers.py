@@ -133,3 +133,11 @@ def test_job_buttons_check_before_asking_the_runner(ctx, store, tmp_path):
     h.cancel_job(ctx, job["id"])
     assert h.resume_job(ctx, job["id"])
     assert ctx.runner.calls == [("cancel", job["id"]), ("resume", job["id"])]
+
+
+def test_train_refuses_a_second_run_of_a_configuration_that_is_training(ctx, store, tmp_path):
+    app, model, job = _job(store, tmp_path)  # queued, of this model
+    store.update_job(job["id"], status="running")
+    with pytest.raises(gr.Error, match=f"Job {job['id']} is already running with this config"):
+        h.start_training(ctx, app["id"], model["id"])
+    assert [j["id"] for j in store.list_jobs(app["id"], kind="train")] == [job["id"]]
