@@ -14,7 +14,8 @@ import gradio as gr
 from studio.data.samples import create_demo_app, sample_choices
 from studio.errors import StudioError
 from studio.jobs.removal import delete_app_and_stop_jobs
-from studio.ui.common import bind, bump, user_errors
+from studio.models.prepare import MODEL_NAME, packaged_model_ready
+from studio.ui.common import bind, bump, in_background, user_errors
 from studio.ui.context import UIContext
 from studio.ui.views.apps import (
     ACTIVITY_HEADERS,
@@ -58,9 +59,30 @@ def create_app(ctx: UIContext, app_name: str, app_description: str, request: gr.
     )
 
 
+def demo_progress(seconds: float, first_use: bool) -> str:
+    """What the note under "Create demo app" says while the app is being made."""
+    if first_use:
+        return (
+            f"Preparing the built-in model {MODEL_NAME} for its first use (once on this "
+            f"machine), then creating the demo app… {seconds:.0f} s"
+        )
+    return f"Creating the demo app… {seconds:.0f} s"
+
+
 @user_errors
 def create_demo(ctx: UIContext, key: str, request: gr.Request = None):
-    made = create_demo_app(ctx.store, ctx.settings, key or "", owner=ctx.owner(request))
+    """Make the demo app; meanwhile the note under the button says what the click waits
+    for and for how long (the first one waits for the built-in model's conversion)."""
+    owner = ctx.owner(request)
+    first_use = not packaged_model_ready(ctx.settings)
+
+    def waiting(seconds: float):  # only the note changes meanwhile
+        return *[gr.skip()] * 4, demo_progress(seconds, first_use), gr.skip(), gr.skip()
+
+    yield waiting(0)
+    made = yield from in_background(
+        lambda: create_demo_app(ctx.store, ctx.settings, key or "", owner=owner), waiting
+    )
     app, version, model = made["app"], made["version"], made["model"]
     ctx.audit(app["id"], "created", f"demo app {app['name']} from sample {key}", request)
     note = (
@@ -68,7 +90,7 @@ def create_demo(ctx: UIContext, key: str, request: gr.Request = None):
         f"({version['n_accepted']} examples) and the model configuration "
         f"**{model['name']}**. Next: press **Train** in the Train tab."
     )
-    return app["id"], *view(ctx, app["id"], request), note, bump(), bump()
+    yield app["id"], *view(ctx, app["id"], request), note, bump(), bump()
 
 
 @user_errors
@@ -137,6 +159,7 @@ def build_apps_tab(ctx: UIContext) -> None:
                     scale=3,
                 )
                 demo = gr.Button("Create demo app", elem_id="apps-demo", scale=1)
+            demo_note = gr.Markdown(elem_id="apps-demo-note")
         with gr.Accordion("Create an app", open=True):
             with gr.Row():
                 name = gr.Textbox(label="Name", elem_id="apps-name", max_length=80)
@@ -181,9 +204,9 @@ def build_apps_tab(ctx: UIContext) -> None:
     demo.click(
         bind(ctx, create_demo),
         [sample],
-        [ctx.app_id, *outs, message, ctx.data_changed, ctx.models_changed],
+        [ctx.app_id, *outs, demo_note, ctx.data_changed, ctx.models_changed],
         api_name="create_demo_app",
-        show_progress_on=[message],
+        show_progress_on=[demo_note],
     )
     chooser.input(
         bind(ctx, choose_app),

@@ -7,6 +7,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 from typing import Any
 
@@ -59,6 +60,22 @@ def plot_value(frame):
     again, though its axes follow later data; starting from None it draws them.
     """
     return frame if frame is not None and len(frame) else None
+
+
+def in_background(work: Callable[[], Any], waiting: Callable[[float], Any], every_s: float = 1.0):
+    """For a streaming handler: run `work` in a thread and, every `every_s` seconds while it
+    runs, yield `waiting(seconds waited)`; return work's result (or raise its error).
+
+        made = yield from in_background(lambda: slow(...), lambda s: f"Working… {s:.0f} s")
+    """
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(work)
+        while True:
+            try:
+                return future.result(timeout=every_s)
+            except TimeoutError:
+                yield waiting(time.monotonic() - started)
 
 
 def user_errors(fn: Callable) -> Callable:

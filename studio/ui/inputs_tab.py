@@ -144,9 +144,11 @@ def build_inputs_tab(ctx: UIContext) -> None:
         api_name="detect_columns",
         show_progress_on=[detected_note],
     )
-    # On input (the last one wins), not on blur: detection on blur showed the mapping while
+    # On change (the last one wins), not on blur: detection on blur showed the mapping while
     # the user was clicking Create version, moving the button away from under the pointer.
-    pasted.input(
+    # Not on input: the page fires a textbox's input on key presses only, so a paste (which
+    # presses no key, or only Ctrl+V) got no mapping step.
+    pasted.change(
         bind(ctx, detect_columns),
         [files, pasted, instruction_text, detected],
         [mapping_box, detected_note, shape, *col_list, detected, instruction_text],

@@ -10,6 +10,7 @@ from studio.ui.evaluate_tab import build_evaluate_tab
 from studio.ui.generate_tab import build_generate_tab
 from studio.ui.inputs_tab import build_inputs_tab
 from studio.ui.models_tab import build_models_tab
+from studio.ui.page_errors import errors_in_messages
 from studio.ui.progress import narrow_progress_targets
 from studio.ui.settings_panel import build_settings_panel, sign_in_banner
 from studio.ui.train_tab import build_train_tab
@@ -38,6 +39,7 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
             build_train_tab(ctx)
             build_generate_tab(ctx)
             build_evaluate_tab(ctx)
+        keep_only_tabs(tabs)
         poll_only_shown_tab(tabs, ctx.polls)
 
         def restore_app(saved: str) -> str:
@@ -48,7 +50,27 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         # Whatever sets app_id also remembers it in the browser.
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     narrow_progress_targets(blocks)
+    errors_in_messages(blocks)
     return blocks
+
+
+def keep_only_tabs(tabs: gr.Tabs) -> None:
+    """Move what a tab builder made inside gr.Tabs but outside its gr.Tab (a gr.State
+    created beside the wiring) out of the tab bar, just after it.
+
+    The page numbers each tab by its place among all of the Tabs' children but lists the
+    tabs by their place among the tabs alone: a State before a tab shifted that tab's
+    number, and the tab bar showed it twice once it had been opened.
+    """
+    strays = [c for c in tabs.children if not isinstance(c, gr.Tab)]
+    if not strays or tabs.parent is None:
+        return
+    tabs.children = [c for c in tabs.children if isinstance(c, gr.Tab)]
+    siblings = tabs.parent.children
+    at = siblings.index(tabs) + 1
+    siblings[at:at] = strays
+    for stray in strays:
+        stray.parent = tabs.parent
 
 
 def poll_only_shown_tab(tabs: gr.Tabs, polls: dict[str, gr.Timer]) -> None:
