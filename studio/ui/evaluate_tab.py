@@ -92,15 +92,16 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 elem_id="eval-per-label",
             )
             confusion = gr.HTML()
+        # No fixed height: with one, the page cuts the legend (which curve is which) off.
         roc = gr.LinePlot(
             None,
             x="fpr",
             y="tpr",
             color="curve",
-            label="ROC curves",
+            label="ROC curves (tuned), one per label",
             x_title="false positive rate",
             y_title="true positive rate",
-            height=300,
+            color_title="label (AUC)",
             elem_id="eval-roc",
         )
         # prompt, expected, base output, tuned output, metric, base score, tuned score
