@@ -42,10 +42,13 @@ def own(ctx: UIContext, app_id: str) -> str:
     return app_id if ctx.current_app(app_id) else ""
 
 
+RESET_NOTE_START = "Template changed to "
+
+
 def reset_note(key: str) -> str:
     """The note shown when a new template (or model type) reset the form."""
     return (
-        f"Template changed to **{get_template(key).title}**: the training settings "
+        f"{RESET_NOTE_START}**{get_template(key).title}**: the training settings "
         "and config dicts were reset to its defaults."
     )
 

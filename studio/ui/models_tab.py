@@ -169,6 +169,16 @@ def build_models_tab(ctx: UIContext) -> None:
         ).then(**layout_io)
 
         wire_form_sync(fields, codes, arch, model_code)
+        # The reset note describes the form as the template left it: the user's first edit
+        # makes it stale, so it goes then (in the page, without a call to the server).
+        gr.on(
+            [c.input for c in [*fields, *codes, *arch]],
+            None,
+            [problems],
+            [problems],
+            js=f"(note) => (note || '').startsWith({h.RESET_NOTE_START!r}) ? '' : note",
+            show_progress="hidden",
+        )
 
         form["base_model"].blur(bind(ctx, h.on_base), [template, form["base_model"]], [card]).then(
             **layout_io
