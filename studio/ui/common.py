@@ -53,6 +53,12 @@ def _same(a, b) -> bool:
         return False
 
 
+def file_box(path: str | None):
+    """A download box's new state: showing `path`, or hidden while there is no file (an
+    empty box is 150 px of nothing)."""
+    return gr.update(value=path, visible=path is not None)
+
+
 def plot_value(frame):
     """What to send to a gr.LinePlot: the frame, or None while it has no rows.
 

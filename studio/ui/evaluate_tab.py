@@ -110,11 +110,14 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             label="Batch comparison",
             interactive=False,
             wrap=True,
-            column_widths=["34%", "10%", "19%", "19%", "8%", "5%", "5%"],
+            column_widths=["30%", "10%", "19%", "19%", "8%", "7%", "7%"],
             elem_id="eval-batch-table",
         )
         batch_file = gr.File(
-            label="Batch comparison (CSV)", interactive=False, elem_id="eval-batch-file"
+            label="Batch comparison (CSV)",
+            interactive=False,
+            elem_id="eval-batch-file",
+            visible=False,  # until an evaluation has one (common.file_box)
         )
         history = gr.Dataframe(
             label="Past evaluations of this model (click a row to show it)",
@@ -145,13 +148,20 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 label="GGUF zip (model, Modelfile, card)",
                 interactive=False,
                 elem_id="export-gguf-file",
+                visible=False,  # until an export made one (common.file_box)
             )
         with gr.Row():
             adapter_file = gr.File(
-                label="Adapter zip", interactive=False, elem_id="export-adapter-file"
+                label="Adapter zip",
+                interactive=False,
+                elem_id="export-adapter-file",
+                visible=False,
             )
             merged_file = gr.File(
-                label="Merged model zip", interactive=False, elem_id="export-merged-file"
+                label="Merged model zip",
+                interactive=False,
+                elem_id="export-merged-file",
+                visible=False,
             )
         with gr.Accordion("Push to the Hugging Face Hub", open=False):
             with gr.Row():

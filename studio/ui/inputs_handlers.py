@@ -23,7 +23,7 @@ from studio.data.versions import create_version, load_examples, pasted_source, v
 from studio.errors import DataError, StudioError
 from studio.models.resolve import PACKAGED_REF
 from studio.templates import TEMPLATES
-from studio.ui.common import NO_APP, bump, user_errors
+from studio.ui.common import NO_APP, bump, file_box, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_uploads
 from studio.ui.views.inputs_mapping import propose_instruction, source_key
@@ -39,6 +39,7 @@ from studio.ui.views.inputs_preview import (
 )
 
 MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
+SLANT_AFTER_BARS = 8  # more bars than this: their labels are drawn slanted
 NONE_CHOICE = ("(none)", "")
 
 
@@ -69,7 +70,7 @@ def _bar(labels: list[str], counts: list[int], x: str, title: str):
         return gr.BarPlot(value=None, visible=False)
     frame = pd.DataFrame({x: labels, "examples": counts})
     # An explicit y range from 0: with equal counts the automatic range collapses to one value
-    # and no bar is drawn.
+    # and no bar is drawn. Many bars ("112-121" each) slant their labels, or they overlap.
     return gr.BarPlot(
         value=frame,
         x=x,
@@ -78,6 +79,7 @@ def _bar(labels: list[str], counts: list[int], x: str, title: str):
         title=title,
         visible=True,
         y_lim=[0, max(counts) * 1.1 or 1],
+        x_label_angle=-45 if len(labels) > SLANT_AFTER_BARS else 0,
     )
 
 
@@ -237,7 +239,7 @@ def upload_dataset(
     return (
         counts_markdown(report),
         reject_rows(report["rejects"]),
-        _rejects_download(store, row) if report["rejects"] else None,
+        file_box(_rejects_download(store, row) if report["rejects"] else None),
         *listed[1:3],
         *show_version(ctx, row["id"]),
         bump(),
@@ -248,4 +250,4 @@ def upload_dataset(
 def on_app(ctx: UIContext, app_id: str):
     """A new current app: its versions, the newest one shown, last upload's report cleared."""
     *listed, version_id = listing(ctx, app_id)
-    return (*listed, *show_version(ctx, version_id), "", [], None)
+    return (*listed, *show_version(ctx, version_id), "", [], file_box(None))

@@ -24,7 +24,12 @@ from studio.ui.inputs_handlers import (
     token_models,
     upload_dataset,
 )
-from studio.ui.views.inputs_preview import PREVIEW_HEADERS, REJECT_HEADERS, VERSION_HEADERS
+from studio.ui.views.inputs_preview import (
+    PREVIEW_HEADERS,
+    REJECT_HEADERS,
+    VERSION_HEADERS,
+    VERSION_WIDTHS,
+)
 
 
 def build_inputs_tab(ctx: UIContext) -> None:
@@ -107,10 +112,17 @@ def build_inputs_tab(ctx: UIContext) -> None:
             label="All rejected rows (rejects.csv)",
             interactive=False,
             elem_id="inputs-rejects-file",
+            visible=False,  # until a version has rejected rows (common.file_box)
         )
         gr.Markdown("### Versions")
+        # Wrapped, with widths that fit the page: a long "Read as" pushed the counts
+        # (accepted, rejected, train, valid) out of sight.
         versions = gr.Dataframe(
-            headers=VERSION_HEADERS, interactive=False, elem_id="inputs-versions"
+            headers=VERSION_HEADERS,
+            interactive=False,
+            elem_id="inputs-versions",
+            wrap=True,
+            column_widths=VERSION_WIDTHS,
         )
         pick = gr.Dropdown(label="Preview version", choices=[], elem_id="inputs-version")
         # Fixed widths: the target column stays in view beside a long prompt.

@@ -45,7 +45,8 @@ def test_upload_then_list_and_preview_the_version(ctx, store):
         "",
     )
     counts, rejects, rejects_file, versions, pick, preview, stats, *_ = out
-    assert "3" in counts and rejects == [] and rejects_file is None
+    assert "3" in counts and rejects == []
+    assert rejects_file == gr.update(value=None, visible=False)  # no empty box for 0 rejects
     [version] = store.list_dataset_versions(app["id"])
     assert versions[0][:2] == ["notes", 1] and pick.value == version["id"]
     assert [row[2] for row in preview] == ["first line", "second line", "third"]
@@ -53,4 +54,10 @@ def test_upload_then_list_and_preview_the_version(ctx, store):
         ctx, app["id"]
     )
     assert no_app.visible is False and picker.value == version["id"]
-    assert shown[0] == preview and (note, rejected, rejected_file) == ("", [], None)
+    assert shown[0] == preview and (note, rejected) == ("", [])
+    assert rejected_file == gr.update(value=None, visible=False)
+    out = inputs_handlers.upload_dataset(
+        ctx, app["id"], None, "a good line\na bad\x00line", "", 0, 1, "text", *[""] * 6, {}, ""
+    )
+    rejected_file = out[2]
+    assert rejected_file["visible"] is True and rejected_file["value"].endswith(".csv")

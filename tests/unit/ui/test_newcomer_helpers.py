@@ -133,3 +133,14 @@ def test_evaluation_progress_is_a_share_with_time_left_and_metrics_follow_the_ta
     assert "/900" not in text
     assert "text" not in metrics_for_task("classification")
     assert "classification" not in metrics_for_task("generation")
+
+
+def test_read_as_names_a_column_once():
+    from studio.ui.views.inputs_preview import VERSION_HEADERS, VERSION_WIDTHS, mapping_text
+
+    clarifai = {"mappings": {"a.csv": {"shape": "clarifai", "text": "input.data.text.raw"}}}
+    assert mapping_text(clarifai) == "Clarifai template (input.data.text.raw)"
+    pairs = {"mappings": {"b.csv": {"shape": "sentence_label", "input": "s", "output": "y"}}}
+    assert mapping_text(pairs) == "Sentence + label (classification) (s → y)"
+    assert len(VERSION_WIDTHS) == len(VERSION_HEADERS)
+    assert sum(int(w.rstrip("%")) for w in VERSION_WIDTHS) == 100
