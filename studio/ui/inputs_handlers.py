@@ -61,7 +61,7 @@ def token_models(settings) -> list[tuple[str, str]]:
     for t in TEMPLATES.values():
         if t.base_model and trains_adapter(t.method) and t.base_model not in out:
             if t.base_model == PACKAGED_REF or template_availability(t, settings)[0]:
-                out[t.base_model] = t.title.replace(" LoRA", "").replace(" QLoRA", "")
+                out[t.base_model] = t.base_title
     return [(label, ref) for ref, label in out.items()]
 
 

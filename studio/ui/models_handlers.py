@@ -179,7 +179,9 @@ def on_clone(ctx: UIContext, model_id: str):
     dicts, hyper = split_config(row["config"])
     t = get_template(row["template"])
     hyper = {**default_hyper(t), **hyper}
-    base = gr.update(value=hyper["base_model"], interactive=not t.base_model)
+    base = gr.update(
+        value=hyper["base_model"], interactive=not t.base_model, visible=not t.base_model
+    )
     return [
         row["model_type"],
         gr.update(choices=template_choices(ctx.settings, row["model_type"]), value=t.key),

@@ -82,8 +82,11 @@ def build_models_tab(ctx: UIContext) -> None:
         layout = form_layout(DEFAULT_TEMPLATE)
         form: dict[str, gr.components.Component] = {}
         with gr.Accordion("Training settings", open=True):
-            # Only Custom lets you type a model; the others show their template's model.
-            form["base_model"] = build_widget("base_model", start["base_model"], interactive=False)
+            # Only Custom lets you type a model (and shows the box); the others name their
+            # template's model in the card above.
+            form["base_model"] = build_widget(
+                "base_model", start["base_model"], interactive=False, visible=False
+            )
             for row in FORM_ROWS:
                 with gr.Row():
                     for key in row:

@@ -144,3 +144,19 @@ def test_read_as_names_a_column_once():
     assert mapping_text(pairs) == "Sentence + label (classification) (s → y)"
     assert len(VERSION_WIDTHS) == len(VERSION_HEADERS)
     assert sum(int(w.rstrip("%")) for w in VERSION_WIDTHS) == 100
+
+
+def test_models_are_named_as_people_name_them(settings, store):
+    from studio.generate.refs import base_models
+    from studio.templates import get_template
+    from studio.ui.models_widgets import template_state
+
+    assert get_template("smollm2-135m-lora").base_title == "SmolLM2-135M-Instruct"
+    assert get_template("custom").base_title == "Custom"
+    names = [m["name"] for m in base_models(settings)]
+    assert "SmolLM2-135M-Instruct (base)" in names
+    assert not any("LoRA" in n or "packaged:" in n for n in names)
+    # The base-model box (a reference such as "packaged:…") shows only where one is typed.
+    fixed = template_state(settings, store, "smollm2-135m-lora", "causal", "", None)[1]
+    typed = template_state(settings, store, "custom", "causal", "", None)[1]
+    assert fixed["visible"] is False and typed["visible"] is True
