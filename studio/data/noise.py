@@ -69,14 +69,19 @@ def noise_warning(signals: dict[str, float | int]) -> str:
     repeated_share = float(signals.get("repeated_share", 1.0))
     why = []
     if word_share < MIN_WORD_SHARE:
-        why.append(f"only {word_share:.0%} of its {n} words are words (letters)")
+        why.append(
+            f"only {word_share:.0%} of its {n} space-separated pieces are words (letters; "
+            f"text usually has over {MIN_WORD_SHARE:.0%})"
+        )
     if n >= MIN_TOKENS_FOR_REPEATS and repeated_share < MIN_REPEATED_SHARE:
-        why.append(f"only {repeated_share:.0%} of its words occur more than once")
+        why.append(
+            f"only {repeated_share:.0%} of them occur more than once (text repeats its small "
+            f"words: usually over {MIN_REPEATED_SHARE:.0%})"
+        )
     if not why:
         return ""
     return (
-        f"**This looks like noise, not text:** {' and '.join(why)} (language usually has "
-        f"over {MIN_WORD_SHARE:.0%} and {MIN_REPEATED_SHARE:.0%}). Check that this is the file "
-        "you meant and that it is text in UTF-8 or UTF-16: a model trained on it learns to "
-        "write the same noise."
+        f"**This looks like noise, not text:** {', and '.join(why)}. Check that this is the "
+        "file you meant and that it is text in UTF-8 or UTF-16: a model trained on it learns "
+        "to write the same noise."
     )

@@ -109,3 +109,29 @@ def test_first_demo_app_says_what_it_waits_for(browser, tmp_path):
     # The conversion started with the server wrote plain lines into its log, no bars.
     log = (home / "server.log").read_text()
     assert "Preparing the embedded SmolLM2-135M-Instruct model" in log and "\r" not in log
+
+
+def test_a_txt_of_random_characters_is_called_noise(studio_server, page, tmp_path):
+    import random
+    import string
+
+    rnd = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + string.punctuation
+    junk = tmp_path / "notes.txt"
+    junk.write_text(
+        "\n".join(
+            " ".join("".join(rnd.choice(alphabet) for _ in range(8)) for _ in range(9))
+            for _ in range(30)
+        )
+    )
+    url, _ = studio_server
+    _open(page, url)
+    _new_app(page, "Junk check")
+    _tab(page, "Inputs")
+    page.locator("#inputs-upload input[type=file]").set_input_files(str(junk))
+    page.locator("#inputs-submit").click()
+    counts = page.locator("#inputs-counts")
+    expect(counts).to_contain_text("30 accepted", timeout=180_000)
+    expect(counts).to_contain_text("This looks like noise, not text")
+    expect(page.locator("#inputs-rejects-file")).to_be_hidden()  # 0 rejects: no empty box
+    shot(page, "first-steps-noise-warning")

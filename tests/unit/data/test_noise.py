@@ -38,8 +38,8 @@ def test_every_sample_reads_as_language(key):
 @pytest.mark.parametrize(
     "alphabet, why",
     [
-        (string.ascii_letters + string.digits + string.punctuation, "are words"),
-        (string.ascii_letters + string.digits, "are words"),
+        (string.ascii_letters + string.digits + string.punctuation, "pieces are words"),
+        (string.ascii_letters + string.digits, "pieces are words"),
         (string.ascii_lowercase, "occur more than once"),  # letters only: no word repeats
     ],
 )
