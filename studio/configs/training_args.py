@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from studio.configs.schemas import TRAINER_STUDIO_KEYS
+from studio.configs.schemas import TRAINER_ALIASES, TRAINER_STUDIO_KEYS
 from studio.vocab.models import ADAPTER_METHODS
 
 log = logging.getLogger("studio.train")
@@ -35,6 +35,20 @@ def world_size() -> int:
     return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
 
 
+def named_as_installed(trainer: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    """The trainer dict with each aliased key (schemas.TRAINER_ALIASES) under the name the
+    installed TrainingArguments takes; when both names are set, the new one wins."""
+    out = dict(trainer)
+    for old, new in TRAINER_ALIASES.items():
+        if new in allowed and old in out:
+            value = out.pop(old)
+            out[new] = value if out.get(new) is None else out[new]
+        elif new not in allowed and old in allowed and new in out:
+            value = out.pop(new)
+            out[old] = value
+    return out
+
+
 def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
     """TrainingArguments from the trainer dict, with what the studio relies on forced;
     checkpoints go to `output_dir` (RUN_DIR/checkpoints in a run)."""
@@ -44,10 +58,9 @@ def training_arguments(cfg: dict[str, Any], output_dir: Path, has_eval: bool):
     from transformers import TrainingArguments
 
     allowed = set(inspect.signature(TrainingArguments).parameters)
-    kwargs = {
-        k: v for k, v in cfg["trainer"].items() if k in allowed and k not in TRAINER_STUDIO_KEYS
-    }
-    dropped = sorted(set(cfg["trainer"]) - allowed - TRAINER_STUDIO_KEYS)
+    trainer = named_as_installed(cfg["trainer"], allowed)
+    kwargs = {k: v for k, v in trainer.items() if k in allowed and k not in TRAINER_STUDIO_KEYS}
+    dropped = sorted(set(trainer) - allowed - TRAINER_STUDIO_KEYS)
     if dropped:
         log.warning("ignoring trainer keys this transformers version does not know: %s", dropped)
     if not torch.cuda.is_available() and kwargs.get("fp16"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from studio.configs.schemas import activation_checkpointing
 from studio.models.loading import load_model, load_tokenizer
 from studio.models.resolve import SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
@@ -47,7 +48,7 @@ def build_model(cfg: dict[str, Any], settings: Settings, tokenizer: Any):
     """The trainable model for cfg["method"]; raises ModelUnavailableError for missing weights
     (and for 4-bit loading without CUDA)."""
     method = cfg["method"]
-    gradient_checkpointing = bool(cfg["trainer"].get("gradient_checkpointing"))
+    gradient_checkpointing = activation_checkpointing(cfg["trainer"])  # either name
     if method == "scratch":
         return _fresh_model(cfg, settings, tokenizer)
     # load_model refuses 4-bit loading without CUDA with a message saying what to pick instead.
