@@ -85,22 +85,33 @@ def _run_python(code: str, url: str) -> str:
     return out.stdout
 
 
+def _printed_comment(block: str, call: str) -> str:
+    """What the README says a print call shows: the comment after it."""
+    line = next(ln for ln in block.splitlines() if ln.startswith(call))
+    return line.split("#", 1)[1].strip()
+
+
 @pytest.mark.slow
 def test_gradio_client_example_answers(served_studio):
     url, _ = served_studio
-    printed = _run_python(_block_with("python", "gradio_client"), url)
+    block = _block_with("python", "gradio_client")
+    printed = _run_python(block, url)
     answer, stats = printed.splitlines()[-2:]  # after gradio_client's "Loaded as API" line
-    assert "Paris" in answer
-    assert "tokens/s" in stats and "first token after" in stats
+    # The README shows what the call prints: the answer word for word, the stats but speeds.
+    assert answer.strip() == _printed_comment(block, "print(answer)")
+    shown = _printed_comment(block, "print(stats)")
+    assert re.fullmatch(re.escape(shown).replace("…", r"[\d.]+"), stats.strip()), stats
 
 
 @pytest.mark.slow
 def test_openai_example_answers_and_streams(served_studio):
     url, _ = served_studio
-    printed = _run_python(_block_with("python", "from openai import OpenAI"), url)
-    models, *rest = printed.splitlines()
+    block = _block_with("python", "from openai import OpenAI")
+    printed = _run_python(block, url)
+    models, reply, *streamed = printed.splitlines()
     assert "base:smollm2-135m-lora" in models
-    assert "Paris" in "\n".join(rest)
+    assert reply.strip() == _printed_comment(block, "print(reply.choices[0].message.content)")
+    assert "Paris" in "\n".join(streamed)
 
 
 @pytest.mark.slow
