@@ -196,6 +196,7 @@ def test_run_command_starts_the_studio(tmp_path, models_cache, packaged_model_di
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+    assert "\r" not in (tmp_path / "run.log").read_text()  # no progress bars in a log
 
 
 def test_every_linked_file_exists():
