@@ -53,10 +53,19 @@ def _same(a, b) -> bool:
         return False
 
 
-def file_box(path: str | None):
-    """A download box's new state: showing `path`, or hidden while there is no file (an
-    empty box is 150 px of nothing)."""
-    return gr.update(value=path, visible=path is not None)
+def hidden_until_file(box: gr.File) -> gr.File:
+    """Show a download box (built with visible=False) only while it holds a file: an empty
+    one is 150 px of nothing. The handlers that fill it keep returning a plain path (what
+    API callers get); this listener follows its value in the page."""
+    box.change(
+        lambda path: gr.update(visible=bool(path)),
+        [box],
+        [box],
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    return box
 
 
 def plot_value(frame):

@@ -23,7 +23,7 @@ from studio.export.paths import exports_dir
 from studio.jobs.run_folder import RunFolder
 from studio.jobs.trained import latest_evaluation, trained_models, trained_version_id
 from studio.store.job_states import ACTIVE_STATUSES, RUNNING, SUCCEEDED
-from studio.ui.common import NO_APP, bump, choices_update, file_box, plot_value, user_errors
+from studio.ui.common import NO_APP, bump, choices_update, plot_value, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_upload
 from studio.ui.views.evaluate_progress import eval_progress, metrics_for_task, progress_lines
@@ -81,7 +81,7 @@ def export_adapter(ctx: UIContext, app_id: str, job_id: str):
     store, settings = ctx.store, ctx.settings
     path = export_adapter_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
     ctx.audit(app_id, "exported", f"adapter of job {job_id}")
-    return file_box(str(path))
+    return str(path)
 
 
 @user_errors
@@ -89,14 +89,13 @@ def export_merged(ctx: UIContext, app_id: str, job_id: str):
     store, settings = ctx.store, ctx.settings
     path = export_merged_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"])
     ctx.audit(app_id, "exported", f"merged model of job {job_id}")
-    return file_box(str(path))
+    return str(path)
 
 
 @user_errors
 def export_gguf(ctx: UIContext, app_id: str, job_id: str, qtype: str):
     store, settings = ctx.store, ctx.settings
-    job = _job(ctx, _app(ctx, app_id), job_id)
-    return file_box(str(export_gguf_zip(store, settings, job["id"], qtype)))
+    return str(export_gguf_zip(store, settings, _job(ctx, _app(ctx, app_id), job_id)["id"], qtype))
 
 
 @user_errors
@@ -221,7 +220,7 @@ def show(ctx: UIContext, ev_id: str, app_id: str):
         job = None
     results = RunFolder(job["run_dir"]).results() if job else None
     if not results:
-        return "", None, "", None, None, file_box(None)
+        return "", None, "", None, None, None
     csv_out = None
     src = RunFolder(job["run_dir"]).batch_csv
     if src.is_file() and ctx.current_app(app_id):
@@ -233,7 +232,7 @@ def show(ctx: UIContext, ev_id: str, app_id: str):
         confusion_html(results),
         plot_value(roc_frame(results)),
         batch_frame(results),
-        file_box(str(csv_out) if csv_out else None),
+        str(csv_out) if csv_out else None,
     )
 
 

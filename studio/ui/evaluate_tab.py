@@ -12,7 +12,7 @@ from __future__ import annotations
 import gradio as gr
 
 from studio.evaluate.build import DEFAULT_METRICS
-from studio.ui.common import bind
+from studio.ui.common import bind, hidden_until_file
 from studio.ui.context import UIContext
 from studio.ui.evaluate_handlers import (
     cancel_eval,
@@ -113,11 +113,13 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             column_widths=["30%", "10%", "19%", "19%", "8%", "7%", "7%"],
             elem_id="eval-batch-table",
         )
-        batch_file = gr.File(
-            label="Batch comparison (CSV)",
-            interactive=False,
-            elem_id="eval-batch-file",
-            visible=False,  # until an evaluation has one (common.file_box)
+        batch_file = hidden_until_file(
+            gr.File(
+                label="Batch comparison (CSV)",
+                interactive=False,
+                elem_id="eval-batch-file",
+                visible=False,  # until an evaluation has one
+            )
         )
         history = gr.Dataframe(
             label="Past evaluations of this model (click a row to show it)",
@@ -144,24 +146,30 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 elem_id="export-gguf-type",
             )
             gguf_btn = gr.Button("Merge and download GGUF", elem_id="export-gguf")
-            gguf_file = gr.File(
-                label="GGUF zip (model, Modelfile, card)",
-                interactive=False,
-                elem_id="export-gguf-file",
-                visible=False,  # until an export made one (common.file_box)
+            gguf_file = hidden_until_file(
+                gr.File(
+                    label="GGUF zip (model, Modelfile, card)",
+                    interactive=False,
+                    elem_id="export-gguf-file",
+                    visible=False,  # until an export made one
+                )
             )
         with gr.Row():
-            adapter_file = gr.File(
-                label="Adapter zip",
-                interactive=False,
-                elem_id="export-adapter-file",
-                visible=False,
+            adapter_file = hidden_until_file(
+                gr.File(
+                    label="Adapter zip",
+                    interactive=False,
+                    elem_id="export-adapter-file",
+                    visible=False,
+                )
             )
-            merged_file = gr.File(
-                label="Merged model zip",
-                interactive=False,
-                elem_id="export-merged-file",
-                visible=False,
+            merged_file = hidden_until_file(
+                gr.File(
+                    label="Merged model zip",
+                    interactive=False,
+                    elem_id="export-merged-file",
+                    visible=False,
+                )
             )
         with gr.Accordion("Push to the Hugging Face Hub", open=False):
             with gr.Row():

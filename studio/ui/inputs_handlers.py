@@ -23,7 +23,7 @@ from studio.data.versions import create_version, load_examples, pasted_source, v
 from studio.errors import DataError, StudioError
 from studio.models.resolve import PACKAGED_REF
 from studio.templates import TEMPLATES
-from studio.ui.common import NO_APP, bump, file_box, user_errors
+from studio.ui.common import NO_APP, bump, user_errors
 from studio.ui.context import UIContext
 from studio.ui.uploads import trusted_uploads
 from studio.ui.views.inputs_mapping import propose_instruction, source_key
@@ -207,12 +207,14 @@ def upload_dataset(
     guess = dict(guess or {})
     source = guess.pop("source", None)
     guess.pop("proposed", None)
+    # An incomplete form is no edit either: Create clicked while the detection of a new file
+    # ran sends the form as it was (shape "text", no column) beside the new guess.
+    complete = all(getattr(chosen, f) for f in REQUIRED[chosen.shape])
     if source is not None and source != source_key(list(trusted_uploads(file_list)), text):
         mapping = None
     elif guess:
-        mapping = None if chosen.to_dict() == guess else chosen
+        mapping = None if chosen.to_dict() == guess or not complete else chosen
     else:
-        complete = all(getattr(chosen, f) for f in REQUIRED[chosen.shape])
         mapping = chosen if complete else None
     tokenizer_ref = tokenizer_ref or PACKAGED_REF
     tokenizer, why = stats_tokenizer(settings, tokenizer_ref)
@@ -239,7 +241,7 @@ def upload_dataset(
     return (
         counts_markdown(report),
         reject_rows(report["rejects"]),
-        file_box(_rejects_download(store, row) if report["rejects"] else None),
+        _rejects_download(store, row) if report["rejects"] else None,
         *listed[1:3],
         *show_version(ctx, row["id"]),
         bump(),
@@ -250,4 +252,4 @@ def upload_dataset(
 def on_app(ctx: UIContext, app_id: str):
     """A new current app: its versions, the newest one shown, last upload's report cleared."""
     *listed, version_id = listing(ctx, app_id)
-    return (*listed, *show_version(ctx, version_id), "", [], file_box(None))
+    return (*listed, *show_version(ctx, version_id), "", [], None)

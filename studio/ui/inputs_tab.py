@@ -13,7 +13,7 @@ import gradio as gr
 from studio.data.readers import ACCEPTED_TEXT
 from studio.data.shapes import SHAPES
 from studio.models.resolve import PACKAGED_REF
-from studio.ui.common import NO_APP, bind, user_errors
+from studio.ui.common import NO_APP, bind, hidden_until_file, user_errors
 from studio.ui.context import UIContext
 from studio.ui.inputs_handlers import (
     MAPPING_FIELDS,
@@ -108,11 +108,13 @@ def build_inputs_tab(ctx: UIContext) -> None:
             interactive=False,
             elem_id="inputs-rejects",
         )
-        rejects_file = gr.File(
-            label="All rejected rows (rejects.csv)",
-            interactive=False,
-            elem_id="inputs-rejects-file",
-            visible=False,  # until a version has rejected rows (common.file_box)
+        rejects_file = hidden_until_file(
+            gr.File(
+                label="All rejected rows (rejects.csv)",
+                interactive=False,
+                elem_id="inputs-rejects-file",
+                visible=False,  # until a version has rejected rows
+            )
         )
         gr.Markdown("### Versions")
         # Wrapped, with widths that fit the page: a long "Read as" pushed the counts

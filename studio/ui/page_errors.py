@@ -4,8 +4,8 @@ When a handler raises, Gradio marks the event failed and puts a red "Error" pill
 of its progress targets, the message box included, which keeps its previous text: the page
 then says "Created FPB by hand" and "Error" at once. So for clicks made on the page, a
 gr.Error (every StudioError becomes one in common.user_errors) is turned into an ordinary
-answer: the message box shows the error text, a download box of the event is emptied and
-hidden (its old file no longer answers the click), every other output keeps what it shows, and an
+answer: the message box shows the error text, a download box of the event is emptied (its
+old file no longer answers the click), every other output keeps what it shows, and an
 error toast says it as before. Nothing is marked failed, so no pill is drawn.
 
 Calls through the API (gradio_client, another Gradio app) still fail with the error, as
@@ -55,7 +55,7 @@ def error_markdown(message: str) -> str:
 
 def _error_values(block_fn) -> Callable[[str], object]:
     """The event's answer to an error: its outputs, with the message boxes (the Markdown
-    progress targets) showing the error and its download boxes emptied and hidden."""
+    progress targets) showing the error and its download boxes emptied."""
     outputs = list(block_fn.outputs or [])
     targets = {id(t) for t in (block_fn.show_progress_on or [])}
 
@@ -65,7 +65,7 @@ def _error_values(block_fn) -> Callable[[str], object]:
             if id(o) in targets and isinstance(o, gr.Markdown):
                 out.append(error_markdown(message))
             elif id(o) in targets and isinstance(o, gr.File):
-                out.append(gr.update(value=None, visible=False))
+                out.append(None)
             else:
                 out.append(gr.skip())
         if not out:

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import fill, running_studio, shot
+from tests.e2e.conftest import ROOT, fill, running_studio, shot
 
 pytestmark = [pytest.mark.e2e]
 
@@ -135,3 +135,14 @@ def test_a_txt_of_random_characters_is_called_noise(studio_server, page, tmp_pat
     expect(counts).to_contain_text("This looks like noise, not text")
     expect(page.locator("#inputs-rejects-file")).to_be_hidden()  # 0 rejects: no empty box
     shot(page, "first-steps-noise-warning")
+    # A file with a rejected row (a fresh page: the upload box starts empty): now there is
+    # a rejects.csv to download.
+    page.reload()
+    expect(page.locator("#apps-current-note")).to_contain_text("Junk check")
+    _tab(page, "Inputs")
+    bad_row = ROOT / "tests" / "assets" / "sentiment_with_bad_row.csv"
+    page.locator("#inputs-upload input[type=file]").set_input_files(str(bad_row))
+    page.locator("#inputs-submit").click()
+    expect(counts).to_contain_text("1 rejected", timeout=180_000)
+    expect(counts).not_to_contain_text("looks like noise")
+    expect(page.locator("#inputs-rejects-file")).to_contain_text("rejects-")

@@ -86,8 +86,11 @@ def _run_python(code: str, url: str) -> str:
 
 
 def _printed_comment(block: str, call: str) -> str:
-    """What the README says a print call shows: the comment after it."""
-    line = next(ln for ln in block.splitlines() if ln.startswith(call))
+    """What the README says a print call shows: the comment after it, on its line or the
+    next (a long one)."""
+    lines = block.splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith(call))
+    line = lines[at] if "#" in lines[at] else lines[at + 1]
     return line.split("#", 1)[1].strip()
 
 
