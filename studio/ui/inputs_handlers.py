@@ -112,7 +112,7 @@ def detect_columns(
     note = (
         f"Detected **{SHAPES[guess.shape]}** in {result.name} "
         f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
-        "Change the mapping if the guess is wrong."
+        "Change the mapping if the guess is wrong, then press **Create version** (above)."
     )
     if guess.shape == "text" and not guess.text:
         note = (

@@ -73,6 +73,9 @@ def build_inputs_tab(ctx: UIContext) -> None:
                 label="Count tokens with (the base model you will train)",
                 elem_id="inputs-tokenizer",
             )
+        # Above the mapping step, which appears under it once a paste or a file is read: a
+        # button that moved down while it was being pressed lost the click.
+        submit = gr.Button("Create version", variant="primary", elem_id="inputs-submit")
         with gr.Accordion(
             "Column mapping", open=True, visible=False, elem_id="inputs-mapping"
         ) as mapping_box:
@@ -99,7 +102,6 @@ def build_inputs_tab(ctx: UIContext) -> None:
                 elem_id="inputs-instruction-text",
             )
         detected = gr.State({})
-        submit = gr.Button("Create version", variant="primary", elem_id="inputs-submit")
         counts = gr.Markdown(elem_id="inputs-counts")
         rejects = gr.Dataframe(
             headers=REJECT_HEADERS,

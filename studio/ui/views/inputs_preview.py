@@ -29,7 +29,7 @@ VERSION_HEADERS = [
 ]
 # Per column of VERSION_HEADERS: the counts stay narrow so that all of them fit beside a
 # long "Read as" (which wraps).
-VERSION_WIDTHS = ["11%", "7%", "17%", "8%", "8%", "9%", "5%", "5%", "11%", "9%", "10%"]
+VERSION_WIDTHS = ["11%", "7%", "16%", "8%", "8%", "9%", "5%", "5%", "12%", "9%", "10%"]
 REJECT_HEADERS = ["File", "Row", "Reason", "Text"]
 PREVIEW_HEADERS = ["#", "Prompt (exactly as the model sees it)", "Target (what it learns)"]
 
