@@ -23,6 +23,7 @@ from gradio.utils import get_upload_folder  # noqa: E402
 from studio.api import build_openai_router  # noqa: E402
 from studio.generate.engine import get_engine  # noqa: E402
 from studio.jobs import JobRunner  # noqa: E402
+from studio.models.prepare import prepare_in_background  # noqa: E402
 from studio.settings import PROJECT_ROOT, Settings  # noqa: E402
 from studio.signin import install_sign_in  # noqa: E402
 from studio.signin.uploads import UploadOwners  # noqa: E402
@@ -99,6 +100,9 @@ def main() -> None:
     )
     settings = Settings.from_env()
     app, _, ctx = create_server(settings)
+    # Convert the packaged model now, beside the page, so the first click that needs it
+    # (a demo app, an upload's token counts, Train) waits less or not at all.
+    prepare_in_background(settings)
     print(f"TextGen Studio on http://{settings.host}:{settings.port}  (data in {settings.home})")
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

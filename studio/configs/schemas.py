@@ -158,7 +158,14 @@ TRAINER = {
     "bf16": F("bool", "bfloat16 mixed precision (hardware permitting)"),
     "fp16": F("bool", "float16 mixed precision (CUDA only)"),
     "tf32": F("bool", "TF32 matmuls on Ampere+ GPUs", nullable=True),
-    "gradient_checkpointing": F("bool", "trade compute for memory", nullable=True),
+    "activation_checkpointing": F(
+        "bool",
+        "recompute activations in the backward pass: less memory, more compute",
+        nullable=True,
+    ),
+    "gradient_checkpointing": F(
+        "bool", "the former name of activation_checkpointing (still accepted)", nullable=True
+    ),
     "logging_steps": F("float", "log every N steps", min=0, min_exclusive=True),
     "logging_first_step": F("bool", "log the first step"),
     "eval_strategy": F("choice", "when to evaluate", choices=STRATEGIES),
@@ -219,6 +226,19 @@ LAUNCH = {
     ),
     "main_port": F("int", "a free TCP port on machine 0 where the ranks meet", min=1024, max=65535),
 }
+# Former trainer key names -> their names in TrainingArguments now. A config may use either;
+# the trainer gets the one the installed transformers takes (studio.configs.training_args).
+TRAINER_ALIASES = {"gradient_checkpointing": "activation_checkpointing"}
+
+
+def activation_checkpointing(trainer: dict) -> bool:
+    """Whether a trainer dict asks for activation checkpointing, under either name."""
+    for key in ("activation_checkpointing", "gradient_checkpointing"):
+        if trainer.get(key) is not None:
+            return bool(trainer[key])
+    return False
+
+
 SCHEMAS: dict[str, dict[str, F]] = {
     "model": MODEL,
     "quantization": QUANTIZATION,
@@ -321,8 +341,11 @@ def library_keys() -> dict[str, frozenset[str]]:
     special = getattr(
         __import__("transformers").PreTrainedTokenizerBase, "SPECIAL_TOKENS_ATTRIBUTES", []
     )
+    trainer = fields(TrainingArguments)
+    # Both names of an aliased key, when the installed version takes either of them.
+    trainer |= {k for pair in TRAINER_ALIASES.items() if set(pair) & trainer for k in pair}
     return {
-        "trainer": fields(TrainingArguments),
+        "trainer": trainer,
         "peft": fields(LoraConfig),
         "quantization": params(BitsAndBytesConfig.__init__) - {"self", "kwargs"},
         "model": params(PreTrainedModel.from_pretrained) | _FROM_PRETRAINED_KWARGS,

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from studio.configs.schemas import TRAINER_ALIASES
 from studio.vocab.models import ADAPTER_METHODS
 
 log = logging.getLogger("studio.train")
@@ -21,6 +22,20 @@ KEEP_CHECKPOINTS = 2
 def world_size() -> int:
     """Processes training together (WORLD_SIZE, set by accelerate launch / torchrun)."""
     return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
+
+
+def named_as_installed(trainer: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    """The trainer dict with each aliased key (schemas.TRAINER_ALIASES) under the name the
+    installed TrainingArguments takes; when both names are set, the new one wins."""
+    out = dict(trainer)
+    for old, new in TRAINER_ALIASES.items():
+        if new in allowed and old in out:
+            value = out.pop(old)
+            out[new] = value if out.get(new) is None else out[new]
+        elif new not in allowed and old in allowed and new in out:
+            value = out.pop(new)
+            out[old] = value
+    return out
 
 
 def training_arguments(trainer: dict[str, Any], method: str, output_dir: Path, has_eval: bool):
@@ -33,6 +48,7 @@ def training_arguments(trainer: dict[str, Any], method: str, output_dir: Path, h
     from transformers import TrainingArguments
 
     allowed = set(inspect.signature(TrainingArguments).parameters)
+    trainer = named_as_installed(trainer, allowed)
     kwargs = {k: v for k, v in trainer.items() if k in allowed}
     dropped = sorted(set(trainer) - allowed)
     if dropped:

@@ -28,6 +28,7 @@ from typing import Any
 
 from studio.csvsafe import write_csv
 from studio.data.example_files import ReadPolicy, read_examples, write_examples
+from studio.data.noise import language_signals, noise_warning, tokens_of
 from studio.data.pasted import guess_pasted_extension, pasted_bytes
 from studio.data.readers import ReadResult, read_bytes, read_path
 from studio.data.shapes import ColumnMapping, detect_mapping
@@ -175,6 +176,7 @@ def create_version(
         raise _no_examples(checked)
 
     stats = basic_stats(checked.examples)
+    stats["language"] = language_signals(tokens_of(checked.examples))
     labels = example_labels(checked.examples, stats["labels"]) if stats["labels"] else None
     train, valid = split_examples(checked.examples, float(valid_pct), int(seed), labels)
     if tokenizer is not None:
@@ -236,6 +238,8 @@ def create_version(
     notes = (
         [unlisted_note(checked) + " (rejects.csv lists the same)."] if (checked.n_unlisted) else []
     )
+    if warning := noise_warning(stats["language"]):
+        notes.insert(0, warning)
     if same is not None:
         notes.append(
             f"Same examples as {name} v{same} (content hash {digest[:12]}); "

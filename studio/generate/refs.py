@@ -52,11 +52,12 @@ class ModelSpec:
 
 
 def _template_base(key: str) -> tuple[str, str, str] | None:
-    """(base_model, model_type, title) of a template key, or None if the registry lacks it."""
+    """(base_model, model_type, the base's name) of a template key, or None if the registry
+    lacks it."""
     template = TEMPLATES.get(key)
     if template is None or not template.base_model:
         return None
-    return template.base_model, template.model_type, template.title
+    return template.base_model, template.model_type, template.base_title
 
 
 def known_base_refs(settings: Settings) -> set[str]:
@@ -211,7 +212,12 @@ def base_models(settings: Settings) -> list[dict]:
             continue
         seen.add(t.base_model)
         out.append(
-            {"id": BASE_PREFIX + t.key, "name": f"{t.title} (base)", "kind": "base", "created": 0}
+            {
+                "id": BASE_PREFIX + t.key,
+                "name": f"{t.base_title} (base)",  # the model, not the template ("… LoRA")
+                "kind": "base",
+                "created": 0,
+            }
         )
     if not out and model_availability(PACKAGED_REF, settings)[0]:
         out.append(

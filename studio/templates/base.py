@@ -36,5 +36,14 @@ class Template:
         return self.model_types or (self.model_type,)
 
     @property
+    def base_title(self) -> str:
+        """The base model as a person names it: the title without the method
+        ("SmolLM2-135M-Instruct LoRA" -> "SmolLM2-135M-Instruct")."""
+        for method in (" QLoRA", " LoRA"):
+            if self.title.endswith(method):
+                return self.title[: -len(method)]
+        return self.title
+
+    @property
     def type_title(self) -> str:
         return " / ".join(MODEL_TYPES[t] for t in self.allowed_types)

@@ -23,9 +23,9 @@ _TRAINER_CPU = {
     "weight_decay": 0.0,
     "optim": "adamw_torch",
     "report_to": "none",
-    "gradient_checkpointing": False,
+    "activation_checkpointing": False,
 }
-_TRAINER_GPU = {**_TRAINER_CPU, "logging_steps": 10, "gradient_checkpointing": True}
+_TRAINER_GPU = {**_TRAINER_CPU, "logging_steps": 10, "activation_checkpointing": True}
 _QLORA_QUANT = {
     "load_in_4bit": True,
     "bnb_4bit_quant_type": "nf4",

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from studio.configs.runs import TrainRun
+from studio.configs.schemas import activation_checkpointing
 from studio.models.loading import load_model, load_tokenizer
 from studio.models.resolve import SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
@@ -44,8 +45,7 @@ def build_model(run: TrainRun, settings: Settings, tokenizer: Any):
     """The trainable model for the run's method; raises ModelUnavailableError for missing
     weights (and for 4-bit loading without CUDA)."""
     method = run.method
-    # An optional TrainingArguments key: absent is the library's default, off.
-    gradient_checkpointing = bool(run.trainer.get("gradient_checkpointing"))
+    gradient_checkpointing = activation_checkpointing(run.trainer)  # either name
     if method == "scratch":
         return _fresh_model(run, settings, tokenizer)
     # load_model refuses 4-bit loading without CUDA with a message saying what to pick instead.

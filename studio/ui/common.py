@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -52,6 +53,22 @@ def _same(a, b) -> bool:
         return False
 
 
+def hidden_until_file(box: gr.File) -> gr.File:
+    """Show a download box (built with visible=False) only while it holds a file: an empty
+    one is 150 px of nothing. The handlers that fill it keep returning a plain path (what
+    API callers get); this listener follows its value in the page."""
+    box.change(
+        lambda path: gr.update(visible=bool(path)),
+        [box],
+        [box],
+        queue=False,
+        show_progress="hidden",
+        api_name=f"show_{(box.elem_id or 'file').replace('-', '_')}",
+        api_visibility="private",
+    )
+    return box
+
+
 def plot_value(frame):
     """What to send to a gr.LinePlot: the frame, or None while it has no rows.
 
@@ -59,6 +76,32 @@ def plot_value(frame):
     again, though its axes follow later data; starting from None it draws them.
     """
     return frame if frame is not None and len(frame) else None
+
+
+def in_background(work: Callable[[], Any], waiting: Callable[[float], Any], every_s: float = 1.0):
+    """For a streaming handler: run `work` in a thread and, every `every_s` seconds while it
+    runs, yield `waiting(seconds waited)`; return work's result (or raise its error).
+
+        made = yield from in_background(lambda: slow(...), lambda s: f"Working… {s:.0f} s")
+    """
+    started = time.monotonic()
+    done, outcome = threading.Event(), {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # raised again on the handler's thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    # A daemon thread: a page closed meanwhile leaves the work to finish on its own.
+    threading.Thread(target=run, daemon=True, name="studio-background").start()
+    while not done.wait(every_s):
+        yield waiting(time.monotonic() - started)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def user_errors(fn: Callable) -> Callable:

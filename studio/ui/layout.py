@@ -11,6 +11,7 @@ from studio.ui.generate.tab import build_generate_tab
 from studio.ui.id_guard import guard_events
 from studio.ui.inputs.tab import build_inputs_tab
 from studio.ui.models.tab import build_models_tab
+from studio.ui.page_errors import errors_in_messages
 from studio.ui.progress import narrow_progress_targets
 from studio.ui.settings.handlers import sign_in_banner
 from studio.ui.settings.panel import build_settings_panel
@@ -47,6 +48,7 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
             build_train_tab(ctx)
             build_generate_tab(ctx)
             build_evaluate_tab(ctx)
+        keep_only_tabs(tabs)
         poll_only_shown_tab(tabs, ctx.polls)
 
         def restore_app(saved: str):
@@ -68,7 +70,27 @@ def build_blocks(ctx: UIContext) -> gr.Blocks:
         ctx.app_id.change(None, inputs=[ctx.app_id], outputs=[ctx.browser_app], js="(a) => a")
     narrow_progress_targets(blocks)
     guard_events(ctx, blocks)  # every id an event reads is the caller's, or blank
+    errors_in_messages(blocks)  # after narrow_progress_targets: it reads the targets
     return blocks
+
+
+def keep_only_tabs(tabs: gr.Tabs) -> None:
+    """Move what a tab builder made inside gr.Tabs but outside its gr.Tab (a gr.State
+    created beside the wiring) out of the tab bar, just after it.
+
+    The page numbers each tab by its place among all of the Tabs' children but lists the
+    tabs by their place among the tabs alone: a State before a tab shifted that tab's
+    number, and the tab bar showed it twice once it had been opened.
+    """
+    strays = [c for c in tabs.children if not isinstance(c, gr.Tab)]
+    if not strays or tabs.parent is None:
+        return
+    tabs.children = [c for c in tabs.children if isinstance(c, gr.Tab)]
+    siblings = tabs.parent.children
+    at = siblings.index(tabs) + 1
+    siblings[at:at] = strays
+    for stray in strays:
+        stray.parent = tabs.parent
 
 
 def poll_only_shown_tab(tabs: gr.Tabs, polls: dict[str, gr.Timer]) -> None:

@@ -141,3 +141,22 @@ def pick(page, elem_id: str, option: str) -> None:
     """Open a Gradio dropdown (by elem_id) and click the first option matching `option`."""
     page.locator(f"#{elem_id} input").first.click()
     page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+
+
+def legend_shown(page, elem_id: str, text: str) -> bool:
+    """Whether a chart (by elem_id) shows a legend entry holding `text` inside its box: an
+    entry drawn past the bottom of the chart's block is in the page but cut off."""
+    return page.evaluate(
+        """([id, text]) => {
+          const block = document.getElementById(id);
+          const svg = block && block.querySelector("svg.marks");
+          if (!svg) return false;
+          const box = block.getBoundingClientRect();
+          return [...svg.querySelectorAll("text")].some((t) => {
+            if (!t.textContent.includes(text)) return false;
+            const r = t.getBoundingClientRect();
+            return r.height > 0 && r.top >= box.top && r.bottom <= box.bottom + 1;
+          });
+        }""",
+        [elem_id, text],
+    )

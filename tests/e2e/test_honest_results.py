@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from studio.jobs.run_folder import RunFolder
 from studio.scoring.labels import classification_metrics
 from studio.store import Store
-from tests.e2e.conftest import fill, pick, shot
+from tests.e2e.conftest import fill, legend_shown, pick, shot
 
 pytestmark = [pytest.mark.e2e]
 
@@ -85,6 +85,10 @@ def test_one_label_model_is_called_out_against_the_majority_baseline(studio_serv
     expect(results).to_contain_text("always “neutral”")
     expect(results).to_contain_text("answers “neutral” for every example")
     expect(results).to_contain_text("no better than always answering “neutral”")
+    # The ROC chart names its curves (with a fixed height the page cut the legend off).
+    expect(page.locator("#eval-roc svg.marks")).to_be_visible()
+    for label in LABELS:
+        assert legend_shown(page, "eval-roc", f"{label} (AUC"), label
     shot(page, "honest-one-label-warning")
 
 
@@ -95,7 +99,7 @@ def test_a_run_shorter_than_an_epoch_draws_an_eval_curve(studio_server, page):
     page.goto(url)
     pick(page, "apps-sample", "Domain text")
     page.locator("#apps-demo").click()
-    expect(page.locator("#apps-message")).to_contain_text("Created", timeout=120_000)
+    expect(page.locator("#apps-demo-note")).to_contain_text("Created", timeout=120_000)
     page.get_by_role("tab", name="Models", exact=True).click()
     expect(page.locator("#models-pick input")).not_to_have_value("", timeout=30_000)
     page.locator("#models-clone").click()

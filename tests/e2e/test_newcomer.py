@@ -80,6 +80,9 @@ def test_template_dropdown_keeps_settings_until_a_real_change(studio_server, pag
     expect(page.locator("#models-problems")).to_contain_text(other_name.split(" (")[0])
     expect(page.locator("#models-max-steps input").first).not_to_have_value("20")
     shot(page, "newcomer-template-changed")
+    # The note speaks of the form as the template left it: the first edit makes it go.
+    fill(page, "models-max-steps", "30")
+    expect(page.locator("#models-problems")).not_to_contain_text("Template changed")
 
 
 def test_errors_leave_every_input_usable(studio_server, page, tmp_path):

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from studio.store import Store
-from tests.e2e.conftest import pick
+from tests.e2e.conftest import legend_shown, pick
 
 pytestmark = [pytest.mark.e2e]
 
@@ -138,6 +138,7 @@ def test_selecting_a_job_answers_with_its_status_then_its_log(two_jobs, page):
     # ...and the clicked job's log follows.
     expect(log).to_have_value(f"log line of {older}")
     expect(page.locator("#train-chart canvas, #train-chart svg").first).to_be_visible()
+    assert legend_shown(page, "train-chart", "train loss")  # not cut off below the chart
 
 
 def test_plain_values_are_not_serialised_to_be_copied(studio_server, page):

@@ -46,6 +46,14 @@ def test_config_reference_matches_the_schemas():
     assert block == reference(), "run: python scripts/config_reference.py --write"
 
 
+def test_the_cpu_torch_command_is_the_one_setup_uses():
+    command = _block_with("bash", "download.pytorch.org")
+    setup = (PROJECT_ROOT / "scripts" / "setup.sh").read_text()
+    spec = re.search(r"TORCH_SPEC=\$\{TORCH_SPEC:-([^}]+)\}", setup).group(1)
+    index = re.search(r"--index-url (https://download\.pytorch\.org/\S+)\"", setup).group(1)
+    assert command.split() == ["pip", "install", spec, "--index-url", index]
+
+
 def test_two_commands_and_ci_agree():
     commands = _block_with("bash", "scripts/run.sh")
     assert "bash scripts/run.sh" in commands and "bash scripts/test.sh" in commands
@@ -77,22 +85,36 @@ def _run_python(code: str, url: str) -> str:
     return out.stdout
 
 
+def _printed_comment(block: str, call: str) -> str:
+    """What the README says a print call shows: the comment after it, on its line or the
+    next (a long one)."""
+    lines = block.splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith(call))
+    line = lines[at] if "#" in lines[at] else lines[at + 1]
+    return line.split("#", 1)[1].strip()
+
+
 @pytest.mark.slow
 def test_gradio_client_example_answers(served_studio):
     url, _ = served_studio
-    printed = _run_python(_block_with("python", "gradio_client"), url)
+    block = _block_with("python", "gradio_client")
+    printed = _run_python(block, url)
     answer, stats = printed.splitlines()[-2:]  # after gradio_client's "Loaded as API" line
-    assert "Paris" in answer
-    assert "tokens/s" in stats and "first token after" in stats
+    # The README shows what the call prints: the answer word for word, the stats but speeds.
+    assert answer.strip() == _printed_comment(block, "print(answer)")
+    shown = _printed_comment(block, "print(stats)")
+    assert re.fullmatch(re.escape(shown).replace("…", r"[\d.]+"), stats.strip()), stats
 
 
 @pytest.mark.slow
 def test_openai_example_answers_and_streams(served_studio):
     url, _ = served_studio
-    printed = _run_python(_block_with("python", "from openai import OpenAI"), url)
-    models, *rest = printed.splitlines()
+    block = _block_with("python", "from openai import OpenAI")
+    printed = _run_python(block, url)
+    models, reply, *streamed = printed.splitlines()
     assert "base:smollm2-135m-lora" in models
-    assert "Paris" in "\n".join(rest)
+    assert reply.strip() == _printed_comment(block, "print(reply.choices[0].message.content)")
+    assert "Paris" in "\n".join(streamed)
 
 
 @pytest.mark.slow
@@ -192,6 +214,7 @@ def test_run_command_starts_the_studio(tmp_path, models_cache, packaged_model_di
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+    assert "\r" not in (tmp_path / "run.log").read_text()  # no progress bars in a log
 
 
 def test_every_linked_file_exists():
@@ -230,3 +253,56 @@ def test_users_file_commands_add_and_list_a_user(tmp_path):
     assert check_login(users, "alice", "s3cret-password")
     assert not check_login(users, "alice", "wrong-password")
     assert "s3cret-password" not in users.read_text()
+
+
+def _prose_units(text: str) -> list[str]:
+    """README.md's prose as units a reader meets once each: paragraphs and list items, with
+    the front matter, code blocks and tables left out, whitespace folded."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    units: list[list[str]] = []
+    for block in re.split(r"\n\s*\n", text):
+        for line in block.splitlines():
+            if line.lstrip().startswith("|"):
+                continue
+            if re.match(r"\s*(\d+\.|[-*])\s", line) or not units or units[-1] == []:
+                units.append([])
+            units[-1].append(line.strip())
+        units.append([])
+    return [" ".join(u) for u in units if u]
+
+
+SAME_RUN_WORDS = 12  # this many words in the same order, twice: pasted, not written
+
+
+def repeated_prose(text: str) -> list[str]:
+    """What README.md says twice: a run of SAME_RUN_WORDS words (a paragraph, list item or
+    sentence pasted again, even cut short or lightly edited), or a number repeated in a
+    numbered list."""
+    seen: dict[tuple[str, ...], int] = {}
+    twice = []
+    for unit in _prose_units(text):
+        words = tuple(re.sub(r"[*`]", "", unit).split())
+        found = None
+        for i in range(len(words) - SAME_RUN_WORDS + 1):
+            run = words[i : i + SAME_RUN_WORDS]
+            seen[run] = seen.get(run, 0) + 1
+            found = found or (" ".join(run) if seen[run] == 2 else None)
+        if found:  # one example per paragraph or list item that repeats
+            twice.append(found)
+    for block in re.split(r"\n\s*\n", text):
+        numbers = re.findall(r"^(\d+)\.\s", block, flags=re.M)
+        twice += [f"list item {n}." for n in sorted(set(numbers)) if numbers.count(n) > 1]
+    return twice
+
+
+def test_readme_says_nothing_twice():
+    assert repeated_prose(README) == []
+
+
+def test_repeated_prose_is_found():
+    item = "4. **Train.** Press **Train**. The job runs in its own process from a queue."
+    assert repeated_prose(f"Intro.\n\n{item}\n{item}\n") != []
+    said = "Then download the LoRA adapter, a merged model, or a GGUF file of the merged model."
+    assert repeated_prose(f"6. **Export.** {said}\n   More words here. {said}\n") != []
+    assert repeated_prose("1. One thing.\n2. Another.\n\n```\nsame\n```\n```\nsame\n```\n") == []

@@ -9,12 +9,13 @@ import gradio as gr
 from studio.actions.demo_app import create_demo_app
 from studio.errors import StudioError
 from studio.jobs.removal import delete_app_and_stop_jobs
+from studio.models.prepare import MODEL_NAME, packaged_model_ready
 from studio.ui.apps.views import (
     app_rows,
     current_note,
     log_rows,
 )
-from studio.ui.common import bump, user_errors
+from studio.ui.common import bump, in_background, user_errors
 from studio.ui.context import UIContext
 
 
@@ -51,17 +52,38 @@ def create_app(ctx: UIContext, app_name: str, app_description: str, request: gr.
     )
 
 
+def demo_progress(seconds: float, first_use: bool) -> str:
+    """What the note under "Create demo app" says while the app is being made."""
+    if first_use:
+        return (
+            f"Preparing the built-in model {MODEL_NAME} for its first use (once on this "
+            f"machine), then creating the demo app… {seconds:.0f} s"
+        )
+    return f"Creating the demo app… {seconds:.0f} s"
+
+
 @user_errors
 def create_demo(ctx: UIContext, key: str, request: gr.Request = None):
+    """Make the demo app; meanwhile the note under the button says what the click waits
+    for and for how long (the first one waits for the built-in model's conversion)."""
     ctx.check_storage(request)  # a demo app holds a dataset version
-    made = create_demo_app(ctx.store, ctx.settings, ctx.caller(request), key or "")
+    caller = ctx.caller(request)
+    first_use = not packaged_model_ready(ctx.settings)
+
+    def waiting(seconds: float):  # only the note changes meanwhile
+        return *[gr.skip()] * 4, demo_progress(seconds, first_use), gr.skip(), gr.skip()
+
+    yield waiting(0)
+    made = yield from in_background(
+        lambda: create_demo_app(ctx.store, ctx.settings, caller, key or ""), waiting
+    )
     app, version, model = made["app"], made["version"], made["model"]
     note = (
         f"Created **{app['name']}** with dataset version {version['version']} "
         f"({version['n_accepted']} examples) and the model configuration "
         f"**{model['name']}**. Next: press **Train** in the Train tab."
     )
-    return app["id"], *view(ctx, app["id"], request), note, bump(), bump()
+    yield app["id"], *view(ctx, app["id"], request), note, bump(), bump()
 
 
 @user_errors

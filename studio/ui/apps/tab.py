@@ -43,6 +43,7 @@ def build_apps_tab(ctx: UIContext) -> None:
                     scale=3,
                 )
                 demo = gr.Button("Create demo app", elem_id="apps-demo", scale=1)
+            demo_note = gr.Markdown(elem_id="apps-demo-note")
         with gr.Accordion("Create an app", open=True):
             with gr.Row():
                 name = gr.Textbox(label="Name", elem_id="apps-name", max_length=80)
@@ -88,9 +89,9 @@ def build_apps_tab(ctx: UIContext) -> None:
     demo.click(
         bind(ctx, h.create_demo),
         [sample],
-        [ctx.app_id, *outs, message, ctx.data_changed, ctx.models_changed],
+        [ctx.app_id, *outs, demo_note, ctx.data_changed, ctx.models_changed],
         api_name="create_demo_app",
-        show_progress_on=[message],
+        show_progress_on=[demo_note],
     )
     chooser.input(
         bind(ctx, h.choose_app),

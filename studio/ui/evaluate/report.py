@@ -205,11 +205,30 @@ def roc_frame(results: dict[str, Any], variant: str = "tuned") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["fpr", "tpr", "curve"])
 
 
+# The batch table's headers on the page (the CSV keeps CSV_COLUMNS), and its metric names.
+BATCH_HEADERS = {
+    "prompt": "Prompt",
+    "expected": "Expected",
+    "base_output": "Base output",
+    "tuned_output": "Tuned output",
+    "metric": "Metric",
+    "base_score": "Base score",
+    "tuned_score": "Tuned score",
+}
+METRIC_NAMES = {"exact_match": "exact match", "rougeL": "ROUGE-L"}
+
+
 def batch_frame(results: dict[str, Any]) -> pd.DataFrame:
+    """The batch comparison as the page shows it: readable headers and metric names."""
     rows = (results.get("batch") or {}).get("rows") or []
-    return pd.DataFrame(
-        [{k: r.get(k) for k in CSV_COLUMNS} for r in rows], columns=list(CSV_COLUMNS)
-    )
+    shown = [
+        {
+            BATCH_HEADERS[k]: METRIC_NAMES.get(r.get(k), r.get(k)) if k == "metric" else r.get(k)
+            for k in CSV_COLUMNS
+        }
+        for r in rows
+    ]
+    return pd.DataFrame(shown, columns=[BATCH_HEADERS[k] for k in CSV_COLUMNS])
 
 
 def evaluations_frame(evaluations: list[dict[str, Any]]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import gradio as gr
 
 from studio.actions.start_evaluation import DEFAULT_METRICS
 from studio.configs import CPU_ONLY, SETTINGS, Setting
-from studio.ui.common import bind
+from studio.ui.common import bind, hidden_until_file
 from studio.ui.context import UIContext
 from studio.ui.evaluate.handlers import (
     cancel_eval,
@@ -105,15 +105,16 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 elem_id="eval-per-label",
             )
             confusion = gr.HTML()
+        # No fixed height: with one, the page cuts the legend (which curve is which) off.
         roc = gr.LinePlot(
             None,
             x="fpr",
             y="tpr",
             color="curve",
-            label="ROC curves",
+            label="ROC curves (tuned), one per label",
             x_title="false positive rate",
             y_title="true positive rate",
-            height=300,
+            color_title="label (AUC)",
             elem_id="eval-roc",
         )
         # prompt, expected, base output, tuned output, metric, base score, tuned score
@@ -122,11 +123,16 @@ def build_evaluate_tab(ctx: UIContext) -> None:
             label="Batch comparison",
             interactive=False,
             wrap=True,
-            column_widths=["34%", "10%", "19%", "19%", "8%", "5%", "5%"],
+            column_widths=["30%", "10%", "19%", "19%", "8%", "7%", "7%"],
             elem_id="eval-batch-table",
         )
-        batch_file = gr.File(
-            label="Batch comparison (CSV)", interactive=False, elem_id="eval-batch-file"
+        batch_file = hidden_until_file(
+            gr.File(
+                label="Batch comparison (CSV)",
+                interactive=False,
+                elem_id="eval-batch-file",
+                visible=False,  # until an evaluation has one
+            )
         )
         history = gr.Dataframe(
             label="Past evaluations of this model (click a row to show it)",
@@ -153,17 +159,30 @@ def build_evaluate_tab(ctx: UIContext) -> None:
                 elem_id="export-gguf-type",
             )
             gguf_btn = gr.Button("Merge and download GGUF", elem_id="export-gguf")
-            gguf_file = gr.File(
-                label="GGUF zip (model, Modelfile, card)",
-                interactive=False,
-                elem_id="export-gguf-file",
+            gguf_file = hidden_until_file(
+                gr.File(
+                    label="GGUF zip (model, Modelfile, card)",
+                    interactive=False,
+                    elem_id="export-gguf-file",
+                    visible=False,  # until an export made one
+                )
             )
         with gr.Row():
-            adapter_file = gr.File(
-                label="Adapter zip", interactive=False, elem_id="export-adapter-file"
+            adapter_file = hidden_until_file(
+                gr.File(
+                    label="Adapter zip",
+                    interactive=False,
+                    elem_id="export-adapter-file",
+                    visible=False,
+                )
             )
-            merged_file = gr.File(
-                label="Merged model zip", interactive=False, elem_id="export-merged-file"
+            merged_file = hidden_until_file(
+                gr.File(
+                    label="Merged model zip",
+                    interactive=False,
+                    elem_id="export-merged-file",
+                    visible=False,
+                )
             )
         with gr.Accordion("Push to the Hugging Face Hub", open=False):
             with gr.Row():

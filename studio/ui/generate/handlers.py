@@ -43,7 +43,13 @@ def model_choices(ctx: UIContext, app_id: str | None) -> list[tuple[str, str]]:
     app = ctx.current_app(app_id)
     rows = list_models(ctx.store, ctx.settings, app["id"] if app else "")
     return [
-        (("Trained: " if r["kind"] == "trained" else "Base: ") + r["name"], r["id"]) for r in rows
+        (
+            "Trained: " + r["name"]
+            if r["kind"] == "trained"
+            else "Base: " + r["name"].removesuffix(" (base)"),
+            r["id"],
+        )
+        for r in rows
     ]
 
 

@@ -39,6 +39,7 @@ from studio.ui.inputs.preview import (
 from studio.ui.uploads import trusted_uploads
 
 MAPPING_FIELDS = ("text", "instruction", "input", "output", "messages")
+SLANT_AFTER_BARS = 8  # more bars than this: their labels are drawn slanted
 NONE_CHOICE = ("(none)", "")
 
 
@@ -59,7 +60,7 @@ def token_models(settings) -> list[tuple[str, str]]:
     for t in TEMPLATES.values():
         if t.base_model and trains_adapter(t.method) and t.base_model not in out:
             if t.base_model == PACKAGED_REF or template_availability(t, settings)[0]:
-                out[t.base_model] = t.title.replace(" LoRA", "").replace(" QLoRA", "")
+                out[t.base_model] = t.base_title
     return [(label, ref) for ref, label in out.items()]
 
 
@@ -68,7 +69,7 @@ def _bar(labels: list[str], counts: list[int], x: str, title: str):
         return gr.BarPlot(value=None, visible=False)
     frame = pd.DataFrame({x: labels, "examples": counts})
     # An explicit y range from 0: with equal counts the automatic range collapses to one value
-    # and no bar is drawn.
+    # and no bar is drawn. Many bars ("112-121" each) slant their labels, or they overlap.
     return gr.BarPlot(
         value=frame,
         x=x,
@@ -77,6 +78,7 @@ def _bar(labels: list[str], counts: list[int], x: str, title: str):
         title=title,
         visible=True,
         y_lim=[0, max(counts) * 1.1 or 1],
+        x_label_angle=-45 if len(labels) > SLANT_AFTER_BARS else 0,
     )
 
 
@@ -109,7 +111,7 @@ def detect_columns(
     note = (
         f"Detected **{SHAPES[guess.shape]}** in {result.name} "
         f"({len(result.rows)} rows; columns: {', '.join(result.columns)}). "
-        "Change the mapping if the guess is wrong."
+        "Change the mapping if the guess is wrong, then press **Create version** (above)."
     )
     if guess.shape == "text" and not guess.text:
         note = (
@@ -204,12 +206,14 @@ def upload_dataset(
     guess = dict(guess or {})
     source = guess.pop("source", None)
     guess.pop("proposed", None)
+    # An incomplete form is no edit either: Create clicked while the detection of a new file
+    # ran sends the form as it was (shape "text", no column) beside the new guess.
+    complete = all(getattr(chosen, f) for f in REQUIRED[chosen.shape])
     if source is not None and source != source_key(list(trusted_uploads(file_list)), text):
         mapping = None
     elif guess:
-        mapping = None if chosen.to_dict() == guess else chosen
+        mapping = None if chosen.to_dict() == guess or not complete else chosen
     else:
-        complete = all(getattr(chosen, f) for f in REQUIRED[chosen.shape])
         mapping = chosen if complete else None
     tokenizer_ref = tokenizer_ref or PACKAGED_REF
     tokenizer, why = stats_tokenizer(settings, tokenizer_ref)

@@ -27,6 +27,9 @@ VERSION_HEADERS = [
     "Created",
     "Hash",
 ]
+# Per column of VERSION_HEADERS: the counts stay narrow so that all of them fit beside a
+# long "Read as" (which wraps).
+VERSION_WIDTHS = ["11%", "7%", "16%", "8%", "8%", "9%", "5%", "5%", "12%", "9%", "10%"]
 REJECT_HEADERS = ["File", "Row", "Reason", "Text"]
 PREVIEW_HEADERS = ["#", "Prompt (exactly as the model sees it)", "Target (what it learns)"]
 
@@ -102,7 +105,9 @@ def mapping_text(stats: dict) -> str:
             m[k] for k in ("text", "instruction", "input", "output", "messages") if m.get(k)
         )
         text = SHAPES.get(m.get("shape", ""), m.get("shape", ""))
-        text += f" ({cols})" if cols else ""
+        # A shape whose name already gives its column ("Clarifai template
+        # (input.data.text.raw)") is not followed by the same column again.
+        text += f" ({cols})" if cols and not text.endswith(f"({cols})") else ""
         if m.get("instruction_text"):
             text += f"; instruction: “{excerpt(m['instruction_text'], 60)}”"
         parts.append(text)

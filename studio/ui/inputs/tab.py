@@ -13,7 +13,7 @@ import gradio as gr
 from studio.data.readers import ACCEPTED_TEXT
 from studio.data.shapes import SHAPES
 from studio.models.resolve import PACKAGED_REF
-from studio.ui.common import NO_APP, bind, user_errors
+from studio.ui.common import NO_APP, bind, hidden_until_file, user_errors
 from studio.ui.context import UIContext
 from studio.ui.inputs.handlers import (
     MAPPING_FIELDS,
@@ -24,7 +24,12 @@ from studio.ui.inputs.handlers import (
     token_models,
     upload_dataset,
 )
-from studio.ui.inputs.preview import PREVIEW_HEADERS, REJECT_HEADERS, VERSION_HEADERS
+from studio.ui.inputs.preview import (
+    PREVIEW_HEADERS,
+    REJECT_HEADERS,
+    VERSION_HEADERS,
+    VERSION_WIDTHS,
+)
 
 
 def build_inputs_tab(ctx: UIContext) -> None:
@@ -68,6 +73,9 @@ def build_inputs_tab(ctx: UIContext) -> None:
                 label="Count tokens with (the base model you will train)",
                 elem_id="inputs-tokenizer",
             )
+        # Above the mapping step, which appears under it once a paste or a file is read: a
+        # button that moved down while it was being pressed lost the click.
+        submit = gr.Button("Create version", variant="primary", elem_id="inputs-submit")
         with gr.Accordion(
             "Column mapping", open=True, visible=False, elem_id="inputs-mapping"
         ) as mapping_box:
@@ -94,7 +102,6 @@ def build_inputs_tab(ctx: UIContext) -> None:
                 elem_id="inputs-instruction-text",
             )
         detected = gr.State({})
-        submit = gr.Button("Create version", variant="primary", elem_id="inputs-submit")
         counts = gr.Markdown(elem_id="inputs-counts")
         rejects = gr.Dataframe(
             headers=REJECT_HEADERS,
@@ -103,14 +110,23 @@ def build_inputs_tab(ctx: UIContext) -> None:
             interactive=False,
             elem_id="inputs-rejects",
         )
-        rejects_file = gr.File(
-            label="All rejected rows (rejects.csv)",
-            interactive=False,
-            elem_id="inputs-rejects-file",
+        rejects_file = hidden_until_file(
+            gr.File(
+                label="All rejected rows (rejects.csv)",
+                interactive=False,
+                elem_id="inputs-rejects-file",
+                visible=False,  # until a version has rejected rows
+            )
         )
         gr.Markdown("### Versions")
+        # Wrapped, with widths that fit the page: a long "Read as" pushed the counts
+        # (accepted, rejected, train, valid) out of sight.
         versions = gr.Dataframe(
-            headers=VERSION_HEADERS, interactive=False, elem_id="inputs-versions"
+            headers=VERSION_HEADERS,
+            interactive=False,
+            elem_id="inputs-versions",
+            wrap=True,
+            column_widths=VERSION_WIDTHS,
         )
         pick = gr.Dropdown(label="Preview version", choices=[], elem_id="inputs-version")
         # Fixed widths: the target column stays in view beside a long prompt.
@@ -144,9 +160,11 @@ def build_inputs_tab(ctx: UIContext) -> None:
         api_name="detect_columns",
         show_progress_on=[detected_note],
     )
-    # On input (the last one wins), not on blur: detection on blur showed the mapping while
+    # On change (the last one wins), not on blur: detection on blur showed the mapping while
     # the user was clicking Create version, moving the button away from under the pointer.
-    pasted.input(
+    # Not on input: the page fires a textbox's input on key presses only, so a paste (which
+    # presses no key, or only Ctrl+V) got no mapping step.
+    pasted.change(
         bind(ctx, detect_columns),
         [files, pasted, instruction_text, detected],
         [mapping_box, detected_note, shape, *col_list, detected, instruction_text],

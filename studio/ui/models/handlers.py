@@ -43,10 +43,13 @@ def own(ctx: UIContext, app_id: str) -> str:
     return app_id if ctx.current_app(app_id) else ""
 
 
+RESET_NOTE_START = "Template changed to "
+
+
 def reset_note(key: str) -> str:
     """The note shown when a new template (or model type) reset the form."""
     return (
-        f"Template changed to **{get_template(key).title}**: the training settings "
+        f"{RESET_NOTE_START}**{get_template(key).title}**: the training settings "
         "and config dicts were reset to its defaults."
     )
 
@@ -188,7 +191,9 @@ def on_clone(ctx: UIContext, model_id: str):
     row = ctx.model(model_id)
     dicts, hyper = split_config(row["config"], row["template"])
     t = get_template(row["template"])
-    base = gr.update(value=hyper["base_model"], interactive=not t.base_model)
+    base = gr.update(
+        value=hyper["base_model"], interactive=not t.base_model, visible=not t.base_model
+    )
     return [
         row["model_type"],
         gr.update(choices=template_choices(ctx.settings, row["model_type"]), value=t.key),

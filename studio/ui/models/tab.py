@@ -82,8 +82,11 @@ def build_models_tab(ctx: UIContext) -> None:
         layout = form_layout(DEFAULT_TEMPLATE)
         form: dict[str, gr.components.Component] = {}
         with gr.Accordion("Training settings", open=True):
-            # Only Custom lets you type a model; the others show their template's model.
-            form["base_model"] = build_widget("base_model", start["base_model"], interactive=False)
+            # Only Custom lets you type a model (and shows the box); the others name their
+            # template's model in the card above.
+            form["base_model"] = build_widget(
+                "base_model", start["base_model"], interactive=False, visible=False
+            )
             for row in FORM_ROWS:
                 with gr.Row():
                     for key in row:
@@ -177,6 +180,16 @@ def build_models_tab(ctx: UIContext) -> None:
         ).then(**layout_io)
 
         wire_form_sync(fields, codes, arch, model_code)
+        # The reset note describes the form as the template left it: the user's first edit
+        # makes it stale, so it goes then (in the page, without a call to the server).
+        gr.on(
+            [c.input for c in [*fields, *codes, *arch]],
+            None,
+            [problems],
+            [problems],
+            js=f"(note) => (note || '').startsWith({h.RESET_NOTE_START!r}) ? '' : note",
+            show_progress="hidden",
+        )
 
         form["base_model"].blur(
             bind(ctx, h.on_base), [template, form["base_model"]], [card], api_name="on_base"

@@ -74,7 +74,11 @@ def template_state(
     hyper = default_hyper(t)
     if version := store.app_version(app_id, version_id):
         hyper["valid_pct"] = float(version["valid_pct"])
-    base_box = gr.update(value=hyper["base_model"], interactive=not t.base_model)
+    # A template that fixes its base names it in its card; the box (holding the model's
+    # reference, e.g. "packaged:…") is shown only where the user types one (Custom).
+    base_box = gr.update(
+        value=hyper["base_model"], interactive=not t.base_model, visible=not t.base_model
+    )
     form = hyper_to_form(hyper)[1:]  # base_model has its own update above
     return [
         template_card(settings, key),

@@ -50,16 +50,15 @@ def build_train_tab(ctx: UIContext) -> None:
             cancel = gr.Button("Cancel", variant="stop", elem_id="train-cancel", interactive=False)
             resume = gr.Button("Resume", elem_id="train-resume", interactive=False)
         # A fixed color per series gives a legend from the first point; "d" keeps the step
-        # axis to whole numbers.
+        # axis to whole numbers. No fixed height: the page then cuts the legend off.
         chart = gr.LinePlot(
             None,
             x="step",
             y="value",
             color="series",
-            height=260,
-            label="Loss: train (blue), eval (orange); accuracy (green)",
+            label="Loss and validation accuracy by step",
             elem_id="train-chart",
-            y_title="loss",
+            y_title="loss / accuracy",
             color_title="series",
             x_axis_format="d",
             color_map={

@@ -13,7 +13,7 @@ from gradio import helpers
 
 from studio.ui.apps import handlers as apps_tab
 from studio.ui.apps.views import app_rows, current_note, log_rows
-from studio.ui.common import bind
+from studio.ui.common import bind, in_background
 from studio.ui.context import UIContext
 
 
@@ -79,3 +79,47 @@ def test_bind_keeps_the_listener_signature_request_and_streaming(ctx):
     assert list(listener.__signature__.parameters) == ["name", "request"]
     streamed = bind(ctx, stream)
     assert inspect.isgeneratorfunction(streamed) and list(streamed(3)) == [0, 1, 2]
+
+
+def test_slow_work_is_answered_with_the_seconds_waited():
+    import time
+
+    def slow():
+        time.sleep(0.35)
+        return "done"
+
+    def run():
+        return (yield from in_background(slow, lambda s: f"{s:.1f} s", every_s=0.1))
+
+    gen, ticks = run(), []
+    while True:
+        try:
+            ticks.append(next(gen))
+        except StopIteration as end:
+            assert end.value == "done"
+            break
+    assert len(ticks) >= 2 and ticks[0].endswith(" s")
+    with pytest.raises(ZeroDivisionError):  # the work's own error reaches the handler
+        list(in_background(lambda: 1 / 0, str, every_s=0.1))
+
+
+def test_demo_app_says_what_it_waits_for_then_what_it_made(ctx, store, monkeypatch):
+    made_after = {}
+
+    def fake_demo(store_, settings, caller, key):
+        made_after["owner"] = caller.owner
+        app = store_.create_app("Demo: Sentiment classification", owner=caller.owner)
+        return {"app": app, "version": {"version": 1, "n_accepted": 72}, "model": {"name": "m"}}
+
+    monkeypatch.setattr(apps_tab, "create_demo_app", fake_demo)
+    monkeypatch.setattr(apps_tab, "packaged_model_ready", lambda settings: False)
+    answers = list(apps_tab.create_demo(ctx, "sentiment", None))
+    first, last = answers[0], answers[-1]
+    assert first[:4] == (gr.skip(),) * 4
+    assert first[4].startswith("Preparing the built-in model SmolLM2-135M-Instruct")
+    assert first[4].endswith("0 s")
+    app_id, *_, note, data_bump, models_bump = last
+    assert store.get_app(app_id)["name"] == "Demo: Sentiment classification"
+    assert note.startswith("Created **Demo: Sentiment classification** with dataset version 1")
+    assert data_bump and models_bump and made_after["owner"] == "local"
+    assert apps_tab.demo_progress(12.4, False) == "Creating the demo app… 12 s"

@@ -59,7 +59,17 @@ def test_tables_and_charts():
         f"a (AUC {r['classification']['tuned']['roc']['a']['auc']:.3f})",
         f"b (AUC {r['classification']['tuned']['roc']['b']['auc']:.3f})",
     }
-    assert batch_frame(r).iloc[0]["tuned_output"] == "a"
+    batch = batch_frame(r)
+    assert list(batch.columns) == [
+        "Prompt",
+        "Expected",
+        "Base output",
+        "Tuned output",
+        "Metric",
+        "Base score",
+        "Tuned score",
+    ]  # readable headers (the CSV keeps its snake_case columns)
+    assert batch.iloc[0]["Tuned output"] == "a" and batch.iloc[0]["Metric"] == "exact match"
     assert roc_frame({}).empty and confusion_html({}) == ""
 
 

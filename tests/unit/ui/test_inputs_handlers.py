@@ -54,3 +54,21 @@ def test_upload_then_list_and_preview_the_version(ctx, store):
     )
     assert no_app.visible is False and picker.value == version["id"]
     assert shown[0] == preview and (note, rejected, rejected_file) == ("", [], None)
+    out = inputs_handlers.upload_dataset(
+        ctx, app["id"], None, "a good line\na bad\x00line", "", 0, 1, "text", *[""] * 6, {}, ""
+    )
+    assert out[2].endswith(".csv")  # rejects.csv to download
+
+
+def test_create_clicked_while_the_new_file_is_detected_uses_the_detection(ctx, store, monkeypatch):
+    """The guess for the new file is in the page's state, the form does not show it yet
+    (shape "text", no column): an incomplete form is no edit, the file is read as detected."""
+    monkeypatch.setattr(inputs_handlers, "trusted_uploads", lambda files: list(files or []))
+    app = store.create_app("race")
+    csv = ctx.settings.home / "sentiment.csv"
+    csv.write_text("sentence,label\nSales rose,positive\nSales fell,negative\nFlat,neutral\n")
+    guess = inputs_handlers.detect_columns(ctx, [str(csv)], "", "", {})[-2]
+    assert guess["shape"] == "sentence_label"
+    with_stale_form = (app["id"], [str(csv)], "", "news", 0, 1, "text", *[""] * 6, guess, "")
+    counts, *_ = inputs_handlers.upload_dataset(ctx, *with_stale_form)
+    assert "3 accepted" in counts and "Sentence + label" in counts

@@ -118,3 +118,30 @@ def test_evaluation_progress_is_a_share_with_time_left_and_metrics_follow_the_ta
     assert "/900" not in text
     assert "text" not in metrics_for_task("classification")
     assert "classification" not in metrics_for_task("generation")
+
+
+def test_read_as_names_a_column_once():
+    from studio.ui.inputs.preview import VERSION_HEADERS, VERSION_WIDTHS, mapping_text
+
+    clarifai = {"mappings": {"a.csv": {"shape": "clarifai", "text": "input.data.text.raw"}}}
+    assert mapping_text(clarifai) == "Clarifai template (input.data.text.raw)"
+    pairs = {"mappings": {"b.csv": {"shape": "sentence_label", "input": "s", "output": "y"}}}
+    assert mapping_text(pairs) == "Sentence + label (classification) (s → y)"
+    assert len(VERSION_WIDTHS) == len(VERSION_HEADERS)
+    assert sum(int(w.rstrip("%")) for w in VERSION_WIDTHS) == 100
+
+
+def test_models_are_named_as_people_name_them(settings, store):
+    from studio.generate.refs import base_models
+    from studio.templates import get_template
+    from studio.ui.models.widgets import template_state
+
+    assert get_template("smollm2-135m-lora").base_title == "SmolLM2-135M-Instruct"
+    assert get_template("custom").base_title == "Custom"
+    names = [m["name"] for m in base_models(settings)]
+    assert "SmolLM2-135M-Instruct (base)" in names
+    assert not any("LoRA" in n or "packaged:" in n for n in names)
+    # The base-model box (a reference such as "packaged:…") shows only where one is typed.
+    fixed = template_state(settings, store, "smollm2-135m-lora", "causal", "", None)[1]
+    typed = template_state(settings, store, "custom", "causal", "", None)[1]
+    assert fixed["visible"] is False and typed["visible"] is True

@@ -55,7 +55,7 @@ def test_over_the_limit_nothing_more_is_made(team, store, monkeypatch):
                 call()
         request = SimpleNamespace(username="ann", headers={})
         with pytest.raises(gr.Error, match=LIMIT):
-            apps_tab.create_demo(team, "sentiment", request)
+            list(apps_tab.create_demo(team, "sentiment", request))
     finally:
         LocalContext.request.reset(token)
     assert made == [] and [a["name"] for a in store.list_apps()] == ["Ann's"]
