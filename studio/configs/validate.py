@@ -25,6 +25,7 @@ from studio.configs.hardware import (
     NO_CUDA,
     Hardware,
     bf16_refusal,
+    bitsandbytes_installed,
     detect_hardware,
     hardware_problems,
 )
@@ -190,13 +191,14 @@ def _contradictions(
             "model.base_model: empty; type a Hugging Face model id (owner/name, or a bare name like gpt2) or a local "
             "model folder"
         )
-    for bits in ("4", "8"):
-        if quant.get(f"load_in_{bits}bit") is True and not hw.cuda:
-            problems.append(
-                f"quantization.load_in_{bits}bit: {bits}-bit loading needs a CUDA GPU; "
-                f"{NO_CUDA} — pick a LoRA template or use a GPU machine"
-            )
     quantized = quant.get("load_in_4bit") is True or quant.get("load_in_8bit") is True
+    if quantized and not bitsandbytes_installed():
+        bits = "4" if quant.get("load_in_4bit") is True else "8"
+        problems.append(
+            f"quantization.load_in_{bits}bit: {bits}-bit loading needs the bitsandbytes "
+            "package, which is not installed — pip install bitsandbytes, or empty the "
+            "quantization config for a plain LoRA run"
+        )
     if quant.get("load_in_4bit") is True and quant.get("load_in_8bit") is True:
         problems.append("quantization.load_in_8bit: choose 4-bit or 8-bit, not both")
     if quantized and not peft:

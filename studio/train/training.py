@@ -14,7 +14,7 @@ from typing import Any
 
 from studio.configs.runs import TrainRun
 from studio.configs.training_args import training_arguments
-from studio.errors import ConfigError, ModelUnavailableError, StudioError
+from studio.errors import ConfigError, StudioError
 from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
 from studio.prompts.layout import data_layout
@@ -32,7 +32,6 @@ from studio.train.config import check_rejected_share, settings_for
 from studio.train.data import load_splits, tokenize_all
 from studio.train.extras import StudioTrainerMixin, configure_extras
 from studio.train.model import build_model, build_tokenizer, count_parameters
-from studio.vocab.models import CUDA_METHODS, NEEDS_CUDA
 
 log = logging.getLogger("studio.train")
 
@@ -167,8 +166,6 @@ def run_training(run_dir: Path, resume: bool = False) -> dict[str, Any]:
         stop.stop_after_step = (cfg.get("debug") or {}).get("stop_after_step")
     check_rejected_share(cfg)
     check_strategy(cfg, torch.cuda.is_available())
-    if cfg["method"] in CUDA_METHODS and not torch.cuda.is_available():
-        raise ModelUnavailableError(f"The {cfg['method']} method {NEEDS_CUDA}")
     settings = settings_for(cfg)
     seed = int(cfg["trainer"].get("seed", 42))
     from transformers import set_seed
