@@ -1,15 +1,32 @@
-"""The registry of model templates: one Template per key, in the order the UI lists them."""
+"""The registry of model templates: one Template per key, in the order the UI lists them.
+
+CPU templates train in fp32 with the CPU trainer settings; GPU templates keep the base in
+bf16 (studio.configs.defaults starts them in fp16 on a GPU without bf16 and in fp32 on a
+CPU). Family facts (target modules, special tokens, licences) live in families.py.
+"""
 
 from __future__ import annotations
 
 from studio.models.resolve import PACKAGED_REF
 from studio.templates.base import Template
-from studio.vocab.models import MODEL_TYPES, TOKENIZER_DEFAULTS
+from studio.templates.families import (
+    ALL_LINEAR,
+    APACHE,
+    GEMMA,
+    GEMMA_IT_TOKENS,
+    GPT_NEO,
+    LLAMA2,
+    LLAMA3_TOKENS,
+    LLAMA32,
+    MIT,
+    SENTENCEPIECE_LLAMA_TOKENS,
+    T5,
+    tokenizer_dict,
+)
+from studio.vocab.models import MODEL_TYPES
 
-_ATTN = ["q_proj", "k_proj", "v_proj", "o_proj"]
-_LLAMA_ALL = [*_ATTN, "gate_proj", "up_proj", "down_proj"]
-_NEO = ["q_proj", "k_proj", "v_proj", "out_proj"]
 _LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.05, "bias": "none"}
+_LORA_16 = {**_LORA, "r": 16, "lora_alpha": 32}
 # CPU-friendly Trainer defaults: log every step so the Train tab's chart moves (a CPU step
 # takes seconds; a JSON line per step costs nothing next to it).
 _TRAINER_CPU = {
@@ -24,13 +41,8 @@ _TRAINER_CPU = {
     "gradient_checkpointing": False,
 }
 _TRAINER_GPU = {**_TRAINER_CPU, "logging_steps": 10, "gradient_checkpointing": True}
-_QLORA_QUANT = {
-    "load_in_4bit": True,
-    "bnb_4bit_quant_type": "nf4",
-    "bnb_4bit_compute_dtype": "bfloat16",
-    "bnb_4bit_use_double_quant": True,
-}
-_QLORA_HYPER = {
+_NF4 = {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True}
+_GPU_HYPER = {
     "batch_size": 4,
     "grad_accum": 4,
     "max_length": 512,
@@ -38,11 +50,11 @@ _QLORA_HYPER = {
     "lora_alpha": 32,
     "epochs": 2.0,
     "precision": "bf16",
+    "target_modules": list(ALL_LINEAR),
 }
-
-
+# Chosen by bench/bench_recipe.py (held-out FPB accuracy within the time budget).
 _SMOLLM2_HYPER = {
-    "target_modules": list(_LLAMA_ALL),
+    "target_modules": list(ALL_LINEAR),
     "learning_rate": 5e-4,
     "lora_r": 16,
     "lora_alpha": 32,
@@ -51,55 +63,173 @@ _SMOLLM2_HYPER = {
 }
 
 
-def _qlora(key: str, title: str, base: str, memory: str, description: str) -> Template:
+def _cpu_lora(key, title, base, params_b, license, description, tokens=None, **extra):
+    """A LoRA template that trains on a CPU in fp32 (the SmolLM2 recipe)."""
+    return Template(
+        key=key,
+        title=title,
+        model_type=extra.pop("model_type", "causal"),
+        method="lora",
+        base_model=base,
+        params_b=params_b,
+        license=license,
+        description=description,
+        hyper=extra.pop("hyper", dict(_SMOLLM2_HYPER)),
+        model={"dtype": "float32"},
+        peft=extra.pop("peft", dict(_LORA_16)),
+        tokenizer=tokenizer_dict(**(tokens or {})),
+        trainer=dict(_TRAINER_CPU),
+        **extra,
+    )
+
+
+def _gpu(key, title, base, params_b, license, description, method="lora", tokens=None, **extra):
+    """A LoRA or QLoRA template sized for a GPU: bf16 base (4-bit NF4 for QLoRA)."""
     return Template(
         key=key,
         title=title,
         model_type="causal",
-        method="qlora",
+        method=method,
         base_model=base,
-        needs_cuda=True,
-        memory_note=memory,
+        params_b=params_b,
+        license=license,
         description=description,
-        hyper={**_QLORA_HYPER, "target_modules": list(_LLAMA_ALL)},
+        hyper={**_GPU_HYPER, **extra.pop("hyper", {})},
         model={"dtype": "bfloat16"},
-        quantization=dict(_QLORA_QUANT),
-        peft=dict(_LORA),
-        tokenizer={**TOKENIZER_DEFAULTS, "max_length": 512},
+        quantization={**_NF4, "bnb_4bit_compute_dtype": "bfloat16"} if method == "qlora" else {},
+        peft=dict(_LORA_16),
+        tokenizer=tokenizer_dict(512, **(tokens or {})),
         trainer=dict(_TRAINER_GPU),
+        **extra,
     )
 
 
+_SMOL = "HuggingFaceTB/SmolLM2-{}-Instruct"
+_GATED = "gated: accept the licence on its Hub page while signed in, then download"
+
 _ALL = [
-    Template(
-        key="smollm2-135m-lora",
-        title="SmolLM2-135M-Instruct LoRA",
-        model_type="causal",
-        method="lora",
-        base_model=PACKAGED_REF,
-        memory_note="CPU is enough (2–4 GB of memory while training at the default batch size)",
-        description="The embedded default: a small instruction-tuned model that ships with the "
-        "studio, runs offline and trains on a CPU in minutes.",
-        # Chosen by bench/bench_recipe.py (held-out FPB accuracy within the time budget).
-        hyper=dict(_SMOLLM2_HYPER),
-        model={"dtype": "float32"},
-        peft={**_LORA, "r": _SMOLLM2_HYPER["lora_r"], "lora_alpha": _SMOLLM2_HYPER["lora_alpha"]},
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_CPU),
+    _cpu_lora(
+        "smollm2-135m-lora",
+        "SmolLM2-135M-Instruct LoRA",
+        PACKAGED_REF,
+        0.135,
+        APACHE,
+        "The embedded default: a small instruction-tuned model that ships with the studio, "
+        "runs offline and trains on a CPU in minutes.",
+        peft={**_LORA_16},
     ),
     Template(
-        key="gpt-neo-125m-lora",
-        title="GPT-Neo 125M LoRA",
+        key="smollm2-135m-qlora",
+        title="SmolLM2-135M-Instruct QLoRA",
         model_type="causal",
-        method="lora",
-        base_model="EleutherAI/gpt-neo-125m",
-        memory_note="CPU is enough (about 2–4 GB while training)",
-        description="EleutherAI's small GPT-3-style model (English, trained on the Pile).",
-        hyper={"target_modules": list(_NEO)},
+        method="qlora",
+        base_model=PACKAGED_REF,
+        params_b=0.135,
+        license=APACHE,
+        description="The embedded SmolLM2 loaded in 4-bit NF4 (bitsandbytes; its CPU "
+        "backend on a CPU) with a LoRA adapter: about a quarter of the weight memory, "
+        "somewhat slower steps than LoRA on a CPU (bench/README.md).",
+        hyper=dict(_SMOLLM2_HYPER),
         model={"dtype": "float32"},
-        peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
+        quantization={**_NF4, "bnb_4bit_compute_dtype": "float32"},
+        peft=dict(_LORA_16),
+        tokenizer=tokenizer_dict(),
         trainer=dict(_TRAINER_CPU),
+    ),
+    _cpu_lora(
+        "smollm2-360m-lora",
+        "SmolLM2-360M-Instruct LoRA",
+        _SMOL.format("360M"),
+        0.36,
+        APACHE,
+        "SmolLM2's middle size: noticeably stronger than 135M, still trains on a CPU.",
+    ),
+    _gpu(
+        "smollm2-1.7b-lora",
+        "SmolLM2-1.7B-Instruct LoRA",
+        _SMOL.format("1.7B"),
+        1.7,
+        APACHE,
+        "SmolLM2's largest size, a strong small model; a GPU is advised.",
+    ),
+    _cpu_lora(
+        "qwen3-0.6b-lora",
+        "Qwen3 0.6B LoRA",
+        "Qwen/Qwen3-0.6B",
+        0.6,
+        APACHE,
+        "Alibaba's smallest Qwen3 (multilingual, thinking and non-thinking chat); trains on "
+        "a CPU, slowly.",
+    ),
+    _gpu(
+        "qwen3-1.7b-lora",
+        "Qwen3 1.7B LoRA",
+        "Qwen/Qwen3-1.7B",
+        1.7,
+        APACHE,
+        "Qwen3 at 1.7B: a good quality-to-size choice for a T4.",
+    ),
+    _gpu(
+        "qwen3-4b-qlora",
+        "Qwen3 4B QLoRA",
+        "Qwen/Qwen3-4B",
+        4.0,
+        APACHE,
+        "Qwen3 at 4B in 4-bit NF4 with a LoRA adapter.",
+        method="qlora",
+    ),
+    _gpu(
+        "llama3.2-1b-lora",
+        "Llama 3.2 1B Instruct LoRA",
+        "meta-llama/Llama-3.2-1B-Instruct",
+        1.24,
+        LLAMA32,
+        f"Meta's Llama 3.2 1B, instruction-tuned ({_GATED}).",
+        tokens=LLAMA3_TOKENS,
+        gated=True,
+    ),
+    _gpu(
+        "llama3.2-3b-lora",
+        "Llama 3.2 3B Instruct LoRA",
+        "meta-llama/Llama-3.2-3B-Instruct",
+        3.21,
+        LLAMA32,
+        f"Meta's Llama 3.2 3B, instruction-tuned ({_GATED}).",
+        tokens=LLAMA3_TOKENS,
+        gated=True,
+    ),
+    _gpu(
+        "gemma3-1b-lora",
+        "Gemma 3 1B LoRA",
+        "google/gemma-3-1b-it",
+        1.0,
+        GEMMA,
+        f"Google's Gemma 3 1B, instruction-tuned, text only ({_GATED}). Gemma trains best in "
+        "bf16: on a T4 (fp16 only) watch the loss.",
+        tokens=GEMMA_IT_TOKENS,
+        gated=True,
+    ),
+    _gpu(
+        "gemma3-4b-qlora",
+        "Gemma 3 4B QLoRA",
+        "google/gemma-3-4b-it",
+        4.3,
+        GEMMA,
+        f"Google's Gemma 3 4B (text and images; the studio trains on text) in 4-bit NF4 with "
+        f"a LoRA adapter ({_GATED}).",
+        method="qlora",
+        tokens=GEMMA_IT_TOKENS,
+        gated=True,
+    ),
+    _cpu_lora(
+        "gpt-neo-125m-lora",
+        "GPT-Neo 125M LoRA",
+        "EleutherAI/gpt-neo-125m",
+        0.125,
+        MIT,
+        "EleutherAI's small GPT-3-style model (English, trained on the Pile).",
+        hyper={"target_modules": list(GPT_NEO)},
+        peft=dict(_LORA),
     ),
     Template(
         key="gpt-neo-2.7b-lora",
@@ -107,50 +237,74 @@ _ALL = [
         model_type="causal",
         method="lora",
         base_model="EleutherAI/gpt-neo-2.7B",
-        memory_note="a GPU with 16 GB is advised (about 12 GB of memory on CPU, slow)",
+        params_b=2.7,
+        license=MIT,
+        hardware_note="about 12 GB of memory on a CPU, slow",
         description="EleutherAI's 2.7B GPT-3-style model: much stronger, much slower.",
-        hyper={"target_modules": list(_NEO), "batch_size": 4, "grad_accum": 2},
+        hyper={"target_modules": list(GPT_NEO), "batch_size": 4, "grad_accum": 2},
         model={"dtype": "float32"},
         peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
+        tokenizer=tokenizer_dict(),
         trainer=dict(_TRAINER_GPU),
     ),
-    _qlora(
+    _gpu(
         "llama2-7b-qlora",
         "Llama-2 7B QLoRA",
         "meta-llama/Llama-2-7b-hf",
-        "a CUDA GPU with at least 10 GB",
-        "Meta's Llama-2 7B in 4-bit NF4 with a LoRA adapter (gated model: accept the "
-        "licence on the Hub first).",
+        6.74,
+        LLAMA2,
+        f"Meta's Llama-2 7B in 4-bit NF4 with a LoRA adapter ({_GATED}).",
+        method="qlora",
+        tokens=SENTENCEPIECE_LLAMA_TOKENS,
+        gated=True,
     ),
-    _qlora(
+    _gpu(
         "llama2-13b-qlora",
         "Llama-2 13B QLoRA",
         "meta-llama/Llama-2-13b-hf",
-        "a CUDA GPU with at least 16 GB",
-        "Meta's Llama-2 13B in 4-bit NF4 with a LoRA adapter (gated model).",
+        13.0,
+        LLAMA2,
+        f"Meta's Llama-2 13B in 4-bit NF4 with a LoRA adapter ({_GATED}).",
+        method="qlora",
+        tokens=SENTENCEPIECE_LLAMA_TOKENS,
+        gated=True,
     ),
-    _qlora(
+    _gpu(
         "mistral-7b-qlora",
         "Mistral 7B QLoRA",
         "mistralai/Mistral-7B-v0.1",
-        "a CUDA GPU with at least 10 GB",
-        "Mistral 7B v0.1 in 4-bit NF4 with a LoRA adapter.",
+        7.24,
+        APACHE,
+        "Mistral 7B v0.1 in 4-bit NF4 with a LoRA adapter (the Hub asks you to share your "
+        "contact details first; access is granted at once).",
+        method="qlora",
+        tokens=SENTENCEPIECE_LLAMA_TOKENS,
+        gated=True,
     ),
-    Template(
-        key="flan-t5-base-lora",
-        title="FLAN-T5 base LoRA",
+    _cpu_lora(
+        "flan-t5-base-lora",
+        "FLAN-T5 base LoRA",
+        "google/flan-t5-base",
+        0.248,
+        APACHE,
+        "Google's instruction-tuned encoder-decoder (250M): maps the input sections to the "
+        "output section.",
         model_type="seq2seq",
-        method="lora",
-        base_model="google/flan-t5-base",
-        memory_note="CPU is enough (about 4–6 GB while training)",
-        description="Google's instruction-tuned encoder-decoder (250M): maps the input "
-        "sections to the output section.",
-        hyper={"target_modules": ["q", "v"], "learning_rate": 3e-4},
-        model={"dtype": "float32"},
+        hyper={"target_modules": list(T5), "learning_rate": 3e-4},
         peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_CPU),
+    ),
+    _cpu_lora(
+        "t5gemma-b-lora",
+        "T5Gemma B-B Instruct LoRA",
+        "google/t5gemma-b-b-prefixlm-it",
+        0.6,
+        GEMMA,
+        "Google's encoder-decoder Gemma (T5Gemma, base encoder and decoder, "
+        f"instruction-tuned): a modern Text-to-Text model ({_GATED}).",
+        model_type="seq2seq",
+        hyper={"target_modules": list(ALL_LINEAR), "learning_rate": 3e-4},
+        tokens=GEMMA_IT_TOKENS,
+        gated=True,
     ),
     Template(
         key="tiny-gpt-scratch",
@@ -158,7 +312,9 @@ _ALL = [
         model_type="causal",
         method="scratch",
         base_model="scratch:tiny-gpt",
-        memory_note="CPU is enough",
+        params_b=0.016,
+        license=APACHE,
+        hardware_note="random weights: no download, no licence of its own",
         description="A small randomly initialised GPT-style (Llama) model, trained in full: "
         "for learning a new domain from plain text.",
         hyper={
@@ -180,7 +336,7 @@ _ALL = [
                 "tie_word_embeddings": True,
             },
         },
-        tokenizer=dict(TOKENIZER_DEFAULTS),
+        tokenizer=tokenizer_dict(),
         trainer={**_TRAINER_CPU, "weight_decay": 0.01},
     ),
     Template(
@@ -190,13 +346,14 @@ _ALL = [
         method="lora",
         base_model="",
         model_types=tuple(MODEL_TYPES),
-        memory_note="depends on the model you choose",
-        description="Any Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder, with "
-        "a LoRA adapter on every linear layer; choose the model type yourself.",
+        hardware_note="depends on the model you choose",
+        description="Any Hugging Face model id (owner/name, or a bare name like gpt2) or a "
+        "local model folder, with a LoRA adapter on every linear layer; choose the model "
+        "type yourself.",
         hyper={"target_modules": "all-linear"},
         model={"dtype": "float32"},
         peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
+        tokenizer=tokenizer_dict(),
         trainer=dict(_TRAINER_CPU),
     ),
 ]
