@@ -25,6 +25,7 @@ class Template:
     method: str  # "lora" | "qlora" | "scratch" | "full"
     base_model: str  # a model ref (see studio.models.resolve); "" for Custom
     needs_cuda: bool = False  # cannot run at all without a CUDA GPU
+    architecture: str = ""  # the base's transformers model_type ("llama", "qwen3", ...)
     params_b: float = 0.0  # size in billions of parameters (0: unknown, e.g. Custom)
     license: str = ""  # the base model's licence, as its model card names it
     gated: bool = False  # the Hub asks each user to accept the licence before downloading

@@ -117,9 +117,11 @@ _ALL = [
         "The embedded default: a small instruction-tuned model that ships with the studio, "
         "runs offline and trains on a CPU in minutes.",
         peft={**_LORA_16},
+        architecture="llama",
     ),
     Template(
         key="smollm2-135m-qlora",
+        architecture="llama",
         title="SmolLM2-135M-Instruct QLoRA",
         model_type="causal",
         method="qlora",
@@ -143,6 +145,7 @@ _ALL = [
         0.36,
         APACHE,
         "SmolLM2's middle size: noticeably stronger than 135M, still trains on a CPU.",
+        architecture="llama",
     ),
     _gpu(
         "smollm2-1.7b-lora",
@@ -151,6 +154,7 @@ _ALL = [
         1.7,
         APACHE,
         "SmolLM2's largest size, a strong small model; a GPU is advised.",
+        architecture="llama",
     ),
     _cpu_lora(
         "qwen3-0.6b-lora",
@@ -160,6 +164,7 @@ _ALL = [
         APACHE,
         "Alibaba's smallest Qwen3 (multilingual, thinking and non-thinking chat); trains on "
         "a CPU, slowly.",
+        architecture="qwen3",
     ),
     _gpu(
         "qwen3-1.7b-lora",
@@ -168,6 +173,7 @@ _ALL = [
         1.7,
         APACHE,
         "Qwen3 at 1.7B: a good quality-to-size choice for a T4.",
+        architecture="qwen3",
     ),
     _gpu(
         "qwen3-4b-qlora",
@@ -177,6 +183,7 @@ _ALL = [
         APACHE,
         "Qwen3 at 4B in 4-bit NF4 with a LoRA adapter.",
         method="qlora",
+        architecture="qwen3",
     ),
     _gpu(
         "llama3.2-1b-lora",
@@ -187,6 +194,7 @@ _ALL = [
         f"Meta's Llama 3.2 1B, instruction-tuned ({_GATED}).",
         tokens=LLAMA3_TOKENS,
         gated=True,
+        architecture="llama",
     ),
     _gpu(
         "llama3.2-3b-lora",
@@ -197,6 +205,7 @@ _ALL = [
         f"Meta's Llama 3.2 3B, instruction-tuned ({_GATED}).",
         tokens=LLAMA3_TOKENS,
         gated=True,
+        architecture="llama",
     ),
     _gpu(
         "gemma3-1b-lora",
@@ -208,6 +217,7 @@ _ALL = [
         "bf16: on a T4 (fp16 only) watch the loss.",
         tokens=GEMMA_IT_TOKENS,
         gated=True,
+        architecture="gemma3_text",
     ),
     _gpu(
         "gemma3-4b-qlora",
@@ -220,6 +230,7 @@ _ALL = [
         method="qlora",
         tokens=GEMMA_IT_TOKENS,
         gated=True,
+        architecture="gemma3",
     ),
     _cpu_lora(
         "gpt-neo-125m-lora",
@@ -230,9 +241,11 @@ _ALL = [
         "EleutherAI's small GPT-3-style model (English, trained on the Pile).",
         hyper={"target_modules": list(GPT_NEO)},
         peft=dict(_LORA),
+        architecture="gpt_neo",
     ),
     Template(
         key="gpt-neo-2.7b-lora",
+        architecture="gpt_neo",
         title="GPT-Neo 2.7B LoRA",
         model_type="causal",
         method="lora",
@@ -257,6 +270,7 @@ _ALL = [
         method="qlora",
         tokens=SENTENCEPIECE_LLAMA_TOKENS,
         gated=True,
+        architecture="llama",
     ),
     _gpu(
         "llama2-13b-qlora",
@@ -268,6 +282,7 @@ _ALL = [
         method="qlora",
         tokens=SENTENCEPIECE_LLAMA_TOKENS,
         gated=True,
+        architecture="llama",
     ),
     _gpu(
         "mistral-7b-qlora",
@@ -280,6 +295,7 @@ _ALL = [
         method="qlora",
         tokens=SENTENCEPIECE_LLAMA_TOKENS,
         gated=True,
+        architecture="mistral",
     ),
     _cpu_lora(
         "flan-t5-base-lora",
@@ -292,6 +308,7 @@ _ALL = [
         model_type="seq2seq",
         hyper={"target_modules": list(T5), "learning_rate": 3e-4},
         peft=dict(_LORA),
+        architecture="t5",
     ),
     _cpu_lora(
         "t5gemma-b-lora",
@@ -305,9 +322,11 @@ _ALL = [
         hyper={"target_modules": list(ALL_LINEAR), "learning_rate": 3e-4},
         tokens=GEMMA_IT_TOKENS,
         gated=True,
+        architecture="t5gemma",
     ),
     Template(
         key="tiny-gpt-scratch",
+        architecture="llama",
         title="Tiny GPT from scratch",
         model_type="causal",
         method="scratch",
