@@ -18,6 +18,7 @@ from studio.templates import DEFAULT_TEMPLATE, get_template
 from studio.ui import models_handlers as h
 from studio.ui.common import bind
 from studio.ui.context import UIContext
+from studio.ui.models_download import build_download_row, wire_download_row
 from studio.ui.models_problems import mark_fields
 from studio.ui.models_sync import wire_form_sync
 from studio.ui.models_widgets import build_arch_widget, build_widget
@@ -68,6 +69,7 @@ def build_models_tab(ctx: UIContext) -> None:
                 elem_id="models-template",
             )
         card = gr.Markdown(template_card(settings, DEFAULT_TEMPLATE), elem_id="models-card")
+        download = build_download_row()
         with gr.Row():
             # Custom values allowed: choices change per app; save_model checks the version.
             version = gr.Dropdown(
@@ -169,6 +171,7 @@ def build_models_tab(ctx: UIContext) -> None:
         ).then(**layout_io)
 
         wire_form_sync(fields, codes, arch, model_code)
+        wire_download_row(ctx, download, template, form["base_model"], card)
 
         form["base_model"].blur(bind(ctx, h.on_base), [template, form["base_model"]], [card]).then(
             **layout_io

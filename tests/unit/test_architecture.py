@@ -125,7 +125,7 @@ LAYERS = [
     {"api"},
     {"signin"},
     {"users"},
-    {"train", "evaluate"},
+    {"train", "evaluate", "download"},
     {"generate", "export"},
     {"scoring"},
     {"jobs"},

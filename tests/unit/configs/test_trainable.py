@@ -203,7 +203,7 @@ def test_embedded_default_without_its_package_downloads_when_the_hub_answers(
     bare = Settings.from_env(home=tmp_path / "bare-home")  # no converted model here
     bare.ensure_dirs()
     monkeypatch.setattr(resolve, "packaged_gguf_path", lambda: None)
-    monkeypatch.setattr(resolve, "_hub_cached_path", lambda ref: None)
+    monkeypatch.setattr(resolve, "_hub_cached_path", lambda *_: None)
     saved = _save(store, app)
     monkeypatch.setattr(tc, "hub_reachable", lambda: True)
     assert check_trainable(store, bare, saved["id"], CPU_ONLY)["base_model"]

