@@ -21,6 +21,7 @@ import contextlib
 import logging
 import sys
 import threading
+import warnings
 from typing import Any
 
 log = logging.getLogger("studio.models")
@@ -55,6 +56,8 @@ def _hub_local_only():
 def quiet_bitsandbytes() -> bool:
     """Import bitsandbytes (if installed) with its Hub kernel lookup local-only; True when
     it is importable. Safe to call often and from several threads."""
+    # 8-bit layers cast fp32 inputs to fp16 by design, and say so on every forward pass.
+    warnings.filterwarnings("ignore", message=r"MatMul8bitLt: inputs will be cast")
     if "bitsandbytes" in sys.modules:
         return True
     with _LOCK:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.configs import validate
+from studio.configs import detect_hardware, validate
 from studio.configs.defaults import default_hyper
+from studio.configs.notes import setting_notes
 from studio.configs.saving import save_model, split_config
 from studio.errors import ConfigError
 from studio.templates import DEFAULT_TEMPLATE, get_template
@@ -100,7 +101,8 @@ def on_validate(ctx: UIContext, key, kind, model_name, *values):
     hyper, dicts, bad = gather(values)
     found = bad + validate(get_template(key), hyper, dicts, None, kind, ctx.settings)
     lines, marked = form_problems(found, model_name)
-    return problems_text(lines), marked
+    notes = [] if lines else setting_notes(dicts, detect_hardware())
+    return problems_text(lines) + "".join(f"\n\n*Note:* {n}" for n in notes), marked
 
 
 def on_validate_and_mark(ctx: UIContext, shown_marks, key, kind, model_name, *values):
