@@ -1,8 +1,7 @@
 """The registry of model templates: one Template per key, in the order the UI lists them.
 
-CPU templates train in fp32 with the CPU trainer settings; GPU templates keep the base in
-bf16 (studio.configs.defaults starts them in fp16 on a GPU without bf16 and in fp32 on a
-CPU). Family facts (target modules, special tokens, licences) live in families.py.
+Family facts (target modules, special tokens, licences) live in families.py; the settings
+templates share and the two builders in recipes.py.
 """
 
 from __future__ import annotations
@@ -23,92 +22,23 @@ from studio.templates.families import (
     T5,
     tokenizer_dict,
 )
+from studio.templates.recipes import (
+    LORA,
+    LORA_16,
+    NF4,
+    SMOLLM2_HYPER,
+    TRAINER_CPU,
+    TRAINER_GPU,
+    cpu_lora,
+    gpu_template,
+)
 from studio.vocab.models import MODEL_TYPES
-
-_LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.05, "bias": "none"}
-_LORA_16 = {**_LORA, "r": 16, "lora_alpha": 32}
-# CPU-friendly Trainer defaults: log every step so the Train tab's chart moves (a CPU step
-# takes seconds; a JSON line per step costs nothing next to it).
-_TRAINER_CPU = {
-    "logging_steps": 1,
-    "eval_strategy": "steps",
-    "eval_steps": 0.2,
-    "save_strategy": "epoch",
-    "save_total_limit": 2,
-    "weight_decay": 0.0,
-    "optim": "adamw_torch",
-    "report_to": "none",
-    "gradient_checkpointing": False,
-}
-_TRAINER_GPU = {**_TRAINER_CPU, "logging_steps": 10, "gradient_checkpointing": True}
-_NF4 = {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True}
-_GPU_HYPER = {
-    "batch_size": 4,
-    "grad_accum": 4,
-    "max_length": 512,
-    "lora_r": 16,
-    "lora_alpha": 32,
-    "epochs": 2.0,
-    "precision": "bf16",
-    "target_modules": list(ALL_LINEAR),
-}
-# Chosen by bench/bench_recipe.py (held-out FPB accuracy within the time budget).
-_SMOLLM2_HYPER = {
-    "target_modules": list(ALL_LINEAR),
-    "learning_rate": 5e-4,
-    "lora_r": 16,
-    "lora_alpha": 32,
-    "warmup_steps": 10,
-    "lr_scheduler": "linear",
-}
-
-
-def _cpu_lora(key, title, base, params_b, license, description, tokens=None, **extra):
-    """A LoRA template that trains on a CPU in fp32 (the SmolLM2 recipe)."""
-    return Template(
-        key=key,
-        title=title,
-        model_type=extra.pop("model_type", "causal"),
-        method="lora",
-        base_model=base,
-        params_b=params_b,
-        license=license,
-        description=description,
-        hyper=extra.pop("hyper", dict(_SMOLLM2_HYPER)),
-        model={"dtype": "float32"},
-        peft=extra.pop("peft", dict(_LORA_16)),
-        tokenizer=tokenizer_dict(**(tokens or {})),
-        trainer=dict(_TRAINER_CPU),
-        **extra,
-    )
-
-
-def _gpu(key, title, base, params_b, license, description, method="lora", tokens=None, **extra):
-    """A LoRA or QLoRA template sized for a GPU: bf16 base (4-bit NF4 for QLoRA)."""
-    return Template(
-        key=key,
-        title=title,
-        model_type="causal",
-        method=method,
-        base_model=base,
-        params_b=params_b,
-        license=license,
-        description=description,
-        hyper={**_GPU_HYPER, **extra.pop("hyper", {})},
-        model={"dtype": "bfloat16"},
-        quantization={**_NF4, "bnb_4bit_compute_dtype": "bfloat16"} if method == "qlora" else {},
-        peft=dict(_LORA_16),
-        tokenizer=tokenizer_dict(512, **(tokens or {})),
-        trainer=dict(_TRAINER_GPU),
-        **extra,
-    )
-
 
 _SMOL = "HuggingFaceTB/SmolLM2-{}-Instruct"
 _GATED = "gated: accept the licence on its Hub page while signed in, then download"
 
 _ALL = [
-    _cpu_lora(
+    cpu_lora(
         "smollm2-135m-lora",
         "SmolLM2-135M-Instruct LoRA",
         PACKAGED_REF,
@@ -116,7 +46,7 @@ _ALL = [
         APACHE,
         "The embedded default: a small instruction-tuned model that ships with the studio, "
         "runs offline and trains on a CPU in minutes.",
-        peft={**_LORA_16},
+        peft={**LORA_16},
         architecture="llama",
     ),
     Template(
@@ -131,14 +61,14 @@ _ALL = [
         description="The embedded SmolLM2 loaded in 4-bit NF4 (bitsandbytes; its CPU "
         "backend on a CPU) with a LoRA adapter: about a quarter of the weight memory, "
         "somewhat slower steps than LoRA on a CPU (bench/README.md).",
-        hyper=dict(_SMOLLM2_HYPER),
+        hyper=dict(SMOLLM2_HYPER),
         model={"dtype": "float32"},
-        quantization={**_NF4, "bnb_4bit_compute_dtype": "float32"},
-        peft=dict(_LORA_16),
+        quantization={**NF4, "bnb_4bit_compute_dtype": "float32"},
+        peft=dict(LORA_16),
         tokenizer=tokenizer_dict(),
-        trainer=dict(_TRAINER_CPU),
+        trainer=dict(TRAINER_CPU),
     ),
-    _cpu_lora(
+    cpu_lora(
         "smollm2-360m-lora",
         "SmolLM2-360M-Instruct LoRA",
         _SMOL.format("360M"),
@@ -147,7 +77,7 @@ _ALL = [
         "SmolLM2's middle size: noticeably stronger than 135M, still trains on a CPU.",
         architecture="llama",
     ),
-    _gpu(
+    gpu_template(
         "smollm2-1.7b-lora",
         "SmolLM2-1.7B-Instruct LoRA",
         _SMOL.format("1.7B"),
@@ -156,7 +86,7 @@ _ALL = [
         "SmolLM2's largest size, a strong small model; a GPU is advised.",
         architecture="llama",
     ),
-    _cpu_lora(
+    cpu_lora(
         "qwen3-0.6b-lora",
         "Qwen3 0.6B LoRA",
         "Qwen/Qwen3-0.6B",
@@ -166,7 +96,7 @@ _ALL = [
         "a CPU, slowly.",
         architecture="qwen3",
     ),
-    _gpu(
+    gpu_template(
         "qwen3-1.7b-lora",
         "Qwen3 1.7B LoRA",
         "Qwen/Qwen3-1.7B",
@@ -175,7 +105,7 @@ _ALL = [
         "Qwen3 at 1.7B: a good quality-to-size choice for a T4.",
         architecture="qwen3",
     ),
-    _gpu(
+    gpu_template(
         "qwen3-4b-qlora",
         "Qwen3 4B QLoRA",
         "Qwen/Qwen3-4B",
@@ -185,7 +115,7 @@ _ALL = [
         method="qlora",
         architecture="qwen3",
     ),
-    _gpu(
+    gpu_template(
         "llama3.2-1b-lora",
         "Llama 3.2 1B Instruct LoRA",
         "meta-llama/Llama-3.2-1B-Instruct",
@@ -196,7 +126,7 @@ _ALL = [
         gated=True,
         architecture="llama",
     ),
-    _gpu(
+    gpu_template(
         "llama3.2-3b-lora",
         "Llama 3.2 3B Instruct LoRA",
         "meta-llama/Llama-3.2-3B-Instruct",
@@ -207,7 +137,7 @@ _ALL = [
         gated=True,
         architecture="llama",
     ),
-    _gpu(
+    gpu_template(
         "gemma3-1b-lora",
         "Gemma 3 1B LoRA",
         "google/gemma-3-1b-it",
@@ -219,7 +149,7 @@ _ALL = [
         gated=True,
         architecture="gemma3_text",
     ),
-    _gpu(
+    gpu_template(
         "gemma3-4b-qlora",
         "Gemma 3 4B QLoRA",
         "google/gemma-3-4b-it",
@@ -232,7 +162,7 @@ _ALL = [
         gated=True,
         architecture="gemma3",
     ),
-    _cpu_lora(
+    cpu_lora(
         "gpt-neo-125m-lora",
         "GPT-Neo 125M LoRA",
         "EleutherAI/gpt-neo-125m",
@@ -240,7 +170,7 @@ _ALL = [
         MIT,
         "EleutherAI's small GPT-3-style model (English, trained on the Pile).",
         hyper={"target_modules": list(GPT_NEO)},
-        peft=dict(_LORA),
+        peft=dict(LORA),
         architecture="gpt_neo",
     ),
     Template(
@@ -256,11 +186,11 @@ _ALL = [
         description="EleutherAI's 2.7B GPT-3-style model: much stronger, much slower.",
         hyper={"target_modules": list(GPT_NEO), "batch_size": 4, "grad_accum": 2},
         model={"dtype": "float32"},
-        peft=dict(_LORA),
+        peft=dict(LORA),
         tokenizer=tokenizer_dict(),
-        trainer=dict(_TRAINER_GPU),
+        trainer=dict(TRAINER_GPU),
     ),
-    _gpu(
+    gpu_template(
         "llama2-7b-qlora",
         "Llama-2 7B QLoRA",
         "meta-llama/Llama-2-7b-hf",
@@ -272,7 +202,7 @@ _ALL = [
         gated=True,
         architecture="llama",
     ),
-    _gpu(
+    gpu_template(
         "llama2-13b-qlora",
         "Llama-2 13B QLoRA",
         "meta-llama/Llama-2-13b-hf",
@@ -284,7 +214,7 @@ _ALL = [
         gated=True,
         architecture="llama",
     ),
-    _gpu(
+    gpu_template(
         "mistral-7b-qlora",
         "Mistral 7B QLoRA",
         "mistralai/Mistral-7B-v0.1",
@@ -297,7 +227,7 @@ _ALL = [
         gated=True,
         architecture="mistral",
     ),
-    _cpu_lora(
+    cpu_lora(
         "flan-t5-base-lora",
         "FLAN-T5 base LoRA",
         "google/flan-t5-base",
@@ -307,10 +237,10 @@ _ALL = [
         "output section.",
         model_type="seq2seq",
         hyper={"target_modules": list(T5), "learning_rate": 3e-4},
-        peft=dict(_LORA),
+        peft=dict(LORA),
         architecture="t5",
     ),
-    _cpu_lora(
+    cpu_lora(
         "t5gemma-b-lora",
         "T5Gemma B-B Instruct LoRA",
         "google/t5gemma-b-b-prefixlm-it",
@@ -356,7 +286,7 @@ _ALL = [
             },
         },
         tokenizer=tokenizer_dict(),
-        trainer={**_TRAINER_CPU, "weight_decay": 0.01},
+        trainer={**TRAINER_CPU, "weight_decay": 0.01},
     ),
     Template(
         key="custom",
@@ -371,9 +301,9 @@ _ALL = [
         "type yourself.",
         hyper={"target_modules": "all-linear"},
         model={"dtype": "float32"},
-        peft=dict(_LORA),
+        peft=dict(LORA),
         tokenizer=tokenizer_dict(),
-        trainer=dict(_TRAINER_CPU),
+        trainer=dict(TRAINER_CPU),
     ),
 ]
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
