@@ -12,21 +12,21 @@ from __future__ import annotations
 from studio.configs.hardware import Hardware
 
 # bench/bench_qlora.py, SmolLM2-135M, batch 8 x 64 tokens, LoRA r16 on every linear layer,
-# one thread, mirrored runs on a shared 2-core CPU (bench/README.md).
+# one thread, mirrored runs on a 2-core CPU at load 1-3 (bench/README.md).
 QLORA_CPU = (
     "QLoRA on a CPU (bitsandbytes' CPU backend): the base's linear layers are stored in 4 "
     "bits, so its weights take about a third of their fp32 memory (SmolLM2-135M: 159 MB "
-    "instead of 513 MB), and a training step takes somewhat longer than LoRA's (about 1.1x "
-    "its CPU time there). On a model this small the process needs about as much memory as "
+    "instead of 513 MB), and a training step takes somewhat longer than LoRA's (about 1.07x "
+    "there). On a model this small the process needs about as much memory as "
     "LoRA (activations and the runtime dominate); the saving grows with the model."
 )
 QLORA_CPU_BF16 = (
     "This CPU runs bf16 natively: quantization.bnb_4bit_compute_dtype 'bfloat16' made the "
-    "4-bit steps about 0.9x LoRA's CPU time in the same bench."
+    "4-bit steps about 0.84x LoRA's time in the same bench: faster than LoRA."
 )
 INT8_CPU = (
     "8-bit on a CPU (bitsandbytes' CPU backend): the base's weights take about 40% of their "
-    "fp32 memory (SmolLM2-135M: 209 MB), and a training step takes about 1.1x LoRA's CPU time."
+    "fp32 memory (SmolLM2-135M: 209 MB), and a training step takes about as long as LoRA's."
 )
 
 
