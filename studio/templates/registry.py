@@ -59,7 +59,7 @@ _ALL = [
         params_b=0.135,
         license=APACHE,
         description="The embedded SmolLM2 loaded in 4-bit NF4 (bitsandbytes; its CPU "
-        "backend on a CPU) with a LoRA adapter: about a quarter of the weight memory, "
+        "backend on a CPU) with a LoRA adapter: about a third of the weight memory, "
         "somewhat slower steps than LoRA on a CPU (bench/README.md).",
         hyper=dict(SMOLLM2_HYPER),
         model={"dtype": "float32"},
