@@ -23,7 +23,7 @@ from studio.configs.table import ALL_SCHEMAS, SETTINGS  # noqa: E402
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 TITLES = {
     "model": "model: which base model and how it is loaded",
-    "quantization": "quantization: BitsAndBytesConfig (QLoRA; CUDA only)",
+    "quantization": "quantization: BitsAndBytesConfig (QLoRA; CUDA, or a CPU via bitsandbytes' CPU backend)",
     "peft": "peft: LoraConfig",
     "tokenizer": "tokenizer: prompt format and lengths",
     "trainer": "trainer: TrainingArguments",

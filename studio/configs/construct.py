@@ -132,12 +132,18 @@ def _scheduler_problems(trainer: dict[str, Any]) -> list[Problem]:
 
 
 def lora_problems(
-    peft: dict[str, Any], base: str, model_type: str, settings: Settings
+    peft: dict[str, Any], base: str, model_type: str, settings: Settings, architecture: str = ""
 ) -> list[Problem]:
-    """Construct the LoRA adapter on the base's architecture (meta device, no weights)."""
+    """Construct the LoRA adapter on the base's architecture (meta device, no weights).
+
+    Without the base's config.json on this machine (a Hub model not downloaded yet), a
+    template's `architecture` (its transformers model_type) stands in: the module names are
+    the architecture's whatever its size, so wrong targets fail before the download."""
     if not peft:
         return []
     cfg = base_config(base, settings)  # read each time: a changed config.json is a new key
+    if (cfg is None or not isinstance(cfg.get("model_type"), str)) and architecture:
+        cfg = {"model_type": architecture}
     if cfg is None or not isinstance(cfg.get("model_type"), str):
         log.info("no config.json for %s here; LoRA targets not checked at Validate", base)
         return []
@@ -174,6 +180,16 @@ def _lora_problems(
     import torch
     from peft import LoraConfig, get_peft_model
 
+    missing = _missing_targets(peft.get("target_modules"), architecture)
+    if missing:
+        modules = _linear_names(architecture)
+        return [
+            Problem(
+                "peft.target_modules",
+                f"{', '.join(repr(m) for m in missing)} names no module of {base}; its "
+                f"linear modules are {', '.join(modules[:12])}",
+            )
+        ]
     model = copy.deepcopy(architecture)
     kwargs = dict(peft)
     kwargs.setdefault("task_type", task_type(model_type))
@@ -182,16 +198,32 @@ def _lora_problems(
             get_peft_model(model, LoraConfig(**kwargs))
     except Exception as exc:  # peft says which target is missing, in its own words
         key = "target_modules" if "target" in str(exc).lower() else "lora"
-        modules = sorted(
-            {
-                n.rsplit(".", 1)[-1]
-                for n, m in model.named_modules()
-                if isinstance(m, torch.nn.Linear)
-            }
-        )
+        modules = _linear_names(model)
         hint = f"; its linear modules are {', '.join(modules[:12])}" if modules else ""
         name = f"peft.{key}" if key != "lora" else "peft"
         problems.append(
             Problem(name, f"the adapter cannot be built on {base} ({_short(exc)}){hint}")
         )
     return problems
+
+
+def _linear_names(model: Any) -> list[str]:
+    """The distinct last names of the model's linear layers ("q_proj", "down_proj", ...)."""
+    import torch
+
+    return sorted(
+        {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    )
+
+
+def _missing_targets(targets: Any, model: Any) -> list[str]:
+    """The names in a target_modules list that match no module of `model` (peft adapts the
+    ones that do and says nothing of the others, so a misspelt name would train less)."""
+    if not isinstance(targets, list):
+        return []  # "all-linear", or a type problem reported by the schema
+    names = [n for n, _ in model.named_modules() if n]
+    return [
+        t
+        for t in targets
+        if isinstance(t, str) and not any(n == t or n.endswith("." + t) for n in names)
+    ]

@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from studio.configs.fields import check_value
-from studio.configs.hardware import NO_CUDA, Hardware, bf16_refusal, hardware_problems
+from studio.configs.hardware import (
+    NO_CUDA,
+    Hardware,
+    bf16_refusal,
+    bitsandbytes_installed,
+    hardware_problems,
+)
 from studio.configs.launch import launch_problems
 from studio.configs.schemas import ARCHITECTURE
 from studio.configs.table import STUDIO
@@ -99,16 +105,16 @@ def architecture_problems(arch: dict, tokenizer: dict, suggest) -> list[Problem]
 
 def _quantization_problems(quant: dict, peft: dict, scratch: bool, hw: Hardware) -> list[Problem]:
     problems = []
-    for bits in ("4", "8"):
-        if quant.get(f"load_in_{bits}bit") is True and not hw.cuda:
-            problems.append(
-                Problem(
-                    f"quantization.load_in_{bits}bit",
-                    f"{bits}-bit loading needs a CUDA GPU; {NO_CUDA} — pick a LoRA template or "
-                    "use a GPU machine",
-                )
-            )
     quantized = quant.get("load_in_4bit") is True or quant.get("load_in_8bit") is True
+    if quantized and not bitsandbytes_installed():
+        bits = "4" if quant.get("load_in_4bit") is True else "8"
+        problems.append(
+            Problem(
+                f"quantization.load_in_{bits}bit",
+                f"{bits}-bit loading needs the bitsandbytes package, which is not installed — "
+                "pip install bitsandbytes, or empty the quantization config for a plain LoRA run",
+            )
+        )
     if quant.get("load_in_4bit") is True and quant.get("load_in_8bit") is True:
         problems.append(Problem("quantization.load_in_8bit", "choose 4-bit or 8-bit, not both"))
     if quantized and not peft:

@@ -26,10 +26,30 @@ from studio.vocab.models import ADAPTER_METHODS, NEEDS_CUDA, TASK_TYPES, quantiz
 def default_hyper(template: Template, hardware: Hardware | None = None) -> dict[str, Any]:
     """The form's starting values: the settings table's (for this machine) with this
     template's overrides."""
-    hyper = form_defaults(hardware or detect_hardware())
+    hardware = hardware or detect_hardware()
+    hyper = form_defaults(hardware)
     hyper.update(copy.deepcopy(template.hyper))
     hyper["base_model"] = template.base_model
+    hyper["precision"] = _precision_here(hyper["precision"], hardware)
     return hyper
+
+
+def _precision_here(precision: str, hw: Hardware) -> str:
+    """A template's training precision, as this machine can run it: bf16 where bf16 runs
+    natively on a GPU, fp16 on an older GPU, fp32 on a CPU (the CPU default, bench/README)."""
+    if precision == "bf16" and not hw.bf16:
+        return "fp16" if hw.cuda else "fp32"
+    if precision == "fp16" and not hw.cuda:
+        return "fp32"
+    return precision
+
+
+def _dtype_here(dtype: str, hw: Hardware) -> str:
+    """A 16-bit dtype as this machine holds it: bf16 on a bf16 GPU, fp16 on an older GPU,
+    fp32 on a CPU (16-bit weights on a CPU are emulated and slow)."""
+    if dtype not in ("bfloat16", "float16") or (dtype == "bfloat16" and hw.bf16):
+        return dtype
+    return "float16" if hw.cuda else "float32"
 
 
 def default_dicts(
@@ -48,6 +68,12 @@ def default_dicts(
     }
     if dicts["peft"]:
         dicts["peft"]["task_type"] = TASK_TYPES[model_type]
+    hardware = hardware or detect_hardware()
+    if isinstance(dicts["model"].get("dtype"), str):
+        dicts["model"]["dtype"] = _dtype_here(dicts["model"]["dtype"], hardware)
+    compute = dicts["quantization"].get("bnb_4bit_compute_dtype")
+    if isinstance(compute, str):
+        dicts["quantization"]["bnb_4bit_compute_dtype"] = _dtype_here(compute, hardware)
     return apply_hyperparameters(dicts, default_hyper(template, hardware))
 
 

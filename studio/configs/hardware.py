@@ -193,7 +193,21 @@ def hardware_problems(model: dict, quant: dict, trainer: dict, hw: Hardware) -> 
             )
         else:
             problems.append(Problem("model.dtype", f"{no_bf16} 'float32'"))
-    if quant.get("load_in_4bit") is True and quant.get("bnb_4bit_compute_dtype") == "bfloat16":
-        if not hw.bf16:
-            problems.append(Problem("quantization.bnb_4bit_compute_dtype", f"{no_bf16} 'float16'"))
+    compute = quant.get("bnb_4bit_compute_dtype")
+    if quant.get("load_in_4bit") is True and compute == "bfloat16" and not hw.mixed_bf16:
+        instead = "'float16'" if hw.cuda else "'float32' (the CPU backend's fp32 kernel)"
+        problems.append(Problem("quantization.bnb_4bit_compute_dtype", f"{no_bf16} {instead}"))
+    if quant.get("load_in_4bit") is True and compute == "float16" and not hw.cuda:
+        problems.append(
+            Problem(
+                "quantization.bnb_4bit_compute_dtype",
+                "'float16' on a CPU is emulated and slow; choose 'float32'",
+            )
+        )
     return problems
+
+
+def bitsandbytes_installed() -> bool:
+    """Whether bitsandbytes (4-bit/8-bit loading, on CUDA or its CPU backend) is installed
+    (looked up, not imported)."""
+    return importlib.util.find_spec("bitsandbytes") is not None

@@ -74,8 +74,16 @@ ARCHITECTURE = {
     "rope_theta": F("float", "rotary base", min=1),
 }
 QUANTIZATION = {
-    "load_in_4bit": F("bool", "4-bit (QLoRA) loading with bitsandbytes; needs a CUDA GPU"),
-    "load_in_8bit": F("bool", "8-bit loading with bitsandbytes; needs a CUDA GPU"),
+    "load_in_4bit": F(
+        "bool",
+        "4-bit (QLoRA) loading with bitsandbytes, on a CUDA GPU or a CPU: about a third of "
+        "the fp32 weight memory; on a CPU a step takes ~1.07x LoRA's (bench/README.md)",
+    ),
+    "load_in_8bit": F(
+        "bool",
+        "8-bit loading with bitsandbytes, on a CUDA GPU or a CPU: ~40% of the fp32 weight "
+        "memory; on a CPU a step takes about as long as LoRA's (bench/README.md)",
+    ),
     "bnb_4bit_quant_type": F("choice", "4-bit data type", choices=("nf4", "fp4")),
     "bnb_4bit_compute_dtype": F("choice", "compute precision of 4-bit layers", choices=DTYPES),
     "bnb_4bit_use_double_quant": F("bool", "also quantize the quantization constants"),

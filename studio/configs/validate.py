@@ -150,7 +150,13 @@ def _construction(
             and base
             and not (base.startswith(SCRATCH_PREFIX))
         ):
-            out += lora_problems(d["peft"], base, model_type, settings or Settings.from_env())
+            out += lora_problems(
+                d["peft"],
+                base,
+                model_type,
+                settings or Settings.from_env(),
+                template.architecture if base == template.base_model else "",
+            )
     except ImportError:  # a missing optional library must not block validation itself
         log.warning("could not construct the scheduler / adapter at Validate", exc_info=True)
     return out

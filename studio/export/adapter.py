@@ -83,7 +83,9 @@ def merge_to_folder(store, settings: Settings, model: TrainedModel, dest: Path) 
     base = load_model(
         base_ref, settings, model.model_type, model_cfg={"dtype": "float32"}, device="cpu"
     )
+    tied = bool(getattr(base.config, "tie_word_embeddings", False))
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+    keep_tied_embeddings(merged, tied)
     merged.eval()
     dest.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
@@ -95,6 +97,23 @@ def merge_to_folder(store, settings: Settings, model: TrainedModel, dest: Path) 
     model.folder.write_meta(meta, folder=dest)
     (dest / "README.md").write_text(model_card(store, model, merged=True))
     return dest
+
+
+def keep_tied_embeddings(model, was_tied: bool) -> None:
+    """Undo peft's untying of a model whose output head still shares its weights.
+
+    After a merge, peft compares the head with get_input_embeddings() and, when they differ,
+    marks the config untied. In an encoder-decoder such as T5Gemma the head shares the
+    decoder's embeddings, not the encoder's that method returns: the config said untied,
+    save_pretrained wrote the shared tensor once, and the reloaded model got a random head.
+    """
+    head = model.get_output_embeddings() if was_tied else None
+    weight = getattr(head, "weight", None)
+    if weight is None:
+        return
+    names = [n for n, p in model.named_parameters(remove_duplicate=False) if p is weight]
+    if len(names) > 1:  # still one tensor under two names: tied
+        model.config.tie_word_embeddings = True
 
 
 def export_merged_zip(store, settings: Settings, model: TrainedModel) -> Path:

@@ -108,9 +108,7 @@ def _add_tokenizer(writer, model_dir: Path) -> None:
         types[i] = 3 if special else (4 if text in added else 1)  # control / user / normal
     merges = [m if isinstance(m, str) else " ".join(m) for m in spec["model"].get("merges", [])]
     writer.add_tokenizer_model("gpt2")
-    # llama.cpp picks its pre-tokenizer by name; SmolLM2 models have their own.
-    smol = "<|im_start|>" in vocab and size == 49152
-    writer.add_tokenizer_pre("smollm" if smol else "gpt2")
+    writer.add_tokenizer_pre(_pre_tokenizer(vocab, size))
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(merges)
@@ -127,6 +125,16 @@ def _add_tokenizer(writer, model_dir: Path) -> None:
     writer.add_add_space_prefix(False)
     if tok.chat_template:
         writer.add_chat_template(tok.chat_template)
+
+
+def _pre_tokenizer(vocab: dict[str, int], size: int) -> str:
+    """llama.cpp picks its pre-tokenizer (how text is split before BPE) by name: SmolLM2 and
+    Llama 3 have their own; other byte-level BPE tokenizers split as GPT-2 does."""
+    if "<|im_start|>" in vocab and size == 49152:
+        return "smollm"
+    if "<|begin_of_text|>" in vocab:
+        return "llama-bpe"
+    return "gpt2"
 
 
 def write_gguf(model_dir: Path, out_path: Path, qtype: str, name: str = "") -> Path:

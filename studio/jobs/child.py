@@ -177,6 +177,7 @@ class JobProcess:
     activity: str = "the job"  # "training" -> "training failed" in the log
     resume_help: str = "continue from the last checkpoint"
     main_process: bool = True  # False on the other ranks of a multi-process run
+    uses_torch: bool = True  # False: no torch threads to size (a download imports no torch)
 
 
 def size_threads() -> int:
@@ -221,7 +222,8 @@ def run_job(job: JobProcess, argv: list[str] | None = None) -> int:
     else:
         run.clear_status()
     try:
-        size_threads()
+        if job.uses_torch:
+            size_threads()
         status = job.work(run, resume)
     except BaseException as exc:  # noqa: BLE001 - every failure must end in status.json
         if isinstance(exc, SystemExit | KeyboardInterrupt | Cancelled):

@@ -130,8 +130,11 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def launch(cmd: list[str], run_dir: str | Path) -> subprocess.Popen:
-    """Start `cmd` with its output appended to RUN_DIR/train.log, at a lower CPU priority."""
+def launch(
+    cmd: list[str], run_dir: str | Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Start `cmd` with its output appended to RUN_DIR/train.log, at a lower CPU priority;
+    `extra_env` reaches the child only (a user's Hub token: never written to disk)."""
     log_path = RunFolder(run_dir).log_path
     nice = shutil.which("nice")  # coreutils; without it the child runs at normal priority
     if nice:
@@ -143,7 +146,7 @@ def launch(cmd: list[str], run_dir: str | Path) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=str(PROJECT_ROOT),
-            env=child_env(),
+            env={**child_env(), **(extra_env or {})},
             start_new_session=True,
         )
 

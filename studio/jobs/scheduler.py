@@ -30,6 +30,7 @@ from studio.settings import Settings
 from studio.store import Store
 from studio.store.job_states import (
     CANCELLED,
+    DOWNLOAD,
     FAILED,
     PROCESS_KINDS,
     QUEUED,
@@ -45,12 +46,13 @@ RESUMABLE = RESUMABLE_STATUSES
 
 
 def can_resume(job: dict[str, Any]) -> bool:
-    """Whether Resume can continue this job: a stopped train job with a complete checkpoint."""
-    return (
-        job.get("kind") == TRAIN
-        and job.get("status") in RESUMABLE
-        and RunFolder(job["run_dir"]).last_checkpoint_step() is not None
-    )
+    """Whether Resume can continue this job: a stopped train job with a complete checkpoint,
+    or a stopped download (it continues from the files already on disk)."""
+    if job.get("status") not in RESUMABLE:
+        return False
+    if job.get("kind") == DOWNLOAD:
+        return True
+    return job.get("kind") == TRAIN and RunFolder(job["run_dir"]).last_checkpoint_step() is not None
 
 
 class JobRunner(JobWatching):
@@ -69,6 +71,7 @@ class JobRunner(JobWatching):
         self.term_after_s, self.kill_after_s = term_after_s, kill_after_s  # after a cancel
         self._children: dict[str, Any] = {}  # job id -> Popen (ours) or psutil.Process
         self._cancel_at: dict[str, float] = {}
+        self._env: dict[str, dict[str, str]] = {}  # job id -> the child's extra environment
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
@@ -112,9 +115,11 @@ class JobRunner(JobWatching):
         kind: str,
         config: dict[str, Any] | RunConfig,
         params: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
     ) -> dict:
         """Queue a job: writes RUN_DIR/config.json (a TrainRun / EvalRun or its dict) and the
-        job row (status queued)."""
+        job row (status queued). `env` goes to the child's environment and stays in this
+        runner's memory only (a user's Hub token is never written to the run folder)."""
         if isinstance(config, RunConfig):
             config = config.to_dict()
         if kind not in KINDS:
@@ -123,6 +128,8 @@ class JobRunner(JobWatching):
         job_id = new_id()
         run = RunFolder(self.store.app_dir(app_id) / "runs" / job_id)
         run.write_config({**config, "job_id": job_id, "run_dir": str(run.path), "kind": kind})
+        if env:
+            self._env[job_id] = dict(env)
         return self.store.create_job(app_id, model_id, kind, params or {}, str(run.path), job_id)
 
     def _claim(self, job_id: str) -> bool:
@@ -156,7 +163,7 @@ class JobRunner(JobWatching):
         run.clear_status()  # the previous attempt's, if resumed
         cmd = build_command(job["kind"], run.path, resume=bool(job["params"].get("resume")))
         try:
-            proc = launch(cmd, run.path)
+            proc = launch(cmd, run.path, self._env.pop(job["id"], None))
         except OSError as exc:
             self._set_final(job["id"], FAILED, f"Could not start the job process: {exc}")
             return
@@ -184,16 +191,19 @@ class JobRunner(JobWatching):
             self._cancel_at.setdefault(job_id, time.time())
             return job
 
-    def resume(self, job_id: str) -> dict:
-        """Queue a stopped train job again; it continues from its last checkpoint."""
+    def resume(self, job_id: str, env: dict[str, str] | None = None) -> dict:
+        """Queue a stopped train job again (it continues from its last checkpoint), or a
+        stopped download (from the files on disk); `env` as for submit."""
+        if env:
+            self._env[job_id] = dict(env)
         with self._lock:
             job = self.store.get_job(job_id)
-            if job["kind"] != TRAIN or job["status"] not in RESUMABLE:
+            if job["kind"] not in (TRAIN, DOWNLOAD) or job["status"] not in RESUMABLE:
                 raise JobError(
                     f"Job {job_id} is {job['status']}; only cancelled, failed or "
-                    "interrupted training jobs can be resumed."
+                    "interrupted training jobs and downloads can be resumed."
                 )
-            if RunFolder(job["run_dir"]).last_checkpoint_step() is None:
+            if job["kind"] == TRAIN and RunFolder(job["run_dir"]).last_checkpoint_step() is None:
                 raise JobError(
                     f"Job {job_id} saved no checkpoint, so there is nothing to resume; "
                     "press Train to start it again."

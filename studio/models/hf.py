@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 import threading
 
+from studio.models.bnb import quiet_bitsandbytes
+
 _LOCK = threading.Lock()
 _READY = False
 # Every transformers name the server process uses, resolved up front.
@@ -43,6 +45,9 @@ def hf_ready() -> None:
     with _LOCK:
         if _READY:
             return
+        quiet_bitsandbytes()  # peft may import it: first, without its Hub kernel lookup
+        # peft before transformers: importing peft replaces the lazy transformers module in
+        # sys.modules, and names resolved on the old one would be resolved for nothing.
         import peft
         import torch  # noqa: F401
         import transformers

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ConfigError, ModelUnavailableError, Problem
+from studio.models.bnb import bnb_config, bnb_device_map, quiet_bitsandbytes
 from studio.models.hf import hf_ready
 from studio.models.resolve import PACKAGED_REF, SCRATCH_PREFIX, resolve_model_path
 from studio.settings import Settings
@@ -110,23 +111,16 @@ def load_tokenizer(ref: str, settings: Settings, tokenizer_cfg: dict | None = No
 
 
 def _quantization(quant_cfg: dict | None):
+    """BitsAndBytesConfig for a 4-bit/8-bit quantization dict (CUDA or bitsandbytes' CPU
+    backend), or None for a full-precision load."""
     if not quant_cfg or not quantized(quant_cfg):
         return None
-    import torch
-
-    if not torch.cuda.is_available():
+    if not quiet_bitsandbytes():
         raise ModelUnavailableError(
-            "This template loads the model in 4-bit/8-bit with bitsandbytes, which needs a "
-            "CUDA GPU; this machine has none. Pick a LoRA template (e.g. SmolLM2-135M-Instruct "
-            "LoRA) or run the studio on a GPU machine."
+            "This model loads in 4-bit/8-bit with bitsandbytes, which is not installed; "
+            "install it (pip install bitsandbytes) or empty the quantization config."
         )
-    from transformers import BitsAndBytesConfig
-
-    kwargs = dict(quant_cfg)
-    for key in ("bnb_4bit_compute_dtype", "bnb_4bit_quant_storage"):
-        if key in kwargs and isinstance(kwargs[key], str):
-            kwargs[key] = _dtype(kwargs[key])
-    return BitsAndBytesConfig(**kwargs)
+    return bnb_config(quant_cfg)
 
 
 def load_model(
@@ -154,7 +148,7 @@ def load_model(
     kwargs.setdefault("dtype", None if quantization else _dtype("float32"))
     if quantization is not None:
         kwargs["quantization_config"] = quantization
-        kwargs["device_map"] = {"": 0}
+        kwargs["device_map"] = bnb_device_map()
     auto = AutoModelForSeq2SeqLM if model_type == "seq2seq" else AutoModelForCausalLM
     try:
         model = auto.from_pretrained(

@@ -14,13 +14,11 @@ say so before the user presses Train; `resolve_model_path` does the work.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import logging
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -35,6 +33,7 @@ from studio.models.convert_lock import (
     read_lock,
 )
 from studio.models.hf import hf_ready
+from studio.models.hub import cached_snapshot, download, hub_answers, user_token
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,19 +55,8 @@ def is_hub_id(ref: str) -> bool:
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:
-    """Whether huggingface.co answers (False at once when HF_HUB_OFFLINE is set)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
-        return False
-    return _probe_hub(timeout)
-
-
-@functools.lru_cache(maxsize=1)
-def _probe_hub(timeout: float) -> bool:
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    """Whether the Hub answers (False at once when HF_HUB_OFFLINE is set)."""
+    return hub_answers(timeout)
 
 
 def is_local_ref(ref: str) -> bool:
@@ -90,13 +78,8 @@ def packaged_model_dir(settings: Settings) -> Path:
     return settings.models_dir / "SmolLM2-135M-Instruct"
 
 
-def _hub_cached_path(repo_id: str) -> str | None:
-    try:
-        from huggingface_hub import snapshot_download
-
-        return snapshot_download(repo_id, local_files_only=True)
-    except Exception:
-        return None
+def _hub_cached_path(repo_id: str, settings: Settings | None = None) -> str | None:
+    return cached_snapshot(repo_id, settings)
 
 
 def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
@@ -115,7 +98,7 @@ def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
     if ref == PACKAGED_REF:
         if (packaged_model_dir(settings) / "config.json").is_file() or packaged_gguf_path():
             return True, "Embedded default, ships with the studio; runs offline on CPU."
-        if _hub_cached_path(PACKAGED_HUB_ID):
+        if _hub_cached_path(PACKAGED_HUB_ID, settings):
             return True, f"{PACKAGED_HUB_ID} is in the local Hugging Face cache."
         return False, (
             "The embedded SmolLM2 model is not installed: run "
@@ -133,12 +116,12 @@ def model_availability(ref: str, settings: Settings) -> tuple[bool, str]:
             "id such as gpt2 or EleutherAI/gpt-neo-125m (letters, digits, - _ . and at most "
             "one /), or the path of a saved model folder."
         )
-    if _hub_cached_path(ref):
+    if _hub_cached_path(ref, settings):
         return True, f"{ref} is in the local Hugging Face cache."
     return False, (
-        f"The weights of {ref} are not on this machine. It will be downloaded from the "
-        "Hugging Face Hub when training starts if the Hub can be reached; otherwise run "
-        f"`hf download {ref}` on a machine with internet and copy the cache "
+        f"The weights of {ref} are not on this machine. Press Download to fetch them into "
+        "the models folder (training also downloads them first if the Hub can be reached); "
+        f"offline, run `hf download {ref}` on a machine with internet and copy the cache "
         "(~/.cache/huggingface) here, or save the model to a folder and use that folder."
     )
 
@@ -154,7 +137,9 @@ def resolve_model_path(ref: str, settings: Settings) -> str:
         ):
             # Not installed (e.g. on a Space built from requirements.txt alone): the same model
             # from the Hub cache, or downloaded when the Hub can be reached.
-            return _hub_cached_path(PACKAGED_HUB_ID) or _download(PACKAGED_HUB_ID)
+            return _hub_cached_path(PACKAGED_HUB_ID, settings) or _download(
+                PACKAGED_HUB_ID, settings
+            )
         return str(ensure_packaged_model(settings))
     if is_local_ref(ref):
         ok, reason = model_availability(ref, settings)
@@ -163,32 +148,16 @@ def resolve_model_path(ref: str, settings: Settings) -> str:
         return str(Path(ref).expanduser().resolve())
     ok, reason = model_availability(ref, settings)
     if ok:
-        return _hub_cached_path(ref) or ref
+        return _hub_cached_path(ref, settings) or ref
     if not HUB_ID.match(ref):
         raise ModelUnavailableError(reason)
-    return _download(ref)
+    return _download(ref, settings)
 
 
-def _download(repo_id: str) -> str:
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
-        raise ModelUnavailableError(
-            f"{repo_id} is not in the local cache and HF_HUB_OFFLINE is set; unset it or "
-            "download the model first (`hf download " + repo_id + "`)."
-        )
-    try:
-        from huggingface_hub import snapshot_download
-
-        return snapshot_download(
-            repo_id,
-            allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.tiktoken"],
-        )
-    except Exception as exc:
-        raise ModelUnavailableError(
-            f"Could not get {repo_id} from the Hugging Face Hub ({type(exc).__name__}). "
-            "Check the network or the model id, or download it elsewhere "
-            f"(`hf download {repo_id}`) and copy ~/.cache/huggingface here, "
-            "or use a local folder."
-        ) from exc
+def _download(repo_id: str, settings: Settings) -> str:
+    """Download a base at train or load time (studio.models.hub: the models folder, the
+    user's token, a clear message offline or without access)."""
+    return download(repo_id, settings, token=user_token())
 
 
 def ensure_packaged_model(settings: Settings) -> Path:

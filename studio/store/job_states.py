@@ -4,8 +4,9 @@ One set of names for the store, the runner, the child processes and the page:
 
     queued -> running -> succeeded | failed | cancelled | interrupted (resumable)
 
-Kinds: "train" and "evaluate" run as child processes (`python -m studio.<kind> RUN_DIR`);
-"import" records an adapter brought in from outside (created already succeeded).
+Kinds: "train", "evaluate" and "download" (a Hub model into the models folder) run as child
+processes (`python -m studio.<kind> RUN_DIR`); "import" records an adapter brought in from
+outside (created already succeeded).
 """
 
 from __future__ import annotations
@@ -18,6 +19,6 @@ TERMINAL_STATUSES = (SUCCEEDED, FAILED, CANCELLED, INTERRUPTED)
 ACTIVE_STATUSES = (QUEUED, RUNNING)
 RESUMABLE_STATUSES = (CANCELLED, FAILED, INTERRUPTED)  # a train job with a checkpoint
 
-TRAIN, EVALUATE, IMPORT = "train", "evaluate", "import"
-PROCESS_KINDS = (TRAIN, EVALUATE)  # kinds the runner launches as a child process
+TRAIN, EVALUATE, IMPORT, DOWNLOAD = "train", "evaluate", "import", "download"
+PROCESS_KINDS = (TRAIN, EVALUATE, DOWNLOAD)  # kinds the runner launches as a child process
 MODEL_KINDS = (TRAIN, IMPORT)  # kinds whose run folder holds a model once succeeded

@@ -1,166 +1,266 @@
-"""The registry of model templates: one Template per key, in the order the UI lists them."""
+"""The registry of model templates: one Template per key, in the order the UI lists them.
+
+Family facts (target modules, special tokens, licences) live in families.py; the settings
+templates share and the two builders in recipes.py.
+"""
 
 from __future__ import annotations
 
 from studio.models.resolve import PACKAGED_REF
 from studio.templates.base import Template
-from studio.vocab.models import MODEL_TYPES, TOKENIZER_DEFAULTS
+from studio.templates.families import (
+    ALL_LINEAR,
+    APACHE,
+    GEMMA,
+    GEMMA_IT_TOKENS,
+    GPT_NEO,
+    LLAMA2,
+    LLAMA3_TOKENS,
+    LLAMA32,
+    MIT,
+    SENTENCEPIECE_LLAMA_TOKENS,
+    T5,
+    tokenizer_dict,
+)
+from studio.templates.recipes import (
+    LORA,
+    LORA_16_HYPER,
+    NF4,
+    SMOLLM2_HYPER,
+    TRAINER_CPU,
+    TRAINER_GPU,
+    cpu_lora,
+    gpu_template,
+)
+from studio.vocab.models import MODEL_TYPES
 
-_ATTN = ["q_proj", "k_proj", "v_proj", "o_proj"]
-_LLAMA_ALL = [*_ATTN, "gate_proj", "up_proj", "down_proj"]
-_NEO = ["q_proj", "k_proj", "v_proj", "out_proj"]
-# A template states each value once: a form setting (r, lora_alpha, lora_dropout, max_length,
-# ...) in `hyper`, over the settings table's default; its dicts hold only the other keys.
-_LORA = {"bias": "none"}
-# CPU-friendly Trainer defaults: log every step so the Train tab's chart moves (a CPU step
-# takes seconds; a JSON line per step costs nothing next to it).
-_TRAINER_CPU = {
-    "logging_steps": 1,
-    "eval_strategy": "steps",
-    "eval_steps": 0.2,
-    "save_strategy": "epoch",
-    "save_total_limit": 2,
-    "weight_decay": 0.0,
-    "optim": "adamw_torch",
-    "report_to": "none",
-    "activation_checkpointing": False,
-}
-_TRAINER_GPU = {**_TRAINER_CPU, "logging_steps": 10, "activation_checkpointing": True}
-_QLORA_QUANT = {
-    "load_in_4bit": True,
-    "bnb_4bit_quant_type": "nf4",
-    "bnb_4bit_compute_dtype": "bfloat16",
-    "bnb_4bit_use_double_quant": True,
-}
-_QLORA_HYPER = {
-    "batch_size": 4,
-    "grad_accum": 4,
-    "max_length": 512,
-    "lora_r": 16,
-    "lora_alpha": 32,
-    "epochs": 2.0,
-    "precision": "bf16",
-}
-
-
-_SMOLLM2_HYPER = {
-    "target_modules": list(_LLAMA_ALL),
-    "learning_rate": 5e-4,
-    "lora_r": 16,
-    "lora_alpha": 32,
-    "warmup_steps": 10,
-    "lr_scheduler": "linear",
-}
-
-
-def _qlora(key: str, title: str, base: str, memory: str, description: str) -> Template:
-    return Template(
-        key=key,
-        title=title,
-        model_type="causal",
-        method="qlora",
-        base_model=base,
-        needs_cuda=True,
-        memory_note=memory,
-        description=description,
-        hyper={**_QLORA_HYPER, "target_modules": list(_LLAMA_ALL)},
-        model={"dtype": "bfloat16"},
-        quantization=dict(_QLORA_QUANT),
-        peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_GPU),
-    )
-
+_SMOL = "HuggingFaceTB/SmolLM2-{}-Instruct"
+_GATED = "gated: accept the licence on its Hub page while signed in, then download"
 
 _ALL = [
-    Template(
-        key="smollm2-135m-lora",
-        title="SmolLM2-135M-Instruct LoRA",
-        model_type="causal",
-        method="lora",
-        base_model=PACKAGED_REF,
-        memory_note="CPU is enough (2–4 GB of memory while training at the default batch size)",
-        description="The embedded default: a small instruction-tuned model that ships with the "
-        "studio, runs offline and trains on a CPU in minutes.",
-        # Chosen by bench/bench_recipe.py (held-out FPB accuracy within the time budget).
-        hyper=dict(_SMOLLM2_HYPER),
-        model={"dtype": "float32"},
-        peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_CPU),
+    cpu_lora(
+        "smollm2-135m-lora",
+        "SmolLM2-135M-Instruct LoRA",
+        PACKAGED_REF,
+        0.135,
+        APACHE,
+        "The embedded default: a small instruction-tuned model that ships with the studio, "
+        "runs offline and trains on a CPU in minutes.",
+        architecture="llama",
     ),
     Template(
-        key="gpt-neo-125m-lora",
-        title="GPT-Neo 125M LoRA",
+        key="smollm2-135m-qlora",
+        architecture="llama",
+        title="SmolLM2-135M-Instruct QLoRA",
         model_type="causal",
-        method="lora",
-        base_model="EleutherAI/gpt-neo-125m",
-        memory_note="CPU is enough (about 2–4 GB while training)",
-        description="EleutherAI's small GPT-3-style model (English, trained on the Pile).",
-        hyper={"target_modules": list(_NEO)},
+        method="qlora",
+        base_model=PACKAGED_REF,
+        params_b=0.135,
+        license=APACHE,
+        description="The embedded SmolLM2 loaded in 4-bit NF4 (bitsandbytes; its CPU "
+        "backend on a CPU) with a LoRA adapter: about a third of the weight memory, "
+        "somewhat slower steps than LoRA on a CPU (bench/README.md).",
+        hyper=dict(SMOLLM2_HYPER),
         model={"dtype": "float32"},
-        peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_CPU),
+        quantization={**NF4, "bnb_4bit_compute_dtype": "float32"},
+        peft=dict(LORA),
+        tokenizer=tokenizer_dict(),
+        trainer=dict(TRAINER_CPU),
+    ),
+    cpu_lora(
+        "smollm2-360m-lora",
+        "SmolLM2-360M-Instruct LoRA",
+        _SMOL.format("360M"),
+        0.36,
+        APACHE,
+        "SmolLM2's middle size: noticeably stronger than 135M, still trains on a CPU.",
+        architecture="llama",
+    ),
+    gpu_template(
+        "smollm2-1.7b-lora",
+        "SmolLM2-1.7B-Instruct LoRA",
+        _SMOL.format("1.7B"),
+        1.7,
+        APACHE,
+        "SmolLM2's largest size, a strong small model; a GPU is advised.",
+        architecture="llama",
+    ),
+    cpu_lora(
+        "qwen3-0.6b-lora",
+        "Qwen3 0.6B LoRA",
+        "Qwen/Qwen3-0.6B",
+        0.6,
+        APACHE,
+        "Alibaba's smallest Qwen3 (multilingual, thinking and non-thinking chat); trains on "
+        "a CPU, slowly.",
+        architecture="qwen3",
+    ),
+    gpu_template(
+        "qwen3-1.7b-lora",
+        "Qwen3 1.7B LoRA",
+        "Qwen/Qwen3-1.7B",
+        1.7,
+        APACHE,
+        "Qwen3 at 1.7B: a good quality-to-size choice for a T4.",
+        architecture="qwen3",
+    ),
+    gpu_template(
+        "qwen3-4b-qlora",
+        "Qwen3 4B QLoRA",
+        "Qwen/Qwen3-4B",
+        4.0,
+        APACHE,
+        "Qwen3 at 4B in 4-bit NF4 with a LoRA adapter.",
+        method="qlora",
+        architecture="qwen3",
+    ),
+    gpu_template(
+        "llama3.2-1b-lora",
+        "Llama 3.2 1B Instruct LoRA",
+        "meta-llama/Llama-3.2-1B-Instruct",
+        1.24,
+        LLAMA32,
+        f"Meta's Llama 3.2 1B, instruction-tuned ({_GATED}).",
+        tokens=LLAMA3_TOKENS,
+        gated=True,
+        architecture="llama",
+    ),
+    gpu_template(
+        "llama3.2-3b-lora",
+        "Llama 3.2 3B Instruct LoRA",
+        "meta-llama/Llama-3.2-3B-Instruct",
+        3.21,
+        LLAMA32,
+        f"Meta's Llama 3.2 3B, instruction-tuned ({_GATED}).",
+        tokens=LLAMA3_TOKENS,
+        gated=True,
+        architecture="llama",
+    ),
+    gpu_template(
+        "gemma3-1b-lora",
+        "Gemma 3 1B LoRA",
+        "google/gemma-3-1b-it",
+        1.0,
+        GEMMA,
+        f"Google's Gemma 3 1B, instruction-tuned, text only ({_GATED}). Gemma trains best in "
+        "bf16: on a T4 (fp16 only) watch the loss.",
+        tokens=GEMMA_IT_TOKENS,
+        gated=True,
+        architecture="gemma3_text",
+    ),
+    gpu_template(
+        "gemma3-4b-qlora",
+        "Gemma 3 4B QLoRA",
+        "google/gemma-3-4b-it",
+        4.3,
+        GEMMA,
+        f"Google's Gemma 3 4B (text and images; the studio trains on text) in 4-bit NF4 with "
+        f"a LoRA adapter ({_GATED}).",
+        method="qlora",
+        tokens=GEMMA_IT_TOKENS,
+        gated=True,
+        architecture="gemma3",
+    ),
+    cpu_lora(
+        "gpt-neo-125m-lora",
+        "GPT-Neo 125M LoRA",
+        "EleutherAI/gpt-neo-125m",
+        0.125,
+        MIT,
+        "EleutherAI's small GPT-3-style model (English, trained on the Pile).",
+        hyper={"target_modules": list(GPT_NEO)},
+        architecture="gpt_neo",
     ),
     Template(
         key="gpt-neo-2.7b-lora",
+        architecture="gpt_neo",
         title="GPT-Neo 2.7B LoRA",
         model_type="causal",
         method="lora",
         base_model="EleutherAI/gpt-neo-2.7B",
-        memory_note="a GPU with 16 GB is advised (about 12 GB of memory on CPU, slow)",
+        params_b=2.7,
+        license=MIT,
+        hardware_note="about 12 GB of memory on a CPU, slow",
         description="EleutherAI's 2.7B GPT-3-style model: much stronger, much slower.",
-        hyper={"target_modules": list(_NEO), "batch_size": 4, "grad_accum": 2},
+        hyper={"target_modules": list(GPT_NEO), "batch_size": 4, "grad_accum": 2},
         model={"dtype": "float32"},
-        peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_GPU),
+        peft=dict(LORA),
+        tokenizer=tokenizer_dict(),
+        trainer=dict(TRAINER_GPU),
     ),
-    _qlora(
+    gpu_template(
         "llama2-7b-qlora",
         "Llama-2 7B QLoRA",
         "meta-llama/Llama-2-7b-hf",
-        "a CUDA GPU with at least 10 GB",
-        "Meta's Llama-2 7B in 4-bit NF4 with a LoRA adapter (gated model: accept the "
-        "licence on the Hub first).",
+        6.74,
+        LLAMA2,
+        f"Meta's Llama-2 7B in 4-bit NF4 with a LoRA adapter ({_GATED}).",
+        method="qlora",
+        tokens=SENTENCEPIECE_LLAMA_TOKENS,
+        gated=True,
+        architecture="llama",
     ),
-    _qlora(
+    gpu_template(
         "llama2-13b-qlora",
         "Llama-2 13B QLoRA",
         "meta-llama/Llama-2-13b-hf",
-        "a CUDA GPU with at least 16 GB",
-        "Meta's Llama-2 13B in 4-bit NF4 with a LoRA adapter (gated model).",
+        13.0,
+        LLAMA2,
+        f"Meta's Llama-2 13B in 4-bit NF4 with a LoRA adapter ({_GATED}).",
+        method="qlora",
+        tokens=SENTENCEPIECE_LLAMA_TOKENS,
+        gated=True,
+        architecture="llama",
     ),
-    _qlora(
+    gpu_template(
         "mistral-7b-qlora",
         "Mistral 7B QLoRA",
         "mistralai/Mistral-7B-v0.1",
-        "a CUDA GPU with at least 10 GB",
-        "Mistral 7B v0.1 in 4-bit NF4 with a LoRA adapter.",
+        7.24,
+        APACHE,
+        "Mistral 7B v0.1 in 4-bit NF4 with a LoRA adapter (the Hub asks you to share your "
+        "contact details first; access is granted at once).",
+        method="qlora",
+        tokens=SENTENCEPIECE_LLAMA_TOKENS,
+        gated=True,
+        architecture="mistral",
     ),
-    Template(
-        key="flan-t5-base-lora",
-        title="FLAN-T5 base LoRA",
+    cpu_lora(
+        "flan-t5-base-lora",
+        "FLAN-T5 base LoRA",
+        "google/flan-t5-base",
+        0.248,
+        APACHE,
+        "Google's instruction-tuned encoder-decoder (250M): maps the input sections to the "
+        "output section.",
         model_type="seq2seq",
-        method="lora",
-        base_model="google/flan-t5-base",
-        memory_note="CPU is enough (about 4–6 GB while training)",
-        description="Google's instruction-tuned encoder-decoder (250M): maps the input "
-        "sections to the output section.",
-        hyper={"target_modules": ["q", "v"], "learning_rate": 3e-4},
-        model={"dtype": "float32"},
-        peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_CPU),
+        hyper={"target_modules": list(T5), "learning_rate": 3e-4},
+        architecture="t5",
+    ),
+    cpu_lora(
+        "t5gemma-b-lora",
+        "T5Gemma B-B Instruct LoRA",
+        "google/t5gemma-b-b-prefixlm-it",
+        0.6,
+        GEMMA,
+        "Google's encoder-decoder Gemma (T5Gemma, base encoder and decoder, "
+        f"instruction-tuned): a modern Text-to-Text model ({_GATED}).",
+        model_type="seq2seq",
+        hyper={"target_modules": list(ALL_LINEAR), "learning_rate": 3e-4, **LORA_16_HYPER},
+        tokens=GEMMA_IT_TOKENS,
+        gated=True,
+        architecture="t5gemma",
     ),
     Template(
         key="tiny-gpt-scratch",
+        architecture="llama",
         title="Tiny GPT from scratch",
         model_type="causal",
         method="scratch",
         base_model="scratch:tiny-gpt",
-        memory_note="CPU is enough",
+        params_b=0.016,
+        license=APACHE,
+        hardware_note="random weights: no download, no licence of its own",
         description="A small randomly initialised GPT-style (Llama) model, trained in full: "
         "for learning a new domain from plain text.",
         hyper={
@@ -182,8 +282,8 @@ _ALL = [
                 "tie_word_embeddings": True,
             },
         },
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer={**_TRAINER_CPU, "weight_decay": 0.01},
+        tokenizer=tokenizer_dict(),
+        trainer={**TRAINER_CPU, "weight_decay": 0.01},
     ),
     Template(
         key="custom",
@@ -192,14 +292,15 @@ _ALL = [
         method="lora",
         base_model="",
         model_types=tuple(MODEL_TYPES),
-        memory_note="depends on the model you choose",
-        description="Any Hugging Face model id (owner/name, or a bare name like gpt2) or a local model folder, with "
-        "a LoRA adapter on every linear layer; choose the model type yourself.",
+        hardware_note="depends on the model you choose",
+        description="Any Hugging Face model id (owner/name, or a bare name like gpt2) or a "
+        "local model folder, with a LoRA adapter on every linear layer; choose the model "
+        "type yourself.",
         hyper={"target_modules": "all-linear"},
         model={"dtype": "float32"},
-        peft=dict(_LORA),
-        tokenizer=dict(TOKENIZER_DEFAULTS),
-        trainer=dict(_TRAINER_CPU),
+        peft=dict(LORA),
+        tokenizer=tokenizer_dict(),
+        trainer=dict(TRAINER_CPU),
     ),
 ]
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}

@@ -27,7 +27,7 @@ from studio.store.job_states import TRAIN
 OOM_ADVICE = (
     "Out of memory: lower the batch size (raise gradient accumulation to keep the same "
     "effective batch), lower the max length, turn on gradient checkpointing, or load the "
-    "base in 4-bit (QLoRA, GPU only)."
+    "base in 4-bit (QLoRA)."
 )
 
 

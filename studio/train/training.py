@@ -15,7 +15,7 @@ from typing import Any
 
 from studio.configs.runs import TrainRun
 from studio.configs.training_args import training_arguments
-from studio.errors import ConfigError, ModelUnavailableError, Problem, StudioError
+from studio.errors import ConfigError, Problem, StudioError
 from studio.jobs.child import StopRequest
 from studio.jobs.run_folder import RunFolder
 from studio.prompts.layout import training_layout
@@ -35,7 +35,6 @@ from studio.train.extras import StudioTrainerMixin, configure_extras
 from studio.train.model import build_model, build_tokenizer, count_parameters
 from studio.train.timing import RunClock
 from studio.vocab.examples import Example
-from studio.vocab.models import CUDA_METHODS, NEEDS_CUDA
 
 log = logging.getLogger("studio.train")
 
@@ -172,8 +171,6 @@ def run_training(run: TrainRun, folder: RunFolder, resume: bool = False) -> dict
         stop.stop_after_step = run.debug.get("stop_after_step")
     check_rejected_share(run.data, run.studio.invalid_tolerance_pct)
     check_strategy(run.trainer, torch.cuda.is_available())
-    if run.method in CUDA_METHODS and not torch.cuda.is_available():
-        raise ModelUnavailableError(f"The {run.method} method {NEEDS_CUDA}")
     settings = run.settings()
     seed = int(run.trainer["seed"])
     from transformers import set_seed

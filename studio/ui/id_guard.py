@@ -32,7 +32,7 @@ from studio.errors import StudioError
 from studio.ui.context import UIContext
 
 JOB_REF = "job:"
-_SPECIAL = (gr.Request, gr.SelectData, gr.EventData)
+_SPECIAL = (gr.Request, gr.SelectData, gr.EventData, gr.OAuthToken, gr.OAuthProfile)
 
 
 def owned_or_blank(ctx: UIContext, kind: str, value: Any) -> Any:

@@ -12,18 +12,16 @@ MODEL_TYPES = {"causal": "Text Generator", "seq2seq": "Text-to-Text"}
 # Training methods by key, with what each trains, in words.
 METHODS = {
     "lora": "LoRA adapter on a full-precision base",
-    "qlora": "LoRA adapter on a 4-bit (NF4) base",
+    "qlora": "LoRA adapter on a 4-bit (NF4) or 8-bit base, loaded with bitsandbytes",
     "scratch": "a new model with random weights, trained in full",
     "full": "every weight of the base trained",
 }
 # The methods that train a LoRA adapter (they need the peft dict).
 ADAPTER_METHODS = ("lora", "qlora")
-# The methods that load the base with bitsandbytes, which needs a CUDA GPU.
-CUDA_METHODS = ("qlora",)
-# Said when a CUDA-only method meets a machine without a CUDA GPU.
+# Said when a template that cannot run without CUDA meets a machine without a CUDA GPU.
 NEEDS_CUDA = (
-    "needs a CUDA GPU (bitsandbytes 4-bit); this machine has none. Pick a LoRA template such "
-    "as SmolLM2-135M-Instruct LoRA, or run the studio on a GPU machine."
+    "needs a CUDA GPU; this machine has none. Pick a template that fits a CPU, such as "
+    "SmolLM2-135M-Instruct LoRA or QLoRA, or run the studio on a GPU machine."
 )
 
 # PEFT's task_type per model type (the adapter wraps the right head).

@@ -77,9 +77,13 @@ def test_models_tab_saves_lists_and_clones(served):
     bad = client.predict(**base, **{field("batch_size"): 0, field("lora_alpha"): -4}, **SAVE)[0]
     assert "**Batch size**: must be at least 1 (got 0)" in bad  # named as in the form
     assert "**LoRA alpha**: must be > 0 (got -4" in bad
-    # A 4-bit load typed into the JSON editor, on this CPU-only machine.
-    quant = client.predict(**base, **{editor("quantization"): '{"load_in_4bit": true}'}, **SAVE)[0]
-    assert "**Quantization config → load_in_4bit**: 4-bit loading needs a CUDA GPU" in quant
+    # A 4-bit load with fp16 compute typed into the JSON editor, on this CPU-only machine
+    # (4-bit itself runs on a CPU; fp16 compute there would be emulated).
+    four_bit = '{"load_in_4bit": true, "bnb_4bit_compute_dtype": "float16"}'
+    quant = client.predict(**base, **{editor("quantization"): four_bit}, **SAVE)[0]
+    assert (
+        "**Quantization config → bnb_4bit_compute_dtype**: 'float16' on a CPU is emulated" in quant
+    )
     # Machine rank 3 of one machine, and FSDP on this CPU-only machine.
     edits = {field("machine_rank"): 3, editor("trainer"): '{"fsdp": "full_shard auto_wrap"}'}
     rank = client.predict(**base, **edits, **SAVE)[0]
@@ -130,8 +134,9 @@ def test_page_has_the_models_components_and_marks_unavailable_templates(served):
     ):
         assert elem in by_id, elem
     labels = [c[0] for c in by_id["models-template"]["props"]["choices"]]
-    assert "Llama-2 7B QLoRA (needs a CUDA GPU)" in labels
+    assert "Llama-2 7B QLoRA (weights not on this machine)" in labels
     assert "SmolLM2-135M-Instruct LoRA" in labels
+    assert "SmolLM2-135M-Instruct QLoRA" in labels  # 4-bit on this CPU: available
     assert "FLAN-T5 base LoRA" not in " ".join(labels)  # Text-to-Text only
 
 

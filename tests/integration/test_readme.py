@@ -54,6 +54,20 @@ def test_the_cpu_torch_command_is_the_one_setup_uses():
     assert command.split() == ["pip", "install", spec, "--index-url", index]
 
 
+def test_templates_table_lists_every_template_with_its_facts():
+    from studio.templates import TEMPLATES
+
+    section = README[README.index("## Templates") : README.index("## Settings: the form")]
+    rows = {line.split(" | ")[0].strip("| "): line for line in section.splitlines()}
+    for t in TEMPLATES.values():
+        assert t.title in rows, f"README's Templates table lacks {t.title}"
+        if t.memory:
+            row = rows[t.title]
+            assert f"{t.memory.lora_gb:g} / {t.memory.qlora_gb:g} GB" in row, row
+            assert ", ".join(t.fits) in row and t.license in row
+            assert ("gated" in row) == t.gated, row
+
+
 def test_two_commands_and_ci_agree():
     commands = _block_with("bash", "scripts/run.sh")
     assert "bash scripts/run.sh" in commands and "bash scripts/test.sh" in commands

@@ -11,7 +11,8 @@ import gradio as gr
 
 from studio.actions.ownership import server_folder_problem
 from studio.actions.save_model import save_model
-from studio.configs import validate
+from studio.configs import detect_hardware, validate
+from studio.configs.notes import setting_notes
 from studio.configs.saving import split_config
 from studio.errors import ConfigError, Problem
 from studio.templates import DEFAULT_TEMPLATE, get_template
@@ -114,7 +115,8 @@ def on_validate(ctx: UIContext, key, kind, model_name, *values):
     hyper, dicts, bad = form_problems_of(ctx, values)
     found = bad + validate(get_template(key), hyper, dicts, None, kind, ctx.settings)
     lines, marked = form_problems(found, model_name)
-    return problems_text(lines), marked
+    notes = [] if lines else setting_notes(dicts, detect_hardware())
+    return problems_text(lines) + "".join(f"\n\n*Note:* {n}" for n in notes), marked
 
 
 def on_validate_and_mark(ctx: UIContext, shown_marks, key, kind, model_name, *values):

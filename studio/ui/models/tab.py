@@ -26,6 +26,7 @@ from studio.ui.models.config_form import (
     dicts_to_texts,
     hyper_to_form,
 )
+from studio.ui.models.download import build_download_row, wire_download_row
 from studio.ui.models.eval_cost import EVAL_COST_KEYS, on_eval_cost
 from studio.ui.models.problems import mark_fields
 from studio.ui.models.sync import wire_form_sync
@@ -68,6 +69,7 @@ def build_models_tab(ctx: UIContext) -> None:
                 elem_id="models-template",
             )
         card = gr.Markdown(template_card(settings, DEFAULT_TEMPLATE), elem_id="models-card")
+        download = build_download_row()
         with gr.Row():
             # Custom values allowed: choices change per app; save_model checks the version.
             version = gr.Dropdown(
@@ -190,6 +192,8 @@ def build_models_tab(ctx: UIContext) -> None:
             js=f"(note) => (note || '').startsWith({h.RESET_NOTE_START!r}) ? '' : note",
             show_progress="hidden",
         )
+
+        wire_download_row(ctx, download, template, form["base_model"], card)
 
         form["base_model"].blur(
             bind(ctx, h.on_base), [template, form["base_model"]], [card], api_name="on_base"

@@ -191,9 +191,28 @@ def template_card(settings, key: str, base_model: str = "") -> str:
         f"### {t.title}\n{t.description}\n\n"
         f"- **Base model:** {_base_name(base) if base else '(you choose)'}\n"
         f"- **Type:** {t.type_title}  ·  **Method:** {t.method} ({METHODS[t.method]})\n"
-        f"- **Hardware:** {t.memory_note}; this machine: {detect_hardware().describe()}\n\n"
-        f"**{mark}:** {reason}"
+        + "".join(f"- {line}\n" for line in template_facts(t))
+        + f"- **This machine:** {detect_hardware().describe()}\n\n**{mark}:** {reason}"
     )
+
+
+def template_facts(t) -> list[str]:
+    """The card's lines on size, licence, memory and the hardware a template fits."""
+    lines = []
+    if t.params_b:
+        size = f"{t.params_b:g}B" if t.params_b >= 1 else f"{t.params_b * 1000:.0f}M"
+        access = f", gated: accept it at {t.access_page}" if t.gated else ", not gated"
+        lines.append(f"**Size:** {size} parameters  ·  **Licence:** {t.license}{access}")
+    if t.memory:
+        m = t.memory
+        lines.append(
+            f"**Memory to fine-tune:** LoRA ≈ {m.lora_gb:g} GB, QLoRA ≈ {m.qlora_gb:g} GB on a "
+            f"GPU; LoRA ≈ {m.cpu_gb:g} GB on a CPU (fp32)"
+        )
+    fits = ", ".join(t.fits) or "—"
+    note = f" ({t.hardware_note})" if t.hardware_note else ""
+    lines.append(f"**Fits:** {fits}{note}")
+    return lines
 
 
 def model_dict_from_text(text: str) -> dict[str, Any] | None:

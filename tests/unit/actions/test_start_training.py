@@ -188,10 +188,10 @@ def test_rejected_share_over_the_tolerance_stops_training(store, settings, app):
     assert check_trainable(store, settings, raised["id"], CPU_ONLY)
 
 
-def test_qlora_without_cuda_cannot_train(store, settings, app):
-    saved = _save(store, app, "llama2-7b-qlora", GPU)
-    with pytest.raises(ModelUnavailableError, match="needs a CUDA GPU"):
-        check_trainable(store, settings, saved["id"], CPU_ONLY)
+def test_qlora_trains_on_a_cpu(store, settings, app, packaged_model_dir):
+    config = check_trainable(store, settings, _save(store, app, "smollm2-135m-qlora")["id"])
+    assert config["method"] == "qlora" and config["quantization"]["load_in_4bit"] is True
+    assert config["quantization"]["bnb_4bit_compute_dtype"] == "float32"
 
 
 def test_uncached_hub_model_cannot_train_offline(store, settings, app, monkeypatch):
@@ -221,7 +221,7 @@ def test_embedded_default_without_its_package_downloads_when_the_hub_answers(
     bare = Settings.from_env(home=tmp_path / "bare-home")  # no converted model here
     bare.ensure_dirs()
     monkeypatch.setattr(resolve, "packaged_gguf_path", lambda: None)
-    monkeypatch.setattr(resolve, "_hub_cached_path", lambda ref: None)
+    monkeypatch.setattr(resolve, "_hub_cached_path", lambda *_: None)
     saved = _save(store, app)
     monkeypatch.setattr(tc, "hub_reachable", lambda: True)
     assert check_trainable(store, bare, saved["id"], CPU_ONLY)["base_model"]

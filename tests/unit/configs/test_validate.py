@@ -15,6 +15,7 @@ from studio.templates import TEMPLATES
 GPU_NO_BF16 = Hardware(cuda=True, bf16=False, gpu_name="Fake T4", gpu_mem_gb=16)
 # The module, not the function of the same name that studio.configs exports.
 validate_module = importlib.import_module("studio.configs.validate")
+contradictions_module = importlib.import_module("studio.configs.contradictions")
 
 
 def validate(*args, **kwargs) -> list[str]:
@@ -64,14 +65,23 @@ def test_choice_out_of_list():
     assert any(p.startswith("trainer.lr_scheduler_type: must be one of 'linear'") for p in problems)
 
 
-def test_4bit_without_cuda_and_bf16_without_support():
-    template, hyper, dicts = _defaults("llama2-7b-qlora")
+GPU = Hardware(cuda=True, bf16=True, gpu_name="Fake A100", gpu_mem_gb=80)
+
+
+def test_4bit_on_a_cpu_validates_and_bf16_where_unsupported_is_refused(monkeypatch):
+    template = TEMPLATES["llama2-7b-qlora"]
+    hyper, dicts = default_hyper(template, CPU_ONLY), default_dicts(template, hardware=CPU_ONLY)
+    assert dicts["quantization"]["load_in_4bit"] is True
+    assert validate(template, hyper, dicts, CPU_ONLY) == []  # bitsandbytes' CPU backend
+    # The GPU's defaults (bf16 everywhere) on a CPU without bf16 say what to pick instead.
+    hyper, dicts = default_hyper(template, GPU), default_dicts(template, hardware=GPU)
     problems = validate(template, hyper, dicts, CPU_ONLY)
-    assert (
-        "quantization.load_in_4bit: 4-bit loading needs a CUDA GPU; this machine has none — "
-        "pick a LoRA template or use a GPU machine"
-    ) in problems
     assert any(p.startswith("trainer.bf16: this CPU has no bf16 instructions") for p in problems)
+    assert (
+        "quantization.bnb_4bit_compute_dtype: is 'bfloat16' but this hardware does not support "
+        "bf16; choose 'float32' (the CPU backend's fp32 kernel)"
+    ) in problems
+    assert not any("CUDA" in p for p in problems if p.startswith("quantization"))
     problems = validate(template, hyper, dicts, GPU_NO_BF16)
     assert problems == [
         "trainer.bf16: Fake T4 does not support bf16 (it needs an Ampere or newer CUDA GPU); "
@@ -83,6 +93,11 @@ def test_4bit_without_cuda_and_bf16_without_support():
     dicts["model"]["dtype"] = "float16"
     dicts["quantization"]["bnb_4bit_compute_dtype"] = "float16"
     assert validate(template, {**hyper, "precision": "fp32"}, dicts, GPU_NO_BF16) == []
+    monkeypatch.setattr(contradictions_module, "bitsandbytes_installed", lambda: False)
+    problems = validate(template, {**hyper, "precision": "fp32"}, dicts, GPU_NO_BF16)
+    assert problems and str(problems[0]).startswith(
+        "quantization.load_in_4bit: 4-bit loading needs the bitsandbytes package"
+    )
 
 
 def test_fp16_on_cpu_is_refused_through_the_form():
@@ -98,7 +113,7 @@ def test_every_problem_is_reported_at_once():
     hyper.update(batch_size=0, lora_alpha=-4, invalid_tolerance_pct=150, precision="bf16")
     dicts["trainer"]["learning_rte"] = 1e-4
     dicts["model"]["trust_remote_code"] = True
-    dicts["quantization"]["load_in_4bit"] = True
+    dicts["quantization"].update(load_in_4bit=True, load_in_8bit=True)
     problems = validate(template, hyper, dicts, CPU_ONLY)
     keys = [p.split(":")[0] for p in problems]
     for key in (
@@ -108,7 +123,7 @@ def test_every_problem_is_reported_at_once():
         "trainer.bf16",
         "trainer.learning_rte",
         "model.trust_remote_code",
-        "quantization.load_in_4bit",
+        "quantization.load_in_8bit",
     ):
         assert key in keys, (key, problems)
     with pytest.raises(ConfigError) as err:

@@ -66,15 +66,27 @@ def test_local_folder_and_bad_refs(settings, tiny_causal_dir, tmp_path):
     assert model_availability("scratch:tiny-gpt", settings)[0]
 
 
-def test_four_bit_without_cuda_is_refused_clearly(settings, tiny_causal_dir):
+@pytest.mark.parametrize(
+    "quant,layer",
+    [
+        ({"load_in_4bit": True, "bnb_4bit_quant_type": "nf4"}, "Linear4bit"),
+        ({"load_in_8bit": True}, "Linear8bitLt"),
+    ],
+)
+def test_four_and_eight_bit_load_on_a_cpu(settings, tiny_causal_dir, quant, layer):
     import torch
 
     from studio.models.loading import load_model
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(ModelUnavailableError, match="CUDA GPU"):
-        load_model(str(tiny_causal_dir), settings, quant_cfg={"load_in_4bit": True})
+    pytest.importorskip("bitsandbytes")
+    model = load_model(str(tiny_causal_dir), settings, quant_cfg=quant)
+    q_proj = model.model.layers[0].self_attn.q_proj
+    assert type(q_proj).__name__ == layer and model.device.type == "cpu"
+    with torch.no_grad():
+        out = model.generate(torch.tensor([[1, 2, 3]]), max_new_tokens=3, do_sample=False)
+    assert out.shape == (1, 6)
 
 
 def test_scratch_model_uses_the_packaged_tokenizer_vocab(settings, packaged_model_dir):
