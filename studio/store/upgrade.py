@@ -35,9 +35,17 @@ def _move_trainer_keys(config: dict[str, Any], studio: dict[str, Any]) -> None:
                 studio[key] = trainer.pop(key)
 
 
+def _has_old_keys(data: dict[str, Any]) -> bool:
+    trainer = data.get("trainer") if isinstance(data.get("trainer"), dict) else {}
+    return any(k in data for k in OLD_RUN_KEYS) or any(k in trainer for k in OLD_TRAINER_KEYS)
+
+
 def upgrade_run_config(data: dict[str, Any]) -> dict[str, Any]:
-    """A run config in today's shape (a copy; one already in it is returned as it is)."""
-    if "studio" in data:
+    """A run config in today's shape (a copy; one already in it is returned as it is).
+
+    A config with a studio section and an old key beside it (a hand-written one mixing the
+    two shapes) gets the old key moved in too; the studio section's own value wins."""
+    if "studio" in data and not _has_old_keys(data):
         return data
     data = copy.deepcopy(data)
     studio: dict[str, Any] = {}
@@ -46,6 +54,9 @@ def upgrade_run_config(data: dict[str, Any]) -> dict[str, Any]:
             studio[key] = data.pop(key)
     _move_trainer_keys(data, studio)
     files = data.get("data")
+    if isinstance(data.get("studio"), dict):
+        data["studio"] = {**studio, **data["studio"]}
+        return data
     if isinstance(files, dict):
         if "response_only" in files:
             studio["response_only"] = files.pop("response_only")

@@ -129,7 +129,7 @@ def test_a_one_minute_budget_is_the_whole_job(tmp_path, store, settings, tiny_ca
         settings,
         n_train=64,
         n_valid=24,
-        time_budget_min=1,
+        studio={"time_budget_min": 1},
         trainer={
             "num_train_epochs": 5000,
             "logging_steps": 5,

@@ -161,3 +161,20 @@ def test_eval_settings_problems_name_each_setting():
     ]
     bad = eval_settings_problems(["x"], {**limits, "max_examples": 0, "max_new_tokens": 0})
     assert [p.key for p in bad] == ["metrics", "max_examples", "max_new_tokens"]
+
+
+def test_an_old_key_beside_a_studio_section_is_moved_in_not_dropped(train_file):
+    mixed = {
+        "model_type": "causal",
+        "method": "full",
+        "base_model": "m",
+        "data": {"train": train_file},
+        "trainer": {"packing": True},
+        "time_budget_min": 1.0,
+        "head_only": False,
+        "studio": {"valid_pct": 10.0, "head_only": True},
+    }
+    run = TrainRun.from_dict(mixed)
+    assert run.studio.time_budget_min == 1.0 and run.studio.packing is True
+    assert run.studio.head_only is True  # the studio section's own value wins
+    assert "packing" not in run.trainer and run.extra == {}
