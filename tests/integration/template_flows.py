@@ -21,16 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.configs.trainable import check_trainable
-from tests.unit.train.runs import sentiment_examples
-
+from studio.actions.ownership import Caller
+from studio.actions.save_model import save_model
+from studio.actions.start_training import check_trainable
 from studio.configs import CPU_ONLY
 from studio.configs.defaults import default_dicts, default_hyper, trained_method
-from studio.configs.saving import save_model
 from studio.jobs.scheduler import JobRunner
+from studio.jobs.trained import trained_model
 from studio.store.job_states import ACTIVE_STATUSES
 from studio.templates import TEMPLATES
 from studio.vocab.examples import Example
+from tests.support.examples import word_sentiment
 from tests.tiny.models import family_of, tiny_model_dir
 from tests.tiny.tokenizers import FAMILIES
 
@@ -81,7 +82,7 @@ class Result:
 def _examples(n: int, seed: int) -> list[Example]:
     return [
         Example(instruction=e.instruction, input=e.input[:60], output=e.output)
-        for e in sentiment_examples(n, seed)
+        for e in word_sentiment(n, seed)
     ]
 
 
@@ -146,6 +147,8 @@ class TemplateFlows:
                 continue
             saved = save_model(
                 self.store,
+                self.settings,
+                Caller.local(self.settings),
                 self.app["id"],
                 case.key,
                 case.key,
@@ -185,7 +188,7 @@ class TemplateFlows:
         return self._results[case.group]
 
     def _after_training(self, case: Case, job: dict) -> dict[str, Any]:
-        from studio.evaluate import build_eval_config
+        from studio.actions.start_evaluation import build_eval_config
         from studio.evaluate.run import evaluate
         from studio.export import export_adapter_zip, export_merged_zip, import_adapter_zip
         from studio.export.gguf import GGUFRefused, export_gguf_zip
@@ -205,10 +208,11 @@ class TemplateFlows:
         base = engine.generate(f"base:{case.base}", prompt, GenerationOptions(max_new_tokens=N_NEW))
         out["generate"] = {"exact": exact, "fast": fast, "base": base}
 
+        model = trained_model(self.store, job["id"])
         cfg = build_eval_config(
             self.store,
             self.settings,
-            job["id"],
+            model,
             metrics=["perplexity", "classification"],
             max_new_tokens=2,
         )
@@ -217,12 +221,12 @@ class TemplateFlows:
         out["evaluate"] = evaluate(eval_dir, cfg)
 
         work = self.settings.tmp_dir / f"exports-{job['id']}"
-        adapter_zip = export_adapter_zip(self.store, self.settings, job["id"])
+        adapter_zip = export_adapter_zip(self.store, self.settings, model)
         out["adapter_zip"] = zipfile.ZipFile(adapter_zip).namelist()
-        merged = _extract(export_merged_zip(self.store, self.settings, job["id"]), work / "m")
+        merged = _extract(export_merged_zip(self.store, self.settings, model), work / "m")
         out["merged"] = _merged_answer(merged, case, exact.prompt, self.settings)
         try:
-            gguf = _extract(export_gguf_zip(self.store, self.settings, job["id"]), work / "g")
+            gguf = _extract(export_gguf_zip(self.store, self.settings, model), work / "g")
             out["gguf"] = sorted(p.name for p in gguf.iterdir())
         except GGUFRefused as exc:
             out["gguf"] = exc

@@ -9,12 +9,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tests.unit.train.runs import run_config, train_entry_point, write_jsonl, write_run
 
 from studio.evaluate.generation import greedy, prompt_text
 from studio.export import export_merged_zip
+from studio.jobs.trained import trained_model
 from studio.models.loading import load_model, load_tokenizer
 from studio.vocab.examples import Example
+from tests.support.examples import write_jsonl
+from tests.support.runs import run_config, train_entry_point, write_run
 
 MARKER = "zebra crossing"
 NF4 = {
@@ -104,7 +106,7 @@ def test_the_4bit_adapter_learns_the_marker_and_the_merged_export_answers_the_sa
     app = store.create_app("qlora")
     job = store.create_job(app["id"], None, "train", {}, str(run))
     store.update_job(job["id"], status="succeeded", run_dir=str(run))
-    with zipfile.ZipFile(export_merged_zip(store, settings, job["id"])) as zf:
+    with zipfile.ZipFile(export_merged_zip(store, settings, trained_model(store, job["id"]))) as zf:
         zf.extractall(tmp_path / "merged")
     merged = load_model(str(tmp_path / "merged"), settings).eval()
     assert not any("lora" in n for n, _ in merged.named_parameters())
