@@ -9,7 +9,8 @@ mode a tiny random Llama stands in for SmolLM2), through the studio's own entry 
   lora-bf16        LoRA on a bf16 base with bf16 mixed precision
   prefix-ckpt-off  the shared prompt prefix, activation checkpointing off
   prefix-ckpt-on   the same with activation checkpointing on (prefix sharing steps aside)
-  generate         Generate's exact and fast paths on the LoRA run
+  generate         Generate's exact and fast paths on the LoRA run (fast: the exact model
+                   on a GPU; ONNX Runtime GenAI on a CPU, once its copy is converted)
   evaluate         `python -m studio.evaluate` on the LoRA run (perplexity, accuracy)
   merged-export    the merged export, reloaded, answers as the LoRA run does
 then a speed line: the studio's trainer against a plain transformers Trainer + PEFT on the
@@ -22,35 +23,50 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never the network: everything is local
 
+# The studio's entry points the check goes through; none imports torch until it is called.
 from scripts.gpu_check_runs import (  # noqa: E402
     DATA_ROWS,
+    fast_answer,
+    header,
     plain_trainer_steps,
     run_config,
     tiny_model,
     write_data,
 )
+from studio.configs.eval_run import EvalRun  # noqa: E402
+from studio.evaluate.generation import greedy  # noqa: E402
+from studio.export import export_merged_zip  # noqa: E402
+from studio.generate.engine import Engine  # noqa: E402
+from studio.generate.options import GenerationOptions  # noqa: E402
+from studio.generate.prompting import PromptInput  # noqa: E402
+from studio.jobs.trained import trained_model  # noqa: E402
+from studio.models.hf import hf_ready  # noqa: E402
+from studio.models.loading import load_model  # noqa: E402
+from studio.models.resolve import PACKAGED_REF  # noqa: E402
+from studio.settings import Settings  # noqa: E402
+from studio.store import Store  # noqa: E402
 
-PATHS = ("qlora-nf4-bf16", "lora-bf16", "prefix-ckpt-off", "prefix-ckpt-on")
+PATHS = ("qlora-nf4-bf16", "lora-bf16", "prefix-ckpt-off", "prefix-ckpt-on")  # trained
+AFTER = ("generate", "evaluate", "merged-export")  # on the lora-bf16 run
+STEPS = (*PATHS, *AFTER)
 
 
 class Check:
     """Runs the paths, prints one line each, keeps the tracebacks in gpu_check.log."""
 
     def __init__(self, work: Path, cpu: bool, steps: int):
-        from studio.settings import Settings
-        from studio.store import Store
-
         self.work, self.cpu, self.steps = work, cpu, steps
         self.settings = Settings.from_env(
             home=work / "home", models_root=Settings.from_env().models_dir
@@ -77,6 +93,21 @@ class Check:
             return None
         self.line(True, model, path, f"({time.perf_counter() - start:.1f} s) {detail}")
         return detail
+
+    def ready_for(self, model: str, step: str) -> bool:
+        """Whether `step` can run: generate and evaluate need the LoRA run, the merged export
+        its exact answer."""
+        if step in PATHS:
+            return True
+        job = self.lora_jobs.get(model)
+        return job is not None and (step != "merged-export" or "exact_text" in job)
+
+    def run(self, model: str, base: str, step: str) -> str:
+        """One step of the plan: its line's detail, or an exception."""
+        if step in PATHS:
+            return self.train(model, base, step)
+        after = {"generate": self.generate, "evaluate": self.evaluate, "merged-export": self.merged}
+        return after[step](model)
 
     # -- training through `python -m studio.train` --------------------------------------
     def train(self, model: str, base: str, path: str) -> str:
@@ -123,28 +154,20 @@ class Check:
 
     # -- after training: generation, evaluation, the merged export -----------------------
     def generate(self, model: str) -> str:
-        from studio.generate.engine import Engine
-        from studio.generate.options import GenerationOptions
-        from studio.generate.prompting import PromptInput
-
         job = self.lora_jobs[model]
+        ref = f"job:{job['id']}"
         engine = Engine(self.settings, self.store)
         prompt = PromptInput(instruction=DATA_ROWS[0][0], input=DATA_ROWS[0][1])
-        out = []
-        for precision in ("exact", "fast"):
-            options = GenerationOptions(max_new_tokens=8, precision=precision)
-            result = engine.generate(f"job:{job['id']}", prompt, options)
-            device = engine.load(engine.spec(f"job:{job['id']}"))[0].model.device
-            out.append(f"{result.engine} on {device}: {result.new_tokens} tokens")
-        job["exact_text"] = engine.generate(
-            f"job:{job['id']}", prompt, GenerationOptions(max_new_tokens=8)
-        ).text
-        job["prompt"] = result.prompt
-        return "; ".join(out)
+        exact = engine.generate(ref, prompt, GenerationOptions(max_new_tokens=8))
+        fast = fast_answer(
+            engine, ref, prompt, GenerationOptions(max_new_tokens=8, precision="fast")
+        )
+        device = engine.load(engine.spec(ref))[0].model.device
+        job["exact_text"], job["prompt"] = exact.text, exact.prompt
+        out = [f"{r.engine} on {device}: {r.new_tokens} tokens" for r in (exact, fast)]
+        return "; ".join(out) + (f" ({fast.note})" if fast.note else "")
 
     def evaluate(self, model: str) -> str:
-        from studio.configs.runs import EvalRun
-
         job = self.lora_jobs[model]
         cfg = EvalRun(
             adapter_dir=str(job["run"] / "adapter"),
@@ -178,17 +201,12 @@ class Check:
         return f"perplexity {ppl:.2f}, accuracy {accuracy:.2f}"
 
     def merged(self, model: str) -> str:
-        import zipfile
-
         from transformers import AutoTokenizer
-
-        from studio.evaluate.generation import greedy
-        from studio.export import export_merged_zip
-        from studio.models.loading import load_model
 
         job = self.lora_jobs[model]
         folder = self.work / "merged" / model
-        with zipfile.ZipFile(export_merged_zip(self.store, self.settings, job["id"])) as zf:
+        trained = trained_model(self.store, job["id"])
+        with zipfile.ZipFile(export_merged_zip(self.store, self.settings, trained)) as zf:
             zf.extractall(folder)
         merged = load_model(str(folder), self.settings).eval()
         answer = greedy(merged, AutoTokenizer.from_pretrained(folder), job["prompt"], 8)
@@ -220,60 +238,50 @@ class Check:
         )
 
 
-def header(cpu: bool) -> str:
-    import bitsandbytes
-    import torch
-    import transformers
-
-    versions = (
-        f"torch {torch.__version__}, transformers {transformers.__version__}, "
-        f"bitsandbytes {bitsandbytes.__version__}"
-    )
-    if cpu:
-        return (
-            "DRY RUN on the CPU (--cpu): tiny sizes, fp32 where the GPU paths use bf16. It "
-            f"proves the script runs end to end, not the GPU paths ({versions})."
-        )
-    name = torch.cuda.get_device_name(0)
-    return f"GPU check on {name}, CUDA {torch.version.cuda} ({versions})"
-
-
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; `steps` is filled in (20 on a GPU, 3 in the CPU dry run)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cpu", action="store_true", help="dry run on the CPU (tiny sizes)")
     parser.add_argument("--steps", type=int, default=0, help="training steps (default 20; --cpu 3)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
-    opts = parser.parse_args()
-    from studio.models.hf import hf_ready
+    opts = parser.parse_args(argv)
+    if opts.steps < 0:
+        parser.error("--steps must be a positive number of training steps")
+    opts.steps = opts.steps or (3 if opts.cpu else 20)
+    return opts
 
+
+def plan(cpu: bool) -> list[tuple[str, tuple[str, ...]]]:
+    """(model, its steps in order) for each model the check runs."""
+    first = "llama" if cpu else "smollm2"  # a tiny random Llama stands in for SmolLM2 on a CPU
+    return [(model, STEPS) for model in (first, "mistral")]
+
+
+def base_of(model: str, settings) -> str:
+    """The model ref a check model trains from (the tiny ones are built once)."""
+    return PACKAGED_REF if model == "smollm2" else str(tiny_model(model, settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    # Never the network: everything is local (set before huggingface_hub is imported).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     hf_ready()
     import torch
 
     if not opts.cpu and not torch.cuda.is_available():
         print("No CUDA GPU here: run `bash scripts/gpu_check.sh --cpu` for a dry run.")
         return 2
-    steps = opts.steps or (3 if opts.cpu else 20)
     print(header(opts.cpu), flush=True)
     work = Path(tempfile.mkdtemp(prefix="gpu-check-"))
-    check = Check(work, opts.cpu, steps)
+    check = Check(work, opts.cpu, opts.steps)
     write_data(work / "data")
-    from studio.models.resolve import PACKAGED_REF
-
-    first = (
-        ("llama", str(tiny_model("llama", check.settings)))
-        if opts.cpu
-        else ("smollm2", PACKAGED_REF)
-    )
-    models = [first, ("mistral", str(tiny_model("mistral", check.settings)))]
     started = time.perf_counter()
-    for model, base in models:
-        for path in PATHS:
-            check.attempt(model, path, lambda m=model, b=base, p=path: check.train(m, b, p))
-        if model in check.lora_jobs:
-            check.attempt(model, "generate", lambda m=model: check.generate(m))
-            check.attempt(model, "evaluate", lambda m=model: check.evaluate(m))
-            if "exact_text" in check.lora_jobs[model]:
-                check.attempt(model, "merged-export", lambda m=model: check.merged(m))
+    for model, steps in plan(opts.cpu):
+        base = base_of(model, check.settings)
+        for step in steps:
+            if check.ready_for(model, step):
+                check.attempt(model, step, lambda m=model, b=base, s=step: check.run(m, b, s))
         check.speed(model)
     print(
         f"done in {time.perf_counter() - started:.0f} s: {check.failed} failed"
@@ -283,8 +291,6 @@ def main() -> int:
     )
     check.log.close()
     if not opts.keep and not check.failed:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
     return 1 if check.failed else 0
 

@@ -11,5 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python3; fi
-export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# One line per path: no progress bars (building the tiny models, loading weights).
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false TQDM_DISABLE=1
 exec "$PY" -m scripts.gpu_check "$@"

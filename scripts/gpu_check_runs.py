@@ -1,4 +1,5 @@
-"""The GPU check's pieces: its data, its run configs, its tiny models, the plain baseline.
+"""The GPU check's pieces: its data, its run configs, its tiny models, Generate's fast path
+once ready, the header line, the plain baseline.
 
     python -m scripts.gpu_check_runs plain RUN_DIR/config.json OUT_DIR   # the baseline alone
 
@@ -31,6 +32,7 @@ _SENTENCES = [
 ]
 # (instruction, input, output): every row shares its instruction, so batches share a prefix.
 DATA_ROWS = [(INSTRUCTION, s, label) for s, label in _SENTENCES * 8]
+FAST_BUILD_WAIT_S = 900  # the fast copy's conversion, at most
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
@@ -63,8 +65,7 @@ def run_config(path: str, base: str, data: Path, settings, cpu: bool, steps: int
         "per_device_train_batch_size": 4 if cpu else 8,
         "learning_rate": 2e-4,
         "bf16": bf16,
-        "gradient_checkpointing": path == "prefix-ckpt-on",
-        "share_prefix": True,
+        "activation_checkpointing": path == "prefix-ckpt-on",
         "eval_strategy": "no",
         "save_strategy": "no",
         "logging_steps": 1,
@@ -73,17 +74,20 @@ def run_config(path: str, base: str, data: Path, settings, cpu: bool, steps: int
         "seed": 7,
     }
     n = len(DATA_ROWS)
-    return TrainRun(
-        model_type="causal",
-        method="qlora" if quant else "lora",
-        base_model=base,
-        template="gpu-check",
-        model={"dtype": dtype},
-        quantization=quant,
-        peft={"r": 8, "lora_alpha": 16, "lora_dropout": 0.0, "target_modules": ALL_LINEAR},
-        tokenizer={"max_length": 64 if cpu else 128, "prompt_format": "sections"},
-        trainer=trainer,
-        data={
+    # from_dict checks the config as the training process will (ConfigError naming each key).
+    run = {
+        "model_type": "causal",
+        "method": "qlora" if quant else "lora",
+        "base_model": base,
+        "template": "gpu-check",
+        "model": {"dtype": dtype},
+        "quantization": quant,
+        "peft": {"r": 8, "lora_alpha": 16, "lora_dropout": 0.0, "target_modules": ALL_LINEAR},
+        "tokenizer": {"max_length": 64 if cpu else 128, "prompt_format": "sections"},
+        "trainer": trainer,
+        # The studio's own options: the shared prompt prefix asked for on every path.
+        "studio": {"share_prefix": True, "response_only": True, "valid_pct": 12.5},
+        "data": {
             "version_id": "gpu-check",
             "train": str(data / "train.jsonl"),
             "valid": str(data / "valid.jsonl"),
@@ -91,11 +95,11 @@ def run_config(path: str, base: str, data: Path, settings, cpu: bool, steps: int
             "n_rejected": 0,
             "valid_pct": 12.5,
             "seed": 42,
-            "response_only": True,
         },
-        studio_home=str(settings.home),
-        models_dir=str(settings.models_dir),
-    ).to_dict()
+        "studio_home": str(settings.home),
+        "models_dir": str(settings.models_dir),
+    }
+    return TrainRun.from_dict(run).to_dict()
 
 
 def tiny_model(arch: str, settings) -> Path:
@@ -127,6 +131,48 @@ def tiny_model(arch: str, settings) -> Path:
     tf.AutoModelForCausalLM.from_config(config).save_pretrained(out)
     tok.save_pretrained(out)
     return out
+
+
+def fast_answer(engine, ref: str, prompt, options):
+    """Generate's fast path for `ref`. On a CPU that is ONNX Runtime GenAI on a copy the
+    studio converts in the background: wait for it, then ask (an exact answer is an error).
+    On a GPU the exact model on the GPU is the fast path."""
+    spec = engine.spec(ref)
+    entry, _ = engine.load(spec)
+    on_cpu = entry.model.device.type == "cpu"
+    if on_cpu:
+        from studio.models.resolve import resolve_model_path
+
+        source = spec.full_dir or resolve_model_path(spec.base_ref, engine.settings)
+        state = engine.serving.builds.state(spec.ref, str(source), spec.adapter_dir)
+        deadline = time.monotonic() + FAST_BUILD_WAIT_S
+        while not (state.ready or state.failed) and time.monotonic() < deadline:
+            time.sleep(1)
+        if not state.ready:
+            raise RuntimeError(f"the fast copy is not ready: {state.progress()}")
+    result = engine.generate(ref, prompt, options)
+    if on_cpu and not result.engine.startswith("fast"):
+        raise RuntimeError(f"{result.engine} answered the fast request: {result.note}")
+    return result
+
+
+def header(cpu: bool) -> str:
+    """The check's first line: the GPU (or that this is the CPU dry run) and the versions."""
+    import bitsandbytes
+    import torch
+    import transformers
+
+    versions = (
+        f"torch {torch.__version__}, transformers {transformers.__version__}, "
+        f"bitsandbytes {bitsandbytes.__version__}"
+    )
+    if cpu:
+        return (
+            "DRY RUN on the CPU (--cpu): tiny sizes, fp32 where the GPU paths use bf16. It "
+            f"proves the script runs end to end, not the GPU paths ({versions})."
+        )
+    name = torch.cuda.get_device_name(0)
+    return f"GPU check on {name}, CUDA {torch.version.cuda} ({versions})"
 
 
 def plain_trainer_steps(config_path: Path, out: Path) -> float:
