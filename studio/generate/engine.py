@@ -30,7 +30,7 @@ from studio.generate.serving import Serving
 from studio.generate.stream import StreamUpdate, interleave
 from studio.generate.tokens import TokenizerCache, context_length
 from studio.models.hf import hf_ready
-from studio.models.loading import load_model, load_tokenizer
+from studio.models.loading import inference_dtype, load_model, load_tokenizer
 from studio.settings import Settings
 
 
@@ -64,7 +64,12 @@ class Engine:
         source = spec.full_dir or spec.base_ref
 
         def build():
-            model = load_model(source, self.settings, model_type=spec.model_type)
+            model = load_model(
+                source,
+                self.settings,
+                model_type=spec.model_type,
+                model_cfg={"dtype": inference_dtype()},
+            )
             model.eval()
             return model
 

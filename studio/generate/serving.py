@@ -30,7 +30,7 @@ from studio.generate.fast_runtime import FastModel, FastTurn
 from studio.generate.options import GenerationOptions
 from studio.generate.sampling import SAMPLING_KEYS, seeded_sampler
 from studio.generate.stream import StreamUpdate, TokenStreamer, run_in_thread
-from studio.models.loading import load_model
+from studio.models.loading import inference_dtype, load_model
 from studio.models.resolve import resolve_model_path
 from studio.settings import Settings
 
@@ -248,4 +248,9 @@ class Serving:
         """A separate plain copy of the base as the draft model (the shared entry cannot run
         with and without its adapter inside one generate call), kept on the entry it assists."""
         base_ref = p.spec.base_ref
-        return self.cache.draft(p.entry, lambda: load_model(base_ref, self.settings).eval())
+        return self.cache.draft(
+            p.entry,
+            lambda: load_model(
+                base_ref, self.settings, model_cfg={"dtype": inference_dtype()}
+            ).eval(),
+        )

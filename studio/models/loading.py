@@ -45,6 +45,18 @@ def pick_device() -> str:
     return "cpu"
 
 
+def inference_dtype() -> str:
+    """The weights' precision for answering (Generate, /v1) on pick_device()'s device: bf16 on
+    a GPU that runs it, fp16 on an older GPU, fp32 on a CPU (16-bit there is emulated).
+
+    A 7B base in fp32 takes 28 GB: on a 16 GB GPU only a 16-bit copy fits."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "float32"
+    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+
+
 def _dtype(name: Any):
     import torch
 

@@ -53,3 +53,35 @@ def test_trust_remote_code_in_the_model_dict_is_ignored(settings, tiny_causal_di
     monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", spy)
     load_model(str(tiny_causal_dir), settings, model_cfg={"trust_remote_code": True}, device="cpu")
     assert seen["trust_remote_code"] is False and seen["use_safetensors"] is True
+
+
+@pytest.mark.parametrize(
+    ("cuda", "bf16", "expected"),
+    [(False, False, "float32"), (True, True, "bfloat16"), (True, False, "float16")],
+)
+def test_answers_load_in_the_precision_the_device_runs(monkeypatch, cuda, bf16, expected):
+    import torch
+
+    from studio.models.loading import inference_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    assert inference_dtype() == expected
+
+
+def test_generate_loads_its_model_in_that_precision(monkeypatch, settings, store):
+    from studio.generate import engine as engine_module
+    from studio.generate.engine import Engine
+
+    seen = []
+
+    def fake_load(source, settings_, model_type="causal", model_cfg=None, **kw):
+        seen.append(model_cfg)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(engine_module, "inference_dtype", lambda: "bfloat16")
+    monkeypatch.setattr(engine_module, "load_model", fake_load)
+    engine = Engine(settings, store)
+    with pytest.raises(RuntimeError, match="stop here"):
+        engine.load(engine.spec("base:smollm2-135m-lora"))
+    assert seen == [{"dtype": "bfloat16"}]
