@@ -41,8 +41,12 @@ def start_training(
     app_id: str,
     model_id: str | None,
     hardware: Hardware | None = None,
+    hub_token: str | None = None,
 ) -> dict:
-    """Queue a training job of the app's saved model: the job row (status queued)."""
+    """Queue a training job of the app's saved model: the job row (status queued).
+
+    `hub_token` (the signed-in user's Hugging Face token) reaches the job's environment only,
+    for a base it downloads first (a gated model the user was granted)."""
     owned_app(store, caller, app_id)
     owned_model(
         store,
@@ -63,7 +67,8 @@ def start_training(
         )
     config = check_trainable(store, settings, model_id, hardware)
     check_storage(store, settings, caller.owner)
-    job = runner.submit(app_id, model_id, TRAIN, config)
+    env = {"HF_TOKEN": hub_token} if hub_token else None
+    job = runner.submit(app_id, model_id, TRAIN, config, env=env)
     store.log_activity(app_id, caller.owner, "trained", f"job {job['id']} of model {model_id}")
     return job
 

@@ -74,10 +74,21 @@ def is_training(ctx: UIContext, app_id: str) -> bool:
 
 
 @user_errors
-def start_training(ctx: UIContext, app_id: str, model_id: str):
-    """Queue a training job of the chosen model configuration: (job id, jobs-changed bump)."""
+def start_training(
+    ctx: UIContext, app_id: str, model_id: str, oauth_token: gr.OAuthToken | None = None
+):
+    """Queue a training job of the chosen model configuration: (job id, jobs-changed bump).
+    A base the job downloads first comes with the signed-in user's Hugging Face token."""
     ctx.check_storage()  # the uploads waiting in Gradio's cache count too
-    job = train_model(ctx.store, ctx.settings, ctx.runner, ctx.caller(), app_id, model_id)
+    job = train_model(
+        ctx.store,
+        ctx.settings,
+        ctx.runner,
+        ctx.caller(),
+        app_id,
+        model_id,
+        hub_token=oauth_token.token if oauth_token else None,
+    )
     active = [
         j for j in ctx.store.list_jobs(app_id, status=LIVE, kind=TRAIN) if j["id"] != job["id"]
     ]
@@ -238,12 +249,14 @@ def cancel_job(ctx: UIContext, current: str):
 
 
 @user_errors
-def resume_job(ctx: UIContext, current: str):
-    """Queue the shown job again, from its last checkpoint."""
+def resume_job(ctx: UIContext, current: str, oauth_token: gr.OAuthToken | None = None):
+    """Queue the shown job again, from its last checkpoint (with the user's Hugging Face
+    token, as Train gives it)."""
     if not current:
         raise StudioError("No job selected to resume.")
     app_id = ctx.job(current, kinds=(TRAIN,))["app_id"]
-    ctx.runner.resume(current)
+    token = oauth_token.token if oauth_token else None
+    ctx.runner.resume(current, env={"HF_TOKEN": token} if token else None)
     ctx.audit(app_id, "resumed", f"training job {current}")
     gr.Info("Resuming from the last checkpoint.")
     return bump()

@@ -250,3 +250,21 @@ def test_start_training_queues_the_apps_model_and_records_it(store, settings, ap
         start_training(store, settings, runner, Caller("bob", "bob"), bobs["id"], saved["id"])
     with pytest.raises(StudioError, match="Choose a model configuration"):
         start_training(store, settings, runner, LOCAL, app["id"], "", CPU_ONLY)
+
+
+def test_the_users_hub_token_reaches_the_job_environment_only(store, settings, app):
+    from studio.jobs.scheduler import JobRunner
+
+    runner = JobRunner(store, settings)
+    saved = _save(store, app)
+    job = start_training(
+        store, settings, runner, LOCAL, app["id"], saved["id"], CPU_ONLY, hub_token="hf_user"
+    )
+    assert runner._env[job["id"]] == {"HF_TOKEN": "hf_user"}
+    run_dir = Path(job["run_dir"])
+    assert not any("hf_user" in p.read_text() for p in run_dir.rglob("*") if p.is_file())
+    assert "hf_user" not in json.dumps(store.get_job(job["id"]))
+    runner.cancel(job["id"])
+    other = _save(store, app)
+    plain = start_training(store, settings, runner, LOCAL, app["id"], other["id"], CPU_ONLY)
+    assert plain["id"] not in runner._env  # no token: the server's own HF_TOKEN, if any

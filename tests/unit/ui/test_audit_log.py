@@ -48,7 +48,7 @@ def test_model_job_and_export_actions_are_recorded(team, store, tmp_path, monkey
     token = _as("ann")
     try:
         # Resume (the runner's checks are its own; here it accepts).
-        monkeypatch.setattr(team.runner, "resume", lambda job_id: store.get_job(job_id))
+        monkeypatch.setattr(team.runner, "resume", lambda job_id, env=None: store.get_job(job_id))
         train_handlers.resume_job(team, job["id"])
         # An evaluation and a GGUF export, with the heavy parts stubbed.
         monkeypatch.setattr(evaluation_action, "build_eval_config", lambda *a, **k: {})

@@ -23,8 +23,9 @@ class FakeRunner:
         self.calls.append(("cancel", job_id))
         return {"status": "queued"}
 
-    def resume(self, job_id):
+    def resume(self, job_id, env=None):
         self.calls.append(("resume", job_id))
+        self.env = env
 
 
 @pytest.fixture
@@ -133,6 +134,9 @@ def test_job_buttons_check_before_asking_the_runner(ctx, store, tmp_path):
     h.cancel_job(ctx, job["id"])
     assert h.resume_job(ctx, job["id"])
     assert ctx.runner.calls == [("cancel", job["id"]), ("resume", job["id"])]
+    assert ctx.runner.env is None  # no one signed in with Hugging Face: the server's token
+    h.resume_job(ctx, job["id"], gr.OAuthToken(token="hf_user", scope="", expires_at=0))
+    assert ctx.runner.env == {"HF_TOKEN": "hf_user"}
 
 
 def test_train_refuses_a_second_run_of_a_configuration_that_is_training(ctx, store, tmp_path):
