@@ -8,8 +8,14 @@ bash scripts/setup.sh --dev
 export GRADIO_ANALYTICS_ENABLED=False
 ruff check .
 ruff format --check .
+# A few workers, each taking whole files (their module fixtures stay in one process): most
+# tests wait on a child process, a server or the browser, so two workers keep two cores busy.
+# STUDIO_TEST_WORKERS=0 runs in this process alone.
+workers=${STUDIO_TEST_WORKERS:-$(python -c "import os; print(min(4, max(2, os.cpu_count() or 2)))")}
+dist=()
+[ "$workers" != 0 ] && dist=(-n "$workers" --dist loadfile)
 set +e
-python -m pytest "$@"
+python -m pytest "${dist[@]}" "$@"
 code=$?
 set -e
 # pytest exits 5 when it collected no test: say so plainly instead of failing.

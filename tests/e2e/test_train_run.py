@@ -28,7 +28,7 @@ def demo_config(page, url: str, **fields) -> None:
     page.goto(url)
     pick(page, "apps-sample", "Domain text")
     page.locator("#apps-demo").click()
-    expect(page.locator("#apps-message")).to_contain_text("Created", timeout=120_000)
+    expect(page.locator("#apps-demo-note")).to_contain_text("Created", timeout=120_000)
     _tab(page, "Models")
     expect(page.locator("#models-pick input")).not_to_have_value("", timeout=30_000)
     page.locator("#models-clone").click()
