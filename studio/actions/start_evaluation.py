@@ -27,7 +27,6 @@ from studio.jobs.trained import TrainedModel
 from studio.settings import Settings
 from studio.store.job_states import EVALUATE
 
-METRICS = EVAL_METRICS
 DEFAULT_METRICS = EVAL_METRICS
 
 

@@ -11,7 +11,7 @@ refused in words). Model names are only those GET /v1/models could list: "job:<i
 succeeded train or import job, "base:<template key>" (or the packaged model, or the base one
 of the studio's trained / imported models was made from); a folder or a Hub id the studio
 does not know is refused, so a client cannot make the server load an
-arbitrary folder. Messages that reach a client never hold server paths (`redact`).
+arbitrary folder. Messages that reach a client never hold server paths (`redact_paths`).
 """
 
 from __future__ import annotations

@@ -13,18 +13,13 @@ from __future__ import annotations
 from dataclasses import asdict, astuple, field, fields, make_dataclass
 from typing import Any
 
-from studio.generate.fields import COMMON_FIELDS, PRECISIONS, Field, OptionsError, Problems
+from studio.generate.fields import COMMON_FIELDS, Field, OptionsError, Problems
 from studio.generate.strategies import (
     STRATEGIES,
     STRATEGY_TABLE,
-    Needs,
     Strategy,
-    common_kwargs,
     strategy_fields,
 )
-
-PRECISION_VALUES = tuple(value for _, value in PRECISIONS)
-
 
 OPTION_TABLE: dict[str, Field] = {f.name: f for f in COMMON_FIELDS}
 OPTION_TABLE.update(strategy_fields())
@@ -107,15 +102,6 @@ class _Methods:
         if self._checked is None or self._checked != astuple(self):
             self.validate()
         return self
-
-    def to_generate_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for transformers' own `model.generate` (without the inputs;
-        the engine adds them, and samples with its seeded sampler instead)."""
-        kw = common_kwargs(self)
-        kw.update(self.row.kwargs(self, Needs()))
-        if self.row.samples:
-            kw["do_sample"] = True
-        return kw
 
 
 def _dataclass_field(f: Field):

@@ -246,11 +246,6 @@ STRATEGY_TABLE: tuple[Strategy, ...] = (
 STRATEGIES: dict[str, Strategy] = {s.name: s for s in STRATEGY_TABLE}
 
 
-def strategy_of(name: str) -> Strategy | None:
-    """The table row of `name` (None for an unknown strategy)."""
-    return STRATEGIES.get(name)
-
-
 def strategy_fields() -> dict[str, Field]:
     """Every strategy's own fields by name, each once (strategies may share a field)."""
     out: dict[str, Field] = {}

@@ -34,18 +34,6 @@ class TokenizerCache:
             return tok
 
 
-def count_tokens(row, tokenizer) -> tuple[int, bool]:
-    """(generated tokens up to and including EOS, whether EOS ended the sequence)."""
-    ids = [int(t) for t in row]
-    eos = tokenizer.eos_token_id
-    if eos is not None and eos in ids:
-        return ids.index(eos) + 1, True
-    n = len(ids)
-    while n and ids[n - 1] == tokenizer.pad_token_id:  # rows that ended early are padded
-        n -= 1
-    return n, False
-
-
 def context_length(model, tokenizer) -> int:
     """How many tokens the model reads: its position limit, else the tokenizer's."""
     config = model.config

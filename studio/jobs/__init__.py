@@ -5,9 +5,7 @@ Never imports torch or transformers: the page stays fast while a job trains.
 
 from studio.jobs.files import (
     job_progress,
-    last_checkpoint_step,
     read_metrics,
-    read_status,
     tail_log,
 )
 from studio.jobs.launch import build_command
@@ -17,8 +15,6 @@ __all__ = [
     "JobRunner",
     "build_command",
     "job_progress",
-    "last_checkpoint_step",
     "read_metrics",
-    "read_status",
     "tail_log",
 ]

@@ -34,16 +34,6 @@ def tail_log(run_dir: str | Path, n: int = 40, max_bytes: int = 64_000) -> str:
     return RunFolder(run_dir).log_tail(n, max_bytes)
 
 
-def read_status(run_dir: str | Path) -> dict[str, Any] | None:
-    """status.json as written by the child at exit, or None (still running / killed)."""
-    return RunFolder(run_dir).status()
-
-
-def last_checkpoint_step(run_dir: str | Path) -> int | None:
-    """The step of the newest complete checkpoint (one with trainer_state.json), or None."""
-    return RunFolder(run_dir).last_checkpoint_step()
-
-
 def _finite(x: Any) -> float | None:
     try:
         x = float(x)

@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass
 
 GPUS = (("T4", 16.0), ("A10G", 24.0), ("A100", 80.0))
-HARDWARE = ("CPU", *(name for name, _ in GPUS))
 CPU_MAX_PARAMS_B = 0.6
 _OVERHEAD = 1.2  # adapter, optimizer state, buffers, allocator slack
 _ACTIVATIONS_GB = 1.5
@@ -53,7 +52,7 @@ def estimate(params_b: float) -> Estimate:
 
 
 def fits(est: Estimate, method: str, params_b: float) -> tuple[str, ...]:
-    """The hardware (of HARDWARE) that can train this model with `method`."""
+    """The hardware (the CPU and the GPUS) that can train this model with `method`."""
     need = est.qlora_gb if method == "qlora" else est.lora_gb
     out = ["CPU"] if params_b <= CPU_MAX_PARAMS_B else []
     out += [name for name, memory in GPUS if need < memory]

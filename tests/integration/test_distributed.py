@@ -273,9 +273,9 @@ def test_two_machines_on_localhost_train_together(tmp_path, settings, tiny_causa
 
 
 def final_step(job: dict) -> int:
-    from studio.jobs.files import last_checkpoint_step
+    from studio.jobs.run_folder import RunFolder
 
-    return last_checkpoint_step(job["run_dir"])
+    return RunFolder(job["run_dir"]).last_checkpoint_step()
 
 
 LONG = {

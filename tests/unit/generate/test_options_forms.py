@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from studio.api.request import APIError, options_from_request
@@ -10,17 +12,37 @@ from studio.generate.stream import trim_at_stop
 from studio.ui.generate.form import options_from_form, prompt_from_form
 
 
+def _kwargs(options: GenerationOptions) -> dict:
+    """What the engine passes to model.generate() for `options` (a stand-in prepared prompt)."""
+    import torch
+
+    from studio.generate.decoding import generate_kwargs
+
+    prepared = SimpleNamespace(
+        spec=SimpleNamespace(model_type="causal", is_tuned=False),
+        input_ids=torch.tensor([[1, 2, 3]]),
+        tokenizer=SimpleNamespace(pad_token_id=0),
+    )
+    return generate_kwargs(prepared, options, lambda: None)
+
+
 def test_kwargs_per_strategy():
-    greedy = GenerationOptions().to_generate_kwargs()
+    greedy = _kwargs(GenerationOptions())
     assert greedy["do_sample"] is False and greedy["num_beams"] == 1
-    beam = GenerationOptions(strategy="beam", num_beams=3, length_penalty=0.5).to_generate_kwargs()
+    assert "logits_processor" not in greedy
+    beam = _kwargs(GenerationOptions(strategy="beam", num_beams=3, length_penalty=0.5))
     assert beam["num_beams"] == 3 and beam["length_penalty"] == 0.5
-    sample = GenerationOptions(strategy="sample", min_p=0.1, typical_p=0.9, stop=["\n"])
-    kw = sample.to_generate_kwargs()
-    assert kw["do_sample"] and kw["min_p"] == 0.1 and kw["typical_p"] == 0.9
+    sample = GenerationOptions(
+        strategy="sample", min_p=0.1, typical_p=0.9, stop=["\n"], num_return_sequences=2
+    )
+    kw = _kwargs(sample)
+    # Sampling draws with the seeded sampler over greedy decoding, one prompt row per answer.
+    assert kw["do_sample"] is False and len(kw["logits_processor"]) == 1
+    assert "min_p" not in kw and "typical_p" not in kw
+    assert kw["input_ids"].shape == (2, 3) and kw["num_return_sequences"] == 1
     assert kw["stop_strings"] == ["\n"]
     assisted = GenerationOptions(strategy="assisted", prompt_lookup_num_tokens=5)
-    assert assisted.to_generate_kwargs()["prompt_lookup_num_tokens"] == 5
+    assert _kwargs(assisted)["prompt_lookup_num_tokens"] == 5
 
 
 def test_unknown_option_and_every_problem_reported():
