@@ -138,7 +138,8 @@ def test_a_txt_of_random_characters_is_called_noise(studio_server, page, tmp_pat
     # A file with a rejected row (a fresh page: the upload box starts empty): now there is
     # a rejects.csv to download.
     page.reload()
-    expect(page.locator("#apps-current-note")).to_contain_text("Junk check")
+    # The page restores the chosen app on load, after a round trip to a busy server.
+    expect(page.locator("#apps-current-note")).to_contain_text("Junk check", timeout=60_000)
     _tab(page, "Inputs")
     bad_row = ROOT / "tests" / "assets" / "sentiment_with_bad_row.csv"
     page.locator("#inputs-upload input[type=file]").set_input_files(str(bad_row))
