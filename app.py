@@ -14,6 +14,10 @@ import logging
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+if __name__ == "__main__":  # before the heavy imports: the process may start once more
+    from studio.hugepages import restart_with_huge_pages
+
+    restart_with_huge_pages()  # huge pages for the fast engine's weights (studio/hugepages.py)
 
 import fastapi  # noqa: E402
 import gradio as gr  # noqa: E402

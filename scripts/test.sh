@@ -8,19 +8,31 @@ bash scripts/setup.sh --dev
 export GRADIO_ANALYTICS_ENABLED=False
 ruff check .
 ruff format --check .
-# STUDIO_TEST_WORKERS=N runs the suite in N workers, a whole file per worker (pytest-xdist):
-# about 12 minutes instead of 20 on 2 cores, but the browser tests' timing margins were set for
-# one test at a time, so the default stays a single process.
-workers=${STUDIO_TEST_WORKERS:-0}
+# The unit and integration tests run in STUDIO_TEST_WORKERS processes (default: 2, or 1 on a
+# one-core machine), a whole file per worker (pytest-xdist); the browser tests then run on
+# their own, one at a time, because their timing margins are set for a machine that is not
+# also running other tests.
+workers=${STUDIO_TEST_WORKERS:-$(($(nproc) > 1 ? 2 : 1))}
 dist=()
-[ "$workers" != 0 ] && dist=(-n "$workers" --dist loadfile)
-set +e
-python -m pytest "${dist[@]}" "$@"
-code=$?
-set -e
-# pytest exits 5 when it collected no test: say so plainly instead of failing.
-if [ $code = 5 ]; then
-  echo "pytest collected no tests"
-  exit 0
+[ "$workers" -gt 1 ] && dist=(-n "$workers" --dist loadfile)
+
+run() {  # pytest, where "collected no tests" (exit 5) is said plainly instead of failing
+  set +e
+  python -m pytest "$@"
+  local code=$?
+  set -e
+  if [ $code = 5 ]; then
+    echo "pytest collected no tests"
+    return 0
+  fi
+  return $code
+}
+
+if [ $# -gt 0 ]; then
+  run "${dist[@]}" "$@"
+  exit $?
 fi
-exit $code
+status=0
+run "${dist[@]}" tests --ignore=tests/e2e || status=$?
+run tests/e2e || status=$?
+exit $status

@@ -1,5 +1,5 @@
 """A converted model served by ONNX Runtime GenAI: its Engine for streams, its Generator for
-beam search and seeded sampling.
+beam search, seeded sampling and long requests.
 
     fast = FastModel(folder)
     request = fast.submit(prompt_ids, FastTurn(max_new=64, search={"do_sample": False}))
@@ -7,12 +7,16 @@ beam search and seeded sampling.
 
 Streams (greedy, unseeded sampling) go to the Engine, which decodes the requests it holds in
 one batch per step. On a CPU its scheduler batches statically: a request that arrives while
-a batch is running waits for that batch to end. So the model keeps several lanes, each an
+a batch is running waits for that batch to end. So the model keeps LANES lanes, each an
 Engine with its own worker thread: a new request starts on an idle lane at once (a burst of
 requests is gathered into one batch), and the requests that arrive while every lane is busy
-join the next free lane together, as one batch.
-Beam search, several sequences and a seed (which the CPU Engine does not take per request)
-run on an og.Generator per request, in the caller's thread.
+join the next free lane together, as one batch. A lane takes at most MAX_BATCH requests, so
+a burst is shared between the lanes: measured on 2 cores, two lanes of 4 decode about twice
+as many tokens per second as one lane of 8 (bench/README.md, "Fast engine").
+The Engine sizes every request's key-value cache by the model's max_length; it is capped at
+ENGINE_MAX_LENGTH (a whole context of 8k tokens cost 30 ms more per batch start here), and a
+longer request runs on its own og.Generator instead, like beam search, several sequences and
+a seed (which the CPU Engine does not take per request), each in a worker thread.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 LANES = 2  # engines per model: a late request waits for no running batch while one is idle
-MAX_BATCH = 8  # requests one lane decodes together
+MAX_BATCH = 4  # requests one lane decodes together (a burst of 8 fills both lanes)
+ENGINE_MAX_LENGTH = 2048  # prompt + new tokens an Engine request may hold; longer: a Generator
 GATHER_GAP_S = 0.01  # a batch waits this long for the next request of a burst...
 GATHER_MAX_S = 0.05  # ...and no longer than this in all
 _END = object()
@@ -97,7 +102,6 @@ class Lane:
 
     def __init__(self, model, pending: queue.Queue):
         self.model, self.pending = model, pending
-        self.busy = False
         self.batch_sizes: list[int] = []
         threading.Thread(target=self._loop, daemon=True, name="fast-lane").start()
 
@@ -109,7 +113,6 @@ class Lane:
         events = engine.create_event_buffer(64)
         while True:
             batch = [self.pending.get()]
-            self.busy = True
             # Requests of a burst arrive a few milliseconds apart: gather them into this
             # batch while they keep coming (a lone request waits GATHER_GAP_S at most).
             deadline = time.monotonic() + GATHER_MAX_S
@@ -128,8 +131,6 @@ class Lane:
                 log.exception("fast generation failed")
                 for r in batch:
                     r._done(exc)
-            finally:
-                self.busy = False
 
     def _run(self, og, np, engine, events, batch: list[FastRequest]) -> None:
         live: dict[int, tuple[Any, int, FastRequest]] = {}
@@ -175,8 +176,17 @@ class FastModel:
         import onnxruntime_genai as og
 
         config = og.Config(folder)
-        # The CPU Engine batches statically; its default batch is 4.
-        config.overlay(json.dumps({"engine": {"static_batching": {"max_batch_size": MAX_BATCH}}}))
+        with open(f"{folder}/genai_config.json", encoding="utf-8") as f:
+            context = int(json.load(f)["model"].get("context_length") or ENGINE_MAX_LENGTH)
+        self.engine_max_length = min(context, ENGINE_MAX_LENGTH)
+        config.overlay(
+            json.dumps(
+                {
+                    "engine": {"static_batching": {"max_batch_size": MAX_BATCH}},
+                    "search": {"max_length": self.engine_max_length},
+                }
+            )
+        )
         self.folder = folder
         self.model = og.Model(config)
         self._pending: queue.Queue = queue.Queue()
@@ -190,10 +200,13 @@ class FastModel:
         return [n for lane in self._lanes for n in lane.batch_sizes]
 
     def submit(self, prompt: list[int], turn: FastTurn) -> FastRequest:
-        """Queue a streamed request (greedy or unseeded sampling) on the next free lane."""
+        """Queue a streamed request (greedy or unseeded sampling) on the next free lane; one
+        longer than an Engine request may hold streams from its own Generator."""
+        if len(prompt) + int(turn.max_new) > self.engine_max_length:
+            return self.stream(prompt, turn)
         request = FastRequest(list(prompt), turn)
         with self._lock:
-            if len(self._lanes) < self._lanes_wanted and all(lane.busy for lane in self._lanes):
+            while len(self._lanes) < self._lanes_wanted:  # started with the first request
                 self._lanes.append(Lane(self.model, self._pending))
             self._pending.put(request)
         return request
@@ -218,7 +231,8 @@ class FastModel:
         return [[int(t) for t in generator.get_sequence(i)[len(prompt) :]] for i in range(rows)]
 
     def stream(self, prompt: list[int], turn: FastTurn) -> FastRequest:
-        """A seeded sample streamed from its own og.Generator in a worker thread."""
+        """A request streamed from its own og.Generator in a worker thread (a seeded sample, or
+        one longer than an Engine request may be)."""
         import onnxruntime_genai as og
 
         request = FastRequest(list(prompt), turn)

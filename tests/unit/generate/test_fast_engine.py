@@ -208,3 +208,34 @@ def _until(check, timeout: float = 30) -> None:
     while not check():
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def _fast_copy(engine, ref: str) -> tuple[str, list[int]]:
+    """(the converted folder of `ref`, a prompt's ids), once its copy is ready."""
+    opts = GenerationOptions(max_new_tokens=2, precision="fast")
+    prompt = PromptInput(mode="text", text="Once upon a time")
+    fast_answer(engine, ref, prompt, opts)
+    p = engine.prepare(engine.spec(ref), prompt, opts)
+    return engine.serving.fast_model(p, opts)[0].folder, p.input_ids[0].tolist()
+
+
+def test_a_burst_is_shared_between_the_lanes(engine, tiny_causal_dir):
+    from studio.generate.fast_runtime import LANES, MAX_BATCH
+
+    folder, ids = _fast_copy(engine, f"base:{tiny_causal_dir}")
+    fast = FastModel(folder)
+    requests = [fast.submit(ids, FastTurn(6, 6)) for _ in range(2 * MAX_BATCH)]
+    assert [len(list(r)) for r in requests] == [6] * (2 * MAX_BATCH)
+    used = [lane.batch_sizes for lane in fast._lanes]
+    assert len(fast._lanes) == LANES and all(used), used  # no lane stayed idle
+    assert max(fast.batch_sizes) <= MAX_BATCH
+
+
+def test_a_request_longer_than_an_engine_request_runs_on_its_own_generator(engine, tiny_causal_dir):
+    folder, ids = _fast_copy(engine, f"base:{tiny_causal_dir}")
+    fast = FastModel(folder)
+    fast.engine_max_length = len(ids) + 4  # the Engine would stop after 4 new tokens
+    long = fast.submit(ids, FastTurn(10, 10))
+    assert len(list(long)) == 10
+    assert fast.batch_sizes == []  # no lane saw it
+    assert len(list(fast.submit(ids, FastTurn(3, 3)))) == 3 and fast.batch_sizes == [1]
