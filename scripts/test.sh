@@ -8,13 +8,14 @@ bash scripts/setup.sh --dev
 export GRADIO_ANALYTICS_ENABLED=False
 ruff check .
 ruff format --check .
-# The unit and integration tests run in STUDIO_TEST_WORKERS processes (default: 2, or 1 on a
-# one-core machine), a whole file per worker (pytest-xdist); the browser tests then run on
-# their own, one at a time, because their timing margins are set for a machine that is not
-# also running other tests.
-workers=${STUDIO_TEST_WORKERS:-$(($(nproc) > 1 ? 2 : 1))}
+# The whole suite runs in STUDIO_TEST_WORKERS processes (default: 2, or 1 on a one-core
+# machine), a whole file per worker (pytest-xdist); then the browser tests marked `alone`, one
+# at a time, because their checks have timing margins set for a machine that runs nothing
+# else. Tests named as arguments run in one process unless STUDIO_TEST_WORKERS says otherwise.
+if [ $# -gt 0 ]; then default=1; else default=$(($(nproc) > 1 ? 2 : 1)); fi
+workers=${STUDIO_TEST_WORKERS:-$default}
 dist=()
-[ "$workers" -gt 1 ] && dist=(-n "$workers" --dist loadfile)
+if [ "$workers" -gt 1 ]; then dist=(-n "$workers" --dist loadfile); fi
 
 run() {  # pytest, where "collected no tests" (exit 5) is said plainly instead of failing
   set +e
@@ -33,6 +34,6 @@ if [ $# -gt 0 ]; then
   exit $?
 fi
 status=0
-run "${dist[@]}" tests --ignore=tests/e2e || status=$?
-run tests/e2e || status=$?
+run "${dist[@]}" -m "not alone" || status=$?
+run -m alone || status=$?
 exit $status

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import ROOT, fill, running_studio, shot
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
 PILL = "[data-testid=status-tracker] .error"  # the pill Gradio draws on a failed event
 

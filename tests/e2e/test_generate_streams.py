@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import fill, pick, shot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.alone]
 MINUTE = 60_000  # the exact model decodes 64 tokens per side: minutes on a busy 2-core CPU
 FINISHED = re.compile(r"finished: (stop|length)")
 

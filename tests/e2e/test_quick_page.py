@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from studio.store import Store
 from tests.e2e.conftest import legend_shown, pick
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
 # Requests the page sends to run handlers (queued or direct), as opposed to file downloads.
 CALLS = ("/gradio_api/queue/join", "/gradio_api/run/predict")
