@@ -19,6 +19,13 @@ def redact_paths(message: str) -> str:
     return _PATH.sub("<path>", str(message))
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's first line (its type when it says nothing), cut at `limit`, for a
+    message that quotes what a library said."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]
+
+
 class StudioError(Exception):
     """A problem the user can fix; the message says what and how."""
 

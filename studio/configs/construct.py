@@ -27,7 +27,7 @@ from typing import Any
 from studio.configs.memo import Memo, fingerprint
 from studio.configs.table import run_defaults
 from studio.configs.training_args import training_arguments, world_size
-from studio.errors import Problem
+from studio.errors import Problem, first_line
 from studio.models.architecture import base_config, layer_count, meta_model
 from studio.models.hf import hf_ready
 from studio.settings import Settings
@@ -39,11 +39,6 @@ _SCHEDULE_STEPS = 20  # a short run: enough for every schedule to read all of it
 _ARGS, _SCHEDULES, _ADAPTERS = Memo(32), Memo(32), Memo(16)
 _ARCHITECTURES = Memo(2)  # meta models (module objects, no weights): the bases in use
 _SCHEDULE_KEYS = ("lr_scheduler_type", "warmup_steps", "lr_scheduler_kwargs")
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
 
 
 def training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> list[Problem]:
@@ -66,7 +61,7 @@ def _training_arguments_problems(trainer: dict[str, Any], has_eval: bool) -> tup
         with tempfile.TemporaryDirectory() as tmp:
             training_arguments(kwargs, "", Path(tmp), has_eval)
     except Exception as exc:  # ValueError from TrainingArguments' own cross-checks
-        message = _short(exc).replace("--", "")
+        message = first_line(exc).replace("--", "")
         named = next((k for k in sorted(trainer, key=len, reverse=True) if k in message), None)
         key = f"trainer.{named}" if named else "trainer"
         return (Problem(key, f"the trainer refuses these settings ({message})"),)
@@ -110,13 +105,13 @@ def _scheduler_problems(trainer: dict[str, Any]) -> list[Problem]:
                 Problem(
                     "trainer.lr_scheduler_type",
                     f"the {name!r} schedule needs options in trainer.lr_scheduler_kwargs "
-                    f"({_short(exc)})",
+                    f"({first_line(exc)})",
                 )
             ]
         return [
             Problem(
                 "trainer.lr_scheduler_kwargs",
-                f"the {name!r} schedule does not accept these options ({_short(exc)}); "
+                f"the {name!r} schedule does not accept these options ({first_line(exc)}); "
                 "remove or fix them",
             )
         ]
@@ -202,7 +197,7 @@ def _lora_problems(
         hint = f"; its linear modules are {', '.join(modules[:12])}" if modules else ""
         name = f"peft.{key}" if key != "lora" else "peft"
         problems.append(
-            Problem(name, f"the adapter cannot be built on {base} ({_short(exc)}){hint}")
+            Problem(name, f"the adapter cannot be built on {base} ({first_line(exc)}){hint}")
         )
     return problems
 

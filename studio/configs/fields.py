@@ -51,19 +51,21 @@ class FieldSpec:
         return words[self.kind]
 
 
-def _is_int(v: Any) -> bool:
+def is_int(v: Any) -> bool:
+    """An int that is not a bool."""
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_number(v: Any) -> bool:
+def is_number(v: Any) -> bool:
+    """An int or float that is not a bool."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _type_ok(spec: FieldSpec, v: Any) -> bool:
     if spec.kind == "int":
-        return _is_int(v) or (isinstance(v, float) and v.is_integer())
+        return is_int(v) or (isinstance(v, float) and v.is_integer())
     if spec.kind == "float":
-        return _is_number(v)
+        return is_number(v)
     if spec.kind == "bool":
         return isinstance(v, bool)
     if spec.kind in ("str", "choice"):
@@ -71,7 +73,7 @@ def _type_ok(spec: FieldSpec, v: Any) -> bool:
     if spec.kind == "str_list":
         return isinstance(v, list) and all(isinstance(x, str) for x in v)
     if spec.kind == "int_list":
-        return isinstance(v, list) and all(_is_int(x) for x in v)
+        return isinstance(v, list) and all(is_int(x) for x in v)
     if spec.kind == "name_list":
         if isinstance(v, str):
             return v in spec.choices

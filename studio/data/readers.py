@@ -32,7 +32,7 @@ from studio.data.raw import (
     check_columns,
     too_big,
 )
-from studio.errors import DataError
+from studio.errors import DataError, first_line
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
@@ -168,7 +168,9 @@ def read_parquet(
         meta = pf.metadata
         decoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise DataError(f"{name} is not a readable Parquet file ({_short(exc)}).") from None
+        raise DataError(
+            f"{name} is not a readable Parquet file ({first_line(exc, 200)})."
+        ) from None
     # Refused before any row is decoded: too many rows, columns or cells.
     check_columns(name, meta.num_columns)
     RowCounter(name, max_rows).add(meta.num_rows, cells=meta.num_rows * meta.num_columns)
@@ -191,14 +193,10 @@ def read_parquet(
     except DataError:
         raise
     except Exception as exc:
-        raise DataError(f"{name} is not a readable Parquet file ({_short(exc)}).") from None
+        raise DataError(
+            f"{name} is not a readable Parquet file ({first_line(exc, 200)})."
+        ) from None
     return ReadResult(name, "table", list(pf.schema_arrow.names), rows)
-
-
-def _short(exc: Exception) -> str:
-    """An exception's first line, without a path or a traceback, for a message."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
 
 
 def _extension(name: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from studio.configs.fields import is_int, is_number
 from studio.errors import ConfigError
 
 Problems = list[tuple[str, str]]  # (field name, what is wrong with it)
@@ -73,10 +74,10 @@ class Field:
                 return None
             return f"must be a list of at most {MAX_STOP_SEQUENCES} non-empty strings"
         if self.kind is type(None):  # the seed: empty or a whole number
-            if value is None or (_is_int(value) and 0 <= value < SEED_LIMIT):
+            if value is None or (is_int(value) and 0 <= value < SEED_LIMIT):
                 return None
             return f"must be empty or a whole number from 0 to {SEED_LIMIT - 1}; got {value!r}"
-        number = _is_int(value) if self.kind is int else _is_num(value)
+        number = is_int(value) if self.kind is int else is_number(value)
         in_range = number and not (
             (self.low is not None and (value <= self.low if self.open_low else value < self.low))
             or (self.high is not None and value > self.high)
@@ -91,14 +92,6 @@ class Field:
 
 def _fmt(x: float | None) -> str:
     return "any" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 # Options several strategies may share are defined once here.

@@ -7,20 +7,16 @@ long), so a copy of the database does not let anyone call the API.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 
 from studio.errors import NotFoundError, StudioError
 from studio.store.rows import new_id
+from studio.store.sessions import digest
 from studio.store.text import checked_name, printable_text
 
 KEY_PREFIX = "tgs-"
 MAX_KEYS_PER_USER = 20
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class AccessMixin:
@@ -42,7 +38,7 @@ class AccessMixin:
             owner=owner,
             name=name,
             prefix=secret[: len(KEY_PREFIX) + 6],
-            key_hash=_digest(secret),
+            key_hash=digest(secret),
             created_at=time.time(),
         )
         with self.transaction() as conn:
@@ -67,8 +63,7 @@ class AccessMixin:
         """The owner of an API key, or None for an unknown (or revoked) key."""
         if not secret or not secret.startswith(KEY_PREFIX):
             return None
-        digest = _digest(secret)
-        rows = self._query("SELECT id, owner FROM api_keys WHERE key_hash = ?", (digest,))
+        rows = self._query("SELECT id, owner FROM api_keys WHERE key_hash = ?", (digest(secret),))
         if not rows:
             return None
         with self.transaction() as conn:

@@ -17,8 +17,9 @@ SESSION_DAYS = 14
 _TOUCH_S = 60.0  # last_seen_at is written at most this often per session
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+def digest(secret: str) -> str:
+    """What the store keeps of a secret (a session token, an API key): its SHA-256."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class SessionsMixin:
@@ -33,7 +34,7 @@ class SessionsMixin:
             conn.execute(
                 "INSERT INTO sessions (id, user, token_hash, created_at, expires_at, "
                 "last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (new_id(), user, _digest(token), now, now + days * 86400, now),
+                (new_id(), user, digest(token), now, now + days * 86400, now),
             )
         return token
 
@@ -43,7 +44,7 @@ class SessionsMixin:
             return None
         rows = self._query(
             "SELECT id, user, expires_at, last_seen_at FROM sessions WHERE token_hash = ?",
-            (_digest(token),),
+            (digest(token),),
         )
         now = time.time()
         if not rows or rows[0]["expires_at"] < now:
@@ -59,4 +60,4 @@ class SessionsMixin:
         """End one session (sign-out); an unknown token is ignored."""
         if token and isinstance(token, str):
             with self.transaction() as conn:
-                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_digest(token),))
+                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (digest(token),))

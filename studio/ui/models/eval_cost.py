@@ -18,14 +18,13 @@ from studio.errors import StudioError
 from studio.jobs.step_plan import (
     ACCURACY_SAMPLE,
     accuracy_rows,
-    budget_plan,
     evaluations,
     planned_steps,
     steps_per_epoch,
 )
 from studio.store.job_states import TRAIN
 from studio.ui.models.config_form import form_to_hyper
-from studio.ui.train.plan import MeasuredRun, measured_run
+from studio.ui.train.plan import MeasuredRun, fitted_plan, measured_run, prose_duration
 
 # The form fields the cost depends on (with the dataset version and the trainer dict).
 EVAL_COST_KEYS = (
@@ -39,13 +38,6 @@ EVAL_COST_KEYS = (
     "processes",
     "time_budget_min",
 )
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def eval_cost_text(
@@ -68,25 +60,15 @@ def eval_cost_text(
         n_train, batch, accum, float(hyper.get("epochs") or 1), int(hyper.get("max_steps") or 0)
     )
     per_epoch = steps_per_epoch(n_train, batch, accum)
+    rows = loss_rows + acc_rows
     steps = planned
     minutes = float(hyper.get("time_budget_min") or 0)
-    if minutes > 0 and run is not None:
-        steps = budget_plan(
-            minutes * 60,
-            planned,
-            n_train,
-            batch,
-            accum,
-            step_s=run.example_s * batch * accum,
-            load_s=run.load_s,
-            eval_s=run.eval_row_s * (loss_rows + acc_rows),
-            save_s=run.save_s,
-            checkpoint=str(trainer.get("save_strategy") or "epoch") != "no",
-        ).coverage.steps
+    if minutes > 0 and run is not None:  # the steps the budget fits, as the plan says
+        fitted = fitted_plan(minutes, planned, n_train, batch, accum, trainer, rows, run)
+        steps = fitted.coverage.steps
     count = evaluations(steps, trainer, per_epoch, planned)
     if not count:
         return "**Evaluations:** none (the trainer's eval_strategy is 'no')."
-    rows = loss_rows + acc_rows
     parts = f"{loss_rows} for the eval loss" + (
         f", {acc_rows} for the accuracy" if acc_rows else ""
     )
@@ -96,7 +78,7 @@ def eval_cost_text(
     each = run.eval_row_s * rows
     guess = "" if run.same_base else ", **a guess**: that run trained another base model"
     return (
-        f"{text} ≈ **{_duration(each * count)}** in all (about {_duration(each)} each, at the "
+        f"{text} ≈ **{prose_duration(each * count)}** in all (about {prose_duration(each)} each, at the "
         f"rate job {run.job_id} measured here{guess})."
     )
 

@@ -45,10 +45,16 @@ class MeasuredRun:
     save_s: float | None
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    h, rest = divmod(seconds, 3600)
-    return f"{h} h {rest // 60:02d} min" if h else f"{max(1, round(rest / 60))} min"
+def prose_duration(seconds: float) -> str:
+    """'45 s', '12 min', '1 h 05 min': a duration in a sentence (the jobs table's cells use
+    the compact '12m05s' of studio.ui.train.views)."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    h, rest = divmod(int(seconds), 3600)
+    return f"{h} h {rest // 60:02d} min"
 
 
 def _clock(at: float) -> str:
@@ -151,6 +157,24 @@ def _eval_s(run: MeasuredRun, rows: int, trainer: dict, steps: int, per_epoch: i
     return run.eval_row_s * rows if evaluations(steps, trainer, per_epoch) else 0.0
 
 
+def fitted_plan(minutes, planned, n_train, batch, accum, trainer, rows, run) -> BudgetPlan:
+    """What a time budget of `minutes` fits of the `planned` steps, at the rates `run`
+    measured (`rows`: the rows one evaluation scores)."""
+    per_epoch = steps_per_epoch(n_train, batch, accum)
+    return budget_plan(
+        minutes * 60,
+        planned,
+        n_train,
+        batch,
+        accum,
+        step_s=run.example_s * batch * accum,
+        load_s=run.load_s,
+        eval_s=_eval_s(run, rows, trainer, planned, per_epoch),
+        save_s=run.save_s,
+        checkpoint=_checkpoints(trainer),
+    )
+
+
 def _budget_text(minutes, planned, n_train, batch, accum, trainer, rows, run, now) -> str:
     budget_s = minutes * 60
     head = f"**Plan (time budget {minutes:g} min):**"
@@ -163,19 +187,7 @@ def _budget_text(minutes, planned, n_train, batch, accum, trainer, rows, run, no
             "examples; how many of those steps fit is measured on the first steps (no earlier "
             f"run of this app to estimate from).{unseen}"
         )
-    per_epoch = steps_per_epoch(n_train, batch, accum)
-    plan: BudgetPlan = budget_plan(
-        budget_s,
-        planned,
-        n_train,
-        batch,
-        accum,
-        step_s=run.example_s * batch * accum,
-        load_s=run.load_s,
-        eval_s=_eval_s(run, rows, trainer, planned, per_epoch),
-        save_s=run.save_s,
-        checkpoint=_checkpoints(trainer),
-    )
+    plan = fitted_plan(minutes, planned, n_train, batch, accum, trainer, rows, run)
     cut = (
         f" (the epochs ask for {planned}: the budget stops it sooner)"
         if plan.shortened
@@ -211,6 +223,6 @@ def _steps_text(planned, n_train, batch, accum, trainer, rows, run, now) -> str:
         + final_reserve(eval_s, run.save_s, _checkpoints(trainer))
     )
     return (
-        text + f" About **{_duration(seconds)}** here, ending by **{_clock(now + seconds)}**; "
+        text + f" About **{prose_duration(seconds)}** here, ending by **{_clock(now + seconds)}**; "
         f"{_source(run)}."
     )

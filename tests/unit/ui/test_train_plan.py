@@ -66,7 +66,7 @@ def test_a_measured_run_gives_the_duration_and_the_end():
     store = _Store(66, {"batch_size": 8, "grad_accum": 1, "max_steps": 0, "epochs": 2}, 6)
     text = plan_markdown(store, "m", [_timed()], NOW)
     # 20 s load + 18 steps x 0.8 s + final eval (6 rows x 0.2 s) + saves 1.5 s + exit 3 s
-    assert "About **1 min** here, ending by **17:00**" in text
+    assert "About **40 s** here, ending by **17:00**" in text
     assert "estimated from job j1 here (0.10 s per example)" in text
 
 
