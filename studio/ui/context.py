@@ -123,6 +123,15 @@ class UIContext:
         waiting = self.uploads.bytes_of(owner) if self.uploads is not None else 0
         check_storage(self.store, self.settings, owner, waiting)
 
+    def cancel(self, job_id: str, kind: str, noun: str) -> dict:
+        """Cancel the caller's own job of `kind` (an admin: anyone's; another user's, or a
+        job of another kind, is "not found"), record it in the app's activity log, and
+        return the job row as the runner left it."""
+        app_id = self.job(job_id, kinds=(kind,))["app_id"]
+        job = self.runner.cancel(job_id)
+        self.audit(app_id, "cancelled", f"{noun} job {job_id}")
+        return job
+
     def audit(self, app_id: str, action: str, detail: str = "", request: Any = None) -> None:
         """Record in the app's activity log that the current user did `action`."""
         self.store.log_activity(app_id, self.owner(request), action, detail)

@@ -115,10 +115,11 @@ def test_classification_runs_report_accuracy_and_keep_the_best_by_it(
     assert re.search(rf"accuracy [\d.]+ on {rows} rows", log) and "training done:" in log
 
 
-def test_a_one_minute_budget_is_the_whole_job(tmp_path, store, settings, tiny_causal_dir):
+def test_a_budget_is_the_whole_job_through_the_runner(tmp_path, store, settings, tiny_causal_dir):
     """Through the job runner, as the page starts it: from the job's start to "succeeded",
-    evaluations, the final checkpoint and the adapter included, within the minute (plus the
-    model load the run measured itself)."""
+    evaluations, the final checkpoint and the adapter included, within the budget (plus the
+    model load the run measured itself). Half a minute: the page's one-minute budget is
+    walked in the browser (tests/e2e/test_train_run.py)."""
     import time
 
     from studio.jobs import JobRunner
@@ -129,14 +130,14 @@ def test_a_one_minute_budget_is_the_whole_job(tmp_path, store, settings, tiny_ca
         settings,
         n_train=64,
         n_valid=24,
-        studio={"time_budget_min": 1},
+        studio={"time_budget_min": 0.5},
         trainer={
             "num_train_epochs": 5000,
             "logging_steps": 5,
             "eval_strategy": "steps",
-            "eval_steps": 40,
+            "eval_steps": 20,
             "save_strategy": "steps",
-            "save_steps": 40,
+            "save_steps": 20,
         },
     )
     runner = JobRunner(store, settings, poll_s=0.2)
@@ -157,6 +158,6 @@ def test_a_one_minute_budget_is_the_whole_job(tmp_path, store, settings, tiny_ca
     assert timing["load_s"] > 0 and timing["eval_s"] > 0 and timing["save_s"] > 0
     assert summary["steps"] < summary["time_budget"]["planned_steps"]  # the budget cut it
     took = done["finished_at"] - done["started_at"]
-    assert took <= 60 + timing["load_s"], (took, timing)
+    assert took <= 30 + timing["load_s"], (took, timing)
     evals = _metrics(Path(done["run_dir"]), "eval")
-    assert evals[-1]["step"] == summary["steps"]  # the final evaluation ran, within the minute
+    assert evals[-1]["step"] == summary["steps"]  # the final evaluation ran, within the budget

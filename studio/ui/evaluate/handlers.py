@@ -207,10 +207,7 @@ def cancel_eval(ctx: UIContext, ev_id: str):
     """Stop the shown evaluation (queued: cancelled at once)."""
     if not ev_id:
         raise StudioError("No evaluation to cancel: start one with Evaluate.")
-    # Only the caller's own evaluations (an admin: anyone's); a training job is not one.
-    app_id = ctx.job(ev_id, kinds=(EVALUATE,))["app_id"]
-    job = ctx.runner.cancel(ev_id)
-    ctx.audit(app_id, "cancelled", f"evaluation job {ev_id}")
+    job = ctx.cancel(ev_id, EVALUATE, "evaluation")
     gr.Info("Stopping the evaluation." if job["status"] == RUNNING else "Cancelled.")
 
 

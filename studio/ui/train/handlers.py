@@ -237,10 +237,7 @@ def cancel_job(ctx: UIContext, current: str):
     """Cancel the shown job (a running one saves a checkpoint and the adapter first)."""
     if not current:
         raise StudioError("No job selected to cancel.")
-    # Someone else's job, or an evaluation, is "not found" (an admin may stop any).
-    app_id = ctx.job(current, kinds=(TRAIN,))["app_id"]
-    job = ctx.runner.cancel(current)
-    ctx.audit(app_id, "cancelled", f"training job {current}")
+    job = ctx.cancel(current, TRAIN, "training")
     gr.Info(
         "Stopping: the job saves a checkpoint and the adapter, then stops."
         if job["status"] == RUNNING
