@@ -224,5 +224,16 @@ def options_from_request(body: dict, default_max: int) -> GenerationOptions:
     try:
         return opts.validate()
     except OptionsError as exc:
-        field = exc.fields[0] if exc.fields else None
-        raise APIError(400, str(exc), PARAM_OF.get(field, field)) from exc
+        raise options_error(exc) from exc
+
+
+def options_error(exc: OptionsError) -> APIError:
+    """The 400 of invalid options, in the API's words: its parameter names (max_tokens, n),
+    not the studio's, in the message and in `param`."""
+    lines = [
+        f"{PARAM_OF.get(name, name)}: {problem}"
+        for name, problem in (str(p).split(": ", 1) for p in exc.problems)
+    ]
+    field = exc.fields[0] if exc.fields else None
+    message = lines[0] if len(lines) == 1 else "Invalid parameters: " + "; ".join(lines)
+    return APIError(400, message, PARAM_OF.get(field, field))

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from studio.api.request import PARAM_OF, APIError
+from studio.api.request import APIError, options_error
 from studio.errors import NotFoundError, StudioError
 from studio.generate.decoding import PromptTooLongError
 from studio.generate.options import GenerationOptions, OptionsError
@@ -26,8 +26,7 @@ def translate_error(exc: Exception, prompt_param: str) -> APIError:
     if isinstance(exc, NotFoundError):
         return APIError(404, str(exc), "model", code="model_not_found")
     if isinstance(exc, OptionsError):
-        field = exc.fields[0] if exc.fields else None
-        return APIError(400, str(exc), PARAM_OF.get(field, field))
+        return options_error(exc)
     if isinstance(exc, GenerationBusyError):
         return APIError(429, str(exc), None, code="rate_limit_exceeded")
     if isinstance(exc, PromptTooLongError):
@@ -107,6 +106,8 @@ def sse_stream(
     ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
     created = int(time.time())
 
+    engine_label = [""]  # which engine answered (the stats line's words), once it is known
+
     def chunk(index: int, delta: str, finish: str | None, first: bool = False) -> str:
         if chat:
             d = {"role": "assistant", "content": delta} if first else {"content": delta}
@@ -118,6 +119,7 @@ def sse_stream(
             "object": "chat.completion.chunk" if chat else "text_completion",
             "created": created,
             "model": model,
+            "system_fingerprint": engine_label[0] or None,
             "choices": [choice],
         }
         return f"data: {json.dumps(obj)}\n\n"
@@ -127,6 +129,7 @@ def sse_stream(
         for update in engine.generate_stream(model, prompt, opts):
             if update.status == "loading":
                 continue
+            engine_label[0] = update.engine or engine_label[0]
             texts = update.texts if update.status == "done" else [update.text]
             for i, text in enumerate(texts):
                 if len(text) > len(sent[i]) or (update.status == "done" and not sent[i]):

@@ -100,8 +100,8 @@ def turn_options(og, request, turn: FastTurn):
 class Lane:
     """One og.Engine and the worker thread that runs it, a batch at a time."""
 
-    def __init__(self, model, pending: queue.Queue):
-        self.model, self.pending = model, pending
+    def __init__(self, model, pending: queue.Queue, eos_id: int | None = None):
+        self.model, self.pending, self.eos_id = model, pending, eos_id
         self.batch_sizes: list[int] = []
         threading.Thread(target=self._loop, daemon=True, name="fast-lane").start()
 
@@ -161,6 +161,12 @@ class Lane:
                     entry[2]._out.put(int(event.token))
                 if flags & (finished_flag | failed_flag):
                     entry[2].finish = str(event.finish_reason)
+                    # The Engine ends a turn on the end-of-sequence token without sending it
+                    # (a Generator sends it): pass it on, so the answer reads as ended by
+                    # the model ("stop", not "length") and counts its tokens as exact does.
+                    ended = event.finish_reason == og.FinishReason.EOS
+                    if ended and self.eos_id is not None and key not in cancelling:
+                        entry[2]._out.put(self.eos_id)
                     error = RuntimeError(f"fast engine error {event.error_code}")
                     entry[2]._done(error if flags & failed_flag else None)
                     entry[0].close()
@@ -177,7 +183,10 @@ class FastModel:
 
         config = og.Config(folder)
         with open(f"{folder}/genai_config.json", encoding="utf-8") as f:
-            context = int(json.load(f)["model"].get("context_length") or ENGINE_MAX_LENGTH)
+            described = json.load(f)["model"]
+        context = int(described.get("context_length") or ENGINE_MAX_LENGTH)
+        eos = described.get("eos_token_id")
+        self.eos_id = eos[0] if isinstance(eos, list) and eos else eos
         self.engine_max_length = min(context, ENGINE_MAX_LENGTH)
         config.overlay(
             json.dumps(
@@ -207,7 +216,7 @@ class FastModel:
         request = FastRequest(list(prompt), turn)
         with self._lock:
             while len(self._lanes) < self._lanes_wanted:  # started with the first request
-                self._lanes.append(Lane(self.model, self._pending))
+                self._lanes.append(Lane(self.model, self._pending, self.eos_id))
             self._pending.put(request)
         return request
 

@@ -85,9 +85,13 @@ class Field:
         if in_range:
             return None
         what = "a whole number" if self.kind is int else "a number"
-        low = f"above {_fmt(self.low)}" if self.open_low else f"from {_fmt(self.low)}"
+        span = (
+            f"above {_fmt(self.low)} and at most {_fmt(self.high)}"
+            if self.open_low
+            else f"from {_fmt(self.low)} to {_fmt(self.high)}"
+        )
         note = f" ({self.note})" if self.note else ""
-        return f"must be {what} {low} to {_fmt(self.high)}{note}; got {value!r}"
+        return f"must be {what} {span}{note}; got {value!r}"
 
 
 def _fmt(x: float | None) -> str:

@@ -49,6 +49,8 @@ def test_completion_streaming_and_not(server, client):
     )
     streamed = "".join(p.choices[0].text for p in pieces)
     assert len(pieces) >= 3 and pieces[-1].choices[0].finish_reason in ("stop", "length")
+    # Every chunk says which engine answered, as the whole answer does.
+    assert {p.system_fingerprint for p in pieces} == {out.system_fingerprint} != {None}
     again = client.completions.create(model=job, prompt="Hello there", max_tokens=8, temperature=0)
     assert streamed == again.choices[0].text
     many = client.completions.create(model=job, prompt="Hi", max_tokens=4, n=3, seed=1)
@@ -96,6 +98,7 @@ def test_bad_requests_get_clear_4xx_and_server_survives(server, path, body, stat
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["param"] == param and len(error["message"]) > 10
+    assert "max_new_tokens" not in error["message"]  # the API's names, not the studio's
     ok = httpx.post(
         url + "/v1/completions", json={"model": job, "prompt": "Hi", "max_tokens": 2}, timeout=60
     )

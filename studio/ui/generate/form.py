@@ -38,11 +38,28 @@ def options_from_form(values: dict[str, Any]) -> GenerationOptions:
         if name in _INTS and isinstance(value, float) and value.is_integer():
             value = int(value)
         if name == "seed":
-            value = int(value) if float(value).is_integer() else value
+            value = _seed(value)
+            if value is None:
+                continue
         if name == "stop":
             value = [s.replace("\\n", "\n") for s in str(value).splitlines() if s.strip()]
         kw[name] = value
     return GenerationOptions(**kw).validate()
+
+
+def _seed(value: Any) -> Any:
+    """The seed box's value: None when empty (a random draw), an int for a whole number,
+    anything else as typed, for validation to name."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() else value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else text
 
 
 def prompt_from_form(

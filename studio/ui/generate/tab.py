@@ -48,8 +48,8 @@ def _widget(f: Field, visible: bool) -> gr.components.Component:
         return gr.Checkbox(value=f.default, **common)
     if f.kind is list:
         return gr.Textbox(lines=2, **common)
-    if f.kind is type(None):
-        return gr.Number(value=None, precision=0, **common)
+    if f.kind is type(None):  # the seed: a number box shows 0 when empty, which is a seed
+        return gr.Textbox(value="", placeholder="random", max_lines=1, **common)
     low, high = f.slider
     step = f.step or (1 if f.kind is int else 0.05)
     return gr.Slider(low, high, value=f.default, step=step, **common)

@@ -97,6 +97,24 @@ def _perplexity(engine, ref: str, texts: list[str], precision: str) -> float:
     return math.exp(nll / count)
 
 
+@pytest.mark.slow
+def test_an_answer_the_model_ends_reads_as_stopped_on_both_engines(engine, packaged_model_dir):
+    """SmolLM2 answers a short chat turn and ends it with its end-of-sequence token: "stop"
+    and the same token count on the fast engine as on the exact one (the Engine does not
+    send that token itself; a client reads "length" as a cut-off answer)."""
+    ref = f"base:{packaged_model_dir}"
+    chat = "<|im_start|>user\nSay hi.<|im_end|>\n<|im_start|>assistant\n"
+    prompt = PromptInput(mode="text", text=chat)
+    exact = engine.generate(ref, prompt, GenerationOptions(max_new_tokens=64))
+    assert exact.finish_reason == "stop" and exact.new_tokens < 64  # it ended by itself
+    fast = fast_answer(engine, ref, prompt, GenerationOptions(max_new_tokens=64, precision="fast"))
+    assert (fast.finish_reason, fast.new_tokens) == ("stop", exact.new_tokens)
+    streamed = list(
+        engine.generate_stream(ref, prompt, GenerationOptions(max_new_tokens=64, precision="fast"))
+    )
+    assert streamed[-1].finish_reason == "stop" and streamed[-1].text == fast.text
+
+
 def test_fast_perplexity_is_within_two_percent_of_exact(engine, marker_ref):
     texts = [t + MARKER for t in MARKER_PROMPTS]
     fast_answer(engine, marker_ref, PromptInput(mode="text", text=texts[0]), FAST)

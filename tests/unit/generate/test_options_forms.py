@@ -53,6 +53,20 @@ def test_unknown_option_and_every_problem_reported():
     assert set(err.value.fields) == {"top_p", "seed", "stop"}
 
 
+def test_the_seed_box_is_empty_for_a_random_draw_and_names_a_bad_seed():
+    from studio.ui.generate.tab import _param_widgets
+
+    box = _param_widgets()["seed"]
+    assert box.value in ("", None)  # a number box would show (and send) 0: a fixed seed
+    assert options_from_form({"strategy": "sample", "seed": ""}).seed is None
+    assert options_from_form({"strategy": "sample", "seed": "  "}).seed is None
+    assert options_from_form({"strategy": "sample", "seed": " 42 "}).seed == 42
+    assert options_from_form({"strategy": "sample", "seed": "0"}).seed == 0
+    with pytest.raises(OptionsError) as err:
+        options_from_form({"strategy": "sample", "seed": "abc"})
+    assert err.value.fields == ["seed"] and "whole number" in str(err.value)
+
+
 def test_form_values_convert():
     opts = options_from_form(
         {
