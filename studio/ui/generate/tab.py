@@ -55,11 +55,18 @@ def _widget(f: Field, visible: bool) -> gr.components.Component:
     return gr.Slider(low, high, value=f.default, step=step, **common)
 
 
-def _param_widgets() -> dict[str, gr.components.Component]:
-    """One widget per option: the common ones shown, each strategy's own shown with it."""
+# Options shown beside the strategy, not folded into Parameters: Speed (exact or the fast
+# engine) changes an answer's wait several times over.
+IN_VIEW = ("precision",)
+
+
+def _param_widgets(names=None) -> dict[str, gr.components.Component]:
+    """One widget per option (of `names`, default all): the common ones shown, each
+    strategy's own shown with it."""
     return {
         name: _widget(f, name not in TOGGLED_FIELDS or name in STRATEGY_FIELDS["greedy"])
         for name, f in OPTION_TABLE.items()
+        if names is None or name in names
     }
 
 
@@ -143,8 +150,9 @@ def build_generate_tab(ctx: UIContext) -> None:
                     label="Decoding strategy",
                     elem_id="gen-strategy",
                 )
+                params = _param_widgets(IN_VIEW)
                 with gr.Accordion("Parameters", open=False):
-                    params = _param_widgets()
+                    params |= _param_widgets([n for n in OPTION_TABLE if n not in IN_VIEW])
         busy = gr.Markdown(elem_id="gen-cpu-note")
         with gr.Row():
             with gr.Column():
