@@ -101,12 +101,9 @@ def build_train_tab(ctx: UIContext) -> None:
     for trigger in (ctx.app_id.change, ctx.models_changed.change):
         trigger(refresh_models, [ctx.app_id, model], [model])
 
+    show_plan = bind(ctx, h.show_plan)
     model.change(
-        bind(ctx, h.show_plan),
-        [ctx.app_id, model],
-        [plan],
-        show_progress="hidden",
-        api_name="show_plan",
+        show_plan, [ctx.app_id, model], [plan], show_progress="hidden", api_name="show_plan"
     )
     ctx.app_id.change(bind(ctx, h.pick_job), [ctx.app_id, saved_job], [job_id], api_name="pick_job")
     start.click(
@@ -136,6 +133,18 @@ def build_train_tab(ctx: UIContext) -> None:
             show_progress="hidden",
             concurrency_limit=None,
             api_visibility="private",
+        )
+    # The plan's clock and its estimate move on: drawn again when the tab is opened and when
+    # a job's state changes (a finished run is the next plan's measure).
+    for trigger in (tab.select, news.change):
+        trigger(
+            show_plan,
+            [ctx.app_id, model],
+            [plan],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+            api_name="redraw_plan",
         )
     cancel.click(bind(ctx, h.cancel_job), [job_id], None, api_name="cancel_training")
     resume.click(bind(ctx, h.resume_job), [job_id], [ctx.jobs_changed], api_name="resume_training")

@@ -109,3 +109,14 @@ def test_every_click_on_the_jobs_table_runs(blocks):
     ]
     assert len(selects) == 1
     assert selects[0]["trigger_mode"] == "multiple"
+
+
+def test_the_train_plan_is_drawn_again_when_the_tab_opens_and_a_job_changes(blocks):
+    """The plan's "ends by" clock and its estimate from the last run go stale: opening the
+    Train tab and every change of a job's state draw it again, not only picking a model."""
+    ids = ids_of(blocks)
+    triggers = set()
+    for dep in blocks.get_config_file()["dependencies"]:
+        if [getattr(ids[i], "elem_id", None) for i in dep["outputs"]] == ["train-plan"]:
+            triggers |= {(type(ids[block]).__name__, event) for block, event in dep["targets"]}
+    assert {("Dropdown", "change"), ("Tab", "select"), ("State", "change")} <= triggers
