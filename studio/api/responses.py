@@ -67,6 +67,14 @@ def _reasons(result) -> list[str]:
     return [own[i] if i < len(own) and own[i] else fallback for i in range(len(result.texts))]
 
 
+def _usage(result) -> dict:
+    return {
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.new_tokens,
+        "total_tokens": result.prompt_tokens + result.new_tokens,
+    }
+
+
 def full_response(result, model: str, chat: bool) -> dict:
     """The completion (or chat completion) object of a finished generation."""
     reasons = _reasons(result)
@@ -91,22 +99,37 @@ def full_response(result, model: str, chat: bool) -> dict:
         "model": model,
         "system_fingerprint": result.engine,  # which engine answered: fast (ONNX Runtime GenAI) / exact
         "choices": choices,
-        "usage": {
-            "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.new_tokens,
-            "total_tokens": result.prompt_tokens + result.new_tokens,
-        },
+        "usage": _usage(result),
     }
 
 
 def sse_stream(
-    engine, model: str, prompt: PromptInput, opts: GenerationOptions, chat: bool
+    engine,
+    model: str,
+    prompt: PromptInput,
+    opts: GenerationOptions,
+    chat: bool,
+    include_usage: bool = False,
 ) -> Iterator[str]:
-    """Server-sent events: one chunk per new piece of text, then the finish, then [DONE]."""
+    """Server-sent events: one chunk per new piece of text, then the finish, then (with
+    OpenAI's stream_options.include_usage) a chunk with the token counts and no choices,
+    then [DONE]."""
     ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
     created = int(time.time())
 
     engine_label = [""]  # which engine answered (the stats line's words), once it is known
+
+    def envelope(choices: list, **extra) -> str:
+        obj = {
+            "id": ident,
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": engine_label[0] or None,
+            "choices": choices,
+            **extra,
+        }
+        return f"data: {json.dumps(obj)}\n\n"
 
     def chunk(index: int, delta: str, finish: str | None, first: bool = False) -> str:
         if chat:
@@ -114,15 +137,7 @@ def sse_stream(
             choice = {"index": index, "delta": d, "finish_reason": finish}
         else:
             choice = {"index": index, "text": delta, "logprobs": None, "finish_reason": finish}
-        obj = {
-            "id": ident,
-            "object": "chat.completion.chunk" if chat else "text_completion",
-            "created": created,
-            "model": model,
-            "system_fingerprint": engine_label[0] or None,
-            "choices": [choice],
-        }
-        return f"data: {json.dumps(obj)}\n\n"
+        return envelope([choice])
 
     sent = [""] * opts.num_return_sequences
     try:
@@ -138,6 +153,8 @@ def sse_stream(
             if update.status == "done":
                 for i, reason in enumerate(_reasons(update)):
                     yield chunk(i, "", reason)
+                if include_usage:
+                    yield envelope([], usage=_usage(update))
     except Exception as exc:  # the stream has started: report in-band, then end cleanly
         err = translate_error(exc, "messages" if chat else "prompt")
         yield f"data: {json.dumps(err.body())}\n\n"

@@ -114,8 +114,16 @@ def build_openai_router(
             # errors are a clean 4xx rather than a broken stream.
             await run_in_threadpool(the_engine().check, model, prompt, opts)
             if body.get("stream"):
+                stream_options = body.get("stream_options") or {}
+                if not isinstance(stream_options, dict):
+                    raise APIError(
+                        400,
+                        'stream_options must be an object, e.g. {"include_usage": true}.',
+                        "stream_options",
+                    )
+                usage = bool(stream_options.get("include_usage"))
                 chunks = held_stream(
-                    slots, who, sse_stream(the_engine(), model, prompt, opts, chat)
+                    slots, who, sse_stream(the_engine(), model, prompt, opts, chat, usage)
                 )
                 streamed, ticket = _released(iterate_in_threadpool(chunks), who, ticket), None
                 return StreamingResponse(streamed, media_type="text/event-stream")

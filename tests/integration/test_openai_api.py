@@ -68,6 +68,20 @@ def test_chat_completion_streaming_and_not(server, client):
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text and chunks[0].choices[0].delta.role == "assistant"
+    counted = list(
+        client.chat.completions.create(
+            model=base,
+            messages=messages,
+            max_tokens=6,
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    last = counted[-1]  # OpenAI's usage chunk: no choices, the token counts
+    assert last.choices == [] and 0 < last.usage.completion_tokens <= 6
+    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+    assert all(c.usage is None for c in counted[:-1]) and all(c.usage is None for c in chunks)
     tuned = client.chat.completions.create(
         model=job, messages=messages, max_tokens=6, temperature=0
     )
@@ -89,6 +103,12 @@ def test_chat_completion_streaming_and_not(server, client):
         ),
         ("/v1/chat/completions", {"model": "JOB", "messages": []}, 400, "messages"),
         ("/v1/completions", {"model": "JOB", "prompt": "x", "n": 2, "temperature": 0}, 400, "n"),
+        (
+            "/v1/completions",
+            {"model": "JOB", "prompt": "x", "stream": True, "stream_options": [1]},
+            400,
+            "stream_options",
+        ),
     ],
 )
 def test_bad_requests_get_clear_4xx_and_server_survives(server, path, body, status, param):
